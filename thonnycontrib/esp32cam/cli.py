@@ -1,0 +1,48 @@
+"""Command-line entry: ``python -m thonnycontrib.esp32cam <command> ...``.
+
+Each sub-command lives in its own module under ``commands/`` exposing
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only
+when their command runs, so ``--help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Dict, List, Optional, Tuple
+
+# command name -> (module under thonnycontrib.esp32cam.commands, one-line help)
+COMMANDS: Dict[str, Tuple[str, str]] = {}
+
+
+def _load(name: str):
+    module_name, _ = COMMANDS[name]
+    return importlib.import_module("thonnycontrib.esp32cam.commands." + module_name)
+
+
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m thonnycontrib.esp32cam",
+        description="ESP32-CAM tools from the thonny-esp32cam plug-in.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _load(name).add_arguments(p)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(_load(args.command).run(args) or 0)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
