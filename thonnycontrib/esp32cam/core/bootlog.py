@@ -1,0 +1,204 @@
+"""Classify what an ESP32(-CAM) prints on its serial line.
+
+Pure text processing (no serial, no Tk): the connection doctor feeds it the
+bytes captured while probing, the Shell hints feed it Thonny's program output.
+Signatures are the exact strings the ESP32 ROM, ESP-IDF and MicroPython print
+(see the field guide in the project notes).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Pattern, Tuple
+
+# Stable signature codes, in the order they are checked on each line.
+DOWNLOAD_MODE = "download_mode"
+NO_FIRMWARE = "no_firmware"
+BROWNOUT = "brownout"
+PSRAM_FAILURE = "psram_failure"
+CAMERA_PROBE_FAILED = "camera_probe_failed"
+NO_CAMERA_MODULE = "no_camera_module"
+RESET = "reset"                # any ROM "rst:0x.." line (one per chip reset)
+NORMAL_BOOT = "normal_boot"    # SPI flash boot / "entry 0x..." (the app is starting)
+BANNER = "banner"              # MicroPython start-up banner
+PROMPT = "prompt"              # friendly REPL prompt ">>> "
+RAW_REPL = "raw_repl"
+KEYBOARD_INTERRUPT = "keyboard_interrupt"
+
+_SIGNATURES: List[Tuple[str, Pattern[str]]] = [
+    (DOWNLOAD_MODE, re.compile(r"DOWNLOAD_BOOT|waiting for download")),
+    (NO_FIRMWARE, re.compile(r"flash read err|invalid header: 0x[0-9a-fA-F]+|ets_main\.c 371")),
+    (BROWNOUT, re.compile(r"Brownout detector was triggered")),
+    (PSRAM_FAILURE, re.compile(
+        r"PSRAM ID read error|Failed to init external RAM|SPI RAM enabled but initialization failed")),
+    (CAMERA_PROBE_FAILED, re.compile(r"Camera probe failed|Camera Init Failed")),
+    (NO_CAMERA_MODULE, re.compile(r"ImportError: [Nn]o module named '?camera'?")),
+    (RESET, re.compile(r"^rst:0x[0-9a-fA-F]+ \(")),
+    (NORMAL_BOOT, re.compile(r"SPI_FAST_FLASH_BOOT|^entry 0x[0-9a-fA-F]+")),
+    (BANNER, re.compile(r"MicroPython v?\S+ on \d{4}-\d\d-\d\d")),
+    (PROMPT, re.compile(r"^>>> ?")),
+    (RAW_REPL, re.compile(r"raw REPL; CTRL-B to exit")),
+    (KEYBOARD_INTERRUPT, re.compile(r"KeyboardInterrupt")),
+]
+
+# Codes that describe a problem (as opposed to progress of a healthy boot).
+PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
+                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE)
+# Codes that show the firmware is up and talking: they end a problem episode.
+HEALTHY_CODES = (BANNER, PROMPT, RAW_REPL)
+
+_PRINTABLE = set(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One recognised line: its signature code and the line itself (evidence)."""
+    code: str
+    line: str
+
+
+def classify_line(line: str) -> List[str]:
+    """All signature codes matching one line (usually zero or one)."""
+    line = line.strip("\r\n")
+    stripped = line.strip()
+    codes = []
+    for code, pattern in _SIGNATURES:
+        if pattern.search(stripped if code in (RESET, NORMAL_BOOT, PROMPT) else line):
+            codes.append(code)
+    return codes
+
+
+def classify_text(text: str) -> List[Finding]:
+    """Findings for every complete or partial line of ``text``, in order."""
+    findings = []
+    for line in re.split(r"\r\n|\r|\n", text):
+        for code in classify_line(line):
+            findings.append(Finding(code, line.strip()))
+    return findings
+
+
+def garbage_ratio(data: bytes) -> float:
+    """Share of bytes that cannot be ESP32 console text (0.0 for empty input)."""
+    if not data:
+        return 0.0
+    bad = sum(1 for b in data if b not in _PRINTABLE)
+    return bad / len(data)
+
+
+def looks_garbled(data: bytes, min_bytes: int = 12, threshold: float = 0.25) -> bool:
+    """True when enough bytes arrived and too many are not text: wrong baud rate
+    or a line too noisy for its speed."""
+    return len(data) >= min_bytes and garbage_ratio(data) >= threshold
+
+
+class BootLog:
+    """Accumulates raw bytes from the device and classifies them line by line.
+
+    ``feed`` returns the findings of the lines completed by that chunk (plus a
+    trailing ">>> " prompt, which never gets a newline).
+    """
+
+    def __init__(self) -> None:
+        self.raw = bytearray()
+        self.findings: List[Finding] = []
+        self._partial = ""
+        self._prompt_partial_reported = False
+
+    def feed(self, data: bytes) -> List[Finding]:
+        if not data:
+            return []
+        self.raw += data
+        text = self._partial + data.decode("utf-8", errors="replace")
+        parts = re.split(r"\r\n|\r|\n", text)
+        self._partial = parts.pop()
+        new: List[Finding] = []
+        for line in parts:
+            if self._prompt_partial_reported and line.startswith(">>>"):
+                self._prompt_partial_reported = False
+                line = line[3:]  # the prompt itself was already reported
+            for code in classify_line(line):
+                new.append(Finding(code, line.strip()))
+        if self._partial.startswith(">>>") and not self._prompt_partial_reported:
+            new.append(Finding(PROMPT, ">>>"))
+            self._prompt_partial_reported = True
+        self.findings.extend(new)
+        return new
+
+    def has(self, code: str) -> bool:
+        return any(f.code == code for f in self.findings)
+
+    def count(self, code: str) -> int:
+        return sum(1 for f in self.findings if f.code == code)
+
+    def first(self, code: str) -> Optional[Finding]:
+        return next((f for f in self.findings if f.code == code), None)
+
+    def problems(self) -> List[str]:
+        """Problem codes seen, without repetitions, in order of first appearance."""
+        seen: List[str] = []
+        for f in self.findings:
+            if f.code in PROBLEM_CODES and f.code not in seen:
+                seen.append(f.code)
+        return seen
+
+    def garbled(self) -> bool:
+        return looks_garbled(bytes(self.raw))
+
+    def ends_with_prompt(self) -> bool:
+        return self._partial.startswith(">>>") or bytes(self.raw).rstrip(b" ").endswith(b">>>")
+
+    def text(self) -> str:
+        return bytes(self.raw).decode("utf-8", errors="replace")
+
+    def evidence(self, codes: Optional[Iterable[str]] = None, limit: int = 12) -> List[str]:
+        """The lines that matter, in order, without consecutive duplicates.
+
+        With ``codes`` only lines with those codes; otherwise every non-blank line
+        (the tail of it if longer than ``limit``)."""
+        if codes is not None:
+            wanted = set(codes)
+            lines = [f.line for f in self.findings if f.code in wanted]
+        else:
+            lines = [ln.strip() for ln in re.split(r"\r\n|\r|\n", self.text()) if ln.strip()]
+        result: List[str] = []
+        for ln in lines:
+            if not result or result[-1] != ln:
+                result.append(ln)
+        return result[-limit:]
+
+
+# Boot-level problems end when the firmware comes up; camera problems are
+# reported once per back-end session (each camera.init() would repeat them).
+BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
+
+
+class EpisodeTracker:
+    """Reports each problem once per occurrence (for the Shell hints).
+
+    A problem code is reported the first time it is seen; further matches are
+    the same episode (a brownout loop prints its line on every reset) until a
+    healthy sign (banner, prompt) ends a boot-level episode, or :meth:`reset`
+    (back-end restart) ends them all.
+    """
+
+    def __init__(self) -> None:
+        self._log = BootLog()
+        self._active: Dict[str, Finding] = {}
+
+    def feed_text(self, text: str) -> List[Finding]:
+        reported = []
+        for finding in self._log.feed(text.encode("utf-8", errors="replace")):
+            if finding.code in HEALTHY_CODES:
+                for code in BOOT_PROBLEM_CODES:
+                    self._active.pop(code, None)
+            elif finding.code in PROBLEM_CODES and finding.code not in self._active:
+                self._active[finding.code] = finding
+                reported.append(finding)
+        # keep memory bounded: only the partial line matters for the next chunk
+        del self._log.raw[:]
+        self._log.findings.clear()
+        return reported
+
+    def reset(self) -> None:
+        self._log = BootLog()
+        self._active.clear()
