@@ -1,0 +1,84 @@
+"""HTTPS download into the cache: verified before it is kept."""
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+
+from tests.firmware_server import FirmwareServer, build_entry
+from thonnycontrib.esp32cam.core.catalog import parse_catalog
+from tests.firmware_server import catalog_with
+from thonnycontrib.esp32cam.core.download import (DownloadCancelled, DownloadError, FirmwareCache,
+                                                  download_file)
+
+DATA = bytes(range(256)) * 1200  # ~300 KB
+
+
+def _build(srv, path, data, **kw):
+    return parse_catalog(catalog_with([build_entry("t", srv.put(path, data), data, **kw)])).builds[0]
+
+
+def test_verified_download_is_cached_and_works_offline(tmp_path):
+    cache = FirmwareCache(tmp_path / "fw")
+    seen = []
+    with FirmwareServer(tmp_path) as srv:
+        build = _build(srv, "/fw.bin", DATA)
+        path = cache.fetch(build, progress=lambda n, total: seen.append((n, total)),
+                           ssl_context=srv.client_context())
+        assert path.read_bytes() == DATA
+        assert seen[0] == (0, len(DATA)) and seen[-1] == (len(DATA), len(DATA)) and len(seen) > 3
+    # server gone: the cached copy is used
+    assert cache.fetch(build) == path
+    assert [p.name for p in (tmp_path / "fw").iterdir()] == [path.name]
+
+
+def test_tampered_download_is_refused_and_not_cached(tmp_path):
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        build = _build(srv, "/fw.bin", DATA, tamper=True)
+        with pytest.raises(DownloadError) as info:
+            cache.fetch(build, ssl_context=srv.client_context())
+    message = str(info.value)
+    assert build.sha256 in message and hashlib.sha256(DATA).hexdigest() in message
+    assert "expected" in message and "refused" in message
+    assert list((tmp_path / "fw").iterdir()) == []
+
+
+def test_wrong_size_html_page_and_untrusted_certificate_are_refused(tmp_path):
+    target = tmp_path / "fw" / "x.bin"
+    with FirmwareServer(tmp_path) as srv:
+        srv.put("/short.bin", DATA[:1000])
+        with pytest.raises(DownloadError, match="expected 307200"):
+            download_file(srv.url("/short.bin"), target, expected_size=len(DATA),
+                          ssl_context=srv.client_context())
+        with pytest.raises(DownloadError, match="404"):
+            download_file(srv.url("/gone.bin"), target, ssl_context=srv.client_context())
+        # default trust store does not know the test CA: refused
+        with pytest.raises(DownloadError, match="Secure connection"):
+            download_file(srv.url("/short.bin"), target)
+    assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def test_http_is_refused_and_cancel_leaves_nothing(tmp_path):
+    with pytest.raises(DownloadError, match="only https"):
+        download_file("http://127.0.0.1:9/fw.bin", tmp_path / "x.bin")
+    cancel = threading.Event()
+    cancel.set()
+    with FirmwareServer(tmp_path) as srv:
+        srv.put("/fw.bin", DATA)
+        with pytest.raises(DownloadCancelled):
+            download_file(srv.url("/fw.bin"), tmp_path / "x.bin", cancel=cancel,
+                          ssl_context=srv.client_context())
+    assert [p for p in tmp_path.iterdir() if p.suffix == ".bin"] == []
+
+
+def test_damaged_cache_entry_is_replaced(tmp_path):
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        build = _build(srv, "/fw.bin", DATA)
+        path = cache.fetch(build, ssl_context=srv.client_context())
+        path.write_bytes(DATA[:-1] + b"\x00")
+        assert cache.cached(build) is None and not path.exists()
+        assert cache.fetch(build, ssl_context=srv.client_context()).read_bytes() == DATA
+        assert srv.requests.count("/fw.bin") == 2

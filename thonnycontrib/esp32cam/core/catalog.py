@@ -1,0 +1,195 @@
+"""The firmware catalog: curated MicroPython builds for ESP32-CAM boards.
+
+The bundled copy (``catalog.json`` beside this module) is always available.
+A refreshed copy may be downloaded from a configurable HTTPS URL; it is used
+only after it validates, and it is kept in the cache folder for offline use.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+BUNDLED_PATH = Path(__file__).with_name("catalog.json")
+REFRESHED_NAME = "catalog.json"
+FAMILIES = ("lemariva", "kaki5", "cnadler86", "none")
+CHIP_OFFSETS = {"esp32": 0x1000, "esp32s3": 0x0}
+FLASH_MODES = ("qio", "qout", "dio", "dout")
+FLASH_SIZES = ("1MB", "2MB", "4MB", "8MB", "16MB")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_REQUIRED = ("id", "title", "source", "family", "chip", "offset", "flash_mode", "url",
+             "info_url", "license", "notes", "boards")
+
+
+class CatalogError(ValueError):
+    """The catalog data is unusable; the message says which entry and why."""
+
+
+@dataclass(frozen=True)
+class Build:
+    id: str
+    title: str
+    source: str
+    family: str
+    chip: str
+    offset: int
+    flash_mode: str
+    url: str
+    info_url: str
+    license: str
+    notes: str
+    boards: Sequence[str]
+    micropython: Optional[str] = None
+    flash_size: Optional[str] = None
+    size: Optional[int] = None
+    sha256: Optional[str] = None
+    banner: Optional[str] = None
+    requires: Sequence[str] = field(default_factory=tuple)
+    recommended: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        """True when size and SHA-256 are known, so a download can be verified."""
+        return self.sha256 is not None and self.size is not None
+
+    @property
+    def has_camera(self) -> bool:
+        return self.family != "none"
+
+
+@dataclass
+class Catalog:
+    builds: List[Build]
+    defaults: Dict[str, str]
+    origin: str  # "bundled" or the path of the refreshed copy
+
+    def get(self, build_id: str) -> Build:
+        for build in self.builds:
+            if build.id == build_id:
+                return build
+        raise CatalogError(f"No build with id {build_id!r} in the catalog "
+                           f"(see `python -m thonnycontrib.esp32cam catalog`).")
+
+    def default_for(self, board: str = "ai-thinker") -> Optional[Build]:
+        build_id = self.defaults.get(board)
+        return self.get(build_id) if build_id else None
+
+    def for_board(self, board: str) -> List[Build]:
+        return [b for b in self.builds if board in b.boards]
+
+
+def _check_entry(raw: Dict[str, Any]) -> Build:
+    name = raw.get("id", "?")
+
+    def fail(why: str) -> CatalogError:
+        return CatalogError(f"Catalog entry {name!r}: {why}")
+
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise fail("missing " + ", ".join(missing))
+    if not isinstance(raw["id"], str) or not _ID.match(raw["id"]):
+        raise fail("id must be lower-case letters, digits, '.' or '-'")
+    for key in ("title", "source", "url", "info_url", "license", "notes"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise fail(f"{key} must be a non-empty string")
+    if raw["family"] not in FAMILIES:
+        raise fail(f"family must be one of {', '.join(FAMILIES)}")
+    if raw["chip"] not in CHIP_OFFSETS:
+        raise fail(f"chip must be one of {', '.join(CHIP_OFFSETS)}")
+    try:
+        offset = int(raw["offset"], 16) if isinstance(raw["offset"], str) else int(raw["offset"])
+    except ValueError:
+        raise fail("offset is not a number") from None
+    if offset != CHIP_OFFSETS[raw["chip"]]:
+        raise fail(f"offset {offset:#x} does not match chip {raw['chip']} "
+                   f"({CHIP_OFFSETS[raw['chip']]:#x})")
+    if raw["flash_mode"] not in FLASH_MODES:
+        raise fail("flash_mode must be one of " + ", ".join(FLASH_MODES))
+    if raw.get("flash_size") not in (None,) + FLASH_SIZES:
+        raise fail("flash_size must be one of " + ", ".join(FLASH_SIZES))
+    for key in ("url", "info_url"):
+        if not raw[key].startswith("https://"):
+            raise fail(f"{key} must be an https:// URL")
+    sha = raw.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
+        raise fail("sha256 must be 64 lower-case hex digits")
+    size = raw.get("size")
+    if size is not None and (not isinstance(size, int) or size <= 0):
+        raise fail("size must be a positive integer")
+    if (sha is None) != (size is None):
+        raise fail("give both size and sha256, or neither")
+    if not raw["url"].lower().split("?")[0].endswith(".bin"):
+        raise fail("url must point to a .bin image")
+    boards = raw["boards"]
+    if not isinstance(boards, list) or not boards or not all(isinstance(b, str) for b in boards):
+        raise fail("boards must be a non-empty list of board names")
+    if raw["family"] == "none" and "no camera" not in raw["title"].lower():
+        raise fail("a build without a camera module must say 'no camera' in its title")
+    return Build(
+        id=raw["id"], title=raw["title"], source=raw["source"], family=raw["family"],
+        chip=raw["chip"], offset=offset, flash_mode=raw["flash_mode"], url=raw["url"],
+        info_url=raw["info_url"], license=raw["license"], notes=raw["notes"],
+        boards=tuple(boards), micropython=raw.get("micropython"),
+        flash_size=raw.get("flash_size"), size=size, sha256=sha, banner=raw.get("banner"),
+        requires=tuple(raw.get("requires") or ()), recommended=bool(raw.get("recommended")),
+    )
+
+
+def parse_catalog(text: str, origin: str = "bundled") -> Catalog:
+    """Parse and validate catalog JSON; raise CatalogError naming the problem."""
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise CatalogError(f"The catalog is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or data.get("schema") != 1:
+        raise CatalogError("The catalog has an unknown format (expected schema 1).")
+    raw_builds = data.get("builds")
+    if not isinstance(raw_builds, list) or not raw_builds:
+        raise CatalogError("The catalog lists no builds.")
+    builds = [_check_entry(raw) for raw in raw_builds]
+    ids = [b.id for b in builds]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogError("Duplicate build ids in the catalog: " + ", ".join(duplicates))
+    defaults = data.get("default") or {}
+    if not isinstance(defaults, dict):
+        raise CatalogError("The catalog's 'default' must map board names to build ids.")
+    for board, build_id in defaults.items():
+        if build_id not in ids:
+            raise CatalogError(f"The default for {board} ({build_id}) is not in the catalog.")
+    return Catalog(builds=builds, defaults=dict(defaults), origin=origin)
+
+
+def load_bundled() -> Catalog:
+    return parse_catalog(BUNDLED_PATH.read_text(encoding="utf-8"), "bundled")
+
+
+def load_catalog(cache_dir: Optional[Path]) -> Catalog:
+    """The refreshed copy in ``cache_dir`` if present and valid, else the bundled one."""
+    if cache_dir is not None:
+        refreshed = Path(cache_dir) / REFRESHED_NAME
+        if refreshed.is_file():
+            try:
+                return parse_catalog(refreshed.read_text(encoding="utf-8"), str(refreshed))
+            except (CatalogError, OSError, UnicodeDecodeError):
+                pass  # a damaged cache never blocks the installer: use the bundled copy
+    return load_bundled()
+
+
+def refresh_catalog(url: str, cache_dir: Path, timeout: float = 20.0) -> Catalog:
+    """Download the catalog from ``url`` (HTTPS), validate it, then cache it.
+
+    Raises DownloadError or CatalogError; the cached copy is replaced only by
+    a catalog that validated.
+    """
+    from thonnycontrib.esp32cam.core.download import fetch_bytes, write_atomically
+
+    text = fetch_bytes(url, timeout=timeout, max_size=2_000_000).decode("utf-8", "replace")
+    catalog = parse_catalog(text, origin=url)
+    target = Path(cache_dir) / REFRESHED_NAME
+    write_atomically(target, text.encode("utf-8"))
+    catalog.origin = str(target)
+    return catalog

@@ -1,0 +1,189 @@
+"""HTTPS downloads into a cache folder, verified before they are kept.
+
+A download goes to a temporary file in the cache folder and is renamed to its
+final name only after size and SHA-256 match, so nothing corrupt or partial
+is ever left under a name the installer would use.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Optional
+
+from thonnycontrib.esp32cam.core.catalog import Build
+
+ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
+CHUNK = 64 * 1024
+
+
+class DownloadError(Exception):
+    """A download failed or was refused; the message tells the user what happened."""
+
+
+class DownloadCancelled(DownloadError):
+    pass
+
+
+def require_https(url: str) -> None:
+    if not url.lower().startswith("https://"):
+        raise DownloadError(f"Refusing to download {url!r}: only https:// URLs are allowed.")
+
+
+def _open(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
+    require_https(url)
+    context = ssl_context or ssl.create_default_context()  # honours SSL_CERT_FILE
+    request = urllib.request.Request(url, headers={"User-Agent": "thonny-esp32cam"})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout, context=context)
+    except urllib.error.HTTPError as e:
+        raise DownloadError(f"The server answered {e.code} {e.reason} for {url}.") from None
+    except urllib.error.URLError as e:
+        reason = e.reason
+        if isinstance(reason, ssl.SSLError):
+            raise DownloadError(f"Secure connection to {url} failed ({reason}); "
+                                "the download was not used.") from None
+        raise DownloadError(f"Could not reach {url} ({reason}). Check the internet "
+                            "connection; builds downloaded earlier still work offline.") from None
+    except (TimeoutError, OSError) as e:
+        raise DownloadError(f"Could not download {url}: {e}") from None
+    if not response.geturl().lower().startswith("https://"):
+        response.close()
+        raise DownloadError(f"{url} redirected to a non-HTTPS address; refused.")
+    return response
+
+
+def fetch_bytes(url: str, timeout: float = 20.0, max_size: int = 2_000_000,
+                ssl_context: Optional[ssl.SSLContext] = None) -> bytes:
+    """A small HTTPS resource (e.g. the catalog) read into memory."""
+    with _open(url, timeout, ssl_context) as response:
+        try:
+            data = response.read(max_size + 1)
+        except (TimeoutError, OSError) as e:
+            raise DownloadError(f"Download of {url} failed: {e}") from None
+    if len(data) > max_size:
+        raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
+    return data
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink_quietly(Path(tmp))
+        raise
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_file(url: str, target: Path, *, expected_size: Optional[int] = None,
+                  expected_sha256: Optional[str] = None, progress: Optional[ProgressCallback] = None,
+                  timeout: float = 30.0, cancel: Optional[threading.Event] = None,
+                  ssl_context: Optional[ssl.SSLContext] = None,
+                  max_size: int = 16 * 1024 * 1024) -> str:
+    """Download ``url`` to ``target``; return the SHA-256 of what was written.
+
+    ``target`` appears only when the whole download arrived and matched the
+    expected size and hash (when given).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=".bin")
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    received = 0
+    try:
+        with os.fdopen(fd, "wb") as out, _open(url, timeout, ssl_context) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else expected_size
+            if progress:
+                progress(0, total)
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise DownloadCancelled("Download cancelled; nothing was kept.")
+                try:
+                    chunk = response.read(CHUNK)
+                except (TimeoutError, OSError) as e:
+                    raise DownloadError(f"Download of {url} broke off after {received} bytes "
+                                        f"({e}); nothing was kept, try again.") from None
+                if not chunk:
+                    break
+                received += len(chunk)
+                if received > max_size:
+                    raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
+                digest.update(chunk)
+                out.write(chunk)
+                if progress:
+                    progress(received, total)
+        actual = digest.hexdigest()
+        if expected_size is not None and received != expected_size:
+            raise DownloadError(f"Downloaded {received} bytes from {url}, expected {expected_size}; "
+                                "the file was refused and not kept.")
+        if expected_sha256 is not None and actual != expected_sha256.lower():
+            raise DownloadError(f"SHA-256 mismatch for {url}: expected {expected_sha256}, "
+                                f"got {actual}. The file was refused and not kept.")
+        os.replace(tmp, target)
+        return actual
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+class FirmwareCache:
+    """Verified firmware images in ``<cache_dir>`` (inside Thonny's user folder)."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.dir = Path(cache_dir)
+
+    def path_for(self, build: Build) -> Path:
+        if build.sha256:
+            return self.dir / f"{build.id}-{build.sha256[:16]}.bin"
+        url_tag = hashlib.sha256(build.url.encode()).hexdigest()[:16]
+        return self.dir / f"{build.id}-unpinned-{url_tag}.bin"
+
+    def cached(self, build: Build) -> Optional[Path]:
+        """The cached image if present and (for pinned builds) still intact."""
+        path = self.path_for(build)
+        if not path.is_file():
+            return None
+        if build.pinned and (path.stat().st_size != build.size
+                             or sha256_of_file(path) != build.sha256):
+            _unlink_quietly(path)  # damaged on disk: drop it, it will be downloaded again
+            return None
+        return path
+
+    def fetch(self, build: Build, progress: Optional[ProgressCallback] = None,
+              timeout: float = 30.0, cancel: Optional[threading.Event] = None,
+              ssl_context: Optional[ssl.SSLContext] = None) -> Path:
+        """The build's image from the cache, downloading (and verifying) it if needed."""
+        path = self.cached(build)
+        if path is not None:
+            if progress and build.size:
+                progress(build.size, build.size)
+            return path
+        path = self.path_for(build)
+        download_file(build.url, path, expected_size=build.size, expected_sha256=build.sha256,
+                      progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
+        return path
