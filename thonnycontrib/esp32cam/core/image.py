@@ -1,0 +1,186 @@
+"""Inspection of ESP firmware images before they are flashed.
+
+Reads the ESP image header (magic 0xE9, flash mode/size, chip id in the
+extended header), tells a combined image (bootloader + partition table + app)
+from an app-only image, checks that every declared segment is present
+(truncation), and reads the MicroPython banner and camera driver family from
+the image's strings.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+ESP_IMAGE_MAGIC = 0xE9
+APP_DESC_MAGIC = 0xABCD5432
+PARTITION_MAGIC = b"\xaa\x50"
+CHIP_IDS = {0: "esp32", 2: "esp32s2", 5: "esp32c3", 9: "esp32s3", 12: "esp32c2",
+            13: "esp32c6", 16: "esp32h2", 18: "esp32p4"}
+CHIP_LABELS = {"esp32": "ESP32", "esp32s3": "ESP32-S3"}
+# Where a combined image starts in flash, and where its partition table sits.
+IMAGE_OFFSETS = {"esp32": 0x1000, "esp32s2": 0x1000}
+PARTITION_TABLE_ADDR = 0x8000
+FLASH_MODES = {0: "qio", 1: "qout", 2: "dio", 3: "dout"}
+FLASH_SIZES = {0: "1MB", 1: "2MB", 2: "4MB", 3: "8MB", 4: "16MB", 5: "32MB", 6: "64MB", 7: "128MB"}
+MB = 1024 * 1024
+
+_VERSION_RE = re.compile(rb"MicroPython v\d+\.\d+[\w.\-+]* on \d{4}-\d{2}-\d{2}")
+_MACHINE_RE = re.compile(rb"[\x20-\x7e]{2,80} with ESP32(?:-?S3|-?S2|-?C3)?(?![\w-])")
+
+
+class ImageError(ValueError):
+    """The file is not a usable firmware image for this board; says why."""
+
+
+@dataclass
+class ImageInfo:
+    size: int
+    sha256: str
+    chip: str
+    flash_mode: str
+    flash_size: str
+    kind: str  # "combined" or "app-only"
+    banner: Optional[str]
+    family: Optional[str]  # "lemariva" | "kaki5" | "cnadler86" | "none"
+
+    def describe(self) -> str:
+        family = {"none": "no camera module", None: "unknown camera support"}.get(
+            self.family, f"{self.family} camera driver")
+        return (f"{CHIP_LABELS.get(self.chip, self.chip)} {self.kind} image, {self.size} bytes, "
+                f"flash {self.flash_mode.upper()} {self.flash_size}; "
+                f"{self.banner or 'no MicroPython banner found'}; {family}; SHA-256 {self.sha256}")
+
+
+def _segments_end(data: bytes, start: int, what: str) -> int:
+    """Parse the ESP image at ``start``; return where it ends (incl. checksum, hash)."""
+    if len(data) < start + 24:
+        raise ImageError(f"The file is truncated: the {what} header is incomplete.")
+    count = data[start + 1]
+    hash_appended = data[start + 23] == 1
+    pos = start + 24
+    for index in range(count):
+        if pos + 8 > len(data):
+            raise ImageError(f"The file is truncated: {what} segment {index + 1} of {count} "
+                             "is missing. Download the firmware again.")
+        _addr, length = struct.unpack_from("<II", data, pos)
+        pos += 8 + length
+        if pos > len(data):
+            raise ImageError(f"The file is truncated: {what} segment {index + 1} of {count} "
+                             f"needs {pos - len(data)} more bytes. Download the firmware again.")
+    pos += 16 - (pos - start) % 16  # padding, last byte is the checksum
+    if hash_appended:
+        pos += 32
+    if pos > len(data):
+        raise ImageError(f"The file is truncated: the end of the {what} is missing. "
+                         "Download the firmware again.")
+    return pos
+
+
+def _not_an_image_reason(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head:
+        return ("The file is an HTML page, not a firmware image: the download returned a web "
+                "page (an error or a GitHub page) instead of the .bin. Use the raw download link.")
+    if data[:2] == b"PK":
+        return "The file is a ZIP archive; extract the firmware .bin from it first."
+    if data[:1] in (b"{", b"["):
+        return "The file is a JSON/text file, not a firmware image."
+    if not data:
+        return "The file is empty."
+    return (f"The file is not an ESP firmware image (first byte {data[0]:#04x}, expected 0xe9). "
+            "It may be corrupt or not firmware at all.")
+
+
+def _partition_app_offsets(data: bytes, table_pos: int) -> List[int]:
+    offsets = []
+    for pos in range(table_pos, min(len(data), table_pos + 0xC00), 32):
+        entry = data[pos:pos + 32]
+        if entry[:2] != PARTITION_MAGIC:
+            break
+        ptype = entry[2]
+        offset = struct.unpack_from("<I", entry, 4)[0]
+        if ptype == 0:  # app partition (factory / ota)
+            offsets.append(offset)
+    return offsets
+
+
+def read_banner(data: bytes) -> Tuple[Optional[str], Optional[str]]:
+    """(banner, camera family) read from the image's strings."""
+    version = _VERSION_RE.search(data)
+    machine = None
+    for m in _MACHINE_RE.finditer(data):
+        text = m.group(0).decode("ascii").strip()
+        if not text.startswith(("%", "MicroPython")):
+            machine = text
+            break
+    parts = [m.group(0).decode("ascii") for m in (version,) if m]
+    if machine:
+        parts.append(machine)
+    banner = "; ".join(parts) or None
+    return banner, detect_family(data, banner)
+
+
+def detect_family(data: bytes, banner: Optional[str]) -> Optional[str]:
+    """Camera driver family from markers each family's build carries."""
+    if b"KAKI5" in data:
+        return "kaki5"
+    if b"PixelFormat" in data and b"FrameSize" in data:
+        return "cnadler86"
+    if (b"fb_location" in data or b"FRAME_VGA" in data or b"ESP32-cam" in data
+            or b"Camera Module (i2s)" in data):
+        return "lemariva"
+    if banner and banner.startswith("MicroPython"):
+        return "none"
+    return None
+
+
+def inspect_image(data: bytes, target_chip: Optional[str] = None,
+                  flash_size: int = 4 * MB, offset: Optional[int] = None) -> ImageInfo:
+    """Check ``data`` is a complete image for ``target_chip``; raise ImageError if not."""
+    if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
+        raise ImageError(_not_an_image_reason(data))
+    chip_id = struct.unpack_from("<H", data, 12)[0]
+    chip = CHIP_IDS.get(chip_id, f"unknown chip id {chip_id}")
+    if target_chip and chip != target_chip:
+        raise ImageError(f"This image is for {CHIP_LABELS.get(chip, chip)}, but the board is "
+                         f"{CHIP_LABELS.get(target_chip, target_chip)}. Choose a build for "
+                         f"{CHIP_LABELS.get(target_chip, target_chip)}.")
+    flash_mode = FLASH_MODES.get(data[2], f"mode {data[2]}")
+    size_name = FLASH_SIZES.get(data[3] >> 4, "unknown")
+    base = IMAGE_OFFSETS.get(chip, 0)
+    bootloader_end = _segments_end(data, 0, "bootloader" if len(data) > 0x8000 else "image")
+    table_pos = PARTITION_TABLE_ADDR - base
+    app_only = len(data) >= 0x24 and struct.unpack_from("<I", data, 0x20)[0] == APP_DESC_MAGIC
+    if data[table_pos:table_pos + 2] == PARTITION_MAGIC:
+        kind = "combined"
+        apps = [a - base for a in _partition_app_offsets(data, table_pos)]
+        present = [a for a in apps if 0 < a < len(data)]
+        if not present:
+            raise ImageError("The file is truncated: it has a bootloader and partition table "
+                             "but no application. Download the firmware again.")
+        if data[present[0]] != ESP_IMAGE_MAGIC:
+            raise ImageError("The application part of the image is damaged (no image header "
+                             "where the partition table says it starts).")
+        _segments_end(data, present[0], "application")
+    elif app_only:
+        raise ImageError("This is an application-only image (it belongs at 0x10000 and needs a "
+                         "bootloader and partition table already on the board). Choose a "
+                         "combined firmware image, like the ones MicroPython publishes.")
+    else:
+        if bootloader_end >= len(data) or len(data) < 0x8000:
+            raise ImageError("The file is truncated or incomplete: it holds only a bootloader, "
+                             "with no partition table or MicroPython application.")
+        raise ImageError("The image has no partition table where a combined "
+                         f"{CHIP_LABELS.get(chip, chip)} image has one; it cannot be flashed "
+                         "as a whole firmware.")
+    start = IMAGE_OFFSETS.get(chip, 0) if offset is None else offset
+    if start + len(data) > flash_size:
+        raise ImageError(f"The image ({len(data)} bytes at {start:#x}) does not fit in "
+                         f"{flash_size // MB} MB of flash.")
+    banner, family = read_banner(data)
+    return ImageInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), chip=chip,
+                     flash_mode=flash_mode, flash_size=size_name, kind=kind,
+                     banner=banner, family=family)
