@@ -79,7 +79,7 @@ class FirmwareServer:
 def catalog_with(builds: List[dict], default: Optional[str] = None) -> bytes:
     """Catalog JSON (schema 1) holding ``builds``."""
     data = {"schema": 1, "updated": "test", "builds": builds,
-            "default": {"ai-thinker": default or builds[0]["id"]}}
+            "default": {"ai_thinker": default or builds[0]["id"]}}
     return json.dumps(data).encode()
 
 
@@ -94,7 +94,7 @@ def build_entry(build_id: str, url: str, data: Optional[bytes], *, family: str =
         "source": "test", "family": family, "micropython": "1.21.0", "chip": chip,
         "offset": "0x1000" if chip == "esp32" else "0x0", "flash_mode": "dio", "url": url,
         "info_url": "https://example.invalid/info", "license": "MIT", "notes": "test",
-        "boards": ["ai-thinker"],
+        "boards": ["ai_thinker"],
     }
     if data is not None:
         digest = hashlib.sha256(data + (b"x" if tamper else b"")).hexdigest()

@@ -20,12 +20,12 @@ def test_bundled_catalog_validates_and_covers_required_builds():
         assert re.fullmatch(r"[0-9a-f]{40}", b.url.split("/")[5]), "URL pinned to a commit"
         assert b.sha256 and re.fullmatch(r"[0-9a-f]{64}", b.sha256)
         assert b.offset == {"esp32": 0x1000, "esp32s3": 0}[b.chip]
-    ai_thinker_esp32 = {b.family for b in catalog.for_board("ai-thinker") if b.chip == "esp32"}
+    ai_thinker_esp32 = {b.family for b in catalog.for_board("ai_thinker") if b.chip == "esp32"}
     assert {"lemariva", "kaki5", "cnadler86", "none"} <= ai_thinker_esp32
     official = [b for b in catalog.builds if b.family == "none"]
     assert official and all("REPL only — no camera module" in b.title for b in official)
     assert {b.chip for b in catalog.builds} == {"esp32", "esp32s3"}
-    default = catalog.default_for("ai-thinker")
+    default = catalog.default_for("ai_thinker")
     assert default.id == "lemariva-v1.21.0" and default.recommended and default.has_camera
     assert sum(b.recommended for b in catalog.builds) == 3  # one per camera family
     cnadler = catalog.get("cnadler86-v1.27.0-freenove")

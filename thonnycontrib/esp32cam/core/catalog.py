@@ -73,7 +73,7 @@ class Catalog:
         raise CatalogError(f"No build with id {build_id!r} in the catalog "
                            f"(see `python -m thonnycontrib.esp32cam catalog`).")
 
-    def default_for(self, board: str = "ai-thinker") -> Optional[Build]:
+    def default_for(self, board: str = "ai_thinker") -> Optional[Build]:
         build_id = self.defaults.get(board)
         return self.get(build_id) if build_id else None
 
