@@ -1,0 +1,127 @@
+"""Turn what the board said into an explanation the user can act on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+NO_CAMERA_MODULE = "no_camera_module"
+NO_PSRAM = "no_psram"
+INIT_FAILED = "init_failed"
+CAPTURE_FAILED = "capture_failed"
+NO_FLASH_LED = "no_flash_led"
+TRANSFER = "transfer"
+BUSY = "busy"
+OTHER = "other"
+
+ACTION_INSTALL_FIRMWARE = "install_firmware"
+
+# A MicroPython heap this small means the firmware found no PSRAM (PSRAM builds
+# put the heap there: 2-4 MiB on ESP32, more on ESP32-S3).
+PSRAM_HEAP_THRESHOLD = 1024 * 1024
+
+
+@dataclass
+class CameraProblem(Exception):
+    kind: str
+    title: str
+    explanation: str
+    details: str = ""
+    action: Optional[str] = None  # e.g. ACTION_INSTALL_FIRMWARE: the view offers a button
+
+    def __str__(self) -> str:
+        text = "%s\n%s" % (self.title, self.explanation)
+        if self.details:
+            text += "\n\nThe board said:\n" + self.details.strip()
+        return text
+
+
+def no_camera_module(details: str = "") -> CameraProblem:
+    return CameraProblem(
+        NO_CAMERA_MODULE, "This firmware has no camera driver",
+        "The MicroPython on the board has no 'camera' module: official MicroPython builds "
+        "never include one. Install a camera firmware — lemariva (MicroPython 1.21), "
+        "KAKI5 (1.20) or cnadler86 (1.27, ESP32-S3 boards too) — with "
+        "Tools → Install ESP32-CAM firmware. Your files on the board are lost when the flash is erased.",
+        details, ACTION_INSTALL_FIRMWARE)
+
+
+def no_psram(details: str = "", heap: Optional[int] = None) -> CameraProblem:
+    size = " (the MicroPython heap is only %d KiB)" % (heap // 1024) if heap else ""
+    return CameraProblem(
+        NO_PSRAM, "The camera needs PSRAM, and the firmware found none",
+        "Camera frame buffers live in PSRAM (external RAM)%s. Either the board has no PSRAM "
+        "(ESP32-CAM clones without the 8-pin PSRAM chip), the PSRAM did not answer at boot "
+        "(\"PSRAM ID read error\": often a weak 5 V supply), or the firmware was built without "
+        "SPIRAM support. Use a board with PSRAM, a solid 5 V / 2 A supply, and a camera "
+        "firmware with PSRAM support." % size,
+        details, ACTION_INSTALL_FIRMWARE)
+
+
+def init_failed(details: str = "", profile_title: str = "") -> CameraProblem:
+    profile = " (now: %s)" % profile_title if profile_title else ""
+    return CameraProblem(
+        INIT_FAILED, "The camera did not start (Camera Init Failed)",
+        "The driver could not talk to the camera sensor. Check, in this order:\n"
+        "• the board profile in Tools → Options → Interpreter%s matches your board — a wrong "
+        "pin map is the usual cause on non-AI-Thinker boards;\n"
+        "• the ribbon cable: lift the connector latch, push the cable fully in (contacts "
+        "towards the board), close the latch;\n"
+        "• power: a 5 V supply that can give 500 mA or more (weak USB adapters brown out when "
+        "the camera starts);\n"
+        "• a program on the board already initialised the camera: press RST (or Stop/Restart) and try again." % profile,
+        details)
+
+
+def capture_failed(details: str = "") -> CameraProblem:
+    return CameraProblem(
+        CAPTURE_FAILED, "The camera started but delivered no image",
+        "Try a smaller frame size or a lower JPEG quality (big frames may not fit the frame "
+        "buffer), check the 5 V supply, and press RST if it keeps failing.", details)
+
+
+def transfer_problem(details: str = "") -> CameraProblem:
+    return CameraProblem(
+        TRANSFER, "The image was damaged on the way from the board",
+        "Bytes were lost or changed on the serial line. Use a shorter or better USB cable, "
+        "avoid USB hubs, and try again.", details)
+
+
+def busy() -> CameraProblem:
+    return CameraProblem(
+        BUSY, "The board is busy",
+        "A program is running on the board. The camera view only works at the idle prompt: "
+        "stop the program (Stop button or Ctrl+C) and try again.")
+
+
+def no_flash_led(profile_title: str) -> CameraProblem:
+    return CameraProblem(
+        NO_FLASH_LED, "This board has no flash LED",
+        "The board profile %s has no flash LED. Choose the right profile in "
+        "Tools → Options → Interpreter if your board has one." % profile_title)
+
+
+def classify(error_text: str, *, heap: Optional[int] = None, profile_title: str = "",
+             during: str = "") -> CameraProblem:
+    """Map a device error (a MicroPython traceback or message) to a problem.
+
+    ``heap`` is the MicroPython heap size reported at detection; ``during`` is
+    the operation ("start", "snap", "flash", ...)."""
+    text = error_text or ""
+    low = text.lower()
+    if "no module named" in low and "camera" in low:
+        return no_camera_module(text)
+    if during == "flash" and ("pin" in low or "machine" in low):
+        return CameraProblem(NO_FLASH_LED, "The flash LED could not be switched",
+                             "The board did not accept the LED pin. Check the board profile.", text)
+    psram_words = ("psram", "spiram", "esp_err_no_mem", "0x101", "malloc failed", "no memory")
+    small_heap = heap is not None and heap < PSRAM_HEAP_THRESHOLD
+    if any(w in low for w in psram_words) or (small_heap and during in ("start", "")):
+        return no_psram(text, heap if small_heap else None)
+    init_words = ("camera init failed", "probe failed", "esp_err_not_found", "0x105",
+                  "sensor not", "already init", "camera not initialized", "init failed")
+    if any(w in low for w in init_words) or during == "start":
+        return init_failed(text, profile_title)
+    if during == "snap" or "returned no image" in low:
+        return capture_failed(text)
+    last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+    return CameraProblem(OTHER, "The camera reported an error", last, text)

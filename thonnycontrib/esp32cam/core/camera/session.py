@@ -1,0 +1,183 @@
+"""Host side of the camera: one object per connection, any driver family.
+
+A ``CodeRunner`` executes code at the board's raw REPL and returns the frame
+it wrote. The CLI has its own runner on pyserial (``rawrepl``); the Thonny
+back-end provides one on top of its connection. Everything else — detection,
+starting once, applying only changed settings, recovering after a soft
+reboot, explaining errors — is here, shared and unit-tested.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Protocol
+
+from .. import boards
+from . import families as fam
+from . import problems
+from .devicecode import CameraSettings, DeviceProtocol, HELPER, detect_code, parse_info, release_code
+from .transfer import KIND_ACK, KIND_ERROR, KIND_INFO, KIND_JPEG, RAW, Frame, looks_like_jpeg
+
+
+@dataclass
+class RunResult:
+    frame: Optional[Frame]
+    error_output: str = ""  # what the raw REPL reported on stderr (code died outside our try)
+    seconds: float = 0.0
+
+
+class CodeRunner(Protocol):
+    def run(self, code: str, timeout: float) -> RunResult: ...
+
+
+@dataclass
+class Capture:
+    jpeg: bytes
+    wire_bytes: int
+    seconds: float  # request to last byte
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.wire_bytes / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class DeviceInfo:
+    family: str
+    heap: Optional[int]
+    platform: str = ""
+    version: str = ""
+    raw: Dict[str, str] = field(default_factory=dict)
+
+
+class CameraSession:
+    def __init__(self, runner: CodeRunner, profile_key: Optional[str] = None,
+                 encoding: str = RAW, timeout: float = 20.0) -> None:
+        self.runner = runner
+        self.profile = boards.get_profile(profile_key)
+        self.encoding = encoding
+        self.timeout = timeout
+        self.info: Optional[DeviceInfo] = None
+        self.protocol: Optional[DeviceProtocol] = None
+        self.settings: Optional[CameraSettings] = None  # what the camera runs with now
+        self.flash_on = False
+
+    @property
+    def family(self) -> Optional[str]:
+        return self.info.family if self.info else None
+
+    @property
+    def started(self) -> bool:
+        return self.settings is not None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def detect(self) -> DeviceInfo:
+        frame = self._run(detect_code(), "detect")
+        if frame.kind != KIND_INFO:
+            raise problems.transfer_problem("unexpected answer %r to detection" % frame.kind)
+        raw = parse_info(frame.text)
+        heap = int(raw["heap"]) if raw.get("heap", "").isdigit() else None
+        if not raw.get("family"):
+            raise problems.classify(raw.get("error", "ImportError: no module named 'camera'"),
+                                    heap=heap, during="import")
+        if raw["family"] not in fam.FAMILIES:
+            raise problems.CameraProblem(problems.OTHER, "Unknown camera driver",
+                                         "The board reported driver family %r." % raw["family"])
+        self.info = DeviceInfo(raw["family"], heap, raw.get("platform", ""), raw.get("version", ""), raw)
+        self.protocol = DeviceProtocol(self.info.family, self.profile, self.encoding,
+                                       default_profile=self.profile.key == boards.DEFAULT_PROFILE)
+        return self.info
+
+    def start(self, settings: CameraSettings) -> None:
+        """Initialise the camera once (detecting the family first if needed)."""
+        settings = settings.normalized()
+        if self.protocol is None:
+            self.detect()
+        assert self.protocol is not None
+        self._expect_ack(self._run(self.protocol.install_code(), "install"), "install")
+        self._expect_ack(self._run(self.protocol.start_code(settings), "start"), "start")
+        self.settings = settings
+
+    def apply(self, settings: CameraSettings) -> None:
+        """Change only what differs from the running settings."""
+        settings = settings.normalized()
+        if not self.started:
+            self.start(settings)
+            return
+        assert self.protocol is not None and self.settings is not None
+        current = self.settings
+        if settings.frame_size != current.frame_size:
+            self._call(self.protocol.set_size_code(settings.frame_size), "start")
+        if settings.quality != current.quality:
+            self._call(self.protocol.set_quality_code(settings.quality), "quality")
+        if (settings.vflip, settings.hmirror) != (current.vflip, current.hmirror):
+            self._call(self.protocol.set_flip_code(settings.vflip, settings.hmirror), "flip")
+        self.settings = settings
+
+    def capture(self, settings: Optional[CameraSettings] = None) -> Capture:
+        if settings is not None or not self.started:
+            self.apply(settings or self.settings or CameraSettings())
+        assert self.protocol is not None
+        started = time.perf_counter()
+        frame = self._call(self.protocol.snap_code(), "snap", expect=KIND_JPEG)
+        seconds = time.perf_counter() - started
+        if not looks_like_jpeg(frame.payload):
+            raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
+        return Capture(frame.payload, frame.wire_bytes, seconds)
+
+    def set_flash(self, on: bool) -> None:
+        if self.profile.flash_led is None:
+            raise problems.no_flash_led(self.profile.title)
+        if self.protocol is None:
+            self.detect()
+        assert self.protocol is not None
+        if not self.started:
+            self.start(self.settings or CameraSettings())
+        self._call(self.protocol.flash_code(on), "flash")
+        self.flash_on = bool(on)
+
+    def release(self) -> None:
+        """Deinit the camera on the board (safe to call any time)."""
+        if self.protocol is not None:
+            result = self.runner.run(release_code(), self.timeout)
+            if result.frame is not None and result.frame.kind == KIND_ERROR:
+                # deinit failing is not worth bothering the user; the helper is gone anyway
+                pass
+        self.settings = None
+        self.flash_on = False
+
+    def forget(self) -> None:
+        """The board was reset or soft-rebooted: its helper is gone."""
+        self.settings = None
+        self.flash_on = False
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _call(self, code: str, during: str, expect: str = KIND_ACK) -> Frame:
+        result = self.runner.run(code, self.timeout)
+        if result.frame is None and HELPER in result.error_output and "NameError" in result.error_output:
+            # soft reboot (Stop/Ctrl+D) dropped our helper: install and start again, once
+            wanted = self.settings or CameraSettings()
+            self.settings = None
+            self.start(wanted)
+            result = self.runner.run(code, self.timeout)
+        frame = self._frame_or_raise(result, during)
+        if frame.kind != expect:
+            raise problems.transfer_problem("expected frame %r, got %r" % (expect, frame.kind))
+        return frame
+
+    def _run(self, code: str, during: str) -> Frame:
+        return self._frame_or_raise(self.runner.run(code, self.timeout), during)
+
+    def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
+        if result.frame is None:
+            raise problems.classify(result.error_output or "no answer from the board",
+                                    heap=self.info.heap if self.info else None,
+                                    profile_title=self.profile.title, during=during)
+        if result.frame.kind == KIND_ERROR:
+            raise problems.classify(result.frame.text, heap=self.info.heap if self.info else None,
+                                    profile_title=self.profile.title, during=during)
+        return result.frame
+
+    def _expect_ack(self, frame: Frame, during: str) -> None:
+        if frame.kind != KIND_ACK:
+            raise problems.transfer_problem("expected an acknowledgement during %s, got %r" % (during, frame.kind))
