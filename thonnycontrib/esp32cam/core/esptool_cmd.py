@@ -1,0 +1,169 @@
+"""esptool as a subprocess: which version will run, how to spell its
+arguments for that version, and what its output means.
+
+esptool 5 spells commands and options with hyphens (``write-flash``,
+``--flash-mode``, ``default-reset``); esptool 4 with underscores. The
+version is read from the interpreter and PYTHONPATH that will run it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+MIN_VERSION = (4, 7)
+
+
+class EsptoolMissing(RuntimeError):
+    pass
+
+
+def esptool_env(extra_paths: Sequence[str] = (), base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment for the esptool subprocess: ``extra_paths`` (e.g. Thonny's
+    plug-in site-packages) prepended to PYTHONPATH, unbuffered output."""
+    env = dict(os.environ if base is None else base)
+    paths = [p for p in extra_paths if p] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    return env
+
+
+def parse_version(text: str) -> Tuple[int, ...]:
+    m = re.match(r"\s*(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if not m:
+        raise ValueError(f"not a version: {text!r}")
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+@dataclass(frozen=True)
+class Esptool:
+    """The esptool that ``python -m esptool`` will run, and its spelling."""
+    python: str
+    env: Dict[str, str]
+    version: Tuple[int, ...]
+
+    @property
+    def hyphenated(self) -> bool:
+        return self.version[0] >= 5
+
+    def spell(self, name: str) -> str:
+        """``write-flash`` / ``default-reset`` style names, for this version."""
+        return name if self.hyphenated else name.replace("-", "_")
+
+    def base_command(self) -> List[str]:
+        return [self.python, "-m", "esptool"]
+
+    def write_command(self, *, port: str, chip: str, baud: int, image: str, offset: int,
+                      erase: bool = True, manual_boot: bool = False,
+                      flash_mode: Optional[str] = None, flash_size: Optional[str] = None,
+                      flash_freq: Optional[str] = None, connect_attempts: int = 3) -> List[str]:
+        """Argument list (never a shell string) for writing ``image`` at ``offset``.
+
+        ``manual_boot``: the user put the board into download mode by hand
+        (IO0 held low, RST tapped), so esptool must not reset it.
+        """
+        before = "no-reset" if manual_boot else "default-reset"
+        option = lambda name: "--" + self.spell(name)  # noqa: E731  (--flash_mode in 4.x)
+        cmd = self.base_command() + [
+            "--chip", chip, "--port", port, "--baud", str(baud),
+            "--before", self.spell(before), "--after", self.spell("hard-reset"),
+            "--connect-attempts", str(connect_attempts),
+            self.spell("write-flash"),
+        ]
+        if erase:
+            cmd.append("--erase-all")
+        if flash_mode:
+            cmd += [option("flash-mode"), flash_mode]
+        if flash_size:
+            cmd += [option("flash-size"), flash_size]
+        if flash_freq:
+            cmd += [option("flash-freq"), flash_freq]
+        cmd += [f"{offset:#x}", image]
+        return cmd
+
+
+def find_esptool(python: str, extra_paths: Sequence[str] = (), timeout: float = 30.0) -> Esptool:
+    """Ask ``python`` (with ``extra_paths`` on PYTHONPATH) which esptool it imports."""
+    env = esptool_env(extra_paths)
+    probe = "import esptool; print(esptool.__version__)"
+    try:
+        proc = subprocess.run([python, "-c", probe], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise EsptoolMissing(f"Could not run {python} to look for esptool: {e}") from None
+    if proc.returncode != 0:
+        raise EsptoolMissing("esptool is not installed for Thonny's Python. Install it with "
+                             "Tools → Manage plug-ins… (search 'esptool'), or `pip install esptool`.")
+    try:
+        version = parse_version(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise EsptoolMissing(f"Could not read esptool's version from {proc.stdout!r}.") from None
+    if version < MIN_VERSION:
+        raise EsptoolMissing(f"esptool {'.'.join(map(str, version))} is too old; "
+                             "version 4.7 or newer is needed (pip install -U esptool).")
+    return Esptool(python=python, env=env, version=version)
+
+
+# ---- output parsing -------------------------------------------------------
+
+# esptool 5: "Writing at 0x00010000 [=====     ] 25.0% 1234/5678 bytes..."
+# esptool 4: "Writing at 0x00010000... (12 %)"
+_PROGRESS_RE = re.compile(r"Writing at 0x[0-9a-fA-F]+\D*?(?:\[[^\]]*\]\s*)?\(?(\d+(?:\.\d+)?)\s?%")
+
+
+def parse_progress(line: str) -> Optional[float]:
+    """Percentage from a 'Writing at ...' line of either esptool generation."""
+    m = _PROGRESS_RE.search(line)
+    return float(m.group(1)) if m else None
+
+
+# Outcome kinds
+OK = "ok"
+NEEDS_DOWNLOAD_MODE = "download-mode"
+PORT_BUSY = "port-busy"
+PORT_MISSING = "port-missing"
+LINK_FAILURE = "link"          # noise / weak adapter: a lower baud may help
+CONNECTION_LOST = "connection-lost"
+FAILED = "failed"
+
+_PORT_BUSY = ("could not exclusively lock port", "Access is denied", "Resource busy",
+              "Device or resource busy", "Permission denied", "PermissionError")
+_PORT_MISSING = ("could not open port", "Could not open", "No such file or directory",
+                 "Connection refused", "FileNotFoundError", "does not exist")
+_BOOT_MODE = ("Wrong boot mode detected", "No serial data received",
+              "Timed out waiting for packet header")
+_LOST = ("connection lost", "Connection reset", "Broken pipe", "returned no data",
+         "Remote end closed", "connection closed", "Connection aborted", "device disconnected",
+         "Input/output error")
+_LINK = ("Invalid head of packet", "Timed out waiting for packet", "Packet content transfer stopped",
+         "MD5 of file does not match", "Serial data stream stopped", "Corrupt data",
+         "Failed to write compressed data", "Failed to write to target", "Invalid packet",
+         "Possible serial noise", "Unexpected", "checksum", "Hash of data does not match",
+         "Response doesn't match request", "Failed to read", "error code")
+
+
+def classify(output: str, returncode: int, wrote: bool) -> str:
+    """What an esptool run's output says happened.
+
+    ``wrote``: progress lines were seen (the write had started).
+    """
+    if returncode == 0 and "Hash of data verified" in output:
+        return OK
+    fatal = output[output.rfind("A fatal error occurred"):] if "A fatal error occurred" in output else output[-2000:]
+    if any(s in fatal for s in _PORT_BUSY):
+        return PORT_BUSY
+    if not wrote and any(s in fatal for s in ("Wrong boot mode detected", "No serial data received")):
+        return NEEDS_DOWNLOAD_MODE
+    if any(s.lower() in fatal.lower() for s in _LOST):
+        return CONNECTION_LOST
+    if any(s in fatal for s in _PORT_MISSING) and not wrote:
+        return PORT_MISSING
+    if any(s in fatal for s in _LINK) or wrote:
+        return LINK_FAILURE
+    if not wrote and any(s in fatal for s in _BOOT_MODE):
+        return NEEDS_DOWNLOAD_MODE
+    return FAILED
