@@ -1,0 +1,64 @@
+"""``python -m thonnycontrib.esp32cam doctor --port PORT_OR_URL [--json]``.
+
+Exit code 0 only when the MicroPython REPL is reachable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from thonnycontrib.esp32cam.core import diagnosis as dg
+
+
+def _line_state(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("on", "1", "true", "asserted"):
+        return True
+    if word in ("off", "0", "false", "released"):
+        return False
+    raise argparse.ArgumentTypeError("use on or off")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", required=True,
+                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT)")
+    parser.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    parser.add_argument("--dtr", type=_line_state, metavar="on|off",
+                        help="DTR your interpreter uses; with --rts, the doctor also tries them")
+    parser.add_argument("--rts", type=_line_state, metavar="on|off",
+                        help="RTS your interpreter uses")
+    parser.add_argument("--no-camera-check", action="store_true",
+                        help="do not import/initialise the camera module")
+    parser.add_argument("--fix", choices=["release-and-reset", "interrupt-at-boot"],
+                        help="apply this fix first, then diagnose")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+
+
+def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.core import doctor
+
+    def progress(msg: str) -> None:
+        if not args.quiet and not args.json:
+            print("... " + msg, file=sys.stderr, flush=True)
+
+    if args.fix:
+        progress(f"Applying fix: {args.fix}")
+        try:
+            if args.fix == "release-and-reset":
+                doctor.release_and_reset(args.port)
+            else:
+                doctor.interrupt_at_boot(args.port)
+        except Exception as e:  # the diagnosis below says why the port failed
+            progress(f"fix could not be applied: {e}")
+
+    configured = None
+    if args.dtr is not None or args.rts is not None:
+        configured = doctor.Lines(bool(args.dtr), bool(args.rts))
+    result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
+                                           check_camera=not args.no_camera_check)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.to_text())
+    return 0 if result.ok else 1

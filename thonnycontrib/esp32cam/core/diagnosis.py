@@ -1,0 +1,199 @@
+"""What the connection doctor can conclude, in plain words.
+
+Each diagnosis has a stable code (used in ``--json`` output and tests), a
+title, what it means, the fix, and the ids of the fixes the doctor can apply
+itself (see ``FIX_*``). The texts are shared by the doctor dialog, the CLI and
+the Shell hints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+# Fixes the doctor (or its dialog) can apply itself.
+FIX_SET_LINES = "set_lines"                # store the DTR/RTS that worked in the interpreter's options
+FIX_RELEASE_AND_RESET = "release_and_reset"  # release DTR/RTS and pulse EN
+FIX_OPEN_INSTALLER = "open_installer"      # firmware installer with a camera build preselected
+FIX_INTERRUPT_AT_BOOT = "interrupt_at_boot"  # reset and send Ctrl-C during start-up
+FIX_RETRY = "retry"                        # run the doctor again
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    title: str
+    meaning: str
+    fix: str
+    fixes: tuple = ()
+
+
+REPL_OK = "repl_ok"
+HELD_IN_RESET = "held_in_reset"
+DOWNLOAD_MODE = "download_mode"
+NO_FIRMWARE = "no_firmware"
+BROWNOUT = "brownout"
+PSRAM_FAILURE = "psram_failure"
+NO_CAMERA_MODULE = "no_camera_module"
+CAMERA_PROBE_FAILED = "camera_probe_failed"
+NOT_INTERRUPTIBLE = "not_interruptible"
+PORT_BUSY = "port_busy"
+PERMISSION_DENIED = "permission_denied"
+PORT_MISSING = "port_missing"
+SILENT = "silent"
+BAUD_MISMATCH = "baud_mismatch"
+
+KINDS: Dict[str, Kind] = {k.code: k for k in [
+    Kind(REPL_OK, "MicroPython REPL reachable",
+         "The board answers with a MicroPython prompt.",
+         "Nothing to fix. Use the \"MicroPython (ESP32-CAM)\" interpreter with these DTR/RTS settings.",
+         (FIX_SET_LINES,)),
+    Kind(HELD_IN_RESET, "Held in reset by DTR/RTS",
+         "With the DTR/RTS settings of your interpreter the USB adapter pulls the ESP32's EN pin low: "
+         "the chip stays in reset and prints nothing (Thonny says \"Device is busy or does not respond\"). "
+         "With both lines released the REPL answers.",
+         "Set the interpreter's DTR and RTS to released (off). The doctor can store this setting for you.",
+         (FIX_SET_LINES, FIX_RELEASE_AND_RESET)),
+    Kind(DOWNLOAD_MODE, "Stuck in download (flashing) mode",
+         "The chip started its ROM bootloader (\"boot:0x3 (DOWNLOAD_BOOT...)\", \"waiting for download\") "
+         "because IO0 was low when it reset: the BOOT button held down, an IO0-GND jumper left in place, "
+         "or DTR asserted at reset.",
+         "Remove the IO0-GND jumper (or release BOOT), then press RST. The doctor can release DTR/RTS "
+         "and reset the board for you.",
+         (FIX_RELEASE_AND_RESET, FIX_RETRY)),
+    Kind(NO_FIRMWARE, "No firmware on the board",
+         "The boot ROM found nothing it can start at 0x1000 (\"flash read err\" / \"invalid header\"): "
+         "the flash is erased, or an image was written at the wrong offset.",
+         "Install a MicroPython camera build with the firmware installer (it writes at the right offset).",
+         (FIX_OPEN_INSTALLER,)),
+    Kind(BROWNOUT, "Brownout: the power supply is too weak",
+         "\"Brownout detector was triggered\": the supply voltage dropped while the chip started "
+         "(Wi-Fi and camera draw current peaks), so it resets over and over.",
+         "Power the board with a stable 5 V supply (at least 500 mA) on the 5V pin, use a short, good "
+         "USB cable or a powered hub, do not power it from the adapter's 3.3 V pin; then press RST.",
+         (FIX_RETRY,)),
+    Kind(PSRAM_FAILURE, "PSRAM does not work",
+         "The firmware needs the board's external RAM (PSRAM) but it did not answer "
+         "(\"PSRAM ID read error\" / \"SPI RAM enabled but initialization failed\"). Camera builds "
+         "need PSRAM.",
+         "Make sure the board is an ESP32-CAM with PSRAM (AI-Thinker has it), power it with a stable "
+         "5 V supply and press RST. A board without PSRAM cannot run the camera builds.",
+         (FIX_RETRY,)),
+    Kind(NO_CAMERA_MODULE, "Firmware without a camera module",
+         "MicroPython runs, but \"import camera\" fails: this is a build without the camera driver "
+         "(official MicroPython builds have none).",
+         "Install a MicroPython build with the camera driver with the firmware installer.",
+         (FIX_OPEN_INSTALLER,)),
+    Kind(CAMERA_PROBE_FAILED, "Camera not found",
+         "The camera driver is there but could not talk to the sensor (\"Camera probe failed\"): "
+         "loose or reversed ribbon cable, a pin map for another board, weak power, or the camera "
+         "already initialised.",
+         "Switch off, reseat the camera ribbon (contacts facing the board, latch closed), power with 5 V, "
+         "press RST; use the AI-Thinker pin profile; call camera.deinit() before initialising again.",
+         (FIX_RETRY,)),
+    Kind(NOT_INTERRUPTIBLE, "A running program ignores Ctrl-C",
+         "A program (main.py or boot.py) keeps running and catches KeyboardInterrupt, so no prompt "
+         "appears and Thonny cannot take over.",
+         "Let the doctor reset the board and interrupt it during start-up, then rename or fix main.py. "
+         "If that does not work, reinstall the firmware (this erases the files).",
+         (FIX_INTERRUPT_AT_BOOT, FIX_OPEN_INSTALLER)),
+    Kind(PORT_BUSY, "The port is busy",
+         "Another program has the serial port open: Thonny itself (another window, or this window's "
+         "interpreter), an Arduino serial monitor, PuTTY, esptool, mpremote...",
+         "Close the other program or disconnect it (in Thonny: Stop/Disconnect), then retry.",
+         (FIX_RETRY,)),
+    Kind(PERMISSION_DENIED, "No permission to open the port",
+         "The operating system refuses to open the serial port for your user.",
+         "On Linux add yourself to the port's group: sudo usermod -a -G dialout $USER, then log out "
+         "and in again (or reboot).",
+         (FIX_RETRY,)),
+    Kind(PORT_MISSING, "The port does not exist",
+         "There is no serial device with this name: the adapter is unplugged, the cable is charge-only, "
+         "the driver is missing, or the port got another name.",
+         "Plug the adapter in with a data cable and choose its port.",
+         (FIX_RETRY,)),
+    Kind(SILENT, "Nothing comes back from the board",
+         "The port opens but the board sends nothing, not even after a reset: wrong port, TX/RX not "
+         "crossed, no common GND, no power, or an adapter whose DTR/RTS cannot reset the board.",
+         "Check the port, connect adapter TX to U0R and RX to U0T, GND to GND, 5 V to 5V; press RST on "
+         "the board and retry.",
+         (FIX_RETRY,)),
+    Kind(BAUD_MISMATCH, "Garbled output (baud rate or signal quality)",
+         "Bytes arrive but they are not text at 115200 baud: the line is too weak or noisy for this "
+         "speed (long or poor cable, weak adapter), or the other side uses another baud rate.",
+         "Use a short, good cable and a solid GND connection; try another USB adapter. The ESP32-CAM "
+         "console runs at 115200 baud.",
+         (FIX_RETRY,)),
+]}
+
+
+@dataclass
+class Diagnosis:
+    """The doctor's conclusion: code + evidence (lines seen) + the fix in plain words."""
+    code: str
+    evidence: List[str] = field(default_factory=list)
+    detail: str = ""                      # situation-specific addition to the meaning
+    fix_detail: str = ""                  # situation-specific addition, before the generic fix
+    fix_note: str = ""                    # situation-specific addition, after the generic fix
+    replace_generic: bool = False         # detail/fix_detail replace the generic texts
+    dtr: Optional[bool] = None            # lines with which the REPL answered (repl_ok) or that would work
+    rts: Optional[bool] = None
+    port: str = ""
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Kind:
+        return KINDS[self.code]
+
+    @property
+    def ok(self) -> bool:
+        return self.code == REPL_OK
+
+    @property
+    def title(self) -> str:
+        return self.kind.title
+
+    @property
+    def meaning(self) -> str:
+        if self.replace_generic and self.detail:
+            return self.detail
+        return " ".join(x for x in (self.kind.meaning, self.detail) if x)
+
+    @property
+    def fix(self) -> str:
+        generic = "" if self.replace_generic and self.fix_detail else self.kind.fix
+        return " ".join(x for x in (self.fix_detail, generic, self.fix_note) if x)
+
+    @property
+    def fixes(self) -> List[str]:
+        return list(self.extra.get("fixes", self.kind.fixes))
+
+    def to_json(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {
+            "diagnosis": self.code,
+            "ok": self.ok,
+            "title": self.title,
+            "meaning": self.meaning,
+            "fix": self.fix,
+            "fixes": self.fixes,
+            "evidence": list(self.evidence),
+            "port": self.port,
+        }
+        if self.dtr is not None or self.rts is not None:
+            data["lines"] = {"dtr": self.dtr, "rts": self.rts}
+        for key, value in self.extra.items():
+            if key != "fixes":
+                data[key] = value
+        return data
+
+    def to_text(self) -> str:
+        out = [f"Diagnosis: {self.title} [{self.code}]", "", self.meaning, "", "Fix: " + self.fix]
+        if self.dtr is not None or self.rts is not None:
+            out.insert(1, f"DTR={_onoff(self.dtr)} RTS={_onoff(self.rts)}")
+        if self.evidence:
+            out += ["", "Evidence (what the board printed / the system said):"]
+            out += ["  " + line for line in self.evidence]
+        return "\n".join(out)
+
+
+def _onoff(value: Optional[bool]) -> str:
+    return "default" if value is None else ("asserted" if value else "released")

@@ -1,0 +1,459 @@
+"""The connection doctor: probe an ESP32-CAM's serial line and say what is wrong.
+
+Pure Python (pyserial only, no Tk, no Thonny). The probe is built to be quick
+on a real board and over RFC2217, where every line change costs >= 50 ms:
+
+1. open the port with DTR and RTS released, listen briefly (stop early);
+2. poke with Ctrl-C and wait for the ``>>>`` prompt;
+3. with a prompt: check the camera module, then (if the interpreter uses
+   other DTR/RTS settings) try those once and restore;
+4. without one: pulse EN through RTS (works on both auto-reset wirings), capture
+   the boot log at 115200 and classify it; if nothing at all comes back, ask
+   the ROM bootloader for a sync answer (a chip silently waiting in download
+   mode answers it).
+
+Fixes the core can apply itself: :func:`release_and_reset`,
+:func:`interrupt_at_boot`. Storing DTR/RTS in Thonny's options and opening the
+firmware installer belong to the front-end.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional, Sequence
+
+from thonnycontrib.esp32cam.core import bootlog as bl
+from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core import portcheck
+
+BAUDRATE = 115200
+READ_TIMEOUT = 0.03          # set once before open: changing it over RFC2217 costs >= 100 ms
+
+# esptool's SYNC command as a SLIP frame; the ROM answers with a frame starting c0 01 08.
+SYNC_FRAME = (b"\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20" + b"\x55" * 32 + b"\xc0")
+SYNC_REPLY = b"\xc0\x01\x08"
+
+# A tiny MicroPython program run in raw REPL: which camera driver, does the sensor answer.
+CAMERA_CHECK = b"""\
+try:
+    import camera
+except ImportError as e:
+    print('DOCTOR_CAM none', e)
+else:
+    r = None
+    try:
+        if hasattr(camera, 'Camera'):
+            c = camera.Camera()
+            r = True
+            try:
+                c.deinit()
+            except Exception:
+                pass
+        else:
+            try:
+                camera.deinit()
+            except Exception:
+                pass
+            r = camera.init(0) if 'init' in dir(camera) else True
+            try:
+                camera.deinit()
+            except Exception:
+                pass
+        print('DOCTOR_CAM', 'ok' if r is not False else 'fail')
+    except Exception as e:
+        print('DOCTOR_CAM fail', repr(e))
+"""
+
+
+@dataclass
+class Timings:
+    """Listen windows in seconds; every wait stops early once the answer is clear."""
+    first_listen: float = 0.12   # after open: is something already printing?
+    busy_listen: float = 1.0     # ...if so, listen at most this long for a boot loop
+    settle: float = 0.25         # output must pause this long before we poke
+    prompt: float = 0.6          # wait for ">>>" after Ctrl-C
+    boot: float = 3.0            # wait for the boot log + banner after a reset pulse
+    quiet_after_boot: float = 0.4  # nothing new for this long after the boot log: boot done
+    reset_pulse: float = 0.05    # EN low time (local ports; RFC2217 adds its own >= 50 ms)
+    camera: float = 3.0
+
+
+@dataclass
+class Lines:
+    dtr: bool
+    rts: bool
+
+    def __str__(self) -> str:
+        return f"DTR={'on' if self.dtr else 'off'}, RTS={'on' if self.rts else 'off'}"
+
+
+RELEASED = Lines(False, False)
+
+Progress = Callable[[str], None]
+
+
+def open_serial(port: str, lines: Lines = RELEASED, baudrate: int = BAUDRATE) -> Any:
+    """Open ``port`` (device or URL) with the given DTR/RTS applied before open."""
+    import serial
+
+    kwargs = {} if portcheck.is_url(port) else {"exclusive": True}
+    ser = serial.serial_for_url(port, do_not_open=True, baudrate=baudrate,
+                                timeout=READ_TIMEOUT, write_timeout=2 if not port.startswith("rfc2217") else None,
+                                **kwargs)
+    ser.dtr = lines.dtr
+    ser.rts = lines.rts
+    ser.open()
+    return ser
+
+
+def close_serial(ser: Any) -> None:
+    """Release RTS first, then DTR (DTR first would reset a classic circuit), then close."""
+    try:
+        if ser.is_open:
+            if ser.rts:
+                ser.rts = False
+            if ser.dtr:
+                ser.dtr = False
+    except Exception:
+        pass
+    try:
+        ser.close()
+    except Exception:
+        pass
+
+
+class Session:
+    """One open port plus everything read from it (as a :class:`bootlog.BootLog`)."""
+
+    def __init__(self, ser: Any, timings: Timings, progress: Optional[Progress] = None) -> None:
+        self.ser = ser
+        self.t = timings
+        self.log = bl.BootLog()
+        self.notes: List[str] = []     # evidence that is not device output
+        self._progress = progress or (lambda msg: None)
+        self.lost = False
+
+    def say(self, msg: str) -> None:
+        self._progress(msg)
+
+    def read_some(self) -> bytes:
+        try:
+            waiting = self.ser.in_waiting
+            data = self.ser.read(waiting or 1)
+        except Exception as e:  # connection lost, device unplugged
+            if not self.lost:
+                self.notes.append(f"connection lost: {e}")
+            self.lost = True
+            return b""
+        if data:
+            self.log.feed(data)
+        return data
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.ser.write(data)
+        except Exception as e:
+            if not self.lost:
+                self.notes.append(f"write failed: {e}")
+            self.lost = True
+
+    def listen(self, max_time: float, done: Callable[[], bool] = lambda: False,
+               quiet: Optional[float] = None, need_data: bool = False) -> bool:
+        """Read until ``done()``, or ``quiet`` seconds without data (only after
+        some data arrived if ``need_data``), or ``max_time``. True if ``done()``."""
+        start = last = time.monotonic()
+        got_any = False
+        while not self.lost:
+            if done():
+                return True
+            now = time.monotonic()
+            if now - start >= max_time:
+                return False
+            if self.read_some():
+                last = time.monotonic()
+                got_any = True
+            elif quiet is not None and (got_any or not need_data) and time.monotonic() - last >= quiet:
+                return done()
+        return done()
+
+    def prompt_count(self) -> int:
+        return self.log.count(bl.PROMPT)
+
+    def poke(self, timeout: float) -> bool:
+        """Ctrl-C twice + Enter; True when a new ``>>>`` prompt appears."""
+        before = self.prompt_count()
+        self.write(b"\r\x03\x03")
+        return self.listen(timeout, lambda: self.prompt_count() > before)
+
+    def set_lines(self, lines: Lines) -> None:
+        """Change DTR/RTS without a stray reset on the classic circuit: assert
+        DTR before RTS, release RTS before DTR."""
+        if lines.dtr and not self.ser.dtr:
+            self.ser.dtr = True
+        if self.ser.rts != lines.rts:
+            self.ser.rts = lines.rts
+        if self.ser.dtr != lines.dtr:
+            self.ser.dtr = lines.dtr
+
+    def pulse_reset(self) -> None:
+        """EN low then high via RTS with DTR released (reset on classic and direct wiring)."""
+        self.ser.dtr = False
+        self.ser.rts = True
+        time.sleep(self.t.reset_pulse)
+        self.ser.rts = False
+
+    def run_raw(self, code: bytes, timeout: float) -> Optional[str]:
+        """Run ``code`` in raw REPL; its stdout (None if the raw REPL did not answer)."""
+        mark = len(self.log.raw)
+        self.write(b"\x01")
+        if not self.listen(1.0, lambda: b"raw REPL; CTRL-B to exit\r\n>" in self.log.raw[mark:]):
+            return None
+        mark = len(self.log.raw)
+        self.write(code + b"\x04")
+        ok = self.listen(timeout, lambda: self.log.raw[mark:].count(b"\x04") >= 2)
+        reply = bytes(self.log.raw[mark:])
+        before = self.prompt_count()
+        self.write(b"\x02")  # back to the friendly REPL
+        self.listen(0.5, lambda: self.prompt_count() > before)
+        if not ok or not reply.startswith(b"OK"):
+            return None
+        out, _, err = reply[2:].partition(b"\x04")
+        return (out + err.rstrip(b"\x04>")).decode("utf-8", "replace")
+
+    def evidence(self, codes: Optional[Sequence[str]] = None) -> List[str]:
+        return self.notes + self.log.evidence(codes)
+
+
+class Doctor:
+    """Probe one port. ``configured`` = the DTR/RTS the user's interpreter uses
+    (None: only released lines are tried)."""
+
+    def __init__(self, port: str, configured: Optional[Lines] = None, *,
+                 ports: Optional[Sequence[Any]] = None, platform: str = sys.platform,
+                 timings: Optional[Timings] = None, progress: Optional[Progress] = None,
+                 check_camera: bool = True,
+                 opener: Callable[..., Any] = open_serial) -> None:
+        self.port = port
+        self.configured = configured
+        self.platform = platform
+        self.t = timings or Timings()
+        self.progress = progress or (lambda msg: None)
+        self.check_camera = check_camera
+        self._ports = ports
+        self._opener = opener
+
+    @property
+    def ports(self) -> Sequence[Any]:
+        if self._ports is None:
+            self._ports = portcheck.list_ports()
+        return self._ports
+
+    def run(self) -> dg.Diagnosis:
+        d = self._run()
+        d.port = self.port
+        return d
+
+    def _run(self) -> dg.Diagnosis:
+        if not portcheck.is_url(self.port) and not portcheck.port_exists(self.port, self.ports, self.platform):
+            return portcheck.missing_port_diagnosis(self.port, self.ports, self.platform)
+        self.progress(f"Opening {self.port} with DTR and RTS released")
+        try:
+            ser = self._opener(self.port, RELEASED)
+        except Exception as e:
+            return portcheck.open_error_diagnosis(self.port, e, self.ports, self.platform)
+        s = Session(ser, self.t, self.progress)
+        try:
+            return self._probe(s)
+        finally:
+            close_serial(ser)
+
+    # -- the probe -------------------------------------------------------
+    def _probe(self, s: Session) -> dg.Diagnosis:
+        # 1. Something already printing (boot loop, running program)?
+        if s.listen(self.t.first_listen, need_data=True, quiet=self.t.first_listen) or s.log.raw:
+            s.listen(self.t.busy_listen, lambda: _conclusive(s.log), quiet=self.t.settle)
+        if s.lost:
+            return self._lost(s)
+        if _conclusive(s.log):
+            # a boot loop is on the line: keep listening a little for the evidence
+            s.listen(self.t.quiet_after_boot, quiet=self.t.quiet_after_boot / 2)
+            return self._from_boot_log(s, after_reset=False)
+
+        # 2. Poke for a prompt.
+        s.say("Asking for the MicroPython prompt (Ctrl-C)")
+        if s.poke(self.t.prompt):
+            return self._at_prompt(s)
+        if s.lost:
+            return self._lost(s)
+        if s.log.garbled():
+            return self._garbled(s)
+        printing = len(s.log.raw) > 0 and not s.log.ends_with_prompt()
+
+        # 3. Reset and read the boot log.
+        s.say("Resetting the board through RTS and reading its boot log")
+        mark_resets = s.log.count(bl.RESET)
+        raw_before = len(s.log.raw)
+        s.pulse_reset()
+        self._wait_boot(s)
+        if s.lost:
+            return self._lost(s)
+        if s.log.count(bl.RESET) > mark_resets or _conclusive(s.log):
+            return self._from_boot_log(s, after_reset=True)
+        if s.log.garbled():
+            return self._garbled(s)
+        if len(s.log.raw) > raw_before or printing:
+            # output, but no boot log and no prompt: a program that ignores Ctrl-C
+            # on a board whose reset the adapter cannot reach
+            if s.poke(self.t.prompt):
+                return self._at_prompt(s)
+            return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.evidence(),
+                                detail="The adapter could not reset the board (no boot log after the reset pulse).")
+
+        # 4. Nothing at all. A chip waiting in download mode prints nothing: ask the ROM.
+        s.say("No answer; checking for the ROM bootloader (download mode)")
+        mark = len(s.log.raw)
+        s.write(SYNC_FRAME)
+        s.listen(0.3, lambda: SYNC_REPLY in s.log.raw[mark:])
+        if SYNC_REPLY in s.log.raw[mark:]:
+            return dg.Diagnosis(
+                dg.DOWNLOAD_MODE, evidence=s.notes + ["the ROM bootloader answered a SYNC request"],
+                detail="The board did not react to the reset through RTS, so its RST button must be "
+                       "pressed by hand.")
+        return dg.Diagnosis(dg.SILENT, evidence=s.notes + [
+            "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"])
+
+    def _wait_boot(self, s: Session) -> None:
+        """Read the boot log after a reset until it is clearly finished."""
+        def done() -> bool:
+            log = s.log
+            return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE)
+                    or log.count(bl.BROWNOUT) >= 2 or log.count(bl.NO_FIRMWARE) >= 2
+                    or log.count(bl.PSRAM_FAILURE) >= 2)
+        s.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True)
+
+    def _from_boot_log(self, s: Session, after_reset: bool) -> dg.Diagnosis:
+        log = s.log
+        problems = log.problems()
+        if bl.DOWNLOAD_MODE in problems:
+            d = dg.Diagnosis(dg.DOWNLOAD_MODE, evidence=s.evidence([bl.RESET, bl.DOWNLOAD_MODE]))
+            if after_reset:
+                d.detail = ("It happened again after the doctor reset the board with DTR released, "
+                            "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
+                d.extra["io0_held"] = True
+            return d
+        for code in (bl.BROWNOUT, bl.NO_FIRMWARE, bl.PSRAM_FAILURE):
+            if code in problems:
+                return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
+        # a normal boot: the firmware is starting
+        if log.ends_with_prompt() or s.poke(self.t.prompt):
+            return self._at_prompt(s)
+        if log.garbled():
+            return self._garbled(s)
+        if s.poke(self.t.prompt):
+            return self._at_prompt(s)
+        return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.evidence())
+
+    def _at_prompt(self, s: Session) -> dg.Diagnosis:
+        s.say("MicroPython answers")
+        prompt_evidence = s.evidence()[-4:]
+        if bl.PSRAM_FAILURE in s.log.problems():  # non-fatal variant: REPL runs, camera will not
+            return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.PSRAM_FAILURE]))
+        if self.check_camera:
+            s.say("Checking the camera module")
+            out = s.run_raw(CAMERA_CHECK, self.t.camera)
+            if out is not None:
+                line = next((ln for ln in out.splitlines() if ln.startswith("DOCTOR_CAM")), "")
+                cam_log = [ln.strip() for ln in out.splitlines()
+                           if ln.strip() and not ln.startswith("DOCTOR_CAM")]
+                if line.startswith("DOCTOR_CAM none"):
+                    return dg.Diagnosis(dg.NO_CAMERA_MODULE, evidence=prompt_evidence + [
+                        ">>> import camera", "ImportError: " + line.split(" ", 2)[-1]],
+                        extra={"suggest_camera_build": True})
+                if line.startswith("DOCTOR_CAM fail"):
+                    return dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence + cam_log + [
+                        "camera initialisation failed: " + line[len("DOCTOR_CAM fail"):].strip()])
+        configured = self.configured
+        if configured is not None and (configured.dtr or configured.rts):
+            return self._try_configured(s, configured)
+        d = dg.Diagnosis(dg.REPL_OK, evidence=prompt_evidence, dtr=False, rts=False)
+        return d
+
+    def _try_configured(self, s: Session, lines: Lines) -> dg.Diagnosis:
+        s.say(f"Trying your interpreter's settings ({lines})")
+        s.set_lines(lines)
+        ok = s.poke(self.t.prompt)
+        s.set_lines(RELEASED)
+        if ok:
+            d = dg.Diagnosis(dg.REPL_OK, evidence=s.evidence()[-3:], dtr=lines.dtr, rts=lines.rts)
+            if lines.dtr:
+                d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
+                            "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
+            return d
+        # released again: a board held in reset boots now; wait for it to be back
+        self._wait_boot(s)
+        s.poke(self.t.prompt)
+        return dg.Diagnosis(
+            dg.HELD_IN_RESET, dtr=False, rts=False,
+            evidence=[f"with {RELEASED}: MicroPython prompt",
+                      f"with {lines}: no answer to Ctrl-C"] + s.log.evidence([bl.RESET, bl.BANNER])[-2:])
+
+    def _garbled(self, s: Session) -> dg.Diagnosis:
+        raw = bytes(s.log.raw[-48:])
+        return dg.Diagnosis(dg.BAUD_MISMATCH, evidence=s.notes + [
+            f"{len(s.log.raw)} bytes received, {bl.garbage_ratio(bytes(s.log.raw)):.0%} not text",
+            "last bytes: " + raw.hex(" ")])
+
+    def _lost(self, s: Session) -> dg.Diagnosis:
+        if portcheck.is_url(self.port):
+            return dg.Diagnosis(dg.PORT_BUSY, evidence=s.evidence(),
+                                detail="The serial server closed the connection right away: it "
+                                       "already serves another client.")
+        return portcheck.missing_port_diagnosis(self.port, portcheck.list_ports() if self._ports is None
+                                                else self.ports, self.platform, s.evidence())
+
+
+def _conclusive(log: bl.BootLog) -> bool:
+    """Enough boot log to name a problem without resetting."""
+    return (log.has(bl.DOWNLOAD_MODE) or log.count(bl.BROWNOUT) >= 1 or log.count(bl.NO_FIRMWARE) >= 2
+            or log.count(bl.PSRAM_FAILURE) >= 2)
+
+
+def diagnose(port: str, configured: Optional[Lines] = None, **kwargs: Any) -> dg.Diagnosis:
+    return Doctor(port, configured, **kwargs).run()
+
+
+# -- fixes the core can apply ------------------------------------------------
+def release_and_reset(port: str, timings: Optional[Timings] = None,
+                      opener: Callable[..., Any] = open_serial) -> List[str]:
+    """Open with DTR/RTS released, pulse EN, return the boot log lines seen."""
+    t = timings or Timings()
+    ser = opener(port, RELEASED)
+    try:
+        s = Session(ser, t)
+        s.pulse_reset()
+        s.listen(t.boot, lambda: s.log.ends_with_prompt() or s.log.has(bl.DOWNLOAD_MODE),
+                 quiet=t.quiet_after_boot, need_data=True)
+        return s.evidence()
+    finally:
+        close_serial(ser)
+
+
+def interrupt_at_boot(port: str, timings: Optional[Timings] = None,
+                      opener: Callable[..., Any] = open_serial) -> bool:
+    """Reset, then send Ctrl-C every few ms during start-up, so main.py is
+    interrupted before it can install its KeyboardInterrupt handler. True when
+    a prompt appeared."""
+    t = timings or Timings()
+    ser = opener(port, RELEASED)
+    try:
+        s = Session(ser, t)
+        s.pulse_reset()
+        deadline = time.monotonic() + t.boot
+        while time.monotonic() < deadline and not s.lost:
+            s.write(b"\x03")
+            if s.listen(0.02, s.log.ends_with_prompt):
+                return True
+        return s.log.ends_with_prompt()
+    finally:
+        close_serial(ser)

@@ -1,0 +1,137 @@
+"""Why a serial port cannot be opened, and what to do about a missing one.
+
+Works on exceptions from pyserial and on port lists shaped like
+``serial.tools.list_ports.comports()`` records (``device``, ``vid``, ``pid``,
+``description``, ``manufacturer``), so the Windows driver hints can be tested
+anywhere with recorded lists.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any, Iterable, List, Optional, Sequence
+
+from thonnycontrib.esp32cam.core import diagnosis as dg
+
+# USB-serial bridges used with ESP32-CAM boards: VID -> (chip, driver name)
+ADAPTER_VIDS = {
+    0x1A86: ("CH340/CH341", "WCH CH341SER (CH340) driver"),
+    0x10C4: ("CP210x", "Silicon Labs CP210x VCP driver"),
+    0x0403: ("FTDI", "FTDI VCP driver"),
+}
+
+
+def is_url(port: str) -> bool:
+    return "://" in port
+
+
+def adapter_name(record: Any) -> Optional[str]:
+    vid = getattr(record, "vid", None)
+    return ADAPTER_VIDS[vid][0] if vid in ADAPTER_VIDS else None
+
+
+def usb_adapters(ports: Iterable[Any]) -> List[Any]:
+    """The records that look like an ESP32-CAM USB-serial adapter."""
+    return [p for p in ports if adapter_name(p)]
+
+
+def list_ports() -> List[Any]:
+    try:
+        from serial.tools import list_ports as lp
+        return list(lp.comports())
+    except Exception:  # listing is advisory only
+        return []
+
+
+def port_exists(port: str, ports: Sequence[Any], platform: str = sys.platform) -> bool:
+    """Best effort: URLs are checked by connecting; paths by the file system;
+    on Windows by the port list (COM names are case-insensitive)."""
+    if is_url(port):
+        return True
+    if platform.startswith("win"):
+        return any(str(getattr(p, "device", "")).upper() == port.upper() for p in ports)
+    return os.path.exists(port)
+
+
+def missing_port_diagnosis(port: str, ports: Sequence[Any], platform: str = sys.platform,
+                           evidence: Optional[List[str]] = None) -> dg.Diagnosis:
+    """``port_missing`` with the hint that fits the ports that *are* there."""
+    adapters = usb_adapters(ports)
+    ev = list(evidence or [])
+    ev.append("ports present: " + (", ".join(_describe(p) for p in ports) or "none"))
+    d = dg.Diagnosis(dg.PORT_MISSING, evidence=ev, port=port)
+    if adapters:
+        names = ", ".join(str(p.device) for p in adapters)
+        d.fix_detail = f"An ESP32 USB adapter is present at {names}: choose that port."
+        d.extra["suggested_ports"] = [str(p.device) for p in adapters]
+    elif platform.startswith("win"):
+        d.detail = ("No CH340, CP210x or FTDI serial device is present. On Windows that usually means "
+                    "the adapter's driver is not installed, or the USB cable is charge-only.")
+        d.fix_detail = ("Install the driver for your adapter (CH340: WCH CH341SER; CP2102: Silicon Labs "
+                        "CP210x VCP), then unplug and replug it. Device Manager shows the chip under "
+                        "\"Other devices\" while the driver is missing.")
+        d.extra["driver_hint"] = True
+    elif platform.startswith("linux"):
+        d.fix_note = ("If the port vanishes right after plugging in a CH340 adapter, the brltty "
+                        "service grabbed it: remove brltty (sudo apt remove brltty).")
+    return d
+
+
+def open_error_diagnosis(port: str, error: BaseException, ports: Sequence[Any],
+                         platform: str = sys.platform) -> dg.Diagnosis:
+    """Map an exception raised while opening ``port`` to a diagnosis."""
+    text = f"{type(error).__name__}: {error}"
+    code = getattr(error, "errno", None)
+    evidence = [text]
+    low = text.lower()
+    if "could not exclusively lock" in low or code == errno.EBUSY or "resource busy" in low:
+        return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
+    if "access is denied" in low or "permissionerror(13" in low.replace(" ", ""):
+        # Windows reports a port held by another program as "Access is denied".
+        if platform.startswith("win"):
+            return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
+    if code == errno.EACCES or "permission denied" in low:
+        d = dg.Diagnosis(dg.PERMISSION_DENIED, evidence=evidence, port=port)
+        group = _port_group(port)
+        if group and group != "dialout":
+            d.fix_detail = f"This port belongs to the group '{group}': sudo usermod -a -G {group} $USER."
+        return d
+    if (code == errno.ENOENT or "no such file" in low or "filenotfounderror" in low
+            or "cannot find the file" in low or not port_exists(port, ports, platform)):
+        return missing_port_diagnosis(port, ports, platform, evidence)
+    if is_url(port) and ("refused" in low or "timed out" in low or "getaddrinfo" in low
+                         or "name or service" in low):
+        return dg.Diagnosis(dg.PORT_MISSING, evidence=evidence, port=port, replace_generic=True,
+                            detail="Nothing answers at this network address.",
+                            fix_detail="Check the address, and that the serial server (e.g. an RFC2217 "
+                                       "bridge such as esp_rfc2217_server or ser2net) is running.")
+    if is_url(port) and ("closed" in low or "reset by peer" in low or "eof" in low
+                         or "does not seem to support rfc2217" in low):
+        return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port,
+                            detail="The serial server turned the connection away: it already serves "
+                                   "another client (or it is not an RFC 2217 server).")
+    d = dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
+    d.detail = "The port could not be opened for another reason."
+    return d
+
+
+def _port_group(port: str) -> Optional[str]:
+    try:
+        import grp
+        return grp.getgrgid(os.stat(port).st_gid).gr_name
+    except Exception:
+        return None
+
+
+def _describe(record: Any) -> str:
+    text = str(getattr(record, "device", record))
+    desc = getattr(record, "description", None)
+    vid, pid = getattr(record, "vid", None), getattr(record, "pid", None)
+    if vid is not None:
+        text += f" [{vid:04X}:{pid or 0:04X}]"
+    if desc and desc != "n/a":
+        text += f" {desc}"
+    return text
+
+
