@@ -12,7 +12,10 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 # command name -> (module under thonnycontrib.esp32cam.commands, one-line help)
-COMMANDS: Dict[str, Tuple[str, str]] = {}
+COMMANDS: Dict[str, Tuple[str, str]] = {
+    "doctor": ("doctor", "diagnose the serial connection to an ESP32-CAM"),
+    "snapshot": ("snapshot", "take a photo with the ESP32-CAM and save it as JPEG"),
+}
 
 
 def _load(name: str):
