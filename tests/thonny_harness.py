@@ -1,0 +1,337 @@
+"""Run scenarios in a real Thonny Workbench (one per subprocess) under Xvfb.
+
+Thonny allows one Workbench per process, so every scenario runs in a fresh
+``python -m tests.thonny_harness`` subprocess with its own ``THONNY_USER_DIR``.
+
+Writing a test::
+
+    from tests.thonny_harness import run_scenario
+
+    def scenario_prompt(h, url):                    # runs INSIDE the Workbench process
+        h.select_backend("ESP32CAM", port=url)      # set options, (re)start the back-end
+        h.wait_for_prompt()
+        out = h.run_in_shell("print(1+1)")          # Shell text produced by the command
+        return {"out": out}                         # anything JSON-serialisable
+
+    @pytest.mark.thonny
+    def test_prompt(xdisplay, tmp_path):
+        result = run_scenario(scenario_prompt, tmp_path / "user", url=board.url)
+        assert "2" in result["out"]
+
+``run_scenario(func_or_"module:function", user_dir, *, ini=None, plugin=True,
+timeout=120, env=None, **kwargs)`` returns the scenario's value (as JSON) and
+raises ``ScenarioFailed`` (with the child's traceback and log tails) if the
+scenario raised, Thonny reported an internal error (``Workbench.report_exception``,
+Tk callback exceptions) or the process timed out. Keyword arguments must be
+JSON-serialisable. ``ini`` = ``{"section": {"key": value}}`` is merged into
+``configuration.ini`` before start (values are written with ``repr`` unless they
+are ``str``: use ``"maybe"`` to write a raw word). The user folder may be reused
+across calls to test persistence (the Workbench is closed cleanly, so Thonny
+saves its configuration). ``plugin=False`` hides all ``thonnycontrib`` plug-ins.
+
+Inside the scenario, ``h`` (``Harness``) offers:
+
+- ``h.wb`` the Workbench; ``h.runner``; ``h.proxy`` (current back-end proxy)
+- ``h.pump(seconds)``; ``h.wait_until(predicate, timeout, what)``
+- ``h.select_backend(name, **options)``: sets ``<name>.<option>`` and restarts
+- ``h.wait_for_prompt(timeout)``: back-end waits for a command, Shell ends with ``>>> ``
+- ``h.shell_text()``; ``h.run_in_shell(code, timeout)`` → new Shell text
+- ``h.interrupt()``; ``h.stop_restart()``
+- ``h.open_options("interpreter")`` → ``(dialog, page)`` without blocking;
+  ``h.press_ok(dialog)`` / ``h.press_cancel(dialog)``
+- ``h.call_modal(func, *args, timeout=30)``: calls something that shows a modal
+  dialog (e.g. Thonny's upload/download); a watchdog closes stuck dialogs
+- ``h.remote_files()`` names shown in the Files view's device pane
+- ``h.messages`` messagebox calls (recorded, not shown); ``h.exceptions``
+- ``h.screenshot(path)`` (ImageMagick ``import -window root``)
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ScenarioFailed(AssertionError):
+    pass
+
+
+# ---------------------------------------------------------------- parent side
+def run_scenario(
+    scenario: Union[str, Callable],
+    user_dir: Union[str, Path],
+    *,
+    ini: Optional[Dict[str, Dict[str, Any]]] = None,
+    plugin: bool = True,
+    timeout: float = 120,
+    env: Optional[Dict[str, str]] = None,
+    **kwargs: Any,
+) -> Any:
+    if callable(scenario):
+        scenario = f"{scenario.__module__}:{scenario.__name__}"
+    user_dir = Path(user_dir)
+    user_dir.mkdir(parents=True, exist_ok=True)
+    write_ini(user_dir / "configuration.ini", ini or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        result_file = Path(tmp) / "result.json"
+        child_env = dict(os.environ)
+        child_env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO_ROOT)] + [p for p in child_env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
+        child_env.update(env or {})
+        cmd = [
+            sys.executable, "-m", "tests.thonny_harness",
+            scenario, str(user_dir), json.dumps(kwargs), str(result_file), "1" if plugin else "0",
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, cwd=str(REPO_ROOT), env=child_env, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as e:
+            raise ScenarioFailed(
+                f"scenario {scenario} timed out after {timeout} s\n{_tails(user_dir, e.stderr)}"
+            ) from None
+        if not result_file.exists():
+            raise ScenarioFailed(
+                f"scenario {scenario} died (exit {proc.returncode})\n{_tails(user_dir, proc.stderr)}"
+            )
+        outcome = json.loads(result_file.read_text())
+    if outcome.get("error") or outcome.get("exceptions"):
+        raise ScenarioFailed(
+            f"scenario {scenario} failed:\n{outcome.get('error') or ''}\n"
+            f"Thonny internal errors: {outcome.get('exceptions')}\n{_tails(user_dir, proc.stderr)}"
+        )
+    return outcome["value"]
+
+
+def write_ini(path: Path, sections: Dict[str, Dict[str, Any]]) -> None:
+    """Merge ``sections`` into a configuration.ini, with what a headless run needs."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.exists():
+        parser.read(path, encoding="utf-8")
+    base = {"general": {"single_instance": False, "language": "en_US"}}
+    for section, values in list(base.items()) + list(sections.items()):
+        if not parser.has_section(section):
+            parser.add_section(section)
+        for key, value in values.items():
+            parser.set(section, key, value if isinstance(value, str) else repr(value))
+    with open(path, "w", encoding="utf-8") as fp:
+        parser.write(fp)
+
+
+def _tails(user_dir: Path, stderr: Optional[Union[str, bytes]]) -> str:
+    parts = []
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    if stderr:
+        parts.append("--- stderr ---\n" + stderr[-3000:])
+    for name in ("frontend.log", "backend.log"):
+        log = user_dir / name
+        if log.exists():
+            parts.append(f"--- {name} ---\n" + log.read_text(errors="replace")[-3000:])
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------- child side
+class Harness:
+    def __init__(self, wb) -> None:
+        self.wb = wb
+        self.messages: List[Tuple[str, str, str]] = []
+        self.exceptions: List[str] = []
+
+    @property
+    def runner(self):
+        from thonny import get_runner
+
+        return get_runner()
+
+    @property
+    def proxy(self):
+        return self.runner.get_backend_proxy()
+
+    def pump(self, seconds: float = 0.1) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            self.wb.update()
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
+
+    def wait_until(self, predicate: Callable[[], Any], timeout: float = 20, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.wb.update()
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.01)
+        raise TimeoutError(f"timed out after {timeout} s waiting for {what}; shell:\n{self.shell_text()[-1500:]}")
+
+    # --- back-end -------------------------------------------------------
+    def select_backend(self, name: str, **options: Any) -> None:
+        for key, value in options.items():
+            self.wb.set_option(f"{name}.{key}", value)
+        self.wb.set_option("run.backend_name", name)
+        self.runner.restart_backend(False)
+
+    def is_at_prompt(self) -> bool:
+        return bool(
+            self.proxy is not None
+            and self.runner.is_waiting_toplevel_command()
+            and self.shell_text().rstrip(" \n").endswith(">>>")
+        )
+
+    def wait_for_prompt(self, timeout: float = 30) -> None:
+        self.wait_until(self.is_at_prompt, timeout, "the >>> prompt")
+
+    def shell_text(self) -> str:
+        from thonny import get_shell
+
+        return get_shell().text.get("1.0", "end-1c")
+
+    def run_in_shell(self, code: str, timeout: float = 20) -> str:
+        from thonny import get_shell
+
+        before = len(self.shell_text())
+        self.wait_until(self.runner.is_waiting_toplevel_command, timeout, "back-end ready")
+        get_shell().submit_python_code(code.rstrip("\n") + "\n")
+        self.wait_until(lambda: not self.runner.is_waiting_toplevel_command(), 5, "command start")
+        self.wait_for_prompt(timeout)
+        return self.shell_text()[before:]
+
+    def interrupt(self) -> None:
+        self.runner._cmd_interrupt()  # what Ctrl+C / Run → Interrupt execution call
+
+    def stop_restart(self) -> None:
+        self.runner.cmd_stop_restart()
+
+    # --- options dialog -----------------------------------------------
+    def open_options(self, page_key: str = "interpreter"):
+        from thonny.config_ui import ConfigurationDialog
+
+        dlg = ConfigurationDialog(self.wb, self.wb._configuration_pages)
+        dlg.select_page(page_key)
+        self.pump(0.2)
+        page = None
+        for key, _title, widget in dlg._page_records:
+            if key == page_key:
+                page = widget._current_page if hasattr(widget, "_current_page") else widget
+        return dlg, page
+
+    def press_ok(self, dlg) -> bool:
+        """OK; returns whether the back-end restart was requested (Thonny then restarts it)."""
+        dlg._ok()
+        self.pump(0.1)
+        if dlg.backend_restart_required:
+            self.runner.restart_backend(False)
+        return bool(dlg.backend_restart_required)
+
+    def press_cancel(self, dlg) -> None:
+        dlg._cancel()
+        self.pump(0.1)
+
+    # --- modal dialogs, files -------------------------------------------
+    def call_modal(self, func: Callable, *args: Any, timeout: float = 30) -> Any:
+        import tkinter as tk
+
+        fired = []
+
+        def watchdog():
+            for child in self.wb.winfo_children():
+                if isinstance(child, tk.Toplevel):
+                    fired.append(str(child))
+                    child.destroy()
+
+        after_id = self.wb.after(int(timeout * 1000), watchdog)
+        try:
+            result = func(*args)
+        finally:
+            self.wb.after_cancel(after_id)
+        if fired:
+            raise TimeoutError(f"modal dialog still open after {timeout} s: {fired}")
+        return result
+
+    def remote_files(self) -> List[str]:
+        view = self.wb.get_view("FilesView")
+        tree = view.remote_files.tree
+        return [tree.item(item, "text") for item in tree.get_children("")]
+
+    def screenshot(self, path: Union[str, Path]) -> None:
+        self.pump(0.5)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
+
+
+def _install_recorders(h: Harness) -> None:
+    import tkinter.messagebox as messagebox
+
+    from thonny.workbench import Workbench
+
+    def report_exception(self, title: str = "Internal error") -> None:
+        h.exceptions.append(f"{title}: {traceback.format_exc()}")
+
+    Workbench.report_exception = report_exception  # type: ignore[assignment]
+
+    def recorder(kind: str, answer: Any):
+        def record(title=None, message=None, **kw):
+            h.messages.append((kind, str(title), str(message)))
+            return answer
+
+        return record
+
+    for kind, answer in [("showerror", "ok"), ("showwarning", "ok"), ("showinfo", "ok"),
+                         ("askyesno", True), ("askokcancel", True), ("askyesnocancel", True)]:
+        setattr(messagebox, kind, recorder(kind, answer))
+
+
+def _child_main(argv: List[str]) -> int:
+    scenario, user_dir, kwargs_json, result_file, plugin = argv
+    os.environ["THONNY_USER_DIR"] = user_dir
+    sys.argv = sys.argv[:1]
+    if plugin == "0":
+        sys.modules["thonnycontrib"] = None  # type: ignore[assignment]  # hides all plug-ins
+    outcome: Dict[str, Any] = {"value": None, "error": None, "exceptions": []}
+    h: Optional[Harness] = None
+    try:
+        import thonny
+
+        thonny.prepare_thonny_user_dir()
+        thonny._configure_frontend_logging()
+        from thonny.workbench import Workbench
+
+        h = Harness(None)
+        _install_recorders(h)
+        wb = Workbench()
+        h.wb = wb
+        h.wait_until(lambda: wb.ready, 30, "Workbench ready")
+        module_name, func_name = scenario.split(":")
+        func = getattr(importlib.import_module(module_name), func_name)
+        outcome["value"] = func(h, **json.loads(kwargs_json))
+    except BaseException:
+        outcome["error"] = traceback.format_exc()
+    finally:
+        if h is not None and h.wb is not None:
+            try:
+                h.wb._on_close()
+            except Exception:
+                outcome["error"] = (outcome["error"] or "") + "closing: " + traceback.format_exc()
+        if h is not None:
+            outcome["exceptions"] = h.exceptions
+            outcome["messages"] = h.messages
+        Path(result_file).write_text(json.dumps(outcome, default=repr))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

@@ -1,0 +1,68 @@
+"""The ESP32-CAM back-end: Thonny's ESP back-end with a URL-capable, reset-free connection.
+
+To answer a front-end ``InlineCommand("<name>", ...)``, add a mixin with a
+``_cmd_<name>(self, cmd)`` method to ``Esp32CamBackend``'s bases.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from logging import getLogger
+from typing import Type
+
+import thonny.plugins.micropython as _mp_package
+from thonny.common import ImmediateCommand
+from thonny.plugins.micropython.bare_metal_backend import (
+    BareMetalMicroPythonBackend,
+    launch_bare_metal_backend,
+)
+
+from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+
+logger = getLogger("thonnycontrib.esp32cam.backend")
+
+# Sent by the front-end proxy just before it stops the back-end process.
+RELEASE_LINES_COMMAND = "esp32cam_release_lines"
+
+
+def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:
+    """Thonny's ``EspMicroPythonBackend`` without importing the ``thonny.plugins.esp``
+    package, whose ``__init__`` pulls in front-end dialogs the back-end never uses."""
+    path = os.path.join(os.path.dirname(os.path.dirname(_mp_package.__file__)), "esp", "esp_back.py")
+    try:
+        spec = importlib.util.spec_from_file_location("thonny_esp_back", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.EspMicroPythonBackend
+    except (OSError, AttributeError, ImportError):
+        logger.warning("Thonny's esp_back.py not found at %s, using the generic back-end", path)
+        return BareMetalMicroPythonBackend
+
+
+_EspBackend = _load_esp_backend_class()
+
+
+class Esp32CamBackend(_EspBackend):  # type: ignore[misc, valid-type]
+    def _handle_immediate_command(self, cmd: ImmediateCommand) -> None:
+        if cmd["name"] == RELEASE_LINES_COMMAND:
+            self._release_lines_and_exit()
+        else:
+            super()._handle_immediate_command(cmd)
+
+    def _release_lines_and_exit(self) -> None:
+        connection = self._connection
+        logger.info("Releasing RTS, then DTR, and closing the port")
+        try:
+            if isinstance(connection, UrlSerialConnection):
+                connection.close()
+        finally:
+            os._exit(0)
+
+
+def main() -> None:
+    # launch_bare_metal_backend imports SerialConnection from this module when
+    # it opens the port; in this (our own) process, make that our subclass.
+    import thonny.plugins.micropython.serial_connection as serial_connection
+
+    serial_connection.SerialConnection = UrlSerialConnection  # type: ignore[misc]
+    launch_bare_metal_backend(Esp32CamBackend)

@@ -1,0 +1,125 @@
+"""Serial ports for ESP32-CAM boards (pure: no Tk, no Thonny).
+
+Which USB adapters ESP32-CAM programmers use, how to recognise network serial
+ports (``rfc2217://host:port``, ``socket://host:port``) and how to label them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, FrozenSet, Optional, Tuple
+
+# (VID, PID) -> adapter name. Covers the ESP32-CAM-MB (CH340), the usual
+# loose adapters (CH340/CH341/CH9102, CP210x, FTDI) and FTDI's multi-port chips.
+ADAPTERS: Dict[Tuple[int, int], str] = {
+    (0x1A86, 0x7523): "CH340",
+    (0x1A86, 0x5523): "CH341",
+    (0x1A86, 0x55D4): "CH9102",
+    (0x1A86, 0x55D3): "CH343",
+    (0x10C4, 0xEA60): "CP210x",
+    (0x10C4, 0xEA70): "CP2105",
+    (0x10C4, 0xEA71): "CP2108",
+    (0x0403, 0x6001): "FT232R",
+    (0x0403, 0x6010): "FT2232",
+    (0x0403, 0x6011): "FT4232",
+    (0x0403, 0x6014): "FT232H",
+    (0x0403, 0x6015): "FT-X",
+}
+
+ADAPTER_VIDS_PIDS: FrozenSet[Tuple[int, int]] = frozenset(ADAPTERS)
+
+URL_SCHEMES = ("rfc2217", "socket", "loop", "spy")
+_URL_RE = re.compile(r"^(?P<scheme>[a-z0-9]+)://(?P<rest>.*)$", re.IGNORECASE)
+_CAMERA_WORDS = ("esp32-cam", "esp32cam", "esp32 cam", "camera", "ov2640")
+
+
+def adapter_name(vid: Optional[int], pid: Optional[int]) -> Optional[str]:
+    """Name of a known ESP32-CAM programming adapter, or None."""
+    if vid is None or pid is None:
+        return None
+    return ADAPTERS.get((vid, pid))
+
+
+def is_url_port(port: Optional[str]) -> bool:
+    """True for pyserial URL ports such as ``rfc2217://host:4000``."""
+    if not port:
+        return False
+    match = _URL_RE.match(port.strip())
+    return bool(match) and match.group("scheme").lower() in URL_SCHEMES
+
+
+def describes_camera_board(description: Optional[str]) -> bool:
+    """True when a port's USB description names a camera board (e.g. 'ESP32-CAM-MB')."""
+    lowered = (description or "").lower()
+    return any(word in lowered for word in _CAMERA_WORDS)
+
+
+def check_port_text(text: str) -> Tuple[Optional[str], Optional[str]]:
+    """Validate a port typed by the user: returns ``(port, None)`` or ``(None, error)``.
+
+    Accepted: ``auto``, a URL with a supported scheme and ``host:port``, or a
+    device name (``COM5``, ``/dev/ttyUSB0``, ``/dev/cu.usbserial-10``).
+    """
+    text = (text or "").strip()
+    if not text:
+        return None, "Choose a port, or type a network port such as rfc2217://192.168.1.20:4000."
+    if text == "auto":
+        return text, None
+    match = _URL_RE.match(text)
+    if match:
+        scheme = match.group("scheme").lower()
+        if scheme not in URL_SCHEMES:
+            return None, (
+                f"'{scheme}://' is not a serial port URL. Use rfc2217://HOST:PORT "
+                "(e.g. esp_rfc2217_server, ser2net) or socket://HOST:PORT."
+            )
+        if scheme in ("rfc2217", "socket") and not re.match(r"^[^:/\s]+:\d{1,5}(/.*)?$|^\[[^\]]+\]:\d{1,5}", match.group("rest")):
+            return None, f"'{text}' needs a host and a port number, e.g. {scheme}://192.168.1.20:4000."
+        return text, None
+    if re.match(r"^(COM\d+|/dev/\S+|\\\\\.\\COM\d+)$", text, re.IGNORECASE):
+        return text, None
+    return None, (
+        f"'{text}' is neither a serial device (COM5, /dev/ttyUSB0) nor a network "
+        "port URL (rfc2217://HOST:PORT)."
+    )
+
+
+def url_port_label(url: str) -> str:
+    """Human label for a network serial port."""
+    match = _URL_RE.match(url)
+    if not match:
+        return url
+    scheme = match.group("scheme").lower()
+    kind = {"rfc2217": "Network serial (RFC 2217)", "socket": "Raw TCP serial"}.get(scheme, scheme)
+    return f"{kind} @ {match.group('rest')}"
+
+
+def open_error_message(port: str, error: str, errno: Optional[int] = None, platform: str = "") -> str:
+    """What to tell the user when a port cannot be opened (pyserial's error text in ``error``)."""
+    text = f"Unable to connect to {port}: {error}"
+    lowered = error.lower()
+    if is_url_port(port):
+        if "refused" in lowered or "timed out" in lowered or "could not open port" in lowered:
+            return text + (
+                "\n\nNothing answers at that address. Check that the network serial "
+                "server (e.g. esp_rfc2217_server, ser2net) is running and that host "
+                "and port are right."
+            )
+        if "rfc2217" in lowered or "binary" in lowered:
+            return text + "\n\nThe server does not speak RFC 2217; try socket://HOST:PORT instead."
+        return text
+    if "filenotfounderror" in lowered or "no such file" in lowered or errno == 2:
+        return (
+            f"Unable to connect to {port}: port not found.\n\nPlug the adapter in again, "
+            "or choose another port in Tools → Options → Interpreter."
+        )
+    if errno == 13 and platform.startswith("linux"):
+        return text + (
+            "\n\nYour user may not access serial ports. Add yourself to the 'dialout' group:\n"
+            "> sudo usermod -a -G dialout $USER\n(then log out and in again)."
+        )
+    if "permission" in lowered or "exclusively lock" in lowered or "access is denied" in lowered or errno == 16:
+        return text + (
+            "\n\nAnother program (a serial monitor, esptool, another Thonny) is using the "
+            "port. Close it there first."
+        )
+    return text

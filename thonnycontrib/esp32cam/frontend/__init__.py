@@ -1,0 +1,1 @@
+"""Tk/Thonny glue for the ESP32-CAM back-end: proxy, configuration page, helpers."""

@@ -1,0 +1,178 @@
+"""Tools → Options → Interpreter page of the ESP32-CAM back-end.
+
+Thonny's ESP32 page plus: a port field that also takes network ports
+(``rfc2217://host:port``), DTR/RTS choices with their electrical meaning, and a
+link to the camera-firmware installer once one is registered with
+``set_firmware_installer``. DTR/RTS live in page-local variables: Cancel leaves
+the options untouched, OK writes real booleans to ``[ESP32CAM]``.
+"""
+from __future__ import annotations
+
+import tkinter as tk
+from logging import getLogger
+from tkinter import ttk
+from typing import Callable, Dict, List, Optional
+
+from thonny import get_workbench
+from thonny.plugins.esp import ESP32ConfigPage
+from thonny.ui_utils import ems_to_pixels
+
+from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
+from thonnycontrib.esp32cam.core.ports import check_port_text
+from thonnycontrib.esp32cam.frontend.options import effective_line_options
+
+logger = getLogger(__name__)
+
+RELEASED, ASSERTED = "released", "asserted"
+FIRMWARE_INSTALLER_KIND = "camera firmware"
+
+# Opens the camera-firmware installer dialog; registered from load_plugin().
+_firmware_installer: Optional[Callable[[tk.Misc], None]] = None
+
+
+def set_firmware_installer(opener: Callable[[tk.Misc], None]) -> None:
+    """Show an "Install or update camera firmware" link on this page; ``opener(master)``."""
+    global _firmware_installer
+    _firmware_installer = opener
+
+
+class Esp32CamConfigPage(ESP32ConfigPage):
+    def __init__(self, master):
+        super().__init__(master)
+        self._option_snapshot = self._snapshot_shared_options()
+        self._applied = False
+        # Thonny's dialog does not forward Cancel to back-end pages: revert on close instead
+        self.bind("<Destroy>", self._on_destroy, True)
+
+        # Typing a URL (or a device that is not plugged in yet) is allowed.
+        self._port_combo.state(["!readonly"])
+        below_port = ttk.Frame(self)
+        below_port.grid(row=5, column=0, sticky="nw")
+        ttk.Label(
+            below_port, text="…or type a network port, e.g. rfc2217://192.168.1.20:4000"
+        ).grid(row=0, column=0, sticky="nw")
+        self._port_error_label = ttk.Label(below_port, text="", foreground="red")
+        self._port_error_label.grid(row=1, column=0, sticky="nw")
+
+        self._line_vars: Dict[str, tk.StringVar] = {}
+        self._initial_lines: Dict[str, bool] = {}
+        self._build_lines_frame().grid(row=7, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+
+    # --- widgets --------------------------------------------------------
+    def _build_lines_frame(self) -> ttk.Frame:
+        frame = ttk.LabelFrame(self, text=" Control lines (DTR / RTS) ")
+        effective = effective_line_options(log=True)
+        for row, (name, (label, released_text, asserted_text)) in enumerate(LINE_CHOICES.items()):
+            value = effective[name].value
+            self._initial_lines[name] = value
+            var = tk.StringVar(self, value=ASSERTED if value else RELEASED)
+            self._line_vars[name] = var
+            ttk.Label(frame, text=label).grid(row=row * 3, column=0, sticky="w", padx=5, pady=(4, 0))
+            for offset, (choice, text) in enumerate(((RELEASED, released_text), (ASSERTED, asserted_text)), 1):
+                ttk.Radiobutton(frame, text=text, value=choice, variable=var).grid(
+                    row=row * 3 + offset, column=0, sticky="w", padx=(ems_to_pixels(2), 5)
+                )
+        ttk.Label(frame, text=LINES_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
+            row=10, column=0, sticky="w", padx=5, pady=(6, 4)
+        )
+        notes = [coerced.note for coerced in effective.values() if coerced.note]
+        if notes:
+            self._ignored_label = ttk.Label(
+                frame,
+                text="In configuration.ini: " + "; ".join(notes) + ". OK writes the values shown.",
+                foreground="#b35900",
+                wraplength=ems_to_pixels(40),
+            )
+            self._ignored_label.grid(row=11, column=0, sticky="w", padx=5, pady=(0, 4))
+        self._lines_had_notes = bool(notes)
+        return frame
+
+    # --- values ---------------------------------------------------------
+    def get_line_values(self) -> Dict[str, bool]:
+        """DTR/RTS as chosen on the page (True = asserted)."""
+        return {name: var.get() == ASSERTED for name, var in self._line_vars.items()}
+
+    def _lines_changed(self) -> bool:
+        return self.get_line_values() != self._initial_lines
+
+    def get_stored_port_desc(self):
+        desc = super().get_stored_port_desc()
+        if desc:
+            return desc
+        # a URL or a device that is not plugged in: show it as typed
+        return get_workbench().get_option(self.backend_name + ".port") or ""
+
+    def get_selected_port_name(self):
+        text = self._port_desc_variable.get()
+        if text in self._ports_by_desc:
+            return self._ports_by_desc[text]
+        port, _ = check_port_text(text)
+        return port
+
+    def is_modified(self):
+        return super().is_modified() or self._lines_changed()
+
+    def should_restart(self):
+        return super().should_restart() or self._lines_changed()
+
+    def apply(self):
+        self._applied = True
+        text = self._port_desc_variable.get()
+        if text not in self._ports_by_desc:
+            _, error = check_port_text(text)
+            if error:
+                self._port_error_label.configure(text=error)
+                self._applied = False
+                return False
+        self._port_error_label.configure(text="")
+
+        if super().apply() is False:
+            return False
+        if self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
+            for name, value in self.get_line_values().items():
+                get_workbench().set_option(f"{self.backend_name}.{name}", value)
+        return None
+
+    def _stored_lines_are_booleans(self) -> bool:
+        return all(
+            isinstance(get_workbench().get_option(f"{self.backend_name}.{name}"), bool)
+            for name in self._line_vars
+        )
+
+    def _on_destroy(self, event) -> None:
+        if event.widget is self and not self._applied:
+            self.cancel()
+
+    def cancel(self):
+        # Thonny's checkboxes on this page write their options immediately; undo that.
+        for name, value in self._option_snapshot.items():
+            if get_workbench().get_option(name) != value:
+                get_workbench().set_option(name, value)
+
+    def _snapshot_shared_options(self) -> Dict[str, object]:
+        names = ["interrupt_on_connect", "sync_time", "local_rtc", "restart_interpreter_before_run"]
+        return {
+            f"{self.backend_name}.{name}": get_workbench().get_option(f"{self.backend_name}.{name}")
+            for name in names
+        }
+
+    # --- firmware installer link ----------------------------------------
+    def get_flashing_dialog_kinds(self) -> List[str]:
+        # Thonny's own ESP32 installers offer builds without a camera driver.
+        return [FIRMWARE_INSTALLER_KIND] if _firmware_installer else []
+
+    def _get_flasher_link_title(self) -> str:
+        return "Install or update"
+
+    def _open_flashing_dialog(self, kind: str) -> None:
+        if kind == FIRMWARE_INSTALLER_KIND and _firmware_installer:
+            _firmware_installer(self.winfo_toplevel())
+        else:
+            raise ValueError(f"Unexpected kind {kind}")
+
+    def _get_intro_text(self):
+        return (
+            "Connect the ESP32-CAM (through its USB-serial adapter or the ESP32-CAM-MB board)\n"
+            "and select its port below, or leave it on automatic detection.\n"
+            "No port? Install the adapter's USB driver (CH340 or CP210x) and try another cable."
+        )
