@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Tuple
 # command name -> (module under thonnycontrib.esp32cam.commands, one-line help)
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "doctor": ("doctor", "diagnose the serial connection to an ESP32-CAM"),
+    "catalog": ("catalog", "list the curated MicroPython camera firmware builds"),
+    "flash": ("flash", "install MicroPython firmware on an ESP32-CAM (esptool)"),
     "snapshot": ("snapshot", "take a photo with the ESP32-CAM and save it as JPEG"),
 }
 

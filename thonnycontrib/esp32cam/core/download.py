@@ -187,3 +187,16 @@ class FirmwareCache:
         download_file(build.url, path, expected_size=build.size, expected_sha256=build.sha256,
                       progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
         return path
+
+
+def installer_dir(thonny_user_dir: str) -> Path:
+    """The installer's folder inside Thonny's user folder (catalog copy, ``firmware/`` cache).
+
+    The front-end passes ``thonny.THONNY_USER_DIR``; the CLI computes the same
+    value by importing ``thonny`` (which does not import Tk).
+    """
+    return Path(thonny_user_dir) / "esp32cam"
+
+
+def firmware_cache(thonny_user_dir: str) -> FirmwareCache:
+    return FirmwareCache(installer_dir(thonny_user_dir) / "firmware")

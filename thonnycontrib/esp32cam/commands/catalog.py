@@ -1,0 +1,47 @@
+"""``python -m thonnycontrib.esp32cam catalog [--json] [--refresh URL]``"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog, refresh_catalog
+from thonnycontrib.esp32cam.core.download import DownloadError, installer_dir
+
+
+def thonny_user_dir() -> str:
+    """Thonny's user folder, computed by Thonny's own code (``import thonny`` loads no Tk)."""
+    import thonny
+
+    return thonny.THONNY_USER_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    parser.add_argument("--refresh", metavar="URL",
+                        help="download a newer catalog from this HTTPS URL (validated, then cached)")
+    parser.add_argument("--board", help="only builds for this board profile (e.g. ai_thinker)")
+
+
+def run(args: argparse.Namespace) -> int:
+    cache = installer_dir(thonny_user_dir())
+    try:
+        catalog = refresh_catalog(args.refresh, cache) if args.refresh else load_catalog(cache)
+    except (CatalogError, DownloadError) as e:
+        print(f"Catalog not refreshed: {e}", file=sys.stderr)
+        return 1
+    builds = catalog.for_board(args.board) if args.board else catalog.builds
+    if args.json:
+        out = {"origin": catalog.origin, "default": catalog.defaults,
+               "builds": [dict(asdict(b), offset=f"{b.offset:#x}") for b in builds]}
+        print(json.dumps(out, indent=1, ensure_ascii=False, default=list))
+        return 0
+    default = catalog.default_for()
+    print(f"Firmware catalog ({catalog.origin}); * = recommended, "
+          f"default for AI-Thinker ESP32-CAM: {default.id if default else '-'}")
+    for b in builds:
+        mark = "*" if b.recommended else " "
+        camera = b.family if b.has_camera else "no camera"
+        print(f"{mark} {b.id:48} {b.chip:8} {camera:10} MicroPython {b.micropython or '?':7} {b.title}")
+    return 0

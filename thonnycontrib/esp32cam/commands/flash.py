@@ -1,0 +1,106 @@
+"""``python -m thonnycontrib.esp32cam flash --port PORT (--build ID | --file PATH) ...``
+
+Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
+be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
+or download refused; 5 = esptool missing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from thonnycontrib.esp32cam.commands.catalog import thonny_user_dir
+from thonnycontrib.esp32cam.core.bootcheck import check_board
+from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog
+from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
+from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
+from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.image import MB, ImageError
+from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", required=True, help="serial port or rfc2217:// URL")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--build", metavar="ID", help="catalog build id (see the 'catalog' command)")
+    source.add_argument("--file", metavar="PATH", help="local firmware image (.bin)")
+    parser.add_argument("--chip", choices=["esp32", "esp32s3"],
+                        help="target chip (default: the build's chip, else esp32)")
+    parser.add_argument("--baud", type=int, help="pin the baud rate (default: 460800, falling "
+                        "back to 115200 and 38400 when writes fail)")
+    parser.add_argument("--no-erase", action="store_true", help="do not erase the flash first")
+    parser.add_argument("--manual-boot", action="store_true", help="the board is already in "
+                        "download mode (IO0 held low, RST tapped): do not reset it")
+    parser.add_argument("--flash-size", type=int, default=4, metavar="MB",
+                        help="board flash size for the size check (default 4)")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+
+def _progress_printer(label: str):
+    last = [-1]
+
+    def show(done: int, total) -> None:
+        if total:
+            percent = int(done * 100 / total)
+            if percent // 10 != last[0]:
+                last[0] = percent // 10
+                print(f"{label}: {percent} %", file=sys.stderr)
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    user_dir = thonny_user_dir()
+    flash_size = args.flash_size * MB
+    try:
+        if args.build:
+            build = load_catalog(installer_dir(user_dir)).get(args.build)
+            if args.chip and args.chip != build.chip:
+                print(f"Build {build.id} is for {build.chip}, not {args.chip}.", file=sys.stderr)
+                return 4
+            print(f"Getting {build.title} ...")
+            prepared = prepare_build(build, firmware_cache(user_dir), flash_size=flash_size,
+                                     progress=_progress_printer("Download"))
+        else:
+            prepared = prepare_file(args.file, args.chip or "esp32", flash_size=flash_size)
+    except (CatalogError, DownloadError, ImageError) as e:
+        print(f"Refused: {e}", file=sys.stderr)
+        return 4
+    print(prepared.summary())
+    options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
+                           baud=args.baud, manual_boot=args.manual_boot)
+    if not args.yes:
+        answer = input(f"Write this firmware to {args.port} at {options.start_offset():#x}"
+                       f"{' after erasing the whole flash' if options.erase else ''}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing written.")
+            return 1
+    try:
+        import thonny
+
+        tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
+    except EsptoolMissing as e:
+        print(e, file=sys.stderr)
+        return 5
+    print(f"Using esptool {'.'.join(map(str, tool.version))}")
+    flasher = Flasher(tool, on_line=print)
+    result = flasher.flash(str(prepared.path), options)
+    if not result.ok:
+        print(result.message, file=sys.stderr)
+        if result.needs_download_mode:
+            print("Then run the same command again with --manual-boot.", file=sys.stderr)
+            return 3
+        return 1
+    print(result.message)
+    if options.manual_boot:
+        print("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware.")
+        return 0
+    check = check_board(args.port, timeout=10, probe_camera=prepared.info.family != "none")
+    if check.started:
+        camera = {True: "camera module imports", False: "camera module NOT available",
+                  None: "camera not checked"}[check.camera]
+        print(f"Board started: {check.banner} ({camera})")
+    else:
+        print("The board was written and verified but did not show the MicroPython prompt "
+              "within 10 s; tap RST (and remove an IO0 jumper if present).")
+    return 0

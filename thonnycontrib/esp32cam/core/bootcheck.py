@@ -1,0 +1,84 @@
+"""After flashing: does the board start MicroPython, and does ``import camera`` work?
+
+Opens the port with DTR and RTS released (so the board is neither reset nor
+held in the bootloader), interrupts whatever runs, asks the friendly REPL to
+print its banner again (Ctrl-B) and tries ``import camera``.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+BANNER_RE = re.compile(rb"MicroPython v\S+ on \d{4}-\d{2}-\d{2}[^\r\n]*")
+PROMPT = b">>> "
+
+
+@dataclass
+class BootCheck:
+    banner: Optional[str]
+    camera: Optional[bool]  # None: not checked / no prompt
+    transcript: str
+
+    @property
+    def started(self) -> bool:
+        return self.banner is not None
+
+
+def _read_until(ser, needle_re, deadline: float, buffer: bytearray) -> Optional[re.Match]:
+    while time.monotonic() < deadline:
+        m = needle_re.search(buffer)
+        if m:
+            return m
+        chunk = ser.read(ser.in_waiting or 1)
+        if chunk:
+            buffer.extend(chunk)
+    return needle_re.search(buffer)
+
+
+def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> BootCheck:
+    """Talk to the freshly flashed board; never raises for board behaviour."""
+    import serial  # pyserial: imported only when needed
+
+    buffer = bytearray()
+    try:
+        ser = serial.serial_for_url(port, do_not_open=True, baudrate=115200, timeout=0.2)
+        ser.dtr = False
+        ser.rts = False
+        ser.open()
+    except (serial.SerialException, OSError, ValueError) as e:
+        return BootCheck(None, None, f"could not open {port}: {e}")
+    try:
+        deadline = time.monotonic() + timeout
+        # Boot output (if any) arrives first; then interrupt and reprint the banner.
+        ser.write(b"\r\x03\x03")
+        time.sleep(0.2)
+        ser.write(b"\x02")
+        banner_match = _read_until(ser, BANNER_RE, deadline, buffer)
+        if not banner_match:
+            ser.write(b"\r\x03\x02")  # once more: the board may have still been booting
+            banner_match = _read_until(ser, BANNER_RE, deadline, buffer)
+        banner = banner_match.group(0).decode("ascii", "replace").strip() if banner_match else None
+        camera = None
+        if banner and probe_camera and _read_until(ser, re.compile(re.escape(PROMPT)), deadline, buffer):
+            mark = len(buffer)
+            ser.write(b"import camera\r")
+            answer = re.compile(rb"import camera\r?\n(.*?)>>> ", re.S)
+            end = time.monotonic() + min(5.0, max(1.0, deadline - time.monotonic()))
+            while time.monotonic() < end:
+                m = answer.search(buffer, mark)
+                if m:
+                    camera = b"Error" not in m.group(1)
+                    break
+                buffer.extend(ser.read(ser.in_waiting or 1))
+        return BootCheck(banner, camera, buffer.decode("utf-8", "replace"))
+    except (serial.SerialException, OSError) as e:
+        return BootCheck(None, None, buffer.decode("utf-8", "replace") + f"\n[{e}]")
+    finally:
+        try:
+            ser.rts = False  # release RTS first, then DTR: no reset pulse on close
+            ser.dtr = False
+            ser.close()
+        except (serial.SerialException, OSError):
+            pass

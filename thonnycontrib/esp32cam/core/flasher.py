@@ -1,0 +1,201 @@
+"""Writing a firmware image to the board with esptool, and what to tell the user.
+
+Runs esptool as a subprocess (never through a shell), streams its output
+line by line, follows its percentages, steps the baud rate down when the
+adapter cannot keep up, and turns failures into instructions.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Sequence
+
+from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
+
+DEFAULT_BAUDS = (460800, 115200, 38400)
+
+DOWNLOAD_MODE_HELP = (
+    "The board did not enter download mode by itself. Put it there by hand:\n"
+    "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
+    "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
+    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
+    "Then press Retry: the installer will not try to reset the board this time.")
+
+
+@dataclass
+class FlashOptions:
+    port: str
+    chip: str = "esp32"
+    offset: Optional[int] = None           # default: from the chip
+    erase: bool = True
+    baud: Optional[int] = None             # pinned baud: no automatic fallback
+    bauds: Sequence[int] = DEFAULT_BAUDS
+    manual_boot: bool = False              # board already in download mode (IO0 held, RST tapped)
+    flash_mode: Optional[str] = None       # None: keep what the image declares
+    flash_size: Optional[str] = None
+    flash_freq: Optional[str] = None
+
+    def start_offset(self) -> int:
+        return CHIP_OFFSETS.get(self.chip, 0x1000) if self.offset is None else self.offset
+
+
+@dataclass
+class FlashResult:
+    ok: bool
+    outcome: str              # one of esptool_cmd's outcome kinds, or "cancelled"
+    message: str
+    baud: Optional[int] = None
+    board_changed: bool = False   # flash was erased or partly written
+    needs_download_mode: bool = False
+    log: List[str] = field(default_factory=list)
+
+
+class Flasher:
+    """One install at a time; ``cancel()`` may be called from another thread."""
+
+    def __init__(self, esptool: ec.Esptool, on_line: Callable[[str], None] = lambda s: None,
+                 on_progress: Callable[[float], None] = lambda p: None) -> None:
+        self.esptool = esptool
+        self.on_line = on_line
+        self.on_progress = on_progress
+        self._proc: Optional[subprocess.Popen] = None
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- public ---------------------------------------------------------------
+    def flash(self, image_path: str, options: FlashOptions) -> FlashResult:
+        self._cancelled.clear()
+        bauds = [options.baud] if options.baud else list(options.bauds)
+        changed = False
+        log: List[str] = []
+        for index, baud in enumerate(bauds):
+            if index:
+                self._say(f"Retrying at {baud} baud (the write failed at {bauds[index - 1]} baud, "
+                          "as weak USB-serial adapters do).", log)
+            outcome, wrote, erased = self._run_once(image_path, options, baud, log)
+            changed = changed or wrote or erased
+            if outcome == ec.OK:
+                return FlashResult(True, ec.OK, f"Firmware written and verified at {baud} baud.",
+                                   baud=baud, board_changed=True, log=log)
+            if self._cancelled.is_set():
+                return FlashResult(False, "cancelled", self._cancel_message(changed),
+                                   baud=baud, board_changed=changed, log=log)
+            if outcome != ec.LINK_FAILURE or index == len(bauds) - 1:
+                return FlashResult(False, outcome, self._failure_message(outcome, changed, baud, options),
+                                   baud=baud, board_changed=changed,
+                                   needs_download_mode=outcome == ec.NEEDS_DOWNLOAD_MODE, log=log)
+        raise AssertionError("unreachable")
+
+    def cancel(self) -> None:
+        """Stop esptool: interrupt first (it closes the port), then terminate."""
+        self._cancelled.set()
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            if sys.platform != "win32":
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(3)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
+            proc.terminate()
+            proc.wait(3)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    # -- internals ------------------------------------------------------------
+    def _say(self, text: str, log: List[str]) -> None:
+        log.append(text)
+        self.on_line(text)
+
+    def _run_once(self, image_path: str, options: FlashOptions, baud: int, log: List[str]):
+        cmd = self.esptool.write_command(
+            port=options.port, chip=options.chip, baud=baud, image=image_path,
+            offset=options.start_offset(), erase=options.erase, manual_boot=options.manual_boot,
+            flash_mode=options.flash_mode, flash_size=options.flash_size,
+            flash_freq=options.flash_freq)
+        self._say("$ " + " ".join(cmd[1:]), log)
+        creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=self.esptool.env, bufsize=0,
+                                creationflags=creationflags)
+        with self._lock:
+            self._proc = proc
+        if self._cancelled.is_set():
+            self.cancel()
+        wrote = erased = False
+        last_decile = -1
+        output: List[str] = []
+        pending = b""
+        assert proc.stdout is not None
+        while True:
+            chunk = proc.stdout.read(4096)  # unbuffered pipe: returns what is available
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").rstrip()
+                if not line:
+                    continue
+                output.append(line)
+                percent = ec.parse_progress(line)
+                if percent is not None:
+                    wrote = True
+                    self.on_progress(percent)
+                    if percent < 100 and int(percent) // 10 == last_decile:
+                        continue  # log one progress line per 10 %
+                    last_decile = int(percent) // 10
+                if "Erasing flash" in line or "Chip erase" in line or "erased" in line.lower():
+                    erased = True
+                self._say(line, log)
+        if pending.strip():
+            line = pending.decode("utf-8", "replace").rstrip()
+            output.append(line)
+            self._say(line, log)
+        returncode = proc.wait()
+        with self._lock:
+            self._proc = None
+        return ec.classify("\n".join(output), returncode, wrote), wrote, erased
+
+    @staticmethod
+    def _cancel_message(changed: bool) -> str:
+        if not changed:
+            return "Cancelled before anything was written: the board is unchanged."
+        return ("Cancelled part-way: the board's flash was erased or partly written, so it will "
+                "not start MicroPython now. It is safe to run the installer again; until then "
+                "the board only shows boot messages.")
+
+    @staticmethod
+    def _failure_message(outcome: str, changed: bool, baud: int, options: FlashOptions) -> str:
+        state = (" The flash is incomplete, so the board will not start MicroPython until an "
+                 "install succeeds; retrying is safe." if changed else " The board was not changed.")
+        if outcome == ec.NEEDS_DOWNLOAD_MODE:
+            return DOWNLOAD_MODE_HELP
+        if outcome == ec.PORT_BUSY:
+            return (f"{options.port} is in use by another program (a terminal, Arduino IDE, "
+                    "another Thonny). Close it and retry.")
+        if outcome == ec.PORT_MISSING:
+            return (f"Could not open {options.port}: it does not exist (any more) or another "
+                    "program holds it. Check the USB cable, pick the right port, close other "
+                    "serial programs and retry.")
+        if outcome == ec.CONNECTION_LOST:
+            return (f"The connection to the board was lost during flashing ({options.port}). Check "
+                    "the USB cable and power, then retry." + state)
+        if outcome == ec.LINK_FAILURE:
+            hint = (" Unpin the baud rate in the advanced options to let the installer try slower "
+                    "speeds." if options.baud else " It failed at every speed down to "
+                    f"{baud} baud: use a shorter cable, a better adapter and a solid 5 V supply.")
+            return "Writing failed: the serial link is unreliable." + hint + state
+        return "esptool failed; see the log above for its message." + state

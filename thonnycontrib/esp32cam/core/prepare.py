@@ -1,0 +1,58 @@
+"""Getting an image ready to flash: from the catalog (downloaded, verified,
+cached) or from a local file, and inspected either way."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from thonnycontrib.esp32cam.core.catalog import Build
+from thonnycontrib.esp32cam.core.download import FirmwareCache, ProgressCallback
+from thonnycontrib.esp32cam.core.image import MB, ImageError, ImageInfo, inspect_image
+
+MAX_IMAGE = 16 * MB
+
+
+@dataclass
+class PreparedImage:
+    path: Path
+    info: ImageInfo
+    chip: str
+    build: Optional[Build] = None
+
+    def summary(self) -> str:
+        origin = f"{self.build.title} [{self.build.id}]" if self.build else str(self.path)
+        lines = [origin, self.info.describe()]
+        if self.build and self.build.family != self.info.family and self.info.family:
+            lines.append(f"Note: the catalog lists a {self.build.family} build, the image looks "
+                         f"like {self.info.family}.")
+        if self.info.family == "none":
+            lines.append("This firmware has no camera module (REPL only).")
+        return "\n".join(lines)
+
+
+def prepare_build(build: Build, cache: FirmwareCache, *, flash_size: int = 4 * MB,
+                  progress: Optional[ProgressCallback] = None,
+                  cancel: Optional[threading.Event] = None, timeout: float = 30.0) -> PreparedImage:
+    """Raises DownloadError / ImageError with a message for the user."""
+    path = cache.fetch(build, progress=progress, cancel=cancel, timeout=timeout)
+    try:
+        info = inspect_image(path.read_bytes(), build.chip, flash_size)
+    except ImageError:
+        path.unlink()  # never keep an unusable image in the cache
+        raise
+    return PreparedImage(path=path, info=info, chip=build.chip, build=build)
+
+
+def prepare_file(path: str, chip: str, *, flash_size: int = 4 * MB) -> PreparedImage:
+    """A local image chosen by the user ("Select local file…")."""
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_IMAGE:
+            raise ImageError(f"{file.name} is {size} bytes: far too large for a firmware image.")
+        data = file.read_bytes()
+    except OSError as e:
+        raise ImageError(f"Cannot read {path}: {e.strerror or e}") from None
+    return PreparedImage(path=file, info=inspect_image(data, chip, flash_size), chip=chip)
