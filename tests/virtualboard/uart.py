@@ -1,0 +1,153 @@
+"""The chip's UART0 as the host adapter sees it.
+
+Carries bytes both ways at the chip's current baud (10 bits per byte when
+`line_rate == "real"`), and garbles them like real hardware does when the
+adapter's baud differs from the chip's, or when the adapter runs above the
+speed it can really sustain (`max_baud`).
+"""
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from typing import Callable, Optional, Union
+
+from .events import EventLog
+
+ROM_BAUD = 115200
+SLICE_SECONDS = 0.004  # pacing granularity
+BAUD_TOLERANCE = 0.03  # a UART tolerates a few percent of clock error
+WEAK_ADAPTER_ERROR_EVERY = 12  # above max_baud, about one byte in this many is corrupted
+
+
+class Uart:
+    def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None) -> None:
+        if line_rate not in ("real", "unlimited"):
+            raise ValueError("line_rate must be 'real' or 'unlimited'")
+        self.events = events
+        self.real_rate = line_rate == "real"
+        self.max_baud = max_baud
+        self.chip_baud = ROM_BAUD
+        self.host_baud: Optional[int] = None  # None = unknown (pty): assume it matches
+        self.host_tx: Callable[[bytes], None] = lambda data: None
+        self.chip_rx: Callable[[bytes], None] = lambda data: None
+        self._random = random.Random(2217)
+        self._out: "queue.Queue[tuple[int, Union[bytes, Callable[[], None], None]]]" = queue.Queue()
+        self._out_generation = 0
+        self._out_free = 0.0
+        self._in_free = 0.0
+        self._last_garbled_event = 0.0
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="virtualboard-uart-tx", daemon=True)
+        self._writer.start()
+
+    # --- configuration -------------------------------------------------
+    def set_host_baud(self, baud: Optional[int]) -> None:
+        if baud != self.host_baud:
+            self.host_baud = baud
+            self.events.emit("baud", baud=baud, side="host")
+
+    def set_chip_baud(self, baud: int) -> None:
+        if baud != self.chip_baud:
+            self.chip_baud = baud
+            self.events.emit("baud", baud=baud, side="chip")
+
+    # --- chip -> host ----------------------------------------------------
+    def chip_send(self, data: bytes) -> None:
+        if data:
+            self._out.put((self._out_generation, bytes(data)))
+
+    def chip_send_then(self, action: Callable[[], None]) -> None:
+        """Run `action` once everything queued before it has left the chip."""
+        self._out.put((self._out_generation, action))
+
+    def discard_output(self) -> None:
+        """Drop bytes not yet transmitted (chip reset, purge request)."""
+        self._out_generation += 1
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until the bytes queued so far have been transmitted."""
+        done = threading.Event()
+        self.chip_send_then(done.set)
+        done.wait(timeout)
+
+    def _write_loop(self) -> None:
+        while True:
+            generation, item = self._out.get()
+            if item is None:
+                return
+            if generation != self._out_generation:
+                continue
+            if callable(item):
+                item()
+                continue
+            for piece in self._slices(item, self.chip_baud):
+                if generation != self._out_generation:
+                    break
+                self._out_free = self._pace(self._out_free, len(piece))
+                if generation != self._out_generation:
+                    break
+                try:
+                    self.host_tx(self._maybe_garble(piece, "to_host"))
+                except Exception:
+                    pass
+
+    # --- host -> chip ----------------------------------------------------
+    def host_send(self, data: bytes) -> None:
+        """Bytes from the adapter; called in order by the transport thread."""
+        for piece in self._slices(data, self.host_baud or self.chip_baud):
+            self._in_free = self._pace(self._in_free, len(piece))
+            self.chip_rx(self._maybe_garble(piece, "to_chip"))
+
+    # --- helpers ---------------------------------------------------------
+    def _slices(self, data: bytes, baud: int):
+        if not self.real_rate:
+            yield data
+            return
+        step = max(1, int(baud / 10 * SLICE_SECONDS))
+        for start in range(0, len(data), step):
+            yield data[start:start + step]
+
+    def _pace(self, line_free: float, nbytes: int) -> float:
+        """Sleep until `nbytes` have crossed the wire; return when the line is free."""
+        if not self.real_rate:
+            return 0.0
+        now = time.monotonic()
+        done = max(now, line_free) + nbytes * 10 / (self.host_baud or self.chip_baud)
+        delay = done - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        return done
+
+    def garbling_reason(self) -> Optional[str]:
+        host = self.host_baud or self.chip_baud
+        if abs(host - self.chip_baud) > self.chip_baud * BAUD_TOLERANCE:
+            return "baud mismatch"
+        if self.max_baud is not None and host > self.max_baud:
+            return "above max baud"
+        return None
+
+    def _maybe_garble(self, data: bytes, direction: str) -> bytes:
+        reason = self.garbling_reason()
+        if reason is None:
+            return data
+        if reason == "baud mismatch":
+            garbled = bytes(self._random.randrange(256) for _ in data)
+        else:
+            garbled = bytes(
+                self._random.randrange(256) if self._random.randrange(WEAK_ADAPTER_ERROR_EVERY) == 0 else b
+                for b in data
+            )
+        now = time.monotonic()
+        if now - self._last_garbled_event > 0.25:
+            self._last_garbled_event = now
+            self.events.emit("garbled", direction=direction, reason=reason,
+                             host_baud=self.host_baud, chip_baud=self.chip_baud)
+        return garbled
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.discard_output()
+            self._out.put((self._out_generation, None))
