@@ -1,0 +1,290 @@
+"""The virtual ESP32-CAM: wiring, reset/boot logic, ROM, faults, firmware.
+
+The chip is held in reset while EN is low. When EN rises it comes out of
+reset `en_delay` seconds later (the RC delay on EN) and samples IO0 then:
+low -> ROM download mode, high -> normal boot from flash.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Optional
+
+from . import bootlog
+from .events import EventLog
+from .firmware_info import FirmwareInfo, inspect_flash
+from .flash import Flash
+from .images import firmware_offset
+from .rom import RomBootloader
+from .transport import PtyPort, Rfc2217Server
+from .uart import ROM_BAUD, Uart
+from .wiring import WIRINGS, pins_for
+
+APP_START_SECONDS = 0.15  # 2nd-stage bootloader + app start-up, before faults strike
+FAULT_LOOP_SECONDS = 0.4  # pause between crash and the next boot in a fault loop
+
+
+class VirtualBoard:
+    def __init__(self, wiring: str = "classic", firmware: Optional[bytes] = None,
+                 flash_path: Optional[str] = None, psram: bool = True, brownout: bool = False,
+                 camera_missing: bool = False, max_baud: Optional[int] = None,
+                 drop_after: Optional[int] = None, line_rate: str = "real", en_delay: float = 0.1,
+                 mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None) -> None:
+        if wiring not in WIRINGS:
+            raise ValueError(f"wiring must be one of {WIRINGS}")
+        if mode not in ("rfc2217", "pty"):
+            raise ValueError("mode must be 'rfc2217' or 'pty'")
+        self.wiring = wiring
+        self.psram = psram
+        self.brownout = brownout
+        self.camera_missing = camera_missing
+        self.en_delay = en_delay
+        self.events = EventLog()
+        self.flash = Flash(flash_path)
+        if firmware is not None:
+            chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
+            self.flash.write(firmware_offset(chip), firmware)
+            self.flash.flush()
+        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud)
+        self.uart.chip_rx = self._chip_rx
+        self._firmware_factory = firmware_factory
+        self._lock = threading.RLock()
+        self._generation = 0
+        self._wakeup = threading.Condition(self._lock)
+        self._program: Any = None  # RomBootloader or firmware currently fed by UART RX
+        self._dtr = self._rts = False
+        self._reset_button = False
+        self._boot_button = False
+        self._en_high = False
+        self._io0_high = True
+        self._last_lines: tuple = ()
+        self.state = "reset"
+        self.info: Optional[FirmwareInfo] = None
+        self._closed = False
+        if mode == "pty":
+            self.transport: Any = PtyPort(self.uart, self.events)
+            self.device: Optional[str] = self.transport.device
+        else:
+            self.transport = Rfc2217Server(self.uart, self.events, self._lines_from_adapter,
+                                           self._adapter_disconnected, drop_after)
+            self.device = None
+        self.url = self.transport.url
+        self._update_pins()  # power on
+
+    # --- public controls ---------------------------------------------------
+    def press_reset(self, hold: float = 0.05) -> None:
+        """Tap the RST button: EN low for `hold` seconds, then released."""
+        with self._lock:
+            self._reset_button = True
+            self._update_pins()
+        threading.Event().wait(hold)
+        with self._lock:
+            self._reset_button = False
+            self._update_pins()
+
+    def hold_boot(self, held: bool = True) -> None:
+        """Hold (True) or release the BOOT button / IO0 jumper."""
+        with self._lock:
+            self._boot_button = held
+            self._update_pins()
+
+    @property
+    def lines(self) -> dict:
+        return {"dtr": self._dtr, "rts": self._rts, "en": self._en_high, "io0": self._io0_high}
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.transport.close()
+        with self._lock:
+            self._generation += 1
+            program, self._program = self._program, None
+            self._wakeup.notify_all()
+        _stop(program)
+        self.uart.close()
+        self.flash.close()
+
+    def __enter__(self) -> "VirtualBoard":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- adapter side ----------------------------------------------------------
+    def _lines_from_adapter(self, dtr: bool, rts: bool) -> None:
+        with self._lock:
+            self._dtr, self._rts = dtr, rts
+            self._update_pins()
+
+    def _adapter_disconnected(self) -> None:
+        """The port was closed: the adapter releases RTS first, then DTR."""
+        self._lines_from_adapter(self._dtr, False)
+        self._lines_from_adapter(False, False)
+        self.uart.set_host_baud(None)
+
+    def _chip_rx(self, data: bytes) -> None:
+        program = self._program
+        if program is not None:
+            program.feed(data)
+
+    # --- pins and reset --------------------------------------------------------
+    def _update_pins(self) -> None:
+        pins = pins_for(self.wiring, self._dtr, self._rts)
+        en_high = not (pins.en_low or self._reset_button)
+        io0_high = not (pins.io0_low or self._boot_button)
+        if self._closed:
+            return
+        lines = (self._dtr, self._rts, en_high, io0_high)
+        if lines != self._last_lines:
+            self._last_lines = lines
+            self.events.emit("lines", dtr=self._dtr, rts=self._rts, en=en_high, io0=io0_high)
+        was_high = self._en_high
+        self._en_high, self._io0_high = en_high, io0_high
+        if was_high and not en_high:
+            self._hold_in_reset()
+        elif en_high and not was_high:
+            generation = self._generation
+            threading.Thread(target=self._power_up, args=(generation,), daemon=True).start()
+
+    def _hold_in_reset(self) -> None:
+        self._generation += 1
+        self._wakeup.notify_all()
+        program, self._program = self._program, None
+        self.state = "reset"
+        self.uart.discard_output()
+        self.uart.set_chip_baud(ROM_BAUD)
+        if program is not None:
+            threading.Thread(target=_stop, args=(program,), daemon=True).start()
+
+    def _sleep(self, generation: int, seconds: float) -> bool:
+        """Wait unless the chip is reset meanwhile; True if still the same boot."""
+        with self._lock:
+            self._wakeup.wait_for(lambda: self._generation != generation, timeout=seconds)
+            return self._generation == generation
+
+    def _power_up(self, generation: int) -> None:
+        if not self._sleep(generation, self.en_delay):
+            return  # EN went low again before the RC delay elapsed
+        self._boot(generation, "poweron")
+
+    def _software_reset(self, reason: str) -> None:
+        with self._lock:
+            if not self._en_high or self._closed:
+                return
+            self._hold_in_reset()
+            generation = self._generation
+        self._boot(generation, "software")
+
+    def _request_reset(self, reason: str = "software") -> None:
+        threading.Thread(target=self._software_reset, args=(reason,), daemon=True).start()
+
+    # --- boot ---------------------------------------------------------------
+    def _send(self, generation: int, text: str) -> bool:
+        with self._lock:
+            if generation != self._generation:
+                return False
+            self.uart.chip_send(text.encode())
+            return True
+
+    def _boot(self, generation: int, cause: str) -> None:
+        while True:
+            with self._lock:
+                if generation != self._generation:
+                    return
+                download = not self._io0_high and cause == "poweron"
+                self.events.emit("reset", reason=cause)
+                self.events.emit("boot", mode="download" if download else "normal")
+                if download:
+                    self.state = "download"
+                    self._send(generation, bootlog.download_mode(cause))
+                    rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset)
+                    self._program = rom
+                    rom.start()
+                    return
+                self.state = "booting"
+                self._send(generation, bootlog.rom_normal_boot(cause))
+            cause = self._boot_from_flash(generation)
+            if cause is None:
+                return
+
+    def _boot_from_flash(self, generation: int) -> Optional[str]:
+        """Run the normal boot; returns the reset cause if it ends in a reset loop."""
+        info = self.info = inspect_flash(self.flash)
+        if not info.has_bootloader:
+            self._fail(generation, bootlog.no_bootloader(), info)
+            return None
+        self._send(generation, bootlog.second_stage_load())
+        if not info.valid:
+            self._fail(generation, bootlog.no_app(), info)
+            return None
+        if info.psram_build and not self.psram:
+            if not self._sleep(generation, APP_START_SECONDS):
+                return None
+            self._send(generation, bootlog.psram_failure())
+            self.events.emit("psram_error")
+            return "software" if self._sleep(generation, FAULT_LOOP_SECONDS) else None
+        if self.brownout:
+            if not self._sleep(generation, APP_START_SECONDS):
+                return None
+            self._send(generation, bootlog.brownout())
+            self.events.emit("brownout")
+            return "brownout" if self._sleep(generation, FAULT_LOOP_SECONDS) else None
+        self._start_firmware(generation, info)
+        return None
+
+    def _fail(self, generation: int, text: str, info: FirmwareInfo) -> None:
+        with self._lock:
+            if self._send(generation, text):
+                self.state = "failed"
+                self.events.emit("no_firmware", problem=info.problem)
+
+    def _start_firmware(self, generation: int, info: FirmwareInfo) -> None:
+        factory = self._firmware_factory or _micropython_factory()
+        with self._lock:
+            if generation != self._generation:
+                return
+            if factory is None:
+                self.state = "running"  # no firmware runner available: the chip runs silently
+                return
+
+            def emit(data: bytes) -> None:
+                if generation == self._generation:
+                    self.uart.chip_send(data)
+
+            def event(kind: str, data: Optional[dict] = None) -> None:
+                self.events.emit(kind, **(data or {}))
+
+            firmware = factory(self.flash, info, psram=self.psram, camera_missing=self.camera_missing,
+                               emit=emit, event=event, request_reset=self._request_reset)
+            self._program = firmware
+            self.state = "running"
+        try:
+            firmware.start()
+        except Exception as error:  # e.g. the MicroPython unix port is not installed
+            with self._lock:
+                if generation == self._generation:
+                    self.state = "failed"
+            self.events.emit("firmware_error", error=str(error))
+            return
+        with self._lock:
+            stale = generation != self._generation
+        if stale:  # reset while starting
+            _stop(firmware)
+            return
+        self.events.emit("firmware_started", banner=info.banner)
+
+
+def _micropython_factory() -> Optional[Callable[..., Any]]:
+    try:
+        from .firmware import MicroPythonFirmware
+    except ImportError:
+        return None
+    return MicroPythonFirmware
+
+
+def _stop(program: Any) -> None:
+    if program is not None:
+        try:
+            program.stop()
+        except Exception:
+            pass

@@ -1,0 +1,276 @@
+"""The ESP32 ROM serial bootloader (and the flasher stub esptool uploads).
+
+Answers esptool's SLIP protocol: sync, register reads for chip detection,
+SPI flash id, stub upload, plain and compressed flash writes, MD5, erase,
+read, and CHANGE_BAUDRATE, which really switches the chip's UART speed once
+the answer has been sent.
+"""
+from __future__ import annotations
+
+import hashlib
+import queue
+import struct
+import threading
+import zlib
+from collections import deque
+from typing import Callable, Optional
+
+from . import slip
+from .events import EventLog
+from .flash import SECTOR_SIZE, Flash
+from .uart import Uart
+
+# Command opcodes (esptool's ESPLoader.ESP_CMDS)
+FLASH_BEGIN, FLASH_DATA, FLASH_END = 0x02, 0x03, 0x04
+MEM_BEGIN, MEM_END, MEM_DATA = 0x05, 0x06, 0x07
+SYNC, WRITE_REG, READ_REG = 0x08, 0x09, 0x0A
+SPI_SET_PARAMS, SPI_ATTACH, READ_FLASH_SLOW, CHANGE_BAUDRATE = 0x0B, 0x0D, 0x0E, 0x0F
+FLASH_DEFL_BEGIN, FLASH_DEFL_DATA, FLASH_DEFL_END = 0x10, 0x11, 0x12
+SPI_FLASH_MD5, GET_SECURITY_INFO = 0x13, 0x14
+ERASE_FLASH, ERASE_REGION, READ_FLASH, RUN_USER_CODE = 0xD0, 0xD1, 0xD2, 0xD3
+
+ROM_INVALID_MESSAGE, ROM_BAD_CHECKSUM = 0x05, 0x07
+STUB_BAD_CHECKSUM, STUB_UNIMPLEMENTED = 0xC1, 0xFF
+CHECKSUM_SEED = 0xEF
+
+# ESP32 registers esptool reads (values of an ESP32-D0WDQ6 rev 1, 26 MHz crystal)
+CHIP_DETECT_MAGIC_REG, ESP32_MAGIC = 0x40001000, 0x00F01D83
+EFUSE_BASE = 0x3FF5A000
+RTCCALICFG1 = 0x3FF5F06C
+UART_CLKDIV_REG = 0x3FF40014
+SPI_BASE = 0x3FF42000
+SPI_CMD, SPI_USR2, SPI_W0 = SPI_BASE + 0x00, SPI_BASE + 0x24, SPI_BASE + 0x80
+SPI_CMD_USR = 1 << 18
+CRYSTAL_HZ = 26_000_000
+FLASH_JEDEC_ID = 0x164020  # 4 MB
+SFDP_SIGNATURE = 0x50444653
+MAC = bytes([0x24, 0x0A, 0xC4, 0x5C, 0xA3, 0x01])
+
+
+def _default_registers() -> dict:
+    word1, = struct.unpack(">I", MAC[2:6])
+    word2 = (MAC[0] << 8) | MAC[1]
+    return {
+        CHIP_DETECT_MAGIC_REG: ESP32_MAGIC,
+        EFUSE_BASE + 4: word1,
+        EFUSE_BASE + 8: word2,
+        EFUSE_BASE + 12: 1 << 15,      # chip revision bit 0; package ESP32-D0WDQ6
+        EFUSE_BASE + 16: 128,          # CK8M calibration
+        RTCCALICFG1: 520 << 7,         # 520 * 15625 * 128 / 40 = 26 MHz
+    }
+
+
+def checksum(data: bytes) -> int:
+    value = CHECKSUM_SEED
+    for byte in data:
+        value ^= byte
+    return value
+
+
+class RomBootloader:
+    def __init__(self, flash: Flash, uart: Uart, events: EventLog,
+                 run_user_code: Callable[[], None] = lambda: None) -> None:
+        self.flash = flash
+        self.uart = uart
+        self.events = events
+        self.run_user_code = run_user_code
+        self.stub = False
+        self._registers = _default_registers()
+        self._spi_command = 0
+        self._inbox: "queue.Queue[bytes]" = queue.Queue()
+        self._frames: deque = deque()
+        self._decoder = slip.Decoder()
+        self._stop = threading.Event()
+        self._write: Optional[dict] = None
+        self._thread = threading.Thread(target=self._run, name="virtualboard-rom", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def feed(self, data: bytes) -> None:
+        self._inbox.put(data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._inbox.put(b"")
+
+    # --- frame plumbing --------------------------------------------------
+    def _next_frame(self, timeout: float) -> Optional[bytes]:
+        while not self._frames:
+            try:
+                data = self._inbox.get(timeout=timeout)
+            except queue.Empty:
+                return None
+            if self._stop.is_set():
+                return None
+            self._frames.extend(self._decoder.feed(data))
+        return self._frames.popleft()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            frame = self._next_frame(0.5)
+            if frame is None or len(frame) < 8 or frame[0] != 0x00:
+                continue
+            op, size, chk = struct.unpack_from("<BHI", frame, 1)
+            data = frame[8:8 + size]
+            try:
+                self._handle(op, data, chk)
+            except (struct.error, ValueError):
+                self._reply(op, error=ROM_INVALID_MESSAGE if not self.stub else STUB_UNIMPLEMENTED)
+
+    def _send(self, data: bytes) -> None:
+        if not self._stop.is_set():
+            self.uart.chip_send(data)
+
+    def _reply(self, op: int, value: int = 0, body: bytes = b"", error: int = 0) -> None:
+        status = bytes([1 if error else 0, error]) + (b"" if self.stub else b"\x00\x00")
+        payload = body + status
+        self._send(slip.encode(struct.pack("<BBHI", 1, op, len(payload), value) + payload))
+
+    # --- commands ----------------------------------------------------------
+    def _handle(self, op: int, data: bytes, chk: int) -> None:
+        if op == SYNC:
+            value = 0 if self.stub else 0x20120707
+            for _ in range(1 if self.stub else 8):
+                self._reply(SYNC, value=value)
+        elif op == READ_REG:
+            self._reply(op, value=self._read_reg(struct.unpack_from("<I", data)[0]))
+        elif op == WRITE_REG:
+            for offset in range(0, len(data) - 15, 16):
+                addr, value, mask, _delay = struct.unpack_from("<IIII", data, offset)
+                self._write_reg(addr, value, mask)
+            self._reply(op)
+        elif op in (SPI_SET_PARAMS, SPI_ATTACH):
+            self._reply(op)
+        elif op == GET_SECURITY_INFO:
+            self._reply(op, error=ROM_INVALID_MESSAGE)  # the ESP32 ROM has no such command
+        elif op == MEM_BEGIN or op == MEM_DATA:
+            if op == MEM_DATA and not self._checksum_ok(data, chk):
+                return self._reply(op, error=self._bad_checksum())
+            self._reply(op)
+        elif op == MEM_END:
+            _stay, entry = struct.unpack_from("<II", data)
+            self._reply(op)
+            if entry:
+                self.stub = True  # the uploaded flasher stub starts and says hello
+                self._send(slip.encode(b"OHAI"))
+        elif op in (FLASH_BEGIN, FLASH_DEFL_BEGIN):
+            self._flash_begin(op, data)
+        elif op in (FLASH_DATA, FLASH_DEFL_DATA):
+            self._flash_data(op, data, chk)
+        elif op in (FLASH_END, FLASH_DEFL_END):
+            self._finish_write()
+            self._reply(op)
+            if data and struct.unpack_from("<I", data)[0] == 0:
+                self.uart.chip_send_then(self.run_user_code)  # "reboot" flag
+        elif op == RUN_USER_CODE and self.stub:
+            self.uart.chip_send_then(self.run_user_code)
+        elif op == CHANGE_BAUDRATE:
+            new_baud = struct.unpack_from("<I", data)[0]
+            self._reply(op)
+            self.uart.chip_send_then(lambda: self.uart.set_chip_baud(new_baud))
+        elif op == SPI_FLASH_MD5:
+            addr, size = struct.unpack_from("<II", data)
+            digest = hashlib.md5(self.flash.read(addr, size)).digest()
+            self._reply(op, body=digest if self.stub else digest.hex().encode())
+        elif op == READ_FLASH_SLOW and not self.stub:
+            addr, length = struct.unpack_from("<II", data)
+            block = self.flash.read(addr, min(length, 64)).ljust(64, b"\xff")
+            self._reply(op, body=block)
+        elif op == READ_FLASH and self.stub:
+            self._read_flash(*struct.unpack_from("<IIII", data))
+        elif op == ERASE_FLASH and self.stub:
+            self.flash.erase_all()
+            self.events.emit("flash_erase", addr=0, size=self.flash.size)
+            self._reply(op)
+        elif op == ERASE_REGION and self.stub:
+            addr, size = struct.unpack_from("<II", data)
+            self.flash.erase(addr, size)
+            self.events.emit("flash_erase", addr=addr, size=size)
+            self._reply(op)
+        else:
+            self._reply(op, error=STUB_UNIMPLEMENTED if self.stub else ROM_INVALID_MESSAGE)
+
+    def _checksum_ok(self, data: bytes, chk: int) -> bool:
+        length = struct.unpack_from("<I", data)[0]
+        return checksum(data[16:16 + length]) == (chk & 0xFF)
+
+    def _bad_checksum(self) -> int:
+        return STUB_BAD_CHECKSUM if self.stub else ROM_BAD_CHECKSUM
+
+    # --- registers ---------------------------------------------------------
+    def _read_reg(self, addr: int) -> int:
+        if addr == UART_CLKDIV_REG:
+            return int(CRYSTAL_HZ / self.uart.chip_baud) & 0xFFFFF
+        if addr == SPI_CMD:
+            return 0  # SPI command finished
+        if addr == SPI_W0:
+            return {0x9F: FLASH_JEDEC_ID, 0x5A: SFDP_SIGNATURE}.get(self._spi_command & 0xFF, 0)
+        return self._registers.get(addr, 0)
+
+    def _write_reg(self, addr: int, value: int, mask: int) -> None:
+        old = self._registers.get(addr, 0)
+        self._registers[addr] = (old & ~mask) | (value & mask)
+        if addr == SPI_USR2:
+            self._spi_command = value & 0xFFFF
+
+    # --- flash writes --------------------------------------------------------
+    def _flash_begin(self, op: int, data: bytes) -> None:
+        self._finish_write()
+        size, blocks, block_size, addr = struct.unpack_from("<IIII", data)
+        compressed = op == FLASH_DEFL_BEGIN
+        # a plain ROM FLASH_BEGIN names the erase size; deflate names the uncompressed size
+        erase_end = min(self.flash.size, -(-(addr + size) // SECTOR_SIZE) * SECTOR_SIZE)
+        if size and addr < erase_end:
+            self.flash.erase(addr, erase_end - addr)
+        self._write = {
+            "addr": addr, "pos": addr, "expected": size if compressed else blocks * block_size,
+            "written": 0, "block_size": block_size,
+            "inflater": zlib.decompressobj() if compressed else None,
+        }
+        self._reply(op)
+
+    def _flash_data(self, op: int, data: bytes, chk: int) -> None:
+        write = self._write
+        if write is None:
+            return self._reply(op, error=ROM_INVALID_MESSAGE if not self.stub else STUB_UNIMPLEMENTED)
+        if not self._checksum_ok(data, chk):
+            return self._reply(op, error=self._bad_checksum())
+        length, seq = struct.unpack_from("<II", data)
+        block = data[16:16 + length]
+        if write["inflater"] is not None:
+            try:
+                block = write["inflater"].decompress(block)
+            except zlib.error:
+                return self._reply(op, error=0x0C if not self.stub else 0xC4)
+            pos = write["pos"]
+        else:
+            pos = write["addr"] + seq * write["block_size"]
+        block = block[:max(0, self.flash.size - pos)]
+        self.flash.write(pos, block)
+        write["pos"] = pos + len(block)
+        write["written"] += len(block)
+        self._reply(op)
+        if write["written"] >= write["expected"]:
+            self._finish_write()
+
+    def _finish_write(self) -> None:
+        write, self._write = self._write, None
+        if write is not None and write["written"]:
+            self.flash.flush()
+            self.events.emit("flash_write", addr=write["addr"], size=write["written"])
+
+    # --- stub read-flash -----------------------------------------------------
+    def _read_flash(self, addr: int, length: int, packet_size: int, max_in_flight: int) -> None:
+        self._reply(READ_FLASH)
+        sent = acked = 0
+        while acked < length and not self._stop.is_set():
+            while sent < length and sent - acked < packet_size * max(1, max_in_flight):
+                chunk = self.flash.read(addr + sent, min(packet_size, length - sent))
+                self._send(slip.encode(chunk))
+                sent += len(chunk)
+            ack = self._next_frame(10.0)
+            if ack is None or len(ack) < 4:
+                return  # host gave up
+            acked = struct.unpack_from("<I", ack)[0]
+        self._send(slip.encode(hashlib.md5(self.flash.read(addr, length)).digest()))
