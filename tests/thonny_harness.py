@@ -44,9 +44,12 @@ Inside the scenario, ``h`` (``Harness``) offers:
 - ``h.remote_files()`` names shown in the Files view's device pane
 - ``h.messages`` messagebox calls (recorded, not shown); ``h.exceptions``
 - ``h.screenshot(path)`` (ImageMagick ``import -window root``)
+
+Scripts outside pytest wrap their calls in ``with private_display(): ...``.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -56,13 +59,54 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ScenarioFailed(AssertionError):
     pass
+
+
+@contextlib.contextmanager
+def private_display(width: int = 1280, height: int = 800) -> Iterator[str]:
+    """For scripts (benchmarks, screenshots): the caller's X display if it works,
+    else a private Xvfb for the duration of the block. Tests use the ``xdisplay`` fixture."""
+    import shutil
+
+    existing = os.environ.get("DISPLAY")
+    if existing and shutil.which("xdpyinfo") and subprocess.run(
+        ["xdpyinfo", "-display", existing], capture_output=True
+    ).returncode == 0:
+        yield existing
+        return
+    for number in range(140, 200):
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        proc = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            continue
+        old = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = f":{number}"
+        try:
+            yield f":{number}"
+        finally:
+            proc.terminate()
+            proc.wait(5)
+            if old is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = old
+        return
+    raise RuntimeError("could not start Xvfb")
 
 
 # ---------------------------------------------------------------- parent side
