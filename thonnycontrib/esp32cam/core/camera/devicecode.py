@@ -277,7 +277,7 @@ def size_argument(family: str, size_name: str) -> str:
     if family == fam.KAKI5:
         return str(size.kaki5_number)
     if family == fam.CNADLER86:
-        return repr(size.name)  # looked up with getattr(FrameSize, ...)
+        return repr(size.cnadler86_name)  # looked up with getattr(FrameSize, ...)
     raise ValueError("Unknown camera driver family %r" % (family,))
 
 

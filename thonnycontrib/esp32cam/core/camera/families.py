@@ -40,6 +40,11 @@ class FrameSize:
         return "FRAME_" + self.name
 
     @property
+    def cnadler86_name(self) -> str:
+        # FrameSize attributes cannot start with a digit: R96X96, R240X240
+        return "R" + self.name if self.name[0].isdigit() else self.name
+
+    @property
     def kaki5_number(self) -> int:
         # KAKI5's FRAMESIZE keys are 1-based (FRAMESIZE_VGA = 9).
         return self.espidf_index + 1

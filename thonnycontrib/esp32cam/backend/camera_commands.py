@@ -1,0 +1,121 @@
+"""Camera commands in Thonny's back-end process: ``_cmd_esp32cam_camera``.
+
+Mixed into ``Esp32CamBackend`` (before Thonny's classes in the bases). The
+bare-metal back-end handles commands only at the idle prompt, so a running
+user program is never disturbed. Frames cross the serial line raw (no
+base64): the code is submitted in raw mode with the connection's text mode
+off, so Thonny's reader neither treats 0x05 as flow control nor waits for
+complete UTF-8 sequences.
+
+Before the user's code runs (Run, %run, Shell commands) the camera is
+deinitialised, so scripts that call ``camera.init()`` themselves do not fail
+with "already initialised".
+"""
+from __future__ import annotations
+
+import time
+from logging import getLogger
+from typing import Any, Dict, Optional
+
+from thonnycontrib.esp32cam.core.camera import devicecode, problems, transfer
+from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
+
+logger = getLogger("thonnycontrib.esp32cam.backend.camera")
+
+COMMAND_NAME = "esp32cam_camera"
+
+
+class ThonnyConnectionRunner:
+    """``CodeRunner`` on top of a running Thonny bare-metal back-end."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def run(self, code: str, timeout: float) -> RunResult:
+        backend = self.backend
+        connection = backend._connection
+        started = time.perf_counter()
+        backend._forward_unexpected_output()
+        connection.set_text_mode(False)
+        try:
+            with backend._interrupt_lock:
+                # raw mode (not raw-paste): raw-paste would switch text mode back on
+                backend._submit_code_via_raw_mode(code.encode("utf-8"))
+            frame = transfer.read_frame(connection, timeout)
+            _stdout, stderr = backend._capture_output_until_active_prompt()
+        finally:
+            connection.set_text_mode(True)
+        return RunResult(frame, (stderr or "").strip(), time.perf_counter() - started)
+
+
+class CameraCommandsMixin:
+    _esp32cam_session: Optional[CameraSession] = None
+
+    # --- the command ---------------------------------------------------------------------
+    def _cmd_esp32cam_camera(self, cmd: Any) -> Dict[str, Any]:
+        action = cmd.get("action", "capture")
+        request_id = cmd.get("request_id")
+        try:
+            response = self._esp32cam_dispatch(action, cmd)
+        except problems.CameraProblem as e:
+            response = {"problem": {"kind": e.kind, "title": e.title, "explanation": e.explanation,
+                                    "details": e.details, "action": e.action}}
+        except transfer.TransferError as e:
+            p = problems.transfer_problem(str(e))
+            response = {"problem": {"kind": p.kind, "title": p.title, "explanation": p.explanation,
+                                    "details": p.details, "action": None}}
+        response.update(action=action, request_id=request_id)
+        return response
+
+    def _esp32cam_dispatch(self, action: str, cmd: Any) -> Dict[str, Any]:
+        if action == "release":
+            self._esp32cam_release()
+            return {"released": True}
+        session = self._esp32cam_get_session(cmd.get("profile"))
+        settings = devicecode.CameraSettings(**(cmd.get("settings") or {})).normalized()
+        if action == "flash":
+            session.set_flash(bool(cmd.get("on")))
+            return {"flash": session.flash_on}
+        if action == "capture":
+            cap = session.capture(settings)
+            return {"jpeg": cap.jpeg, "wire_bytes": cap.wire_bytes, "seconds": cap.seconds,
+                    "family": session.family, "settings": settings.__dict__,
+                    "baudrate": self._esp32cam_baudrate()}
+        raise problems.CameraProblem(problems.OTHER, "Unknown camera request", repr(action))
+
+    # --- session ---------------------------------------------------------------------------
+    def _esp32cam_get_session(self, profile: Optional[str]) -> CameraSession:
+        session = self._esp32cam_session
+        if session is not None and profile and session.profile.key != profile:
+            self._esp32cam_release()  # pins changed: start again with the new profile
+            session = None
+        if session is None:
+            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=transfer.RAW)
+            self._esp32cam_session = session
+        return session
+
+    def _esp32cam_release(self) -> None:
+        session = self._esp32cam_session
+        self._esp32cam_session = None
+        if session is not None and session.protocol is not None:
+            try:
+                session.release()
+            except Exception:  # the user's code is about to run: never block it
+                logger.exception("Could not release the camera")
+
+    def _esp32cam_baudrate(self) -> Optional[int]:
+        serial = getattr(self._connection, "_serial", None)
+        return getattr(serial, "baudrate", None)
+
+    # --- release before the user's code runs ------------------------------------------------
+    def _cmd_Run(self, cmd):
+        self._esp32cam_release()
+        return super()._cmd_Run(cmd)  # type: ignore[misc]
+
+    def _cmd_run(self, cmd):
+        self._esp32cam_release()
+        return super()._cmd_run(cmd)  # type: ignore[misc]
+
+    def _cmd_execute_source(self, cmd):
+        self._esp32cam_release()
+        return super()._cmd_execute_source(cmd)  # type: ignore[misc]

@@ -1,0 +1,146 @@
+"""``python -m thonnycontrib.esp32cam snapshot --port PORT_OR_URL -o photo.jpg [--size VGA] [--quality N]``.
+
+Takes one photo with whatever camera firmware the board runs (lemariva, KAKI5
+or cnadler86, detected on the board), saves it, releases the camera.
+Exit codes: 0 saved, 1 camera problem (explained), 3 port/REPL problem.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import Optional
+
+from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
+from thonnycontrib.esp32cam.core.camera.problems import CameraProblem
+from thonnycontrib.esp32cam.core.camera.transfer import BASE64, ESCAPED, RAW, TransferError
+
+_ENCODINGS = {"raw": RAW, "escaped": ESCAPED, "base64": BASE64}
+
+
+def _quality(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number from 0 (smallest file) to 100 (best)")
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("use 0 (smallest file) .. 100 (best)")
+    return value
+
+
+def _size(text: str) -> str:
+    try:
+        return fam.frame_size(text).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
+def _profile(text: str) -> str:
+    if not boards.is_valid_profile(text):
+        raise argparse.ArgumentTypeError("choose one of: " + ", ".join(boards.profile_keys()))
+    return text.strip().lower()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", required=True,
+                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT)")
+    parser.add_argument("-o", "--output", default="photo.jpg", help="JPEG file to write (default photo.jpg)")
+    parser.add_argument("--size", type=_size, default=fam.DEFAULT_FRAME_SIZE,
+                        help="frame size: " + ", ".join(fam.frame_size_names()) + " (default VGA)")
+    parser.add_argument("--quality", type=_quality, default=fam.DEFAULT_QUALITY,
+                        help="JPEG quality 0..100, higher = better, for every driver family (default 85)")
+    parser.add_argument("--board", type=_profile, default=boards.DEFAULT_PROFILE,
+                        help="board pin profile: " + ", ".join(boards.profile_keys()))
+    parser.add_argument("--vflip", action="store_true", help="flip the image vertically")
+    parser.add_argument("--hmirror", action="store_true", help="mirror the image horizontally")
+    parser.add_argument("--flash", action="store_true", help="switch the flash LED on for the photo")
+    parser.add_argument("--interrupt", action="store_true",
+                        help="stop a program running on the board first (Ctrl-C)")
+    parser.add_argument("--baud", type=int, default=115200, help="serial line rate (default 115200)")
+    parser.add_argument("--encoding", choices=sorted(_ENCODINGS), default="raw",
+                        help="transfer encoding (default raw: no overhead)")
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _dimensions(jpeg: bytes) -> Optional[str]:
+    try:
+        import io
+
+        from PIL import Image
+    except ImportError:
+        return None
+    with Image.open(io.BytesIO(jpeg)) as im:
+        im.load()
+        return "%d×%d" % im.size
+
+
+def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.core import doctor, portcheck
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
+    from thonnycontrib.esp32cam.core.camera.session import CameraSession
+
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        print("The folder %s does not exist." % out_dir, file=sys.stderr)
+        return 2
+    try:
+        ser = doctor.open_serial(args.port, baudrate=args.baud)
+    except Exception as e:  # serial.SerialException, OSError, ValueError for bad URLs
+        diagnosis = portcheck.open_error_diagnosis(args.port, e, portcheck.list_ports())
+        print(diagnosis.to_text(), file=sys.stderr)
+        return 3
+    session = None
+    try:
+        try:
+            repl = RawRepl(ser, interrupt=args.interrupt)
+        except ReplBusy as e:
+            print(str(e), file=sys.stderr)
+            return 3
+        session = CameraSession(repl, args.board, encoding=_ENCODINGS[args.encoding])
+        settings = CameraSettings(args.size, args.quality, args.vflip, args.hmirror)
+        try:
+            info = session.detect()
+            session.start(settings)
+            if args.flash:
+                session.set_flash(True)
+            cap = session.capture()
+        except CameraProblem as e:
+            print(str(e), file=sys.stderr)
+            return 1
+        except TransferError as e:
+            print("The image was damaged on the way (%s). Try again, or use --encoding base64." % e,
+                  file=sys.stderr)
+            return 1
+        _write_atomically(args.output, cap.jpeg)
+        line_rate = args.baud / 10.0
+        dims = _dimensions(cap.jpeg)
+        print("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the %d-baud line"
+              % (args.output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
+                 cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate, args.baud))
+        return 0
+    finally:
+        try:
+            if session is not None and session.protocol is not None:
+                session.release()
+            if session is not None:
+                session.runner.leave()
+        except Exception:
+            pass
+        doctor.close_serial(ser)
