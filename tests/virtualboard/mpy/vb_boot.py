@@ -1,0 +1,160 @@
+# Boot sequence of the virtual ESP32-CAM (what ESP32 MicroPython's main.c and _boot.py do):
+# load the simulated built-in modules while the host filesystem is still there, swap the
+# host filesystem for a littlefs on the board's flash image, then run boot.py and main.py.
+import sys
+import os
+import vfs
+import micropython
+import gc
+
+BLOCK_SIZE = 4096
+SIM_MODULES = (
+    ("sys", "sim_sys"),  # first: sim_os uses it
+    ("machine", "sim_machine"),
+    ("esp32", "sim_esp32"),
+    ("esp", "sim_esp"),
+    ("network", "sim_network"),
+    ("os", "sim_os"),
+    ("vfs", "sim_vfs"),
+)
+BOOT_PY = """\
+# This file is executed on every boot (including wake-boot from deepsleep)
+#import esp
+#esp.osdebug(None)
+#import webrepl
+#webrepl.start()
+"""
+
+
+class FlashBdev:
+    """Block device on the flash image file (the ESP32 "vfs" partition)."""
+
+    def __init__(self, f, start, size):
+        self.f = f
+        self.start = start
+        self.blocks = size // BLOCK_SIZE
+
+    def readblocks(self, n, buf, off=0):
+        self.f.seek(self.start + n * BLOCK_SIZE + off)
+        mv = memoryview(buf)
+        got = 0
+        while got < len(buf):
+            k = self.f.readinto(mv[got:])
+            if not k:
+                raise OSError(5)
+            got += k
+
+    def writeblocks(self, n, buf, off=None):
+        if off is None:
+            self.ioctl(6, n)
+            off = 0
+        self.f.seek(self.start + n * BLOCK_SIZE + off)
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self.blocks
+        if op == 5:  # block size
+            return BLOCK_SIZE
+        if op == 6:  # erase block
+            self.f.seek(self.start + arg * BLOCK_SIZE)
+            self.f.write(b"\xff" * BLOCK_SIZE)
+            return 0
+        return 0
+
+
+def _load(name, host, cfg):
+    mod = __import__(name)
+    del sys.modules[name]
+    mod.__dict__.pop("__file__", None)
+    setup = getattr(mod, "_setup", None)
+    if setup:
+        setup(host, cfg)
+    return mod
+
+
+def _bootsec_empty(bdev):
+    buf = bytearray(BLOCK_SIZE)
+    bdev.readblocks(0, buf)
+    for b in buf:
+        if b != 0xFF:
+            return False
+    return True
+
+
+def _fs_corrupted():
+    import time
+    micropython.kbd_intr(3)
+    while 1:
+        print("""\
+The filesystem appears to be corrupted. If you had important data there, you
+may want to make a flash snapshot to try to recover it. Otherwise, perform
+factory reprogramming of MicroPython firmware (completely erase flash, followed
+by firmware programming).
+""")
+        time.sleep(3)
+
+
+def _mount(bdev):
+    try:
+        vfs.mount(vfs.VfsLfs2(bdev), "/")
+        return
+    except OSError:
+        pass
+    if not _bootsec_empty(bdev):
+        _fs_corrupted()
+    print("Performing initial setup")
+    vfs.VfsLfs2.mkfs(bdev)
+    vfs.mount(vfs.VfsLfs2(bdev), "/")
+    with open("boot.py", "w") as f:
+        f.write(BOOT_PY)
+
+
+def _run(name, g):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        with open(name) as f:
+            src = f.read()
+        exec(compile(src, name, "exec"), g)
+    except SystemExit:
+        raise  # soft reboot, like pyexec's forced exit
+    except BaseException as e:  # includes KeyboardInterrupt, as on a board
+        sys.print_exception(e)
+
+
+def boot(g):
+    micropython.kbd_intr(-1)  # the chip's own start-up cannot be interrupted
+    from vb_host import Host
+
+    host = Host(open(int(sys.argv[1]), "wb"), open(int(sys.argv[2]), "rb"))
+    del sys.modules["vb_host"]
+    cfg = host.call("hello")
+    flash = open(cfg["flash"], "r+b")
+    modules = {}
+    for public, private in SIM_MODULES:
+        modules[public] = _load(private, host, cfg)
+    if cfg.get("camera"):
+        modules["camera"] = _load("cam_" + cfg["camera"], host, cfg)
+
+    # the host's filesystem goes away for good; the board's flash takes its place
+    for mount_point in ("/",):
+        vfs.umount(mount_point)
+    _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]))
+    os.chdir("/")
+    sys.path[:] = ["", ".frozen", "/lib"]
+    sys.argv[:] = []
+    for name in list(sys.modules):
+        if name.startswith(("sim_", "cam_")) or name == "vb_boot":
+            del sys.modules[name]
+    for public, mod in modules.items():
+        mod.__name__ = public
+        sys.modules[public] = mod
+    gc.collect()
+
+    micropython.kbd_intr(3)
+    _run("boot.py", g)
+    if not cfg.get("raw_repl"):
+        _run("main.py", g)  # like pyexec: main.py runs only when booting into the friendly REPL
