@@ -10,7 +10,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from . import bootlog
-from .events import EventLog
+from .events import Event, EventLog
 from .firmware_info import FirmwareInfo, inspect_flash
 from .flash import Flash
 from .images import firmware_offset
@@ -28,7 +28,8 @@ class VirtualBoard:
                  flash_path: Optional[str] = None, psram: bool = True, brownout: bool = False,
                  camera_missing: bool = False, max_baud: Optional[int] = None,
                  drop_after: Optional[int] = None, line_rate: str = "real", en_delay: float = 0.1,
-                 mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None) -> None:
+                 mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
+                 micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None) -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -39,7 +40,11 @@ class VirtualBoard:
         self.camera_missing = camera_missing
         self.en_delay = en_delay
         self.events = EventLog()
+        if on_event is not None:
+            self.events.add_listener(on_event)
         self.flash = Flash(flash_path)
+        if erase_flash:
+            self.flash.erase_all()
         if firmware is not None:
             chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
             self.flash.write(firmware_offset(chip), firmware)
@@ -47,6 +52,7 @@ class VirtualBoard:
         self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud)
         self.uart.chip_rx = self._chip_rx
         self._firmware_factory = firmware_factory
+        self._run_micropython = micropython
         self._lock = threading.RLock()
         self._generation = 0
         self._wakeup = threading.Condition(self._lock)
@@ -239,7 +245,7 @@ class VirtualBoard:
                 self.events.emit("no_firmware", problem=info.problem)
 
     def _start_firmware(self, generation: int, info: FirmwareInfo) -> None:
-        factory = self._firmware_factory or _micropython_factory()
+        factory = self._firmware_factory or (_micropython_factory() if self._run_micropython else None)
         with self._lock:
             if generation != self._generation:
                 return

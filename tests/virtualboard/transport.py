@@ -10,6 +10,7 @@ import os
 import select
 import socket
 import threading
+import time
 import tty
 from typing import Callable, Optional
 
@@ -20,6 +21,7 @@ from .events import EventLog
 from .uart import Uart
 
 LinesCallback = Callable[[bool, bool], None]
+RECONNECT_GRACE = 0.05 # seconds a new client waits for the previous one to go away
 
 
 class _AdapterPort:
@@ -155,6 +157,7 @@ class Rfc2217Server:
             except OSError:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._wait_for_previous_client()
             with self._client_lock:
                 busy = self._client is not None
                 if not busy:
@@ -164,6 +167,12 @@ class Rfc2217Server:
             else:
                 threading.Thread(target=self._serve, args=(self._client,), name="virtualboard-client",
                                  daemon=True).start()
+
+    def _wait_for_previous_client(self) -> None:
+        """A client that just closed may still be winding down: allow quick reconnects."""
+        deadline = time.monotonic() + RECONNECT_GRACE
+        while self._client is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _reject(self, sock: socket.socket) -> None:
         """Refuse the RFC2217 option and reset the connection: the client's open() fails."""

@@ -1,0 +1,66 @@
+"""`python -m tests.virtualboard [options]`: run a virtual ESP32-CAM until SIGINT/SIGTERM.
+
+Prints the URL (or the pty path with --pty) as the first stdout line; events go
+to stderr, one per line.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from typing import List, Optional
+
+from .board import VirtualBoard
+from .images import synthetic_firmware
+from .wiring import WIRINGS
+
+FIRMWARE_CHOICES = ("lemariva", "kaki5", "cnadler86", "official", "blank")
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.virtualboard", description=__doc__)
+    parser.add_argument("--wiring", choices=WIRINGS, default="classic",
+                        help="how DTR/RTS reach EN/IO0 (default: classic auto-reset circuit)")
+    parser.add_argument("--firmware", choices=FIRMWARE_CHOICES,
+                        help="write a small synthetic image at 0x1000 first (blank = erase the flash)")
+    parser.add_argument("--flash", metavar="FILE", help="persistent 4 MiB flash image (default: temporary)")
+    parser.add_argument("--no-psram", action="store_true", help="the board's PSRAM does not answer")
+    parser.add_argument("--brownout", action="store_true", help="weak supply: brownout reset loop")
+    parser.add_argument("--camera-missing", action="store_true", help="no camera sensor on the ribbon")
+    parser.add_argument("--max-baud", type=int, metavar="N", help="adapter garbles bytes above N baud")
+    parser.add_argument("--drop-after", type=int, metavar="BYTES",
+                        help="drop the connection after this many bytes from the client")
+    parser.add_argument("--line-rate", choices=("real", "unlimited"), default="real",
+                        help="real: no faster than the baud rate (default)")
+    parser.add_argument("--en-delay", type=float, default=0.1, metavar="S", help="EN RC delay (default 0.1 s)")
+    parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (no DTR/RTS)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    firmware = None
+    if args.firmware and args.firmware != "blank":
+        firmware = synthetic_firmware(None if args.firmware == "official" else args.firmware)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    board = VirtualBoard(wiring=args.wiring, firmware=firmware, flash_path=args.flash,
+                         psram=not args.no_psram, brownout=args.brownout,
+                         camera_missing=args.camera_missing, max_baud=args.max_baud,
+                         drop_after=args.drop_after, line_rate=args.line_rate,
+                         en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
+                         erase_flash=args.firmware == "blank",
+                         on_event=lambda event: print(event, file=sys.stderr, flush=True))
+    try:
+        print(board.url, flush=True)
+        while not stop:
+            time.sleep(0.1)
+    finally:
+        board.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
