@@ -5,9 +5,11 @@
 chip's UART0. The MicroPython-side scripts in `mpy/` make it look like an
 ESP32 build: the host filesystem is unmounted and a littlefs is mounted at `/`
 on the board's flash image (the ESP32 `vfs` partition, 0x200000..0x400000),
-`machine`/`esp32`/`network` (and, on camera builds with PSRAM, `camera`)
-are registered as modules, and the banner is the one found in the flashed
-image.
+`machine`/`esp32`/`esp`/`network` (and, on camera builds, `camera`) are
+registered as modules, and the banner is the one found in the flashed image.
+A camera build on a board without PSRAM keeps its `camera` module, but every
+init fails like the real drivers do when the frame buffers cannot be
+allocated (`cam_dma_config ... frame buffer malloc failed`).
 
 A private channel (two pipes opened before the host filesystem disappears)
 links the MicroPython process to this object: it carries the boot
@@ -105,13 +107,17 @@ class CameraSensor:
     soft reboots (lemariva/KAKI5 do not release it then) and is cleared by a
     hard reset (a new `MicroPythonFirmware`... or `stop()`)."""
 
-    def __init__(self, present: bool) -> None:
+    def __init__(self, present: bool, psram: bool) -> None:
         self.present = present
+        self.psram = psram
         self.in_use = False
         self.frame_number = 0
         self.renderer = camera_frames.FrameRenderer()
 
     def init(self) -> Dict[str, Any]:
+        if not self.psram:
+            # camera builds keep frame buffers in PSRAM: without it the allocation fails
+            return {"ok": False, "err": "ESP_ERR_NO_MEM", "code": 0x101}
         if not self.present:
             return {"ok": False, "err": "ESP_ERR_NOT_FOUND", "code": 0x105}
         if self.in_use:
@@ -162,7 +168,7 @@ class MicroPythonFirmware:
         family = getattr(info, "camera_family", None)
         self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
         self.banner = board_banner(info)
-        self.sensor = CameraSensor(present=not camera_missing)
+        self.sensor = CameraSensor(present=not camera_missing, psram=psram)
         self._lock = threading.RLock()
         self._proc: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
@@ -273,14 +279,12 @@ class MicroPythonFirmware:
         self._channel_thread.start()
 
     def _boot_config(self) -> Dict[str, Any]:
-        family = self.camera_family if (self.camera_family and self.psram) else None
         return {
             "flash": str(self.flash.path),
             "vfs_offset": VFS_OFFSET,
             "vfs_size": VFS_SIZE,
             "banner": self.banner,
-            "camera": family,
-            "camera_family_in_image": self.camera_family,
+            "camera": self.camera_family,
             "psram": bool(self.psram),
             "unique_id": list(self._unique_id()),
         }

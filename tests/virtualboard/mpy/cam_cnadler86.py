@@ -51,8 +51,9 @@ def _setup(host, cfg):
 
 
 def _check_err(code):
+    # the ESP32 port's check_esp_err(): ESP_ERR_NO_MEM becomes ENOMEM, others the negated code
     if code:
-        raise OSError(-code, _c.err_name(code))
+        raise OSError(12 if code == 0x101 else -code, _c.err_name(code))
 
 
 class Camera:

@@ -13,7 +13,7 @@ SIZES = (
 )
 OLD_SIZES = tuple(s for s in SIZES if s[0] not in ("128X128", "320X320"))
 OV2640_MAX = (1600, 1200)
-_ERR_NAMES = {0x102: "ESP_ERR_INVALID_ARG", 0x103: "ESP_ERR_INVALID_STATE", 0x105: "ESP_ERR_NOT_FOUND"}
+_ERR_NAMES = {0x101: "ESP_ERR_NO_MEM", 0x102: "ESP_ERR_INVALID_ARG", 0x103: "ESP_ERR_INVALID_STATE", 0x105: "ESP_ERR_NOT_FOUND"}
 _boot_ticks = _time.ticks_ms()
 BOOT_LOG_MS = 480  # time the ROM, bootloader and IDF start-up take before MicroPython starts
 
@@ -36,6 +36,11 @@ def sensor_init():
     if r.get("ok"):
         return 0
     code = r.get("code", 0x105)
+    if code == 0x101:  # no PSRAM for the frame buffers
+        log_e("cam_hal", "cam_dma_config(301): frame buffer malloc failed")
+        log_e("cam_hal", "cam_config(385): cam_dma_config failed")
+        log_e("camera", "Camera config failed with error 0x%x" % code)
+        return code
     log_e("camera", "Camera probe failed with error 0x%x(%s)" % (code, _ERR_NAMES.get(code, "ESP_FAIL")))
     return code
 

@@ -23,10 +23,10 @@ def init():
     if _state["init"]:
         return True
     if PIXFORMAT not in _conf or FRAMESIZE not in _conf:
-        _c.log_e("camera", "Camera config failed with error 0x102(ESP_ERR_INVALID_ARG)")
+        _c.log_e("camera", "Camera config failed with error 0x102")
         return False
     if _conf[PIXFORMAT] not in _FORMATS or not 1 <= _conf[FRAMESIZE] <= len(_c.OLD_SIZES):
-        _c.log_e("camera", "Camera config failed with error 0x102(ESP_ERR_INVALID_ARG)")
+        _c.log_e("camera", "Camera config failed with error 0x102")
         return False
     if _c.sensor_init():
         return False

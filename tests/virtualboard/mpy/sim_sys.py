@@ -2,6 +2,11 @@
 from sys import *  # noqa: F401,F403  (same objects: modules, path, argv, stdin/stdout, exit...)
 import sys as _sys
 
+for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not copied by import *
+    if not _name.startswith("__") and _name not in globals():
+        globals()[_name] = getattr(_sys, _name)
+del _name
+
 platform = "esp32"
 _BOARD = {"release": "1.21.0", "version": "v1.21.0 on 2023-10-13", "machine": "ESP32 module with ESP32", "tuple": (1, 21, 0)}
 

@@ -1,0 +1,317 @@
+"""The virtual board's firmware: real MicroPython (unix port) behaving like ESP32 firmware.
+
+These tests drive `MicroPythonFirmware` directly (UART bytes in, device bytes
+out), with a plain 4 MiB flash file, so they need no transport. The end-to-end
+path through the board's RFC2217 URL is in test_virtualboard_mpremote.py.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import types
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import pytest
+
+from tests.virtualboard.firmware import VFS_OFFSET, VFS_SIZE, MicroPythonFirmware
+
+BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
+FLASH_SIZE = 4 * 1024 * 1024
+
+
+class FlashFile:
+    """The part of the board's flash the firmware uses: a 4 MiB file, erased = 0xFF."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        if not path.exists():
+            path.write_bytes(b"\xff" * FLASH_SIZE)
+
+    def read(self, addr: int, n: int) -> bytes:
+        with open(self.path, "rb") as f:
+            f.seek(addr)
+            return f.read(n)
+
+    def write(self, addr: int, data: bytes) -> None:
+        with open(self.path, "r+b") as f:
+            f.seek(addr)
+            f.write(data)
+
+
+class FirmwareRig:
+    """The firmware with its UART captured: send bytes, wait for expected output."""
+
+    def __init__(
+        self,
+        flash_path: Path,
+        *,
+        family: Optional[str] = None,
+        psram: bool = True,
+        camera_missing: bool = False,
+        banner: str = BANNER,
+    ) -> None:
+        self.flash = FlashFile(flash_path)
+        self.info = types.SimpleNamespace(valid=True, banner=banner, camera_family=family, psram_build=True)
+        self.output = bytearray()
+        self.pos = 0
+        self.events: List[Tuple[str, Dict]] = []
+        self.resets: List[str] = []
+        self._cond = threading.Condition()
+        self.fw = MicroPythonFirmware(
+            self.flash,
+            self.info,
+            psram=psram,
+            camera_missing=camera_missing,
+            emit=self._emit,
+            event=self._event,
+            request_reset=self._reset,
+        )
+
+    def _emit(self, data: bytes) -> None:
+        with self._cond:
+            self.output += data
+            self._cond.notify_all()
+
+    def _event(self, kind: str, data: Dict) -> None:
+        with self._cond:
+            self.events.append((kind, data))
+            self._cond.notify_all()
+
+    def _reset(self, reason: str) -> None:
+        with self._cond:
+            self.resets.append(reason)
+            self._cond.notify_all()
+
+    def start(self) -> str:
+        self.fw.start()
+        return self.expect(b">>> ")
+
+    def stop(self) -> None:
+        self.fw.stop()
+
+    def send(self, data: bytes) -> None:
+        self.fw.feed(data)
+
+    def expect(self, needle: bytes, timeout: float = 10.0) -> str:
+        """Wait for `needle` after the last match; return the text up to and including it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                idx = self.output.find(needle, self.pos)
+                if idx >= 0:
+                    end = idx + len(needle)
+                    text = bytes(self.output[self.pos:end])
+                    self.pos = end
+                    return text.decode("utf-8", "replace")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    tail = bytes(self.output[self.pos:]).decode("utf-8", "replace")
+                    raise AssertionError(f"{needle!r} not seen within {timeout} s; got: {tail!r}")
+                self._cond.wait(left)
+
+    def wait_until(self, predicate, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("condition not reached")
+                self._cond.wait(left)
+
+    def run(self, line: str, timeout: float = 10.0) -> str:
+        """Friendly REPL: type one line, return what it printed (without echo and prompt)."""
+        self.send(line.encode() + b"\r")
+        text = self.expect(b"\n>>> ", timeout)
+        echoed, _, rest = text.partition("\r\n")
+        assert echoed.endswith(line), text
+        return rest[: -len(">>> ")].rstrip("\r\n")
+
+    def raw_exec(self, code: str, timeout: float = 10.0) -> Tuple[str, str]:
+        """Raw REPL (already entered): run code, return (stdout, stderr) as pyboard.py does."""
+        self.send(code.encode() + b"\x04")
+        self.expect(b"OK", timeout)
+        out = self.expect(b"\x04", timeout)[:-1]
+        err = self.expect(b"\x04>", timeout)[:-2]
+        return out, err
+
+
+@pytest.fixture
+def rig(tmp_path):
+    rigs: List[FirmwareRig] = []
+
+    def make(**kwargs) -> FirmwareRig:
+        r = FirmwareRig(tmp_path / "flash.bin", **kwargs)
+        rigs.append(r)
+        return r
+
+    yield make
+    for r in rigs:
+        r.stop()
+
+
+def littlefs_files(flash_path: Path) -> Dict[str, bytes]:
+    """Read the board's filesystem straight from the flash image with littlefs-python."""
+    from littlefs import LittleFS
+
+    with open(flash_path, "rb") as f:
+        f.seek(VFS_OFFSET)
+        region = f.read(VFS_SIZE)
+    fs = LittleFS(block_size=4096, block_count=VFS_SIZE // 4096, read_size=32, prog_size=32, lookahead_size=32, mount=False)
+    fs.context.buffer[:] = region
+    fs.mount()
+    files = {}
+    for root, _dirs, names in fs.walk("/"):
+        for name in names:
+            path = root.rstrip("/") + "/" + name
+            with fs.open(path, "rb") as fh:
+                files[path] = fh.read()
+    return files
+
+
+# --- boot, banner, filesystem ----------------------------------------------
+
+def test_boot_shows_flashed_banner_and_repl_round_trip(rig):
+    r = rig()
+    boot = r.start()
+    assert "Performing initial setup" in boot  # blank vfs partition: formatted like _boot.py does
+    assert BANNER + '\r\nType "help()" for more information.\r\n>>> ' in boot
+    assert "linux" not in boot
+    assert r.run("print(6 * 7)") == "42"
+    assert r.run("import os, sys; print(sys.platform, os.uname().sysname, os.uname().release)") == "esp32 esp32 1.21.0"
+    assert r.fw.running
+
+
+def test_filesystem_is_littlefs_in_the_vfs_partition_and_survives_restart(rig, tmp_path):
+    r = rig()
+    r.start()
+    r.run("f = open('hello.txt', 'w'); f.write('board data'); f.close()")
+    assert r.run("import os; print(sorted(os.listdir('/')))") == "['boot.py', 'hello.txt']"
+    r.stop()
+    assert not r.fw.running
+    files = littlefs_files(tmp_path / "flash.bin")
+    assert files["/hello.txt"] == b"board data"
+    assert files["/boot.py"].startswith(b"# This file is executed on every boot")
+    with open(tmp_path / "flash.bin", "rb") as f:
+        assert set(f.read(VFS_OFFSET)) == {0xFF}  # nothing written outside the vfs partition
+
+    boot = r.start()  # power cycle: same flash
+    assert "Performing initial setup" not in boot
+    assert r.run("print(open('hello.txt').read())") == "board data"
+
+
+def test_host_files_are_unreachable(rig, tmp_path):
+    secret = tmp_path / "host-secret.txt"
+    secret.write_text("host only")
+    r = rig()
+    r.start()
+    out = r.run(f"open({str(secret)!r})")
+    assert "OSError: [Errno 2] ENOENT" in out
+    assert "ENOENT" in r.run("open('/etc/hostname')")
+    assert r.run("import os; print(os.listdir('/'))") == "['boot.py']"
+    assert r.run("import os, vfs; print(hasattr(os, 'system'), hasattr(vfs, 'VfsPosix'))") == "False False"
+    assert r.run("import sys; print(sys.path)") == "['', '.frozen', '/lib']"
+
+
+# --- REPL modes and control characters -------------------------------------
+
+def test_raw_repl_and_raw_paste(rig):
+    r = rig()
+    r.start()
+    r.send(b"\r\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    out, err = r.raw_exec("print('raw', 1 + 2)")
+    assert (out, err) == ("raw 3\n", "")
+    out, err = r.raw_exec("1/0")
+    assert out == "" and "ZeroDivisionError" in err
+
+    # raw-paste: ask, get "R\x01" and the window size (uint16 LE), send code, end with Ctrl-D
+    r.send(b"\x05A\x01")
+    r.expect(b"R\x01")
+    r.wait_until(lambda: len(r.output) >= r.pos + 2)
+    window = int.from_bytes(bytes(r.output[r.pos:r.pos + 2]), "little")
+    r.pos += 2
+    assert window > 0
+    r.send(b"x = 21\nprint('paste', x * 2)\x04")
+    r.expect(b"\x04")  # end of code acknowledged
+    out = r.expect(b"\x04")[:-1]
+    assert out == "paste 42\n"
+    r.expect(b"\x04>")
+    r.send(b"\x02")  # back to the friendly REPL: banner again
+    assert BANNER in r.expect(b">>> ")
+
+
+def test_ctrl_c_interrupts_running_loop_and_keeps_globals(rig):
+    r = rig()
+    r.start()
+    r.run("kept = 'still here'")
+    r.send(b"while True: pass\r\r")
+    r.wait_until(lambda: b"while True: pass" in r.output[r.pos:])
+    time.sleep(0.2)  # let the loop run
+    r.send(b"\x03")
+    text = r.expect(b">>> ")
+    assert "KeyboardInterrupt" in text
+    assert r.run("print(kept)") == "still here"
+    # at the prompt Ctrl-C just clears the line, no traceback
+    r.send(b"abc\x03")
+    assert "KeyboardInterrupt" not in r.expect(b">>> ")
+    assert r.fw.running and r.fw.boots == 1
+
+
+def test_soft_reboot_keeps_files_reruns_boot_and_shows_banner(rig):
+    r = rig()
+    r.start()
+    r.run("f = open('main.py', 'w'); f.write('print(\"main ran\")'); f.close()")
+    r.run("gone = 1")
+    r.send(b"\x04")
+    text = r.expect(b">>> ")
+    assert "MPY: soft reboot\r\n" in text
+    assert text.index("MPY: soft reboot") < text.index("main ran") < text.index(BANNER)
+    assert "NameError" in r.run("print(gone)")
+    assert r.run("import os; print('main.py' in os.listdir())") == "True"
+    assert ("soft_reboot", {"raw_repl": False}) in r.events
+    r.run("import machine")
+    r.send(b"machine.soft_reset()\r")
+    assert "MPY: soft reboot" in r.expect(b">>> ")
+
+
+def test_soft_reboot_in_raw_repl_stays_in_raw_repl(rig):
+    r = rig()
+    r.start()
+    r.run("f = open('main.py', 'w'); f.write('print(\"main ran\")'); f.close()")
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    r.send(b"\x04")  # Ctrl-D on an empty raw-REPL line: soft reboot
+    text = r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    assert text.startswith("OK\r\nMPY: soft reboot\r\n")
+    assert BANNER not in text and ">>>" not in text and "main ran" not in text
+    out, err = r.raw_exec("print('after reboot')")
+    assert (out, err) == ("after reboot\n", "")
+
+
+def test_machine_reset_asks_the_board_for_a_hard_reset(rig):
+    r = rig()
+    r.start()
+    r.send(b"import machine; machine.reset()\r")
+    r.wait_until(lambda: r.resets)
+    assert r.resets == ["machine.reset"]
+    r.stop()
+    assert not r.fw.running
+    r.stop()  # idempotent
+
+
+def test_simulated_esp32_modules(rig):
+    r = rig()
+    r.start()
+    r.run("import machine, esp32, esp, network")
+    r.run("led = machine.Pin(4, machine.Pin.OUT); led.on(); red = machine.Pin(33, machine.Pin.OUT); red.off()")
+    assert ("pin", {"pin": 4, "value": 1}) in r.events
+    assert ("pin", {"pin": 33, "value": 0}) in r.events
+    assert r.run("print(led.value(), machine.freq(), len(machine.unique_id()), esp.flash_size())") == "1 160000000 6 4194304"
+    assert "ValueError" in r.run("machine.Pin(34, machine.Pin.OUT)")
+    assert r.run("print(any(h[0] > 4000000 for h in esp32.idf_heap_info(esp32.HEAP_DATA)))") == "True"
+    r.run("w = network.WLAN(network.STA_IF); w.active(True); w.connect('home', 'pw')")
+    assert r.run("print(w.isconnected(), w.status() == network.STAT_NO_AP_FOUND, w.scan())") == "False True []"
+    assert r.run("import sys; print(sys.modules['machine'] is machine)") == "True"
+    assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
