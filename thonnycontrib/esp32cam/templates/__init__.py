@@ -44,14 +44,17 @@ def camera_functions(family: str, profile: boards.BoardProfile, gray: bool = Fal
 
 
 def camera_start(size="VGA", quality=85):
-    try:
-        camera.deinit()  # an earlier run may have left it initialised
-    except Exception:
-        pass
     # lemariva's JPEG quality runs from 10 (best) to 63 (smallest): convert from 0..100
-    camera.init(0, format=camera.{pixfmt}, framesize=getattr(camera, "FRAME_" + size),
-        quality=63 - quality * 53 // 100, fb_location=camera.PSRAM,{pins}
-    )
+    for attempt in (1, 2):
+        try:
+            camera.init(0, format=camera.{pixfmt}, framesize=getattr(camera, "FRAME_" + size),
+                quality=63 - quality * 53 // 100, fb_location=camera.PSRAM,{pins}
+            )
+            return
+        except OSError:
+            if attempt == 2:
+                raise
+            camera.deinit()  # an earlier program left the camera initialised
 
 
 def camera_capture():
@@ -79,16 +82,14 @@ FRAMESIZES = {{{sizes}}}  # 1-based numbering
 
 
 def camera_start(size="VGA", quality=85):
-    try:
-        camera.deinit()  # the camera stays initialised across a soft reboot
-    except Exception:
-        pass
 {pin_lines}    # pixel format, frame size and quality must be set before init()
     camera.conf(PIXFORMAT, PIXFORMAT_{pixfmt})
     camera.conf(FRAMESIZE, FRAMESIZES[size])
     camera.conf(JPEG_QUALITY, 63 - quality * 53 // 100)  # 10 (best) .. 63
     if not camera.init():
-        raise OSError("Camera Init Failed")
+        camera.deinit()  # the camera stays initialised across a soft reboot: retry once
+        if not camera.init():
+            raise OSError("Camera Init Failed")
 
 
 def camera_capture():

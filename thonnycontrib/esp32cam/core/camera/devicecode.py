@@ -94,8 +94,15 @@ def __esp32cam_detect():
         fam = ''
         err = f.getvalue()
     gc.collect()
-    info = 'family=%%s\\nheap=%%d\\nplatform=%%s\\nversion=%%s\\n' %% (
-        fam, gc.mem_free() + gc.mem_alloc(), sys.platform,
+    psram = '?'
+    try:
+        import esp32
+        # the PSRAM region (4 MiB on ESP32) is listed only when the firmware found PSRAM
+        psram = '1' if max(h[0] for h in esp32.idf_heap_info(esp32.HEAP_DATA)) >= 1048576 else '0'
+    except Exception:
+        pass
+    info = 'family=%%s\\nheap=%%d\\npsram=%%s\\nplatform=%%s\\nversion=%%s\\n' %% (
+        fam, gc.mem_free() + gc.mem_alloc(), psram, sys.platform,
         '.'.join(str(x) for x in sys.implementation.version))
     if err:
         info += 'error=' + err.replace('\\n', '\\\\n') + '\\n'

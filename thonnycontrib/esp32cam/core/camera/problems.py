@@ -45,11 +45,13 @@ def no_camera_module(details: str = "") -> CameraProblem:
         details, ACTION_INSTALL_FIRMWARE)
 
 
-def no_psram(details: str = "", heap: Optional[int] = None) -> CameraProblem:
-    size = " (the MicroPython heap is only %d KiB)" % (heap // 1024) if heap else ""
+def no_psram(details: str = "", heap: Optional[int] = None, no_module: bool = False) -> CameraProblem:
+    size = " (the MicroPython heap is only %d KiB)" % (heap // 1024) if heap and heap < PSRAM_HEAP_THRESHOLD else ""
+    missing = ("The firmware found no PSRAM, and without it the camera driver is not available. "
+               if no_module else "")
     return CameraProblem(
         NO_PSRAM, "The camera needs PSRAM, and the firmware found none",
-        "Camera frame buffers live in PSRAM (external RAM)%s. Either the board has no PSRAM "
+        missing + "Camera frame buffers live in PSRAM (external RAM)%s. Either the board has no PSRAM "
         "(ESP32-CAM clones without the 8-pin PSRAM chip), the PSRAM did not answer at boot "
         "(\"PSRAM ID read error\": often a weak 5 V supply), or the firmware was built without "
         "SPIRAM support. Use a board with PSRAM, a solid 5 V / 2 A supply, and a camera "
@@ -100,21 +102,25 @@ def no_flash_led(profile_title: str) -> CameraProblem:
         "Tools → Options → Interpreter if your board has one." % profile_title)
 
 
-def classify(error_text: str, *, heap: Optional[int] = None, profile_title: str = "",
-             during: str = "") -> CameraProblem:
+def classify(error_text: str, *, heap: Optional[int] = None, psram: Optional[bool] = None,
+             profile_title: str = "", during: str = "") -> CameraProblem:
     """Map a device error (a MicroPython traceback or message) to a problem.
 
-    ``heap`` is the MicroPython heap size reported at detection; ``during`` is
-    the operation ("start", "snap", "flash", ...)."""
+    ``psram`` is what detection found (None = unknown), ``heap`` the
+    MicroPython heap size (used when PSRAM could not be checked); ``during`` is
+    the operation ("import", "start", "snap", "flash", ...)."""
     text = error_text or ""
     low = text.lower()
-    if "no module named" in low and "camera" in low:
+    no_module = "no module named" in low and "camera" in low
+    if no_module and psram is False:
+        return no_psram(text, heap, no_module=True)
+    if no_module:
         return no_camera_module(text)
     if during == "flash" and ("pin" in low or "machine" in low):
         return CameraProblem(NO_FLASH_LED, "The flash LED could not be switched",
                              "The board did not accept the LED pin. Check the board profile.", text)
     psram_words = ("psram", "spiram", "esp_err_no_mem", "0x101", "malloc failed", "no memory")
-    small_heap = heap is not None and heap < PSRAM_HEAP_THRESHOLD
+    small_heap = psram is False or (psram is None and heap is not None and heap < PSRAM_HEAP_THRESHOLD)
     if any(w in low for w in psram_words) or (small_heap and during in ("start", "")):
         return no_psram(text, heap if small_heap else None)
     init_words = ("camera init failed", "probe failed", "esp_err_not_found", "0x105",

@@ -45,6 +45,7 @@ class Capture:
 class DeviceInfo:
     family: str
     heap: Optional[int]
+    psram: Optional[bool] = None
     platform: str = ""
     version: str = ""
     raw: Dict[str, str] = field(default_factory=dict)
@@ -77,13 +78,14 @@ class CameraSession:
             raise problems.transfer_problem("unexpected answer %r to detection" % frame.kind)
         raw = parse_info(frame.text)
         heap = int(raw["heap"]) if raw.get("heap", "").isdigit() else None
+        psram = {"1": True, "0": False}.get(raw.get("psram", "?"))
         if not raw.get("family"):
             raise problems.classify(raw.get("error", "ImportError: no module named 'camera'"),
-                                    heap=heap, during="import")
+                                    heap=heap, psram=psram, during="import")
         if raw["family"] not in fam.FAMILIES:
             raise problems.CameraProblem(problems.OTHER, "Unknown camera driver",
                                          "The board reported driver family %r." % raw["family"])
-        self.info = DeviceInfo(raw["family"], heap, raw.get("platform", ""), raw.get("version", ""), raw)
+        self.info = DeviceInfo(raw["family"], heap, psram, raw.get("platform", ""), raw.get("version", ""), raw)
         self.protocol = DeviceProtocol(self.info.family, self.profile, self.encoding,
                                        default_profile=self.profile.key == boards.DEFAULT_PROFILE)
         return self.info
@@ -171,10 +173,10 @@ class CameraSession:
     def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
         if result.frame is None:
             raise problems.classify(result.error_output or "no answer from the board",
-                                    heap=self.info.heap if self.info else None,
+                                    heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,
                                     profile_title=self.profile.title, during=during)
         if result.frame.kind == KIND_ERROR:
-            raise problems.classify(result.frame.text, heap=self.info.heap if self.info else None,
+            raise problems.classify(result.frame.text, heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,
                                     profile_title=self.profile.title, during=during)
         return result.frame
 
