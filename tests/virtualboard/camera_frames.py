@@ -119,9 +119,12 @@ class FrameRenderer:
         if fmt == "rgb888":
             return img.tobytes()
         if fmt == "rgb565":
-            little = bytearray(img.tobytes("raw", "BGR;16"))
-            little[0::2], little[1::2] = little[1::2], little[0::2]
-            return bytes(little)
+            rgb = img.tobytes()
+            r, g, b = rgb[0::3], rgb[1::3], rgb[2::3]
+            out = bytearray(len(r) * 2)
+            out[0::2] = bytes((x & 0xF8) | (y >> 5) for x, y in zip(r, g))
+            out[1::2] = bytes(((y << 3) & 0xE0) | (z >> 3) for y, z in zip(g, b))
+            return bytes(out)
         raise ValueError(f"pixel format {fmt!r} is not simulated")
 
 
