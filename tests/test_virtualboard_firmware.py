@@ -17,7 +17,7 @@ import pytest
 
 from tests.virtualboard.firmware import VFS_OFFSET, VFS_SIZE, MicroPythonFirmware
 
-BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
+BANNER = "MicroPython v1.22.2 on 2024-02-22; ESP32-cam test board with ESP32"
 FLASH_SIZE = 4 * 1024 * 1024
 
 
@@ -179,7 +179,8 @@ def test_boot_shows_flashed_banner_and_repl_round_trip(rig):
     assert BANNER + '\r\nType "help()" for more information.\r\n>>> ' in boot
     assert "linux" not in boot
     assert r.run("print(6 * 7)") == "42"
-    assert r.run("import os, sys; print(sys.platform, os.uname().sysname, os.uname().release)") == "esp32 esp32 1.21.0"
+    assert r.run("import os, sys; print(sys.platform, os.uname().sysname, os.uname().release)") == "esp32 esp32 1.22.2"
+    assert r.run("print(os.uname().machine, sys.implementation.version)") == "ESP32-cam test board with ESP32 (1, 22, 2, '')"
     assert r.fw.running
 
 

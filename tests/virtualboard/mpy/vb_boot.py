@@ -64,8 +64,7 @@ class FlashBdev:
 
 
 def _load(name, host, cfg):
-    mod = __import__(name)
-    del sys.modules[name]
+    mod = __import__(name)  # stays in sys.modules until boot() ends: sim_os shares sim_sys
     mod.__dict__.pop("__file__", None)
     setup = getattr(mod, "_setup", None)
     if setup:

@@ -1,0 +1,76 @@
+"""Acceptance: an independent client (mpremote) uses the virtual board through its URL.
+
+mpremote speaks RFC2217 itself, enters the raw REPL, runs code and copies files
+with its own implementation, so this checks the whole stack (transport, wiring,
+boot, MicroPython firmware, littlefs on the flash image, camera) from outside.
+"""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+pytest.importorskip("mpremote")
+
+
+def mpremote(url: str, *args: str, timeout: float = 90) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mpremote", "connect", url, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"mpremote {args} failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_mpremote_exec_ls_and_file_round_trip_survive_hard_reset(tmp_path):
+    payload = os.urandom(3000) + bytes(range(256))  # binary, includes 0xFF (RFC2217 escaping) and Ctrl chars
+    local = tmp_path / "data.bin"
+    local.write_bytes(payload)
+    back = tmp_path / "back.bin"
+    with VirtualBoard(firmware=synthetic_firmware(family="lemariva")) as board:
+        started = board.events.wait_for("firmware_started", timeout=20)
+        out = mpremote(
+            board.url,
+            "exec", "import os, sys; print('platform', sys.platform, os.uname().sysname)",
+            "+", "fs", "cp", str(local), ":data.bin",
+            "+", "fs", "ls",
+            "+", "fs", "cp", ":data.bin", str(back),
+        )
+        assert "platform esp32 esp32" in out
+        assert f"{len(payload)} data.bin" in out and "boot.py" in out
+        assert back.read_bytes() == payload
+
+        mark = board.events.mark()
+        board.press_reset()  # hard reset: boot log, MicroPython starts again on the same flash
+        board.events.wait_for("firmware_started", timeout=20, since=mark)
+        out = mpremote(board.url, "exec", "print(len(open('data.bin', 'rb').read()))")
+        assert out.strip() == str(len(payload))
+        assert started.data["banner"].startswith("MicroPython v")
+
+
+def test_mpremote_camera_capture_to_file_and_copy_to_host(tmp_path):
+    from PIL import Image
+
+    from tests.virtualboard.camera_frames import decode_frame_number
+
+    frame_path = tmp_path / "frame.jpg"
+    with VirtualBoard(firmware=synthetic_firmware(family="cnadler86")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        script = (
+            "from camera import Camera, PixelFormat, FrameSize\n"
+            "with Camera(pixel_format=PixelFormat.JPEG, frame_size=FrameSize.QQVGA) as cam:\n"
+            "    f = open('frame.jpg', 'wb'); f.write(cam.capture()); f.close()\n"
+            "print('saved')\n"
+        )
+        out = mpremote(board.url, "exec", script, "+", "fs", "cp", ":frame.jpg", str(frame_path))
+        assert "saved" in out
+    img = Image.open(io.BytesIO(frame_path.read_bytes()))
+    assert img.format == "JPEG" and img.size == (160, 120)
+    assert decode_frame_number(img) == 1
