@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-BANNER_RE = re.compile(rb"MicroPython v\S+ on \d{4}-\d{2}-\d{2}[^\r\n]*")
+BANNER_RE = re.compile(rb"MicroPython v\S+ on \d{4}-\d{2}-\d{2}[^\r\n]*\r?\n")
 PROMPT = b">>> "
 
 

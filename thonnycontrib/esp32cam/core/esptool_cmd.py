@@ -153,6 +153,9 @@ def classify(output: str, returncode: int, wrote: bool) -> str:
     """
     if returncode == 0 and "Hash of data verified" in output:
         return OK
+    if "A fatal error occurred" not in output and "Traceback" not in output and returncode != 0:
+        # esptool reports its own errors; a silent exit means the port went away under it
+        return CONNECTION_LOST if wrote or "Connected to" in output else PORT_MISSING
     fatal = output[output.rfind("A fatal error occurred"):] if "A fatal error occurred" in output else output[-2000:]
     if any(s in fatal for s in _PORT_BUSY):
         return PORT_BUSY

@@ -125,7 +125,7 @@ class Flasher:
             offset=options.start_offset(), erase=options.erase, manual_boot=options.manual_boot,
             flash_mode=options.flash_mode, flash_size=options.flash_size,
             flash_freq=options.flash_freq)
-        self._say("$ " + " ".join(cmd[1:]), log)
+        self._say("$ python " + subprocess.list2cmdline(cmd[1:]), log)
         creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env=self.esptool.env, bufsize=0,

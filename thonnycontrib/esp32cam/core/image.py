@@ -27,8 +27,9 @@ FLASH_MODES = {0: "qio", 1: "qout", 2: "dio", 3: "dout"}
 FLASH_SIZES = {0: "1MB", 1: "2MB", 2: "4MB", 3: "8MB", 4: "16MB", 5: "32MB", 6: "64MB", 7: "128MB"}
 MB = 1024 * 1024
 
-_VERSION_RE = re.compile(rb"MicroPython v\d+\.\d+[\w.\-+]* on \d{4}-\d{2}-\d{2}")
-_MACHINE_RE = re.compile(rb"[\x20-\x7e]{2,80} with ESP32(?:-?S3|-?S2|-?C3)?(?![\w-])")
+_VERSION_RE = re.compile(r"MicroPython v\d+\.\d+[\w.\-+]* on \d{4}-\d{2}-\d{2}")
+_MACHINE_RE = re.compile(r"[\x20-\x7e]{2,80} with ESP32(?:-?S3|-?S2|-?C3)?$")
+_STRING_RE = re.compile(rb"[\x20-\x7e]{8,300}")  # printable C strings in the image
 
 
 class ImageError(ValueError):
@@ -108,18 +109,25 @@ def _partition_app_offsets(data: bytes, table_pos: int) -> List[int]:
 
 
 def read_banner(data: bytes) -> Tuple[Optional[str], Optional[str]]:
-    """(banner, camera family) read from the image's strings."""
-    version = _VERSION_RE.search(data)
-    machine = None
-    for m in _MACHINE_RE.finditer(data):
-        text = m.group(0).decode("ascii").strip()
-        if not text.startswith(("%", "MicroPython")):
-            machine = text
+    """(banner, camera family) read from the image's strings.
+
+    Builds keep the version ("MicroPython v1.21.0 on 2023-10-13") and the
+    machine ("ESP32-cam module (i2s) with ESP32") as one string or as two.
+    """
+    version = machine = None
+    for m in _STRING_RE.finditer(data):
+        text = m.group(0).decode("ascii")
+        found = _VERSION_RE.search(text)
+        if found and version is None:
+            version = text[found.start():].strip()
+        elif machine is None and "MicroPython" not in text and _MACHINE_RE.fullmatch(text.strip()):
+            machine = text.strip()
+        if version and ("; " in version or machine):
             break
-    parts = [m.group(0).decode("ascii") for m in (version,) if m]
-    if machine:
-        parts.append(machine)
-    banner = "; ".join(parts) or None
+    if version and machine and "; " not in version:
+        banner: Optional[str] = f"{version}; {machine}"
+    else:
+        banner = version or machine
     return banner, detect_family(data, banner)
 
 
