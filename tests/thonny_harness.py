@@ -309,7 +309,7 @@ class Harness:
     def remote_files(self) -> List[str]:
         view = self.wb.get_view("FilesView")
         tree = view.remote_files.tree
-        return [tree.item(item, "text") for item in tree.get_children("")]
+        return [tree.set(item, "name") for item in tree.get_children("")]
 
     def screenshot(self, path: Union[str, Path]) -> None:
         self.pump(0.5)
