@@ -30,3 +30,8 @@ def load_plugin() -> None:
 
     # Menu commands (installer, connection doctor, camera view ...) are added
     # below, one `add_command` each, with handlers that import their module lazily.
+    from thonny import get_workbench
+
+    from thonnycontrib.esp32cam.frontend import camera_view
+
+    camera_view.register(get_workbench())  # camera view (View + Tools menu), code templates (Edit menu)

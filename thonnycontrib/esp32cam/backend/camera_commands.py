@@ -76,6 +76,9 @@ class CameraCommandsMixin:
         if action == "flash":
             session.set_flash(bool(cmd.get("on")))
             return {"flash": session.flash_on}
+        if action == "info":
+            info = session.info or session.detect()
+            return {"family": info.family, "psram": info.psram, "heap": info.heap}
         if action == "capture":
             cap = session.capture(settings)
             return {"jpeg": cap.jpeg, "wire_bytes": cap.wire_bytes, "seconds": cap.seconds,
@@ -106,6 +109,32 @@ class CameraCommandsMixin:
     def _esp32cam_baudrate(self) -> Optional[int]:
         serial = getattr(self._connection, "_serial", None)
         return getattr(serial, "baudrate", None)
+
+    # --- code completion: the stubs of the family on the board ---------------------------------
+    _esp32cam_stub_family: Optional[str] = None
+    _esp32cam_stub_checked = False
+
+    def _get_sys_path_for_analysis(self):
+        paths = list(super()._get_sys_path_for_analysis() or [])  # type: ignore[misc]
+        family = self._esp32cam_family_for_stubs()
+        if family:
+            from thonnycontrib.esp32cam.stubs import stub_path
+
+            paths.insert(0, stub_path(family))
+        return paths
+
+    def _esp32cam_family_for_stubs(self) -> Optional[str]:
+        session = self._esp32cam_session
+        if session is not None and session.family:
+            return session.family
+        if not self._esp32cam_stub_checked:
+            # asked once per back-end process, at the prompt (completion runs there)
+            self._esp32cam_stub_checked = True
+            try:
+                self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self)).detect().family
+            except Exception:
+                logger.info("No camera driver found for code completion", exc_info=True)
+        return self._esp32cam_stub_family
 
     # --- release before the user's code runs ------------------------------------------------
     def _cmd_Run(self, cmd):

@@ -17,6 +17,7 @@ from thonny.plugins.micropython.bare_metal_backend import (
     launch_bare_metal_backend,
 )
 
+from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
 logger = getLogger("thonnycontrib.esp32cam.backend")
@@ -42,7 +43,7 @@ def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:
 _EspBackend = _load_esp_backend_class()
 
 
-class Esp32CamBackend(_EspBackend):  # type: ignore[misc, valid-type]
+class Esp32CamBackend(CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
     def _handle_immediate_command(self, cmd: ImmediateCommand) -> None:
         if cmd["name"] == RELEASE_LINES_COMMAND:
             self._release_lines_and_exit()

@@ -57,6 +57,10 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         self._line_vars: Dict[str, tk.StringVar] = {}
         self._initial_lines: Dict[str, bool] = {}
         self._build_lines_frame().grid(row=7, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        from thonnycontrib.esp32cam.frontend.board_profile_chooser import BoardProfileChooser
+
+        self._board_profile = BoardProfileChooser(self)
+        self._board_profile.grid(row=8, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
 
     # --- widgets --------------------------------------------------------
     def _build_lines_frame(self) -> ttk.Frame:
@@ -110,7 +114,7 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         return port
 
     def is_modified(self):
-        return super().is_modified() or self._lines_changed()
+        return super().is_modified() or self._lines_changed() or self._board_profile.is_modified()
 
     def should_restart(self):
         return super().should_restart() or self._lines_changed()
@@ -128,6 +132,7 @@ class Esp32CamConfigPage(ESP32ConfigPage):
 
         if super().apply() is False:
             return False
+        self._board_profile.apply()
         if self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
             for name, value in self.get_line_values().items():
                 get_workbench().set_option(f"{self.backend_name}.{name}", value)

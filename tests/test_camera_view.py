@@ -1,0 +1,143 @@
+"""The camera view in a real Thonny Workbench (under Xvfb) with Thonny's real
+back-end process talking to the virtual board: frames shown on screen
+(screenshot pixels checked), live mode, settings, save, the camera released
+before the user's code runs and when the view closes, explanations for a
+firmware without camera driver, the board-profile chooser, templates and stubs."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.thonny_harness import run_scenario
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+from tests.virtualboard.camera_frames import BAR_COLOURS
+
+pytestmark = [pytest.mark.thonny, pytest.mark.timeout(240)]
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "camera-view.png"
+
+
+def _open_view(h, url):
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID, show_camera_view
+
+    show_camera_view()
+    h.pump(0.3)
+    return h.wb.get_view(VIEW_ID)
+
+
+def _wait_frame(h, view, count_before, timeout=30):
+    h.wait_until(lambda: len(view._frame_times) > count_before or getattr(view, "last_problem", None),
+                 timeout, "a camera frame")
+    assert not getattr(view, "last_problem", None), view.last_problem
+    return view.last_frame_info
+
+
+def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
+    view = _open_view(h, url)
+    h.wb.geometry("1200x760+0+0")
+    view._size.set("QVGA")
+    assert view.capture()
+    info = _wait_frame(h, view, 0)
+    result = {"first": info, "status": view.status_label.cget("text")}
+    h.pump(0.5)
+    # pixels on screen: the image label's area in a screenshot of the X display
+    h.screenshot(screenshot_path)
+    x, y = view.image_label.winfo_rootx(), view.image_label.winfo_rooty()
+    w, hgt = view.image_label.winfo_width(), view.image_label.winfo_height()
+    result["label_box"] = [x, y, w, hgt]
+    # live: successive frames, fps shown
+    view._live.set(True)
+    view._on_live_toggled()
+    _wait_frame(h, view, 3, 40)
+    view._live.set(False)
+    h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
+    result["live_frames"] = len(view._frame_times)
+    result["live_status"] = view.status_label.cget("text")
+    # settings: frame size
+    n = len(view._frame_times)
+    view._size.set("QQVGA")
+    view._settings_changed()
+    result["small"] = _wait_frame(h, view, n)
+    view.save_to(save_path)
+    # the user's own script initialises the camera: works, because the view's camera was released first
+    result["user_init"] = h.run_in_shell("import camera\nprint('INIT', camera.init(0, format=camera.JPEG))\ncamera.deinit()")
+    # the view takes it again afterwards, then closing the view releases it
+    n = len(view._frame_times)
+    view.capture()
+    _wait_frame(h, view, n)
+    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID
+
+    h.wb.hide_view(VIEW_ID)
+    h.wait_until(h.runner.is_waiting_toplevel_command, 20, "release")
+    h.pump(0.5)
+    result["after_close"] = h.run_in_shell("print('AGAIN', camera.init(0, format=camera.JPEG))\ncamera.deinit()")
+    return result
+
+
+@pytest.mark.skipif(not os.environ.get("DISPLAY") and not Path("/usr/bin/Xvfb").exists(), reason="no X")
+def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
+    save = tmp_path / "saved.jpg"
+    shot = tmp_path / "screen.png"
+    with VirtualBoard(firmware=synthetic_firmware("lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_capture_live_save_release, tmp_path / "user", url=board.url,
+                         save_path=str(save), screenshot_path=str(shot), timeout=200)
+    assert r["first"]["size"] == [320, 240] and "320×240" in r["status"] and "lemariva" in r["status"]
+    assert "% of 115200 baud" in r["status"]
+    assert r["live_frames"] >= 4 and "fps" in r["live_status"]
+    assert r["small"]["size"] == [160, 120]
+    assert Image.open(save).size == (160, 120)
+    assert "INIT True" in r["user_init"], r["user_init"]
+    assert "AGAIN True" in r["after_close"], r["after_close"]
+    # the screenshot shows the colour bars where the view's image is
+    x, y, w, h = r["label_box"]
+    screen = Image.open(shot).convert("RGB")
+    img_w, img_h = 320, 240
+    left, top = x + (w - img_w) // 2, y + (h - img_h) // 2
+    for i, colour in enumerate(BAR_COLOURS):
+        px = screen.getpixel((left + (2 * i + 1) * img_w // 16, top + img_h // 3))
+        assert all(abs(a - b) < 40 for a, b in zip(px, colour)), (i, px, colour)
+    if os.environ.get("ESP32CAM_UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        screen.crop((max(0, x - 10), max(0, y - 60), min(screen.width, x + w + 10),
+                     min(screen.height, y + h + 60))).save(SCREENSHOT)
+
+
+def scenario_family_capture(h, url):
+    view = _open_view(h, url)
+    view._size.set("QQVGA")
+    view.capture()
+    info = _wait_frame(h, view, 0)
+    return {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
+
+
+@pytest.mark.parametrize("family", ["kaki5", "cnadler86"])
+def test_camera_view_works_with_the_other_families(xdisplay, tmp_path, family):
+    with VirtualBoard(firmware=synthetic_firmware(family)) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_family_capture, tmp_path / "user", url=board.url, timeout=120)
+        assert board.events.all("camera_frame")
+    assert r["info"]["size"] == [160, 120] and family in r["status"] and r["jpeg_head"] == [0xFF, 0xD8]
+
+
+def scenario_no_camera_problem_then_template(h, url):
+    view = _open_view(h, url)
+    view.capture()
+    h.wait_until(lambda: getattr(view, "last_problem", None), 30, "an explanation")
+    h.pump(0.2)
+    return {"problem": view.last_problem, "button": view.install_button.winfo_ismapped(),
+            "text": view.problem_text.cget("text")}
+
+
+def test_camera_view_explains_missing_camera_driver_with_installer_button(xdisplay, tmp_path):
+    with VirtualBoard(firmware=synthetic_firmware(None)) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_no_camera_problem_then_template, tmp_path / "user", url=board.url, timeout=120)
+    assert r["problem"]["kind"] == "no_camera_module"
+    assert r["button"] and "Install a camera firmware" in r["text"]

@@ -1,0 +1,300 @@
+"""The ESP32-CAM camera view (View menu and Tools menu).
+
+Thin Tk glue: requests go to the back-end as ``InlineCommand("esp32cam_camera")``
+(handled by ``backend/camera_commands.py``) only while the REPL is idle;
+answers arrive as ``esp32cam_camera_response`` events. JPEG frames are decoded
+with Pillow. Closing the view releases (deinitialises) the camera.
+"""
+from __future__ import annotations
+
+import io
+import os
+import time
+import tkinter as tk
+from collections import deque
+from logging import getLogger
+from tkinter import filedialog, ttk
+from typing import Any, Deque, Dict, Optional
+
+from thonny import get_runner, get_workbench
+from thonny.common import InlineCommand
+
+from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
+
+logger = getLogger(__name__)
+
+BACKEND_NAME = "ESP32CAM"
+COMMAND = "esp32cam_camera"
+VIEW_ID = "Esp32CamCameraView"
+FPS_WINDOW = 8  # frames the frames-per-second figure averages over
+
+
+def esp32cam_backend_active() -> bool:
+    return get_workbench().get_option("run.backend_name") == BACKEND_NAME
+
+
+def board_profile_key() -> str:
+    return boards.get_profile(get_workbench().get_option(boards.OPTION_NAME)).key
+
+
+def backend_is_idle() -> bool:
+    runner = get_runner()
+    return bool(runner) and runner.is_waiting_toplevel_command() and esp32cam_backend_active()
+
+
+def send_camera_command(action: str, **kwargs: Any) -> bool:
+    """Send a camera request if the board is idle; False when it is busy or not connected."""
+    if not backend_is_idle():
+        return False
+    get_runner().send_command(InlineCommand(COMMAND, action=action, profile=board_profile_key(), **kwargs))
+    return True
+
+
+class Esp32CamCameraView(ttk.Frame):
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master)
+        self._request_id = 0
+        self._pending: Optional[int] = None
+        self._live = tk.BooleanVar(self, False)
+        self._size = tk.StringVar(self, fam.DEFAULT_FRAME_SIZE)
+        self._quality = tk.IntVar(self, fam.DEFAULT_QUALITY)
+        self._vflip = tk.BooleanVar(self, False)
+        self._hmirror = tk.BooleanVar(self, False)
+        self._flash = tk.BooleanVar(self, False)
+        self._jpeg: Optional[bytes] = None
+        self._photo: Any = None  # keeps the Tk image alive
+        self._frame_times: Deque[float] = deque(maxlen=FPS_WINDOW)
+        self._camera_in_use = False
+        self._build()
+        wb = get_workbench()
+        wb.bind(COMMAND + "_response", self._on_response, True)
+        wb.bind("ToplevelResponse", self._on_backend_idle, True)
+        wb.bind("BackendRestart", self._on_backend_restart, True)
+
+    # --- widgets ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        bar = ttk.Frame(self)
+        bar.grid(row=0, column=0, sticky="we", padx=4, pady=4)
+        self.capture_button = ttk.Button(bar, text="Capture", command=self.capture)
+        self.capture_button.pack(side="left")
+        ttk.Checkbutton(bar, text="Live", variable=self._live, command=self._on_live_toggled).pack(side="left", padx=(6, 0))
+        ttk.Label(bar, text="Size").pack(side="left", padx=(10, 2))
+        size_box = ttk.Combobox(bar, textvariable=self._size, values=fam.frame_size_names(), width=8, state="readonly")
+        size_box.pack(side="left")
+        size_box.bind("<<ComboboxSelected>>", lambda e: self._settings_changed(), True)
+        ttk.Label(bar, text="Quality").pack(side="left", padx=(10, 2))
+        quality = ttk.Spinbox(bar, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
+                              textvariable=self._quality, width=4, command=self._settings_changed)
+        quality.pack(side="left")
+        quality.bind("<Return>", lambda e: self._settings_changed(), True)
+        ttk.Checkbutton(bar, text="Flip", variable=self._vflip, command=self._settings_changed).pack(side="left", padx=(10, 0))
+        ttk.Checkbutton(bar, text="Mirror", variable=self._hmirror, command=self._settings_changed).pack(side="left")
+        ttk.Checkbutton(bar, text="Flash LED", variable=self._flash, command=self._on_flash_toggled).pack(side="left", padx=(10, 0))
+        self.save_button = ttk.Button(bar, text="Save as…", command=self.save_as, state="disabled")
+        self.save_button.pack(side="left", padx=(10, 0))
+
+        self.image_label = tk.Label(self, background="#202020", anchor="center")
+        self.image_label.grid(row=1, column=0, sticky="nsew")
+        self.status_label = ttk.Label(self, text="Press Capture to take a picture.", anchor="w")
+        self.status_label.grid(row=2, column=0, sticky="we", padx=4, pady=(2, 4))
+
+        self.problem_frame = ttk.Frame(self)
+        self.problem_title = ttk.Label(self.problem_frame, text="", foreground="#b00020", font="BoldTkDefaultFont")
+        self.problem_title.grid(row=0, column=0, sticky="w")
+        self.problem_text = ttk.Label(self.problem_frame, text="", wraplength=480, justify="left")
+        self.problem_text.grid(row=1, column=0, sticky="w")
+        self.install_button = ttk.Button(self.problem_frame, text="Install camera firmware…", command=self._open_installer)
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(1, weight=1)
+
+    # --- actions ------------------------------------------------------------------------------
+    def settings(self) -> Dict[str, Any]:
+        try:
+            quality = fam.clamp_quality(int(self._quality.get()))
+        except (tk.TclError, ValueError):
+            quality = fam.DEFAULT_QUALITY
+            self._quality.set(quality)
+        return {"frame_size": self._size.get(), "quality": quality,
+                "vflip": bool(self._vflip.get()), "hmirror": bool(self._hmirror.get())}
+
+    def capture(self) -> bool:
+        if self._pending is not None:
+            return False
+        return self._send("capture", settings=self.settings())
+
+    def _send(self, action: str, **kwargs: Any) -> bool:
+        if not esp32cam_backend_active():
+            self._show_status("Select the interpreter “%s” (Tools → Options → Interpreter) to use the camera."
+                              % "MicroPython (ESP32-CAM)")
+            return False
+        self._request_id += 1
+        if not send_camera_command(action, request_id=self._request_id, **kwargs):
+            self._show_status("The board is busy (a program is running) or not connected: "
+                              "the camera waits until the REPL is idle.")
+            return False
+        self._pending = self._request_id
+        return True
+
+    def _settings_changed(self) -> None:
+        if not self._live.get():
+            self.capture()
+
+    def _on_live_toggled(self) -> None:
+        if self._live.get():
+            self._frame_times.clear()
+            self.capture()
+
+    def _on_flash_toggled(self) -> None:
+        if self._pending is not None:
+            self.after(100, self._on_flash_toggled)
+            return
+        self._send("flash", on=bool(self._flash.get()), settings=self.settings())
+
+    def save_as(self) -> Optional[str]:
+        if not self._jpeg:
+            return None
+        path = filedialog.asksaveasfilename(parent=self.winfo_toplevel(), defaultextension=".jpg",
+                                            initialfile="esp32cam.jpg", filetypes=[("JPEG image", "*.jpg *.jpeg")])
+        if not path:
+            return None
+        self.save_to(path)
+        return path
+
+    def save_to(self, path: str) -> None:
+        assert self._jpeg is not None
+        tmp = path + ".part"
+        with open(tmp, "wb") as f:
+            f.write(self._jpeg)
+        os.replace(tmp, path)
+        self._show_status("Saved %s (%d bytes)." % (path, len(self._jpeg)))
+
+    def release(self) -> None:
+        self._live.set(False)
+        if self._camera_in_use:
+            self._request_id += 1
+            if send_camera_command("release", request_id=self._request_id):
+                self._camera_in_use = False
+
+    # --- responses ----------------------------------------------------------------------------
+    def _on_response(self, msg: Any) -> None:
+        if getattr(msg, "request_id", None) != self._pending:
+            return  # an answer to a request made before a restart, or by someone else
+        self._pending = None
+        problem = getattr(msg, "problem", None)
+        if problem:
+            self._live.set(False)
+            self._flash.set(False) if msg.action == "flash" else None
+            self._show_problem(problem)
+            return
+        self._hide_problem()
+        if msg.action == "capture":
+            self._camera_in_use = True
+            self._show_frame(msg)
+            if self._live.get():
+                self.after_idle(self.capture)
+        elif msg.action == "flash":
+            self._camera_in_use = True
+            self._show_status("Flash LED %s." % ("on" if msg.flash else "off"))
+
+    def _show_frame(self, msg: Any) -> None:
+        from PIL import Image, ImageTk
+
+        jpeg: bytes = msg.jpeg
+        try:
+            image = Image.open(io.BytesIO(jpeg))
+            image.load()
+        except Exception as e:  # a damaged frame: say so, keep the old picture
+            self._show_status("A frame could not be decoded (%s); try again." % e)
+            return
+        self._jpeg = jpeg
+        full_size = image.size
+        area = (max(self.image_label.winfo_width(), 160), max(self.image_label.winfo_height(), 120))
+        if image.width > area[0] or image.height > area[1]:
+            image.thumbnail(area)
+        self._photo = ImageTk.PhotoImage(image.convert("RGB"))
+        self.image_label.configure(image=self._photo)
+        self.save_button.configure(state="normal")
+        now = time.monotonic()
+        self._frame_times.append(now)
+        fps = ""
+        if len(self._frame_times) >= 2:
+            span = self._frame_times[-1] - self._frame_times[0]
+            if span > 0:
+                fps = " · %.1f fps" % ((len(self._frame_times) - 1) / span)
+        rate = ""
+        seconds = getattr(msg, "seconds", 0) or 0
+        if seconds > 0:
+            bps = msg.wire_bytes / seconds
+            rate = " · %.1f kB/s" % (bps / 1000)
+            baud = getattr(msg, "baudrate", None)
+            if baud:
+                rate += " (%d %% of %d baud)" % (round(100 * bps / (baud / 10)), baud)
+        self._show_status("%d×%d · %s bytes%s%s · %s driver"
+                          % (full_size[0], full_size[1], format(len(jpeg), ",").replace(",", " "), fps, rate,
+                             getattr(msg, "family", "?")))
+        self.last_frame_info = {"size": full_size, "bytes": len(jpeg), "fps": fps}
+
+    def _show_status(self, text: str) -> None:
+        self.status_label.configure(text=text)
+
+    def _show_problem(self, problem: Dict[str, Any]) -> None:
+        self.problem_title.configure(text=problem.get("title", "Camera problem"))
+        text = problem.get("explanation", "")
+        details = (problem.get("details") or "").strip()
+        if details:
+            text += "\n\nThe board said: " + details.splitlines()[-1]
+        self.problem_text.configure(text=text)
+        if problem.get("action") == ACTION_INSTALL_FIRMWARE:
+            self.install_button.grid(row=2, column=0, sticky="w", pady=(6, 0))
+        else:
+            self.install_button.grid_remove()
+        self.problem_frame.grid(row=3, column=0, sticky="we", padx=6, pady=6)
+        self.last_problem = problem
+        self._show_status(problem.get("title", ""))
+
+    def _hide_problem(self) -> None:
+        self.problem_frame.grid_remove()
+        self.last_problem = None
+
+    def _open_installer(self) -> None:
+        from thonnycontrib.esp32cam.frontend import flash_dialog
+
+        flash_dialog.open_installer(self.winfo_toplevel())
+
+    # --- Thonny events ------------------------------------------------------------------------
+    def _on_backend_idle(self, event: Any = None) -> None:
+        # a program ended (or a Shell command): resume Live if it was waiting
+        if self._live.get() and self._pending is None and self.winfo_ismapped():
+            self.after(50, self.capture)
+
+    def _on_backend_restart(self, event: Any = None) -> None:
+        self._pending = None
+        self._camera_in_use = False  # a new back-end process: the helper is gone
+
+    def before_hide(self) -> bool:
+        self.release()
+        return True
+
+    def destroy(self) -> None:
+        try:
+            self.release()
+        except Exception:
+            pass
+        super().destroy()
+
+
+def show_camera_view() -> None:
+    get_workbench().show_view(VIEW_ID)
+
+
+def register(workbench: Any) -> None:
+    """Called from ``load_plugin()``: the view, the Tools command and the templates."""
+    workbench.set_default(boards.OPTION_NAME, boards.DEFAULT_PROFILE)
+    workbench.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
+    workbench.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
+                          tester=esp32cam_backend_active, group=120)
+    from thonnycontrib.esp32cam.frontend import camera_templates
+
+    camera_templates.register(workbench)
