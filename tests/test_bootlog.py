@@ -125,3 +125,30 @@ def test_episode_tracker_camera_problem_once_per_session_and_split_lines():
     tracker.reset()  # back-end restarted
     assert [f.code for f in tracker.feed_text("ImportError: no module named 'camera'\r\n")] == [
         bl.NO_CAMERA_MODULE]
+
+
+@pytest.mark.parametrize("message, code", [
+    ("Unable to connect to /dev/ttyUSB0: port not found", bl.CONNECT_FAILED),
+    ("Unable to connect to COM5: could not open port 'COM5': PermissionError(13, 'Access is denied.', None, 5)",
+     bl.CONNECT_FAILED),
+    ("Device is busy or does not respond. Your options:", bl.NO_RESPONSE),
+])
+def test_thonny_connection_messages(message, code):
+    assert code in bl.classify_line(message)
+
+
+def test_every_problem_has_a_shell_hint():
+    from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
+    assert set(bl.PROBLEM_CODES) == set(SHELL_HINTS)
+
+
+def test_a_few_corrupted_bytes_in_a_long_reply_mean_a_weak_line():
+    text = (NORMAL_LOG * 2).encode()
+    corrupted = bytearray(text)
+    for i in range(5, len(corrupted), 40):  # one byte in 40 replaced by noise
+        corrupted[i] = 0x9C
+    assert bl.looks_garbled(bytes(corrupted))
+    glitch = b"\x00" + text  # a single glitch byte at power-on is not noise
+    assert not bl.looks_garbled(glitch)
+    colours = "\x1b[0;31mE (536) psram: PSRAM ID read error: 0xffffffff\x1b[0m\r\n温度 21.5 °C\r\n".encode()
+    assert not bl.looks_garbled(colours * 3)

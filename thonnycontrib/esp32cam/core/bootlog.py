@@ -24,6 +24,9 @@ BANNER = "banner"              # MicroPython start-up banner
 PROMPT = "prompt"              # friendly REPL prompt ">>> "
 RAW_REPL = "raw_repl"
 KEYBOARD_INTERRUPT = "keyboard_interrupt"
+# Thonny's own messages when its MicroPython back-end cannot reach the board.
+CONNECT_FAILED = "connect_failed"  # "Unable to connect to PORT: ..."
+NO_RESPONSE = "no_response"        # "Device is busy or does not respond."
 
 _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (DOWNLOAD_MODE, re.compile(r"DOWNLOAD_BOOT|waiting for download")),
@@ -39,15 +42,19 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (PROMPT, re.compile(r"^>>> ?")),
     (RAW_REPL, re.compile(r"raw REPL; CTRL-B to exit")),
     (KEYBOARD_INTERRUPT, re.compile(r"KeyboardInterrupt")),
+    (CONNECT_FAILED, re.compile(r"^Unable to connect to \S+")),
+    (NO_RESPONSE, re.compile(r"Device is busy or does not respond")),
 ]
 
 # Codes that describe a problem (as opposed to progress of a healthy boot).
 PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
-                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE)
+                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE)
 # Codes that show the firmware is up and talking: they end a problem episode.
 HEALTHY_CODES = (BANNER, PROMPT, RAW_REPL)
 
-_PRINTABLE = set(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+# Control characters that legitimately appear: tab, newlines, ESC (ESP-IDF log
+# colours), backspace (REPL line editing), Ctrl-D (raw REPL end markers).
+_TEXT_CONTROLS = "\t\r\n\x1b\x08\x04"
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ def classify_line(line: str) -> List[str]:
     stripped = line.strip()
     codes = []
     for code, pattern in _SIGNATURES:
-        if pattern.search(stripped if code in (RESET, NORMAL_BOOT, PROMPT) else line):
+        if pattern.search(stripped if code in (RESET, NORMAL_BOOT, PROMPT, CONNECT_FAILED) else line):
             codes.append(code)
     return codes
 
@@ -77,18 +84,29 @@ def classify_text(text: str) -> List[Finding]:
     return findings
 
 
+def _bad_chars(data: bytes) -> int:
+    text = data.decode("utf-8", errors="replace")
+    return sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 0x20 and ch not in _TEXT_CONTROLS)
+               or ord(ch) == 0x7F)
+
+
 def garbage_ratio(data: bytes) -> float:
-    """Share of bytes that cannot be ESP32 console text (0.0 for empty input)."""
+    """Share of bytes that cannot be console text (0.0 for empty input).
+
+    Text is decoded as UTF-8 first, so a program printing "°C" is not noise."""
     if not data:
         return 0.0
-    bad = sum(1 for b in data if b not in _PRINTABLE)
-    return bad / len(data)
+    return min(1.0, _bad_chars(data) / len(data))
 
 
-def looks_garbled(data: bytes, min_bytes: int = 12, threshold: float = 0.25) -> bool:
-    """True when enough bytes arrived and too many are not text: wrong baud rate
-    or a line too noisy for its speed."""
-    return len(data) >= min_bytes and garbage_ratio(data) >= threshold
+def looks_garbled(data: bytes, min_bytes: int = 12) -> bool:
+    """True when enough bytes arrived and some are not text: a wrong baud rate
+    (almost everything is noise) or a line too weak for its speed (a few bytes
+    in a hundred are corrupted). One or two stray bytes (a reset glitch) are not."""
+    if len(data) < min_bytes:
+        return False
+    bad = _bad_chars(data)
+    return bad / len(data) >= 0.25 or (bad >= 3 and bad / len(data) >= 0.01)
 
 
 class BootLog:
@@ -169,7 +187,7 @@ class BootLog:
 
 # Boot-level problems end when the firmware comes up; camera problems are
 # reported once per back-end session (each camera.init() would repeat them).
-BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
+BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE)
 
 
 class EpisodeTracker:

@@ -93,8 +93,9 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
     Kind(NOT_INTERRUPTIBLE, "A running program ignores Ctrl-C",
          "A program (main.py or boot.py) keeps running and catches KeyboardInterrupt, so no prompt "
          "appears and Thonny cannot take over.",
-         "Let the doctor reset the board and interrupt it during start-up, then rename or fix main.py. "
-         "If that does not work, reinstall the firmware (this erases the files).",
+         "Let the doctor reset the board and send Ctrl-C continuously while it starts; once the prompt "
+         "appears it renames main.py to main.py.disabled, so the board starts into the REPL. Fix the "
+         "program and rename it back. If that does not work, reinstall the firmware (this erases the files).",
          (FIX_INTERRUPT_AT_BOOT, FIX_OPEN_INSTALLER)),
     Kind(PORT_BUSY, "The port is busy",
          "Another program has the serial port open: Thonny itself (another window, or this window's "
@@ -197,3 +198,24 @@ class Diagnosis:
 
 def _onoff(value: Optional[bool]) -> str:
     return "default" if value is None else ("asserted" if value else "released")
+
+
+# One-line explanations printed in Thonny's Shell, keyed by bootlog signature codes.
+SHELL_HINTS: Dict[str, str] = {
+    "download_mode": "The ESP32-CAM is in download (flashing) mode: IO0 was low when it reset. "
+                     "Remove the IO0-GND jumper or release BOOT, then press RST.",
+    "no_firmware": "The board has no bootable firmware (\"flash read err\" / \"invalid header\"). "
+                   "Install a MicroPython camera build with the firmware installer.",
+    "brownout": "Brownout: the power supply is too weak, so the board keeps resetting. Use a stable "
+                "5 V supply (500 mA or more) and a short, good USB cable.",
+    "psram_failure": "The board's PSRAM did not start; camera builds need it. Check that the board has "
+                     "PSRAM and a stable 5 V supply, then press RST.",
+    "camera_probe_failed": "The camera sensor did not answer: reseat the ribbon cable, use the AI-Thinker "
+                           "pin profile, power with 5 V, and deinit the camera before initialising it again.",
+    "no_camera_module": "This firmware has no camera module (official MicroPython builds have none). "
+                        "Install a camera build with the firmware installer.",
+    "no_response": "An ESP32-CAM that does not answer is usually held in reset or in download mode by the "
+                   "adapter's DTR/RTS lines, or runs a program that ignores Ctrl-C.",
+    "connect_failed": "The ESP32-CAM interpreter could not open the port: it may be missing, used by "
+                      "another program, or not permitted for your user.",
+}

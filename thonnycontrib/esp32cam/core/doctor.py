@@ -26,6 +26,7 @@ from typing import Any, Callable, List, Optional, Sequence
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import portcheck
+from thonnycontrib.esp32cam.core.camera import families as fam
 
 BAUDRATE = 115200
 READ_TIMEOUT = 0.03          # set once before open: changing it over RFC2217 costs >= 100 ms
@@ -34,6 +35,8 @@ READ_TIMEOUT = 0.03          # set once before open: changing it over RFC2217 co
 SYNC_FRAME = (b"\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20" + b"\x55" * 32 + b"\xc0")
 SYNC_REPLY = b"\xc0\x01\x08"
 
+# Proves the line carries a program and its answer intact.
+LINE_CHECK = b"print('DOCTOR_OK', 6*7)\n"
 # A tiny MicroPython program run in raw REPL: which camera driver, does the sensor answer.
 CAMERA_CHECK = b"""\
 try:
@@ -41,21 +44,23 @@ try:
 except ImportError as e:
     print('DOCTOR_CAM none', e)
 else:
-    r = None
     try:
         if hasattr(camera, 'Camera'):
             c = camera.Camera()
             r = True
-            try:
-                c.deinit()
-            except Exception:
-                pass
+            c.deinit()
         else:
             try:
                 camera.deinit()
             except Exception:
                 pass
-            r = camera.init(0) if 'init' in dir(camera) else True
+            if hasattr(camera, 'conf'):  # KAKI5: format and size must be set before init()
+                camera.conf(%(pixformat)d, %(jpeg)d)
+                camera.conf(%(framesize)d, 5)
+                r = camera.init()
+            else:
+                kw = {'fb_location': camera.PSRAM} if hasattr(camera, 'PSRAM') else {}
+                r = camera.init(0, format=camera.JPEG, **kw)
             try:
                 camera.deinit()
             except Exception:
@@ -63,18 +68,20 @@ else:
         print('DOCTOR_CAM', 'ok' if r is not False else 'fail')
     except Exception as e:
         print('DOCTOR_CAM fail', repr(e))
-"""
+""" % {b"pixformat": fam.KAKI5_CONF_KEYS["PIXFORMAT"], b"jpeg": fam.KAKI5_PIXFORMAT_JPEG,
+       b"framesize": fam.KAKI5_CONF_KEYS["FRAMESIZE"]}
 
 
 @dataclass
 class Timings:
     """Listen windows in seconds; every wait stops early once the answer is clear."""
     first_listen: float = 0.12   # after open: is something already printing?
-    busy_listen: float = 1.0     # ...if so, listen at most this long for a boot loop
+    busy_listen: float = 0.6     # ...if so, listen at most this long for a boot loop
     settle: float = 0.25         # output must pause this long before we poke
     prompt: float = 0.6          # wait for ">>>" after Ctrl-C
     boot: float = 3.0            # wait for the boot log + banner after a reset pulse
     quiet_after_boot: float = 0.4  # nothing new for this long after the boot log: boot done
+    first_boot_byte: float = 0.8   # the ROM prints within ms of EN rising; RFC2217 adds latency
     reset_pulse: float = 0.05    # EN low time (local ports; RFC2217 adds its own >= 50 ms)
     camera: float = 3.0
 
@@ -159,16 +166,19 @@ class Session:
             self.lost = True
 
     def listen(self, max_time: float, done: Callable[[], bool] = lambda: False,
-               quiet: Optional[float] = None, need_data: bool = False) -> bool:
+               quiet: Optional[float] = None, need_data: bool = False,
+               first_data: Optional[float] = None) -> bool:
         """Read until ``done()``, or ``quiet`` seconds without data (only after
-        some data arrived if ``need_data``), or ``max_time``. True if ``done()``."""
+        some data arrived if ``need_data``), or no data at all within
+        ``first_data`` seconds, or ``max_time``. True if ``done()``."""
         start = last = time.monotonic()
         got_any = False
         while not self.lost:
             if done():
                 return True
             now = time.monotonic()
-            if now - start >= max_time:
+            if now - start >= max_time or (first_data is not None and not got_any
+                                           and now - start >= first_data):
                 return False
             if self.read_some():
                 last = time.monotonic()
@@ -289,6 +299,11 @@ class Doctor:
         if s.log.garbled():
             return self._garbled(s)
         printing = len(s.log.raw) > 0 and not s.log.ends_with_prompt()
+        if printing and not s.log.has(bl.RESET):
+            # output keeps coming and Ctrl-C did not stop it: one more try, then conclude
+            if s.poke(self.t.prompt):
+                return self._at_prompt(s)
+            return self._not_interruptible(s)
 
         # 3. Reset and read the boot log.
         s.say("Resetting the board through RTS and reading its boot log")
@@ -307,8 +322,7 @@ class Doctor:
             # on a board whose reset the adapter cannot reach
             if s.poke(self.t.prompt):
                 return self._at_prompt(s)
-            return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.evidence(),
-                                detail="The adapter could not reset the board (no boot log after the reset pulse).")
+            return self._not_interruptible(s)
 
         # 4. Nothing at all. A chip waiting in download mode prints nothing: ask the ROM.
         s.say("No answer; checking for the ROM bootloader (download mode)")
@@ -330,7 +344,8 @@ class Doctor:
             return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE)
                     or log.count(bl.BROWNOUT) >= 2 or log.count(bl.NO_FIRMWARE) >= 2
                     or log.count(bl.PSRAM_FAILURE) >= 2)
-        s.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True)
+        s.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True,
+                 first_data=self.t.first_boot_byte)
 
     def _from_boot_log(self, s: Session, after_reset: bool) -> dg.Diagnosis:
         log = s.log
@@ -352,51 +367,75 @@ class Doctor:
             return self._garbled(s)
         if s.poke(self.t.prompt):
             return self._at_prompt(s)
-        return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.evidence())
+        return self._not_interruptible(s)
+
+    def _not_interruptible(self, s: Session) -> dg.Diagnosis:
+        tail = s.log.evidence()[-8:]
+        return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.notes + tail + [
+            "(Ctrl-C sent 3 times: no >>> prompt)"])
 
     def _at_prompt(self, s: Session) -> dg.Diagnosis:
         s.say("MicroPython answers")
-        prompt_evidence = s.evidence()[-4:]
+
+        def prompt_evidence() -> List[str]:  # the banner (reprinted on leaving raw REPL) and the prompt
+            return s.notes + s.log.evidence([bl.BANNER])[-1:] + [">>>"]
+
         if bl.PSRAM_FAILURE in s.log.problems():  # non-fatal variant: REPL runs, camera will not
             return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.PSRAM_FAILURE]))
-        if self.check_camera:
-            s.say("Checking the camera module")
-            out = s.run_raw(CAMERA_CHECK, self.t.camera)
-            if out is not None:
-                line = next((ln for ln in out.splitlines() if ln.startswith("DOCTOR_CAM")), "")
-                cam_log = [ln.strip() for ln in out.splitlines()
-                           if ln.strip() and not ln.startswith("DOCTOR_CAM")]
-                if line.startswith("DOCTOR_CAM none"):
-                    return dg.Diagnosis(dg.NO_CAMERA_MODULE, evidence=prompt_evidence + [
-                        ">>> import camera", "ImportError: " + line.split(" ", 2)[-1]],
-                        extra={"suggest_camera_build": True})
-                if line.startswith("DOCTOR_CAM fail"):
-                    return dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence + cam_log + [
-                        "camera initialisation failed: " + line[len("DOCTOR_CAM fail"):].strip()])
         configured = self.configured
         if configured is not None and (configured.dtr or configured.rts):
-            return self._try_configured(s, configured)
-        d = dg.Diagnosis(dg.REPL_OK, evidence=prompt_evidence, dtr=False, rts=False)
+            held = self._try_configured(s, configured)
+            if held is not None:
+                return held
+            working = configured
+        else:
+            working = RELEASED
+
+        s.say("Checking the line" + (" and the camera module" if self.check_camera else ""))
+        out = s.run_raw(LINE_CHECK + (CAMERA_CHECK if self.check_camera else b""), self.t.camera)
+        if out is None or "DOCTOR_OK 42" not in out:
+            if bl.garbage_ratio(bytes(s.log.raw)) > 0:
+                return self._garbled(s)
+            s.notes.append("the raw REPL did not answer as expected")
+        elif self.check_camera:
+            line = next((ln for ln in out.splitlines() if ln.startswith("DOCTOR_CAM")), "")
+            cam_log = [ln.strip() for ln in out.splitlines()
+                       if ln.strip() and not ln.startswith("DOCTOR_")]
+            if line.startswith("DOCTOR_CAM none"):
+                return dg.Diagnosis(dg.NO_CAMERA_MODULE, evidence=prompt_evidence() + [
+                    ">>> import camera", "ImportError: " + line.split(" ", 2)[-1]],
+                    extra={"suggest_camera_build": True})
+            if line.startswith("DOCTOR_CAM fail"):
+                why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
+                return dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence() + cam_log + [
+                    "camera initialisation failed: " + why])
+            if line.startswith("DOCTOR_CAM ok"):
+                s.notes.append("camera module present, sensor answered")
+        if s.log.garbled():
+            return self._garbled(s)
+        d = dg.Diagnosis(dg.REPL_OK, evidence=prompt_evidence(), dtr=working.dtr, rts=working.rts)
+        if working.dtr:
+            d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
+                        "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
         return d
 
-    def _try_configured(self, s: Session, lines: Lines) -> dg.Diagnosis:
+    def _try_configured(self, s: Session, lines: Lines) -> Optional[dg.Diagnosis]:
+        """None if the REPL also answers with ``lines``; else ``held_in_reset``."""
         s.say(f"Trying your interpreter's settings ({lines})")
         s.set_lines(lines)
         ok = s.poke(self.t.prompt)
         s.set_lines(RELEASED)
         if ok:
-            d = dg.Diagnosis(dg.REPL_OK, evidence=s.evidence()[-3:], dtr=lines.dtr, rts=lines.rts)
-            if lines.dtr:
-                d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
-                            "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
-            return d
-        # released again: a board held in reset boots now; wait for it to be back
+            return None
+        # released again: a board held in reset boots now; wait until it is back
+        mark = len(s.log.findings)
         self._wait_boot(s)
         s.poke(self.t.prompt)
+        boot = [f.line for f in s.log.findings[mark:] if f.code in (bl.RESET, bl.BANNER)]
         return dg.Diagnosis(
             dg.HELD_IN_RESET, dtr=False, rts=False,
-            evidence=[f"with {RELEASED}: MicroPython prompt",
-                      f"with {lines}: no answer to Ctrl-C"] + s.log.evidence([bl.RESET, bl.BANNER])[-2:])
+            evidence=[f"with {RELEASED}: MicroPython prompt", f"with {lines}: no answer to Ctrl-C",
+                      f"back to {RELEASED}: the board restarted"] + boot[-2:])
 
     def _garbled(self, s: Session) -> dg.Diagnosis:
         raw = bytes(s.log.raw[-48:])
@@ -439,21 +478,54 @@ def release_and_reset(port: str, timings: Optional[Timings] = None,
         close_serial(ser)
 
 
-def interrupt_at_boot(port: str, timings: Optional[Timings] = None,
-                      opener: Callable[..., Any] = open_serial) -> bool:
-    """Reset, then send Ctrl-C every few ms during start-up, so main.py is
-    interrupted before it can install its KeyboardInterrupt handler. True when
-    a prompt appeared."""
+DISABLE_MAIN = b"""\
+import os
+try:
+    os.stat('main.py')
+except OSError:
+    print('DOCTOR_MAIN absent')
+else:
+    try:
+        os.remove('main.py.disabled')
+    except OSError:
+        pass
+    os.rename('main.py', 'main.py.disabled')
+    print('DOCTOR_MAIN renamed')
+"""
+
+
+@dataclass
+class InterruptResult:
+    prompt: bool                 # the REPL prompt appeared
+    main_disabled: bool = False  # main.py was renamed main.py.disabled
+    evidence: Optional[List[str]] = None
+
+
+def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main: bool = True,
+                      opener: Callable[..., Any] = open_serial) -> InterruptResult:
+    """Reset, then send Ctrl-C continuously while the board starts, so the
+    program is interrupted during its set-up (before it installs its
+    KeyboardInterrupt handler) or between two of its handlers. With
+    ``disable_main`` a reached prompt is made permanent by renaming main.py
+    to main.py.disabled (nothing is deleted)."""
     t = timings or Timings()
     ser = opener(port, RELEASED)
     try:
         s = Session(ser, t)
         s.pulse_reset()
-        deadline = time.monotonic() + t.boot
+        deadline = time.monotonic() + t.boot + 2.0
+        prompt = False
         while time.monotonic() < deadline and not s.lost:
-            s.write(b"\x03")
-            if s.listen(0.02, s.log.ends_with_prompt):
-                return True
-        return s.log.ends_with_prompt()
+            s.write(b"\x03" * 4)
+            if s.listen(0.01, s.log.ends_with_prompt):
+                # make sure the prompt is stable (not a boot.py prompt before main.py)
+                prompt = s.poke(t.prompt)
+                if prompt:
+                    break
+        result = InterruptResult(prompt, evidence=s.log.evidence()[-6:])
+        if prompt and disable_main:
+            out = s.run_raw(DISABLE_MAIN, t.camera) or ""
+            result.main_disabled = "DOCTOR_MAIN renamed" in out
+        return result
     finally:
         close_serial(ser)

@@ -106,7 +106,7 @@ def open_error_diagnosis(port: str, error: BaseException, ports: Sequence[Any],
                             detail="Nothing answers at this network address.",
                             fix_detail="Check the address, and that the serial server (e.g. an RFC2217 "
                                        "bridge such as esp_rfc2217_server or ser2net) is running.")
-    if is_url(port) and ("closed" in low or "reset by peer" in low or "eof" in low
+    if is_url(port) and ("closed" in low or "reset by peer" in low or "eof" in low or "broken pipe" in low
                          or "does not seem to support rfc2217" in low):
         return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port,
                             detail="The serial server turned the connection away: it already serves "
