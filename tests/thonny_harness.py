@@ -121,7 +121,11 @@ def run_scenario(
     **kwargs: Any,
 ) -> Any:
     if callable(scenario):
-        scenario = f"{scenario.__module__}:{scenario.__name__}"
+        module = scenario.__module__
+        if module == "__main__":  # a script: name its module by its path in the repo
+            path = Path(sys.modules["__main__"].__file__).resolve().relative_to(REPO_ROOT)
+            module = ".".join(path.with_suffix("").parts)
+        scenario = f"{module}:{scenario.__name__}"
     user_dir = Path(user_dir)
     user_dir.mkdir(parents=True, exist_ok=True)
     write_ini(user_dir / "configuration.ini", ini or {})
