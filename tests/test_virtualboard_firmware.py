@@ -260,6 +260,36 @@ def test_ctrl_c_interrupts_running_loop_and_keeps_globals(rig):
     assert r.fw.running and r.fw.boots == 1
 
 
+def test_ctrl_c_burst_against_a_program_that_catches_it_does_not_crash(rig):
+    # the unix port dies on a second SIGINT that arrives before the first is handled;
+    # a board must survive tools that send Ctrl-C in bursts (mpremote, Thonny, the doctor)
+    r = rig()
+    r.start()
+    r.run("kept = 5; import time")
+    r.send(b"time.sleep(3)\r")
+    r.expect(b"time.sleep(3)\r\n")
+    for _ in range(30):  # most of these arrive after the interrupt, at the prompt
+        r.send(b"\x03\x03\x03\x03")
+        time.sleep(0.01)
+    assert "KeyboardInterrupt" in r.expect(b">>> ")
+    time.sleep(0.3)
+    r.pos = len(r.output)  # the other Ctrl-Cs each cleared the prompt line: "\r\n>>> "
+    assert r.run("print(kept)") == "5"
+
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    # long C-level calls (sum over a big range) leave a window where the first SIGINT is pending
+    r.send(b"while True:\n try:\n  sum(range(2000000))\n except KeyboardInterrupt:\n  print('caught')\n\x04")
+    r.expect(b"OK")
+    for _ in range(30):
+        r.send(b"\x03\x03\x03\x03")
+        time.sleep(0.01)
+    r.expect(b"caught")
+    time.sleep(0.3)
+    assert r.fw.running and r.fw.boots == 1
+    assert b"soft reboot" not in r.output
+
+
 def test_soft_reboot_keeps_files_reruns_boot_and_shows_banner(rig):
     r = rig()
     r.start()

@@ -30,6 +30,7 @@ Behaviour that needs the host's help:
 """
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -52,8 +53,11 @@ VFS_SIZE = 0x200000
 CAMERA_FAMILIES = ("lemariva", "kaki5", "cnadler86")
 DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
 
-SIGINT_RETRY_SECONDS = 0.1  # a second Ctrl-C within this time is swallowed (the first is pending)
-CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
+SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first one is pending
+SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
+CRASH_LOOP_LIMIT = 5
+RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
+OUTPUT_PIPE_SIZE = 4096  # this many exits in a row without reaching a prompt: give up restarting
 
 _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
 _UNIX_BANNER_START = b"MicroPython "
@@ -174,10 +178,12 @@ class MicroPythonFirmware:
         self._stopping = threading.Event()
         self._supervisor: Optional[threading.Thread] = None
         self._channel_thread: Optional[threading.Thread] = None
-        self._last_sigint = 0.0
+        self._last_sigint = -100.0
+        self._output_since_sigint = True
         self._raw_mode = False
         self._prompt_seen = False
         self._crash_count = 0
+        self._rx_backlog = bytearray()
         self.boots = 0  # processes started (hard boot + soft reboots)
 
     # --- public interface ---------------------------------------------
@@ -201,17 +207,23 @@ class MicroPythonFirmware:
 
     def feed(self, data: bytes) -> None:
         """Bytes arriving on UART0 RX from the host."""
-        proc = self._proc
-        if proc is None or proc.poll() is not None or self._stopping.is_set():
+        if self._stopping.is_set():
             return  # chip not running the firmware: bytes are lost like on a real UART
+        with self._lock:
+            proc = self._proc
+            if proc is None or proc.poll() is not None:
+                # soft reboot in progress: the UART driver's RX buffer keeps them
+                room = RX_BUFFER_SIZE - len(self._rx_backlog)
+                self._rx_backlog += data[:max(0, room)]
+                return
         pending = bytearray()
         for byte in data:
             if byte == 0x03 and _sigint_caught(proc.pid):
                 self._write_stdin(proc, bytes(pending))
                 pending.clear()
-                now = time.monotonic()
-                if now - self._last_sigint >= SIGINT_RETRY_SECONDS:
-                    self._last_sigint = now
+                if self._may_signal():
+                    self._last_sigint = time.monotonic()
+                    self._output_since_sigint = False
                     try:
                         os.kill(proc.pid, signal.SIGINT)
                     except ProcessLookupError:
@@ -220,23 +232,34 @@ class MicroPythonFirmware:
             pending.append(byte)
         self._write_stdin(proc, bytes(pending))
 
+    def _may_signal(self) -> bool:
+        """The unix port exits when a second SIGINT arrives before it has raised the
+        first as KeyboardInterrupt; a real board just raises once. Signal again only
+        when the program has shown signs of life since (output), or after a long pause."""
+        since = time.monotonic() - self._last_sigint
+        if since >= SIGINT_SILENT_RETRY_SECONDS:
+            return True
+        return since >= SIGINT_RETRY_SECONDS and self._output_since_sigint
+
     def stop(self) -> None:
         """Chip reset or power loss: the firmware dies at once. Idempotent."""
-        self._stopping.set()
+        self._stopping.set()  # before taking the lock: no soft reboot can spawn after this
         with self._lock:
             proc = self._proc
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-            if proc is not None:
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
-            current = threading.current_thread()
-            for thread in (self._supervisor, self._channel_thread):
-                if thread is not None and thread is not current and thread.is_alive():
-                    thread.join(timeout=5)
-            self.sensor.in_use = False
+            threads = (self._supervisor, self._channel_thread)
+            self._rx_backlog = bytearray()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if proc is not None:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        current = threading.current_thread()
+        for thread in threads:
+            if thread is not None and thread is not current and thread.is_alive():
+                thread.join(timeout=5)
+        self.sensor.in_use = False
 
     # --- process management -------------------------------------------
     def _spawn(self, raw: bool) -> None:
@@ -265,14 +288,23 @@ class MicroPythonFirmware:
         finally:
             os.close(req_write)
             os.close(resp_read)
+        if hasattr(fcntl, "F_SETPIPE_SZ") and proc.stdout is not None:
+            try:  # a small pipe keeps MicroPython's output close to what the UART has sent
+                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, OUTPUT_PIPE_SIZE)
+            except OSError:
+                pass
+        if proc.stdin is not None:
+            os.set_blocking(proc.stdin.fileno(), False)
         req_file = os.fdopen(req_read, "rb", buffering=0)
         resp_file = os.fdopen(resp_write, "wb", buffering=0)
         self._proc = proc
         self.boots += 1
         if raw:
             # the unix port starts in the friendly REPL; a board soft-rebooted from the
-            # raw REPL stays there: enter it and hide the friendly banner (see _filter)
+            # raw REPL stays there: enter it and hide the friendly banner (see _OutputFilter)
             self._write_stdin(proc, b"\x01")
+        backlog, self._rx_backlog = bytes(self._rx_backlog), bytearray()
+        self._write_stdin(proc, backlog)
         self._channel_thread = threading.Thread(
             target=self._serve_channel, args=(req_file, resp_file, config), name="virtualboard-fw-channel", daemon=True
         )
@@ -297,11 +329,13 @@ class MicroPythonFirmware:
 
     @staticmethod
     def _write_stdin(proc: subprocess.Popen, data: bytes) -> None:
+        """Non-blocking: when MicroPython does not read (busy running code) and the pipe
+        is full, the rest is dropped, like a real UART RX buffer overflowing."""
         if not data or proc.stdin is None:
             return
         try:
-            proc.stdin.write(data)
-        except (BrokenPipeError, ValueError, OSError):
+            os.write(proc.stdin.fileno(), data)
+        except (BlockingIOError, BrokenPipeError, ValueError, OSError):
             pass
 
     def _supervise(self) -> None:
@@ -317,6 +351,7 @@ class MicroPythonFirmware:
                     chunk = b""
                 if not chunk:
                     break
+                self._output_since_sigint = True
                 data = out.feed(chunk)
                 self._track_mode(out)
                 if data and not self._stopping.is_set():
@@ -325,10 +360,10 @@ class MicroPythonFirmware:
             if rest and not self._stopping.is_set():
                 self._emit(rest)
             proc.wait()
-            if self._channel_thread is not None:
-                self._channel_thread.join(timeout=2)
             if self._stopping.is_set():
                 return
+            if self._channel_thread is not None:
+                self._channel_thread.join(timeout=2)
             # the unix port ended (Ctrl-D, SystemExit, machine.soft_reset): soft reboot
             self._crash_count = 0 if self._prompt_seen else self._crash_count + 1
             if self._crash_count >= CRASH_LOOP_LIMIT:
