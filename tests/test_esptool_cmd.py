@@ -69,6 +69,7 @@ def test_env_puts_plugin_folder_first():
     ("Writing at 0x00010000 [=====                         ]  25.0% 1234/5678 bytes...", 25.0),
     ("Writing at 0x0001f000 [==============>               ]  48.3% 32768/67808 bytes... ", 48.3),
     ("Writing at 0x00040000 [==============================] 100.0% 67808/67808 bytes...", 100.0),
+    ("Writing at 0x00010af0 ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 100.0% 1.17kB/1.17kB [0s]", 100.0),
     ("Writing at 0x00010000... (12 %)", 12.0),
     ("Writing at 0x0002a3c1... (100 %)", 100.0),
     ("Wrote 67808 bytes (40000 compressed) at 0x00001000 in 1.2 seconds", None),
@@ -94,6 +95,10 @@ def test_progress_in_both_output_formats(line, percent):
      "Possible serial noise or corruption.", True, ec.LINK_FAILURE),
     ("Changing baud rate to 460800\nA fatal error occurred: Invalid head of packet (0x00)", False,
      ec.LINK_FAILURE),
+    ("Changing baud rate to 460800\nChanged.\nA fatal error occurred: Unable to verify flash chip "
+     "connection (Failed to write target memory (result was 2400: Unknown result)).", False, ec.LINK_FAILURE),
+    ("Connected to ESP32\nUploading stub flasher...\n", False, ec.CONNECTION_LOST),  # silent exit
+    ("Connecting...\n", False, ec.PORT_MISSING),
 ])
 def test_outcomes(output, wrote, kind):
     assert ec.classify(output, 0 if kind == ec.OK else 2, wrote) == kind

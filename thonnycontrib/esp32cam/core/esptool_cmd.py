@@ -165,8 +165,9 @@ def classify(output: str, returncode: int, wrote: bool) -> str:
         return CONNECTION_LOST
     if any(s in fatal for s in _PORT_MISSING) and not wrote:
         return PORT_MISSING
-    if any(s in fatal for s in _LINK) or wrote:
-        return LINK_FAILURE
+    switched = "Changing baud rate" in output and "Changed." in output
+    if wrote or switched or any(s in fatal for s in _LINK):
+        return LINK_FAILURE  # broke after the fast baud was set or while writing
     if not wrote and any(s in fatal for s in _BOOT_MODE):
         return NEEDS_DOWNLOAD_MODE
     return FAILED

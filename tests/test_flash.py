@@ -1,0 +1,181 @@
+"""The installer end to end: real esptool subprocesses against the virtual
+board over RFC2217, firmware served by a real HTTPS server on loopback.
+
+esptool runs with the virtual board's opt-in fast RFC2217 *client* polling
+(tests/virtualboard/fastclient): same bytes on the wire, fewer idle waits.
+The benchmark (benchmarks/bench_install.py) uses the stock client.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.firmware_server import FirmwareServer, build_entry, catalog_with
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+from tests.virtualboard.testing import FASTCLIENT_DIR, open_client, read_until
+from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fast_client(monkeypatch):
+    paths = [str(FASTCLIENT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+
+
+def _flasher(lines):
+    return Flasher(ec.find_esptool(sys.executable), on_line=lines.append)
+
+
+def _image(tmp_path, family="lemariva", chip="esp32", noise=0) -> Path:
+    data = synthetic_firmware(family, chip=chip)
+    if noise:  # incompressible tail: makes the write phase dominate the traffic
+        data += random.Random(1).randbytes(noise)
+    path = tmp_path / f"{family}-{chip}-{noise}.bin"
+    path.write_bytes(data)
+    return path
+
+
+def _camera_imports(url: str) -> bytes:
+    """Independent check through a plain pyserial client: the REPL answers."""
+    port = open_client(url)
+    try:
+        port.write(b"\r\x03")
+        read_until(port, b">>> ")
+        port.write(b"import camera; print('camera', camera.__name__)\r")
+        return read_until(port, b"camera camera", timeout=5)
+    finally:
+        port.close()
+
+
+def _cli(args, env, timeout=120):
+    return subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", *args], env=env, cwd=str(REPO),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.esptool
+def test_cli_installs_a_catalog_build_over_https(tmp_path, fast_client):
+    image = synthetic_firmware("lemariva")
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
+        srv.put("/lemariva.bin", image)
+        srv.put("/catalog.json", catalog_with([build_entry("test-lemariva", srv.url("/lemariva.bin"), image)]))
+        env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"), SSL_CERT_FILE=str(srv.ca_file))
+        listing = _cli(["catalog", "--refresh", srv.url("/catalog.json")], env)
+        assert listing.returncode == 0 and "test-lemariva" in listing.stdout, listing.stderr
+        proc = _cli(["flash", "--port", board.url, "--build", "test-lemariva", "--yes"], env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Firmware written and verified at 460800 baud" in proc.stdout
+        assert "Board started: MicroPython v1.21.0 on 2023-10-13" in proc.stdout
+        assert "(camera module imports)" in proc.stdout
+        started = board.events.all("firmware_started")[-1]
+        assert started.data["banner"].startswith("MicroPython v1.21.0 on 2023-10-13; ESP32-cam")
+        assert board.flash.read(0x1000, len(image)) == image
+        assert b"camera camera" in _camera_imports(board.url)
+    cached = list((tmp_path / "user" / "esp32cam" / "firmware").iterdir())
+    assert [p.read_bytes() == image for p in cached] == [True]
+
+
+def test_cli_refuses_tampered_download_wrong_chip_and_html(tmp_path):
+    image = synthetic_firmware("kaki5")
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
+        srv.put("/kaki5.bin", image)
+        srv.put("/catalog.json", catalog_with([build_entry("evil", srv.url("/kaki5.bin"), image, tamper=True)]))
+        env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"), SSL_CERT_FILE=str(srv.ca_file))
+        assert _cli(["catalog", "--refresh", srv.url("/catalog.json")], env).returncode == 0
+        proc = _cli(["flash", "--port", board.url, "--build", "evil", "--yes"], env)
+        assert proc.returncode == 4
+        assert "SHA-256 mismatch" in proc.stderr and hashlib.sha256(image).hexdigest() in proc.stderr
+        assert hashlib.sha256(image + b"x").hexdigest() in proc.stderr
+        assert list((tmp_path / "user" / "esp32cam" / "firmware").iterdir()) == []
+
+        s3 = _image(tmp_path, "cnadler86", chip="esp32s3")
+        proc = _cli(["flash", "--port", board.url, "--file", str(s3), "--yes"], env)
+        assert proc.returncode == 4 and "image is for ESP32-S3, but the board is ESP32" in proc.stderr
+        html = tmp_path / "firmware.bin"
+        html.write_text("<!DOCTYPE html><html><head><title>GitHub</title></head><body>Not Found</body></html>")
+        proc = _cli(["flash", "--port", board.url, "--file", str(html), "--yes"], env)
+        assert proc.returncode == 4 and "HTML page, not a firmware image" in proc.stderr
+        truncated = tmp_path / "short.bin"
+        truncated.write_bytes(image[:-500])
+        proc = _cli(["flash", "--port", board.url, "--file", str(truncated), "--yes"], env)
+        assert proc.returncode == 4 and "truncated" in proc.stderr
+        assert board.events.all("client_connected") == []  # the board was never touched
+
+
+@pytest.mark.esptool
+def test_weak_adapter_falls_back_to_115200(tmp_path, fast_client):
+    lines = []
+    with VirtualBoard(wiring="classic", max_baud=115200) as board:
+        result = _flasher(lines).flash(str(_image(tmp_path, "kaki5")), FlashOptions(port=board.url))
+        assert result.ok and result.baud == 115200, "\n".join(lines)
+        assert any("Retrying at 115200 baud" in line for line in lines)
+        assert board.events.wait_for("firmware_started", timeout=10).data["banner"].startswith(
+            "MicroPython v1.20.0-206-g33b403dfb-kaki5")
+
+
+@pytest.mark.esptool
+def test_board_without_auto_reset_gets_guidance_then_manual_retry(tmp_path, fast_client):
+    lines = []
+    image = _image(tmp_path, "cnadler86")
+    with VirtualBoard(wiring="none") as board:
+        flasher = _flasher(lines)
+        first = flasher.flash(str(image), FlashOptions(port=board.url))
+        assert not first.ok and first.needs_download_mode and not first.board_changed
+        assert first.message == DOWNLOAD_MODE_HELP
+        assert "hold the IO0 button, tap RST" in first.message and "jumper" in first.message
+        mark = board.events.mark()
+        board.hold_boot(True)
+        board.press_reset()
+        board.events.wait_for("boot", since=mark, mode="download", timeout=5)
+        second = flasher.flash(str(image), FlashOptions(port=board.url, manual_boot=True))
+        assert second.ok, "\n".join(lines)
+        assert any(("no-reset" in line or "no_reset" in line) for line in lines if line.startswith("$"))
+        mark = board.events.mark()
+        board.hold_boot(False)  # user removes the jumper and taps RST
+        board.press_reset()
+        assert "v1.27.0" in board.events.wait_for("firmware_started", since=mark, timeout=10).data["banner"]
+
+
+@pytest.mark.esptool
+def test_connection_lost_mid_write_then_clean_retry(tmp_path, fast_client):
+    lines = []
+    image = _image(tmp_path, "lemariva", noise=96 * 1024)
+    with VirtualBoard(wiring="classic", drop_after=48 * 1024) as board:
+        flasher = _flasher(lines)
+        failed = flasher.flash(str(image), FlashOptions(port=board.url))
+        assert board.events.all("connection_dropped")
+        assert not failed.ok and failed.outcome == ec.CONNECTION_LOST, "\n".join(lines)
+        assert "connection to the board was lost" in failed.message
+        assert "retrying is safe" in failed.message and failed.board_changed
+        board.transport.drop_after = None  # cable fixed
+        retry = flasher.flash(str(image), FlashOptions(port=board.url))
+        assert retry.ok, "\n".join(lines)
+        assert board.flash.read(0x1000, image.stat().st_size) == image.read_bytes()
+
+
+@pytest.mark.esptool
+def test_cancel_stops_esptool_and_explains(tmp_path, fast_client):
+    lines = []
+    connecting = threading.Event()
+
+    def on_line(line):
+        lines.append(line)
+        if line.startswith("Connecting"):
+            connecting.set()
+
+    with VirtualBoard(wiring="none") as board:  # never answers: esptool keeps trying
+        flasher = Flasher(ec.find_esptool(sys.executable), on_line=on_line)
+        threading.Thread(target=lambda: (connecting.wait(30), flasher.cancel()), daemon=True).start()
+        result = flasher.flash(str(_image(tmp_path)), FlashOptions(port=board.url))
+        assert result.outcome == "cancelled" and not result.board_changed
+        assert result.message == "Cancelled before anything was written: the board is unchanged."
+        board.events.wait_for("client_disconnected", timeout=10)
