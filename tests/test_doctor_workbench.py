@@ -1,0 +1,145 @@
+"""The doctor in a real Thonny Workbench (under Xvfb) with the virtual board:
+Shell hints for boot-log lines, and the Tools-menu dialog with its fixes.
+
+The board runs inside the Workbench process (the scenario creates it), so the
+scenario can press its buttons while Thonny is connected.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.thonny_harness import REPO_ROOT, run_scenario
+
+pytestmark = pytest.mark.thonny
+
+HINT = "[ESP32-CAM] "
+
+
+# ------------------------------------------------------------ scenarios (child)
+def _board(**kwargs):
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+    return VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="unlimited", **kwargs)
+
+
+def _hints(h):
+    return [line for line in h.shell_text().splitlines() if line.startswith(HINT)]
+
+
+def scenario_download_mode_hint(h):
+    with _board() as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url)
+        h.wait_for_prompt(30)
+        h.pump(1.0)  # let Thonny's after-prompt queries (globals, files) finish: the back-end is idle
+        before = list(_hints(h))
+        mark = board.events.mark()
+        board.hold_boot(True)     # BOOT held (or IO0 jumper) ...
+        board.press_reset()       # ... and RST tapped: the ROM waits for a download
+        board.events.wait_for("boot", timeout=5, since=mark)
+        h.wait_until(lambda: _hints(h), 15, "a hint in the Shell")
+        board.press_reset()       # the same mistake again, still in download mode: no new hint
+        h.wait_until(lambda: h.shell_text().count("waiting for download") >= 2, 10, "second boot log")
+        h.pump(0.3)
+        menu_labels = _tools_menu_labels(h)
+        return {"before": before, "hints": _hints(h), "shell": h.shell_text()[-1500:],
+                "menu": menu_labels}
+
+
+def scenario_brownout_hint(h):
+    with _board(brownout=True) as board:
+        board.events.wait_for("brownout", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url)
+        h.wait_until(lambda: _hints(h), 30, "a hint in the Shell")
+        # the loop goes on: several more brownouts, still one hint
+        mark = board.events.mark()
+        for _ in range(3):
+            board.events.wait_for("brownout", timeout=10, since=mark)
+            mark = board.events.mark()
+        h.pump(0.3)
+        return {"hints": _hints(h), "brownouts_in_shell": h.shell_text().count("Brownout detector was triggered"),
+                "shell": h.shell_text()[-1500:]}
+
+
+def _tools_menu_labels(h):
+    menu = h.wb.get_menu("tools")
+    labels = []
+    for i in range(menu.index("end") + 1):
+        try:
+            labels.append(menu.entrycget(i, "label"))
+        except Exception:
+            pass
+    return labels
+
+
+def scenario_dialog_held_in_reset(h, screenshot):
+    """Thonny's pyserial defaults (DTR/RTS asserted) on direct wiring: the
+    black window. The doctor finds it, stores the lines that work, reconnects."""
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+
+    with _board(wiring="direct") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url, dtr=True, rts=True)
+        h.wait_until(lambda: "Device is busy or does not respond" in h.shell_text(), 30,
+                     "Thonny's no-response message")
+        h.wait_until(lambda: any("does not answer" in x for x in _hints(h)), 10, "no-response hint")
+
+        dlg = open_doctor_dialog()
+        disconnected = h.proxy is None
+        dlg.geometry("+330+120")
+        h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
+        first = dlg.result.to_json()
+        dlg.toggle_evidence()
+        h.pump(0.3)
+        buttons = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
+        evidence_visible = dlg.evidence_text.winfo_ismapped()
+        if screenshot:
+            h.screenshot(screenshot)
+
+        dlg.apply_fix("set_lines")
+        h.wait_until(lambda: dlg.result is not None and dlg.result.code != first["diagnosis"], 30, "re-diagnosis")
+        second = dlg.result.to_json()
+        stored = (h.wb.get_option("ESP32CAM.dtr"), h.wb.get_option("ESP32CAM.rts"),
+                  h.wb.get_option("ESP32CAM.port"))
+        dlg.close()
+        h.wait_for_prompt(30)
+        after = h.run_in_shell("print(6*7)")
+        return {"first": first, "second": second, "buttons": buttons, "stored": stored,
+                "disconnected": disconnected, "evidence_visible": bool(evidence_visible),
+                "after": after}
+
+
+# ------------------------------------------------------------------- tests
+def test_download_mode_hint_once_per_occurrence(xdisplay, tmp_path):
+    r = run_scenario(scenario_download_mode_hint, tmp_path / "user", timeout=120)
+    assert r["before"] == []
+    assert len(r["hints"]) == 1, r["shell"]
+    assert "download (flashing) mode" in r["hints"][0] and "Diagnose ESP32-CAM connection…" in r["hints"][0]
+    assert "waiting for download" in r["shell"]  # the device's own lines stay visible
+    assert "Diagnose ESP32-CAM connection…" in r["menu"]
+
+
+def test_brownout_hint_once_while_looping(xdisplay, tmp_path):
+    r = run_scenario(scenario_brownout_hint, tmp_path / "user", timeout=120)
+    assert r["brownouts_in_shell"] >= 2, r["shell"]
+    assert len(r["hints"]) == 1, r["shell"]
+    assert "Brownout" in r["hints"][0] and "5 V" in r["hints"][0]
+
+
+def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
+    shot = tmp_path / "doctor.png"
+    r = run_scenario(scenario_dialog_held_in_reset, tmp_path / "user", screenshot=str(shot), timeout=150,
+                     ini={"layout": {"left": 0, "top": 0, "width": 1280, "height": 800, "zoomed": False}})
+    assert r["disconnected"], "the dialog disconnects Thonny's back-end first"
+    assert r["first"]["diagnosis"] == "held_in_reset"
+    assert "Use DTR/RTS that worked" in r["buttons"]
+    assert r["evidence_visible"]
+    assert r["second"]["diagnosis"] == "repl_ok"
+    assert r["stored"][:2] == [False, False]
+    assert "42" in r["after"]
+    assert shot.exists() and shot.stat().st_size > 10000
+    if os.environ.get("UPDATE_SCREENSHOTS"):  # UPDATE_SCREENSHOTS=1 refreshes the docs image
+        shutil.copy(shot, REPO_ROOT / "docs" / "screenshots" / "doctor.png")

@@ -1,0 +1,77 @@
+"""Short explanations in Thonny's Shell for known ESP32-CAM boot-log lines and
+connection failures, with a link to the connection doctor.
+
+Only while the ESP32-CAM interpreter is selected; each problem once per
+occurrence (see ``core.bootlog.EpisodeTracker``).
+"""
+from __future__ import annotations
+
+from logging import getLogger
+from typing import Any, List
+
+from thonny import get_shell, get_workbench
+
+from thonnycontrib.esp32cam import BACKEND_NAME
+from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
+from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
+
+logger = getLogger(__name__)
+
+PREFIX = "[ESP32-CAM] "
+LINK_TEXT = "Diagnose ESP32-CAM connection…"
+
+
+class ShellHints:
+    def __init__(self) -> None:
+        self.tracker = EpisodeTracker()
+        self.printed: List[str] = []   # codes, in order (for tests and logs)
+        wb = get_workbench()
+        wb.bind("ProgramOutput", self._on_output, True)
+        wb.bind("BackendRestart", self._on_restart, True)
+
+    @staticmethod
+    def _active() -> bool:
+        return get_workbench().get_option("run.backend_name") == BACKEND_NAME
+
+    def _on_restart(self, event: Any = None) -> None:
+        self.tracker.reset()
+
+    def _on_output(self, event: Any) -> None:
+        try:
+            data = getattr(event, "data", None)
+            if not isinstance(data, str) or not self._active():
+                return
+            findings = self.tracker.feed_text(data)
+            if findings:
+                # after the Shell has inserted the output that triggered the hint
+                get_workbench().after_idle(lambda: self._print(findings))
+        except Exception:  # a hint must never break the Shell
+            logger.exception("ESP32-CAM shell hint failed")
+
+    def _print(self, findings: List[Finding]) -> None:
+        shell = get_shell()
+        for finding in findings:
+            text = SHELL_HINTS.get(finding.code)
+            if not text:
+                continue
+            self.printed.append(finding.code)
+            shell.print_error(f"\n{PREFIX}{text} ")
+            shell.insert_command_link(LINK_TEXT, _open_doctor)
+            shell.print_error("\n")
+
+
+def _open_doctor(event: Any = None) -> None:
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+
+    open_doctor_dialog()
+
+
+_instance = None
+
+
+def install() -> ShellHints:
+    """Called once from load_plugin()."""
+    global _instance
+    if _instance is None:
+        _instance = ShellHints()
+    return _instance
