@@ -35,3 +35,16 @@ def load_plugin() -> None:
     from thonnycontrib.esp32cam.frontend import camera_view
 
     camera_view.register(get_workbench())  # camera view (View + Tools menu), code templates (Edit menu)
+
+    # Connection doctor (Tools menu) and Shell hints for known boot-log lines.
+    get_workbench().add_command(
+        "esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", _open_doctor, group=120)
+    from thonnycontrib.esp32cam.frontend import shell_hints
+
+    shell_hints.install()
+
+
+def _open_doctor() -> None:
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+
+    open_doctor_dialog()
