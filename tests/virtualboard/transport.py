@@ -21,7 +21,7 @@ from .events import EventLog
 from .uart import Uart
 
 LinesCallback = Callable[[bool, bool], None]
-RECONNECT_GRACE = 0.05 # seconds a new client waits for the previous one to go away
+RECONNECT_GRACE = 0.005  # seconds a new client waits for a just-closed one to go away
 
 
 class _AdapterPort:
@@ -175,16 +175,25 @@ class Rfc2217Server:
             time.sleep(0.01)
 
     def _reject(self, sock: socket.socket) -> None:
-        """Refuse the RFC2217 option and reset the connection: the client's open() fails."""
+        """Turn a second client away so that its open() fails at once.
+
+        Refusing the RFC2217 option lets pyserial's negotiation finish early; an
+        unknown option (WILL 0x55) makes its reader thread answer, which proves
+        it has consumed the refusal. Then the connection is closed, and the
+        client's next write fails (broken pipe / connection reset).
+        """
         self.events.emit("client_rejected")
+        iac, dont, wont, will = rfc2217.IAC, rfc2217.DONT, rfc2217.WONT, rfc2217.WILL
+        probe = b"\x55"
         try:
-            sock.sendall(bytes([rfc2217.IAC[0], rfc2217.DONT[0], rfc2217.COM_PORT_OPTION[0],
-                                rfc2217.IAC[0], rfc2217.WONT[0], rfc2217.COM_PORT_OPTION[0]]))
-            sock.settimeout(0.5)
-            try:
-                sock.recv(1024)
-            except OSError:
-                pass
+            sock.sendall(iac + dont + rfc2217.COM_PORT_OPTION + iac + wont + rfc2217.COM_PORT_OPTION + iac + will + probe)
+            sock.settimeout(1.0)
+            received = b""
+            while iac + dont + probe not in received:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                received += chunk
         except OSError:
             pass
         _abort(sock)

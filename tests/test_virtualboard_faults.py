@@ -1,0 +1,136 @@
+"""Fault options of the virtual board, and flash persistence."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import serial
+
+from tests.virtualboard import VirtualBoard, inspect_flash, synthetic_firmware
+from tests.virtualboard.testing import open_client, read_for, read_until
+
+ENTRY = b"entry 0x400805cc"
+
+
+def board(**kwargs) -> VirtualBoard:
+    kwargs.setdefault("micropython", False)
+    return VirtualBoard(wiring="none", **kwargs)
+
+
+def test_blank_flash_says_flash_read_err():
+    with board() as b, open_client(b.url) as port:
+        mark = b.events.mark()
+        b.press_reset()
+        out = read_until(port, b"ets_main.c 371")
+        assert b"flash read err, 1000" in out and ENTRY not in out
+        assert b.events.wait_for("no_firmware", since=mark).data["problem"] == "no ESP32 bootloader at 0x1000"
+        assert b.state == "failed"
+
+
+def test_missing_psram_makes_a_psram_build_boot_loop():
+    with board(firmware=synthetic_firmware("lemariva"), psram=False) as b, open_client(b.url) as port:
+        mark = b.events.mark()
+        b.press_reset()
+        out = read_until(port, b"Rebooting...")
+        assert b"E (536) psram: PSRAM ID read error: 0xffffffff" in out
+        assert b"Failed to init external RAM!" in out
+        out = read_until(port, b"PSRAM ID read error")  # and again
+        assert b"rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)" in out
+        assert len(b.events.all("psram_error", since=mark)) >= 2
+        assert not b.events.find("firmware_started", since=mark)
+
+
+def test_missing_psram_does_not_matter_for_a_non_psram_build():
+    with board(firmware=synthetic_firmware(None, psram=False), psram=False) as b, open_client(b.url) as port:
+        mark = b.events.mark()
+        b.press_reset()
+        read_until(port, ENTRY)
+        assert b"psram" not in read_for(port, 0.5).lower()
+        assert b.state == "running" and not b.events.find("psram_error", since=mark)
+
+
+def test_brownout_reset_loop():
+    with board(firmware=synthetic_firmware("kaki5"), brownout=True) as b, open_client(b.url) as port:
+        mark = b.events.mark()
+        b.press_reset()
+        read_until(port, b"Brownout detector was triggered")
+        out = read_until(port, b"Brownout detector was triggered")
+        assert b"rst:0xf (RTCWDT_BROWN_OUT_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)" in out
+        assert len(b.events.all("brownout", since=mark)) >= 2
+        assert b.events.find("reset", since=mark, reason="brownout")
+
+
+def test_reset_stops_a_fault_loop():
+    with board(firmware=synthetic_firmware("kaki5"), brownout=True) as b:
+        b.events.wait_for("brownout")
+        b.hold_boot(True)
+        mark = b.events.mark()
+        b.press_reset()
+        b.events.wait_for("boot", since=mark, mode="download")
+        time.sleep(0.6)
+        assert not b.events.find("brownout", since=mark)
+
+
+def test_baud_mismatch_garbles_like_real_hardware():
+    with board(firmware=synthetic_firmware("lemariva")) as b, open_client(b.url, baudrate=9600) as port:
+        mark = b.events.mark()
+        b.press_reset()
+        b.events.wait_for("boot", since=mark)
+        out = read_for(port, 0.4)
+        assert out and b"rst:" not in out and b"entry" not in out
+        assert b.events.find("garbled", since=mark, reason="baud mismatch", direction="to_host")
+
+
+def test_max_baud_garbles_only_above_the_limit():
+    with board(firmware=synthetic_firmware("lemariva"), max_baud=115200) as b:
+        with open_client(b.url) as port:
+            b.press_reset()
+            assert ENTRY in read_until(port, ENTRY)  # 115200 is fine
+        assert not b.events.find("garbled")
+        b.uart.set_chip_baud(460800)  # as after a ROM CHANGE_BAUDRATE
+        with open_client(b.url, baudrate=460800) as port:
+            port.write(b"x" * 200)
+            b.events.wait_for("garbled", reason="above max baud")
+
+
+def test_drop_after_drops_the_connection_mid_transfer():
+    with board(drop_after=300) as b, open_client(b.url) as port:
+        port.write(b"\x00" * 1000)
+        event = b.events.wait_for("connection_dropped")
+        assert event.data["after_bytes"] == 300
+        b.events.wait_for("client_disconnected", reason="dropped")
+        with pytest.raises(serial.SerialException):
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                port.read(1)
+                port.write(b"y")
+
+
+def test_line_rate_real_is_no_faster_than_the_baud():
+    with board(firmware=synthetic_firmware("lemariva")) as b, open_client(b.url) as port:
+        b.press_reset()
+        started = time.monotonic()
+        out = read_until(port, ENTRY)
+        elapsed = time.monotonic() - started
+        assert elapsed >= len(out) * 10 / 115200, (elapsed, len(out))
+
+
+def test_flash_persists_across_board_restarts(tmp_path):
+    path = str(tmp_path / "flash.bin")
+    image = synthetic_firmware("cnadler86")
+    with board(firmware=image, flash_path=path) as b:
+        b.flash.write(0x300000, b"user data")
+    with board(flash_path=path) as b, open_client(b.url) as port:
+        assert b.flash.read(0x1000, len(image)) == image
+        assert b.flash.read(0x300000, 9) == b"user data"
+        assert inspect_flash(b.flash).camera_family == "cnadler86"
+        b.press_reset()
+        assert ENTRY in read_until(port, ENTRY)
+        time.sleep(0.2)
+        assert not b.events.find("no_firmware")
+
+
+def test_camera_missing_reaches_the_firmware():
+    with VirtualBoard(wiring="none", firmware=synthetic_firmware("lemariva"), camera_missing=True) as b:
+        b.events.wait_for("firmware_started", timeout=20)
+        assert b._program.camera_missing is True
