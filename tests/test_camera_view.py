@@ -51,6 +51,8 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     x, y = view.image_label.winfo_rootx(), view.image_label.winfo_rooty()
     w, hgt = view.image_label.winfo_width(), view.image_label.winfo_height()
     result["label_box"] = [x, y, w, hgt]
+    home = view.home_widget if hasattr(view, "home_widget") else view
+    result["view_box"] = [home.winfo_rootx(), home.winfo_rooty(), home.winfo_width(), home.winfo_height()]
     # live: successive frames, fps shown
     view._live.set(True)
     view._on_live_toggled()
@@ -105,8 +107,8 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
         assert all(abs(a - b) < 40 for a, b in zip(px, colour)), (i, px, colour)
     if os.environ.get("ESP32CAM_UPDATE_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        screen.crop((max(0, x - 10), max(0, y - 60), min(screen.width, x + w + 10),
-                     min(screen.height, y + h + 60))).save(SCREENSHOT)
+        vx, vy, vw, vh = r["view_box"]
+        screen.crop((vx, vy, vx + vw, vy + vh)).save(SCREENSHOT)
 
 
 def scenario_family_capture(h, url):

@@ -75,30 +75,35 @@ class Esp32CamCameraView(ttk.Frame):
 
     # --- widgets ------------------------------------------------------------------------------
     def _build(self) -> None:
+        # two short rows: the view usually sits in Thonny's narrow right-hand column
         bar = ttk.Frame(self)
-        bar.grid(row=0, column=0, sticky="we", padx=4, pady=4)
+        bar.grid(row=0, column=0, sticky="we", padx=4, pady=(4, 0))
         self.capture_button = ttk.Button(bar, text="Capture", command=self.capture)
         self.capture_button.pack(side="left")
         ttk.Checkbutton(bar, text="Live", variable=self._live, command=self._on_live_toggled).pack(side="left", padx=(6, 0))
-        ttk.Label(bar, text="Size").pack(side="left", padx=(10, 2))
-        size_box = ttk.Combobox(bar, textvariable=self._size, values=fam.frame_size_names(), width=8, state="readonly")
-        size_box.pack(side="left")
-        size_box.bind("<<ComboboxSelected>>", lambda e: self._settings_changed(), True)
-        ttk.Label(bar, text="Quality").pack(side="left", padx=(10, 2))
-        quality = ttk.Spinbox(bar, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
-                              textvariable=self._quality, width=4, command=self._settings_changed)
-        quality.pack(side="left")
-        quality.bind("<Return>", lambda e: self._settings_changed(), True)
-        ttk.Checkbutton(bar, text="Flip", variable=self._vflip, command=self._settings_changed).pack(side="left", padx=(10, 0))
-        ttk.Checkbutton(bar, text="Mirror", variable=self._hmirror, command=self._settings_changed).pack(side="left")
         ttk.Checkbutton(bar, text="Flash LED", variable=self._flash, command=self._on_flash_toggled).pack(side="left", padx=(10, 0))
         self.save_button = ttk.Button(bar, text="Save as…", command=self.save_as, state="disabled")
         self.save_button.pack(side="left", padx=(10, 0))
 
+        settings = ttk.Frame(self)
+        settings.grid(row=1, column=0, sticky="we", padx=4, pady=4)
+        ttk.Label(settings, text="Size").pack(side="left", padx=(0, 2))
+        size_box = ttk.Combobox(settings, textvariable=self._size, values=fam.frame_size_names(), width=8, state="readonly")
+        size_box.pack(side="left")
+        size_box.bind("<<ComboboxSelected>>", lambda e: self._settings_changed(), True)
+        ttk.Label(settings, text="Quality").pack(side="left", padx=(10, 2))
+        quality = ttk.Spinbox(settings, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
+                              textvariable=self._quality, width=4, command=self._settings_changed)
+        quality.pack(side="left")
+        quality.bind("<Return>", lambda e: self._settings_changed(), True)
+        ttk.Checkbutton(settings, text="Flip", variable=self._vflip, command=self._settings_changed).pack(side="left", padx=(10, 0))
+        ttk.Checkbutton(settings, text="Mirror", variable=self._hmirror, command=self._settings_changed).pack(side="left", padx=(4, 0))
+
         self.image_label = tk.Label(self, background="#202020", anchor="center")
-        self.image_label.grid(row=1, column=0, sticky="nsew")
-        self.status_label = ttk.Label(self, text="Press Capture to take a picture.", anchor="w")
-        self.status_label.grid(row=2, column=0, sticky="we", padx=4, pady=(2, 4))
+        self.image_label.grid(row=2, column=0, sticky="nsew")
+        self.status_label = ttk.Label(self, text="Press Capture to take a picture.", anchor="w",
+                                      wraplength=420, justify="left")
+        self.status_label.grid(row=3, column=0, sticky="we", padx=4, pady=(2, 4))
 
         self.problem_frame = ttk.Frame(self)
         self.problem_title = ttk.Label(self.problem_frame, text="", foreground="#b00020", font="BoldTkDefaultFont")
@@ -107,7 +112,7 @@ class Esp32CamCameraView(ttk.Frame):
         self.problem_text.grid(row=1, column=0, sticky="w")
         self.install_button = ttk.Button(self.problem_frame, text="Install camera firmware…", command=self._open_installer)
         self.columnconfigure(0, weight=1)
-        self.rowconfigure(1, weight=1)
+        self.rowconfigure(2, weight=1)
 
     # --- actions ------------------------------------------------------------------------------
     def settings(self) -> Dict[str, Any]:
@@ -227,11 +232,11 @@ class Esp32CamCameraView(ttk.Frame):
         seconds = getattr(msg, "seconds", 0) or 0
         if seconds > 0:
             bps = msg.wire_bytes / seconds
-            rate = " · %.1f kB/s" % (bps / 1000)
+            rate = "%.1f kB/s" % (bps / 1000)
             baud = getattr(msg, "baudrate", None)
             if baud:
                 rate += " (%d %% of %d baud)" % (round(100 * bps / (baud / 10)), baud)
-        self._show_status("%d×%d · %s bytes%s%s · %s driver"
+        self._show_status("%d×%d · %s bytes%s\n%s · %s driver"
                           % (full_size[0], full_size[1], format(len(jpeg), ",").replace(",", " "), fps, rate,
                              getattr(msg, "family", "?")))
         self.last_frame_info = {"size": full_size, "bytes": len(jpeg), "fps": fps}
@@ -250,7 +255,7 @@ class Esp32CamCameraView(ttk.Frame):
             self.install_button.grid(row=2, column=0, sticky="w", pady=(6, 0))
         else:
             self.install_button.grid_remove()
-        self.problem_frame.grid(row=3, column=0, sticky="we", padx=6, pady=6)
+        self.problem_frame.grid(row=4, column=0, sticky="we", padx=6, pady=6)
         self.last_problem = problem
         self._show_status(problem.get("title", ""))
 
