@@ -75,7 +75,24 @@ def _session(h, backend, url, workdir, **options):
 
 
 def scenario_esp32cam_session(h, url, workdir):
-    return _session(h, "ESP32CAM", url, workdir)
+    from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
+
+    result = _session(h, "ESP32CAM", url, workdir)
+    result["full_label"] = h.proxy.get_full_label()
+    result["remembered"] = Esp32CamProxy.get_last_configurations()
+    result["switcher"] = [label for _conf, label in Esp32CamProxy.get_switcher_entries()]
+    return result
+
+
+def scenario_switcher_entries(h):
+    from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
+
+    return [label for _conf, label in Esp32CamProxy.get_switcher_entries()]
+
+
+def scenario_prompt_and_print(h):
+    h.wait_for_prompt(30)  # the interpreter and port come from configuration.ini
+    return {"two": h.run_in_shell("print(1+1)")}
 
 
 def scenario_stock_session(h, url, workdir):
@@ -122,6 +139,29 @@ def test_esp32cam_interpreter_full_session_on_direct_wiring(xdisplay, tmp_path, 
     assert board.events.all("reset", since=mark) == []
     assert board.state == "running"
     assert board.lines["en"] and board.lines["io0"]
+    # the back-end released the lines itself before Thonny stopped its process
+    assert "Releasing RTS, then DTR" in (tmp_path / "user" / "backend.log").read_text()
+
+    # the network port is a remembered configuration, labelled, offered by the switcher,
+    # also after Thonny restarts
+    label = "MicroPython (ESP32-CAM)  •  Network serial (RFC 2217) @ " + board.url.split("://")[1]
+    assert {"run.backend_name": "ESP32CAM", "ESP32CAM.port": board.url} in result["remembered"]
+    assert label in result["switcher"]
+    assert result["full_label"].endswith("@ " + board.url)
+    assert label in run_scenario(scenario_switcher_entries, tmp_path / "user")
+
+
+def test_garbage_line_options_connect_with_lines_released(xdisplay, tmp_path, direct_board):
+    board = direct_board
+    mark = board.events.mark()
+    ini = {"run": {"backend_name": "ESP32CAM"},
+           "ESP32CAM": {"port": board.url, "dtr": "maybe", "rts": "false"}}
+    result = run_scenario(scenario_prompt_and_print, tmp_path / "user", ini=ini)
+    assert "2" in result["two"].splitlines()
+    assert all(not e.data["dtr"] and not e.data["rts"] for e in board.events.all("lines", since=mark))
+    log = (tmp_path / "user" / "frontend.log").read_text()
+    assert "dtr = 'maybe' is not True or False; ignored, using False (released)" in log
+    assert "rts = 'false' read as False" in log
 
 
 def test_stock_esp32_interpreter_with_defaults_gets_no_prompt_on_direct_wiring(xdisplay, tmp_path, direct_board):

@@ -89,6 +89,63 @@ def scenario_bad_port(h):
     return {"still_open": still_open, "error": error, "port": h.wb.get_option("ESP32CAM.port")}
 
 
+def scenario_port_detection(h):
+    from serial.tools.list_ports_common import ListPortInfo
+
+    from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
+
+    cases = {
+        "ch340": (0x1A86, 0x7523, "USB2.0-Serial"),
+        "ch9102": (0x1A86, 0x55D4, "USB Single Serial"),
+        "cp2102": (0x10C4, 0xEA60, "CP2102 USB to UART Bridge Controller"),
+        "ft232": (0x0403, 0x6001, "FT232R USB UART"),
+        "camera_in_description": (0x1234, 0x5678, "ESP32-CAM-MB"),
+        "pico": (0x2E8A, 0x0005, "Board in FS mode"),
+        "unknown": (0x1234, 0x0001, "Some gadget"),
+    }
+    result = {}
+    for name, (vid, pid, description) in cases.items():
+        port = ListPortInfo(f"/dev/tty{name}", skip_link_detection=True)
+        port.vid, port.pid, port.description = vid, pid, description
+        result[name] = bool(Esp32CamProxy._is_potential_port(port))
+    return result
+
+
+def _installer_links(page):
+    found = []
+
+    def walk(widget):
+        for child in widget.winfo_children():
+            try:
+                if "Install or update" in str(child.cget("text")):
+                    found.append(child)
+            except Exception:
+                pass
+            walk(child)
+
+    walk(page)
+    return found
+
+
+def scenario_installer_hook(h):
+    from thonnycontrib.esp32cam.frontend import config_page
+
+    config_page._firmware_installer = None
+    dlg, page = h.open_options()
+    without = len(_installer_links(page))
+    h.press_cancel(dlg)
+
+    opened = []
+    config_page.set_firmware_installer(lambda master: opened.append(master.winfo_toplevel() is master))
+    dlg, page = h.open_options()
+    links = _installer_links(page)
+    texts = [link.cget("text") for link in links]
+    links[0].event_generate("<Button-1>")
+    h.pump(0.2)
+    h.press_cancel(dlg)
+    return {"without": without, "texts": texts, "opened": opened}
+
+
 # ------------------------------------------------------------ tests (parent)
 def test_backend_registered_after_esp32_with_lines_released(xdisplay, tmp_path):
     result = run_scenario(scenario_registration, tmp_path / "user", ini=NO_BOARD)
@@ -146,3 +203,16 @@ def test_port_field_rejects_text_that_is_no_port(xdisplay, tmp_path):
     assert result["still_open"] is True
     assert "neither a serial device" in result["error"]
     assert result["port"] == "auto"
+
+
+def test_port_detection_covers_esp32_cam_adapters(xdisplay, tmp_path):
+    result = run_scenario(scenario_port_detection, tmp_path / "user", ini=NO_BOARD)
+    assert result == {"ch340": True, "ch9102": True, "cp2102": True, "ft232": True,
+                      "camera_in_description": True, "pico": False, "unknown": False}
+
+
+def test_firmware_installer_link_only_when_an_installer_is_registered(xdisplay, tmp_path):
+    result = run_scenario(scenario_installer_hook, tmp_path / "user", ini=NO_BOARD)
+    assert result["without"] == 0
+    assert result["texts"] == ["Install or update (camera firmware)"]
+    assert result["opened"] == [True]
