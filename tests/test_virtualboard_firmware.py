@@ -346,3 +346,11 @@ def test_simulated_esp32_modules(rig):
     assert r.run("print(w.isconnected(), w.status() == network.STAT_NO_AP_FOUND, w.scan())") == "False True []"
     assert r.run("import sys; print(sys.modules['machine'] is machine)") == "True"
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
+
+
+def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):
+    r = rig()
+    r.start()
+    assert r.run("print('MicroPython is fun')") == "MicroPython is fun"
+    r.send(b"print('MicroPython', end='')\r")
+    assert r.expect(b">>> ", timeout=5).endswith("MicroPython>>> ")

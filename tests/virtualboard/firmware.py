@@ -60,7 +60,6 @@ RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
 OUTPUT_PIPE_SIZE = 4096  # this many exits in a row without reaching a prompt: give up restarting
 
 _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
-_UNIX_BANNER_START = b"MicroPython "
 _RAW_REPL_PROMPT = b"raw REPL; CTRL-B to exit\r\n"
 
 
@@ -194,6 +193,7 @@ class MicroPythonFirmware:
 
     def start(self) -> None:
         """Boot the firmware (power-on / hard reset)."""
+        unix_banner()  # fails here (not in the reader thread) when the unix port is missing
         with self._lock:
             if self._supervisor is not None and self._supervisor.is_alive():
                 raise RuntimeError("firmware already running; stop() it first")
@@ -441,10 +441,12 @@ class MicroPythonFirmware:
 class _OutputFilter:
     """Rewrites the unix port's banner into the board's, notes REPL mode changes,
     and after a raw-REPL soft reboot hides the friendly banner and prompt that
-    precede the raw REPL."""
+    precede the raw REPL. Only text that can still become the exact unix banner
+    is held back, so ordinary output is never delayed."""
 
     def __init__(self, banner: str, raw_restart: bool) -> None:
-        self.board_banner = (banner + "\r\nType \"help()\" for more information.\r\n").encode()
+        self.unix_banner = unix_banner()
+        self.board_banner = (banner + "\r\n" + _HELP_LINE).encode()
         self.hide_until_raw = raw_restart
         self.buf = b""
         self.mode: Optional[str] = None
@@ -454,39 +456,29 @@ class _OutputFilter:
         data = self.buf + chunk
         self.buf = b""
         out = bytearray()
-        while data:
-            if self.hide_until_raw:
-                idx = data.find(_UNIX_BANNER_START)
-                if idx < 0:
-                    keep = _partial_suffix(data, _UNIX_BANNER_START)
-                    out += data[: len(data) - keep]
-                    self.buf = data[len(data) - keep:]
-                    return bytes(out)
-                out += data[:idx]  # boot.py output still shows
-                raw = data.find(_RAW_REPL_PROMPT, idx)
-                if raw < 0:
-                    self.buf = data[idx:]
-                    return bytes(out)
-                self.hide_until_raw = False
-                data = data[raw:]
-                continue
-            match = _UNIX_BANNER.search(data)
-            if match:
-                out += self._note(data[: match.start()])
-                out += self.board_banner
-                self.mode = "friendly"
-                data = data[match.end():]
-                continue
-            start = data.find(_UNIX_BANNER_START)
-            if start >= 0 and b"help()\" for more information.\r\n" not in data[start:] and len(data) - start < 512:
-                out += self._note(data[:start])
-                self.buf = data[start:]
+        if self.hide_until_raw:
+            idx = data.find(self.unix_banner)
+            if idx < 0:
+                keep = _partial_suffix(data, self.unix_banner)
+                self.buf = data[len(data) - keep:]
+                return bytes(data[: len(data) - keep])
+            out += data[:idx]  # boot.py output still shows
+            raw = data.find(_RAW_REPL_PROMPT, idx)
+            if raw < 0:
+                self.buf = data[idx:]
                 return bytes(out)
-            keep = _partial_suffix(data, _UNIX_BANNER_START)
-            keep = max(keep, _partial_suffix(data, _RAW_REPL_PROMPT))
-            out += self._note(data[: len(data) - keep])
-            self.buf = data[len(data) - keep:]
-            return bytes(out)
+            self.hide_until_raw = False
+            data = data[raw:]
+        while True:
+            idx = data.find(self.unix_banner)
+            if idx < 0:
+                break
+            out += self._note(data[:idx]) + self.board_banner
+            self.mode = "friendly"
+            data = data[idx + len(self.unix_banner):]
+        keep = max(_partial_suffix(data, self.unix_banner), _partial_suffix(data, _RAW_REPL_PROMPT))
+        out += self._note(data[: len(data) - keep])
+        self.buf = data[len(data) - keep:]
         return bytes(out)
 
     def _note(self, data: bytes) -> bytes:
@@ -500,6 +492,21 @@ class _OutputFilter:
     def flush(self) -> bytes:
         data, self.buf = self.buf, b""
         return b"" if self.hide_until_raw else data
+
+
+_HELP_LINE = 'Type "help()" for more information.\r\n'
+_UNIX_BANNER_CACHE: Dict[str, bytes] = {}
+
+
+def unix_banner() -> bytes:
+    """The exact banner of the installed unix port (asked once per process)."""
+    if "banner" not in _UNIX_BANNER_CACHE:
+        proc = subprocess.run(micropython_command() + ["-i"], input=b"", capture_output=True, timeout=30)
+        match = _UNIX_BANNER.search(proc.stdout)
+        if match is None:
+            raise RuntimeError(f"unexpected MicroPython unix port banner: {proc.stdout[:200]!r}")
+        _UNIX_BANNER_CACHE["banner"] = match.group()
+    return _UNIX_BANNER_CACHE["banner"]
 
 
 def _partial_suffix(data: bytes, needle: bytes) -> int:
