@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,12 +76,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     env = dict(os.environ, THONNY_USER_DIR=str(user_dir))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     thonny = subprocess.Popen([sys.executable, "-m", "thonny"], env=env, cwd=str(REPO_ROOT))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on `kill` too
     try:
         return thonny.wait()
     except KeyboardInterrupt:
-        thonny.terminate()
-        return thonny.wait()
+        return 130
     finally:
+        if thonny.poll() is None:
+            thonny.terminate()
+            try:
+                thonny.wait(10)
+            except subprocess.TimeoutExpired:
+                thonny.kill()
         if board is not None:
             board.terminate()
             try:
