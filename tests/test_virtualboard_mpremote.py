@@ -29,7 +29,7 @@ def mpremote(url: str, *args: str, timeout: float = 90) -> str:
     return proc.stdout
 
 
-def test_mpremote_exec_ls_and_file_round_trip_survive_hard_reset(tmp_path):
+def test_mpremote_exec_ls_file_round_trip_and_reset(tmp_path):
     payload = os.urandom(3000) + bytes(range(256))  # binary, includes 0xFF (RFC2217 escaping) and Ctrl chars
     local = tmp_path / "data.bin"
     local.write_bytes(payload)
@@ -48,7 +48,9 @@ def test_mpremote_exec_ls_and_file_round_trip_survive_hard_reset(tmp_path):
         assert back.read_bytes() == payload
 
         mark = board.events.mark()
-        board.press_reset()  # hard reset: boot log, MicroPython starts again on the same flash
+        mpremote(board.url, "reset")  # machine.reset(): a hard reset with boot log, same flash
+        assert board.events.wait_for("firmware_reset_request", timeout=20, since=mark).data == {"reason": "machine.reset"}
+        board.events.wait_for("reset", timeout=20, since=mark)
         board.events.wait_for("firmware_started", timeout=20, since=mark)
         out = mpremote(board.url, "exec", "print(len(open('data.bin', 'rb').read()))")
         assert out.strip() == str(len(payload))
