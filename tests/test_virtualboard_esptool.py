@@ -90,3 +90,20 @@ def test_weak_adapter_fails_at_460800(tmp_path):
         assert board.events.find("garbled", reason="above max baud")
         output = result.stdout + result.stderr
         assert "A fatal error occurred" in output, output[-2000:]  # wording depends on where the noise hits
+
+
+def test_read_flash_and_erase_region():
+    image = synthetic_firmware("cnadler86")
+    with VirtualBoard(en_delay=FAST_EN_DELAY, firmware=image, micropython=False) as board:
+        out = board.flash.path + ".read"
+        result = run_esptool(board.url, "--baud", "921600", "read-flash", "0x1000", "0x8000", out, fast_client=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        with open(out, "rb") as f:
+            assert f.read() == image[:0x8000]
+
+        mark = board.events.mark()
+        result = run_esptool(board.url, "erase-region", "0x1000", "0x1000", fast_client=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert board.events.find("flash_erase", since=mark).data == {"addr": 0x1000, "size": 0x1000}
+        assert board.flash.read(0x1000, 0x1000) == b"\xff" * 0x1000
+        board.events.wait_for("no_firmware", since=mark)  # after esptool's hard reset
