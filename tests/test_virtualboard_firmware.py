@@ -151,14 +151,14 @@ def rig(tmp_path):
         r.stop()
 
 
-def littlefs_files(flash_path: Path) -> Dict[str, bytes]:
+def littlefs_files(flash_path: Path, offset: int = VFS_OFFSET, size: int = VFS_SIZE) -> Dict[str, bytes]:
     """Read the board's filesystem straight from the flash image with littlefs-python."""
     from littlefs import LittleFS
 
     with open(flash_path, "rb") as f:
-        f.seek(VFS_OFFSET)
-        region = f.read(VFS_SIZE)
-    fs = LittleFS(block_size=4096, block_count=VFS_SIZE // 4096, read_size=32, prog_size=32, lookahead_size=32, mount=False)
+        f.seek(offset)
+        region = f.read(size)
+    fs = LittleFS(block_size=4096, block_count=size // 4096, read_size=32, prog_size=32, lookahead_size=32, mount=False)
     fs.context.buffer[:] = region
     fs.mount()
     files = {}
@@ -200,6 +200,23 @@ def test_filesystem_is_littlefs_in_the_vfs_partition_and_survives_restart(rig, t
     boot = r.start()  # power cycle: same flash
     assert "Performing initial setup" not in boot
     assert r.run("print(open('hello.txt').read())") == "board data"
+
+
+def test_filesystem_follows_the_vfs_partition_of_the_flashed_table(rig, tmp_path):
+    from tests.virtualboard.esp_image import Partition, build_partition_table
+
+    table = [
+        Partition(1, 0x02, 0x9000, 0x6000, "nvs"),
+        Partition(0, 0x00, 0x10000, 0x2F0000, "factory"),
+        Partition(1, 0x81, 0x300000, 0x100000, "vfs"),  # a build with a bigger app, smaller filesystem
+    ]
+    flash = FlashFile(tmp_path / "flash.bin")
+    flash.write(0x8000, build_partition_table(table))
+    r = rig()
+    r.start()
+    assert r.run("import os; print(os.statvfs('/')[0] * os.statvfs('/')[2])") == str(0x100000)
+    r.stop()
+    assert "/boot.py" in littlefs_files(tmp_path / "flash.bin", 0x300000, 0x100000)
 
 
 def test_host_files_are_unreachable(rig, tmp_path):

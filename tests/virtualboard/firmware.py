@@ -42,7 +42,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_frames
 
@@ -55,9 +55,10 @@ DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
 
 SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first one is pending
 SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
-CRASH_LOOP_LIMIT = 5
+CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
-OUTPUT_PIPE_SIZE = 4096  # this many exits in a row without reaching a prompt: give up restarting
+OUTPUT_PIPE_SIZE = 4096
+PARTITION_TABLE_OFFSET = 0x8000
 
 _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
 _RAW_REPL_PROMPT = b"raw REPL; CTRL-B to exit\r\n"
@@ -91,6 +92,22 @@ def board_banner(info: Any) -> str:
         # e.g. KAKI5 images carry only the machine part: "ESP32 AIT OV2640 (KAKI5) with ESP32"
         banner = "MicroPython v1.20.0 on 2024-01-01; " + banner
     return banner
+
+
+def vfs_region(flash: Any) -> Tuple[int, int]:
+    """Offset and size of the "vfs" data partition in the flashed partition table
+    (what ESP32 MicroPython's flashbdev looks up); the stock 4 MiB layout otherwise."""
+    try:
+        from .esp_image import parse_partition_table
+
+        table = parse_partition_table(flash.read(PARTITION_TABLE_OFFSET, 0xC00))
+    except Exception:  # no table, or the image helpers are not available
+        return VFS_OFFSET, VFS_SIZE
+    flash_size = getattr(flash, "size", 4 * 1024 * 1024)
+    for part in table:
+        if part.type == 1 and part.label == "vfs" and part.offset + part.size <= flash_size and part.size >= 0x10000:
+            return part.offset, part.size
+    return VFS_OFFSET, VFS_SIZE
 
 
 def _sigint_caught(pid: int) -> bool:
@@ -311,10 +328,11 @@ class MicroPythonFirmware:
         self._channel_thread.start()
 
     def _boot_config(self) -> Dict[str, Any]:
+        vfs_offset, vfs_size = vfs_region(self.flash)
         return {
             "flash": str(self.flash.path),
-            "vfs_offset": VFS_OFFSET,
-            "vfs_size": VFS_SIZE,
+            "vfs_offset": vfs_offset,
+            "vfs_size": vfs_size,
             "banner": self.banner,
             "camera": self.camera_family,
             "psram": bool(self.psram),
