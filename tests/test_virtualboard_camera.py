@@ -156,13 +156,15 @@ def test_without_psram_camera_builds_cannot_allocate_frame_buffers(board):
     assert "OSError: Camera Init Failed" in err
 
 
-def test_lemariva_init_twice_without_deinit_fails_even_after_soft_reboot(board):
+def test_lemariva_driver_state_survives_soft_reboot_so_a_second_init_fails(board):
     r = board(family="lemariva")
     out, err = r.raw_exec("import camera\nprint(camera.init(0, format=camera.JPEG))")
     assert (out, err) == ("True\n", "")
-    r.send(b"\x04")  # soft reboot: the driver keeps the sensor
+    r.send(b"\x04")  # soft reboot: esp32-camera stays initialised, the module keeps no state
     r.expect(b"raw REPL; CTRL-B to exit\r\n>")
-    out, err = r.raw_exec("import camera\ncamera.init(0, format=camera.JPEG)")
+    out, err = r.raw_exec("import camera\nprint(camera.capture()[:2])")
+    assert (out, err) == ("b'\\xff\\xd8'\n", "")  # still capturing: a JPEG SOI marker
+    out, err = r.raw_exec("camera.init(0, format=camera.JPEG)")
     assert PROBE_FAILED.search(out) and "Camera Init Failed" in err
     out, err = r.raw_exec("print(camera.deinit(), camera.init(0, format=camera.JPEG))")
     assert (out, err) == ("True True\n", "")
@@ -172,6 +174,8 @@ def test_kaki5_needs_format_and_size_before_init(board):
     r = board(family="kaki5")
     out, err = r.raw_exec("import camera\nprint(camera.init(), camera.capture())")
     assert out.endswith("False False\n") and "Camera config failed" in out
+    out, err = r.raw_exec("camera.conf(17, 4); camera.conf(18, 2)\nprint(camera.init(), len(camera.capture()))")
+    assert (out, err) == ("True 19200\n", "")  # GRAYSCALE QQVGA: 160 x 120 bytes
 
 
 def test_cnadler86_one_camera_at_a_time_and_checks_init(board):

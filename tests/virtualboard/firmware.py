@@ -123,18 +123,25 @@ def _sigint_caught(pid: int) -> bool:
 
 
 class CameraSensor:
-    """The OV2640 as the driver sees it; lives on the host, so its state survives
-    soft reboots (lemariva/KAKI5 do not release it then) and is cleared by a
-    hard reset (a new `MicroPythonFirmware`... or `stop()`)."""
+    """The OV2640 and esp32-camera's state as the drivers see them. It lives on the
+    host, so it survives soft reboots like the real driver state does (lemariva and
+    KAKI5 never release the camera then: capture() still works, a second init()
+    fails) and is cleared by a hard reset (`stop()`)."""
+
+    SETTINGS = ("width", "height", "format", "quality", "vflip", "hmirror")
 
     def __init__(self, present: bool, psram: bool) -> None:
         self.present = present
         self.psram = psram
-        self.in_use = False
         self.frame_number = 0
         self.renderer = camera_frames.FrameRenderer()
+        self.reset()
 
-    def init(self) -> Dict[str, Any]:
+    def reset(self) -> None:
+        self.in_use = False
+        self.settings: Dict[str, Any] = {"width": 640, "height": 480, "format": "jpeg", "quality": 12, "vflip": False, "hmirror": False}
+
+    def init(self, req: Dict[str, Any]) -> Dict[str, Any]:
         if not self.psram:
             # camera builds keep frame buffers in PSRAM: without it the allocation fails
             return {"ok": False, "err": "ESP_ERR_NO_MEM", "code": 0x101}
@@ -144,6 +151,7 @@ class CameraSensor:
             # the sensor's SCCB/XCLK are still held by the previous init: probe fails
             return {"ok": False, "err": "ESP_ERR_NOT_FOUND", "code": 0x105, "busy": True}
         self.in_use = True
+        self._update(req)
         return {"ok": True}
 
     def deinit(self) -> Dict[str, Any]:
@@ -151,17 +159,35 @@ class CameraSensor:
         self.in_use = False
         return {"ok": was}
 
-    def capture(self, req: Dict[str, Any]) -> bytes:
-        self.frame_number += 1
-        return self.renderer.render(
-            int(req["width"]),
-            int(req["height"]),
-            self.frame_number,
-            fmt=str(req.get("format", "jpeg")),
-            esp_quality=int(req.get("quality", 12)),
-            vflip=bool(req.get("vflip")),
-            hmirror=bool(req.get("hmirror")),
+    def set(self, req: Dict[str, Any]) -> Dict[str, Any]:
+        if not self.in_use:  # esp_camera_sensor_get() is NULL
+            return {"ok": False}
+        self._update(req)
+        return {"ok": True}
+
+    def _update(self, req: Dict[str, Any]) -> None:
+        for key in self.SETTINGS:
+            if key in req:
+                self.settings[key] = req[key]
+
+    def capture(self, req: Dict[str, Any]) -> Optional[bytes]:
+        """A frame with the sensor's settings (the request may override them);
+        None when the driver is not initialised."""
+        if not self.in_use:
+            return None
+        s = dict(self.settings)
+        s.update({k: req[k] for k in self.SETTINGS if k in req})
+        frame = self.renderer.render(
+            int(s["width"]),
+            int(s["height"]),
+            self.frame_number + 1,
+            fmt=str(s["format"]),
+            esp_quality=int(s["quality"]),
+            vflip=bool(s["vflip"]),
+            hmirror=bool(s["hmirror"]),
         )
+        self.frame_number += 1
+        return frame
 
 
 class MicroPythonFirmware:
@@ -217,7 +243,7 @@ class MicroPythonFirmware:
             self._stopping.clear()
             self._raw_mode = False
             self._crash_count = 0
-            self.sensor.in_use = False
+            self.sensor.reset()
             self._spawn(raw=False)
             self._supervisor = threading.Thread(target=self._supervise, name="virtualboard-firmware", daemon=True)
             self._supervisor.start()
@@ -276,7 +302,7 @@ class MicroPythonFirmware:
         for thread in threads:
             if thread is not None and thread is not current and thread.is_alive():
                 thread.join(timeout=5)
-        self.sensor.in_use = False
+        self.sensor.reset()
 
     # --- process management -------------------------------------------
     def _spawn(self, raw: bool) -> None:
@@ -392,7 +418,7 @@ class MicroPythonFirmware:
             # lemariva and KAKI5 keep the camera initialised across a soft reboot;
             # cnadler86's Camera object is finalised (deinit) by the soft reset's GC
             if self.camera_family == "cnadler86":
-                self.sensor.in_use = False
+                self.sensor.reset()
             with self._lock:
                 if self._stopping.is_set():
                     return
@@ -441,15 +467,17 @@ class MicroPythonFirmware:
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
         if op == "cam_init":
-            return self.sensor.init(), b""
+            return self.sensor.init(req), b""
         if op == "cam_deinit":
             return self.sensor.deinit(), b""
+        if op == "cam_set":
+            return self.sensor.set(req), b""
         if op == "cam_capture":
-            if not self.sensor.in_use:
-                return {"ok": False}, b""
             try:
                 frame = self.sensor.capture(req)
             except ValueError:  # a pixel format the simulation does not produce
+                frame = None
+            if frame is None:
                 return {"ok": False}, b""
             self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame)})
             return {"ok": True, "len": len(frame)}, frame

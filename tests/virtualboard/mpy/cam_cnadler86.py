@@ -84,7 +84,7 @@ class Camera:
     def init(self):
         if self._initialized:
             return
-        _check_err(_c.sensor_init())
+        _check_err(_c.sensor_init(**self._settings()))
         self._initialized = True
 
     def deinit(self):
@@ -103,17 +103,20 @@ class Camera:
         if not self._initialized:
             raise OSError(2)  # ENOENT, as check_init() in the driver
 
+    def _settings(self):
+        _n, w, h = _c.SIZES[self._size]
+        settings = _c.size_settings(w, h)
+        settings.update(format=_FORMATS.get(self._format, "jpeg"), quality=63 - self._quality * 63 // 100,
+                        vflip=bool(self._sensor["vflip"]), hmirror=bool(self._sensor["hmirror"]))
+        return settings
+
     def frame_available(self):
         return self._initialized
 
     def capture(self):
         self._check_init()
         self._buffer = None  # esp_camera_fb_return of the previous frame
-        fmt = _FORMATS.get(self._format)
-        _n, w, h = _c.SIZES[self._size]
-        frame = None if fmt is None else _c.capture(
-            w, h, fmt, 63 - self._quality * 63 // 100, self._sensor["vflip"], self._sensor["hmirror"]
-        )
+        frame = _c.capture(**self._settings()) if self._format in _FORMATS else None
         if frame is None:
             _c.log_e("MPY_CAMERA", "Failed to capture image")
             return None

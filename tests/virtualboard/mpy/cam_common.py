@@ -30,9 +30,9 @@ def log_e(tag, msg):
     print("E (%d) %s: %s" % (ms, tag, msg))
 
 
-def sensor_init():
-    """Ask the sensor; on failure print esp32-camera's error line and return the esp_err code."""
-    r = host.call("cam_init")
+def sensor_init(**settings):
+    """esp_camera_init(): on failure print esp32-camera's error lines and return the esp_err code."""
+    r = host.call("cam_init", **settings)
     if r.get("ok"):
         return 0
     code = r.get("code", 0x105)
@@ -53,16 +53,26 @@ def sensor_deinit():
     return host.call("cam_deinit").get("ok", False)
 
 
+def sensor_set(**settings):
+    """Change sensor settings; False when the driver is not initialised."""
+    return host.call("cam_set", **settings).get("ok", False)
+
+
 def clamp_size(w, h):
     if w * h > OV2640_MAX[0] * OV2640_MAX[1]:
         return OV2640_MAX
     return w, h
 
 
-def capture(w, h, fmt, quality, vflip, hmirror):
-    """Frame bytes (bytearray) from the sensor, or None when it does not answer."""
+def size_settings(w, h):
     w, h = clamp_size(w, h)
-    r = host.call("cam_capture", width=w, height=h, format=fmt, quality=quality, vflip=bool(vflip), hmirror=bool(hmirror))
+    return {"width": w, "height": h}
+
+
+def capture(**overrides):
+    """Frame bytes (bytearray) with the sensor's settings, or None when the driver
+    is not initialised (or cannot produce the pixel format)."""
+    r = host.call("cam_capture", **overrides)
     if not r.get("ok"):
         return None
     return host.read_payload(r["len"])

@@ -1,16 +1,19 @@
 # `camera` of the KAKI5 / shariltumin ESP32-CAM builds: module functions, integer config keys
 # (1-based numbering). Pixel format and frame size must be conf()igured before init().
+# The driver state (on the host) persists across soft reboots, as the KAKI5 docs say.
 import cam_common as _c
 
 _FORMATS = {1: "rgb565", 2: "yuv422", 3: "yuv420", 4: "grayscale", 5: "jpeg", 6: "rgb888", 7: "raw", 8: "rgb444", 9: "rgb555"}
-_PIN_KEYS = range(0, 16)
 XCLK_MHZ, PIXFORMAT, FRAMESIZE, JPEG_QUALITY, FB_COUNT = 16, 17, 18, 19, 20
 _conf = {}
-_state = {"init": False, "format": 5, "size": 10, "quality": 12, "vflip": 0, "hmirror": 0}
 
 
 def _setup(host, cfg):
     _c.setup(host)
+
+
+def _size(n):
+    return _c.size_settings(_c.OLD_SIZES[n - 1][1], _c.OLD_SIZES[n - 1][2])
 
 
 def conf(key, value):
@@ -20,77 +23,73 @@ def conf(key, value):
 
 
 def init():
-    if _state["init"]:
-        return True
     if PIXFORMAT not in _conf or FRAMESIZE not in _conf:
         _c.log_e("camera", "Camera config failed with error 0x102")
         return False
     if _conf[PIXFORMAT] not in _FORMATS or not 1 <= _conf[FRAMESIZE] <= len(_c.OLD_SIZES):
         _c.log_e("camera", "Camera config failed with error 0x102")
         return False
-    if _c.sensor_init():
-        return False
-    _state.update(init=True, format=_conf[PIXFORMAT], size=_conf[FRAMESIZE], quality=_conf.get(JPEG_QUALITY, 12))
-    return True
+    settings = _size(_conf[FRAMESIZE])
+    settings.update(format=_FORMATS[_conf[PIXFORMAT]], quality=_conf.get(JPEG_QUALITY, 12), vflip=False, hmirror=False)
+    return _c.sensor_init(**settings) == 0
 
 
 def deinit():
-    was = _state["init"]
-    _state["init"] = False
-    return _c.sensor_deinit() or was
+    return _c.sensor_deinit()
 
 
-def _grab(fmt):
-    if not _state["init"]:
-        return False
-    _n, w, h = _c.OLD_SIZES[_state["size"] - 1]
-    frame = _c.capture(w, h, fmt, _state["quality"], _state["vflip"], _state["hmirror"])
+def _set(**settings):
+    return None if _c.sensor_set(**settings) else False
+
+
+def _grab(**overrides):
+    frame = _c.capture(**overrides)
     return False if frame is None else bytes(frame)
 
 
 def capture():
-    return _grab(_FORMATS[_state["format"]])
+    return _grab()
 
 
 def capture_jpg():
-    return _grab("jpeg")
+    return _grab(format="jpeg")
 
 
 def capture_bmp():
-    return _grab("bmp")
+    return _grab(format="bmp")
 
 
 def framesize(size):
     if not 1 <= size <= len(_c.OLD_SIZES):
         raise ValueError("framesize must be 1..%d" % len(_c.OLD_SIZES))
-    _state["size"] = size
+    return _set(**_size(size))
 
 
 def pixformat(fmt):
     if fmt not in _FORMATS:
         raise ValueError("pixformat must be 1..9")
-    _state["format"] = fmt
+    return _set(format=_FORMATS[fmt])
 
 
 def quality(q):
     if not 10 <= q <= 63:
         raise ValueError("quality must be 10..63")
-    _state["quality"] = q
+    return _set(quality=q)
 
 
 def flip(v):
-    _state["vflip"] = 1 if v else 0
+    return _set(vflip=bool(v))
 
 
 def mirror(v):
-    _state["hmirror"] = 1 if v else 0
+    return _set(hmirror=bool(v))
 
 
 def _setting(name, lo, hi):
     def set_value(value):
         if not lo <= value <= hi:
             raise ValueError("%s must be %d..%d" % (name, lo, hi))
-        _state[name] = value
+        return _set(**{name: value})
     return set_value
 
 

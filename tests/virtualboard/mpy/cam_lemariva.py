@@ -1,4 +1,6 @@
 # `camera` of lemariva/micropython-camera-driver (module functions), as in its v1.21.0 build.
+# Like the real module it keeps no state of its own: esp32-camera's driver state (on the
+# host) survives a soft reboot, so capture() still works then and a second init() fails.
 import cam_common as _c
 
 JPEG = 4
@@ -15,11 +17,15 @@ XCLK_20MHz = 20000000
 PSRAM = 0
 DRAM = 1
 
-_state = {"init": False, "format": JPEG, "size": FRAME_VGA, "quality": 12, "vflip": 0, "hmirror": 0}
-
 
 def _setup(host, cfg):
     _c.setup(host)
+
+
+def _check_size(size):
+    if not 0 <= size < len(_c.OLD_SIZES):
+        raise ValueError("Image framesize is not valid")
+    return _c.size_settings(_c.OLD_SIZES[size][1], _c.OLD_SIZES[size][2])
 
 
 def init(id=0, *, format=JPEG, framesize=FRAME_VGA, quality=12, d0=5, d1=18, d2=19, d3=21, d4=36, d5=39,
@@ -27,19 +33,16 @@ def init(id=0, *, format=JPEG, framesize=FRAME_VGA, quality=12, d0=5, d1=18, d2=
          xclk_freq=XCLK_10MHz, fb_size=1, fb_location=DRAM):
     if format not in _FORMATS:
         raise ValueError("Image format is not valid")
-    if not 0 <= framesize < len(_c.OLD_SIZES):
-        raise ValueError("Image framesize is not valid")
+    size = _check_size(framesize)
     if xclk_freq not in (XCLK_10MHz, XCLK_20MHz):
         raise ValueError("xclk frequency is not valid")
-    if _c.sensor_init():
+    if _c.sensor_init(format=_FORMATS[format], quality=quality, vflip=False, hmirror=False, **size):
         _c.log_e("camera", "Camera Init Failed")
         raise OSError("Camera Init Failed")
-    _state.update(init=True, format=format, size=framesize, quality=quality, vflip=0, hmirror=0)
     return True
 
 
 def deinit():
-    _state["init"] = False
     if not _c.sensor_deinit():
         _c.log_e("camera", "Camera deinit Failed")
         return False
@@ -47,44 +50,45 @@ def deinit():
 
 
 def capture():
-    if not _state["init"]:
-        _c.log_e("camera", "Camera Capture Failed")
-        return False
-    _n, w, h = _c.OLD_SIZES[_state["size"]]
-    frame = _c.capture(w, h, _FORMATS[_state["format"]], _state["quality"], _state["vflip"], _state["hmirror"])
+    frame = _c.capture()
     if frame is None:
         _c.log_e("camera", "Camera Capture Failed")
         return False
     return bytes(frame)
 
 
+def _set(what, **settings):
+    if not _c.sensor_set(**settings):
+        _c.log_e("camera", what + " Failed")
+        return False
+    return None
+
+
 def framesize(size):
-    if not 0 <= size < len(_c.OLD_SIZES):
-        raise ValueError("Image framesize is not valid")
-    _state["size"] = size
+    return _set("Framesize", **_check_size(size))
 
 
 def quality(q):
-    _state["quality"] = max(0, min(63, q))
+    return _set("Quality", quality=max(0, min(63, q)))
 
 
 def flip(direction):
-    _state["vflip"] = 1 if direction else 0
+    return _set("Flipping", vflip=bool(direction))
 
 
 def mirror(direction):
-    _state["hmirror"] = 1 if direction else 0
+    return _set("Mirroring", hmirror=bool(direction))
 
 
-def _setting(name, lo, hi):
+def _setting(what, name):
     def set_value(value):
-        _state[name] = max(lo, min(hi, value))
+        return _set(what, **{name: value})
     return set_value
 
 
-contrast = _setting("contrast", -2, 2)
-saturation = _setting("saturation", -2, 2)
-brightness = _setting("brightness", -2, 2)
-speffect = _setting("speffect", 0, 6)
-whitebalance = _setting("whitebalance", 0, 4)
+contrast = _setting("Contrast", "contrast")
+saturation = _setting("Saturation", "saturation")
+brightness = _setting("Brightness", "brightness")
+speffect = _setting("Special Effect", "speffect")
+whitebalance = _setting("White Balance", "whitebalance")
 del _i, _n, _w, _h
