@@ -52,10 +52,12 @@ class Esp32CamBackend(CameraCommandsMixin, _EspBackend):  # type: ignore[misc, v
 
     def _release_lines_and_exit(self) -> None:
         connection = self._connection
-        logger.info("Releasing RTS, then DTR, and closing the port")
+        logger.info("Releasing RTS, then DTR, before the port closes")
         try:
             if isinstance(connection, UrlSerialConnection):
-                connection.close()
+                # The OS closes the port when the process exits; a full close() would
+                # only add pyserial's RFC 2217 reconnect pause (0.3 s) to every disconnect.
+                connection.release_lines()
         finally:
             os._exit(0)
 
