@@ -146,6 +146,12 @@ def scenario_installer_hook(h):
     return {"without": without, "texts": texts, "opened": opened}
 
 
+def scenario_loaded_modules(h):
+    import sys
+
+    return sorted(sys.modules)
+
+
 # ------------------------------------------------------------ tests (parent)
 def test_backend_registered_after_esp32_with_lines_released(xdisplay, tmp_path):
     result = run_scenario(scenario_registration, tmp_path / "user", ini=NO_BOARD)
@@ -216,3 +222,13 @@ def test_firmware_installer_link_only_when_an_installer_is_registered(xdisplay, 
     assert result["without"] == 0
     assert result["texts"] == ["Install or update (camera firmware)"]
     assert result["opened"] == [True]
+
+
+def test_load_plugin_defers_heavy_imports(xdisplay, tmp_path):
+    """With another interpreter selected, the plug-in costs Thonny no heavy imports."""
+    modules = run_scenario(scenario_loaded_modules, tmp_path / "user",
+                           ini={"run": {"backend_name": "LocalCPython"}})
+    assert "thonnycontrib.esp32cam.frontend.proxy" in modules  # registered
+    heavy = [m for m in modules if m.split(".")[0] in ("esptool", "PIL", "serial")
+             or m.startswith("thonnycontrib.esp32cam.backend")]
+    assert heavy == []

@@ -63,8 +63,8 @@ class Esp32CamBackend(CameraCommandsMixin, _EspBackend):  # type: ignore[misc, v
 
 
 def main() -> None:
-    # launch_bare_metal_backend imports SerialConnection from this module when
-    # it opens the port; in this (our own) process, make that our subclass.
+    # launch_bare_metal_backend imports SerialConnection from Thonny's module when
+    # it opens the port; in this (our own) process, make that name our subclass.
     import thonny.plugins.micropython.serial_connection as serial_connection
 
     serial_connection.SerialConnection = UrlSerialConnection  # type: ignore[misc]
