@@ -143,3 +143,74 @@ def test_camera_view_explains_missing_camera_driver_with_installer_button(xdispl
         r = run_scenario(scenario_no_camera_problem_then_template, tmp_path / "user", url=board.url, timeout=120)
     assert r["problem"]["kind"] == "no_camera_module"
     assert r["button"] and "Install a camera firmware" in r["text"]
+
+
+def scenario_profile_template_completion_flash(h, url):
+    from thonny.common import InlineCommand
+
+    from thonnycontrib.esp32cam.core import boards
+    from thonnycontrib.esp32cam.frontend import camera_templates
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    result = {}
+    # the board-profile chooser on the configuration page: Cancel keeps, OK stores
+    dlg, page = h.open_options("interpreter")
+    chooser = page._board_profile
+    result["initial"] = chooser.selected_key()
+    chooser.variable.set(boards.PROFILES["m5stack_wide"].title)
+    h.press_cancel(dlg)
+    result["after_cancel"] = h.wb.get_option(boards.OPTION_NAME)
+    h.wait_for_prompt(40)
+    dlg, page = h.open_options("interpreter")
+    page._board_profile.variable.set(boards.PROFILES["m5stack_wide"].title)
+    h.press_ok(dlg)
+    result["after_ok"] = h.wb.get_option(boards.OPTION_NAME)
+    h.wait_for_prompt(40)
+    # a template for the board's driver and the chosen profile, in a new editor
+    assert camera_templates.request_template("flash_led")
+    notebook = h.wb.get_editor_notebook()
+
+    def template_editor():
+        editor = notebook.get_current_editor()
+        return editor if editor and "camera_start" in editor.get_text_widget().get("1.0", "end") else None
+
+    editor = h.wait_until(template_editor, 20, "the template in a new editor")
+    result["template"] = editor.get_text_widget().get("1.0", "end")
+    editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
+    # code completion knows `camera` (the stubs of the family on the board)
+    answers = []
+    h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
+    h.wait_until(h.runner.is_waiting_toplevel_command, 20, "idle")
+    h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
+                                        column=7, filename=None))
+    h.wait_until(lambda: answers, 30, "completions")
+    result["completions"] = sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+    # flash LED through the view, with the AI-Thinker profile (GPIO4)
+    h.wb.set_option(boards.OPTION_NAME, "ai_thinker")
+    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID, show_camera_view
+
+    show_camera_view()
+    view = h.wb.get_view(VIEW_ID)
+    h.pump(0.2)
+    view._flash.set(True)
+    view._on_flash_toggled()
+    h.wait_until(lambda: view._pending is None, 30, "flash on")
+    result["flash_status"] = view.status_label.cget("text")
+    view._flash.set(False)
+    view._on_flash_toggled()
+    h.wait_until(lambda: view._pending is None, 30, "flash off")
+    return result
+
+
+def test_profile_chooser_templates_completion_and_flash_led(xdisplay, tmp_path):
+    with VirtualBoard(firmware=synthetic_firmware("cnadler86")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_profile_template_completion_flash, tmp_path / "user", url=board.url, timeout=200)
+        led = [e.data["value"] for e in board.events.all("pin") if e.data.get("pin") == 4]
+    assert r["initial"] == "ai_thinker" and r["after_cancel"] == "ai_thinker" and r["after_ok"] == "m5stack_wide"
+    t = r["template"]
+    assert "cnadler86" in t and "Camera(" in t and "LED_PIN = 2" in t and "M5Stack Camera Wide pins" in t
+    assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
+    assert "Flash LED on" in r["flash_status"]
+    assert led[-2:] == [1, 0], led
