@@ -16,20 +16,24 @@ NO_BOARD = {"run": {"backend_name": "ESP32CAM"}, "ESP32CAM": {"port": "auto"}}
 def scenario_registration(h):
     from thonny.plugins.backend_config_page import BackendConfigurationPage
 
-    h.wait_until(lambda: "Couldn't find the device" in h.shell_text(), 10, "the no-device message")
     backends = h.wb.get_backends()
     ordered = [spec.name for spec in sorted(backends.values(), key=lambda s: s.sort_key)]
     dlg, _ = h.open_options("interpreter")
     top_page = [w for key, _t, w in dlg._page_records if key == "interpreter"][0]
     assert isinstance(top_page, BackendConfigurationPage)
     combo_values = list(top_page._combo.cget("values"))
+    top_page._combo_variable.set("MicroPython (ESP32-CAM)")  # the user picks it
+    h.pump(0.1)
     page = top_page._current_page
-    h.press_cancel(dlg)
+    restart = h.press_ok(dlg)
+    h.wait_until(lambda: "Couldn't find the device" in h.shell_text(), 10, "the no-device message")
     return {
         "description": backends["ESP32CAM"].description,
         "after_esp32": ordered[ordered.index("ESP32") + 1],
         "combo_after_esp32": combo_values[combo_values.index("MicroPython (ESP32)") + 1],
         "page_class": type(page).__name__,
+        "restart": restart,
+        "backend_name": h.wb.get_option("run.backend_name"),
         "dtr": h.wb.get_option("ESP32CAM.dtr"),
         "rts": h.wb.get_option("ESP32CAM.rts"),
         "proxy_class": backends["ESP32CAM"].proxy_class.__name__,
@@ -154,11 +158,12 @@ def scenario_loaded_modules(h):
 
 # ------------------------------------------------------------ tests (parent)
 def test_backend_registered_after_esp32_with_lines_released(xdisplay, tmp_path):
-    result = run_scenario(scenario_registration, tmp_path / "user", ini=NO_BOARD)
+    result = run_scenario(scenario_registration, tmp_path / "user", ini={"run": {"backend_name": "ESP8266"}})
     assert result["description"] == "MicroPython (ESP32-CAM)"
     assert result["after_esp32"] == "ESP32CAM"
     assert result["combo_after_esp32"] == "MicroPython (ESP32-CAM)"
     assert result["page_class"] == "Esp32CamConfigPage"
+    assert result["restart"] is True and result["backend_name"] == "ESP32CAM"
     assert result["dtr"] is False and result["rts"] is False
     assert result["proxy_class"] == "Esp32CamProxy"
     assert "Couldn't find the device automatically" in result["shell"]
