@@ -1,0 +1,179 @@
+"""The firmware installer dialog in a real Thonny Workbench (Xvfb), with the
+ESP32-CAM interpreter connected to the virtual board over RFC2217."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.firmware_server import FirmwareServer, build_entry, catalog_with
+from tests.thonny_harness import REPO_ROOT, run_scenario
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+from tests.virtualboard.testing import FASTCLIENT_DIR
+from thonnycontrib.esp32cam.core.catalog import refresh_catalog
+from thonnycontrib.esp32cam.core.download import installer_dir
+
+SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "installer.png"
+
+
+def _dialog_shot(dlg, path: str) -> None:
+    import subprocess
+
+    dlg.update()
+    x, y, w, h = dlg.winfo_rootx(), dlg.winfo_rooty(), dlg.winfo_width(), dlg.winfo_height()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["import", "-window", "root", "-crop", f"{w}x{h}+{x}+{y}", "+repage", path],
+                   check=True, timeout=30)
+
+
+def _select_build(dlg, build_id: str) -> None:
+    build = next(b for b in dlg.build_combo.mapping.values() if b.id == build_id)
+    dlg.build_combo.select_value(build)
+    dlg._on_build_selected()
+
+
+def _drive_modal(h, script, timeout: float = 120):
+    """Open the installer as the Tools menu does (modal ``show_dialog``) and run
+    ``script(dlg, result)`` inside it: a generator yielding conditions to wait for."""
+    import tkinter as tk
+
+    from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
+
+    result: dict = {}
+    state: dict = {"gen": None, "cond": None}
+
+    def tick():
+        try:
+            if state["gen"] is None:
+                dlg = next((w for w in h.wb.winfo_children() if isinstance(w, FirmwareInstallerDialog)), None)
+                if dlg is None or not dlg.winfo_ismapped():
+                    h.wb.after(50, tick)
+                    return
+                state["dlg"] = dlg
+                state["gen"] = script(dlg, result)
+                state["cond"] = next(state["gen"])
+            while state["cond"]():
+                state["cond"] = next(state["gen"])
+            h.wb.after(50, tick)
+        except StopIteration:
+            pass
+        except BaseException as e:  # report in the test, close the dialog
+            result["error"] = repr(e) + "\n" + getattr(state.get("dlg"), "stdout", "")
+            state["dlg"].close()
+
+    h.wb.after(50, tick)
+    h.call_modal(open_installer, h.wb, timeout=timeout)
+    assert "error" not in result, result.get("error")
+    assert not any(isinstance(w, tk.Toplevel) and w.winfo_exists() and isinstance(
+        w, FirmwareInstallerDialog) for w in h.wb.winfo_children())
+    return result
+
+
+def _press_install(dlg):
+    dlg.update_ui()
+    assert str(dlg._ok_button["state"]) == "normal", "Install button disabled"
+    dlg._ok_button.invoke()  # the user presses "Install"
+    return lambda: dlg._state in ("idle", "done")
+
+
+def scenario_install(h, url: str, shot: str):
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(30)
+
+    def script(dlg, result):
+        dlg.port_combo.set(url)
+        result["default"] = dlg.build_combo.get_selected_value().id
+        yield _press_install(dlg)
+        dlg.update_ui()
+        result.update(success=dlg.success, log=dlg.log_text.text.get("1.0", "end"),
+                      progress=float(dlg._progress_bar["value"]),
+                      action=dlg._current_action_label["text"], button=dlg._cancel_button["text"])
+        yield h.is_at_prompt  # the installer reconnected the ESP32-CAM interpreter
+        _dialog_shot(dlg, shot)
+        dlg._cancel_button.invoke()  # "Close"
+        yield lambda: True
+
+    result = _drive_modal(h, script)
+    result["shell"] = h.run_in_shell("import camera; print(camera.__name__, 'ok')")
+    result.update(backend=h.wb.get_option("run.backend_name"), port=h.wb.get_option("ESP32CAM.port"))
+    return result
+
+
+def scenario_refusals(h, url: str, s3_file: str, html_file: str):
+    def script(dlg, result):
+        dlg.port_combo.set(url)
+        result["wrong_chip"] = dlg.select_local_file(s3_file)
+        dlg.update_ui()
+        result["wrong_chip_info"] = dlg.info_label["text"]
+        result["wrong_chip_button"] = str(dlg._ok_button["state"])
+        result["html"] = dlg.select_local_file(html_file)
+        result["html_info"] = dlg.info_label["text"]
+        _select_build(dlg, "evil")
+        yield _press_install(dlg)
+        dlg.update_ui()
+        result.update(tampered_success=dlg.success, tampered_log=dlg.log_text.text.get("1.0", "end"),
+                      action=dlg._current_action_label["text"], retry_button=str(dlg._ok_button["state"]))
+        dlg._cancel_button.invoke()  # idle again after a failure: "Cancel" closes
+        yield lambda: True
+
+    return _drive_modal(h, script)
+
+
+def _env(srv) -> dict:
+    path = os.pathsep.join([str(FASTCLIENT_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    return {"SSL_CERT_FILE": str(srv.ca_file), "PYTHONPATH": path.rstrip(os.pathsep)}
+
+
+def _publish(srv, user_dir: Path, monkeypatch, builds) -> None:
+    srv.put("/catalog.json", catalog_with(builds))
+    monkeypatch.setenv("SSL_CERT_FILE", str(srv.ca_file))
+    refresh_catalog(srv.url("/catalog.json"), installer_dir(str(user_dir)))
+
+
+@pytest.mark.thonny
+@pytest.mark.esptool
+def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeypatch):
+    image = synthetic_firmware("lemariva")
+    user = tmp_path / "user"
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="direct",
+                                                       firmware=synthetic_firmware(None)) as board:
+        _publish(srv, user, monkeypatch, [build_entry("test-lemariva", srv.put("/fw.bin", image), image)])
+        shot = tmp_path / "installer.png"
+        result = run_scenario(scenario_install, user, env=_env(srv), timeout=150,
+                              url=board.url, shot=str(shot))
+        assert board.flash.read(0x1000, len(image)) == image
+    assert result["default"] == "test-lemariva" and result["success"], result["log"]
+    log = result["log"]
+    assert "Disconnecting Thonny from" in log and "SHA-256 " in log
+    assert "Firmware written and verified at 460800 baud" in log
+    assert "Board started: MicroPython v1.21.0 on 2023-10-13; ESP32-cam module (i2s) with ESP32" in log
+    assert "the camera module imports" in log
+    assert result["progress"] == 100.0 and result["action"].startswith("Done")
+    assert (result["backend"], result["port"]) == ("ESP32CAM", board.url)
+    assert "camera ok" in result["shell"] and "Error" not in result["shell"]
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("UPDATE_SCREENSHOTS") or os.environ.get("ESP32CAM_UPDATE_SCREENSHOT"):
+        shutil.copy(shot, SCREENSHOT)  # refresh the docs image on request only
+
+
+@pytest.mark.thonny
+def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path, monkeypatch):
+    image = synthetic_firmware("kaki5")
+    s3 = tmp_path / "s3.bin"
+    s3.write_bytes(synthetic_firmware("kaki5", chip="esp32s3"))
+    html = tmp_path / "page.bin"
+    html.write_text("<!DOCTYPE html>\n<html><body>Rate limit exceeded</body></html>")
+    user = tmp_path / "user"
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
+        _publish(srv, user, monkeypatch, [build_entry("evil", srv.put("/k.bin", image), image, tamper=True)])
+        result = run_scenario(scenario_refusals, user, env=_env(srv), url=board.url,
+                              s3_file=str(s3), html_file=str(html))
+        assert board.events.all("client_connected") == []
+    assert result["wrong_chip"] is False and result["wrong_chip_button"] == "disabled"
+    assert "image is for ESP32-S3, but the board is ESP32" in result["wrong_chip_info"]
+    assert result["html"] is False and "HTML page" in result["html_info"]
+    assert result["tampered_success"] is False and "SHA-256 mismatch" in result["tampered_log"]
+    assert result["action"] == "Firmware refused" and result["retry_button"] == "normal"
+    assert list((user / "esp32cam" / "firmware").iterdir()) == []

@@ -1,0 +1,386 @@
+"""Tools → "Install camera firmware (ESP32-CAM)…": Thonny dialog around the core installer.
+
+The work (download, inspection, esptool) runs in a thread; it talks to the
+dialog only through WorkDialog's thread-safe queue (``append_text``,
+``report_progress``, ``set_action_text`` and the ``_post`` events below).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import tkinter as tk
+from logging import getLogger
+from tkinter import filedialog, ttk
+from typing import Any, Dict, List, Optional
+
+from thonny import THONNY_USER_DIR, get_runner, get_sys_path_directory_containg_plugins, get_workbench
+from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
+from thonny.workdlg import WorkDialog
+
+from thonnycontrib.esp32cam import BACKEND_NAME
+from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core.bootcheck import check_board
+from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
+from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
+from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.image import ImageError
+from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
+
+logger = getLogger(__name__)
+
+CATALOG_URL_OPTION = f"{BACKEND_NAME}.catalog_url"
+AUTO = "auto"
+BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
+                "230400": 230400, "115200": 115200, "38400": 38400}
+KEEP = {"from the image": None}
+
+
+class FirmwareInstallerDialog(WorkDialog):
+    def __init__(self, master, port: Optional[str] = None) -> None:
+        self._initial_port = port
+        self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
+        self._local_image: Optional[PreparedImage] = None
+        self._flasher: Optional[Flasher] = None
+        self._cancel_event = threading.Event()
+        self._needs_manual_boot = False
+        super().__init__(master)
+        self.minsize(ems_to_pixels(48), ems_to_pixels(20))
+
+    # --- WorkDialog hooks -------------------------------------------------
+    def get_title(self) -> str:
+        return "Install MicroPython camera firmware (ESP32-CAM)"
+
+    def get_ok_text(self) -> str:
+        return "Install"
+
+    def get_instructions(self) -> Optional[str]:
+        return ("Installs MicroPython with a camera driver on an ESP32-CAM through its USB-serial\n"
+                "adapter or ESP32-CAM-MB. Downloads are checked (SHA-256) before use.")
+
+    def get_action_text_max_length(self) -> int:
+        return 60
+
+    def has_action_menu(self) -> bool:
+        return True
+
+    def populate_action_menu(self, menu: tk.Menu) -> None:
+        url = get_workbench().get_option(CATALOG_URL_OPTION) or ""
+        menu.add_command(label="Select local file…", command=self.choose_local_file)
+        menu.add_command(label="Refresh catalog" + (f" from {url}" if url else " (set a URL first)"),
+                         command=self.refresh_catalog,
+                         state="normal" if url.startswith("https://") else "disabled")
+        menu.add_command(label="Open firmware cache folder", command=self._open_cache_folder)
+
+    def get_initial_log_line_count(self) -> int:
+        return 8
+
+    def populate_main_frame(self) -> None:
+        pad = self.get_large_padding()
+        frame = self.main_frame
+        self._progress_bar.configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
+        frame.columnconfigure(1, weight=1)
+
+        ttk.Label(frame, text="Port").grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
+        self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
+        self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
+        self.port_combo.set(self._default_port())
+
+        ttk.Label(frame, text="Board").grid(row=1, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
+        self.board_combo = MappingCombobox(
+            frame, mapping={p.title: p.key for p in boards.PROFILES.values()}, exportselection=False,
+            width=40)
+        self.board_combo.grid(row=1, column=1, sticky="we", padx=pad, pady=(pad / 2, 0))
+        self.board_combo.select_value(boards.get_profile(
+            get_workbench().get_option(boards.OPTION_NAME)).key)
+        self.board_combo.bind("<<ComboboxSelected>>", lambda e: self._fill_builds(), True)
+
+        ttk.Label(frame, text="Firmware").grid(row=2, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
+        self.build_combo = MappingCombobox(frame, exportselection=False, width=40)
+        self.build_combo.grid(row=2, column=1, sticky="we", padx=(pad, 0), pady=(pad / 2, 0))
+        self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
+        self.local_button = ttk.Button(frame, text="Select local file…", command=self.choose_local_file,
+                                       width=len("Select local file…") + 1)
+        self.local_button.grid(row=2, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad / 2, 0))
+
+        self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
+        self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
+
+        self.erase_var = tk.BooleanVar(value=True)
+        ttk.Checkbutton(frame, text="Erase the whole flash before writing (recommended)",
+                        variable=self.erase_var).grid(row=4, column=0, columnspan=3, sticky="w",
+                                                      padx=pad, pady=(pad / 2, 0))
+        self.advanced_var = tk.BooleanVar(value=False)
+        ttk.Checkbutton(frame, text="Advanced options", variable=self.advanced_var,
+                        command=self._toggle_advanced).grid(row=5, column=0, columnspan=3,
+                                                            sticky="w", padx=pad)
+        self.advanced_frame = self._build_advanced(frame)
+
+        self.guidance_label = ttk.Label(frame, text="", justify="left", foreground="#9a3b00",
+                                        wraplength=ems_to_pixels(60))
+        self.guidance_label.grid(row=7, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
+        self._fill_builds()
+
+    def _build_advanced(self, parent) -> ttk.Frame:
+        frame = ttk.Frame(parent)
+        rows = [("Baud rate", "baud_combo", BAUD_CHOICES),
+                ("Flash mode", "mode_combo", dict(KEEP, **{m.upper(): m for m in ("dio", "qio", "dout", "qout")})),
+                ("Flash size", "size_combo", dict(KEEP, **{s: s for s in ("4MB", "8MB", "16MB", "2MB")}))]
+        for row, (label, attr, mapping) in enumerate(rows):
+            ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w")
+            combo = MappingCombobox(frame, mapping=mapping, exportselection=False)
+            combo.set(next(iter(mapping)))
+            combo.grid(row=row, column=1, sticky="we", padx=(ems_to_pixels(1), 0))
+            setattr(self, attr, combo)
+        self.manual_boot_var = tk.BooleanVar(value=False)
+        ttk.Checkbutton(frame, text="Board is already in download mode (IO0 held low, RST tapped): "
+                        "don't reset it", variable=self.manual_boot_var).grid(
+            row=len(rows), column=0, columnspan=2, sticky="w")
+        return frame
+
+    def _toggle_advanced(self) -> None:
+        if self.advanced_var.get():
+            self.advanced_frame.grid(row=6, column=0, columnspan=3, sticky="we",
+                                     padx=self.get_large_padding() * 2)
+        else:
+            self.advanced_frame.grid_forget()
+
+    # --- choices ----------------------------------------------------------
+    def _default_port(self) -> str:
+        if self._initial_port:
+            return self._initial_port
+        port = get_workbench().get_option(f"{BACKEND_NAME}.port")
+        if port and port != AUTO:
+            return port
+        choices = self._port_choices()
+        return choices[0] if choices else ""
+
+    @staticmethod
+    def _port_choices() -> List[str]:
+        try:
+            from serial.tools.list_ports import comports
+
+            return sorted(p.device for p in comports())
+        except Exception:  # listing ports must never break the dialog
+            logger.exception("Could not list serial ports")
+            return []
+
+    def _builds_for_board(self) -> List[Build]:
+        profile = boards.get_profile(self.board_combo.get_selected_value())
+        matching = self._catalog.for_board(profile.key)
+        return matching or [b for b in self._catalog.builds if b.chip == profile.chip]
+
+    def _fill_builds(self) -> None:
+        builds = self._builds_for_board()
+        mapping: Dict[str, Any] = {}
+        for b in builds:
+            label = ("★ " if b.recommended else "") + b.title
+            mapping[label] = b
+        self.build_combo.set_mapping(mapping)
+        default = self._catalog.default_for(boards.get_profile(self.board_combo.get_selected_value()).key)
+        choice = default if default in builds else (builds[0] if builds else None)
+        if choice:
+            self.build_combo.select_value(choice)
+        else:
+            self.build_combo.select_none()
+        self._local_image = None
+        self._on_build_selected()
+
+    def _on_build_selected(self) -> None:
+        build = self.build_combo.get_selected_value()
+        if build is None:
+            self.info_label.configure(text="No catalog build for this board: select a local file.")
+            return
+        self._local_image = None
+        self.info_label.configure(text=self.describe_build(build))
+
+    @staticmethod
+    def describe_build(b: Build) -> str:
+        camera = f"{b.family} camera driver" if b.has_camera else "NO camera module (REPL only)"
+        size = f"{b.size:,} bytes, SHA-256 {b.sha256}" if b.pinned else "size/hash not pinned: inspected after download"
+        return (f"MicroPython {b.micropython or '?'} · {camera} · {b.chip.upper()} at {b.offset:#x}\n"
+                f"{b.notes}\nLicence: {b.license} · {size}\nMore: {b.info_url}")
+
+    def choose_local_file(self) -> None:
+        path = filedialog.askopenfilename(
+            parent=self, title="Select firmware image",
+            filetypes=[("Firmware images", "*.bin"), ("All files", "*")])
+        if path:
+            self.select_local_file(path)
+
+    def select_local_file(self, path: str) -> bool:
+        """Inspect a local image and select it; show why if it is refused."""
+        chip = boards.get_profile(self.board_combo.get_selected_value()).chip
+        try:
+            self._local_image = prepare_file(path, chip)
+        except ImageError as e:
+            self._local_image = None
+            self.build_combo.select_none()  # nothing to install until the user picks again
+            self.info_label.configure(text=f"Refused {os.path.basename(path)}: {e}")
+            return False
+        self.build_combo.select_none()
+        self.info_label.configure(text=f"Local file: {self._local_image.summary()}")
+        return True
+
+    def refresh_catalog(self) -> None:
+        url = get_workbench().get_option(CATALOG_URL_OPTION) or ""
+        try:
+            self._catalog = refresh_catalog(url, installer_dir(THONNY_USER_DIR))
+        except (CatalogError, DownloadError) as e:
+            self.info_label.configure(text=f"Catalog not refreshed (still using the previous one): {e}")
+            return
+        self._fill_builds()
+
+    def _open_cache_folder(self) -> None:
+        from thonny.misc_utils import open_path_in_system_file_manager
+
+        folder = firmware_cache(THONNY_USER_DIR).dir
+        folder.mkdir(parents=True, exist_ok=True)
+        open_path_in_system_file_manager(str(folder))
+
+    def is_ready_for_work(self) -> bool:
+        return bool(self.port_combo.get().strip()) and (
+            self._local_image is not None or self.build_combo.get_selected_value() is not None)
+
+    # --- work ---------------------------------------------------------------
+    def start_work(self):
+        port = self.port_combo.get().strip()
+        build: Optional[Build] = self.build_combo.get_selected_value()
+        options = FlashOptions(
+            port=port, chip=build.chip if build and not self._local_image else self._local_image.chip,
+            erase=self.erase_var.get(), baud=self.baud_combo.get_selected_value(),
+            manual_boot=self.manual_boot_var.get(),
+            flash_mode=self.mode_combo.get_selected_value(),
+            flash_size=self.size_combo.get_selected_value())
+        self.clear_log()
+        self.show_log_frame()
+        self.guidance_label.configure(text="")
+        self._cancel_event.clear()
+        backend_proc = self._release_port(port)
+        threading.Thread(target=self._work, args=(build, self._local_image, options, backend_proc),
+                         daemon=True, name="esp32cam-installer").start()
+        return True
+
+    def _release_port(self, port: str):
+        """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
+        proxy = get_runner().get_backend_proxy() if get_runner() else None
+        if proxy is None or getattr(proxy, "_port", None) != port:
+            return None
+        proc = getattr(proxy, "_proc", None)
+        self.append_text(f"Disconnecting Thonny from {port}…\n")
+        proxy.disconnect()
+        return proc
+
+    def _work(self, build: Optional[Build], local: Optional[PreparedImage], options: FlashOptions,
+              backend_proc) -> None:
+        try:
+            ok = self._do_work(build, local, options, backend_proc)
+        except Exception as e:  # show it in the dialog instead of an internal-error box
+            logger.exception("Installer failed")
+            self.append_text(f"\nUnexpected error: {e}\n")
+            ok = False
+        self.report_done(ok)
+
+    def _do_work(self, build, local, options: FlashOptions, backend_proc) -> bool:
+        if backend_proc is not None:
+            try:
+                backend_proc.wait(5)
+            except Exception:
+                pass
+        if local is None:
+            self.set_action_text("Getting the firmware…")
+            try:
+                prepared = prepare_build(
+                    build, firmware_cache(THONNY_USER_DIR), cancel=self._cancel_event,
+                    progress=lambda done, total: total and self.report_progress(done, total))
+            except (DownloadError, ImageError) as e:
+                self.append_text(f"Refused: {e}\n")
+                self.set_action_text("Firmware refused")
+                return False
+        else:
+            prepared = local
+        self.append_text(prepared.summary() + "\n")
+        try:
+            tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
+        except EsptoolMissing as e:
+            self.append_text(f"{e}\n")
+            self.set_action_text("esptool missing")
+            return False
+        self.append_text(f"esptool {'.'.join(map(str, tool.version))}\n")
+        self.set_action_text("Writing the firmware…")
+        self.report_progress(0, 100)
+        self._flasher = Flasher(tool, on_line=lambda line: self.append_text(line + "\n"),
+                                on_progress=self._on_write_progress)
+        if self._cancel_event.is_set():
+            self.append_text("Cancelled before anything was written: the board is unchanged.\n")
+            return False
+        result = self._flasher.flash(str(prepared.path), options)
+        if not result.ok:
+            self.append_text("\n" + result.message + "\n")
+            self._post("guidance", result.message if result.needs_download_mode else "")
+            self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
+                                 else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
+            return False
+        self.report_progress(100, 100)
+        self.append_text(result.message + "\n")
+        if options.manual_boot:
+            self._post("guidance", "Firmware installed. Now remove the IO0–GND jumper (or release IO0) "
+                       "and tap RST; then press Stop/Restart in Thonny.")
+            self.set_action_text("Done — remove the jumper and tap RST")
+            return True
+        self.set_action_text("Checking that the board starts…")
+        check = check_board(options.port, timeout=10, probe_camera=prepared.info.family != "none")
+        if check.started:
+            camera = {True: "the camera module imports", False: "NO camera module",
+                      None: "camera not checked"}[check.camera]
+            self.append_text(f"Board started: {check.banner} ({camera})\n")
+        else:
+            self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
+        self._post("reconnect", options.port)
+        self.set_action_text("Done — MicroPython is installed")
+        return True
+
+    def _on_write_progress(self, percent: float) -> None:
+        self.report_progress(percent, 100)
+        self.set_action_text(f"Writing the firmware… {percent:.0f} %")
+
+    def _post(self, kind: str, value: Any) -> None:
+        self._work_events_queue.put((kind, (value,)))
+
+    def handle_work_event(self, type, args):
+        if type == "guidance":
+            self.guidance_label.configure(text=args[0])
+            self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
+            if self._needs_manual_boot:
+                self.manual_boot_var.set(True)
+                self.advanced_var.set(True)
+                self._toggle_advanced()
+                self._ok_button.configure(text="Retry (board in download mode)")
+        elif type == "reconnect":
+            self._reconnect(args[0])
+        else:
+            super().handle_work_event(type, args)
+
+    def on_done(self, success):
+        super().on_done(success)
+        if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
+            self._progress_bar.configure(value=100, maximum=100)
+
+    def _reconnect(self, port: str) -> None:
+        """Land the user at the new prompt: ESP32-CAM interpreter on this port."""
+        wb = get_workbench()
+        wb.set_option(f"{BACKEND_NAME}.port", port)
+        wb.set_option("run.backend_name", BACKEND_NAME)
+        get_runner().restart_backend(clean=True)
+
+    def cancel_work(self):
+        super().cancel_work()
+        self._cancel_event.set()
+        if self._flasher is not None:
+            threading.Thread(target=self._flasher.cancel, daemon=True).start()
+
+
+def open_installer(master: Optional[tk.Misc] = None) -> None:
+    master = master or get_workbench()
+    show_dialog(FirmwareInstallerDialog(master), master)
