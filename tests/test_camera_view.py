@@ -112,11 +112,23 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
 
 
 def scenario_family_capture(h, url):
+    from thonny import get_shell
+
     view = _open_view(h, url)
     view._size.set("QQVGA")
     view.capture()
     info = _wait_frame(h, view, 0)
-    return {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
+    result = {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
+    # a running user program is never disturbed: the view refuses to send while it runs
+    get_shell().submit_python_code("import time\nwhile True:\n    time.sleep(0.05)\n\n")
+    h.wait_until(lambda: not h.runner.is_waiting_toplevel_command(), 10, "the program to start")
+    h.pump(0.3)
+    result["sent_while_busy"] = view.capture()
+    result["busy_status"] = view.status_label.cget("text")
+    h.interrupt()
+    h.wait_for_prompt(20)
+    result["shell"] = h.shell_text()[-300:]
+    return result
 
 
 @pytest.mark.parametrize("family", ["kaki5", "cnadler86"])
@@ -125,7 +137,10 @@ def test_camera_view_works_with_the_other_families(xdisplay, tmp_path, family):
         board.events.wait_for("firmware_started", timeout=20)
         r = run_scenario(scenario_family_capture, tmp_path / "user", url=board.url, timeout=120)
         assert board.events.all("camera_frame")
+        frames_after_busy = len(board.events.all("camera_frame"))
     assert r["info"]["size"] == [160, 120] and family in r["status"] and r["jpeg_head"] == [0xFF, 0xD8]
+    assert r["sent_while_busy"] is False and "busy" in r["busy_status"]
+    assert frames_after_busy == 1 and "KeyboardInterrupt" in r["shell"]
 
 
 def scenario_no_camera_problem_then_template(h, url):
