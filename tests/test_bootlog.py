@@ -152,3 +152,11 @@ def test_a_few_corrupted_bytes_in_a_long_reply_mean_a_weak_line():
     assert not bl.looks_garbled(glitch)
     colours = "\x1b[0;31mE (536) psram: PSRAM ID read error: 0xffffffff\x1b[0m\r\n温度 21.5 °C\r\n".encode()
     assert not bl.looks_garbled(colours * 3)
+
+
+def test_generic_no_response_is_quiet_after_a_specific_hint():
+    tracker = bl.EpisodeTracker()
+    assert [f.code for f in tracker.feed_text("Brownout detector was triggered\r\n")] == [bl.BROWNOUT]
+    assert tracker.feed_text("\nDevice is busy or does not respond. Your options:\n") == []
+    fresh = bl.EpisodeTracker()
+    assert [f.code for f in fresh.feed_text("Device is busy or does not respond.\n")] == [bl.NO_RESPONSE]

@@ -64,6 +64,19 @@ def scenario_brownout_hint(h):
                 "shell": h.shell_text()[-1500:]}
 
 
+def scenario_connect_failed_hint(h):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = "rfc2217://127.0.0.1:%d" % sock.getsockname()[1]
+    sock.close()  # nothing listens there
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_until(lambda: "could not open the port" in h.shell_text(), 30, "the connect-failed hint")
+    h.pump(0.5)
+    return {"shell": h.shell_text()[-1200:], "hints": _hints(h)}
+
+
 def _tools_menu_labels(h):
     menu = h.wb.get_menu("tools")
     labels = []
@@ -112,6 +125,63 @@ def scenario_dialog_held_in_reset(h, screenshot):
                 "after": after}
 
 
+def scenario_dialog_download_then_installer(h):
+    """Download mode (IO0 jumper) → release+reset fix; then an official build
+    without camera → the installer opens with this port and a camera build."""
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+    from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog
+    from tests.virtualboard import synthetic_firmware
+
+    result = {}
+    with _board() as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        h.wb.set_option("ESP32CAM.port", board.url)
+        h.wb.set_option("run.backend_name", "ESP32CAM")
+        mark = board.events.mark()
+        board.hold_boot(True)
+        board.press_reset()
+        board.events.wait_for("boot", timeout=5, since=mark)
+        dlg = open_doctor_dialog(board.url)
+        h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
+        result["first"] = dlg.result.code
+        result["buttons"] = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
+        board.hold_boot(False)                  # the user removes the jumper...
+        dlg.apply_fix("release_and_reset")      # ...and lets the doctor reset the board
+        h.wait_until(lambda: dlg.result is not None and dlg.result.code != result["first"], 30, "re-diagnosis")
+        result["after"] = dlg.result.code
+        result["evidence"] = dlg.result.evidence
+        dlg.close()
+        h.wait_for_prompt(30)
+        h.pump(1.0)
+
+        # now pretend the board has the official build: no camera module
+        board.flash.write(0x1000, synthetic_firmware(None))
+        board.flash.flush()
+        mark = board.events.mark()
+        board.press_reset()
+        board.events.wait_for("firmware_started", timeout=20, since=mark)
+        dlg = open_doctor_dialog(board.url)
+        h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
+        result["official"] = dlg.result.code
+        result["official_buttons"] = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
+        seen = {}
+
+        def inspect_installer():
+            for child in h.wb.winfo_children():
+                if isinstance(child, FirmwareInstallerDialog):
+                    build = child.build_combo.get_selected_value()
+                    seen.update(port=child.port_combo.get(), has_camera=getattr(build, "has_camera", None),
+                                title=getattr(build, "title", None))
+                    child.destroy()
+                    return
+            h.wb.after(100, inspect_installer)
+
+        h.wb.after(300, inspect_installer)
+        h.call_modal(dlg.apply_fix, "open_installer", timeout=30)
+        result["installer"] = seen
+    return result
+
+
 # ------------------------------------------------------------------- tests
 def test_download_mode_hint_once_per_occurrence(xdisplay, tmp_path):
     r = run_scenario(scenario_download_mode_hint, tmp_path / "user", timeout=120)
@@ -129,6 +199,12 @@ def test_brownout_hint_once_while_looping(xdisplay, tmp_path):
     assert "Brownout" in r["hints"][0] and "5 V" in r["hints"][0]
 
 
+def test_connect_failed_hint(xdisplay, tmp_path):
+    r = run_scenario(scenario_connect_failed_hint, tmp_path / "user", timeout=60)
+    assert "Unable to connect to rfc2217://" in r["shell"]
+    assert len(r["hints"]) == 1, r["shell"]
+
+
 def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
     shot = tmp_path / "doctor.png"
     r = run_scenario(scenario_dialog_held_in_reset, tmp_path / "user", screenshot=str(shot), timeout=150,
@@ -143,3 +219,14 @@ def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10000
     if os.environ.get("UPDATE_SCREENSHOTS"):  # UPDATE_SCREENSHOTS=1 refreshes the docs image
         shutil.copy(shot, REPO_ROOT / "docs" / "screenshots" / "doctor.png")
+
+
+def test_dialog_download_mode_fix_and_installer_handoff(xdisplay, tmp_path):
+    r = run_scenario(scenario_dialog_download_then_installer, tmp_path / "user", timeout=150)
+    assert r["first"] == "download_mode"
+    assert "Release lines and reset" in r["buttons"]
+    assert r["after"] == "repl_ok", r["evidence"]
+    assert r["official"] == "no_camera_module"
+    assert "Open firmware installer…" in r["official_buttons"]
+    assert r["installer"]["port"].startswith("rfc2217://127.0.0.1:")
+    assert r["installer"]["has_camera"] is True, r["installer"]

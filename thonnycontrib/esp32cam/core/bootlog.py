@@ -187,6 +187,7 @@ class BootLog:
 
 # Boot-level problems end when the firmware comes up; camera problems are
 # reported once per back-end session (each camera.init() would repeat them).
+SPECIFIC_BOOT_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
 BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE)
 
 
@@ -211,6 +212,8 @@ class EpisodeTracker:
                     self._active.pop(code, None)
             elif finding.code in PROBLEM_CODES and finding.code not in self._active:
                 self._active[finding.code] = finding
+                if finding.code == NO_RESPONSE and any(c in self._active for c in SPECIFIC_BOOT_CODES):
+                    continue  # Thonny's generic advice: the specific hint already explains it
                 reported.append(finding)
         # keep memory bounded: only the partial line matters for the next chunk
         del self._log.raw[:]

@@ -57,11 +57,12 @@ def _guess_port() -> str:
 
 
 def installer_available() -> bool:
+    """The firmware installer dialog (another part of the plug-in) is importable."""
     try:
-        from thonnycontrib.esp32cam.frontend import flash_dialog  # noqa: F401
+        from thonnycontrib.esp32cam.frontend import flash_dialog
     except ImportError:
         return False
-    return hasattr(flash_dialog, "open_flash_dialog")
+    return hasattr(flash_dialog, "FirmwareInstallerDialog")
 
 
 class DoctorDialog(tk.Toplevel):
@@ -289,11 +290,18 @@ class DoctorDialog(tk.Toplevel):
         self.status_var.set(f"The ESP32-CAM interpreter now uses DTR {_onoff(dtr)}, RTS {_onoff(rts)}.")
 
     def _open_installer(self) -> None:
-        from thonnycontrib.esp32cam.frontend import flash_dialog
+        """Hand the port to the firmware installer; it preselects the recommended
+        camera build for the board profile and reconnects Thonny when done."""
+        from thonny.ui_utils import show_dialog
+
+        from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog
 
         port = self.port_var.get().strip()
-        self.close()
-        flash_dialog.open_flash_dialog(port=port, camera_build=True)
+        master = self.master
+        self._disconnected = False  # the installer needs the port; it reconnects afterwards
+        self.destroy()
+        self.installer = FirmwareInstallerDialog(master, port=port)
+        show_dialog(self.installer, master)
 
     def close(self) -> None:
         self._reconnect_thonny()
