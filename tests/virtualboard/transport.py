@@ -69,8 +69,10 @@ class _AdapterPort:
         self._connection.on_lines(self._dtr, self._rts)
 
     def reset_input_buffer(self) -> None:
-        # "receive buffer" of the access server = bytes from the chip not yet sent
-        self._connection.uart.discard_output()
+        # PURGE of the adapter's receive buffer: bytes the chip has sent are passed
+        # on at once and bytes still queued in the UART are yet to be transmitted
+        # by the chip, so there is nothing the adapter could drop.
+        pass
 
     def reset_output_buffer(self) -> None:
         # bytes to the chip are handed over synchronously: nothing is pending
