@@ -252,28 +252,29 @@ class MicroPythonFirmware:
         """Bytes arriving on UART0 RX from the host."""
         if self._stopping.is_set():
             return  # chip not running the firmware: bytes are lost like on a real UART
-        with self._lock:
+        with self._lock:  # the process (and its stdin) cannot change under us
             proc = self._proc
             if proc is None or proc.poll() is not None:
                 # soft reboot in progress: the UART driver's RX buffer keeps them
                 room = RX_BUFFER_SIZE - len(self._rx_backlog)
                 self._rx_backlog += data[:max(0, room)]
                 return
-        pending = bytearray()
-        for byte in data:
-            if byte == 0x03 and _sigint_caught(proc.pid):
-                self._write_stdin(proc, bytes(pending))
-                pending.clear()
-                if self._may_signal():
-                    self._last_sigint = time.monotonic()
-                    self._output_since_sigint = False
-                    try:
-                        os.kill(proc.pid, signal.SIGINT)
-                    except ProcessLookupError:
-                        pass
-                continue
-            pending.append(byte)
-        self._write_stdin(proc, bytes(pending))
+            pending = bytearray()
+            for byte in data:
+                if byte == 0x03 and _sigint_caught(proc.pid):
+                    # code is running: the UART ISR turns Ctrl-C into KeyboardInterrupt
+                    self._write_stdin(proc, bytes(pending))
+                    pending.clear()
+                    if self._may_signal():
+                        self._last_sigint = time.monotonic()
+                        self._output_since_sigint = False
+                        try:
+                            os.kill(proc.pid, signal.SIGINT)
+                        except ProcessLookupError:
+                            pass
+                    continue
+                pending.append(byte)
+            self._write_stdin(proc, bytes(pending))
 
     def _may_signal(self) -> bool:
         """The unix port exits when a second SIGINT arrives before it has raised the
@@ -390,7 +391,7 @@ class MicroPythonFirmware:
             out = _OutputFilter(self.banner, raw_restart=self._raw_mode)
             while True:
                 try:
-                    chunk = proc.stdout.read1(65536) if hasattr(proc.stdout, "read1") else os.read(proc.stdout.fileno(), 65536)
+                    chunk = os.read(proc.stdout.fileno(), 65536)
                 except (OSError, ValueError):
                     chunk = b""
                 if not chunk:
@@ -404,6 +405,12 @@ class MicroPythonFirmware:
             if rest and not self._stopping.is_set():
                 self._emit(rest)
             proc.wait()
+            with self._lock:
+                for pipe in (proc.stdin, proc.stdout):
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
             if self._stopping.is_set():
                 return
             if self._channel_thread is not None:
