@@ -196,9 +196,9 @@ class Esp32CamCameraView(ttk.Frame):
         self._hide_problem()
         if msg.action == "capture":
             self._camera_in_use = True
-            self._show_frame(msg)
             if self._live.get():
-                self.after_idle(self.capture)
+                self.capture()  # the board works on the next frame while this one is decoded
+            self._show_frame(msg)
         elif msg.action == "flash":
             self._camera_in_use = True
             self._show_status("Flash LED %s." % ("on" if msg.flash else "off"))
