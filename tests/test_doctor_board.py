@@ -261,6 +261,7 @@ def test_download_mode_left_by_lines_is_cured_by_the_probe_reset(outcomes):
     outcome = outcomes["download-by-lines"]
     assert outcome["boot_modes"][0] == "download"
     assert outcome["first"].code == dg.REPL_OK
+    assert any("after the doctor reset it" in line for line in outcome["first"].evidence)
 
 
 def test_boot_log_evidence_is_the_real_lines(outcomes):
@@ -309,9 +310,22 @@ def test_cli_exit_codes_and_json():
     assert "... Opening" in text.stderr  # progress goes to stderr
 
 
-def test_cli_blank_board_then_fix_flag():
+def test_cli_blank_board_and_fix_flag():
     with VirtualBoard(firmware=None) as board:
         board.events.wait_for("no_firmware", timeout=5)
         blank = _cli("--port", board.url, "--json")
     assert blank.returncode == 1
     assert json.loads(blank.stdout)["diagnosis"] == "no_firmware"
+
+    with VirtualBoard(firmware=LEMARIVA) as board:
+        _booted(board)
+        mark = board.events.mark()
+        board.hold_boot(True)
+        board.press_reset()
+        board.events.wait_for("boot", timeout=5, since=mark)
+        stuck = _cli("--port", board.url, "--json", "--no-camera-check")
+        board.hold_boot(False)
+        fixed = _cli("--port", board.url, "--json", "--no-camera-check", "--fix", "release-and-reset")
+    assert stuck.returncode == 1 and json.loads(stuck.stdout)["diagnosis"] == "download_mode"
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert json.loads(fixed.stdout)["diagnosis"] == "repl_ok"

@@ -260,8 +260,10 @@ class Doctor:
         return self._ports
 
     def run(self) -> dg.Diagnosis:
+        start = time.monotonic()
         d = self._run()
         d.port = self.port
+        d.extra["seconds"] = round(time.monotonic() - start, 3)
         return d
 
     def _run(self) -> dg.Diagnosis:
@@ -361,6 +363,9 @@ class Doctor:
             if code in problems:
                 return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
         # a normal boot: the firmware is starting
+        if after_reset:
+            s.notes.append("no answer to Ctrl-C at first; the board started normally after the "
+                           "doctor reset it through RTS")
         if log.ends_with_prompt() or s.poke(self.t.prompt):
             return self._at_prompt(s)
         if log.garbled():
