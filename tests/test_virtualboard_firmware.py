@@ -6,7 +6,6 @@ path through the board's RFC2217 URL is in test_virtualboard_mpremote.py.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import types
