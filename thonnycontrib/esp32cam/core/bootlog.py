@@ -142,19 +142,20 @@ class BootLog:
         self.findings.extend(new)
         return new
 
-    def has(self, code: str) -> bool:
-        return any(f.code == code for f in self.findings)
+    def has(self, code: str, since: int = 0) -> bool:
+        return any(f.code == code for f in self.findings[since:])
 
-    def count(self, code: str) -> int:
-        return sum(1 for f in self.findings if f.code == code)
+    def count(self, code: str, since: int = 0) -> int:
+        return sum(1 for f in self.findings[since:] if f.code == code)
 
     def first(self, code: str) -> Optional[Finding]:
         return next((f for f in self.findings if f.code == code), None)
 
-    def problems(self) -> List[str]:
-        """Problem codes seen, without repetitions, in order of first appearance."""
+    def problems(self, since: int = 0) -> List[str]:
+        """Problem codes seen (from finding index ``since``), without repetitions,
+        in order of first appearance."""
         seen: List[str] = []
-        for f in self.findings:
+        for f in self.findings[since:]:
             if f.code in PROBLEM_CODES and f.code not in seen:
                 seen.append(f.code)
         return seen

@@ -287,10 +287,13 @@ class Doctor:
             s.listen(self.t.busy_listen, lambda: _conclusive(s.log), quiet=self.t.settle)
         if s.lost:
             return self._lost(s)
-        if _conclusive(s.log):
+        if _conclusive(s.log) and not s.log.has(bl.DOWNLOAD_MODE):
             # a boot loop is on the line: keep listening a little for the evidence
             s.listen(self.t.quiet_after_boot, quiet=self.t.quiet_after_boot / 2)
-            return self._from_boot_log(s, after_reset=False)
+            return self._from_boot_log(s, since=0, after_reset=False)
+        if s.log.has(bl.DOWNLOAD_MODE):
+            # in the ROM bootloader right now: does a reset with DTR released bring it out?
+            return self._reset_and_read(s, printing=False)
 
         # 2. Poke for a prompt.
         s.say("Asking for the MicroPython prompt (Ctrl-C)")
@@ -307,16 +310,19 @@ class Doctor:
                 return self._at_prompt(s)
             return self._not_interruptible(s)
 
+        return self._reset_and_read(s, printing)
+
+    def _reset_and_read(self, s: Session, printing: bool) -> dg.Diagnosis:
         # 3. Reset and read the boot log.
         s.say("Resetting the board through RTS and reading its boot log")
-        mark_resets = s.log.count(bl.RESET)
+        since = len(s.log.findings)
         raw_before = len(s.log.raw)
         s.pulse_reset()
-        self._wait_boot(s)
+        self._wait_boot(s, since)
         if s.lost:
             return self._lost(s)
-        if s.log.count(bl.RESET) > mark_resets or _conclusive(s.log):
-            return self._from_boot_log(s, after_reset=True)
+        if s.log.has(bl.RESET, since) or _conclusive(s.log, since):
+            return self._from_boot_log(s, since, after_reset=True)
         if s.log.garbled():
             return self._garbled(s)
         if len(s.log.raw) > raw_before or printing:
@@ -339,19 +345,19 @@ class Doctor:
         return dg.Diagnosis(dg.SILENT, evidence=s.notes + [
             "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"])
 
-    def _wait_boot(self, s: Session) -> None:
+    def _wait_boot(self, s: Session, since: int) -> None:
         """Read the boot log after a reset until it is clearly finished."""
         def done() -> bool:
             log = s.log
-            return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE)
-                    or log.count(bl.BROWNOUT) >= 2 or log.count(bl.NO_FIRMWARE) >= 2
-                    or log.count(bl.PSRAM_FAILURE) >= 2)
+            return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE, since)
+                    or log.count(bl.BROWNOUT, since) >= 2 or log.count(bl.NO_FIRMWARE, since) >= 2
+                    or log.count(bl.PSRAM_FAILURE, since) >= 2)
         s.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True,
                  first_data=self.t.first_boot_byte)
 
-    def _from_boot_log(self, s: Session, after_reset: bool) -> dg.Diagnosis:
+    def _from_boot_log(self, s: Session, since: int, after_reset: bool) -> dg.Diagnosis:
         log = s.log
-        problems = log.problems()
+        problems = log.problems(since)
         if bl.DOWNLOAD_MODE in problems:
             d = dg.Diagnosis(dg.DOWNLOAD_MODE, evidence=s.evidence([bl.RESET, bl.DOWNLOAD_MODE]))
             if after_reset:
@@ -364,8 +370,9 @@ class Doctor:
                 return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
         # a normal boot: the firmware is starting
         if after_reset:
-            s.notes.append("no answer to Ctrl-C at first; the board started normally after the "
-                           "doctor reset it through RTS")
+            before = ("it was in download mode" if log.has(bl.DOWNLOAD_MODE)
+                      else "no answer to Ctrl-C at first")
+            s.notes.append(f"{before}; the board started normally after the doctor reset it through RTS")
         if log.ends_with_prompt() or s.poke(self.t.prompt):
             return self._at_prompt(s)
         if log.garbled():
@@ -436,13 +443,15 @@ class Doctor:
             return None
         # released again: a board held in reset boots now; wait until it is back
         mark = len(s.log.findings)
-        self._wait_boot(s)
-        s.poke(self.t.prompt)
+        self._wait_boot(s, mark)
+        back = s.poke(self.t.prompt)
         boot = [f.line for f in s.log.findings[mark:] if f.code in (bl.RESET, bl.BANNER)]
+        restarted = "the board restarted" if s.log.has(bl.RESET, mark) else "no reset seen"
         return dg.Diagnosis(
             dg.HELD_IN_RESET, dtr=False, rts=False,
             evidence=[f"with {RELEASED}: MicroPython prompt", f"with {lines}: no answer to Ctrl-C",
-                      f"back to {RELEASED}: the board restarted"] + boot[-2:])
+                      f"back to {RELEASED}: {restarted}, " + ("prompt again" if back else "no prompt yet")]
+            + boot[-2:])
 
     def _garbled(self, s: Session, test: str = "") -> dg.Diagnosis:
         raw = bytes(s.log.raw[-48:])
@@ -459,10 +468,10 @@ class Doctor:
                                                 else self.ports, self.platform, s.evidence())
 
 
-def _conclusive(log: bl.BootLog) -> bool:
-    """Enough boot log to name a problem without resetting."""
-    return (log.has(bl.DOWNLOAD_MODE) or log.count(bl.BROWNOUT) >= 1 or log.count(bl.NO_FIRMWARE) >= 2
-            or log.count(bl.PSRAM_FAILURE) >= 2)
+def _conclusive(log: bl.BootLog, since: int = 0) -> bool:
+    """Enough boot log to name a problem without resetting (again)."""
+    return (log.has(bl.DOWNLOAD_MODE, since) or log.count(bl.BROWNOUT, since) >= 1
+            or log.count(bl.NO_FIRMWARE, since) >= 2 or log.count(bl.PSRAM_FAILURE, since) >= 2)
 
 
 def diagnose(port: str, configured: Optional[Lines] = None, **kwargs: Any) -> dg.Diagnosis:
