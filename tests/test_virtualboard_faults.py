@@ -55,7 +55,7 @@ def test_brownout_reset_loop():
         b.press_reset()
         read_until(port, b"Brownout detector was triggered")
         out = read_until(port, b"Brownout detector was triggered")
-        assert b"rst:0xf (RTCWDT_BROWN_OUT_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)" in out
+        assert b"rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)" in out
         assert len(b.events.all("brownout", since=mark)) >= 2
         assert b.events.find("reset", since=mark, reason="brownout")
 

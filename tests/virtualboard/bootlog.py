@@ -6,7 +6,7 @@ ROM_BANNER = "ets Jun  8 2016 00:22:57\r\n\r\n"
 RESET_CAUSES = {
     "poweron": "rst:0x1 (POWERON_RESET)",
     "software": "rst:0xc (SW_CPU_RESET)",
-    "brownout": "rst:0xf (RTCWDT_BROWN_OUT_RESET)",
+    "brownout": "rst:0xc (SW_CPU_RESET)",  # the brownout handler restarts the CPU
 }
 
 
