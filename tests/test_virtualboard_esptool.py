@@ -22,6 +22,7 @@ def _report(name: str, started: float) -> None:
     print(f"{name}: {time.monotonic() - started:.1f} s")
 
 
+@pytest.mark.slow
 def test_flash_id_with_the_stock_client():
     with VirtualBoard(micropython=False) as board:
         started = time.monotonic()
