@@ -120,7 +120,16 @@ def scenario_dialog_held_in_reset(h, screenshot):
         dlg.close()
         h.wait_for_prompt(30)
         after = h.run_in_shell("print(6*7)")
-        return {"first": first, "second": second, "buttons": buttons, "stored": stored,
+
+        # closing while a probe still runs: Thonny gets the port back once the probe let go
+        h.pump(0.5)
+        dlg2 = open_doctor_dialog()
+        h.wait_until(lambda: dlg2.busy, 5, "the probe running")
+        dlg2.close()
+        closed_while_busy = dlg2.winfo_exists() and not dlg2.winfo_viewable()
+        h.wait_for_prompt(30)
+        after_second = h.run_in_shell("print(7*6)")
+        return {"closed_while_busy": bool(closed_while_busy), "after_second": after_second,"first": first, "second": second, "buttons": buttons, "stored": stored,
                 "disconnected": disconnected, "evidence_visible": bool(evidence_visible),
                 "after": after}
 
@@ -216,6 +225,7 @@ def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
     assert r["second"]["diagnosis"] == "repl_ok"
     assert r["stored"][:2] == [False, False]
     assert "42" in r["after"]
+    assert r["closed_while_busy"] and "42" in r["after_second"]
     assert shot.exists() and shot.stat().st_size > 10000
     if os.environ.get("UPDATE_SCREENSHOTS"):  # UPDATE_SCREENSHOTS=1 refreshes the docs image
         shutil.copy(shot, REPO_ROOT / "docs" / "screenshots" / "doctor.png")

@@ -12,7 +12,7 @@ import threading
 import tkinter as tk
 from logging import getLogger
 from tkinter import ttk
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from thonny import get_runner, get_workbench
 
@@ -77,6 +77,7 @@ class DoctorDialog(tk.Toplevel):
         self._queue: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
         self._worker: Optional[threading.Thread] = None
         self._evidence_shown = False
+        self._closing = False
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._build(port)
         self.transient(master)
@@ -179,12 +180,15 @@ class DoctorDialog(tk.Toplevel):
 
         def work() -> None:
             try:
-                if fix == dg.FIX_RELEASE_AND_RESET:
-                    self._queue.put(("progress", "Releasing DTR/RTS and resetting the board"))
-                    doctor.release_and_reset(port)
-                elif fix == dg.FIX_INTERRUPT_AT_BOOT:
-                    self._queue.put(("progress", "Resetting and interrupting during start-up"))
-                    doctor.interrupt_at_boot(port)
+                try:
+                    if fix == dg.FIX_RELEASE_AND_RESET:
+                        self._queue.put(("progress", "Releasing DTR/RTS and resetting the board"))
+                        doctor.release_and_reset(port)
+                    elif fix == dg.FIX_INTERRUPT_AT_BOOT:
+                        self._queue.put(("progress", "Resetting and interrupting during start-up"))
+                        doctor.interrupt_at_boot(port)
+                except Exception:  # e.g. the port vanished: the diagnosis below says so
+                    logger.info("Doctor fix %s failed", fix, exc_info=True)
                 result = doctor.diagnose(port, self.configured,
                                          progress=lambda m: self._queue.put(("progress", m)))
                 self._queue.put(("done", result))
@@ -197,6 +201,12 @@ class DoctorDialog(tk.Toplevel):
         self.after(40, self._poll)
 
     def _poll(self) -> None:
+        if self._closing:
+            if not self.busy:  # the probe let go of the port: Thonny may have it back
+                self._finish_close()
+            else:
+                self.after(40, self._poll)
+            return
         try:
             while True:
                 kind, value = self._queue.get_nowait()
@@ -304,6 +314,14 @@ class DoctorDialog(tk.Toplevel):
         show_dialog(self.installer, master)
 
     def close(self) -> None:
+        if self.busy:  # finish the probe first, or Thonny's back-end would find the port busy
+            self._closing = True
+            self.withdraw()
+            self.after(40, self._poll)
+            return
+        self._finish_close()
+
+    def _finish_close(self) -> None:
         self._reconnect_thonny()
         self.destroy()
 
