@@ -34,10 +34,15 @@ def _select_build(dlg, build_id: str) -> None:
     dlg._on_build_selected()
 
 
-def _drive_modal(h, script, timeout: float = 120):
+def _all_widgets(root):
+    for child in root.winfo_children():
+        yield child
+        yield from _all_widgets(child)
+
+
+def _drive_modal(h, script, timeout: float = 120, opener=None):
     """Open the installer as the Tools menu does (modal ``show_dialog``) and run
     ``script(dlg, result)`` inside it: a generator yielding conditions to wait for."""
-    import tkinter as tk
 
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
 
@@ -45,9 +50,10 @@ def _drive_modal(h, script, timeout: float = 120):
     state: dict = {"gen": None, "cond": None}
 
     def tick():
+        import sys
         try:
             if state["gen"] is None:
-                dlg = next((w for w in h.wb.winfo_children() if isinstance(w, FirmwareInstallerDialog)), None)
+                dlg = next((w for w in _all_widgets(h.wb) if isinstance(w, FirmwareInstallerDialog)), None)
                 if dlg is None or not dlg.winfo_ismapped():
                     h.wb.after(50, tick)
                     return
@@ -64,10 +70,9 @@ def _drive_modal(h, script, timeout: float = 120):
             state["dlg"].close()
 
     h.wb.after(50, tick)
-    h.call_modal(open_installer, h.wb, timeout=timeout)
+    h.call_modal(opener or (lambda: open_installer(h.wb)), timeout=timeout)
     assert "error" not in result, result.get("error")
-    assert not any(isinstance(w, tk.Toplevel) and w.winfo_exists() and isinstance(
-        w, FirmwareInstallerDialog) for w in h.wb.winfo_children())
+    assert not any(isinstance(w, FirmwareInstallerDialog) for w in _all_widgets(h.wb))
     return result
 
 
@@ -119,6 +124,42 @@ def scenario_refusals(h, url: str, s3_file: str, html_file: str):
         yield lambda: True
 
     return _drive_modal(h, script)
+
+
+def scenario_entry_points(h):
+    """Tools menu item and the link on the ESP32-CAM interpreter page open the installer."""
+    from thonnycontrib.esp32cam.frontend.config_page import FIRMWARE_INSTALLER_KIND
+
+    menu = h.wb.get_menu("tools")
+    entries = {menu.entrycget(i, "label"): i for i in range(menu.index("end") + 1)
+               if menu.type(i) == "command"}
+    labels = list(entries)
+    index = entries["Install camera firmware (ESP32-CAM)…"]
+    seen = []
+
+    def script(dlg, result):
+        seen.append((dlg.get_title(), dlg.build_combo.get_selected_value().id))
+        dlg._cancel_button.invoke()
+        yield lambda: True
+
+    _drive_modal(h, script, opener=lambda: menu.invoke(index), timeout=30)
+    h.select_backend("ESP32CAM")
+    h.pump(0.2)
+    dlg, page = h.open_options("interpreter")
+    kinds = page.get_flashing_dialog_kinds()
+    _drive_modal(h, script, opener=lambda: page._open_flashing_dialog(FIRMWARE_INSTALLER_KIND), timeout=30)
+    h.press_cancel(dlg)
+    return {"labels": labels, "seen": seen, "kinds": kinds}
+
+
+@pytest.mark.thonny
+def test_tools_menu_and_interpreter_page_open_the_installer(xdisplay, tmp_path):
+    result = run_scenario(scenario_entry_points, tmp_path / "user", timeout=60)
+    labels = result["labels"]
+    assert labels.index("Install camera firmware (ESP32-CAM)…") < labels.index("Manage plug-ins...")
+    title = "Install MicroPython camera firmware (ESP32-CAM)"
+    assert result["seen"] == [[title, "lemariva-v1.21.0"], [title, "lemariva-v1.21.0"]]
+    assert result["kinds"] == ["camera firmware"]
 
 
 def _env(srv) -> dict:

@@ -43,8 +43,23 @@ def load_plugin() -> None:
 
     shell_hints.install()
 
+    # Firmware installer: Tools menu, and the "Install or update" link on the interpreter page.
+    get_workbench().set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer catalog
+    get_workbench().add_command(
+        "esp32cam_install_firmware", "tools", "Install camera firmware (ESP32-CAM)…",
+        _open_installer, group=120)
+    from thonnycontrib.esp32cam.frontend.config_page import set_firmware_installer
+
+    set_firmware_installer(_open_installer)
+
 
 def _open_doctor() -> None:
     from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
 
     open_doctor_dialog()
+
+
+def _open_installer(master=None) -> None:
+    from thonnycontrib.esp32cam.frontend.flash_dialog import open_installer
+
+    open_installer(master)
