@@ -157,7 +157,10 @@ CONDITIONS: Dict[str, Callable[[], Dict[str, Any]]] = {
     **{f"{w}-dtr{int(d)}-rts{int(r)}": lines_condition(w, d, r)
        for w in ("classic", "direct") for d in (False, True) for r in (False, True)},
     "none-dtr0-rts0": lines_condition("none", False, False),
+    "none-dtr1-rts0": lines_condition("none", True, False),
+    "none-dtr0-rts1": lines_condition("none", False, True),
     "none-dtr1-rts1": lines_condition("none", True, True),
+    "dropped-link": firmware_condition(drop_after=20),
     "hold_boot-classic": hold_boot_condition("classic"),
     "hold_boot-direct": hold_boot_condition("direct"),
     "hold_boot-none": hold_boot_condition("none"),
@@ -185,7 +188,10 @@ EXPECTED = {
     "direct-dtr1-rts0": (dg.REPL_OK, None),
     "direct-dtr1-rts1": (dg.HELD_IN_RESET, dg.REPL_OK),
     "none-dtr0-rts0": (dg.REPL_OK, None),
+    "none-dtr1-rts0": (dg.REPL_OK, None),
+    "none-dtr0-rts1": (dg.REPL_OK, None),
     "none-dtr1-rts1": (dg.REPL_OK, None),
+    "dropped-link": (dg.PORT_MISSING, None),
     "hold_boot-classic": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-direct": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-none": (dg.DOWNLOAD_MODE, dg.REPL_OK),
@@ -270,6 +276,12 @@ def test_boot_log_evidence_is_the_real_lines(outcomes):
     assert any("PSRAM ID read error" in line for line in outcomes["no_psram"]["first"].evidence)
     assert any("Camera probe failed" in line for line in outcomes["camera_missing"]["first"].evidence)
     assert outcomes["official-build"]["first"].extra["suggest_camera_build"] is True
+
+
+def test_dropped_link_is_not_called_busy(outcomes):
+    d = outcomes["dropped-link"]["first"]
+    assert d.meaning == "The connection to the serial server broke during the probe."
+    assert any("connection lost" in line or "write failed" in line for line in d.evidence)
 
 
 def test_stubborn_program_fix_renames_main(outcomes):

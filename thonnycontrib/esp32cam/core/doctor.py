@@ -382,6 +382,8 @@ class Doctor:
         return self._not_interruptible(s)
 
     def _not_interruptible(self, s: Session) -> dg.Diagnosis:
+        if s.lost:
+            return self._lost(s)
         tail = s.log.evidence()[-8:]
         return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.notes + tail + [
             "(Ctrl-C sent 3 times: no >>> prompt)"])
@@ -405,6 +407,8 @@ class Doctor:
 
         s.say("Checking the line" + (" and the camera module" if self.check_camera else ""))
         out = s.run_raw(LINE_CHECK + (CAMERA_CHECK if self.check_camera else b""), self.t.camera)
+        if s.lost:
+            return self._lost(s)
         if out is None or "DOCTOR_OK 42" not in out:
             # The prompt answers but a short test program does not come back intact:
             # bytes are lost or corrupted on the way (one direction is enough).
@@ -460,12 +464,16 @@ class Doctor:
             "last bytes: " + raw.hex(" ")])
 
     def _lost(self, s: Session) -> dg.Diagnosis:
+        """The port went away after it opened: unplugged, or the network link dropped."""
         if portcheck.is_url(self.port):
-            return dg.Diagnosis(dg.PORT_BUSY, evidence=s.evidence(),
-                                detail="The serial server closed the connection right away: it "
-                                       "already serves another client.")
-        return portcheck.missing_port_diagnosis(self.port, portcheck.list_ports() if self._ports is None
-                                                else self.ports, self.platform, s.evidence())
+            return dg.Diagnosis(
+                dg.PORT_MISSING, evidence=s.evidence(), replace_generic=True,
+                detail="The connection to the serial server broke during the probe.",
+                fix_detail="Check the network and the serial server (RFC 2217 bridge), then retry.")
+        d = portcheck.missing_port_diagnosis(self.port, self.ports, self.platform, s.evidence())
+        d.detail = ("The port disappeared during the probe: the adapter was unplugged, or it lost "
+                    "power (a weak supply can reset the USB adapter too).")
+        return d
 
 
 def _conclusive(log: bl.BootLog, since: int = 0) -> bool:
