@@ -370,3 +370,27 @@ def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):
     assert r.run("print('MicroPython is fun')") == "MicroPython is fun"
     r.send(b"print('MicroPython', end='')\r")
     assert r.expect(b">>> ", timeout=5).endswith("MicroPython>>> ")
+
+
+def test_print_loop_is_paced_by_the_uart_so_ctrl_c_stops_it_promptly():
+    # through the whole board at 115200 baud: print() returns only when the bytes are
+    # on the wire, as on a chip; otherwise a second of printing queues minutes of output
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from tests.virtualboard.testing import open_client, read_for, read_until
+
+    with VirtualBoard(firmware=synthetic_firmware(family=None)) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        port = open_client(board.url)
+        try:
+            port.write(b"i = 0\r")  # the boot banner went out before we connected
+            read_until(port, b">>> ", timeout=10)
+            port.write(b"while True: i += 1; print(i)\r\r")
+            read_for(port, 1.0)
+            port.write(b"\x03")
+            after = read_until(port, b">>> ", timeout=30)
+            assert b"KeyboardInterrupt" in after
+            assert len(after) < 32 * 1024  # what was in flight, not a backlog
+            port.write(b"print(i < 20000)\r")
+            assert b"True" in read_until(port, b">>> ", timeout=10)  # ~11 kB/s of digits
+        finally:
+            port.close()

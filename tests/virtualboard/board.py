@@ -256,6 +256,12 @@ class VirtualBoard:
             def emit(data: bytes) -> None:
                 if generation == self._generation:
                     self.uart.chip_send(data)
+                    # like print() on a real chip: return once the bytes are on the wire, so a
+                    # print loop runs at UART speed and Ctrl-C is not followed by a huge backlog
+                    sent = threading.Event()
+                    self.uart.chip_send_then(sent.set)
+                    while not sent.wait(0.05) and generation == self._generation:
+                        pass
 
             def event(kind: str, data: Optional[dict] = None) -> None:
                 self.events.emit(kind, **(data or {}))

@@ -57,7 +57,8 @@ SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first on
 SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
 CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
-OUTPUT_PIPE_SIZE = 4096
+OUTPUT_PIPE_SIZE = 4096  # with emit() returning once bytes are sent, these bound what
+OUTPUT_CHUNK = 1024  # is still queued when Ctrl-C stops a print loop (a few hundred ms)
 PARTITION_TABLE_OFFSET = 0x8000
 
 _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
@@ -391,7 +392,7 @@ class MicroPythonFirmware:
             out = _OutputFilter(self.banner, raw_restart=self._raw_mode)
             while True:
                 try:
-                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    chunk = os.read(proc.stdout.fileno(), OUTPUT_CHUNK)
                 except (OSError, ValueError):
                     chunk = b""
                 if not chunk:
