@@ -74,7 +74,30 @@ def scenario_connect_failed_hint(h):
     h.select_backend("ESP32CAM", port=url)
     h.wait_until(lambda: "could not open the port" in h.shell_text(), 30, "the connect-failed hint")
     h.pump(0.5)
-    return {"shell": h.shell_text()[-1200:], "hints": _hints(h)}
+    result = {"shell": h.shell_text()[-1200:], "hints": _hints(h)}
+
+    # click the link in the hint, as a user would: the doctor opens on that port
+    import tkinter as tk
+
+    from thonny import get_shell
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import DoctorDialog
+
+    text = get_shell().text
+    tag = [t for t in text.tag_names() if t.startswith("link_handler_")][-1]
+    text.see(f"{tag}.first")
+    h.pump(0.2)
+    x, y, _w, _h = text.bbox(f"{tag}.first")
+    text.event_generate("<Motion>", x=x + 2, y=y + 2)  # Tk tag bindings follow the "current" mark
+    text.event_generate("<Button-1>", x=x + 2, y=y + 2)
+    dialogs = h.wait_until(lambda: [w for w in h.wb.winfo_children() if isinstance(w, DoctorDialog)], 10,
+                           "the doctor dialog")
+    dlg = dialogs[0]
+    h.wait_until(lambda: dlg.result is not None, 20, "the diagnosis")
+    result["dialog"] = {"port": dlg.port_var.get(), "code": dlg.result.code, "meaning": dlg.result.meaning}
+    dlg.close()
+    h.pump(0.3)
+    assert isinstance(dlg, tk.Toplevel)
+    return result
 
 
 def _tools_menu_labels(h):
@@ -212,6 +235,9 @@ def test_connect_failed_hint(xdisplay, tmp_path):
     r = run_scenario(scenario_connect_failed_hint, tmp_path / "user", timeout=60)
     assert "Unable to connect to rfc2217://" in r["shell"]
     assert len(r["hints"]) == 1, r["shell"]
+    assert r["dialog"]["port"].startswith("rfc2217://127.0.0.1:")
+    assert r["dialog"]["code"] == "port_missing"
+    assert r["dialog"]["meaning"] == "Nothing answers at this network address."
 
 
 def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
