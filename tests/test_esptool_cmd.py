@@ -99,6 +99,10 @@ def test_progress_in_both_output_formats(line, percent):
      "connection (Failed to write target memory (result was 2400: Unknown result)).", False, ec.LINK_FAILURE),
     ("Connected to ESP32\nUploading stub flasher...\n", False, ec.CONNECTION_LOST),  # silent exit
     ("Connecting...\n", False, ec.PORT_MISSING),
+    ("Serial port rfc2217://h:1\nTraceback (most recent call last):\nBrokenPipeError: [Errno 32] Broken pipe",
+     False, ec.PORT_MISSING),
+    ("Chip is ESP32-D0WDQ6\nTraceback (most recent call last):\nBrokenPipeError: [Errno 32] Broken pipe",
+     False, ec.CONNECTION_LOST),
 ])
 def test_outcomes(output, wrote, kind):
     assert ec.classify(output, 0 if kind == ec.OK else 2, wrote) == kind

@@ -179,3 +179,17 @@ def test_cancel_stops_esptool_and_explains(tmp_path, fast_client):
         assert result.outcome == "cancelled" and not result.board_changed
         assert result.message == "Cancelled before anything was written: the board is unchanged."
         board.events.wait_for("client_disconnected", timeout=10)
+
+
+@pytest.mark.esptool
+def test_port_held_by_another_program_is_explained(tmp_path, fast_client):
+    lines = []
+    with VirtualBoard(wiring="classic") as board:
+        other = open_client(board.url)  # e.g. a terminal left open
+        try:
+            result = _flasher(lines).flash(str(_image(tmp_path)), FlashOptions(port=board.url))
+        finally:
+            other.close()
+        assert not result.ok and result.outcome == ec.PORT_MISSING and not result.board_changed
+        assert "another program holds it" in result.message and "The board" not in result.message
+        assert board.events.all("client_rejected")

@@ -153,16 +153,17 @@ def classify(output: str, returncode: int, wrote: bool) -> str:
     """
     if returncode == 0 and "Hash of data verified" in output:
         return OK
+    reached = wrote or any(s in output for s in ("Connected to", "Chip is ", "Uploading stub"))
     if "A fatal error occurred" not in output and "Traceback" not in output and returncode != 0:
         # esptool reports its own errors; a silent exit means the port went away under it
-        return CONNECTION_LOST if wrote or "Connected to" in output else PORT_MISSING
+        return CONNECTION_LOST if reached else PORT_MISSING
     fatal = output[output.rfind("A fatal error occurred"):] if "A fatal error occurred" in output else output[-2000:]
     if any(s in fatal for s in _PORT_BUSY):
         return PORT_BUSY
     if not wrote and any(s in fatal for s in ("Wrong boot mode detected", "No serial data received")):
         return NEEDS_DOWNLOAD_MODE
     if any(s.lower() in fatal.lower() for s in _LOST):
-        return CONNECTION_LOST
+        return CONNECTION_LOST if reached else PORT_MISSING  # the port refused us at open
     if any(s in fatal for s in _PORT_MISSING) and not wrote:
         return PORT_MISSING
     switched = "Changing baud rate" in output and "Changed." in output

@@ -1,0 +1,67 @@
+"""Getting an image ready: unpinned catalog entries and local files are
+inspected, refused ones never stay in the cache."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests.firmware_server import FirmwareServer, build_entry, catalog_with
+from tests.virtualboard import synthetic_firmware
+from thonnycontrib.esp32cam.core.catalog import parse_catalog
+from thonnycontrib.esp32cam.core.download import FirmwareCache
+from thonnycontrib.esp32cam.core.image import ImageError
+from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
+
+
+def _unpinned(srv, path, data, chip="esp32"):
+    entry = build_entry("unpinned", srv.put(path, data), None, family="cnadler86", chip=chip)
+    return parse_catalog(catalog_with([entry])).builds[0]
+
+
+def test_unpinned_build_is_inspected_and_its_hash_shown(tmp_path, monkeypatch):
+    image = synthetic_firmware("cnadler86")
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        monkeypatch.setenv("SSL_CERT_FILE", str(srv.ca_file))
+        build = _unpinned(srv, "/mpy_cam.bin", image)
+        assert not build.pinned
+        prepared = prepare_build(build, cache)
+    summary = prepared.summary()
+    assert hashlib.sha256(image).hexdigest() in summary
+    assert "MicroPython v1.27.0-dirty on 2026-01-12" in summary and "cnadler86 camera driver" in summary
+    assert prepared.info.kind == "combined" and prepared.path.read_bytes() == image
+
+
+@pytest.mark.parametrize("served, message", [
+    (b"<!DOCTYPE html><html><body>404: Not Found</body></html>", "HTML page"),
+    (synthetic_firmware("cnadler86", chip="esp32s3"), "for ESP32-S3, but the board is ESP32"),
+    (synthetic_firmware("cnadler86")[:-4000], "truncated"),
+])
+def test_unusable_unpinned_download_is_refused_and_not_cached(tmp_path, monkeypatch, served, message):
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        monkeypatch.setenv("SSL_CERT_FILE", str(srv.ca_file))
+        with pytest.raises(ImageError, match=message):
+            prepare_build(_unpinned(srv, "/x.bin", served), cache)
+    assert list((tmp_path / "fw").iterdir()) == []
+
+
+def test_local_files(tmp_path):
+    good = tmp_path / "lemariva.bin"
+    good.write_bytes(synthetic_firmware("lemariva"))
+    prepared = prepare_file(str(good), "esp32")
+    assert prepared.info.family == "lemariva" and prepared.chip == "esp32"
+    official = tmp_path / "official.bin"
+    official.write_bytes(synthetic_firmware(None))
+    assert "no camera module (REPL only)" in prepare_file(str(official), "esp32").summary()
+    s3 = tmp_path / "s3.bin"
+    s3.write_bytes(synthetic_firmware("kaki5", chip="esp32s3"))
+    assert prepare_file(str(s3), "esp32s3").info.chip == "esp32s3"
+    with pytest.raises(ImageError, match="Cannot read"):
+        prepare_file(str(tmp_path / "missing.bin"), "esp32")
+    big = tmp_path / "huge.bin"
+    with open(big, "wb") as f:
+        f.truncate(17 * 1024 * 1024)
+    with pytest.raises(ImageError, match="far too large"):
+        prepare_file(str(big), "esp32")
