@@ -153,6 +153,17 @@ def stubborn_program_condition() -> Dict[str, Any]:
                 "fix_prompt": fixed.prompt, "main_disabled": fixed.main_disabled}
 
 
+def pty_condition() -> Dict[str, Any]:
+    """A port that cannot carry DTR/RTS at all (a pseudo-terminal)."""
+    with VirtualBoard(firmware=LEMARIVA, mode="pty") as board:
+        _booted(board)
+        return {"first": _diagnose_device(board.device), "after": None}
+
+
+def _diagnose_device(device: str) -> dg.Diagnosis:
+    return doctor.diagnose(device, doctor.Lines(True, True), ports=[])
+
+
 CONDITIONS: Dict[str, Callable[[], Dict[str, Any]]] = {
     **{f"{w}-dtr{int(d)}-rts{int(r)}": lines_condition(w, d, r)
        for w in ("classic", "direct") for d in (False, True) for r in (False, True)},
@@ -161,6 +172,7 @@ CONDITIONS: Dict[str, Callable[[], Dict[str, Any]]] = {
     "none-dtr0-rts1": lines_condition("none", False, True),
     "none-dtr1-rts1": lines_condition("none", True, True),
     "dropped-link": firmware_condition(drop_after=20),
+    "pty-no-modem-lines": pty_condition,
     "hold_boot-classic": hold_boot_condition("classic"),
     "hold_boot-direct": hold_boot_condition("direct"),
     "hold_boot-none": hold_boot_condition("none"),
@@ -192,6 +204,7 @@ EXPECTED = {
     "none-dtr0-rts1": (dg.REPL_OK, None),
     "none-dtr1-rts1": (dg.REPL_OK, None),
     "dropped-link": (dg.PORT_MISSING, None),
+    "pty-no-modem-lines": (dg.REPL_OK, None),
     "hold_boot-classic": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-direct": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-none": (dg.DOWNLOAD_MODE, dg.REPL_OK),
@@ -276,6 +289,11 @@ def test_boot_log_evidence_is_the_real_lines(outcomes):
     assert any("PSRAM ID read error" in line for line in outcomes["no_psram"]["first"].evidence)
     assert any("Camera probe failed" in line for line in outcomes["camera_missing"]["first"].evidence)
     assert outcomes["official-build"]["first"].extra["suggest_camera_build"] is True
+
+
+def test_port_without_modem_lines_is_noted(outcomes):
+    d = outcomes["pty-no-modem-lines"]["first"]
+    assert any("cannot drive DTR/RTS" in line for line in d.evidence)
 
 
 def test_dropped_link_is_not_called_busy(outcomes):

@@ -55,8 +55,12 @@ def run(args: argparse.Namespace) -> int:
     configured = None
     if args.dtr is not None or args.rts is not None:
         configured = doctor.Lines(bool(args.dtr), bool(args.rts))
-    result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
-                                           check_camera=not args.no_camera_check)
+    try:
+        result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
+                                               check_camera=not args.no_camera_check)
+    except Exception as e:  # a bug, not a board problem: say so without a traceback wall
+        print(f"The doctor stopped unexpectedly: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

@@ -196,22 +196,38 @@ class Session:
         self.write(b"\r\x03\x03")
         return self.listen(timeout, lambda: self.prompt_count() > before)
 
-    def set_lines(self, lines: Lines) -> None:
+    def set_lines(self, lines: Lines) -> bool:
         """Change DTR/RTS without a stray reset on the classic circuit: assert
-        DTR before RTS, release RTS before DTR."""
-        if lines.dtr and not self.ser.dtr:
-            self.ser.dtr = True
-        if self.ser.rts != lines.rts:
-            self.ser.rts = lines.rts
-        if self.ser.dtr != lines.dtr:
-            self.ser.dtr = lines.dtr
+        DTR before RTS, release RTS before DTR. False if the port cannot."""
+        try:
+            if lines.dtr and not self.ser.dtr:
+                self.ser.dtr = True
+            if self.ser.rts != lines.rts:
+                self.ser.rts = lines.rts
+            if self.ser.dtr != lines.dtr:
+                self.ser.dtr = lines.dtr
+            return True
+        except Exception as e:  # e.g. a pseudo-terminal or a bridge without modem lines
+            self._no_lines(e)
+            return False
 
-    def pulse_reset(self) -> None:
-        """EN low then high via RTS with DTR released (reset on classic and direct wiring)."""
-        self.ser.dtr = False
-        self.ser.rts = True
-        time.sleep(self.t.reset_pulse)
-        self.ser.rts = False
+    def pulse_reset(self) -> bool:
+        """EN low then high via RTS with DTR released (reset on classic and direct
+        wiring). False if the port cannot drive the lines."""
+        try:
+            self.ser.dtr = False
+            self.ser.rts = True
+            time.sleep(self.t.reset_pulse)
+            self.ser.rts = False
+            return True
+        except Exception as e:
+            self._no_lines(e)
+            return False
+
+    def _no_lines(self, error: Exception) -> None:
+        note = f"this port cannot drive DTR/RTS ({error})"
+        if note not in self.notes:
+            self.notes.append(note)
 
     def run_raw(self, code: bytes, timeout: float) -> Optional[str]:
         """Run ``code`` in raw REPL; its stdout (None if the raw REPL did not answer)."""
@@ -440,7 +456,8 @@ class Doctor:
         """None if the REPL also answers with ``lines``; else ``held_in_reset``."""
         s.say(f"Trying your interpreter's settings ({lines})")
         s.listen(0.5, quiet=0.1)  # drain late answers: only a prompt after the change counts
-        s.set_lines(lines)
+        if not s.set_lines(lines):
+            return None  # the lines cannot be changed, so they cannot hold the board either
         ok = s.poke(self.t.prompt)
         s.set_lines(RELEASED)
         if ok:
