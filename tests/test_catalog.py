@@ -16,10 +16,15 @@ def test_bundled_catalog_validates_and_covers_required_builds():
     raw = json.loads(cat.BUNDLED_PATH.read_text(encoding="utf-8"))["builds"]
     assert len(catalog.builds) == len(raw) >= 30
     for b in catalog.builds:
-        assert b.url.startswith("https://raw.githubusercontent.com/")
-        assert re.fullmatch(r"[0-9a-f]{40}", b.url.split("/")[5]), "URL pinned to a commit"
-        assert b.sha256 and re.fullmatch(r"[0-9a-f]{64}", b.sha256)
+        if b.pinned:  # raw file pinned to a commit, with size and hash
+            assert b.url.startswith("https://raw.githubusercontent.com/")
+            assert re.fullmatch(r"[0-9a-f]{40}", b.url.split("/")[5]), "URL pinned to a commit"
+            assert re.fullmatch(r"[0-9a-f]{64}", b.sha256) and b.format == "bin"
+        else:  # release asset pinned to a tag: a zip whose firmware.bin is inspected
+            assert re.search(r"/releases/download/v\d+\.\d+\.\d+/[^/]+\.zip$", b.url)
+            assert b.format == "zip" and b.member == "firmware.bin" and "inspected" in b.notes
         assert b.offset == {"esp32": 0x1000, "esp32s3": 0}[b.chip]
+    assert sum(not b.pinned for b in catalog.builds) == 3
     ai_thinker_esp32 = {b.family for b in catalog.for_board("ai_thinker") if b.chip == "esp32"}
     assert {"lemariva", "kaki5", "cnadler86", "none"} <= ai_thinker_esp32
     official = [b for b in catalog.builds if b.family == "none"]

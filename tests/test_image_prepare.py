@@ -65,3 +65,53 @@ def test_local_files(tmp_path):
         f.truncate(17 * 1024 * 1024)
     with pytest.raises(ImageError, match="far too large"):
         prepare_file(str(big), "esp32")
+
+
+def _zip(members) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _zip_build(srv, data):
+    entry = build_entry("cnadler-zip", srv.put("/mpy_cam-v1.27.0-XIAO_ESP32S3.zip", data), None,
+                        family="cnadler86", chip="esp32s3")
+    entry.update(format="zip", member="firmware.bin", flash_mode=None)
+    return parse_catalog(catalog_with([entry])).builds[0]
+
+
+def test_release_zip_is_extracted_and_inspected(tmp_path, monkeypatch):
+    image = synthetic_firmware("cnadler86", chip="esp32s3")
+    archive = _zip({"mpy_cam-v1.27.0-XIAO_ESP32S3/README.txt": b"hi",
+                    "mpy_cam-v1.27.0-XIAO_ESP32S3/firmware.bin": image})
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        monkeypatch.setenv("SSL_CERT_FILE", str(srv.ca_file))
+        prepared = prepare_build(_zip_build(srv, archive), cache)
+    assert prepared.path.read_bytes() == image and prepared.info.chip == "esp32s3"
+    assert prepared.info.family == "cnadler86" and hashlib.sha256(image).hexdigest() in prepared.summary()
+    assert [p.suffix for p in (tmp_path / "fw").iterdir()] == [".bin"]  # the zip is not kept
+    # offline: the extracted image is reused (and inspected again)
+    assert prepare_build(_zip_build(srv, archive), cache).path == prepared.path
+
+
+@pytest.mark.parametrize("served, message", [
+    (b"<!DOCTYPE html><html><body>Not Found</body></html>", r"not a ZIP archive \(a web page\)"),
+    (_zip({"mpy_cam/partition-table.bin": b"x", "mpy_cam/bootloader.bin": b"y"}),
+     "has no firmware.bin .*partition-table.bin"),
+    (_zip({"firmware.bin": synthetic_firmware("cnadler86", chip="esp32")}), "for ESP32, but the board is ESP32-S3"),
+])
+def test_bad_release_zip_is_refused_and_nothing_kept(tmp_path, monkeypatch, served, message):
+    from thonnycontrib.esp32cam.core.download import DownloadError
+
+    cache = FirmwareCache(tmp_path / "fw")
+    with FirmwareServer(tmp_path) as srv:
+        monkeypatch.setenv("SSL_CERT_FILE", str(srv.ca_file))
+        with pytest.raises((DownloadError, ImageError), match=message):
+            prepare_build(_zip_build(srv, served), cache)
+    assert list((tmp_path / "fw").iterdir()) == []

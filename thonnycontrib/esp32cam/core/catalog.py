@@ -36,7 +36,7 @@ class Build:
     family: str
     chip: str
     offset: int
-    flash_mode: str
+    flash_mode: Optional[str]  # None: not known before download (read from the image)
     url: str
     info_url: str
     license: str
@@ -49,10 +49,12 @@ class Build:
     banner: Optional[str] = None
     requires: Sequence[str] = field(default_factory=tuple)
     recommended: bool = False
+    format: str = "bin"            # "zip": a release archive holding ``member``
+    member: Optional[str] = None   # e.g. "firmware.bin" (matched by file name)
 
     @property
     def pinned(self) -> bool:
-        """True when size and SHA-256 are known, so a download can be verified."""
+        """True when size and SHA-256 (of the download) are known, so it can be verified."""
         return self.sha256 is not None and self.size is not None
 
     @property
@@ -106,8 +108,10 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
     if offset != CHIP_OFFSETS[raw["chip"]]:
         raise fail(f"offset {offset:#x} does not match chip {raw['chip']} "
                    f"({CHIP_OFFSETS[raw['chip']]:#x})")
-    if raw["flash_mode"] not in FLASH_MODES:
-        raise fail("flash_mode must be one of " + ", ".join(FLASH_MODES))
+    unpinned = raw.get("sha256") is None
+    if raw["flash_mode"] not in FLASH_MODES and not (unpinned and raw["flash_mode"] is None):
+        raise fail("flash_mode must be one of " + ", ".join(FLASH_MODES)
+                   + " (null only for unpinned builds: read from the image)")
     if raw.get("flash_size") not in (None,) + FLASH_SIZES:
         raise fail("flash_size must be one of " + ", ".join(FLASH_SIZES))
     for key in ("url", "info_url"):
@@ -121,8 +125,14 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
         raise fail("size must be a positive integer")
     if (sha is None) != (size is None):
         raise fail("give both size and sha256, or neither")
-    if not raw["url"].lower().split("?")[0].endswith(".bin"):
-        raise fail("url must point to a .bin image")
+    archive = raw.get("format", "bin")
+    if archive not in ("bin", "zip"):
+        raise fail("format must be 'bin' or 'zip'")
+    if not raw["url"].lower().split("?")[0].endswith("." + archive):
+        raise fail(f"url must point to a .{archive} file (format {archive})")
+    member = raw.get("member", "firmware.bin" if archive == "zip" else None)
+    if archive == "zip" and (not isinstance(member, str) or not member.endswith(".bin")):
+        raise fail("member must name the .bin image inside the zip")
     boards = raw["boards"]
     if not isinstance(boards, list) or not boards or not all(isinstance(b, str) for b in boards):
         raise fail("boards must be a non-empty list of board names")
@@ -135,6 +145,7 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
         boards=tuple(boards), micropython=raw.get("micropython"),
         flash_size=raw.get("flash_size"), size=size, sha256=sha, banner=raw.get("banner"),
         requires=tuple(raw.get("requires") or ()), recommended=bool(raw.get("recommended")),
+        format=archive, member=member,
     )
 
 

@@ -164,11 +164,14 @@ class FirmwareCache:
         return self.dir / f"{build.id}-unpinned-{url_tag}.bin"
 
     def cached(self, build: Build) -> Optional[Path]:
-        """The cached image if present and (for pinned builds) still intact."""
+        """The cached image if present and (for pinned .bin builds) still intact.
+
+        Images extracted from archives have no pinned hash of their own: like
+        unpinned builds they are inspected before every use."""
         path = self.path_for(build)
         if not path.is_file():
             return None
-        if build.pinned and (path.stat().st_size != build.size
+        if build.pinned and build.format == "bin" and (path.stat().st_size != build.size
                              or sha256_of_file(path) != build.sha256):
             _unlink_quietly(path)  # damaged on disk: drop it, it will be downloaded again
             return None
@@ -184,9 +187,46 @@ class FirmwareCache:
                 progress(build.size, build.size)
             return path
         path = self.path_for(build)
+        if build.format == "zip":
+            archive = path.with_suffix(".zip")
+            download_file(build.url, archive, expected_size=build.size, expected_sha256=build.sha256,
+                          progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
+            try:
+                write_atomically(path, extract_member(archive, build.member or "firmware.bin"))
+            finally:
+                _unlink_quietly(archive)
+            return path
         download_file(build.url, path, expected_size=build.size, expected_sha256=build.sha256,
                       progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
         return path
+
+
+def extract_member(archive: Path, member: str, max_size: int = 16 * 1024 * 1024) -> bytes:
+    """The bytes of ``member`` (matched by file name) inside a release zip."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            name = os.path.basename(member)
+            matches = sorted((i for i in zf.infolist() if os.path.basename(i.filename) == name
+                              and not i.is_dir()), key=lambda i: len(i.filename))
+            if not matches:
+                listing = ", ".join(i.filename for i in zf.infolist()[:10]) or "nothing"
+                raise DownloadError(f"The archive has no {name} (it contains: {listing}).")
+            info = matches[0]
+            if info.file_size > max_size:
+                raise DownloadError(f"{info.filename} in the archive is {info.file_size} bytes: "
+                                    "too large for a firmware image; refused.")
+            with zf.open(info) as f:
+                data = f.read(max_size + 1)
+    except zipfile.BadZipFile:
+        with open(archive, "rb") as f:
+            head = f.read(200).lstrip().lower()
+        what = "a web page" if head.startswith((b"<!doctype", b"<html")) else "damaged or not a zip"
+        raise DownloadError(f"The download is not a ZIP archive ({what}); nothing was kept.") from None
+    if len(data) > max_size:
+        raise DownloadError(f"{member} in the archive is too large; refused.")
+    return data
 
 
 def installer_dir(thonny_user_dir: str) -> Path:
