@@ -160,3 +160,12 @@ def test_generic_no_response_is_quiet_after_a_specific_hint():
     assert tracker.feed_text("\nDevice is busy or does not respond. Your options:\n") == []
     fresh = bl.EpisodeTracker()
     assert [f.code for f in fresh.feed_text("Device is busy or does not respond.\n")] == [bl.NO_RESPONSE]
+
+
+def test_back_end_losing_the_board_mid_command():
+    # Thonny 4.1/5.0 wording when the board resets under a running command
+    line = ("PROBLEM IN THONNY'S BACK-END: Exception while handling 'get_globals' "
+            "(thonny.plugins.micropython.mp_back.ProtocolError: Could not get raw-paste confirmation).")
+    assert bl.LOST_SYNC in bl.classify_line(line)
+    assert bl.LOST_SYNC in bl.classify_line("ProtocolError: Could not enter raw prompt")
+    assert not bl.classify_line("Could not get raw-paste confirmation in my own print")

@@ -27,6 +27,7 @@ KEYBOARD_INTERRUPT = "keyboard_interrupt"
 # Thonny's own messages when its MicroPython back-end cannot reach the board.
 CONNECT_FAILED = "connect_failed"  # "Unable to connect to PORT: ..."
 NO_RESPONSE = "no_response"        # "Device is busy or does not respond."
+LOST_SYNC = "lost_sync"            # back-end lost the board in the middle of a command
 
 _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (DOWNLOAD_MODE, re.compile(r"DOWNLOAD_BOOT|waiting for download")),
@@ -44,11 +45,13 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (KEYBOARD_INTERRUPT, re.compile(r"KeyboardInterrupt")),
     (CONNECT_FAILED, re.compile(r"^Unable to connect to \S+")),
     (NO_RESPONSE, re.compile(r"Device is busy or does not respond")),
+    (LOST_SYNC, re.compile(r"ProtocolError: Could not (get raw-paste confirmation|enter raw prompt|read command "
+                           r"confirmation|complete raw paste)|ProtocolError: Unexpected read during raw paste")),
 ]
 
 # Codes that describe a problem (as opposed to progress of a healthy boot).
 PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
-                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE)
+                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE, LOST_SYNC)
 # Codes that show the firmware is up and talking: they end a problem episode.
 HEALTHY_CODES = (BANNER, PROMPT, RAW_REPL)
 
@@ -189,7 +192,8 @@ class BootLog:
 # Boot-level problems end when the firmware comes up; camera problems are
 # reported once per back-end session (each camera.init() would repeat them).
 SPECIFIC_BOOT_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
-BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE)
+BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE,
+                      LOST_SYNC)
 
 
 class EpisodeTracker:

@@ -216,6 +216,8 @@ SHELL_HINTS: Dict[str, str] = {
                         "Install a camera build with the firmware installer.",
     "no_response": "An ESP32-CAM that does not answer is usually held in reset or in download mode by the "
                    "adapter's DTR/RTS lines, or runs a program that ignores Ctrl-C.",
+    "lost_sync": "The board stopped answering in the middle of a command: it probably reset (brownout, "
+                 "RST button, machine.reset()) or went into download mode.",
     "connect_failed": "The ESP32-CAM interpreter could not open the port: it may be missing, used by "
                       "another program, or not permitted for your user.",
 }
