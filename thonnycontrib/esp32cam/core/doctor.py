@@ -29,6 +29,7 @@ from thonnycontrib.esp32cam.core import portcheck
 from thonnycontrib.esp32cam.core.camera import families as fam
 
 BAUDRATE = 115200
+RAW_CHUNK = 256              # raw-REPL code is sent in chunks of this size, 10 ms apart
 READ_TIMEOUT = 0.03          # set once before open: changing it over RFC2217 costs >= 100 ms
 
 # esptool's SYNC command as a SLIP frame; the ROM answers with a frame starting c0 01 08.
@@ -236,7 +237,10 @@ class Session:
         if not self.listen(1.0, lambda: b"raw REPL; CTRL-B to exit\r\n>" in self.log.raw[mark:]):
             return None
         mark = len(self.log.raw)
-        self.write(code + b"\x04")
+        data = code + b"\x04"
+        for i in range(0, len(data), RAW_CHUNK):  # like mpremote: the board's RX buffer is small
+            self.write(data[i:i + RAW_CHUNK])
+            time.sleep(0.01)
         ok = self.listen(timeout, lambda: self.log.raw[mark:].count(b"\x04") >= 2)
         reply = bytes(self.log.raw[mark:])
         before = self.prompt_count()
