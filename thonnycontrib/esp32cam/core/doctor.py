@@ -303,7 +303,8 @@ class Doctor:
     # -- the probe -------------------------------------------------------
     def _probe(self, s: Session) -> dg.Diagnosis:
         # 1. Something already printing (boot loop, running program)?
-        if s.listen(self.t.first_listen, need_data=True, quiet=self.t.first_listen) or s.log.raw:
+        s.listen(self.t.first_listen)
+        if s.log.raw:  # yes: listen on until it pauses or names a problem
             s.listen(self.t.busy_listen, lambda: _conclusive(s.log), quiet=self.t.settle)
         if s.lost:
             return self._lost(s)
