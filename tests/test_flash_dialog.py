@@ -218,3 +218,51 @@ def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path
     assert result["tampered_success"] is False and "SHA-256 mismatch" in result["tampered_log"]
     assert result["action"] == "Firmware refused" and result["retry_button"] == "normal"
     assert list((user / "esp32cam" / "firmware").iterdir()) == []
+
+
+def scenario_download_mode(h, image_file: str):
+    """A board without auto-reset: guidance, then a retry after the user's IO0+RST."""
+    from tests.virtualboard import VirtualBoard
+
+    with VirtualBoard(wiring="none") as board:
+        def script(dlg, result):
+            dlg.port_combo.set(board.url)
+            assert dlg.select_local_file(image_file)
+            yield _press_install(dlg)
+            dlg.update_ui()
+            result["first"] = {"success": dlg.success, "guidance": dlg.guidance_label["text"],
+                               "ok_text": str(dlg._ok_button["text"]), "manual": dlg.manual_boot_var.get(),
+                               "ok_state": str(dlg._ok_button["state"])}
+            mark = board.events.mark()
+            board.hold_boot(True)  # the user holds IO0 and taps RST
+            board.press_reset()
+            yield lambda: board.events.all("boot", since=mark)
+            yield _press_install(dlg)
+            result["second"] = {"success": dlg.success, "guidance": dlg.guidance_label["text"],
+                                "log": dlg.log_text.text.get("1.0", "end")}
+            dlg._cancel_button.invoke()
+            yield lambda: True
+
+        result = _drive_modal(h, script)
+        mark = board.events.mark()
+        board.hold_boot(False)  # jumper removed, RST tapped
+        board.press_reset()
+        result["banner"] = board.events.wait_for("firmware_started", since=mark, timeout=10).data["banner"]
+    return result
+
+
+@pytest.mark.thonny
+@pytest.mark.esptool
+def test_dialog_guides_into_download_mode_and_retries(xdisplay, tmp_path):
+    image = tmp_path / "kaki5.bin"
+    image.write_bytes(synthetic_firmware("kaki5"))
+    path = os.pathsep.join([str(FASTCLIENT_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    result = run_scenario(scenario_download_mode, tmp_path / "user", env={"PYTHONPATH": path.rstrip(os.pathsep)},
+                          timeout=150, image_file=str(image))
+    first, second = result["first"], result["second"]
+    assert first["success"] is False and first["manual"] is True and first["ok_state"] == "normal"
+    assert "hold the IO0 button, tap RST" in first["guidance"] and "jumper" in first["guidance"]
+    assert first["ok_text"] == "Retry (board in download mode)"
+    assert second["success"] is True and "remove the IO0–GND jumper" in second["guidance"]
+    assert "no-reset" in second["log"] or "no_reset" in second["log"]
+    assert "kaki5" in result["banner"]
