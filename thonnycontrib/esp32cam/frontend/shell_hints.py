@@ -49,15 +49,18 @@ class ShellHints:
             logger.exception("ESP32-CAM shell hint failed")
 
     def _print(self, findings: List[Finding]) -> None:
-        shell = get_shell()
-        for finding in findings:
-            text = SHELL_HINTS.get(finding.code)
-            if not text:
-                continue
-            self.printed.append(finding.code)
-            shell.print_error(f"\n{PREFIX}{text} ")
-            shell.insert_command_link(LINK_TEXT, _open_doctor)
-            shell.print_error("\n")
+        try:
+            shell = get_shell()
+            for finding in findings:
+                text = SHELL_HINTS.get(finding.code)
+                if not text:
+                    continue
+                self.printed.append(finding.code)
+                shell.print_error(f"\n{PREFIX}{text} ")
+                shell.insert_command_link(LINK_TEXT, _open_doctor)
+                shell.print_error("\n")
+        except Exception:  # e.g. the Shell is closing: a hint is not worth an error dialog
+            logger.exception("ESP32-CAM shell hint could not be printed")
 
 
 def _open_doctor(event: Any = None) -> None:
