@@ -69,10 +69,25 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     view.save_to(save_path)
     # the user's own script initialises the camera: works, because the view's camera was released first
     result["user_init"] = h.run_in_shell("import camera\nprint('INIT', camera.init(0, format=camera.JPEG))\ncamera.deinit()")
-    # the view takes it again afterwards, then closing the view releases it
+    # the view takes it again afterwards; Run (soft reboot + the editor's program) gets it released too
     n = len(view._frame_times)
     view.capture()
     _wait_frame(h, view, n)
+    notebook = h.wb.get_editor_notebook()
+    notebook.open_new_file()
+    editor = notebook.get_current_editor()
+    editor.get_text_widget().insert("1.0", "import camera\nprint('RUN', camera.init(0, format=camera.JPEG))\ncamera.deinit()\n")
+    h.runner.execute_editor_content("Run", [])
+    editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
+    h.wait_until(lambda: "RUN " in h.shell_text(), 30, "the program's output")  # the Shell is re-laid on Run
+    h.wait_for_prompt(30)
+    result["run"] = h.shell_text()[-300:]
+    editor.get_text_widget().edit_modified(False)
+    # after Run's soft reboot the board lost the view's helper: the view recovers by itself
+    n = len(view._frame_times)
+    view.capture()
+    result["after_run"] = _wait_frame(h, view, n)
+    # closing the view releases the camera
     from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID
 
     h.wb.hide_view(VIEW_ID)
@@ -96,6 +111,8 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     assert Image.open(save).size == (160, 120)
     assert "INIT True" in r["user_init"], r["user_init"]
     assert "AGAIN True" in r["after_close"], r["after_close"]
+    assert "RUN True" in r["run"], r["run"]
+    assert r["after_run"]["size"] == [160, 120]
     # the screenshot shows the colour bars where the view's image is
     x, y, w, h = r["label_box"]
     screen = Image.open(shot).convert("RGB")

@@ -41,7 +41,12 @@ class ThonnyConnectionRunner:
             with backend._interrupt_lock:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
                 backend._submit_code_via_raw_mode(code.encode("utf-8"))
-            frame = transfer.read_frame(connection, timeout)
+            try:
+                frame = transfer.read_frame(connection, timeout)
+            except transfer.TransferError:
+                # damaged bytes, but the board is alive: read on to its prompt so the REPL stays in step
+                backend._capture_output_until_active_prompt()
+                raise
             _stdout, stderr = backend._capture_output_until_active_prompt()
         finally:
             connection.set_text_mode(True)
@@ -64,6 +69,13 @@ class CameraCommandsMixin:
             p = problems.transfer_problem(str(e))
             response = {"problem": {"kind": p.kind, "title": p.title, "explanation": p.explanation,
                                     "details": p.details, "action": None}}
+        except TimeoutError as e:  # Thonny's ReadingTimeoutError: the board went silent mid-answer
+            self._esp32cam_session = None
+            response = {"problem": {"kind": problems.TRANSFER, "title": "The board stopped answering",
+                                    "explanation": "The board went silent in the middle of a camera request "
+                                    "(a reset, a brownout or a loose cable). Check the 5 V supply and press "
+                                    "Stop/Restart (Ctrl+F2) to reconnect.",
+                                    "details": str(e), "action": None}}
         response.update(action=action, request_id=request_id)
         return response
 

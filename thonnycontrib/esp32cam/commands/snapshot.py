@@ -128,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
             print("The image was damaged on the way (%s). Try again, or use --encoding base64." % e,
                   file=sys.stderr)
             return 1
+        except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
+            print("The connection to the board failed: %s\nCheck the cable and the 5 V supply, "
+                  "press RST and try again." % e, file=sys.stderr)
+            return 3
         _write_atomically(args.output, cap.jpeg)
         line_rate = args.baud / 10.0
         dims = _dimensions(cap.jpeg)
