@@ -85,3 +85,31 @@ def test_refresh_validates_caches_and_falls_back(tmp_path, monkeypatch):
     assert cat.load_catalog(cache).origin == "bundled"
     with pytest.raises(DownloadError, match="only https"):
         cat.refresh_catalog("http://127.0.0.1:1/catalog.json", cache)
+
+
+def test_cli_catalog_json_and_refresh_from_thonny_option(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    user = tmp_path / "user"
+    user.mkdir()
+    env = dict(os.environ, THONNY_USER_DIR=str(user))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "catalog", *args],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    bundled = json.loads(cli("--json").stdout)
+    assert bundled["origin"] == "bundled" and bundled["default"] == {"ai_thinker": "lemariva-v1.21.0"}
+    assert {b["offset"] for b in bundled["builds"]} == {"0x1000", "0x0"}
+    missing = cli("--refresh")
+    assert missing.returncode == 2 and "catalog_url" in missing.stderr
+    with FirmwareServer(tmp_path) as srv:
+        env["SSL_CERT_FILE"] = str(srv.ca_file)
+        srv.put("/c.json", catalog_with([build_entry("mirror-build", srv.url("/m.bin"), b"\xe9" * 99)]))
+        (user / "configuration.ini").write_text(f"[ESP32CAM]\ncatalog_url = '{srv.url('/c.json')}'\n")
+        refreshed = cli("--refresh")
+        assert refreshed.returncode == 0 and "mirror-build" in refreshed.stdout, refreshed.stderr
+    offline = json.loads(cli("--json").stdout)
+    assert [b["id"] for b in offline["builds"]] == ["mirror-build"] and offline["origin"].endswith("catalog.json")

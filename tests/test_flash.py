@@ -193,3 +193,41 @@ def test_port_held_by_another_program_is_explained(tmp_path, fast_client):
         assert not result.ok and result.outcome == ec.PORT_MISSING and not result.board_changed
         assert "another program holds it" in result.message and "The board" not in result.message
         assert board.events.all("client_rejected")
+
+
+@pytest.mark.esptool
+def test_cli_offers_download_mode_retry(tmp_path, fast_client):
+    image = _image(tmp_path, "kaki5")
+    env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"), PYTHONUNBUFFERED="1")
+    with VirtualBoard(wiring="none") as board:
+        proc = subprocess.Popen([sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--port", board.url,
+                                 "--file", str(image)], env=env, cwd=str(REPO), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output = b""
+
+        def read_until(needle: bytes) -> None:
+            nonlocal output
+            while needle not in output:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                assert chunk, output.decode(errors="replace")
+                output += chunk
+
+        try:
+            read_until(b"[y/N]")
+            proc.stdin.write(b"y\n")
+            proc.stdin.flush()
+            read_until(b"Press Enter when the board is in download mode")
+            assert b"hold the IO0 button, tap RST" in output
+            mark = board.events.mark()
+            board.hold_boot(True)
+            board.press_reset()
+            board.events.wait_for("boot", since=mark, mode="download", timeout=5)
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            rest, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output += rest
+        assert proc.returncode == 0, output.decode(errors="replace")
+        assert b"Firmware written and verified" in output and b"Remove the IO0-GND jumper" in output

@@ -19,15 +19,43 @@ def thonny_user_dir() -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
-    parser.add_argument("--refresh", metavar="URL",
-                        help="download a newer catalog from this HTTPS URL (validated, then cached)")
+    parser.add_argument("--refresh", metavar="URL", nargs="?", const="",
+                        help="download a newer catalog from this HTTPS URL (validated, then cached); "
+                        "without URL: the one set in Thonny's options ([ESP32CAM] catalog_url)")
     parser.add_argument("--board", help="only builds for this board profile (e.g. ai_thinker)")
 
 
-def run(args: argparse.Namespace) -> int:
-    cache = installer_dir(thonny_user_dir())
+def configured_catalog_url(user_dir: str) -> str:
+    """``[ESP32CAM] catalog_url`` from Thonny's configuration.ini ('' if unset)."""
+    import ast
+    import configparser
+    import os
+
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        catalog = refresh_catalog(args.refresh, cache) if args.refresh else load_catalog(cache)
+        parser.read(os.path.join(user_dir, "configuration.ini"), encoding="utf-8")
+        raw = parser.get("ESP32CAM", "catalog_url", fallback="")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return ""
+    try:  # Thonny stores repr() of values
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return value.strip() if isinstance(value, str) else ""
+
+
+def run(args: argparse.Namespace) -> int:
+    user_dir = thonny_user_dir()
+    cache = installer_dir(user_dir)
+    url = args.refresh
+    if url == "":
+        url = configured_catalog_url(user_dir)
+        if not url:
+            print("No catalog URL: give one (--refresh URL) or set catalog_url in the [ESP32CAM] "
+                  "section of Thonny's configuration.ini.", file=sys.stderr)
+            return 2
+    try:
+        catalog = refresh_catalog(url, cache) if url else load_catalog(cache)
     except (CatalogError, DownloadError) as e:
         print(f"Catalog not refreshed: {e}", file=sys.stderr)
         return 1

@@ -85,6 +85,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"Using esptool {'.'.join(map(str, tool.version))}")
     flasher = Flasher(tool, on_line=print)
     result = flasher.flash(str(prepared.path), options)
+    if result.needs_download_mode and not args.yes:  # offer the retry without reset
+        print(result.message.replace("Then press Retry", "Then press Enter"))
+        try:
+            input("Press Enter when the board is in download mode (Ctrl+C to stop)… ")
+        except EOFError:
+            pass
+        else:
+            options.manual_boot = True
+            result = flasher.flash(str(prepared.path), options)
     if not result.ok:
         print(result.message, file=sys.stderr)
         if result.needs_download_mode:
