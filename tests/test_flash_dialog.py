@@ -50,7 +50,6 @@ def _drive_modal(h, script, timeout: float = 120, opener=None):
     state: dict = {"gen": None, "cond": None}
 
     def tick():
-        import sys
         try:
             if state["gen"] is None:
                 dlg = next((w for w in _all_widgets(h.wb) if isinstance(w, FirmwareInstallerDialog)), None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 
 from thonnycontrib.esp32cam.commands.catalog import thonny_user_dir
 from thonnycontrib.esp32cam.core.bootcheck import check_board
