@@ -228,6 +228,9 @@ def test_host_files_are_unreachable(rig, tmp_path):
     assert "ENOENT" in r.run("open('/etc/hostname')")
     assert r.run("import os; print(os.listdir('/'))") == "['boot.py']"
     assert r.run("import os, vfs; print(hasattr(os, 'system'), hasattr(vfs, 'VfsPosix'))") == "False False"
+    # no way back to the unix port's own modules: old u-names, private references
+    assert r.run("import uos, os, vfs; print(uos is os, [n for n in dir(os) + dir(vfs) if n in ('_os', '_vfs')])") == "True []"
+    assert "Linux" not in r.run("import platform; print(platform.platform())")
     assert r.run("import sys; print(sys.path)") == "['', '.frozen', '/lib']"
 
 

@@ -51,3 +51,6 @@ class _UnameResult:
 def uname():
     b = _board()
     return _UnameResult(("esp32", "esp32", b["release"], b["version"], b["machine"]))
+
+
+del _os  # no way back to the host's os (system, getenv, VfsPosix...)

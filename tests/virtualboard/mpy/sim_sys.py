@@ -8,6 +8,7 @@ for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not cop
 del _name
 
 platform = "esp32"
+executable = ""
 _BOARD = {"release": "1.21.0", "version": "v1.21.0 on 2023-10-13", "machine": "ESP32 module with ESP32", "tuple": (1, 21, 0)}
 
 
@@ -49,6 +50,7 @@ class _Implementation:
 
 
 implementation = _Implementation()
+del _sys
 
 
 def _setup(host, cfg):

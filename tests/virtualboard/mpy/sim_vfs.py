@@ -5,3 +5,5 @@ mount = _vfs.mount
 umount = _vfs.umount
 VfsLfs2 = _vfs.VfsLfs2
 VfsFat = _vfs.VfsFat
+
+del _vfs  # no way back to VfsPosix

@@ -16,7 +16,10 @@ SIM_MODULES = (
     ("network", "sim_network"),
     ("os", "sim_os"),
     ("vfs", "sim_vfs"),
+    ("platform", "sim_platform"),
 )
+# MicroPython also accepts the old u-names; they must reach the simulated modules too
+ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
 #import esp
@@ -151,6 +154,8 @@ def boot(g):
     for public, mod in modules.items():
         mod.__name__ = public
         sys.modules[public] = mod
+    for alias, public in ALIASES.items():
+        sys.modules[alias] = modules[public]
     gc.collect()
 
     micropython.kbd_intr(3)
