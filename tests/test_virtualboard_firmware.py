@@ -152,7 +152,7 @@ def rig(tmp_path):
 
 def littlefs_files(flash_path: Path, offset: int = VFS_OFFSET, size: int = VFS_SIZE) -> Dict[str, bytes]:
     """Read the board's filesystem straight from the flash image with littlefs-python."""
-    from littlefs import LittleFS
+    LittleFS = pytest.importorskip("littlefs").LittleFS
 
     with open(flash_path, "rb") as f:
         f.seek(offset)
