@@ -218,6 +218,19 @@ def test_filesystem_follows_the_vfs_partition_of_the_flashed_table(rig, tmp_path
     assert "/boot.py" in littlefs_files(tmp_path / "flash.bin", 0x300000, 0x100000)
 
 
+def test_corrupted_filesystem_loops_like_boot_py_until_ctrl_c(rig, tmp_path):
+    flash = FlashFile(tmp_path / "flash.bin")
+    flash.write(VFS_OFFSET, b"not a littlefs" * 300)
+    r = rig()
+    r.fw.start()
+    r.expect(b"The filesystem appears to be corrupted.")
+    assert flash.read(VFS_OFFSET, 14) == b"not a littlefs"  # never formatted over user data
+    time.sleep(0.2)
+    r.send(b"\x03")
+    assert "KeyboardInterrupt" in r.expect(b">>> ")
+    assert "OSError" in r.run("open('x.txt', 'w')")  # no filesystem mounted, and no host one either
+
+
 def test_host_files_are_unreachable(rig, tmp_path):
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")

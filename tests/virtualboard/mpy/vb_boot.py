@@ -98,18 +98,25 @@ by firmware programming).
 
 
 def _mount(bdev):
+    """_boot.py: mount the littlefs, format a blank partition; True when mounted."""
     try:
         vfs.mount(vfs.VfsLfs2(bdev), "/")
-        return
+        return True
     except OSError:
         pass
     if not _bootsec_empty(bdev):
-        _fs_corrupted()
+        try:
+            _fs_corrupted()
+        except KeyboardInterrupt as e:  # Ctrl-C ends the loop: the REPL runs without a filesystem
+            sys.print_exception(e)
+            micropython.kbd_intr(-1)
+            return False
     print("Performing initial setup")
     vfs.VfsLfs2.mkfs(bdev)
     vfs.mount(vfs.VfsLfs2(bdev), "/")
     with open("boot.py", "w") as f:
         f.write(BOOT_PY)
+    return True
 
 
 def _run(name, g):
@@ -144,8 +151,9 @@ def boot(g):
     # the host's filesystem goes away for good; the board's flash takes its place
     for mount_point in ("/",):
         vfs.umount(mount_point)
-    _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]))
-    os.chdir("/")
+    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]))
+    if mounted:
+        os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
     sys.argv[:] = []
     for name in list(sys.modules):
@@ -159,6 +167,8 @@ def boot(g):
     gc.collect()
 
     micropython.kbd_intr(3)
+    if not mounted:
+        return
     _run("boot.py", g)
     if not cfg.get("raw_repl"):
         _run("main.py", g)  # like pyexec: main.py runs only when booting into the friendly REPL
