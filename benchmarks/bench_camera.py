@@ -55,7 +55,8 @@ def measure_core(url: str, encoding: str, size: str, frames: int):
     per_frame = elapsed / frames
     return {"jpeg": statistics.mean(len(c.jpeg) for c in caps), "payload_bps": payload / elapsed,
             "wire_ratio": wire / payload, "fps": frames / elapsed,
-            # time per frame not spent moving bytes: command round trip + capture on the board
+            # time per frame beyond what the theoretical line needs for the bytes: command round
+            # trip, capture on the board, and the channel's own shortfall from 10 bits/byte
             "overhead_ms": 1000 * (per_frame - wire / frames / LINE_BYTES_PER_S)}
 
 
@@ -108,7 +109,7 @@ def main() -> int:
         print("Bare channel (board writes 20000 bytes, no camera): %.0f bytes/s = %.1f%% of the line rate\n"
               % (channel, 100 * channel / LINE_BYTES_PER_S))
         print("%-8s %-6s %9s %12s %10s %9s %6s %12s" % ("encoding", "size", "JPEG B", "payload B/s",
-                                                         "% of line", "wire/JPEG", "fps", "overhead ms"))
+                                                         "% of line", "wire/JPEG", "fps", "ms>line/frm"))
         results = {}
         for size in ("QVGA", "SVGA"):
             for name, enc in ENCODINGS:

@@ -54,12 +54,17 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     home = view.home_widget if hasattr(view, "home_widget") else view
     result["view_box"] = [home.winfo_rootx(), home.winfo_rooty(), home.winfo_width(), home.winfo_height()]
     # live: successive frames, fps shown
+    live_jpegs = []
+    h.wb.bind("esp32cam_camera_response", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
     view._live.set(True)
     view._on_live_toggled()
     _wait_frame(h, view, 3, 40)
     view._live.set(False)
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_frames"] = len(view._frame_times)
+    from tests.virtualboard.camera_frames import decode_frame_number
+
+    result["live_numbers"] = [decode_frame_number(Image.open(io.BytesIO(j))) for j in live_jpegs if j]
     result["live_status"] = view.status_label.cget("text")
     # settings: frame size
     n = len(view._frame_times)
@@ -107,6 +112,8 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     assert r["first"]["size"] == [320, 240] and "320×240" in r["status"] and "lemariva" in r["status"]
     assert "% of 115200 baud" in r["status"]
     assert r["live_frames"] >= 4 and "fps" in r["live_status"]
+    numbers = r["live_numbers"]
+    assert len(numbers) >= 4 and numbers == sorted(set(numbers)), numbers  # successive, different frames
     assert r["small"]["size"] == [160, 120]
     assert Image.open(save).size == (160, 120)
     assert "INIT True" in r["user_init"], r["user_init"]
