@@ -386,6 +386,12 @@ def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):
     assert r.run("print('MicroPython is fun')") == "MicroPython is fun"
     r.send(b"print('MicroPython', end='')\r")
     assert r.expect(b">>> ", timeout=5).endswith("MicroPython>>> ")
+    # a program that prints the start of a banner (or of the raw-REPL prompt) and then waits
+    r.send(b"import time; print('MicroPy', end=''); time.sleep(2)\r")
+    r.expect(b"time.sleep(2)\r\n")  # the echo
+    assert r.expect(b"MicroPy", timeout=1) == "MicroPy"  # not held until the program ends
+    r.send(b"\x03")
+    r.expect(b">>> ")
 
 
 def test_print_loop_is_paced_by_the_uart_so_ctrl_c_stops_it_promptly():

@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -59,6 +60,7 @@ CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
 OUTPUT_PIPE_SIZE = 4096  # with emit() returning once bytes are sent, these bound what
 OUTPUT_CHUNK = 1024  # is still queued when Ctrl-C stops a print loop (a few hundred ms)
+HOLD_SECONDS = 0.02  # output held back as a possible banner start is released after this pause
 PARTITION_TABLE_OFFSET = 0x8000
 
 _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType \"help\(\)\" for more information\.\r\n")
@@ -390,9 +392,16 @@ class MicroPythonFirmware:
             proc = self._proc
             assert proc is not None and proc.stdout is not None
             out = _OutputFilter(self.banner, raw_restart=self._raw_mode)
+            fd = proc.stdout.fileno()
             while True:
+                if out.holding() and not select.select([fd], [], [], HOLD_SECONDS)[0]:
+                    # nothing follows: what looked like the start of a banner was just data
+                    held = out.release()
+                    if held and not self._stopping.is_set():
+                        self._emit(held)
+                    continue
                 try:
-                    chunk = os.read(proc.stdout.fileno(), OUTPUT_CHUNK)
+                    chunk = os.read(fd, OUTPUT_CHUNK)
                 except (OSError, ValueError):
                     chunk = b""
                 if not chunk:
@@ -542,6 +551,14 @@ class _OutputFilter:
         if b">>> " in data:
             self.saw_prompt = True
         return data
+
+    def holding(self) -> bool:
+        """Bytes are held back that a pause in the output should release."""
+        return bool(self.buf) and not self.hide_until_raw
+
+    def release(self) -> bytes:
+        data, self.buf = self.buf, b""
+        return self._note(data)
 
     def flush(self) -> bytes:
         data, self.buf = self.buf, b""
