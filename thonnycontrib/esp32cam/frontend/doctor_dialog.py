@@ -330,8 +330,17 @@ def _onoff(value: Optional[bool]) -> str:
     return "on" if value else "off"
 
 
+_open_dialog: Optional[DoctorDialog] = None
+
+
 def open_doctor_dialog(port: Optional[str] = None) -> DoctorDialog:
-    """Menu / Shell-link entry point."""
+    """Menu / Shell-link entry point; brings an open doctor to the front instead of a second one."""
+    global _open_dialog
+    if _open_dialog is not None and _open_dialog.winfo_exists() and not _open_dialog._closing:
+        _open_dialog.deiconify()
+        _open_dialog.lift()
+        return _open_dialog
     wb = get_workbench()
     found_port, configured = current_port_and_lines()
-    return DoctorDialog(wb, port or found_port, configured)
+    _open_dialog = DoctorDialog(wb, port or found_port, configured)
+    return _open_dialog
