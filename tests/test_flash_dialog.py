@@ -179,7 +179,12 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
     user = tmp_path / "user"
     with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="direct",
                                                        firmware=synthetic_firmware(None)) as board:
-        _publish(srv, user, monkeypatch, [build_entry("test-lemariva", srv.put("/fw.bin", image), image)])
+        entry = build_entry("test-lemariva", srv.put("/fw.bin", image), image)
+        entry.update(title="lemariva camera driver, MicroPython 1.21.0 (synthetic test image)",
+                     notes="Served by a loopback HTTPS server; verified by size and SHA-256 before use.",
+                     info_url="https://github.com/lemariva/micropython-camera-driver",
+                     license="Apache-2.0", recommended=True)
+        _publish(srv, user, monkeypatch, [entry])
         shot = tmp_path / "installer.png"
         result = run_scenario(scenario_install, user, env=_env(srv), timeout=150,
                               url=board.url, shot=str(shot))
