@@ -231,3 +231,25 @@ def test_cli_offers_download_mode_retry(tmp_path, fast_client):
         output += rest
         assert proc.returncode == 0, output.decode(errors="replace")
         assert b"Firmware written and verified" in output and b"Remove the IO0-GND jumper" in output
+
+
+@pytest.mark.esptool
+def test_cancel_mid_write_says_the_board_needs_a_new_install(tmp_path, fast_client):
+    lines = []
+    writing = threading.Event()
+
+    def on_line(line):
+        lines.append(line)
+        if line.startswith("Compressed "):  # erase done, data about to flow
+            writing.set()
+
+    image = _image(tmp_path, "lemariva", noise=256 * 1024)
+    with VirtualBoard(wiring="classic") as board:
+        flasher = Flasher(ec.find_esptool(sys.executable), on_line=on_line)
+        threading.Thread(target=lambda: (writing.wait(60), flasher.cancel()), daemon=True).start()
+        result = flasher.flash(str(image), FlashOptions(port=board.url))
+        assert result.outcome == "cancelled" and result.board_changed, "\n".join(lines)
+        assert "Cancelled part-way" in result.message and "safe to run the installer again" in result.message
+        board.events.wait_for("client_disconnected", timeout=10)
+        size = image.stat().st_size
+        assert board.flash.read(0x1000, size) != image.read_bytes()  # erased, not completely written
