@@ -216,7 +216,8 @@ class Session:
         """EN low then high via RTS with DTR released (reset on classic and direct
         wiring). False if the port cannot drive the lines."""
         try:
-            self.ser.dtr = False
+            if self.ser.dtr:  # every change costs >= 50 ms over RFC2217: skip no-ops
+                self.ser.dtr = False
             self.ser.rts = True
             time.sleep(self.t.reset_pulse)
             self.ser.rts = False
