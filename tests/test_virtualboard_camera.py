@@ -121,7 +121,7 @@ def test_official_build_has_no_camera_module(board):
 def test_camera_module_is_not_a_file_on_the_board(board):
     r = board(family="lemariva")
     out, err = r.raw_exec("import os, camera; print(os.listdir('/'), hasattr(camera, '__file__'))")
-    assert (out, err) == ("['boot.py'] False\n", "")
+    assert (out, err) == ("['boot.py'] False\r\n", "")
 
 
 def test_missing_camera_fails_init_with_the_drivers_errors(tmp_path):
@@ -136,7 +136,7 @@ def test_missing_camera_fails_init_with_the_drivers_errors(tmp_path):
     kaki = boot_raw(tmp_path, family="kaki5", camera_missing=True)
     try:
         out, err = kaki.raw_exec("import camera\ncamera.conf(17, 5); camera.conf(18, 6)\nprint(camera.init())")
-        assert PROBE_FAILED.search(out) and out.endswith("False\n"), out
+        assert PROBE_FAILED.search(out) and out.endswith("False\r\n"), out
     finally:
         kaki.stop()
 
@@ -159,23 +159,23 @@ def test_without_psram_camera_builds_cannot_allocate_frame_buffers(board):
 def test_lemariva_driver_state_survives_soft_reboot_so_a_second_init_fails(board):
     r = board(family="lemariva")
     out, err = r.raw_exec("import camera\nprint(camera.init(0, format=camera.JPEG))")
-    assert (out, err) == ("True\n", "")
+    assert (out, err) == ("True\r\n", "")
     r.send(b"\x04")  # soft reboot: esp32-camera stays initialised, the module keeps no state
     r.expect(b"raw REPL; CTRL-B to exit\r\n>")
     out, err = r.raw_exec("import camera\nprint(camera.capture()[:2])")
-    assert (out, err) == ("b'\\xff\\xd8'\n", "")  # still capturing: a JPEG SOI marker
+    assert (out, err) == ("b'\\xff\\xd8'\r\n", "")  # still capturing: a JPEG SOI marker
     out, err = r.raw_exec("camera.init(0, format=camera.JPEG)")
     assert PROBE_FAILED.search(out) and "Camera Init Failed" in err
     out, err = r.raw_exec("print(camera.deinit(), camera.init(0, format=camera.JPEG))")
-    assert (out, err) == ("True True\n", "")
+    assert (out, err) == ("True True\r\n", "")
 
 
 def test_kaki5_needs_format_and_size_before_init(board):
     r = board(family="kaki5")
     out, err = r.raw_exec("import camera\nprint(camera.init(), camera.capture())")
-    assert out.endswith("False False\n") and "Camera config failed" in out
+    assert out.endswith("False False\r\n") and "Camera config failed" in out
     out, err = r.raw_exec("camera.conf(17, 4); camera.conf(18, 2)\nprint(camera.init(), len(camera.capture()))")
-    assert (out, err) == ("True 19200\n", "")  # GRAYSCALE QQVGA: 160 x 120 bytes
+    assert (out, err) == ("True 19200\r\n", "")  # GRAYSCALE QQVGA: 160 x 120 bytes
 
 
 def test_cnadler86_one_camera_at_a_time_and_checks_init(board):

@@ -255,7 +255,7 @@ def test_raw_repl_and_raw_paste(rig):
     r.send(b"\r\x01")
     r.expect(b"raw REPL; CTRL-B to exit\r\n>")
     out, err = r.raw_exec("print('raw', 1 + 2)")
-    assert (out, err) == ("raw 3\n", "")
+    assert (out, err) == ("raw 3\r\n", "")
     out, err = r.raw_exec("1/0")
     assert out == "" and "ZeroDivisionError" in err
 
@@ -269,7 +269,7 @@ def test_raw_repl_and_raw_paste(rig):
     r.send(b"x = 21\nprint('paste', x * 2)\x04")
     r.expect(b"\x04")  # end of code acknowledged
     out = r.expect(b"\x04")[:-1]
-    assert out == "paste 42\n"
+    assert out == "paste 42\r\n"
     r.expect(b"\x04>")
     r.send(b"\x02")  # back to the friendly REPL: banner again
     assert BANNER in r.expect(b">>> ")
@@ -350,7 +350,7 @@ def test_soft_reboot_in_raw_repl_stays_in_raw_repl(rig):
     assert text.startswith("OK\r\nMPY: soft reboot\r\n")
     assert BANNER not in text and ">>>" not in text and "main ran" not in text
     out, err = r.raw_exec("print('after reboot')")
-    assert (out, err) == ("after reboot\n", "")
+    assert (out, err) == ("after reboot\r\n", "")
 
 
 def test_machine_reset_asks_the_board_for_a_hard_reset(rig):
@@ -416,3 +416,19 @@ def test_print_loop_is_paced_by_the_uart_so_ctrl_c_stops_it_promptly():
             assert b"True" in read_until(port, b">>> ", timeout=10)  # ~11 kB/s of digits
         finally:
             port.close()
+
+
+def test_text_has_crlf_line_ends_binary_stdout_is_untouched(rig):
+    # ESP32's stdout "cooks" text ("\n" -> "\r\n"); sys.stdout.buffer.write is raw
+    r = rig()
+    r.start()
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    start = len(r.output)
+    payload = bytes(range(256)) * 4 + b"\n\n\r\n"
+    r.send(b"import sys\nprint('a\\nb')\nsys.stdout.write('c\\n')\n"
+           b"sys.stdout.buffer.write(bytes(range(256)) * 4 + b'\\n\\n\\r\\n')\nprint('d')\n1/0\x04")
+    r.expect(b"\x04>")
+    got = bytes(r.output[start:])
+    assert got.startswith(b"OKa\r\nb\r\nc\r\n" + payload + b"d\r\n\x04Traceback (most recent call last):\r\n")
+    assert b"ZeroDivisionError: divide by zero\r\n\x04>" in got

@@ -508,6 +508,7 @@ class _OutputFilter:
     is held back, so ordinary output is never delayed."""
 
     def __init__(self, banner: str, raw_restart: bool) -> None:
+        self.cooker = _LineEndings()
         self.unix_banner = unix_banner()
         self.board_banner = (banner + "\r\n" + _HELP_LINE).encode()
         self.hide_until_raw = raw_restart
@@ -516,6 +517,9 @@ class _OutputFilter:
         self.saw_prompt = False
 
     def feed(self, chunk: bytes) -> bytes:
+        return self._feed_cooked(self.cooker.feed(chunk))
+
+    def _feed_cooked(self, chunk: bytes) -> bytes:
         data = self.buf + chunk
         self.buf = b""
         out = bytearray()
@@ -554,15 +558,78 @@ class _OutputFilter:
 
     def holding(self) -> bool:
         """Bytes are held back that a pause in the output should release."""
-        return bool(self.buf) and not self.hide_until_raw
+        return self.cooker.holding() or (bool(self.buf) and not self.hide_until_raw)
+
+    def release(self) -> bytes:
+        data = self._feed_cooked(self.cooker.release())
+        if not self.hide_until_raw:
+            data += self._note(self.buf)
+            self.buf = b""
+        return data
+
+    def flush(self) -> bytes:
+        data = self._feed_cooked(self.cooker.release())
+        rest, self.buf = self.buf, b""
+        return data if self.hide_until_raw else data + rest
+
+
+class _LineEndings:
+    """ESP32 MicroPython sends text with "\r\n" line ends (its stdout is "cooked"),
+    binary written to sys.stdout.buffer unchanged. The unix port writes "\n" for
+    both, so the board's `sys.stdout.buffer` frames binary writes (RAW_MARK +
+    4-byte length + data); everything else gets its lone "\n" turned into "\r\n"."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.raw_left = 0
+        self.prev_cr = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.buf + chunk
+        self.buf = b""
+        out = bytearray()
+        while data:
+            if self.raw_left:
+                part = data[: self.raw_left]
+                out += part
+                self.raw_left -= len(part)
+                data = data[len(part):]
+                self.prev_cr = False
+                continue
+            idx = data.find(RAW_MARK)
+            if idx < 0:
+                keep = _partial_suffix(data, RAW_MARK)
+                out += self._cook(data[: len(data) - keep])
+                self.buf = data[len(data) - keep:]
+                break
+            out += self._cook(data[:idx])
+            header_end = idx + len(RAW_MARK) + 4
+            if len(data) < header_end:
+                self.buf = data[idx:]
+                break
+            self.raw_left = int.from_bytes(data[idx + len(RAW_MARK):header_end], "little")
+            data = data[header_end:]
+        return bytes(out)
+
+    def _cook(self, text: bytes) -> bytes:
+        if not text:
+            return b""
+        cooked = _LONE_LF.sub(b"\r\n", text)
+        if self.prev_cr and text.startswith(b"\n"):
+            cooked = cooked[1:]  # its "\r" came at the end of the previous chunk
+        self.prev_cr = text.endswith(b"\r")
+        return cooked
+
+    def holding(self) -> bool:
+        return bool(self.buf)
 
     def release(self) -> bytes:
         data, self.buf = self.buf, b""
-        return self._note(data)
+        return self._cook(data)
 
-    def flush(self) -> bytes:
-        data, self.buf = self.buf, b""
-        return b"" if self.hide_until_raw else data
+
+RAW_MARK = b"\x1b\x00vb-raw:"  # must match sim_sys.py
+_LONE_LF = re.compile(rb"(?<!\r)\n")
 
 
 _HELP_LINE = 'Type "help()" for more information.\r\n'

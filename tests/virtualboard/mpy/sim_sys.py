@@ -1,5 +1,6 @@
 # `sys` as on ESP32 MicroPython: platform "esp32", implementation from the flashed image's banner.
 from sys import *  # noqa: F401,F403  (same objects: modules, path, argv, stdin/stdout, exit...)
+import io as _io
 import sys as _sys
 
 for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not copied by import *
@@ -50,6 +51,40 @@ class _Implementation:
 
 
 implementation = _Implementation()
+
+
+class _BinaryStdout:
+    """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
+    ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged."""
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def write(self, data):
+        n = len(data)
+        if n:
+            self._raw.write(_RAW_MARK + n.to_bytes(4, "little"))
+            self._raw.write(data)
+        return n
+
+    def flush(self):
+        pass
+
+
+class _Stdout(_io.IOBase):
+    def __init__(self, real):
+        self._real = real
+        self.buffer = _BinaryStdout(real.buffer)
+
+    def write(self, s):
+        return self._real.write(s)
+
+    def flush(self):
+        pass
+
+
+_RAW_MARK = b"\x1b\x00vb-raw:"  # must match firmware.py
+stdout = _Stdout(_sys.stdout)
 del _sys
 
 
