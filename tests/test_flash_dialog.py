@@ -133,7 +133,7 @@ def scenario_entry_points(h):
     entries = {menu.entrycget(i, "label"): i for i in range(menu.index("end") + 1)
                if menu.type(i) == "command"}
     labels = list(entries)
-    index = entries["Install camera firmware (ESP32-CAM)…"]
+    index = entries["Install MicroPython for ESP32-CAM…"]
     seen = []
 
     def script(dlg, result):
@@ -155,7 +155,7 @@ def scenario_entry_points(h):
 def test_tools_menu_and_interpreter_page_open_the_installer(xdisplay, tmp_path):
     result = run_scenario(scenario_entry_points, tmp_path / "user", timeout=60)
     labels = result["labels"]
-    assert labels.index("Install camera firmware (ESP32-CAM)…") < labels.index("Manage plug-ins...")
+    assert labels.index("Install MicroPython for ESP32-CAM…") < labels.index("Manage plug-ins...")
     title = "Install MicroPython camera firmware (ESP32-CAM)"
     assert result["seen"] == [[title, "lemariva-v1.21.0"], [title, "lemariva-v1.21.0"]]
     assert result["kinds"] == ["camera firmware"]

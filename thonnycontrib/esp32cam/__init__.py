@@ -46,7 +46,7 @@ def load_plugin() -> None:
     # Firmware installer: Tools menu, and the "Install or update" link on the interpreter page.
     get_workbench().set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer catalog
     get_workbench().add_command(
-        "esp32cam_install_firmware", "tools", "Install camera firmware (ESP32-CAM)…",
+        "esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
         _open_installer, group=120)
     from thonnycontrib.esp32cam.frontend.config_page import set_firmware_installer
 

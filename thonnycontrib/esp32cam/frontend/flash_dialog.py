@@ -1,4 +1,4 @@
-"""Tools → "Install camera firmware (ESP32-CAM)…": Thonny dialog around the core installer.
+"""Tools → "Install MicroPython for ESP32-CAM…": Thonny dialog around the core installer.
 
 The work (download, inspection, esptool) runs in a thread; it talks to the
 dialog only through WorkDialog's thread-safe queue (``append_text``,
