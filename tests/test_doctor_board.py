@@ -153,6 +153,25 @@ def stubborn_program_condition() -> Dict[str, Any]:
                 "fix_prompt": fixed.prompt, "main_disabled": fixed.main_disabled}
 
 
+def silent_then_manual_rst_condition() -> Dict[str, Any]:
+    """No auto-reset wiring and a blank flash: the boot log went by before the
+    doctor connected. The fix: listen while the user presses RST."""
+    import threading
+
+    with VirtualBoard(wiring="none", firmware=None) as board:
+        board.events.wait_for("no_firmware", timeout=5)
+        first = _diagnose(board)
+        pressed = threading.Event()
+
+        def user(message: str) -> None:  # reads the doctor's prompt, presses RST a moment later
+            if "Press the RST button" in message and not pressed.is_set():
+                pressed.set()
+                threading.Timer(0.3, board.press_reset).start()
+
+        after = doctor.diagnose(board.url, ports=[], wait_for_rst=5.0, progress=user)
+        return {"first": first, "after": after.code, "after_diagnosis": after, "pressed": pressed.is_set()}
+
+
 def pty_condition() -> Dict[str, Any]:
     """A port that cannot carry DTR/RTS at all (a pseudo-terminal)."""
     with VirtualBoard(firmware=LEMARIVA, mode="pty") as board:
@@ -173,6 +192,7 @@ CONDITIONS: Dict[str, Callable[[], Dict[str, Any]]] = {
     "none-dtr1-rts1": lines_condition("none", True, True),
     "dropped-link": firmware_condition(drop_after=20),
     "pty-no-modem-lines": pty_condition,
+    "silent-then-manual-rst": silent_then_manual_rst_condition,
     "hold_boot-classic": hold_boot_condition("classic"),
     "hold_boot-direct": hold_boot_condition("direct"),
     "hold_boot-none": hold_boot_condition("none"),
@@ -205,6 +225,7 @@ EXPECTED = {
     "none-dtr1-rts1": (dg.REPL_OK, None),
     "dropped-link": (dg.PORT_MISSING, None),
     "pty-no-modem-lines": (dg.REPL_OK, None),
+    "silent-then-manual-rst": (dg.SILENT, dg.NO_FIRMWARE),
     "hold_boot-classic": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-direct": (dg.DOWNLOAD_MODE, dg.REPL_OK),
     "hold_boot-none": (dg.DOWNLOAD_MODE, dg.REPL_OK),
@@ -289,6 +310,14 @@ def test_boot_log_evidence_is_the_real_lines(outcomes):
     assert any("PSRAM ID read error" in line for line in outcomes["no_psram"]["first"].evidence)
     assert any("Camera probe failed" in line for line in outcomes["camera_missing"]["first"].evidence)
     assert outcomes["official-build"]["first"].extra["suggest_camera_build"] is True
+
+
+def test_manual_rst_press_is_caught(outcomes):
+    outcome = outcomes["silent-then-manual-rst"]
+    assert dg.FIX_WAIT_FOR_RST in outcome["first"].fixes and outcome["pressed"]
+    after = outcome["after_diagnosis"]
+    assert "boot log after RST was pressed by hand" in after.evidence
+    assert "flash read err, 1000" in after.evidence
 
 
 def test_port_without_modem_lines_is_noted(outcomes):

@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not import/initialise the camera module")
     parser.add_argument("--fix", choices=["release-and-reset", "interrupt-at-boot"],
                         help="apply this fix first, then diagnose")
+    parser.add_argument("--wait-for-rst", type=float, default=0.0, metavar="SECONDS",
+                        help="if the board stays silent, listen this long while you press RST")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
 
 
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         configured = doctor.Lines(bool(args.dtr), bool(args.rts))
     try:
         result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
-                                               check_camera=not args.no_camera_check)
+                                               check_camera=not args.no_camera_check,
+                                               wait_for_rst=max(0.0, args.wait_for_rst))
     except Exception as e:  # a bug, not a board problem: say so without a traceback wall
         print(f"The doctor stopped unexpectedly: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

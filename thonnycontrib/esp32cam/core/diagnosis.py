@@ -16,6 +16,7 @@ FIX_RELEASE_AND_RESET = "release_and_reset"  # release DTR/RTS and pulse EN
 FIX_OPEN_INSTALLER = "open_installer"      # firmware installer with a camera build preselected
 FIX_INTERRUPT_AT_BOOT = "interrupt_at_boot"  # reset and send Ctrl-C during start-up
 FIX_RETRY = "retry"                        # run the doctor again
+FIX_WAIT_FOR_RST = "wait_for_rst"          # listen while the user presses RST by hand
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,9 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
     Kind(SILENT, "Nothing comes back from the board",
          "The port opens but the board sends nothing, not even after a reset: wrong port, TX/RX not "
          "crossed, no common GND, no power, or an adapter whose DTR/RTS cannot reset the board.",
-         "Check the port, connect adapter TX to U0R and RX to U0T, GND to GND, 5 V to 5V; press RST on "
-         "the board and retry.",
-         (FIX_RETRY,)),
+         "Check the port, connect adapter TX to U0R and RX to U0T, GND to GND, 5 V to 5V. Then let the "
+         "doctor listen while you press RST on the board: the boot log tells the rest.",
+         (FIX_WAIT_FOR_RST, FIX_RETRY)),
     Kind(BAUD_MISMATCH, "Garbled output (baud rate or signal quality)",
          "Bytes arrive but they are not text at 115200 baud: the line is too weak or noisy for this "
          "speed (long or poor cable, weak adapter), or the other side uses another baud rate.",

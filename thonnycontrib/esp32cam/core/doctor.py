@@ -263,7 +263,7 @@ class Doctor:
     def __init__(self, port: str, configured: Optional[Lines] = None, *,
                  ports: Optional[Sequence[Any]] = None, platform: str = sys.platform,
                  timings: Optional[Timings] = None, progress: Optional[Progress] = None,
-                 check_camera: bool = True,
+                 check_camera: bool = True, wait_for_rst: float = 0.0,
                  opener: Callable[..., Any] = open_serial) -> None:
         self.port = port
         self.configured = configured
@@ -271,6 +271,7 @@ class Doctor:
         self.t = timings or Timings()
         self.progress = progress or (lambda msg: None)
         self.check_camera = check_camera
+        self.wait_for_rst = wait_for_rst  # > 0: finally listen this long for a manual RST press
         self._ports = ports
         self._opener = opener
 
@@ -325,6 +326,8 @@ class Doctor:
             return self._lost(s)
         if s.log.garbled():
             return self._garbled(s)
+        if _conclusive(s.log) and not s.log.has(bl.DOWNLOAD_MODE):
+            return self._from_boot_log(s, since=0, after_reset=False)  # it booted meanwhile
         printing = len(s.log.raw) > 0 and not s.log.ends_with_prompt()
         if printing and not s.log.has(bl.RESET):
             # output keeps coming and Ctrl-C did not stop it: one more try, then conclude
@@ -364,8 +367,19 @@ class Doctor:
                 dg.DOWNLOAD_MODE, evidence=s.notes + ["the ROM bootloader answered a SYNC request"],
                 detail="The board did not react to the reset through RTS, so its RST button must be "
                        "pressed by hand.")
+        if self.wait_for_rst > 0:
+            s.say(f"Press the RST button on the board now (listening for {self.wait_for_rst:.0f} s)")
+            since = len(s.log.findings)
+            s.listen(self.wait_for_rst, lambda: _conclusive(s.log, since) or s.log.ends_with_prompt(),
+                     quiet=self.t.quiet_after_boot, need_data=True)
+            if s.log.has(bl.RESET, since) or _conclusive(s.log, since):
+                s.notes.append("boot log after RST was pressed by hand")
+                return self._from_boot_log(s, since, after_reset=True)
+            if s.log.garbled():
+                return self._garbled(s)
         return dg.Diagnosis(dg.SILENT, evidence=s.notes + [
-            "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"])
+            "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"
+            + (f", nor within {self.wait_for_rst:.0f} s of listening for RST" if self.wait_for_rst > 0 else "")])
 
     def _wait_boot(self, s: Session, since: int) -> None:
         """Read the boot log after a reset until it is clearly finished."""

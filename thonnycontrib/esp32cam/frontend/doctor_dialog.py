@@ -23,6 +23,7 @@ from thonnycontrib.esp32cam.core import doctor
 logger = getLogger(__name__)
 
 TITLE = "ESP32-CAM connection doctor"
+WAIT_FOR_RST = 15.0  # seconds the doctor listens for a manual RST press
 
 
 def current_port_and_lines() -> Tuple[str, Optional[doctor.Lines]]:
@@ -190,6 +191,7 @@ class DoctorDialog(tk.Toplevel):
                 except Exception:  # e.g. the port vanished: the diagnosis below says so
                     logger.info("Doctor fix %s failed", fix, exc_info=True)
                 result = doctor.diagnose(port, self.configured,
+                                         wait_for_rst=WAIT_FOR_RST if fix == dg.FIX_WAIT_FOR_RST else 0.0,
                                          progress=lambda m: self._queue.put(("progress", m)))
                 self._queue.put(("done", result))
             except Exception as e:  # unexpected: show it as text, never an internal-error dialog
@@ -262,6 +264,8 @@ class DoctorDialog(tk.Toplevel):
             elif fix == dg.FIX_OPEN_INSTALLER:
                 if installer_available():
                     buttons.append((fix, "Open firmware installer…"))
+            elif fix == dg.FIX_WAIT_FOR_RST:
+                buttons.append((fix, "Listen while I press RST"))
             elif fix == dg.FIX_RETRY:
                 buttons.append((fix, "Diagnose again"))
         return buttons
