@@ -144,6 +144,7 @@ class CameraSensor:
         self.present = present
         self.psram = psram
         self.frame_number = 0
+        self._last_frame = 0.0
         self.renderer = camera_frames.FrameRenderer()
         self.reset()
 
@@ -187,6 +188,13 @@ class CameraSensor:
             return None
         s = dict(self.settings)
         s.update({k: req[k] for k in self.SETTINGS if k in req})
+        # esp_camera_fb_get() waits for the sensor's next frame: an OV2640 gives about
+        # 25 frames/s up to SVGA and 12.5 above
+        interval = 1 / (25 if int(s["width"]) * int(s["height"]) <= 800 * 600 else 12.5)
+        wait = self._last_frame + interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_frame = time.monotonic()
         frame = self.renderer.render(
             int(s["width"]),
             int(s["height"]),
