@@ -12,25 +12,28 @@ on a real board and over RFC2217, where every line change costs >= 50 ms:
    the ROM bootloader for a sync answer (a chip silently waiting in download
    mode answers it).
 
-Fixes the core can apply itself: :func:`release_and_reset`,
-:func:`interrupt_at_boot`. Storing DTR/RTS in Thonny's options and opening the
-firmware installer belong to the front-end.
+The serial plumbing is in ``serialprobe``, the fixes the core can apply in
+``doctor_fixes`` (both re-exported here for callers).
 """
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import portcheck
 from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.doctor_fixes import (
+    DISABLE_MAIN, InterruptResult, interrupt_at_boot, release_and_reset)
+from thonnycontrib.esp32cam.core.serialprobe import (
+    BAUDRATE, RELEASED, Lines, Progress, Session, Timings, close_serial, open_serial)
 
-BAUDRATE = 115200
-RAW_CHUNK = 256              # raw-REPL code is sent in chunks of this size, 10 ms apart
-READ_TIMEOUT = 0.03          # set once before open: changing it over RFC2217 costs >= 100 ms
+__all__ = ["Doctor", "diagnose", "CAMERA_CHECK", "LINE_CHECK", "SYNC_FRAME",
+           # re-exported for callers of the doctor
+           "DISABLE_MAIN", "InterruptResult", "interrupt_at_boot", "release_and_reset",
+           "BAUDRATE", "RELEASED", "Lines", "Progress", "Session", "Timings", "close_serial", "open_serial"]
 
 # esptool's SYNC command as a SLIP frame; the ROM answers with a frame starting c0 01 08.
 SYNC_FRAME = (b"\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20" + b"\x55" * 32 + b"\xc0")
@@ -71,189 +74,6 @@ else:
         print('DOCTOR_CAM fail', repr(e))
 """ % {b"pixformat": fam.KAKI5_CONF_KEYS["PIXFORMAT"], b"jpeg": fam.KAKI5_PIXFORMAT_JPEG,
        b"framesize": fam.KAKI5_CONF_KEYS["FRAMESIZE"]}
-
-
-@dataclass
-class Timings:
-    """Listen windows in seconds; every wait stops early once the answer is clear."""
-    first_listen: float = 0.12   # after open: is something already printing?
-    busy_listen: float = 0.6     # ...if so, listen at most this long for a boot loop
-    settle: float = 0.25         # output must pause this long before we poke
-    prompt: float = 0.6          # wait for ">>>" after Ctrl-C
-    boot: float = 3.0            # wait for the boot log + banner after a reset pulse
-    quiet_after_boot: float = 0.4  # nothing new for this long after the boot log: boot done
-    first_boot_byte: float = 0.8   # the ROM prints within ms of EN rising; RFC2217 adds latency
-    reset_pulse: float = 0.05    # EN low time (local ports; RFC2217 adds its own >= 50 ms)
-    camera: float = 3.0
-
-
-@dataclass
-class Lines:
-    dtr: bool
-    rts: bool
-
-    def __str__(self) -> str:
-        return f"DTR={'on' if self.dtr else 'off'}, RTS={'on' if self.rts else 'off'}"
-
-
-RELEASED = Lines(False, False)
-
-Progress = Callable[[str], None]
-
-
-def open_serial(port: str, lines: Lines = RELEASED, baudrate: int = BAUDRATE) -> Any:
-    """Open ``port`` (device or URL) with the given DTR/RTS applied before open."""
-    import serial
-
-    kwargs = {} if portcheck.is_url(port) else {"exclusive": True}
-    ser = serial.serial_for_url(port, do_not_open=True, baudrate=baudrate,
-                                timeout=READ_TIMEOUT, write_timeout=2 if not port.startswith("rfc2217") else None,
-                                **kwargs)
-    ser.dtr = lines.dtr
-    ser.rts = lines.rts
-    ser.open()
-    return ser
-
-
-def close_serial(ser: Any) -> None:
-    """Release RTS first, then DTR (DTR first would reset a classic circuit), then close."""
-    try:
-        if ser.is_open:
-            if ser.rts:
-                ser.rts = False
-            if ser.dtr:
-                ser.dtr = False
-    except Exception:
-        pass
-    try:
-        ser.close()
-    except Exception:
-        pass
-
-
-class Session:
-    """One open port plus everything read from it (as a :class:`bootlog.BootLog`)."""
-
-    def __init__(self, ser: Any, timings: Timings, progress: Optional[Progress] = None) -> None:
-        self.ser = ser
-        self.t = timings
-        self.log = bl.BootLog()
-        self.notes: List[str] = []     # evidence that is not device output
-        self._progress = progress or (lambda msg: None)
-        self.lost = False
-
-    def say(self, msg: str) -> None:
-        self._progress(msg)
-
-    def read_some(self) -> bytes:
-        try:
-            waiting = self.ser.in_waiting
-            data = self.ser.read(waiting or 1)
-        except Exception as e:  # connection lost, device unplugged
-            if not self.lost:
-                self.notes.append(f"connection lost: {e}")
-            self.lost = True
-            return b""
-        if data:
-            self.log.feed(data)
-        return data
-
-    def write(self, data: bytes) -> None:
-        try:
-            self.ser.write(data)
-        except Exception as e:
-            if not self.lost:
-                self.notes.append(f"write failed: {e}")
-            self.lost = True
-
-    def listen(self, max_time: float, done: Callable[[], bool] = lambda: False,
-               quiet: Optional[float] = None, need_data: bool = False,
-               first_data: Optional[float] = None) -> bool:
-        """Read until ``done()``, or ``quiet`` seconds without data (only after
-        some data arrived if ``need_data``), or no data at all within
-        ``first_data`` seconds, or ``max_time``. True if ``done()``."""
-        start = last = time.monotonic()
-        got_any = False
-        while not self.lost:
-            if done():
-                return True
-            now = time.monotonic()
-            if now - start >= max_time or (first_data is not None and not got_any
-                                           and now - start >= first_data):
-                return False
-            if self.read_some():
-                last = time.monotonic()
-                got_any = True
-            elif quiet is not None and (got_any or not need_data) and time.monotonic() - last >= quiet:
-                return done()
-        return done()
-
-    def prompt_count(self) -> int:
-        return self.log.count(bl.PROMPT)
-
-    def poke(self, timeout: float) -> bool:
-        """Ctrl-C twice + Enter; True when a new ``>>>`` prompt appears."""
-        before = self.prompt_count()
-        self.write(b"\r\x03\x03")
-        return self.listen(timeout, lambda: self.prompt_count() > before)
-
-    def set_lines(self, lines: Lines) -> bool:
-        """Change DTR/RTS without a stray reset on the classic circuit: assert
-        DTR before RTS, release RTS before DTR. False if the port cannot."""
-        try:
-            if lines.dtr and not self.ser.dtr:
-                self.ser.dtr = True
-            if self.ser.rts != lines.rts:
-                self.ser.rts = lines.rts
-            if self.ser.dtr != lines.dtr:
-                self.ser.dtr = lines.dtr
-            return True
-        except Exception as e:  # e.g. a pseudo-terminal or a bridge without modem lines
-            self._no_lines(e)
-            return False
-
-    def pulse_reset(self) -> bool:
-        """EN low then high via RTS with DTR released (reset on classic and direct
-        wiring). False if the port cannot drive the lines."""
-        try:
-            if self.ser.dtr:  # every change costs >= 50 ms over RFC2217: skip no-ops
-                self.ser.dtr = False
-            self.ser.rts = True
-            time.sleep(self.t.reset_pulse)
-            self.ser.rts = False
-            return True
-        except Exception as e:
-            self._no_lines(e)
-            return False
-
-    def _no_lines(self, error: Exception) -> None:
-        note = f"this port cannot drive DTR/RTS ({error})"
-        if note not in self.notes:
-            self.notes.append(note)
-
-    def run_raw(self, code: bytes, timeout: float) -> Optional[str]:
-        """Run ``code`` in raw REPL; its stdout (None if the raw REPL did not answer)."""
-        mark = len(self.log.raw)
-        self.write(b"\x01")
-        if not self.listen(1.0, lambda: b"raw REPL; CTRL-B to exit\r\n>" in self.log.raw[mark:]):
-            return None
-        mark = len(self.log.raw)
-        data = code + b"\x04"
-        for i in range(0, len(data), RAW_CHUNK):  # like mpremote: the board's RX buffer is small
-            self.write(data[i:i + RAW_CHUNK])
-            time.sleep(0.01)
-        ok = self.listen(timeout, lambda: self.log.raw[mark:].count(b"\x04") >= 2)
-        reply = bytes(self.log.raw[mark:])
-        before = self.prompt_count()
-        self.write(b"\x02")  # back to the friendly REPL
-        self.listen(0.5, lambda: self.prompt_count() > before)
-        if not ok or not reply.startswith(b"OK"):
-            return None
-        out, _, err = reply[2:].partition(b"\x04")
-        return (out + err.rstrip(b"\x04>")).decode("utf-8", "replace")
-
-    def evidence(self, codes: Optional[Sequence[str]] = None) -> List[str]:
-        return self.notes + self.log.evidence(codes)
 
 
 class Doctor:
@@ -521,72 +341,3 @@ def _conclusive(log: bl.BootLog, since: int = 0) -> bool:
 
 def diagnose(port: str, configured: Optional[Lines] = None, **kwargs: Any) -> dg.Diagnosis:
     return Doctor(port, configured, **kwargs).run()
-
-
-# -- fixes the core can apply ------------------------------------------------
-def release_and_reset(port: str, timings: Optional[Timings] = None,
-                      opener: Callable[..., Any] = open_serial) -> List[str]:
-    """Open with DTR/RTS released, pulse EN, return the boot log lines seen."""
-    t = timings or Timings()
-    ser = opener(port, RELEASED)
-    try:
-        s = Session(ser, t)
-        s.pulse_reset()
-        s.listen(t.boot, lambda: s.log.ends_with_prompt() or s.log.has(bl.DOWNLOAD_MODE),
-                 quiet=t.quiet_after_boot, need_data=True)
-        return s.evidence()
-    finally:
-        close_serial(ser)
-
-
-DISABLE_MAIN = b"""\
-import os
-try:
-    os.stat('main.py')
-except OSError:
-    print('DOCTOR_MAIN absent')
-else:
-    try:
-        os.remove('main.py.disabled')
-    except OSError:
-        pass
-    os.rename('main.py', 'main.py.disabled')
-    print('DOCTOR_MAIN renamed')
-"""
-
-
-@dataclass
-class InterruptResult:
-    prompt: bool                 # the REPL prompt appeared
-    main_disabled: bool = False  # main.py was renamed main.py.disabled
-    evidence: Optional[List[str]] = None
-
-
-def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main: bool = True,
-                      opener: Callable[..., Any] = open_serial) -> InterruptResult:
-    """Reset, then send Ctrl-C continuously while the board starts, so the
-    program is interrupted during its set-up (before it installs its
-    KeyboardInterrupt handler) or between two of its handlers. With
-    ``disable_main`` a reached prompt is made permanent by renaming main.py
-    to main.py.disabled (nothing is deleted)."""
-    t = timings or Timings()
-    ser = opener(port, RELEASED)
-    try:
-        s = Session(ser, t)
-        s.pulse_reset()
-        deadline = time.monotonic() + t.boot + 2.0
-        prompt = False
-        while time.monotonic() < deadline and not s.lost:
-            s.write(b"\x03" * 4)
-            if s.listen(0.01, s.log.ends_with_prompt):
-                # make sure the prompt is stable (not a boot.py prompt before main.py)
-                prompt = s.poke(t.prompt)
-                if prompt:
-                    break
-        result = InterruptResult(prompt, evidence=s.log.evidence()[-6:])
-        if prompt and disable_main:
-            out = s.run_raw(DISABLE_MAIN, t.camera) or ""
-            result.main_disabled = "DOCTOR_MAIN renamed" in out
-        return result
-    finally:
-        close_serial(ser)
