@@ -76,7 +76,7 @@ def measure_channel(url: str, nbytes: int = 20000) -> float:
 
 
 def scenario_view_fps(h, url, frames):
-    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID, show_camera_view
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)

@@ -24,7 +24,7 @@ SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "
 def _open_view(h, url):
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
-    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID, show_camera_view
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
     show_camera_view()
     h.pump(0.3)
@@ -93,7 +93,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     view.capture()
     result["after_run"] = _wait_frame(h, view, n)
     # closing the view releases the camera
-    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID
 
     h.wb.hide_view(VIEW_ID)
     h.wait_until(h.runner.is_waiting_toplevel_command, 20, "release")
@@ -226,7 +226,7 @@ def scenario_profile_template_completion_flash(h, url):
     result["completions"] = sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
     # flash LED through the view, with the AI-Thinker profile (GPIO4)
     h.wb.set_option(boards.OPTION_NAME, "ai_thinker")
-    from thonnycontrib.esp32cam.frontend.camera_view import VIEW_ID, show_camera_view
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
     show_camera_view()
     view = h.wb.get_view(VIEW_ID)

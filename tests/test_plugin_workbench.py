@@ -237,3 +237,8 @@ def test_load_plugin_defers_heavy_imports(xdisplay, tmp_path):
     heavy = [m for m in modules if m.split(".")[0] in ("esptool", "PIL", "serial")
              or m.startswith("thonnycontrib.esp32cam.backend")]
     assert heavy == []
+    # features are registered by name only: their modules load when first used
+    features = ["camera_view", "camera_templates", "shell_hints", "flash_dialog", "doctor_dialog"]
+    loaded = [f for f in features if "thonnycontrib.esp32cam.frontend." + f in modules]
+    assert loaded == []
+    assert "thonnycontrib.esp32cam.frontend.registration" in modules

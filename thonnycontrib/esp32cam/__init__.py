@@ -15,7 +15,7 @@ def load_plugin() -> None:
     from thonny.plugins.micropython.mp_front import add_micropython_backend
 
     from thonnycontrib.esp32cam.core.lines import DEFAULT_DTR, DEFAULT_RTS
-    from thonnycontrib.esp32cam.frontend.config_page import Esp32CamConfigPage
+    from thonnycontrib.esp32cam.frontend.config_page import Esp32CamConfigPage, set_firmware_installer
     from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
 
     add_micropython_backend(
@@ -28,38 +28,7 @@ def load_plugin() -> None:
         rts=DEFAULT_RTS,
     )
 
-    # Menu commands (installer, connection doctor, camera view ...) are added
-    # below, one `add_command` each, with handlers that import their module lazily.
-    from thonny import get_workbench
+    from thonnycontrib.esp32cam.frontend import registration
 
-    from thonnycontrib.esp32cam.frontend import camera_view
-
-    camera_view.register(get_workbench())  # camera view (View + Tools menu), code templates (Edit menu)
-
-    # Connection doctor (Tools menu) and Shell hints for known boot-log lines.
-    get_workbench().add_command(
-        "esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", _open_doctor, group=120)
-    from thonnycontrib.esp32cam.frontend import shell_hints
-
-    shell_hints.install()
-
-    # Firmware installer: Tools menu, and the "Install or update" link on the interpreter page.
-    get_workbench().set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer catalog
-    get_workbench().add_command(
-        "esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
-        _open_installer, group=120)
-    from thonnycontrib.esp32cam.frontend.config_page import set_firmware_installer
-
-    set_firmware_installer(_open_installer)
-
-
-def _open_doctor() -> None:
-    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
-
-    open_doctor_dialog()
-
-
-def _open_installer(master=None) -> None:
-    from thonnycontrib.esp32cam.frontend.flash_dialog import open_installer
-
-    open_installer(master)
+    registration.register_all()  # menus, camera view, Shell hints: each imported when first used
+    set_firmware_installer(registration.open_installer)  # the interpreter page's installer link

@@ -1,4 +1,4 @@
-"""Tools/Edit menu: camera code templates, opened in a new editor.
+"""Edit menu: camera code templates, opened in a new editor.
 
 Each template is rendered for the driver family found on the connected board
 (asked from the back-end) and the board profile chosen on the config page.
@@ -9,9 +9,8 @@ from typing import Any, Optional
 
 from thonny import get_workbench
 
-from thonnycontrib.esp32cam.frontend.camera_view import (
-    COMMAND, board_profile_key, esp32cam_backend_active, send_camera_command)
-from thonnycontrib.esp32cam.templates import TEMPLATES, render
+from thonnycontrib.esp32cam.frontend.camera_view import COMMAND, board_profile_key, send_camera_command
+from thonnycontrib.esp32cam.templates import render
 
 _REQUEST_PREFIX = "template:"
 _listening = False
@@ -28,6 +27,10 @@ def open_template_in_editor(name: str, family: str, profile_key: Optional[str] =
 
 def request_template(name: str) -> bool:
     """Ask the board for its camera driver; the editor opens when the answer comes."""
+    global _listening
+    if not _listening:
+        get_workbench().bind(COMMAND + "_response", _on_response, True)
+        _listening = True
     if not send_camera_command("info", request_id=_REQUEST_PREFIX + name):
         _message("Connect the ESP32-CAM first",
                  "Templates are written for the camera driver on the board. Select the "
@@ -52,13 +55,3 @@ def _message(title: str, text: str) -> None:
     from tkinter import messagebox
 
     messagebox.showinfo(title, text, master=get_workbench())
-
-
-def register(workbench: Any) -> None:
-    global _listening
-    if not _listening:
-        workbench.bind(COMMAND + "_response", _on_response, True)
-        _listening = True
-    for name, (label, _file) in TEMPLATES.items():
-        workbench.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
-                              lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)

@@ -22,17 +22,12 @@ from thonny.common import InlineCommand
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
+from thonnycontrib.esp32cam.frontend.registration import esp32cam_backend_active
 
 logger = getLogger(__name__)
 
-BACKEND_NAME = "ESP32CAM"
 COMMAND = "esp32cam_camera"
-VIEW_ID = "Esp32CamCameraView"
 FPS_WINDOW = 8  # frames the frames-per-second figure averages over
-
-
-def esp32cam_backend_active() -> bool:
-    return get_workbench().get_option("run.backend_name") == BACKEND_NAME
 
 
 def board_profile_key() -> str:
@@ -288,18 +283,3 @@ class Esp32CamCameraView(ttk.Frame):
         except Exception:
             pass
         super().destroy()
-
-
-def show_camera_view() -> None:
-    get_workbench().show_view(VIEW_ID)
-
-
-def register(workbench: Any) -> None:
-    """Called from ``load_plugin()``: the view, the Tools command and the templates."""
-    workbench.set_default(boards.OPTION_NAME, boards.DEFAULT_PROFILE)
-    workbench.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
-    workbench.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
-                          tester=esp32cam_backend_active, group=120)
-    from thonnycontrib.esp32cam.frontend import camera_templates
-
-    camera_templates.register(workbench)

@@ -2,7 +2,9 @@
 connection failures, with a link to the connection doctor.
 
 Only while the ESP32-CAM interpreter is selected; each problem once per
-occurrence (see ``core.bootlog.EpisodeTracker``).
+occurrence (see ``core.bootlog.EpisodeTracker``). ``frontend.registration``
+forwards the back-end's output here, importing this module at the first
+output of the ESP32-CAM back-end.
 """
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from typing import Any, List
 
 from thonny import get_shell, get_workbench
 
-from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
 from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
+from thonnycontrib.esp32cam.frontend.registration import esp32cam_backend_active, open_doctor
 
 logger = getLogger(__name__)
 
@@ -25,21 +27,15 @@ class ShellHints:
     def __init__(self) -> None:
         self.tracker = EpisodeTracker()
         self.printed: List[str] = []   # codes, in order (for tests and logs)
-        wb = get_workbench()
-        wb.bind("ProgramOutput", self._on_output, True)
-        wb.bind("BackendRestart", self._on_restart, True)
-
-    @staticmethod
-    def _active() -> bool:
-        return get_workbench().get_option("run.backend_name") == BACKEND_NAME
+        get_workbench().bind("BackendRestart", self._on_restart, True)
 
     def _on_restart(self, event: Any = None) -> None:
         self.tracker.reset()
 
-    def _on_output(self, event: Any) -> None:
+    def on_output(self, event: Any) -> None:
         try:
             data = getattr(event, "data", None)
-            if not isinstance(data, str) or not self._active():
+            if not isinstance(data, str) or not esp32cam_backend_active():
                 return
             findings = self.tracker.feed_text(data)
             if findings:
@@ -57,23 +53,17 @@ class ShellHints:
                     continue
                 self.printed.append(finding.code)
                 shell.print_error(f"\n{PREFIX}{text} ")
-                shell.insert_command_link(LINK_TEXT, _open_doctor)
+                shell.insert_command_link(LINK_TEXT, open_doctor)
                 shell.print_error("\n")
         except Exception:  # e.g. the Shell is closing: a hint is not worth an error dialog
             logger.exception("ESP32-CAM shell hint could not be printed")
-
-
-def _open_doctor(event: Any = None) -> None:
-    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
-
-    open_doctor_dialog()
 
 
 _instance = None
 
 
 def install() -> ShellHints:
-    """Called once from load_plugin()."""
+    """The one instance, created at first use."""
     global _instance
     if _instance is None:
         _instance = ShellHints()

@@ -1,0 +1,81 @@
+"""Everything ``load_plugin()`` registers besides the back-end: Tools/View/Edit
+menu entries, the camera view and the Shell hints.
+
+Only labels and small closures live here. Each feature's module (dialogs, the
+camera view, the boot-log classifier) is imported the first time it is used,
+so Thonny's start-up does not pay for what the user may never open
+(``benchmarks/bench_startup.py`` measures it).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from thonny import get_workbench
+
+from thonnycontrib.esp32cam import BACKEND_NAME
+from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
+from thonnycontrib.esp32cam.templates import TEMPLATES
+
+TOOLS_GROUP = 120
+
+
+def esp32cam_backend_active() -> bool:
+    return get_workbench().get_option("run.backend_name") == BACKEND_NAME
+
+
+def Esp32CamCameraView(master: Any) -> Any:  # noqa: N802 - Thonny names the view after this
+    """The camera view's constructor, as Thonny's View menu calls it."""
+    from thonnycontrib.esp32cam.frontend.camera_view import Esp32CamCameraView as View
+
+    return View(master)
+
+
+VIEW_ID = Esp32CamCameraView.__name__
+
+
+def show_camera_view() -> None:
+    get_workbench().show_view(VIEW_ID)
+
+
+def open_doctor(event: Any = None) -> None:
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+
+    open_doctor_dialog()
+
+
+def open_installer(master: Any = None) -> None:
+    from thonnycontrib.esp32cam.frontend.flash_dialog import open_installer as open_dialog
+
+    open_dialog(master)
+
+
+def request_template(name: str) -> bool:
+    from thonnycontrib.esp32cam.frontend.camera_templates import request_template as request
+
+    return request(name)
+
+
+def _on_program_output(event: Any) -> None:
+    """Shell hints for known boot-log lines, loaded at the ESP32-CAM back-end's first output."""
+    if esp32cam_backend_active():
+        from thonnycontrib.esp32cam.frontend import shell_hints
+
+        shell_hints.install().on_output(event)
+
+
+def register_all() -> None:
+    wb = get_workbench()
+    wb.set_default(OPTION_NAME, DEFAULT_PROFILE)
+    wb.set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer firmware catalog
+
+    wb.add_command("esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
+                   open_installer, group=TOOLS_GROUP)
+    wb.add_command("esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", open_doctor,
+                   group=TOOLS_GROUP)
+    wb.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
+    wb.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
+                   tester=esp32cam_backend_active, group=TOOLS_GROUP)
+    for name, (label, _file) in TEMPLATES.items():
+        wb.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
+                       lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
+    wb.bind("ProgramOutput", _on_program_output, True)
