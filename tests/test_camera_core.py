@@ -5,7 +5,6 @@ records what the generated code passed to it)."""
 from __future__ import annotations
 
 import ast
-import io
 import os
 import random
 import shutil

@@ -10,15 +10,18 @@ complete UTF-8 sequences.
 Before the user's code runs (Run, %run, Shell commands) the camera is
 deinitialised, so scripts that call ``camera.init()`` themselves do not fail
 with "already initialised".
+
+The camera core is imported at the first camera request, not when the
+back-end starts: connecting to the board does not wait for it.
 """
 from __future__ import annotations
 
 import time
 from logging import getLogger
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from thonnycontrib.esp32cam.core.camera import devicecode, problems, transfer
-from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
+if TYPE_CHECKING:
+    from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
 
 logger = getLogger("thonnycontrib.esp32cam.backend.camera")
 
@@ -32,6 +35,9 @@ class ThonnyConnectionRunner:
         self.backend = backend
 
     def run(self, code: str, timeout: float) -> RunResult:
+        from thonnycontrib.esp32cam.core.camera import transfer
+        from thonnycontrib.esp32cam.core.camera.session import RunResult
+
         backend = self.backend
         connection = backend._connection
         started = time.perf_counter()
@@ -58,6 +64,8 @@ class CameraCommandsMixin:
 
     # --- the command ---------------------------------------------------------------------
     def _cmd_esp32cam_camera(self, cmd: Any) -> Dict[str, Any]:
+        from thonnycontrib.esp32cam.core.camera import problems, transfer
+
         action = cmd.get("action", "capture")
         request_id = cmd.get("request_id")
         try:
@@ -80,6 +88,8 @@ class CameraCommandsMixin:
         return response
 
     def _esp32cam_dispatch(self, action: str, cmd: Any) -> Dict[str, Any]:
+        from thonnycontrib.esp32cam.core.camera import devicecode, problems
+
         if action == "release":
             self._esp32cam_release()
             return {"released": True}
@@ -105,6 +115,9 @@ class CameraCommandsMixin:
             self._esp32cam_release()  # pins changed: start again with the new profile
             session = None
         if session is None:
+            from thonnycontrib.esp32cam.core.camera import transfer
+            from thonnycontrib.esp32cam.core.camera.session import CameraSession
+
             session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=transfer.RAW)
             self._esp32cam_session = session
         return session
@@ -143,6 +156,8 @@ class CameraCommandsMixin:
             # asked once per back-end process, at the prompt (completion runs there)
             self._esp32cam_stub_checked = True
             try:
+                from thonnycontrib.esp32cam.core.camera.session import CameraSession
+
                 self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self)).detect().family
             except Exception:
                 logger.info("No camera driver found for code completion", exc_info=True)

@@ -10,12 +10,12 @@ happened.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from textwrap import dedent, indent
+from textwrap import dedent
 from typing import List
 
 from ..boards import BoardProfile
 from . import families as fam
-from .transfer import BASE64, ENCODINGS, ESCAPED, RAW
+from .transfer import ENCODINGS, RAW
 
 HELPER = "__esp32cam"
 
