@@ -128,7 +128,7 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     for i, colour in enumerate(BAR_COLOURS):
         px = screen.getpixel((left + (2 * i + 1) * img_w // 16, top + img_h // 3))
         assert all(abs(a - b) < 40 for a, b in zip(px, colour)), (i, px, colour)
-    if os.environ.get("ESP32CAM_UPDATE_SCREENSHOT"):
+    if os.environ.get("UPDATE_SCREENSHOTS"):  # UPDATE_SCREENSHOTS=1 refreshes the docs image
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         vx, vy, vw, vh = r["view_box"]
         screen.crop((vx, vy, vx + vw, vy + vh)).save(SCREENSHOT)
