@@ -270,3 +270,59 @@ def test_dialog_guides_into_download_mode_and_retries(xdisplay, tmp_path):
     assert second["success"] is True and "remove the IO0–GND jumper" in second["guidance"]
     assert "no-reset" in second["log"] or "no_reset" in second["log"]
     assert "kaki5" in result["banner"]
+
+
+def _write_percent(dlg) -> float:
+    import re
+
+    m = re.search(r"Writing the firmware… (\d+) %", dlg._current_action_label["text"])
+    return float(m.group(1)) if m else -1
+
+
+def scenario_cancel_then_retry(h, url: str, image_file: str):
+    def script(dlg, result):
+        dlg.port_combo.set(url)
+        assert dlg.select_local_file(image_file)
+        done = _press_install(dlg)
+        yield lambda: _write_percent(dlg) >= 5  # esptool is writing (its own percentages)
+        dlg.cancel_work()  # Cancel, confirmed by the user
+        yield done
+        dlg.update_ui()
+        result["cancelled"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end"),
+                               "action": dlg._current_action_label["text"],
+                               "install_state": str(dlg._ok_button["state"])}
+        yield _press_install(dlg)  # the safe retry: the same image again
+        dlg.update_ui()
+        result["retry"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end")}
+        dlg._cancel_button.invoke()  # "Close"
+        yield lambda: True
+
+    result = _drive_modal(h, script, timeout=200)
+    result["shell"] = h.run_in_shell("print(6 * 7)")  # Thonny responsive, reconnected to the board
+    return result
+
+
+@pytest.mark.thonny
+@pytest.mark.esptool
+def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path):
+    import random
+
+    data = synthetic_firmware("lemariva") + random.Random(2).randbytes(256 * 1024)  # a long write phase
+    image = tmp_path / "lemariva-big.bin"
+    image.write_bytes(data)
+    path = os.pathsep.join([str(FASTCLIENT_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    with VirtualBoard(wiring="classic") as board:
+        result = run_scenario(scenario_cancel_then_retry, tmp_path / "user",
+                              env={"PYTHONPATH": path.rstrip(os.pathsep)}, timeout=240,
+                              url=board.url, image_file=str(image))
+        assert board.flash.read(0x1000, len(data)) == data
+        writes = board.events.all("flash_write")
+    cancelled, retry = result["cancelled"], result["retry"]
+    assert cancelled["success"] is False and cancelled["action"] == "Cancelled", cancelled["log"]
+    assert "Cancelled part-way" in cancelled["log"] and "safe to run the installer again" in cancelled["log"]
+    assert cancelled["install_state"] == "normal"
+    assert retry["success"] is True, retry["log"]
+    assert "Firmware written and verified" in retry["log"]
+    assert "Writing at 0x" in cancelled["log"]  # cancelled while data was flowing...
+    assert len(writes) == 1  # ...so only the retry completed a write
+    assert "42" in result["shell"]

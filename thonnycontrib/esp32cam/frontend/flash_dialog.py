@@ -22,7 +22,7 @@ from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
-from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
+from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import ImageError
@@ -294,6 +294,10 @@ class FirmwareInstallerDialog(WorkDialog):
                 prepared = prepare_build(
                     build, firmware_cache(THONNY_USER_DIR), cancel=self._cancel_event,
                     progress=lambda done, total: total and self.report_progress(done, total))
+            except DownloadCancelled as e:
+                self.append_text(f"{e} The board is unchanged.\n")
+                self.set_action_text("Cancelled")
+                return False
             except (DownloadError, ImageError) as e:
                 self.append_text(f"Refused: {e}\n")
                 self.set_action_text("Firmware refused")
@@ -314,6 +318,7 @@ class FirmwareInstallerDialog(WorkDialog):
                                 on_progress=self._on_write_progress)
         if self._cancel_event.is_set():
             self.append_text("Cancelled before anything was written: the board is unchanged.\n")
+            self.set_action_text("Cancelled")
             return False
         result = self._flasher.flash(str(prepared.path), options)
         if not result.ok:
