@@ -64,6 +64,32 @@ def scenario_brownout_hint(h):
                 "shell": h.shell_text()[-1500:]}
 
 
+def scenario_psram_hint(h):
+    with _board(psram=False) as board:  # a PSRAM camera build on a board without PSRAM
+        board.events.wait_for("psram_error", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url)
+        h.wait_until(lambda: _hints(h), 30, "a hint in the Shell")
+        mark = board.events.mark()
+        board.events.wait_for("psram_error", timeout=10, since=mark)  # still looping
+        h.pump(0.3)
+        return {"hints": _hints(h), "shell": h.shell_text()[-1500:]}
+
+
+def scenario_camera_probe_hint(h):
+    with _board(camera_missing=True) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url)
+        h.wait_for_prompt(30)
+        h.pump(0.5)
+        before = list(_hints(h))
+        code = "import camera\ntry:\n    camera.init(0, format=camera.JPEG)\nexcept OSError as e:\n    print('init:', e)"
+        out = h.run_in_shell(code)
+        h.pump(0.5)
+        tail = h.shell_text().rstrip()[-400:]
+        return {"before": before, "hints": _hints(h), "out": out, "tail": tail,
+                "after": h.run_in_shell("print(6 * 7)")}
+
+
 def scenario_connect_failed_hint(h):
     import socket
 
@@ -231,6 +257,25 @@ def test_brownout_hint_once_while_looping(xdisplay, tmp_path):
     assert r["brownouts_in_shell"] >= 2, r["shell"]
     assert len(r["hints"]) == 1, r["shell"]
     assert "Brownout" in r["hints"][0] and "5 V" in r["hints"][0]
+
+
+def test_psram_hint_once_while_looping(xdisplay, tmp_path):
+    r = run_scenario(scenario_psram_hint, tmp_path / "user", timeout=120)
+    assert "PSRAM ID read error" in r["shell"]  # the device's own lines stay visible
+    assert len(r["hints"]) == 1, r["shell"]
+    assert "PSRAM did not start" in r["hints"][0] and "Diagnose ESP32-CAM connection…" in r["hints"][0]
+
+
+def test_camera_probe_failure_hint(xdisplay, tmp_path):
+    r = run_scenario(scenario_camera_probe_hint, tmp_path / "user", timeout=120)
+    assert r["before"] == []
+    assert "Camera probe failed with error 0x105(ESP_ERR_NOT_FOUND)" in r["out"]
+    assert "init: Camera Init Failed" in r["out"]
+    assert len(r["hints"]) == 1, r["out"]
+    assert "camera sensor did not answer" in r["hints"][0] and "ribbon" in r["hints"][0]
+    # the hint came after the command's prompt: it gets a fresh prompt, and the next command is clean
+    assert r["tail"].endswith(">>>") and HINT in r["tail"].splitlines()[-2], r["tail"]
+    assert "42" in r["after"] and "Error" not in r["after"], r["after"]
 
 
 def test_connect_failed_hint(xdisplay, tmp_path):

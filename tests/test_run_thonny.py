@@ -12,7 +12,11 @@ import time
 from pathlib import Path
 from typing import List
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.thonny
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:

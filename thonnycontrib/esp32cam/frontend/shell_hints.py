@@ -11,7 +11,7 @@ from __future__ import annotations
 from logging import getLogger
 from typing import Any, List
 
-from thonny import get_shell, get_workbench
+from thonny import get_runner, get_shell, get_workbench
 
 from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
 from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
@@ -47,6 +47,11 @@ class ShellHints:
     def _print(self, findings: List[Finding]) -> None:
         try:
             shell = get_shell()
+            # The output that triggered the hint may have ended a command: then the
+            # prompt is already shown, and the hint gets a fresh prompt below it.
+            runner = get_runner()
+            at_prompt = bool(runner) and runner.is_waiting_toplevel_command()
+            printed = False
             for finding in findings:
                 text = SHELL_HINTS.get(finding.code)
                 if not text:
@@ -55,6 +60,9 @@ class ShellHints:
                 shell.print_error(f"\n{PREFIX}{text} ")
                 shell.insert_command_link(LINK_TEXT, open_doctor)
                 shell.print_error("\n")
+                printed = True
+            if printed and at_prompt and hasattr(shell.text, "_insert_prompt"):
+                shell.text._insert_prompt()
         except Exception:  # e.g. the Shell is closing: a hint is not worth an error dialog
             logger.exception("ESP32-CAM shell hint could not be printed")
 
