@@ -338,14 +338,6 @@ def test_stubborn_program_fix_renames_main(outcomes):
     assert outcome["after_reset"] == dg.REPL_OK
 
 
-def test_probe_durations(outcomes):
-    """Not a timing assertion: prints the measured probe times for the report."""
-    rows = sorted((o.get("seconds", 0.0), name) for name, o in outcomes.items())
-    print("\ncondition durations (s, incl. board start and fixes):")
-    for seconds, name in rows:
-        print(f"  {name:24s} {seconds:5.2f}")
-
-
 # ------------------------------------------------------------------- CLI
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "doctor", *args],

@@ -123,6 +123,44 @@ def test_weak_adapter_falls_back_to_115200(tmp_path, fast_client):
 
 
 @pytest.mark.esptool
+def test_pinned_baud_is_used_once_without_fallback(tmp_path, fast_client):
+    lines = []
+    with VirtualBoard(wiring="classic", max_baud=115200) as board:
+        pinned_ok = _flasher(lines).flash(str(_image(tmp_path, "lemariva")),
+                                          FlashOptions(port=board.url, baud=115200))
+        assert pinned_ok.ok and pinned_ok.baud == 115200, "\n".join(lines)
+        lines.clear()
+        pinned_bad = _flasher(lines).flash(str(_image(tmp_path, "lemariva")),
+                                           FlashOptions(port=board.url, baud=460800))
+    assert not pinned_bad.ok and pinned_bad.outcome == "link"
+    assert "Unpin the baud rate" in pinned_bad.message
+    assert not any("Retrying at" in line for line in lines), "\n".join(lines)
+    assert sum(line.startswith("$ ") for line in lines) == 1  # one esptool run, at the pinned baud
+
+
+def test_offset_follows_the_chip():
+    assert FlashOptions(port="x").start_offset() == 0x1000
+    assert FlashOptions(port="x", chip="esp32s3").start_offset() == 0x0
+
+
+@pytest.mark.esptool
+def test_cli_exit_code_3_without_auto_reset_and_no_erase(tmp_path, fast_client):
+    image = _image(tmp_path, "kaki5")
+    env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"))
+    with VirtualBoard(wiring="none") as board:
+        manual = _cli(["flash", "--port", board.url, "--file", str(image), "--yes"], env)
+    assert manual.returncode == 3, manual.stdout + manual.stderr
+    assert "--manual-boot" in manual.stderr and "hold the IO0 button" in manual.stderr
+    with VirtualBoard(wiring="classic") as board:
+        board.flash.write(0x300000, b"keep me")  # e.g. the user's files
+        kept = _cli(["flash", "--port", board.url, "--file", str(image), "--no-erase", "--yes"], env)
+        assert kept.returncode == 0, kept.stdout + kept.stderr
+        assert board.flash.read(0x300000, 7) == b"keep me"
+        assert board.flash.read(0x1000, image.stat().st_size) == image.read_bytes()
+    assert "erase" not in " ".join(line for line in kept.stdout.splitlines() if line.startswith("$ "))
+
+
+@pytest.mark.esptool
 def test_board_without_auto_reset_gets_guidance_then_manual_retry(tmp_path, fast_client):
     lines = []
     image = _image(tmp_path, "cnadler86")

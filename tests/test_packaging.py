@@ -16,7 +16,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    pytest.importorskip("build")
     # built from a copy of what the sdist holds, so the checkout gets no build/ or egg-info
     src = tmp_path_factory.mktemp("src")
     for name in ["setup.cfg", "pyproject.toml", "README.md", "LICENSE"]:

@@ -63,6 +63,25 @@ def test_asserted_rts_holds_a_direct_wired_board_in_reset_until_released(board):
     assert lines[-1].data["rts"] is False and lines[-1].data["dtr"] is False
 
 
+def test_closing_with_both_lines_asserted_releases_rts_first_on_classic_wiring():
+    """Classic auto-reset wiring: DTR and RTS both asserted leave EN and IO0 high. Dropping
+    DTR first would leave RTS alone asserted, EN low: a reset. RTS first keeps EN high."""
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+
+    with VirtualBoard(wiring="classic", firmware=synthetic_firmware("lemariva"), line_rate="unlimited") as b:
+        b.events.wait_for("firmware_started", timeout=20)
+        conn = UrlSerialConnection(b.url, 115200, dtr=True, rts=True)
+        b.events.wait_for("lines", timeout=5, dtr=True, rts=True)
+        mark = b.events.mark()
+        conn.close()
+        b.events.wait_for("client_disconnected", timeout=5, since=mark)
+        states = [(e.data["dtr"], e.data["rts"]) for e in b.events.all("lines", since=mark)]
+        assert states[0] == (True, False) and states[-1] == (False, False), states
+        assert all(e.data["en"] for e in b.events.all("lines", since=mark))
+        assert b.events.all("reset", since=mark) == []
+
+
 def test_socket_url_reads_writes_and_closes_promptly():
     from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 

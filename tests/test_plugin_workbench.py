@@ -150,6 +150,29 @@ def scenario_installer_hook(h):
     return {"without": without, "texts": texts, "opened": opened}
 
 
+def scenario_menu_entries(h):
+    """The plug-in's entries in Thonny's menus; the View entry creates the camera view on demand."""
+    import sys
+
+    def labels(menu_name):
+        menu = h.wb.get_menu(menu_name)
+        return {menu.entrycget(i, "label"): i for i in range(menu.index("end") + 1)
+                if menu.type(i) in ("command", "checkbutton")}
+
+    result = {name: sorted(labels(name)) for name in ("tools", "view", "edit")}
+    result["view_loaded_before"] = "thonnycontrib.esp32cam.frontend.camera_view" in sys.modules
+    view_menu = h.wb.get_menu("view")
+    view_menu.invoke(labels("view")["ESP32-CAM camera"])  # the user ticks View → ESP32-CAM camera
+    h.pump(0.3)
+    from thonnycontrib.esp32cam.frontend.camera_view import Esp32CamCameraView
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID
+
+    view = h.wb.get_view(VIEW_ID, create=False)
+    result["view_class"] = type(view).__name__
+    result["view_shown"] = isinstance(view, Esp32CamCameraView) and bool(view.winfo_ismapped())
+    return result
+
+
 def scenario_loaded_modules(h):
     import sys
 
@@ -242,3 +265,16 @@ def test_load_plugin_defers_heavy_imports(xdisplay, tmp_path):
     loaded = [f for f in features if "thonnycontrib.esp32cam.frontend." + f in modules]
     assert loaded == []
     assert "thonnycontrib.esp32cam.frontend.registration" in modules
+
+
+def test_menu_entries_and_camera_view_from_the_view_menu(xdisplay, tmp_path):
+    r = run_scenario(scenario_menu_entries, tmp_path / "user", ini={"run": {"backend_name": "ESP32CAM"}})
+    for label in ["Install MicroPython for ESP32-CAM…", "Diagnose ESP32-CAM connection…", "ESP32-CAM camera"]:
+        assert label in r["tools"], r["tools"]
+    assert "ESP32-CAM camera" in r["view"]
+    templates = [label for label in r["edit"] if label.startswith("ESP32-CAM template: ")]
+    assert sorted(templates) == sorted("ESP32-CAM template: " + t for t in [
+        "Take a photo and save it to flash", "Stream JPEG frames over WiFi (MJPEG in a browser)",
+        "Motion detection by frame difference", "Flash LED"])
+    assert r["view_loaded_before"] is False  # the view's module loads when the view is opened
+    assert r["view_class"] == "Esp32CamCameraView" and r["view_shown"]

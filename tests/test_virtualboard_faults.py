@@ -106,13 +106,28 @@ def test_drop_after_drops_the_connection_mid_transfer():
                 port.write(b"y")
 
 
-def test_line_rate_real_is_no_faster_than_the_baud():
-    with board(firmware=synthetic_firmware("lemariva")) as b, open_client(b.url) as port:
-        b.press_reset()
+def _time_a_long_reply(line_rate: str):
+    """Seconds from the first to the last byte of a 20,000-character reply of the REPL."""
+    with VirtualBoard(wiring="none", firmware=synthetic_firmware("lemariva"), line_rate=line_rate) as b, \
+            open_client(b.url) as port:
+        b.events.wait_for("firmware_started", timeout=20)
+        port.write(b"\r\x03")
+        read_until(port, b">>> ")
+        port.write(b"print('x' * 20000)\r")
+        first = port.read(1)
         started = time.monotonic()
-        out = read_until(port, ENTRY)
-        elapsed = time.monotonic() - started
-        assert elapsed >= len(out) * 10 / 115200, (elapsed, len(out))
+        out = first + read_until(port, b">>> ", timeout=20)
+        return time.monotonic() - started, out.count(b"x")
+
+
+def test_line_rate_real_is_the_console_baud_and_unlimited_is_faster():
+    paced, n = _time_a_long_reply("real")
+    assert n >= 20000
+    line_time = n * 10 / 115200  # 10 bits per byte at the console's 115200 baud
+    assert line_time * 0.9 <= paced <= line_time * 3 + 0.5, (paced, line_time)
+    unpaced, _ = _time_a_long_reply("unlimited")
+    assert unpaced < line_time / 2, (unpaced, line_time)
+    # (a baud change switches the simulated UART: test_virtualboard_rom::test_change_baudrate_really_changes_the_uart)
 
 
 def test_flash_persists_across_board_restarts(tmp_path):

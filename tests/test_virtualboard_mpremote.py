@@ -11,11 +11,7 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from tests.virtualboard import VirtualBoard, synthetic_firmware
-
-pytest.importorskip("mpremote")
 
 
 def mpremote(url: str, *args: str, timeout: float = 90) -> str:

@@ -128,3 +128,10 @@ def test_pty_mode_serves_a_device_without_modem_lines():
         with serial.Serial(b.device, 115200, timeout=0.2) as port:
             b.press_reset()
             assert NORMAL in read_until(port, b"entry 0x400805cc")
+            mark = b.events.mark()
+            with pytest.raises(OSError):  # a pty has no modem lines: ENOTTY
+                port.dtr = True
+            with pytest.raises(OSError):
+                port.rts = True
+            time.sleep(0.2)
+            assert b.events.all("lines", since=mark) == [] and b.events.all("reset", since=mark) == []

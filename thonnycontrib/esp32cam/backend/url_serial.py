@@ -4,7 +4,7 @@ Differences from Thonny's class (runs in Thonny's back-end process):
 - the port is opened with ``serial.serial_for_url``, so ``rfc2217://`` and
   ``socket://`` URLs work as well as local ports;
 - DTR/RTS are set before the port is opened (pyserial applies them at open);
-- ``release_lines_and_close()`` releases RTS, then DTR, then closes the port,
+- ``close()`` releases RTS, then DTR (``release_lines``), then closes the port,
   so closing does not pull EN low on the classic auto-reset circuit;
 - what URL port classes lack (``cancel_read``, ``out_waiting``, a
   ``write_timeout`` for RFC 2217) is handled here.
