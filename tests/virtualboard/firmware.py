@@ -499,9 +499,13 @@ class MicroPythonFirmware:
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
         if op == "cam_init":
-            return self.sensor.init(req), b""
+            answer = self.sensor.init(req)
+            self._event("camera_init", {"ok": bool(answer.get("ok"))})
+            return answer, b""
         if op == "cam_deinit":
-            return self.sensor.deinit(), b""
+            answer = self.sensor.deinit()
+            self._event("camera_deinit", {"ok": bool(answer.get("ok"))})
+            return answer, b""
         if op == "cam_set":
             return self.sensor.set(req), b""
         if op == "cam_capture":
