@@ -380,3 +380,19 @@ def test_cli_blank_board_and_fix_flag():
     assert stuck.returncode == 1 and json.loads(stuck.stdout)["diagnosis"] == "download_mode"
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert json.loads(fixed.stdout)["diagnosis"] == "repl_ok"
+
+
+def test_cli_fix_interrupt_at_boot_frees_a_board_from_a_stubborn_program():
+    with VirtualBoard(firmware=LEMARIVA) as board:
+        _booted(board)
+        code = f"f=open('main.py','w');f.write({STUBBORN_MAIN!r});f.close()"
+        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
+                       check=True, capture_output=True, timeout=60)
+        _reset_and_wait(board)
+        time.sleep(0.8)
+        stuck = _cli("--port", board.url, "--json", "--no-camera-check")
+        fixed = _cli("--port", board.url, "--json", "--no-camera-check", "--fix", "interrupt-at-boot")
+    assert stuck.returncode == 1 and json.loads(stuck.stdout)["diagnosis"] == "not_interruptible"
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert json.loads(fixed.stdout)["diagnosis"] == "repl_ok"
+    assert "main.py was renamed to main.py.disabled" in fixed.stderr

@@ -50,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
             if args.fix == "release-and-reset":
                 doctor.release_and_reset(args.port)
             else:
-                doctor.interrupt_at_boot(args.port)
+                fixed = doctor.interrupt_at_boot(args.port)
+                if fixed.main_disabled:  # said even with --json: the board's files changed
+                    print("main.py was renamed to main.py.disabled: the board now starts into the REPL. "
+                          "Fix the program, then rename it back.", file=sys.stderr)
+                elif not fixed.prompt:
+                    progress("the running program could not be interrupted")
         except Exception as e:  # the diagnosis below says why the port failed
             progress(f"fix could not be applied: {e}")
 
