@@ -3,6 +3,7 @@ ESP32-CAM interpreter connected to the virtual board over RFC2217."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -291,6 +292,8 @@ def scenario_cancel_then_retry(h, url: str, image_file: str):
         result["cancelled"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end"),
                                "action": dlg._current_action_label["text"],
                                "install_state": str(dlg._ok_button["state"])}
+        dlg.mode_combo.select_value("dio")  # Advanced options: flash mode and size overridden
+        dlg.size_combo.select_value("4MB")
         yield _press_install(dlg)  # the safe retry: the same image again
         dlg.update_ui()
         result["retry"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end")}
@@ -323,6 +326,8 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     assert cancelled["install_state"] == "normal"
     assert retry["success"] is True, retry["log"]
     assert "Firmware written and verified" in retry["log"]
+    command = next(line for line in retry["log"].splitlines() if line.startswith("$ "))
+    assert re.search(r"--flash[-_]mode dio --flash[-_]size 4MB", command), command
     assert "Writing at 0x" in cancelled["log"]  # cancelled while data was flowing...
     assert len(writes) == 1  # ...so only the retry completed a write
     assert "42" in result["shell"]
