@@ -106,9 +106,19 @@ def scenario_install(h, url: str, shot: str):
     return result
 
 
-def scenario_refusals(h, url: str, s3_file: str, html_file: str):
+def scenario_refusals(h, url: str, s3_file: str, html_file: str, catalog_url: str):
+    from thonnycontrib.esp32cam.frontend.flash_dialog import CATALOG_URL_OPTION
+
     def script(dlg, result):
         dlg.port_combo.set(url)
+        # ☰ → Refresh catalog, from the URL in the options; the dialog stays responsive meanwhile
+        h.wb.set_option(CATALOG_URL_OPTION, catalog_url + ".missing")
+        dlg.refresh_catalog()
+        yield lambda: "not refreshed" in dlg.info_label["text"]
+        result["refresh_failed"] = dlg.info_label["text"]
+        h.wb.set_option(CATALOG_URL_OPTION, catalog_url)
+        dlg.refresh_catalog()
+        yield lambda: any(b.id == "evil" for b in dlg.build_combo.mapping.values())
         result["wrong_chip"] = dlg.select_local_file(s3_file)
         dlg.update_ui()
         result["wrong_chip_info"] = dlg.info_label["text"]
@@ -205,7 +215,7 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
 
 
 @pytest.mark.thonny
-def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path, monkeypatch):
+def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path):
     image = synthetic_firmware("kaki5")
     s3 = tmp_path / "s3.bin"
     s3.write_bytes(synthetic_firmware("kaki5", chip="esp32s3"))
@@ -213,10 +223,11 @@ def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path
     html.write_text("<!DOCTYPE html>\n<html><body>Rate limit exceeded</body></html>")
     user = tmp_path / "user"
     with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
-        _publish(srv, user, monkeypatch, [build_entry("evil", srv.put("/k.bin", image), image, tamper=True)])
+        srv.put("/catalog.json", catalog_with([build_entry("evil", srv.put("/k.bin", image), image, tamper=True)]))
         result = run_scenario(scenario_refusals, user, env=_env(srv), url=board.url,
-                              s3_file=str(s3), html_file=str(html))
+                              s3_file=str(s3), html_file=str(html), catalog_url=srv.url("/catalog.json"))
         assert board.events.all("client_connected") == []
+    assert "Catalog not refreshed (still using the previous one)" in result["refresh_failed"]
     assert result["wrong_chip"] is False and result["wrong_chip_button"] == "disabled"
     assert "image is for ESP32-S3, but the board is ESP32" in result["wrong_chip_info"]
     assert result["html"] is False and "HTML page" in result["html_info"]

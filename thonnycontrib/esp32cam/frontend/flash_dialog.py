@@ -224,13 +224,17 @@ class FirmwareInstallerDialog(WorkDialog):
         return True
 
     def refresh_catalog(self) -> None:
+        """Fetch the catalog from the configured URL in a thread: the dialog stays responsive."""
         url = get_workbench().get_option(CATALOG_URL_OPTION) or ""
-        try:
-            self._catalog = refresh_catalog(url, installer_dir(THONNY_USER_DIR))
-        except (CatalogError, DownloadError) as e:
-            self.info_label.configure(text=f"Catalog not refreshed (still using the previous one): {e}")
-            return
-        self._fill_builds()
+        self.info_label.configure(text=f"Refreshing the catalog from {url}…")
+
+        def fetch() -> None:
+            try:
+                self._post("catalog", refresh_catalog(url, installer_dir(THONNY_USER_DIR)))
+            except (CatalogError, DownloadError) as e:
+                self._post("catalog", f"Catalog not refreshed (still using the previous one): {e}")
+
+        threading.Thread(target=fetch, daemon=True, name="esp32cam-catalog").start()
 
     def _open_cache_folder(self) -> None:
         from thonny.misc_utils import open_path_in_system_file_manager
@@ -364,6 +368,12 @@ class FirmwareInstallerDialog(WorkDialog):
                 self._ok_button.configure(text="Retry (board in download mode)")
         elif type == "reconnect":
             self._reconnect(args[0])
+        elif type == "catalog":
+            if isinstance(args[0], str):  # the reason it was not refreshed
+                self.info_label.configure(text=args[0])
+            else:
+                self._catalog = args[0]
+                self._fill_builds()
         else:
             super().handle_work_event(type, args)
 
