@@ -82,3 +82,23 @@ def test_damaged_cache_entry_is_replaced(tmp_path):
         assert cache.cached(build) is None and not path.exists()
         assert cache.fetch(build, ssl_context=srv.client_context()).read_bytes() == DATA
         assert srv.requests.count("/fw.bin") == 2
+
+
+def test_a_server_that_stops_answering_times_out_and_leaves_nothing(tmp_path):
+    import socket
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0))  # accepts, then never says a word (not even TLS)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    url = "https://127.0.0.1:%d/firmware.bin" % server.getsockname()[1]
+    target = tmp_path / "cache" / "firmware.bin"
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadError) as info:
+            download_file(url, target, timeout=0.5)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 5
+    assert url in str(info.value) and "timed out" in str(info.value)
+    assert list((tmp_path / "cache").iterdir()) == []  # no partial file
