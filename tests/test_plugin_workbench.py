@@ -82,6 +82,33 @@ def scenario_read_page(h):
     return {"values": values, "port_text": port_text, "note": note_text, "restart": restart}
 
 
+def scenario_page_texts_and_detected_ports(h):
+    """What the user reads on the page, with a CH340 adapter plugged in."""
+    import serial.tools.list_ports as list_ports
+    from serial.tools.list_ports_common import ListPortInfo
+    from thonny.plugins.micropython import mp_front
+
+    adapter = ListPortInfo("/dev/ttyUSB7", skip_link_detection=True)
+    adapter.vid, adapter.pid, adapter.description = 0x1A86, 0x7523, "USB2.0-Serial"
+    list_ports.comports = lambda *args, **kwargs: [adapter]
+    mp_front._PORTS_CACHE_TIME = 0
+    dlg, page = h.open_options()
+    texts = []
+
+    def walk(widget):
+        for child in widget.winfo_children():
+            try:
+                texts.append(str(child.cget("text")))
+            except Exception:
+                pass
+            walk(child)
+
+    walk(page)
+    ports = list(page._port_combo["values"])
+    h.press_cancel(dlg)
+    return {"texts": texts, "ports": ports}
+
+
 def scenario_bad_port(h):
     dlg, page = h.open_options()
     page._port_desc_variable.set("hello there")
@@ -278,3 +305,13 @@ def test_menu_entries_and_camera_view_from_the_view_menu(xdisplay, tmp_path):
         "Motion detection by frame difference", "Flash LED"])
     assert r["view_loaded_before"] is False  # the view's module loads when the view is opened
     assert r["view_class"] == "Esp32CamCameraView" and r["view_shown"]
+
+
+def test_page_shows_lines_with_their_meaning_and_the_detected_adapter(xdisplay, tmp_path):
+    r = run_scenario(scenario_page_texts_and_detected_ports, tmp_path / "user", ini=NO_BOARD)
+    texts = "\n".join(r["texts"])
+    assert "DTR (drives IO0 / BOOT)" in texts and "RTS (drives EN / RESET)" in texts
+    assert texts.count("— recommended for ESP32-CAM") == 2  # both lines: released is the recommendation
+    assert "Shell stays black" in texts  # the one-line explanation of why
+    assert "rfc2217://" in texts  # network ports can be typed
+    assert any("/dev/ttyUSB7" in p for p in r["ports"]), r["ports"]
