@@ -106,6 +106,23 @@ def test_drop_after_drops_the_connection_mid_transfer():
                 port.write(b"y")
 
 
+def test_faults_combine_camera_missing_and_dropped_link():
+    """Options combine: the camera is missing and the link drops after a few kilobytes."""
+    code = b"import camera\r"
+    code += b"try:\r camera.init(0, format=camera.JPEG)\rexcept OSError as e:\r print('INIT', e)\r\r"
+    with VirtualBoard(wiring="none", firmware=synthetic_firmware("lemariva"), camera_missing=True,
+                      drop_after=4000, line_rate="unlimited") as b:
+        b.events.wait_for("firmware_started", timeout=20)
+        with open_client(b.url) as port:
+            port.write(b"\r\x03")
+            read_until(port, b">>> ")
+            port.write(code)
+            out = read_until(port, b"INIT Camera Init Failed")
+            assert b"Camera probe failed with error 0x105(ESP_ERR_NOT_FOUND)" in out
+            port.write(b"\x03" * 4000)  # the link drops part-way
+            assert b.events.wait_for("connection_dropped", timeout=10).data["after_bytes"] == 4000
+
+
 def _time_a_long_reply(line_rate: str):
     """Seconds from the first to the last byte of a 20,000-character reply of the REPL."""
     with VirtualBoard(wiring="none", firmware=synthetic_firmware("lemariva"), line_rate=line_rate) as b, \
