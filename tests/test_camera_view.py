@@ -175,12 +175,18 @@ def scenario_no_camera_problem_then_template(h, url):
             "text": view.problem_text.cget("text")}
 
 
-def test_camera_view_explains_missing_camera_driver_with_installer_button(xdisplay, tmp_path):
-    with VirtualBoard(firmware=synthetic_firmware(None)) as board:
+@pytest.mark.parametrize("board_kwargs, kind, words, button", [
+    ({"firmware": synthetic_firmware(None)}, "no_camera_module", "Install a camera firmware", True),
+    ({"firmware": synthetic_firmware("kaki5"), "camera_missing": True}, "init_failed", "ribbon", False),
+    ({"firmware": synthetic_firmware("lemariva", psram=False), "psram": False}, "no_psram", "PSRAM", True),
+], ids=["no-camera-module", "camera-missing", "no-psram"])
+def test_camera_view_explains_camera_problems(xdisplay, tmp_path, board_kwargs, kind, words, button):
+    with VirtualBoard(**board_kwargs) as board:
         board.events.wait_for("firmware_started", timeout=20)
         r = run_scenario(scenario_no_camera_problem_then_template, tmp_path / "user", url=board.url, timeout=120)
-    assert r["problem"]["kind"] == "no_camera_module"
-    assert r["button"] and "Install a camera firmware" in r["text"]
+    assert r["problem"]["kind"] == kind, r
+    assert words in r["text"], r["text"]
+    assert bool(r["button"]) is button  # the installer button only where firmware can be the cure
 
 
 def scenario_profile_template_completion_flash(h, url):
