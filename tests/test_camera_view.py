@@ -31,19 +31,39 @@ def _open_view(h, url):
     return h.wb.get_view(VIEW_ID)
 
 
-def _wait_frame(h, view, count_before, timeout=30):
-    h.wait_until(lambda: len(view._frame_times) > count_before or getattr(view, "last_problem", None),
-                 timeout, "a camera frame")
+def _frame_after(h, view, action, timeout=30):
+    """Run ``action`` (a capture or a settings change) and wait for the frame it brings."""
+    before = getattr(view, "last_frame_info", None)
+    action()
+    h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before
+                 or getattr(view, "last_problem", None), timeout, "a camera frame")
     assert not getattr(view, "last_problem", None), view.last_problem
     return view.last_frame_info
+
+
+def _all_widgets(root):
+    found = []
+    for child in root.winfo_children():
+        found.append(child)
+        found.extend(_all_widgets(child))
+    return found
+
+
+def _text(widget) -> str:
+    try:
+        return str(widget.cget("text"))
+    except Exception:
+        return ""
 
 
 def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     view = _open_view(h, url)
     h.wb.geometry("1200x760+0+0")
     view._size.set("QVGA")
-    assert view.capture()
-    info = _wait_frame(h, view, 0)
+    def capture():
+        assert view.capture(), "the view refused to capture"
+
+    info = _frame_after(h, view, capture)
     result = {"first": info, "status": view.status_label.cget("text")}
     h.pump(0.5)
     # pixels on screen: the image label's area in a screenshot of the X display
@@ -58,7 +78,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     h.wb.bind("esp32cam_camera_response", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
     view._live.set(True)
     view._on_live_toggled()
-    _wait_frame(h, view, 3, 40)
+    h.wait_until(lambda: len(view._frame_times) >= 4 or getattr(view, "last_problem", None), 40, "live frames")
     view._live.set(False)
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_frames"] = len(view._frame_times)
@@ -67,17 +87,36 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["live_numbers"] = [decode_frame_number(Image.open(io.BytesIO(j))) for j in live_jpegs if j]
     result["live_status"] = view.status_label.cget("text")
     # settings: frame size
-    n = len(view._frame_times)
     view._size.set("QQVGA")
-    view._settings_changed()
-    result["small"] = _wait_frame(h, view, n)
+    result["small"] = _frame_after(h, view, view._settings_changed)
     view.save_to(save_path)
+    # the Mirror checkbox and the Quality field, as the user works them
+    widgets = _all_widgets(view)
+    mirror = next(w for w in widgets if _text(w) == "Mirror")
+    spin = next(w for w in widgets if w.winfo_class() == "TSpinbox")
+
+    def new_frame(action):
+        _frame_after(h, view, action)
+        return view._jpeg
+
+    from tests.virtualboard.camera_frames import bar_colour_at
+
+    mirrored = Image.open(io.BytesIO(new_frame(mirror.invoke))).convert("RGB")
+    result["mirrored_left_bar"] = list(bar_colour_at(mirrored, 0))
+
+    def type_quality(q):
+        spin.focus_force()
+        spin.update()
+        spin.delete(0, "end")
+        spin.insert(0, str(q))
+        spin.event_generate("<KeyPress-Return>", when="tail")
+
+    result["quality_sizes"] = [len(new_frame(lambda: type_quality(q))) for q in (100, 10)]
+    new_frame(mirror.invoke)  # back to normal for what follows
     # the user's own script initialises the camera: works, because the view's camera was released first
     result["user_init"] = h.run_in_shell("import camera\nprint('INIT', camera.init(0, format=camera.JPEG))\ncamera.deinit()")
     # the view takes it again afterwards; Run (soft reboot + the editor's program) gets it released too
-    n = len(view._frame_times)
-    view.capture()
-    _wait_frame(h, view, n)
+    _frame_after(h, view, view.capture)
     notebook = h.wb.get_editor_notebook()
     notebook.open_new_file()
     editor = notebook.get_current_editor()
@@ -89,9 +128,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["run"] = h.shell_text()[-300:]
     editor.get_text_widget().edit_modified(False)
     # after Run's soft reboot the board lost the view's helper: the view recovers by itself
-    n = len(view._frame_times)
-    view.capture()
-    result["after_run"] = _wait_frame(h, view, n)
+    result["after_run"] = _frame_after(h, view, view.capture)
     # closing the view releases the camera
     from thonnycontrib.esp32cam.frontend.registration import VIEW_ID
 
@@ -115,6 +152,9 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     numbers = r["live_numbers"]
     assert len(numbers) >= 4 and numbers == sorted(set(numbers)), numbers  # successive, different frames
     assert r["small"]["size"] == [160, 120]
+    assert r["mirrored_left_bar"][0] < 40  # Mirror: the black bar is now on the left
+    best, worst = r["quality_sizes"]  # JPEG bytes at Quality 100 and 10
+    assert best > worst  # 100 = best on the view's scale, whatever the driver's own convention
     assert Image.open(save).size == (160, 120)
     assert "INIT True" in r["user_init"], r["user_init"]
     assert "AGAIN True" in r["after_close"], r["after_close"]
@@ -139,8 +179,7 @@ def scenario_family_capture(h, url):
 
     view = _open_view(h, url)
     view._size.set("QQVGA")
-    view.capture()
-    info = _wait_frame(h, view, 0)
+    info = _frame_after(h, view, view.capture)
     result = {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
     # a running user program is never disturbed: the view refuses to send while it runs
     get_shell().submit_python_code("import time\nwhile True:\n    time.sleep(0.05)\n\n")
