@@ -297,3 +297,27 @@ def test_profile_chooser_templates_completion_and_flash_led(xdisplay, tmp_path):
     assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
     assert "Flash LED on" in r["flash_status"]
     assert led[-2:] == [1, 0], led
+
+
+def scenario_completion(h, url):
+    from thonny.common import InlineCommand
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    answers = []
+    h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
+    h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
+                                        column=7, filename=None))
+    h.wait_until(lambda: answers, 30, "completions")
+    return sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+
+
+@pytest.mark.parametrize("family, names", [
+    ("lemariva", {"init", "capture", "framesize", "quality", "mirror", "JPEG", "FRAME_VGA"}),
+    ("kaki5", {"conf", "init", "capture", "capture_jpg", "deinit"}),
+])
+def test_completion_knows_the_camera_module_of_the_board(xdisplay, tmp_path, family, names):
+    with VirtualBoard(firmware=synthetic_firmware(family), line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        completions = run_scenario(scenario_completion, tmp_path / "user", url=board.url, timeout=120)
+    assert names <= set(completions), completions
