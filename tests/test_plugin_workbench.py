@@ -127,6 +127,7 @@ def scenario_port_detection(h):
 
     cases = {
         "ch340": (0x1A86, 0x7523, "USB2.0-Serial"),
+        "ch341": (0x1A86, 0x5523, "USB2.0-Ser!"),
         "ch9102": (0x1A86, 0x55D4, "USB Single Serial"),
         "cp2102": (0x10C4, 0xEA60, "CP2102 USB to UART Bridge Controller"),
         "ft232": (0x0403, 0x6001, "FT232R USB UART"),
@@ -268,7 +269,7 @@ def test_port_field_rejects_text_that_is_no_port(xdisplay, tmp_path):
 
 def test_port_detection_covers_esp32_cam_adapters(xdisplay, tmp_path):
     result = run_scenario(scenario_port_detection, tmp_path / "user", ini=NO_BOARD)
-    assert result == {"ch340": True, "ch9102": True, "cp2102": True, "ft232": True,
+    assert result == {"ch340": True, "ch341": True, "ch9102": True, "cp2102": True, "ft232": True,
                       "camera_in_description": True, "pico": False, "unknown": False}
 
 
