@@ -139,6 +139,28 @@ def _tools_menu_labels(h):
     return labels
 
 
+def scenario_dialog_port_busy_then_retry(h):
+    """Another program holds the port; the user closes it and presses "Diagnose again"."""
+    from tests.virtualboard.testing import open_client
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
+
+    with _board() as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        other = open_client(board.url)  # e.g. a serial monitor left open
+        dlg = open_doctor_dialog(board.url)
+        h.wait_until(lambda: dlg.result is not None and not dlg.busy, 30, "the diagnosis")
+        first = dlg.result.to_json()
+        buttons = {b.cget("text"): b for b in dlg.fix_frame.winfo_children()}
+        other.close()
+        h.pump(0.5)
+        buttons["Diagnose again"].invoke()
+        h.wait_until(lambda: dlg.result is not None and not dlg.busy and dlg.result.code != first["diagnosis"],
+                     30, "the second diagnosis")
+        second = dlg.result.to_json()
+        dlg.close()
+        return {"first": first, "buttons": sorted(buttons), "second": second}
+
+
 def scenario_dialog_held_in_reset(h, screenshot):
     """Thonny's pyserial defaults (DTR/RTS asserted) on direct wiring: the
     black window. The doctor finds it, stores the lines that work, reconnects."""
@@ -156,6 +178,7 @@ def scenario_dialog_held_in_reset(h, screenshot):
         dlg.geometry("+330+120")
         h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
         first = dlg.result.to_json()
+        evidence_hidden_at_first = not dlg.evidence_text.winfo_ismapped()
         dlg.toggle_evidence()
         h.pump(0.3)
         buttons = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
@@ -182,6 +205,7 @@ def scenario_dialog_held_in_reset(h, screenshot):
         after_second = h.run_in_shell("print(7*6)")
         return {"closed_while_busy": bool(closed_while_busy), "after_second": after_second,"first": first, "second": second, "buttons": buttons, "stored": stored,
                 "disconnected": disconnected, "evidence_visible": bool(evidence_visible),
+                "evidence_hidden_at_first": evidence_hidden_at_first,
                 "after": after}
 
 
@@ -289,6 +313,13 @@ def test_connect_failed_hint(xdisplay, tmp_path):
     assert r["dialog"]["meaning"] == "Nothing answers at this network address."
 
 
+def test_dialog_port_busy_then_diagnose_again(xdisplay, tmp_path):
+    r = run_scenario(scenario_dialog_port_busy_then_retry, tmp_path / "user", timeout=120)
+    assert r["first"]["diagnosis"] == "port_busy", r["first"]
+    assert "Diagnose again" in r["buttons"]
+    assert r["second"]["diagnosis"] == "repl_ok"
+
+
 def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
     shot = tmp_path / "doctor.png"
     r = run_scenario(scenario_dialog_held_in_reset, tmp_path / "user", screenshot=str(shot), timeout=150,
@@ -296,7 +327,7 @@ def test_dialog_fixes_held_in_reset(xdisplay, tmp_path):
     assert r["disconnected"], "the dialog disconnects Thonny's back-end first"
     assert r["first"]["diagnosis"] == "held_in_reset"
     assert "Use DTR/RTS that worked" in r["buttons"]
-    assert r["evidence_visible"]
+    assert r["evidence_hidden_at_first"] and r["evidence_visible"]  # collapsible, collapsed at first
     assert r["second"]["diagnosis"] == "repl_ok"
     assert r["stored"][:2] == [False, False]
     assert "42" in r["after"]
