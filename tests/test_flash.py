@@ -123,6 +123,20 @@ def test_weak_adapter_falls_back_to_115200(tmp_path, fast_client):
 
 
 @pytest.mark.esptool
+def test_very_weak_adapter_falls_back_to_38400(tmp_path, fast_client):
+    """An adapter that passes short messages at 115200 but garbles sustained transfers above
+    57600 baud: the stub upload fails at 460800 and at 115200, the install succeeds at 38400
+    (the ROM auto-detects the baud of esptool's first SYNC)."""
+    lines = []
+    with VirtualBoard(wiring="classic", max_baud=57600, weak_after=1024) as board:
+        result = _flasher(lines).flash(str(_image(tmp_path, "lemariva")), FlashOptions(port=board.url))
+        log = "\n".join(lines)
+        assert result.ok and result.baud == 38400, log
+        assert log.index("Retrying at 115200 baud") < log.index("Retrying at 38400 baud")
+        assert board.events.wait_for("firmware_started", timeout=10).data["banner"].startswith("MicroPython v1.21.0")
+
+
+@pytest.mark.esptool
 def test_pinned_baud_is_used_once_without_fallback(tmp_path, fast_client):
     lines = []
     with VirtualBoard(wiring="classic", max_baud=115200) as board:

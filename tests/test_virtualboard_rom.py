@@ -84,3 +84,40 @@ def test_bad_checksum_is_refused(download_port):
     _, body = command(port, rom.FLASH_DATA, struct.pack("<IIII", 1024, 0, 0, 0) + block, rom.checksum(block) ^ 1)
     assert body[:2] == bytes([1, rom.ROM_BAD_CHECKSUM])
     assert board.flash.read(0x3000, 4) == b"\xff" * 4
+
+
+def test_rom_auto_detects_the_baud_of_the_first_sync_then_keeps_it():
+    with VirtualBoard(wiring="none", micropython=False) as board:
+        board.hold_boot(True)
+        with open_client(board.url, baudrate=38400, timeout=0.05) as port:
+            mark = board.events.mark()
+            board.press_reset()
+            board.events.wait_for("baud", since=mark, side="chip", baud=38400, timeout=5)
+            port.reset_input_buffer()  # the banner went out at 115200: garbage at 38400
+            assert command(port, rom.SYNC, SYNC_PAYLOAD) is not None  # synced at 38400
+            assert command(port, rom.READ_REG, struct.pack("<I", rom.CHIP_DETECT_MAGIC_REG))[0] == rom.ESP32_MAGIC
+            time.sleep(0.3)  # (garbled events are reported at most every 0.25 s)
+            mark = board.events.mark()
+            port.baudrate = 115200  # after the sync the chip's baud is fixed: only CHANGE_BAUDRATE moves it
+            assert command(port, rom.READ_REG, struct.pack("<I", rom.CHIP_DETECT_MAGIC_REG), timeout=0.5) is None
+            assert board.events.find("garbled", since=mark, reason="baud mismatch")
+
+
+def test_weak_adapter_passes_short_messages_and_garbles_sustained_transfers():
+    with VirtualBoard(wiring="none", micropython=False, max_baud=57600, weak_after=1024,
+                      line_rate="unlimited") as board:
+        board.hold_boot(True)
+        with open_client(board.url, timeout=0.05) as port:
+            board.press_reset()
+            read_until(port, b"waiting for download")
+            mark = board.events.mark()
+            assert command(port, rom.SYNC, SYNC_PAYLOAD) is not None  # 46 bytes at 115200: fine
+            assert not board.events.find("garbled", since=mark)
+            # a 4 KiB block in one go (as esptool's stub upload): garbled past the first KiB
+            data = bytes(range(256)) * 16
+            header = struct.pack("<IIII", len(data), 1, len(data), 0x3FFB0000)
+            assert command(port, rom.MEM_BEGIN, header) is not None
+            answer = command(port, rom.MEM_DATA, struct.pack("<IIII", len(data), 0, 0, 0) + data,
+                             chk=rom.checksum(data))
+            assert board.events.find("garbled", since=mark, reason="above max baud")
+            assert answer is None or answer[1][0] != 0  # refused (bad checksum) or lost

@@ -29,6 +29,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--brownout", action="store_true", help="weak supply: brownout reset loop")
     parser.add_argument("--camera-missing", action="store_true", help="no camera sensor on the ribbon")
     parser.add_argument("--max-baud", type=int, metavar="N", help="adapter garbles bytes above N baud")
+    parser.add_argument("--weak-after", type=int, metavar="BYTES",
+                        help="with --max-baud: only bytes past this many of a continuous transfer are garbled")
     parser.add_argument("--drop-after", type=int, metavar="BYTES",
                         help="drop the connection after this many bytes from the client")
     parser.add_argument("--line-rate", choices=("real", "unlimited"), default="real",
@@ -48,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     board = VirtualBoard(wiring=args.wiring, firmware=firmware, flash_path=args.flash,
                          psram=not args.no_psram, brownout=args.brownout,
-                         camera_missing=args.camera_missing, max_baud=args.max_baud,
+                         camera_missing=args.camera_missing, max_baud=args.max_baud, weak_after=args.weak_after,
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank",

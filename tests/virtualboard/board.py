@@ -27,7 +27,8 @@ class VirtualBoard:
     def __init__(self, wiring: str = "classic", firmware: Optional[bytes] = None,
                  flash_path: Optional[str] = None, psram: bool = True, brownout: bool = False,
                  camera_missing: bool = False, max_baud: Optional[int] = None,
-                 drop_after: Optional[int] = None, line_rate: str = "real", en_delay: float = 0.1,
+                 weak_after: Optional[int] = None, drop_after: Optional[int] = None,
+                 line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None) -> None:
         if wiring not in WIRINGS:
@@ -49,7 +50,7 @@ class VirtualBoard:
             chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
             self.flash.write(firmware_offset(chip), firmware)
             self.flash.flush()
-        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud)
+        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after)
         self.uart.chip_rx = self._chip_rx
         self._firmware_factory = firmware_factory
         self._run_micropython = micropython
@@ -158,6 +159,7 @@ class VirtualBoard:
         program, self._program = self._program, None
         self.state = "reset"
         self.uart.discard_output()
+        self.uart.lock_baud()
         self.uart.set_chip_baud(ROM_BAUD)
         if program is not None:
             threading.Thread(target=_stop, args=(program,), daemon=True).start()
@@ -203,6 +205,7 @@ class VirtualBoard:
                 if download:
                     self.state = "download"
                     self._send(generation, bootlog.download_mode(cause))
+                    self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
                     rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset)
                     self._program = rom
                     rom.start()

@@ -130,6 +130,7 @@ class RomBootloader:
     # --- commands ----------------------------------------------------------
     def _handle(self, op: int, data: bytes, chk: int) -> None:
         if op == SYNC:
+            self.uart.lock_baud()  # auto-baud detection is done: this is the baud from now on
             value = 0 if self.stub else 0x20120707
             for _ in range(1 if self.stub else 8):
                 self._reply(SYNC, value=value)
