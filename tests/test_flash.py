@@ -75,7 +75,7 @@ def test_cli_installs_a_catalog_build_over_https(tmp_path, fast_client):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "Firmware written and verified at 460800 baud" in proc.stdout
         assert "Board started: MicroPython v1.21.0 on 2023-10-13" in proc.stdout
-        assert "(camera module imports)" in proc.stdout
+        assert "(the camera module imports)" in proc.stdout
         started = board.events.all("firmware_started")[-1]
         assert started.data["banner"].startswith("MicroPython v1.21.0 on 2023-10-13; ESP32-cam")
         assert board.flash.read(0x1000, len(image)) == image
@@ -305,3 +305,18 @@ def test_cancel_mid_write_says_the_board_needs_a_new_install(tmp_path, fast_clie
         board.events.wait_for("client_disconnected", timeout=10)
         size = image.stat().st_size
         assert board.flash.read(0x1000, size) != image.read_bytes()  # erased, not completely written
+
+
+def test_boot_check_reports_the_camera_module_or_the_boards_own_error():
+    from thonnycontrib.esp32cam.core.bootcheck import check_board
+
+    with VirtualBoard(wiring="direct", firmware=synthetic_firmware("kaki5"), line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        with_camera = check_board(board.url, timeout=10)
+    with VirtualBoard(wiring="direct", firmware=synthetic_firmware(None), line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        official = check_board(board.url, timeout=10)
+    assert with_camera.started and with_camera.camera is True
+    assert with_camera.camera_summary == "the camera module imports"
+    assert official.started and official.camera is False
+    assert official.camera_summary == "NO camera module: ImportError: no module named 'camera'"

@@ -105,9 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     check = check_board(args.port, timeout=10, probe_camera=prepared.info.family != "none")
     if check.started:
-        camera = {True: "camera module imports", False: "camera module NOT available",
-                  None: "camera not checked"}[check.camera]
-        print(f"Board started: {check.banner} ({camera})")
+        print(f"Board started: {check.banner} ({check.camera_summary})")
     else:
         print("The board was written and verified but did not show the MicroPython prompt "
               "within 10 s; tap RST (and remove an IO0 jumper if present).")

@@ -18,12 +18,23 @@ PROMPT = b">>> "
 @dataclass
 class BootCheck:
     banner: Optional[str]
-    camera: Optional[bool]  # None: not checked / no prompt
+    camera: Optional[bool]  # None: not checked / no prompt / no clear answer
     transcript: str
+    camera_answer: str = ""  # what `import camera` printed (its error, if any)
 
     @property
     def started(self) -> bool:
         return self.banner is not None
+
+    @property
+    def camera_summary(self) -> str:
+        """For the installer's log: "the camera module imports", or what went wrong."""
+        last = self.camera_answer.strip().splitlines()[-1:] if self.camera_answer.strip() else []
+        if self.camera is True:
+            return "the camera module imports"
+        if self.camera is False:
+            return "NO camera module" + (f": {last[0]}" if last else "")
+        return "camera not checked" + (f": import camera said {last[0]!r}" if last else "")
 
 
 def _read_until(ser, needle_re, deadline: float, buffer: bytearray) -> Optional[re.Match]:
@@ -60,7 +71,7 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
             ser.write(b"\r\x03\x02")  # once more: the board may have still been booting
             banner_match = _read_until(ser, BANNER_RE, deadline, buffer)
         banner = banner_match.group(0).decode("ascii", "replace").strip() if banner_match else None
-        camera = None
+        camera, said = None, ""
         if banner and probe_camera and _read_until(ser, re.compile(re.escape(PROMPT)), deadline, buffer):
             mark = len(buffer)
             ser.write(b"import camera\r")
@@ -69,10 +80,12 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
             while time.monotonic() < end:
                 m = answer.search(buffer, mark)
                 if m:
-                    camera = b"Error" not in m.group(1)
+                    said = m.group(1).decode("utf-8", "replace").strip()
+                    # only an ImportError means "no such module"; anything else is inconclusive
+                    camera = True if not said else (False if "ImportError" in said else None)
                     break
                 buffer.extend(ser.read(ser.in_waiting or 1))
-        return BootCheck(banner, camera, buffer.decode("utf-8", "replace"))
+        return BootCheck(banner, camera, buffer.decode("utf-8", "replace"), said)
     except (serial.SerialException, OSError) as e:
         return BootCheck(None, None, buffer.decode("utf-8", "replace") + f"\n[{e}]")
     finally:

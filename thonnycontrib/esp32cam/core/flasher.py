@@ -74,8 +74,8 @@ class Flasher:
         log: List[str] = []
         for index, baud in enumerate(bauds):
             if index:
-                self._say(f"Retrying at {baud} baud (the write failed at {bauds[index - 1]} baud, "
-                          "as weak USB-serial adapters do).", log)
+                self._say(f"Retrying at {baud} baud: data was garbled at {bauds[index - 1]} baud, "
+                          "as happens with weak USB-serial adapters and long cables.", log)
             outcome, wrote, erased = self._run_once(image_path, options, baud, log)
             changed = changed or wrote or erased
             if outcome == ec.OK:

@@ -341,9 +341,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.set_action_text("Checking that the board starts…")
         check = check_board(options.port, timeout=10, probe_camera=prepared.info.family != "none")
         if check.started:
-            camera = {True: "the camera module imports", False: "NO camera module",
-                      None: "camera not checked"}[check.camera]
-            self.append_text(f"Board started: {check.banner} ({camera})\n")
+            self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
         else:
             self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
         self._post("reconnect", options.port)
