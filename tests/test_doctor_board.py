@@ -135,15 +135,19 @@ def busy_condition() -> Dict[str, Any]:
         return {"first": first, "after": _diagnose(board).code}
 
 
+def _start_stubborn_program(board: VirtualBoard) -> None:
+    """Put STUBBORN_MAIN on the board as main.py (with an independent client, mpremote) and reboot into it."""
+    _booted(board)
+    code = f"f=open('main.py','w');f.write({STUBBORN_MAIN!r});f.close()"
+    subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
+                   check=True, capture_output=True, timeout=60)
+    _reset_and_wait(board)
+    time.sleep(0.8)  # main.py's own set-up time: the doctor must meet the loop, not the set-up
+
+
 def stubborn_program_condition() -> Dict[str, Any]:
     with VirtualBoard(firmware=LEMARIVA) as board:
-        _booted(board)
-        # put main.py on the board with an independent client (mpremote)
-        code = f"f=open('main.py','w');f.write({STUBBORN_MAIN!r});f.close()"
-        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
-                       check=True, capture_output=True, timeout=60)
-        _reset_and_wait(board)
-        time.sleep(0.8)  # main.py's own set-up time: the doctor must meet the loop, not the set-up
+        _start_stubborn_program(board)
         first = _diagnose(board)
         fixed = doctor.interrupt_at_boot(board.url)
         after = _diagnose(board).code
@@ -384,12 +388,7 @@ def test_cli_blank_board_and_fix_flag():
 
 def test_cli_fix_interrupt_at_boot_frees_a_board_from_a_stubborn_program():
     with VirtualBoard(firmware=LEMARIVA) as board:
-        _booted(board)
-        code = f"f=open('main.py','w');f.write({STUBBORN_MAIN!r});f.close()"
-        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
-                       check=True, capture_output=True, timeout=60)
-        _reset_and_wait(board)
-        time.sleep(0.8)
+        _start_stubborn_program(board)
         stuck = _cli("--port", board.url, "--json", "--no-camera-check")
         fixed = _cli("--port", board.url, "--json", "--no-camera-check", "--fix", "interrupt-at-boot")
     assert stuck.returncode == 1 and json.loads(stuck.stdout)["diagnosis"] == "not_interruptible"
