@@ -29,7 +29,7 @@ class BootCheck:
     @property
     def camera_summary(self) -> str:
         """For the installer's log: "the camera module imports", or what went wrong."""
-        last = self.camera_answer.strip().splitlines()[-1:] if self.camera_answer.strip() else []
+        last = self.camera_answer.strip().splitlines()[-1:]  # [] when nothing was said
         if self.camera is True:
             return "the camera module imports"
         if self.camera is False:
