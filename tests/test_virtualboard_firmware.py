@@ -432,3 +432,42 @@ def test_text_has_crlf_line_ends_binary_stdout_is_untouched(rig):
     got = bytes(r.output[start:])
     assert got.startswith(b"OKa\r\nb\r\nc\r\n" + payload + b"d\r\n\x04Traceback (most recent call last):\r\n")
     assert b"ZeroDivisionError: divide by zero\r\n\x04>" in got
+
+
+def test_ctrl_c_during_boot_never_leaves_a_board_without_its_modules(rig):
+    """A client that opens the port and sends Ctrl-C while the chip boots (Thonny,
+    the installer's post-flash check) gets the board's REPL with its built-in
+    modules: no reboot, never the unix port's own REPL on the host's filesystem."""
+    r = rig(family="lemariva")
+    for delay in (None, 0.02, 0.03, 0.04):
+        r.fw.start()
+        if delay is None:  # a stream of Ctrl-C from the first instant until the prompt
+            while b">>> " not in r.output:
+                r.send(b"\x03")
+                time.sleep(0.001)
+        else:  # a single one, somewhere in the launcher's or vb_boot's start-up
+            time.sleep(delay)
+            r.send(b"\x03")
+        r.expect(b">>> ")
+        time.sleep(0.3)  # let stray prompts from the Ctrl-C arrive
+        r.pos = len(r.output)
+        r.send(b"import camera, machine; print('mods', camera.__name__, machine.__name__)\r")
+        answer = r.expect(b"\n>>> ")
+        assert "mods camera machine" in answer, f"Ctrl-C after {delay}: {answer!r}"
+        assert r.fw.boots == 1, f"Ctrl-C after {delay} rebooted the board"
+        r.stop()
+        r.fw.boots = 0
+
+
+def test_a_boot_that_fails_is_a_crash_not_a_repl_on_the_host(rig, monkeypatch):
+    """`micropython -i` enters its REPL even after the boot script raised SystemExit;
+    the firmware must treat that as a crashed boot and never show that REPL."""
+    r = rig(family="lemariva")
+    real_config = MicroPythonFirmware._boot_config
+    monkeypatch.setattr(MicroPythonFirmware, "_boot_config",
+                        lambda self: dict(real_config(self), camera="no_such_driver"))
+    r.fw.start()
+    r.wait_until(lambda: any(kind == "firmware_crashed" for kind, _ in r.events), timeout=30)
+    failed = [data for kind, data in r.events if kind == "firmware_boot_failed"]
+    assert failed and "cam_no_such_driver" in failed[0]["output"]
+    assert b">>> " not in r.output

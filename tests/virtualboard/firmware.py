@@ -242,6 +242,8 @@ class MicroPythonFirmware:
         self._output_since_sigint = True
         self._raw_mode = False
         self._prompt_seen = False
+        self._booted = threading.Event()  # this process has its board modules (see vb_boot)
+        self._interruptible = threading.Event()  # its boot has enabled Ctrl-C
         self._crash_count = 0
         self._rx_backlog = bytearray()
         self.boots = 0  # processes started (hard boot + soft reboots)
@@ -279,7 +281,9 @@ class MicroPythonFirmware:
                 return
             pending = bytearray()
             for byte in data:
-                if byte == 0x03 and _sigint_caught(proc.pid):
+                # earlier a SIGINT would break the boot itself (the launcher, or vb_boot
+                # before its kbd_intr(-1)); the byte waits in the RX buffer instead
+                if byte == 0x03 and self._interruptible.is_set() and _sigint_caught(proc.pid):
                     # code is running: the UART ISR turns Ctrl-C into KeyboardInterrupt
                     self._write_stdin(proc, bytes(pending))
                     pending.clear()
@@ -335,6 +339,8 @@ class MicroPythonFirmware:
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
         env["MICROPYPATH"] = ""  # no ~/.micropython/lib from the host
         self._prompt_seen = False
+        self._booted.clear()
+        self._interruptible.clear()
         try:
             proc = subprocess.Popen(
                 cmd,
@@ -423,7 +429,8 @@ class MicroPythonFirmware:
                     break
                 self._output_since_sigint = True
                 data = out.feed(chunk)
-                self._track_mode(out)
+                if not self._track_mode(out, data):
+                    continue
                 if data and not self._stopping.is_set():
                     self._emit(data)
             rest = out.flush()
@@ -456,11 +463,20 @@ class MicroPythonFirmware:
                     return
                 self._spawn(raw=self._raw_mode)
 
-    def _track_mode(self, out: "_OutputFilter") -> None:
+    def _track_mode(self, out: "_OutputFilter", data: bytes) -> bool:
+        """Note prompts and REPL modes; False when the process is not a board (dropped)."""
         if out.saw_prompt:
+            if not self._booted.is_set():
+                # the boot failed and `-i` entered the REPL anyway: a crash, not a board
+                proc = self._proc
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                self._event("firmware_boot_failed", {"output": data.decode("utf-8", "replace")})
+                return False
             self._prompt_seen = True
         if out.mode is not None:
             self._raw_mode = out.mode == "raw"
+        return True
 
     # --- private channel ----------------------------------------------
     def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
@@ -490,6 +506,11 @@ class MicroPythonFirmware:
         op = req.get("op")
         if op == "hello":
             return config, b""
+        if op in ("interruptible", "booted"):
+            self._interruptible.set()
+            if op == "booted":
+                self._booted.set()
+            return {"ok": True}, b""
         if op == "reset":
             reason = str(req.get("reason", "machine.reset"))
             self._event("firmware_reset_request", {"reason": reason})

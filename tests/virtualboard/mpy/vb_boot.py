@@ -84,8 +84,9 @@ def _bootsec_empty(bdev):
     return True
 
 
-def _fs_corrupted():
+def _fs_corrupted(host):
     import time
+    host.call("interruptible")
     micropython.kbd_intr(3)
     while 1:
         print("""\
@@ -97,7 +98,7 @@ by firmware programming).
         time.sleep(3)
 
 
-def _mount(bdev):
+def _mount(bdev, host):
     """_boot.py: mount the littlefs, format a blank partition; True when mounted."""
     try:
         vfs.mount(vfs.VfsLfs2(bdev), "/")
@@ -106,7 +107,7 @@ def _mount(bdev):
         pass
     if not _bootsec_empty(bdev):
         try:
-            _fs_corrupted()
+            _fs_corrupted(host)
         except KeyboardInterrupt as e:  # Ctrl-C ends the loop: the REPL runs without a filesystem
             sys.print_exception(e)
             micropython.kbd_intr(-1)
@@ -151,7 +152,7 @@ def boot(g):
     # the host's filesystem goes away for good; the board's flash takes its place
     for mount_point in ("/",):
         vfs.umount(mount_point)
-    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]))
+    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]), host)
     if mounted:
         os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
@@ -166,6 +167,7 @@ def boot(g):
         sys.modules[alias] = modules[public]
     gc.collect()
 
+    host.call("booted")  # the board's modules are in place; Ctrl-C may now interrupt code
     micropython.kbd_intr(3)
     if not mounted:
         return
