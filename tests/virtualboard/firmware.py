@@ -63,6 +63,7 @@ DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
 
 SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first one is pending
 SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
+BOOT_OUTPUT_KEPT = 4096  # bytes of a failed boot's output kept for its event
 CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
 OUTPUT_PIPE_SIZE = 4096  # with emit() returning once bytes are sent, these bound what
@@ -130,6 +131,48 @@ def _sigint_caught(pid: int) -> bool:
     except (OSError, ValueError):
         pass
     return False
+
+
+def _wait_stopped(pid: int, timeout: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                state = stat.read().rpartition(b")")[2].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state in (b"T", b"t"):
+            return True
+        if state in (b"Z", b"X"):
+            return False
+        time.sleep(0.0002)
+    return False
+
+
+def _interrupt_running_code(pid: int) -> bool:
+    """Send SIGINT only if MicroPython's handler is installed; True when sent.
+
+    The unix port installs its handler for each piece of code it runs and restores
+    the default (terminate) when it returns to the prompt, so a check followed by a
+    kill could kill the board. The process is stopped while it is checked and
+    signalled: it cannot swap its handler in between, and the signal is handled
+    when it continues."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return False
+    try:
+        if not _wait_stopped(pid) or not _sigint_caught(pid):
+            return False
+        os.kill(pid, signal.SIGINT)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
 
 class CameraSensor:
@@ -244,6 +287,7 @@ class MicroPythonFirmware:
         self._prompt_seen = False
         self._booted = threading.Event()  # this process has its board modules (see vb_boot)
         self._interruptible = threading.Event()  # its boot has enabled Ctrl-C
+        self._boot_output = bytearray()  # what this process printed before it booted
         self._crash_count = 0
         self._rx_backlog = bytearray()
         self.boots = 0  # processes started (hard boot + soft reboots)
@@ -287,14 +331,13 @@ class MicroPythonFirmware:
                     # code is running: the UART ISR turns Ctrl-C into KeyboardInterrupt
                     self._write_stdin(proc, bytes(pending))
                     pending.clear()
-                    if self._may_signal():
+                    if not self._may_signal():
+                        continue  # the previous Ctrl-C is still pending
+                    if _interrupt_running_code(proc.pid):
                         self._last_sigint = time.monotonic()
                         self._output_since_sigint = False
-                        try:
-                            os.kill(proc.pid, signal.SIGINT)
-                        except ProcessLookupError:
-                            pass
-                    continue
+                        continue
+                    # the code ended meanwhile: the REPL reads Ctrl-C as a character
                 pending.append(byte)
             self._write_stdin(proc, bytes(pending))
 
@@ -341,6 +384,7 @@ class MicroPythonFirmware:
         self._prompt_seen = False
         self._booted.clear()
         self._interruptible.clear()
+        self._boot_output = bytearray()
         try:
             proc = subprocess.Popen(
                 cmd,
@@ -465,14 +509,16 @@ class MicroPythonFirmware:
 
     def _track_mode(self, out: "_OutputFilter", data: bytes) -> bool:
         """Note prompts and REPL modes; False when the process is not a board (dropped)."""
-        if out.saw_prompt:
-            if not self._booted.is_set():
+        if not self._booted.is_set():
+            self._boot_output = (self._boot_output + data)[-BOOT_OUTPUT_KEPT:]
+            if out.saw_prompt:
                 # the boot failed and `-i` entered the REPL anyway: a crash, not a board
                 proc = self._proc
                 if proc is not None and proc.poll() is None:
                     proc.kill()
-                self._event("firmware_boot_failed", {"output": data.decode("utf-8", "replace")})
+                self._event("firmware_boot_failed", {"output": self._boot_output.decode("utf-8", "replace")})
                 return False
+        if out.saw_prompt:
             self._prompt_seen = True
         if out.mode is not None:
             self._raw_mode = out.mode == "raw"
