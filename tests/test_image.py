@@ -38,8 +38,9 @@ def combined(chip: str = "esp32", strings: bytes = b"", truncate: int = 0) -> by
     return bytes(image[: len(image) - truncate])
 
 
-LEMARIVA = b"MicroPython v1.21.0 on 2023-10-13\0ESP32-cam module (i2s) with ESP32\0fb_location\0"
-KAKI5 = b"MicroPython v1.20.0-206-g33b403dfb-kaki5 on 2023-12-25\0ESP32 AIT OV2640 (KAKI5) with ESP32\0"
+# the names each family's camera module registers, as real images carry them (qstrs)
+LEMARIVA = b"MicroPython v1.21.0 on 2023-10-13\0ESP32-cam module (i2s) with ESP32\0fb_location\0speffect\0whitebalance\0"
+KAKI5 = b"MicroPython v1.20.0-206-g33b403dfb-kaki5 on 2023-12-25\0ESP32 AIT OV2640 (KAKI5) with ESP32\0speffect\0whitebalance\0aelevels\0agcgain\0"
 CNADLER = b"MicroPython v1.27.0-dirty on 2026-01-12\0Generic ESP32 module with SPIRAM with ESP32\0PixelFormat\0FrameSize\0"
 OFFICIAL = b"MicroPython v1.26.0 on 2025-08-09\0Generic ESP32 module with SPIRAM with ESP32\0"
 

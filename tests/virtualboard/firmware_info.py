@@ -12,8 +12,12 @@ from .flash import Flash
 BOOTLOADER_OFFSET = 0x1000  # ESP32
 PARTITION_TABLE_OFFSET = 0x8000
 BANNER = re.compile(rb"MicroPython v[\x20-\x7e]{1,200}")
+# MicroPython >= 1.20 (shared/runtime/pyexec.c, pyexec_friendly_repl) prints the banner in
+# two writes, MICROPY_BANNER_NAME_AND_VERSION then "; " MICROPY_BANNER_MACHINE, so the
+# image holds the machine part as its own string, separator included. 1.14-1.19
+# (lib/utils/pyexec.c) print one literal: "MicroPython " tag " on " date "; " board " with " mcu.
+BANNER_MACHINE = re.compile(rb"\0; ([\x20-\x7e]{1,120} with ESP32[\x20-\x7e]{0,8})\0")
 PSRAM = re.compile(rb"spiram|psram", re.IGNORECASE)
-LEMARIVA = re.compile(rb"speffect|whitebalance|fb_location|Camera Module \(i2s\)|ESP32-cam module", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -26,13 +30,28 @@ class FirmwareInfo:
     problem: str = ""
 
 
+# Which `camera` module the flashed firmware has. On the chip this is decided by
+# what was compiled in; in the image it shows as the names the module registers
+# (MicroPython keeps identifiers as NUL-terminated qstrs in the image's string pool).
+# Each family's signature below was read off the real published images (all 33
+# pinned builds of ../shared/reference/firmware-builds.tsv: every name is in every
+# image of its family and in none of the others) and matches the drivers' sources:
+# cnadler86/micropython-camera-API src/modcamera_api.c (PixelFormat, FrameSize,
+# GrabMode, GainCeiling classes, Camera.reconfigure); shariltumin's KAKI5 modcamera.c
+# (aelevels/aecvalue/agcgain exposure functions); lemariva/micropython-camera-driver
+# src/modcamera.c (module constants XCLK_20MHz, EFFECT_NONE, WB_SUNNY).
+# The build's name is not used: KAKI5's Christmas-2023 edition never says "KAKI5".
+FAMILY_SIGNATURES = {
+    "cnadler86": (b"PixelFormat", b"FrameSize", b"GrabMode", b"GainCeiling", b"reconfigure"),
+    "kaki5": (b"aelevels", b"aecvalue", b"agcgain", b"speffect", b"whitebalance"),
+    "lemariva": (b"XCLK_20MHz", b"EFFECT_NONE", b"WB_SUNNY", b"speffect", b"whitebalance"),
+}
+
+
 def camera_family(app: bytes, banner: str = "") -> Optional[str]:
-    if b"KAKI5" in app:
-        return "kaki5"
-    if b"modcamera_api" in app or (b"PixelFormat" in app and b"FrameSize" in app):
-        return "cnadler86"
-    if LEMARIVA.search(app) or LEMARIVA.search(banner.encode()):
-        return "lemariva"
+    for family, names in FAMILY_SIGNATURES.items():
+        if all(name + b"\0" in app for name in names):
+            return family
     return None
 
 
@@ -58,4 +77,7 @@ def inspect_flash(flash: Flash) -> FirmwareInfo:
     if match is None:
         return FirmwareInfo(False, has_bootloader=True, problem="the app is not MicroPython")
     banner = match.group().decode("ascii")
+    machine = BANNER_MACHINE.search(app)
+    if "; " not in banner and machine is not None:
+        banner += "; " + machine.group(1).decode("ascii")
     return FirmwareInfo(True, banner, camera_family(app, banner), bool(PSRAM.search(app)), True)

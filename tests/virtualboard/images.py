@@ -26,10 +26,14 @@ DEFAULT_BANNERS = {
     None: "MicroPython v1.26.0 on 2025-08-09; Generic ESP32 module with ESP32",
 }
 
+# The names each family's `camera` module registers, as the real images carry them
+# (qstrs; see firmware_info.FAMILY_SIGNATURES for where they were read).
 FAMILY_MARKERS = {
-    "lemariva": [b"camera", b"Camera Init Failed", b"speffect", b"whitebalance", b"fb_location", b"FRAME_VGA"],
-    "kaki5": [b"camera", b"KAKI5", b"conf", b"PIXFORMAT"],
-    "cnadler86": [b"camera", b"modcamera_api", b"Camera", b"PixelFormat", b"FrameSize"],
+    "lemariva": [b"camera", b"Camera Init Failed", b"speffect", b"whitebalance", b"fb_location",
+                 b"FRAME_VGA", b"XCLK_20MHz", b"EFFECT_NONE", b"WB_SUNNY"],
+    "kaki5": [b"camera", b"conf", b"aelevels", b"aecvalue", b"agcgain", b"speffect", b"whitebalance"],
+    "cnadler86": [b"camera", b"PixelFormat", b"FrameSize", b"GrabMode", b"GainCeiling",
+                  b"reconfigure"],
     None: [],
 }
 PSRAM_MARKERS = [b"esp_spiram", b"SPIRAM", b"spiram: Found 64MBit SPI RAM device"]

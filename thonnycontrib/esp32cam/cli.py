@@ -17,6 +17,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "catalog": ("catalog", "list the curated MicroPython camera firmware builds"),
     "flash": ("flash", "install MicroPython firmware on an ESP32-CAM (esptool)"),
     "snapshot": ("snapshot", "take a photo with the ESP32-CAM and save it as JPEG"),
+    "inspect": ("inspect", "tell what a firmware .bin is (chip, banner, camera driver, integrity)"),
 }
 
 

@@ -14,6 +14,8 @@ import struct
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+from thonnycontrib.esp32cam.core.integrity import check_parts, corruption_message
+
 ESP_IMAGE_MAGIC = 0xE9
 APP_DESC_MAGIC = 0xABCD5432
 PARTITION_MAGIC = b"\xaa\x50"
@@ -36,6 +38,14 @@ class ImageError(ValueError):
     """The file is not a usable firmware image for this board; says why."""
 
 
+class CorruptImageError(ImageError):
+    """A checksum or SHA-256 inside the image is wrong; ``info`` has the rest of what was read."""
+
+    def __init__(self, message: str, info: "ImageInfo") -> None:
+        super().__init__(message)
+        self.info = info
+
+
 @dataclass
 class ImageInfo:
     size: int
@@ -46,6 +56,13 @@ class ImageInfo:
     kind: str  # "combined" or "app-only"
     banner: Optional[str]
     family: Optional[str]  # "lemariva" | "kaki5" | "cnadler86" | "none"
+    offset: int = 0x1000   # where the image starts in flash
+    integrity: str = "ok"  # "ok" or "corrupt" (see core/integrity.py)
+    integrity_problem: Optional[str] = None
+
+    @property
+    def version(self) -> Optional[str]:
+        return micropython_version(self.banner)
 
     def describe(self) -> str:
         family = {"none": "no camera module", None: "unknown camera support"}.get(
@@ -108,21 +125,32 @@ def _partition_app_offsets(data: bytes, table_pos: int) -> List[int]:
     return offsets
 
 
+def _qstr(name: bytes) -> bytes:
+    """How a MicroPython identifier (qstr) sits in a firmware's string pool: whole, NUL-ended."""
+    return name + b"\0"
+
+
 def read_banner(data: bytes) -> Tuple[Optional[str], Optional[str]]:
     """(banner, camera family) read from the image's strings.
 
-    Builds keep the version ("MicroPython v1.21.0 on 2023-10-13") and the
-    machine ("ESP32-cam module (i2s) with ESP32") as one string or as two.
+    The board prints ``MICROPY_BANNER_NAME_AND_VERSION "; " MICROPY_BANNER_MACHINE``
+    (shared/runtime/pyexec.c, MicroPython 1.14-1.27). In real images the version
+    sits in ``sys.version`` ("3.4.0; MicroPython v1.21.0 on 2023-10-13") and the
+    machine in a string of its own that keeps the separator
+    ("; ESP32 module with Camera with ESP32"); older builds store the machine
+    without it. Newer ones also have ``"Machine     : ..."`` (help text): not the banner.
     """
     version = machine = None
     for m in _STRING_RE.finditer(data):
-        text = m.group(0).decode("ascii")
+        text = m.group(0).decode("ascii").strip()
         found = _VERSION_RE.search(text)
         if found and version is None:
-            version = text[found.start():].strip()
-        elif machine is None and "MicroPython" not in text and _MACHINE_RE.fullmatch(text.strip()):
-            machine = text.strip()
-        if version and ("; " in version or machine):
+            version = text[found.start():]
+        elif "MicroPython" not in text and ":" not in text:
+            candidate = text[2:] if text.startswith("; ") else text
+            if _MACHINE_RE.fullmatch(candidate) and (machine is None or text.startswith("; ")):
+                machine = candidate
+        if version and ("; " in version or (machine and text.startswith("; "))):
             break
     if version and machine and "; " not in version:
         banner: Optional[str] = f"{version}; {machine}"
@@ -131,14 +159,28 @@ def read_banner(data: bytes) -> Tuple[Optional[str], Optional[str]]:
     return banner, detect_family(data, banner)
 
 
+def micropython_version(banner: Optional[str]) -> Optional[str]:
+    """"1.21.0" from "MicroPython v1.21.0 on ...", "1.20.0" from "v1.20.0-206-g33b403dfb-kaki5"."""
+    found = re.search(r"MicroPython v(\d+\.\d+(?:\.\d+)?)", banner or "")
+    return found.group(1) if found else None
+
+
+# What tells the camera driver families apart in the real published images (all
+# 33 the catalog pins were checked): each family's ``camera`` module registers
+# its own functions, which stand in the firmware as qstrs.
+# - cnadler86 (micropython-camera-API, src/modcamera_api.c): classes PixelFormat, FrameSize.
+# - KAKI5 (shariltumin/esp32-cam-micropython-2022, modcamera.c): aelevels(), agcgain(),
+#   in every KAKI5 image; the build name says "KAKI5" in most but not all of them
+#   (Christmas-2023-Edition says "kaki5-esp32" and "... X23 with ESP32").
+# - lemariva (micropython-camera-driver, modcamera.c): speffect(), whitebalance(), without
+#   KAKI5's exposure functions; v1.14 builds lack fb_location.
 def detect_family(data: bytes, banner: Optional[str]) -> Optional[str]:
-    """Camera driver family from markers each family's build carries."""
-    if b"KAKI5" in data:
-        return "kaki5"
-    if b"PixelFormat" in data and b"FrameSize" in data:
+    """Camera driver family from the ``camera`` module each family's build carries."""
+    if _qstr(b"PixelFormat") in data and _qstr(b"FrameSize") in data:
         return "cnadler86"
-    if (b"fb_location" in data or b"FRAME_VGA" in data or b"ESP32-cam" in data
-            or b"Camera Module (i2s)" in data):
+    if _qstr(b"aelevels") in data and _qstr(b"agcgain") in data:
+        return "kaki5"
+    if _qstr(b"speffect") in data and _qstr(b"whitebalance") in data:
         return "lemariva"
     if banner and banner.startswith("MicroPython"):
         return "none"
@@ -146,8 +188,13 @@ def detect_family(data: bytes, banner: Optional[str]) -> Optional[str]:
 
 
 def inspect_image(data: bytes, target_chip: Optional[str] = None,
-                  flash_size: int = 4 * MB, offset: Optional[int] = None) -> ImageInfo:
-    """Check ``data`` is a complete image for ``target_chip``; raise ImageError if not."""
+                  flash_size: int = 4 * MB, offset: Optional[int] = None,
+                  require_intact: bool = True) -> ImageInfo:
+    """Check ``data`` is a complete, intact image for ``target_chip``; raise ImageError if not.
+
+    With ``require_intact=False`` a corrupt image (bad checksum or SHA-256) is
+    returned with ``integrity == "corrupt"`` instead of raising CorruptImageError.
+    """
     if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
         raise ImageError(_not_an_image_reason(data))
     chip_id = struct.unpack_from("<H", data, 12)[0]
@@ -189,6 +236,14 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
         raise ImageError(f"The image ({len(data)} bytes at {start:#x}) does not fit in "
                          f"{flash_size // MB} MB of flash.")
     banner, family = read_banner(data)
-    return ImageInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), chip=chip,
+    info = ImageInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), chip=chip,
                      flash_mode=flash_mode, flash_size=size_name, kind=kind,
-                     banner=banner, family=family)
+                     banner=banner, family=family, offset=start)
+    failed = [p for p in check_parts(data, [("bootloader", 0)] + [("application", a) for a in present
+                                                                if data[a] == ESP_IMAGE_MAGIC],
+                                     chip) if p.problem]
+    if failed:
+        info.integrity, info.integrity_problem = "corrupt", corruption_message(failed[0])
+        if require_intact:
+            raise CorruptImageError(info.integrity_problem, info)
+    return info
