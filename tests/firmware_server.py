@@ -76,9 +76,10 @@ class FirmwareServer:
         return ctx
 
 
-def catalog_with(builds: List[dict], default: Optional[str] = None) -> bytes:
-    """Catalog JSON (schema 1) holding ``builds``."""
-    data = {"schema": 1, "updated": "test", "builds": builds,
+def catalog_with(builds: List[dict], default: Optional[str] = None,
+                 updated: str = "2099-12-31") -> bytes:
+    """Catalog JSON (schema 1) holding ``builds`` (newer than the bundled one unless ``updated`` says)."""
+    data = {"schema": 1, "updated": updated, "builds": builds,
             "default": {"ai_thinker": default or builds[0]["id"]}}
     return json.dumps(data).encode()
 

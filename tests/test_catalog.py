@@ -17,8 +17,9 @@ def test_bundled_catalog_validates_and_covers_required_builds():
     assert len(catalog.builds) == len(raw) >= 30
     for b in catalog.builds:
         if b.pinned:  # raw file pinned to a commit, with size and hash
-            assert b.url.startswith("https://raw.githubusercontent.com/")
-            assert re.fullmatch(r"[0-9a-f]{40}", b.url.split("/")[5]), "URL pinned to a commit"
+            pinned_copy = [u for u in b.sources if u.startswith("https://raw.githubusercontent.com/")]
+            assert pinned_copy and re.fullmatch(r"[0-9a-f]{40}", pinned_copy[0].split("/")[5]), \
+                "a source pinned to a commit"
             assert re.fullmatch(r"[0-9a-f]{64}", b.sha256) and b.format == "bin"
         else:  # release asset pinned to a tag: a zip whose firmware.bin is inspected
             assert re.search(r"/releases/download/v\d+\.\d+\.\d+/[^/]+\.zip$", b.url)

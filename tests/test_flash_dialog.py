@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.firmware_server import FirmwareServer, build_entry, catalog_with
+from tests.real_images import real_image
 from tests.thonny_harness import REPO_ROOT, run_scenario
 from tests.virtualboard import VirtualBoard, synthetic_firmware
 from tests.virtualboard.testing import FASTCLIENT_DIR
-from thonnycontrib.esp32cam.core.catalog import refresh_catalog
+from thonnycontrib.esp32cam.core.catalog import load_bundled, refresh_catalog
 from thonnycontrib.esp32cam.core.download import installer_dir
 
 SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "installer.png"
@@ -106,7 +107,8 @@ def scenario_install(h, url: str, shot: str):
     return result
 
 
-def scenario_refusals(h, url: str, s3_file: str, html_file: str, catalog_url: str):
+def scenario_refusals(h, url: str, s3_file: str, html_file: str, catalog_url: str,
+                      corrupt_file: str):
     from thonnycontrib.esp32cam.frontend.flash_dialog import CATALOG_URL_OPTION
 
     def script(dlg, result):
@@ -125,6 +127,10 @@ def scenario_refusals(h, url: str, s3_file: str, html_file: str, catalog_url: st
         result["wrong_chip_button"] = str(dlg._ok_button["state"])
         result["html"] = dlg.select_local_file(html_file)
         result["html_info"] = dlg.info_label["text"]
+        result["corrupt"] = dlg.select_local_file(corrupt_file)
+        dlg.update_ui()
+        result["corrupt_info"] = dlg.info_label["text"]
+        result["corrupt_button"] = str(dlg._ok_button["state"])
         _select_build(dlg, "evil")
         yield _press_install(dlg)
         dlg.update_ui()
@@ -215,24 +221,33 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
 
 
 @pytest.mark.thonny
-def test_dialog_refuses_wrong_chip_html_and_tampered_download(xdisplay, tmp_path):
+def test_dialog_refuses_wrong_chip_html_corrupt_and_tampered_download(xdisplay, tmp_path):
     image = synthetic_firmware("kaki5")
     s3 = tmp_path / "s3.bin"
     s3.write_bytes(synthetic_firmware("kaki5", chip="esp32s3"))
     html = tmp_path / "page.bin"
     html.write_text("<!DOCTYPE html>\n<html><body>Rate limit exceeded</body></html>")
+    corrupt = tmp_path / "corrupt.bin"  # a real image with one flipped bit in MicroPython itself
+    damaged = bytearray(real_image(load_bundled().get("lemariva-v1.21.0").sha256))
+    damaged[0x30000] ^= 0x04
+    corrupt.write_bytes(bytes(damaged))
     user = tmp_path / "user"
     with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
         srv.put("/catalog.json", catalog_with([build_entry("evil", srv.put("/k.bin", image), image, tamper=True)]))
         result = run_scenario(scenario_refusals, user, env=_env(srv), url=board.url,
-                              s3_file=str(s3), html_file=str(html), catalog_url=srv.url("/catalog.json"))
+                              s3_file=str(s3), html_file=str(html), catalog_url=srv.url("/catalog.json"),
+                              corrupt_file=str(corrupt))
         assert board.events.all("client_connected") == []
     assert "Catalog not refreshed (still using the previous one)" in result["refresh_failed"]
     assert result["wrong_chip"] is False and result["wrong_chip_button"] == "disabled"
     assert "image is for ESP32-S3, but the board is ESP32" in result["wrong_chip_info"]
     assert result["html"] is False and "HTML page" in result["html_info"]
+    assert result["corrupt"] is False and result["corrupt_button"] == "disabled"
+    assert "firmware file is corrupt: its application" in result["corrupt_info"]
+    assert "checksum does not match" in result["corrupt_info"]
     assert result["tampered_success"] is False and "SHA-256 mismatch" in result["tampered_log"]
-    assert result["action"] == "Firmware refused" and result["retry_button"] == "normal"
+    assert "Nothing was written: the board is as it was." in result["tampered_log"]
+    assert result["action"] == "Download failed" and result["retry_button"] == "normal"
     assert list((user / "esp32cam" / "firmware").iterdir()) == []
 
 

@@ -6,7 +6,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog, refresh_catalog
+from thonnycontrib.esp32cam.core.boards import PROFILES
+from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, installer_dir
 
 
@@ -59,17 +60,48 @@ def run(args: argparse.Namespace) -> int:
     except (CatalogError, DownloadError) as e:
         print(f"Catalog not refreshed: {e}", file=sys.stderr)
         return 1
+    if catalog.problem:
+        print(catalog.problem, file=sys.stderr)
+    if args.board and args.board not in PROFILES:
+        print(f"Unknown board profile {args.board!r}. Known profiles: {', '.join(PROFILES)}.",
+              file=sys.stderr)
+        return 2
     builds = catalog.for_board(args.board) if args.board else catalog.builds
     if args.json:
-        out = {"origin": catalog.origin, "default": catalog.defaults,
-               "builds": [dict(asdict(b), offset=f"{b.offset:#x}") for b in builds]}
+        out = {"origin": catalog.origin, "updated": catalog.updated, "default": catalog.defaults,
+               "builds": [dict(asdict(b), offset=f"{b.offset:#x}", non_commercial=b.non_commercial)
+                          for b in builds]}
         print(json.dumps(out, indent=1, ensure_ascii=False, default=list))
         return 0
     default = catalog.default_for()
-    print(f"Firmware catalog ({catalog.origin}); * = recommended, "
-          f"default for AI-Thinker ESP32-CAM: {default.id if default else '-'}")
+    print(f"Firmware catalog of {catalog.updated} "
+          f"({'bundled' if catalog.origin == 'bundled' else 'refreshed'}). "
+          f"* recommended; default for AI-Thinker: {default.id if default else '-'}")
+    print(table_header())
     for b in builds:
-        mark = "*" if b.recommended else " "
-        camera = b.family if b.has_camera else "no camera"
-        print(f"{mark} {b.id:48} {b.chip:8} {camera:10} MicroPython {b.micropython or '?':7} {b.title}")
+        print(table_row(b))
+    if any(b.non_commercial for b in builds):
+        print("NC = licence allows non-commercial use only.")
+    print("Details of a build: --json, or the installer in Thonny.")
     return 0
+
+
+ID_WIDTH = 38
+_ROW = "{mark:2}{id:<%d} {chip:<9}{camera:<11}{version:<9}{licence}" % ID_WIDTH
+
+
+def table_header() -> str:
+    return _ROW.format(mark="", id="ID", chip="CHIP", camera="CAMERA", version="MPY",
+                       licence="LICENCE")
+
+
+def table_row(b: Build) -> str:
+    """One build in at most 100 columns; a long id stands on its own line above its row."""
+    licence = b.license.replace(" (repository)", "") + (" NC" if b.non_commercial else "")
+    fields = dict(mark="*" if b.recommended else "", chip=b.chip.upper().replace("ESP32S3", "ESP32-S3"),
+                  camera=b.family if b.has_camera else "none", version=b.micropython or "?",
+                  licence=licence[:100 - len(_ROW.format(mark="", id="", chip="", camera="",
+                                                          version="", licence=""))])
+    if len(b.id) <= ID_WIDTH:
+        return _ROW.format(id=b.id, **fields)
+    return f"{fields['mark']:2}{b.id}\n" + _ROW.format(**dict(fields, mark="", id=""))

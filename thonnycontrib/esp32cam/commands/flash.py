@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "download mode (IO0 held low, RST tapped): do not reset it")
     parser.add_argument("--flash-size", type=int, default=4, metavar="MB",
                         help="board flash size for the size check (default 4)")
+    parser.add_argument("--mirror", metavar="DIR", help="folder of verified <sha256>.bin images "
+                        "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
@@ -58,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"Build {build.id} is for {build.chip}, not {args.chip}.", file=sys.stderr)
                 return 4
             print(f"Getting {build.title} ...")
-            prepared = prepare_build(build, firmware_cache(user_dir), flash_size=flash_size,
-                                     progress=_progress_printer("Download"))
+            prepared = prepare_build(build, firmware_cache(user_dir, args.mirror),
+                                     flash_size=flash_size, progress=_progress_printer("Download"),
+                                     log=lambda text: print(text, file=sys.stderr))
         else:
             prepared = prepare_file(args.file, args.chip or "esp32", flash_size=flash_size)
     except (CatalogError, DownloadError, ImageError) as e:
-        print(f"Refused: {e}", file=sys.stderr)
+        print(f"Refused: {e}\nNothing was written to the board.", file=sys.stderr)
         return 4
     print(prepared.summary())
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,

@@ -51,6 +51,17 @@ class Build:
     recommended: bool = False
     format: str = "bin"            # "zip": a release archive holding ``member``
     member: Optional[str] = None   # e.g. "firmware.bin" (matched by file name)
+    urls: Sequence[str] = ()       # every source of the same bytes, tried in order (url first)
+
+    @property
+    def sources(self) -> Sequence[str]:
+        return tuple(self.urls) or (self.url,)
+
+    @property
+    def non_commercial(self) -> bool:
+        """Licences with a NonCommercial term (e.g. CC-BY-NC-SA-3.0)."""
+        text = self.license.upper()
+        return "-NC" in text or "NONCOMMERCIAL" in text.replace("-", "").replace(" ", "")
 
     @property
     def pinned(self) -> bool:
@@ -67,6 +78,8 @@ class Catalog:
     builds: List[Build]
     defaults: Dict[str, str]
     origin: str  # "bundled" or the path of the refreshed copy
+    updated: str = ""  # ISO date of the catalog's data
+    problem: Optional[str] = None  # why a refreshed copy on disk was not used
 
     def get(self, build_id: str) -> Build:
         for build in self.builds:
@@ -108,7 +121,8 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
     if offset != CHIP_OFFSETS[raw["chip"]]:
         raise fail(f"offset {offset:#x} does not match chip {raw['chip']} "
                    f"({CHIP_OFFSETS[raw['chip']]:#x})")
-    unpinned = raw.get("sha256") is None
+    sha = raw.get("sha256")
+    unpinned = sha is None
     if raw["flash_mode"] not in FLASH_MODES and not (unpinned and raw["flash_mode"] is None):
         raise fail("flash_mode must be one of " + ", ".join(FLASH_MODES)
                    + " (null only for unpinned builds: read from the image)")
@@ -117,7 +131,12 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
     for key in ("url", "info_url"):
         if not raw[key].startswith("https://"):
             raise fail(f"{key} must be an https:// URL")
-    sha = raw.get("sha256")
+    urls = raw.get("urls", [raw["url"]])
+    if (not isinstance(urls, list) or not urls or urls[0] != raw["url"]
+            or not all(isinstance(u, str) and u.startswith("https://") for u in urls)):
+        raise fail("urls must be a list of https:// URLs that starts with url")
+    if len(urls) > 1 and sha is None:
+        raise fail("several urls need a pinned sha256 (they must serve the same bytes)")
     if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
         raise fail("sha256 must be 64 lower-case hex digits")
     size = raw.get("size")
@@ -145,7 +164,7 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
         boards=tuple(boards), micropython=raw.get("micropython"),
         flash_size=raw.get("flash_size"), size=size, sha256=sha, banner=raw.get("banner"),
         requires=tuple(raw.get("requires") or ()), recommended=bool(raw.get("recommended")),
-        format=archive, member=member,
+        format=archive, member=member, urls=tuple(urls),
     )
 
 
@@ -171,7 +190,10 @@ def parse_catalog(text: str, origin: str = "bundled") -> Catalog:
     for board, build_id in defaults.items():
         if build_id not in ids:
             raise CatalogError(f"The default for {board} ({build_id}) is not in the catalog.")
-    return Catalog(builds=builds, defaults=dict(defaults), origin=origin)
+    updated = data.get("updated", "")
+    if not isinstance(updated, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated):
+        raise CatalogError("The catalog's 'updated' must be a date like 2026-11-28.")
+    return Catalog(builds=builds, defaults=dict(defaults), origin=origin, updated=updated)
 
 
 def load_bundled() -> Catalog:
@@ -179,15 +201,25 @@ def load_bundled() -> Catalog:
 
 
 def load_catalog(cache_dir: Optional[Path]) -> Catalog:
-    """The refreshed copy in ``cache_dir`` if present and valid, else the bundled one."""
-    if cache_dir is not None:
-        refreshed = Path(cache_dir) / REFRESHED_NAME
-        if refreshed.is_file():
-            try:
-                return parse_catalog(refreshed.read_text(encoding="utf-8"), str(refreshed))
-            except (CatalogError, OSError, UnicodeDecodeError):
-                pass  # a damaged cache never blocks the installer: use the bundled copy
-    return load_bundled()
+    """The newer (by ``updated``) of the bundled copy and a refreshed copy in ``cache_dir``.
+
+    A plug-in update brings a newer bundled catalog than an old refresh; a damaged
+    refreshed copy never blocks the installer: the bundled one is used and
+    ``problem`` says why.
+    """
+    bundled = load_bundled()
+    if cache_dir is None:
+        return bundled
+    refreshed_path = Path(cache_dir) / REFRESHED_NAME
+    if not refreshed_path.is_file():
+        return bundled
+    try:
+        refreshed = parse_catalog(refreshed_path.read_text(encoding="utf-8"), str(refreshed_path))
+    except (CatalogError, OSError, UnicodeDecodeError) as e:
+        bundled.problem = (f"The refreshed catalog {refreshed_path} is damaged ({e}); using the "
+                           "catalog that came with the plug-in. Refresh the catalog again.")
+        return bundled
+    return refreshed if refreshed.updated > bundled.updated else bundled
 
 
 def refresh_catalog(url: str, cache_dir: Path, timeout: float = 20.0) -> Catalog:

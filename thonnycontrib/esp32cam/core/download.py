@@ -14,9 +14,10 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
-from thonnycontrib.esp32cam.core.catalog import Build
+if TYPE_CHECKING:  # not at run time: core.catalog imports this module to refresh itself
+    from thonnycontrib.esp32cam.core.catalog import Build
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
 CHUNK = 64 * 1024
@@ -151,11 +152,33 @@ def download_file(url: str, target: Path, *, expected_size: Optional[int] = None
         raise
 
 
-class FirmwareCache:
-    """Verified firmware images in ``<cache_dir>`` (inside Thonny's user folder)."""
+MIRROR_ENV = "ESP32CAM_FIRMWARE_MIRROR"
+Log = Callable[[str], None]
 
-    def __init__(self, cache_dir: Path) -> None:
+
+def mirror_dirs(setting: Optional[str] = None) -> List[Path]:
+    """Firmware mirrors: folders of ``<sha256>.bin`` files (a classroom share, a USB
+    stick), from ``$ESP32CAM_FIRMWARE_MIRROR`` (several joined by os.pathsep) and the
+    ``[ESP32CAM] firmware_mirror`` setting, in that order."""
+    found: List[Path] = []
+    for value in (os.environ.get(MIRROR_ENV, ""), setting or ""):
+        for part in str(value).split(os.pathsep):
+            if part.strip() and Path(part.strip()).expanduser() not in found:
+                found.append(Path(part.strip()).expanduser())
+    return found
+
+
+class FirmwareCache:
+    """Verified firmware images in ``<cache_dir>`` (inside Thonny's user folder).
+
+    Where a pinned image comes from, first that answers wins: the cache, each
+    mirror folder, each of the build's URLs. Whatever the source, the bytes are
+    used only when size and SHA-256 match the catalog.
+    """
+
+    def __init__(self, cache_dir: Path, mirrors: Sequence[Path] = ()) -> None:
         self.dir = Path(cache_dir)
+        self.mirrors = [Path(m) for m in mirrors]
 
     def path_for(self, build: Build) -> Path:
         if build.sha256:
@@ -177,26 +200,66 @@ class FirmwareCache:
             return None
         return path
 
+    def from_mirror(self, build: Build, log: Log = lambda s: None) -> Optional[Path]:
+        """Copy the build's image from a mirror into the cache, if a mirror has it intact."""
+        if not (build.pinned and build.format == "bin"):
+            return None
+        for folder in self.mirrors:
+            candidate = folder / f"{build.sha256}.bin"
+            if not candidate.is_file():
+                continue
+            try:
+                data = candidate.read_bytes() if candidate.stat().st_size == build.size else None
+            except OSError as e:
+                log(f"Firmware mirror: cannot read {candidate} ({e.strerror or e}); skipped.")
+                continue
+            if data is None or hashlib.sha256(data).hexdigest() != build.sha256:
+                log(f"Firmware mirror: {candidate} does not match the catalog's size and SHA-256; "
+                    "skipped (replace it with a good copy).")
+                continue
+            target = self.path_for(build)
+            write_atomically(target, data)
+            log(f"Firmware taken from the mirror {folder} (SHA-256 verified).")
+            return target
+        return None
+
     def fetch(self, build: Build, progress: Optional[ProgressCallback] = None,
               timeout: float = 30.0, cancel: Optional[threading.Event] = None,
-              ssl_context: Optional[ssl.SSLContext] = None) -> Path:
-        """The build's image from the cache, downloading (and verifying) it if needed."""
-        path = self.cached(build)
+              ssl_context: Optional[ssl.SSLContext] = None, log: Log = lambda s: None) -> Path:
+        """The build's image from the cache or a mirror, else downloaded (and verified)
+        from the first of its URLs that delivers the pinned bytes."""
+        path = self.cached(build) or self.from_mirror(build, log)
         if path is not None:
             if progress and build.size:
                 progress(build.size, build.size)
             return path
+        errors: List[str] = []
+        for url in build.sources:
+            try:
+                return self._download(build, url, progress, timeout, cancel, ssl_context)
+            except DownloadCancelled:
+                raise
+            except DownloadError as e:
+                errors.append(str(e))
+                if url != build.sources[-1]:
+                    log(f"{e}\nTrying the next source of the same file…")
+        raise DownloadError(errors[0] if len(errors) == 1 else
+                            "Every source of this firmware failed:\n" + "\n".join(errors))
+
+    def _download(self, build: Build, url: str, progress: Optional[ProgressCallback],
+                  timeout: float, cancel: Optional[threading.Event],
+                  ssl_context: Optional[ssl.SSLContext]) -> Path:
         path = self.path_for(build)
         if build.format == "zip":
             archive = path.with_suffix(".zip")
-            download_file(build.url, archive, expected_size=build.size, expected_sha256=build.sha256,
+            download_file(url, archive, expected_size=build.size, expected_sha256=build.sha256,
                           progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
             try:
                 write_atomically(path, extract_member(archive, build.member or "firmware.bin"))
             finally:
                 _unlink_quietly(archive)
             return path
-        download_file(build.url, path, expected_size=build.size, expected_sha256=build.sha256,
+        download_file(url, path, expected_size=build.size, expected_sha256=build.sha256,
                       progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
         return path
 
@@ -238,5 +301,5 @@ def installer_dir(thonny_user_dir: str) -> Path:
     return Path(thonny_user_dir) / "esp32cam"
 
 
-def firmware_cache(thonny_user_dir: str) -> FirmwareCache:
-    return FirmwareCache(installer_dir(thonny_user_dir) / "firmware")
+def firmware_cache(thonny_user_dir: str, mirror_setting: Optional[str] = None) -> FirmwareCache:
+    return FirmwareCache(installer_dir(thonny_user_dir) / "firmware", mirror_dirs(mirror_setting))

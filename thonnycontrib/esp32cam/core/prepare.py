@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from thonnycontrib.esp32cam.core.catalog import Build
-from thonnycontrib.esp32cam.core.download import FirmwareCache, ProgressCallback
+from thonnycontrib.esp32cam.core.download import FirmwareCache, Log, ProgressCallback
 from thonnycontrib.esp32cam.core.image import MB, ImageError, ImageInfo, inspect_image
 
 MAX_IMAGE = 16 * MB
@@ -34,9 +34,10 @@ class PreparedImage:
 
 def prepare_build(build: Build, cache: FirmwareCache, *, flash_size: int = 4 * MB,
                   progress: Optional[ProgressCallback] = None,
-                  cancel: Optional[threading.Event] = None, timeout: float = 30.0) -> PreparedImage:
+                  cancel: Optional[threading.Event] = None, timeout: float = 30.0,
+                  log: Log = lambda s: None) -> PreparedImage:
     """Raises DownloadError / ImageError with a message for the user."""
-    path = cache.fetch(build, progress=progress, cancel=cancel, timeout=timeout)
+    path = cache.fetch(build, progress=progress, cancel=cancel, timeout=timeout, log=log)
     try:
         info = inspect_image(path.read_bytes(), build.chip, flash_size)
     except ImageError:

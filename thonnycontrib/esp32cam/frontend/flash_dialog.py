@@ -31,6 +31,7 @@ from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, pr
 logger = getLogger(__name__)
 
 CATALOG_URL_OPTION = f"{BACKEND_NAME}.catalog_url"
+MIRROR_OPTION = f"{BACKEND_NAME}.firmware_mirror"  # folder of <sha256>.bin, see core.download
 AUTO = "auto"
 BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
                 "230400": 230400, "115200": 115200, "38400": 38400}
@@ -72,6 +73,9 @@ class FirmwareInstallerDialog(WorkDialog):
                          command=self.refresh_catalog,
                          state="normal" if url.startswith("https://") else "disabled")
         menu.add_command(label="Open firmware cache folder", command=self._open_cache_folder)
+        mirror = get_workbench().get_option(MIRROR_OPTION) or ""
+        menu.add_command(label="Firmware mirror folder…" + (f" ({mirror})" if mirror else ""),
+                         command=self.choose_mirror)
 
     def get_initial_log_line_count(self) -> int:
         return 8
@@ -121,6 +125,8 @@ class FirmwareInstallerDialog(WorkDialog):
                                         wraplength=ems_to_pixels(60))
         self.guidance_label.grid(row=7, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
         self._fill_builds()
+        if self._catalog.problem:
+            self.guidance_label.configure(text=self._catalog.problem)
 
     def _build_advanced(self, parent) -> ttk.Frame:
         frame = ttk.Frame(parent)
@@ -175,7 +181,8 @@ class FirmwareInstallerDialog(WorkDialog):
         builds = self._builds_for_board()
         mapping: Dict[str, Any] = {}
         for b in builds:
-            label = ("★ " if b.recommended else "") + b.title
+            label = ("★ " if b.recommended else "") + b.title + (" — non-commercial licence"
+                                                                  if b.non_commercial else "")
             mapping[label] = b
         self.build_combo.set_mapping(mapping)
         default = self._catalog.default_for(boards.get_profile(self.board_combo.get_selected_value()).key)
@@ -200,7 +207,7 @@ class FirmwareInstallerDialog(WorkDialog):
         camera = f"{b.family} camera driver" if b.has_camera else "NO camera module (REPL only)"
         size = f"{b.size:,} bytes, SHA-256 {b.sha256}" if b.pinned else "size/hash not pinned: inspected after download"
         return (f"MicroPython {b.micropython or '?'} · {camera} · {b.chip.upper()} at {b.offset:#x}\n"
-                f"{b.notes}\nLicence: {b.license} · {size}\nMore: {b.info_url}")
+                f"{b.notes}\nLicence: {b.license}{' (non-commercial use only)' if b.non_commercial else ''} · {size}\nMore: {b.info_url}")
 
     def choose_local_file(self) -> None:
         path = filedialog.askopenfilename(
@@ -236,6 +243,21 @@ class FirmwareInstallerDialog(WorkDialog):
 
         threading.Thread(target=fetch, daemon=True, name="esp32cam-catalog").start()
 
+    def choose_mirror(self) -> None:
+        """A folder of verified images (<sha256>.bin) used before downloading; Cancel clears it."""
+        folder = filedialog.askdirectory(parent=self, title="Firmware mirror folder (Cancel: none)",
+                                         initialdir=get_workbench().get_option(MIRROR_OPTION) or None)
+        self.set_mirror(folder or "")
+
+    def set_mirror(self, folder: str) -> None:
+        get_workbench().set_option(MIRROR_OPTION, folder)
+        self.info_label.configure(text=f"Firmware mirror: {folder}. Images found there are used "
+                                       "when their SHA-256 matches the catalog." if folder else
+                                       "No firmware mirror: images are downloaded.")
+
+    def _firmware_cache(self):
+        return firmware_cache(THONNY_USER_DIR, get_workbench().get_option(MIRROR_OPTION) or None)
+
     def _open_cache_folder(self) -> None:
         from thonny.misc_utils import open_path_in_system_file_manager
 
@@ -262,6 +284,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
         backend_proc = self._release_port(port)
+        self._cache = self._firmware_cache()  # options are read here, on Tk's thread
         threading.Thread(target=self._work, args=(build, self._local_image, options, backend_proc),
                          daemon=True, name="esp32cam-installer").start()
         return True
@@ -296,14 +319,19 @@ class FirmwareInstallerDialog(WorkDialog):
             self.set_action_text("Getting the firmware…")
             try:
                 prepared = prepare_build(
-                    build, firmware_cache(THONNY_USER_DIR), cancel=self._cancel_event,
+                    build, self._cache, cancel=self._cancel_event,
+                    log=lambda text: self.append_text(text + "\n"),
                     progress=lambda done, total: total and self.report_progress(done, total))
             except DownloadCancelled as e:
                 self.append_text(f"{e} The board is unchanged.\n")
                 self.set_action_text("Cancelled")
                 return False
-            except (DownloadError, ImageError) as e:
-                self.append_text(f"Refused: {e}\n")
+            except DownloadError as e:
+                self.append_text(f"{e}\nNothing was written: the board is as it was.\n")
+                self.set_action_text("Download failed")
+                return False
+            except ImageError as e:
+                self.append_text(f"Refused: {e}\nNothing was written: the board is as it was.\n")
                 self.set_action_text("Firmware refused")
                 return False
         else:
