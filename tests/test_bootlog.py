@@ -29,6 +29,10 @@ NORMAL_LOG = (
     ("flash read err, 1000", bl.NO_FIRMWARE),
     ("ets_main.c 371 ", bl.NO_FIRMWARE),
     ("invalid header: 0xffffffff", bl.NO_FIRMWARE),
+    ("E (347) boot: No bootable app partitions in the partition table", bl.NO_FIRMWARE),
+    # ESP-IDF v4.4 components/bootloader_support/src/esp_image_format.c
+    ("E (346) esp_image: Checksum failed. Calculated 0x63 read 0x66", bl.CORRUPT_FIRMWARE),
+    ("\x1b[0;31mE (579) esp_image: Image hash failed - image is corrupt\x1b[0m", bl.CORRUPT_FIRMWARE),
     ("Brownout detector was triggered", bl.BROWNOUT),
     ("E (536) psram: PSRAM ID read error: 0xffffffff", bl.PSRAM_FAILURE),
     ("E (540) cpu_start: Failed to init external RAM!", bl.PSRAM_FAILURE),

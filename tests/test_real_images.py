@@ -120,3 +120,52 @@ def test_inspect_cli_on_real_and_damaged_images(tmp_path, capsys):
     html.write_text("<!DOCTYPE html><html>404</html>")
     assert cli.main(["inspect", str(html)]) == 4
     assert "HTML page" in capsys.readouterr().err
+
+
+def test_virtual_board_refuses_a_damaged_app_like_the_idf_bootloader():
+    """ESP-IDF v4.4's bootloader on a real image with one flipped byte: the esp_image error,
+    no bootable app, bootloader_reset(), and again: a boot loop, never MicroPython."""
+    from tests.virtualboard import VirtualBoard
+    from tests.virtualboard.testing import open_client, read_until
+
+    build = load_bundled().get("lemariva-v1.21.0")
+    damaged = _flip(real_image(build.sha256), 0x30000)
+    with VirtualBoard(wiring="classic", firmware=damaged, line_rate="unlimited") as board:
+        board.events.wait_for("corrupt_app", timeout=10)
+        port = open_client(board.url)
+        try:
+            log = read_until(port, b"rst:0x3 (SW_RESET)", timeout=5)
+            log += read_until(port, b"esp_image: Checksum failed.", timeout=5)
+        finally:
+            port.close()
+        assert board.events.all("firmware_started") == []
+    text = log.decode()
+    assert "E (347) boot: No bootable app partitions in the partition table" in text
+    assert "boot:0x13 (SPI_FAST_FLASH_BOOT)" in text
+
+
+def test_doctor_diagnoses_corrupt_firmware_with_the_reinstall_fix():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    from tests.virtualboard import VirtualBoard
+    from thonnycontrib.esp32cam.core import diagnosis as dg
+    from thonnycontrib.esp32cam.core import doctor
+
+    build = load_bundled().get("kaki5-christmas-2023-edition-esp32")
+    damaged = bytearray(real_image(build.sha256))
+    app_end = 0xF000 + 0x100000  # a byte well inside MicroPython's app image
+    damaged[app_end] ^= 0x80
+    with VirtualBoard(wiring="classic", firmware=bytes(damaged)) as board:
+        board.events.wait_for("corrupt_app", timeout=10)
+        result = doctor.diagnose(board.url)
+        cli_run = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "doctor", "--port",
+                                  board.url, "--json"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                 timeout=90)
+    assert result.code == dg.CORRUPT_FIRMWARE
+    assert dg.FIX_OPEN_INSTALLER in result.kind.fixes
+    assert any("esp_image: Checksum failed" in line for line in result.evidence)
+    data = json.loads(cli_run.stdout)
+    assert cli_run.returncode == 1 and data["diagnosis"] == "corrupt_firmware"
+    assert "Install the firmware again" in data["fix"]

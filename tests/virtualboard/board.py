@@ -223,6 +223,10 @@ class VirtualBoard:
             self._fail(generation, bootlog.no_bootloader(), info)
             return None
         self._send(generation, bootlog.second_stage_load())
+        if info.app_error is not None:
+            self._send(generation, bootlog.corrupt_app(info.app_error))
+            self.events.emit("corrupt_app", error=info.app_error)
+            return "bootloader_reset" if self._sleep(generation, FAULT_LOOP_SECONDS) else None
         if not info.valid:
             self._fail(generation, bootlog.no_app(), info)
             return None

@@ -7,6 +7,7 @@ RESET_CAUSES = {
     "poweron": "rst:0x1 (POWERON_RESET)",
     "software": "rst:0xc (SW_CPU_RESET)",
     "brownout": "rst:0xc (SW_CPU_RESET)",  # the brownout handler restarts the CPU
+    "bootloader_reset": "rst:0x3 (SW_RESET)",  # bootloader_reset(): esp_rom_software_reset_system()
 }
 
 
@@ -44,6 +45,15 @@ def second_stage_load() -> str:
 def no_app() -> str:
     return ("E (70) boot: No bootable app partitions in the partition table\r\n"
             "user code done\r\n")
+
+
+def corrupt_app(error: str) -> str:
+    """ESP-IDF v4.4 bootloader on a damaged factory app (esp_image_format.c, then
+    bootloader_utility.c bootloader_utility_load_boot_image: no app left, so
+    bootloader_reset(), and the ROM boots again: a boot loop)."""
+    return (f"E (346) esp_image: {error}\r\n"
+            "E (347) boot: Factory app partition is not bootable\r\n"
+            "E (347) boot: No bootable app partitions in the partition table\r\n")
 
 
 def psram_failure() -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .esp_image import CHIP_IDS, parse_image, parse_partition_table
+from .esp_image import CHIP_IDS, parse_image, parse_partition_table, verify_image
 from .flash import Flash
 
 BOOTLOADER_OFFSET = 0x1000  # ESP32
@@ -28,6 +28,7 @@ class FirmwareInfo:
     psram_build: bool = False
     has_bootloader: bool = False
     problem: str = ""
+    app_error: Optional[str] = None  # the IDF bootloader's esp_image error for a damaged app
 
 
 # Which `camera` module the flashed firmware has. On the chip this is decided by
@@ -72,6 +73,10 @@ def inspect_flash(flash: Flash) -> FirmwareInfo:
     app_image = parse_image(flash.read, app_offset, flash.size)
     if app_image is None:
         return FirmwareInfo(False, has_bootloader=True, problem=f"no app image at 0x{app_offset:x}")
+    app_error = verify_image(flash.read, app_offset, app_image.length)
+    if app_error is not None:
+        return FirmwareInfo(False, has_bootloader=True, problem=f"the app at 0x{app_offset:x} is corrupt",
+                            app_error=app_error)
     app = flash.read(app_offset, app_image.length)
     match = BANNER.search(app)
     if match is None:

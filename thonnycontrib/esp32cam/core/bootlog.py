@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Optional, Pattern, Tuple
 # Stable signature codes, in the order they are checked on each line.
 DOWNLOAD_MODE = "download_mode"
 NO_FIRMWARE = "no_firmware"
+CORRUPT_FIRMWARE = "corrupt_firmware"
 BROWNOUT = "brownout"
 PSRAM_FAILURE = "psram_failure"
 CAMERA_PROBE_FAILED = "camera_probe_failed"
@@ -31,7 +32,10 @@ LOST_SYNC = "lost_sync"            # back-end lost the board in the middle of a 
 
 _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (DOWNLOAD_MODE, re.compile(r"DOWNLOAD_BOOT|waiting for download")),
-    (NO_FIRMWARE, re.compile(r"flash read err|invalid header: 0x[0-9a-fA-F]+|ets_main\.c 371")),
+    # ESP-IDF's bootloader refusing a damaged app (esp_image_format.c, IDF 4.4 and 5.x)
+    (CORRUPT_FIRMWARE, re.compile(r"esp_image: (Checksum failed\.|Image hash failed)")),
+    (NO_FIRMWARE, re.compile(r"flash read err|invalid header: 0x[0-9a-fA-F]+|ets_main\.c 371|"
+                             r"No bootable app partitions in the partition table")),
     (BROWNOUT, re.compile(r"Brownout detector was triggered")),
     (PSRAM_FAILURE, re.compile(
         r"PSRAM ID read error|Failed to init external RAM|SPI RAM enabled but initialization failed")),
@@ -50,7 +54,7 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
 ]
 
 # Codes that describe a problem (as opposed to progress of a healthy boot).
-PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
+PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
                  CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE, LOST_SYNC)
 # Codes that show the firmware is up and talking: they end a problem episode.
 HEALTHY_CODES = (BANNER, PROMPT, RAW_REPL)
@@ -191,8 +195,8 @@ class BootLog:
 
 # Boot-level problems end when the firmware comes up; camera problems are
 # reported once per back-end session (each camera.init() would repeat them).
-SPECIFIC_BOOT_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
-BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE,
+SPECIFIC_BOOT_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
+BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE,
                       LOST_SYNC)
 
 

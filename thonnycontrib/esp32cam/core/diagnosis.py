@@ -32,6 +32,7 @@ REPL_OK = "repl_ok"
 HELD_IN_RESET = "held_in_reset"
 DOWNLOAD_MODE = "download_mode"
 NO_FIRMWARE = "no_firmware"
+CORRUPT_FIRMWARE = "corrupt_firmware"
 BROWNOUT = "brownout"
 PSRAM_FAILURE = "psram_failure"
 NO_CAMERA_MODULE = "no_camera_module"
@@ -65,6 +66,14 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "The boot ROM found nothing it can start at 0x1000 (\"flash read err\" / \"invalid header\"): "
          "the flash is erased, or an image was written at the wrong offset.",
          "Install a MicroPython camera build with the firmware installer (it writes at the right offset).",
+         (FIX_OPEN_INSTALLER,)),
+    Kind(CORRUPT_FIRMWARE, "The firmware on the board is corrupt",
+         "The board's bootloader refuses to start MicroPython because the image in flash is damaged "
+         "(\"esp_image: Checksum failed\" / \"Image hash failed - image is corrupt\", then \"No "
+         "bootable app partitions\"), and the board restarts over and over. A write that was "
+         "interrupted, a corrupt download flashed by another tool, or worn flash cause it.",
+         "Install the firmware again with the firmware installer (it checks every image before "
+         "writing). If it happens again right after a verified install, the board's flash is failing.",
          (FIX_OPEN_INSTALLER,)),
     Kind(BROWNOUT, "Brownout: the power supply is too weak",
          "\"Brownout detector was triggered\": the supply voltage dropped while the chip started "
@@ -207,6 +216,9 @@ SHELL_HINTS: Dict[str, str] = {
                      "Remove the IO0-GND jumper or release BOOT, then press RST.",
     "no_firmware": "The board has no bootable firmware (\"flash read err\" / \"invalid header\"). "
                    "Install a MicroPython camera build with the firmware installer.",
+    "corrupt_firmware": "The firmware in the board's flash is damaged, so its bootloader refuses to "
+                        "start it and the board restarts in a loop. Install the firmware again with "
+                        "the firmware installer.",
     "brownout": "Brownout: the power supply is too weak, so the board keeps resetting. Use a stable "
                 "5 V supply (500 mA or more) and a short, good USB cable.",
     "psram_failure": "The board's PSRAM did not start; camera builds need it. Check that the board has "

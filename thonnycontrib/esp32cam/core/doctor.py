@@ -207,6 +207,7 @@ class Doctor:
             log = s.log
             return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE, since)
                     or log.count(bl.BROWNOUT, since) >= 2 or log.count(bl.NO_FIRMWARE, since) >= 2
+                    or log.count(bl.CORRUPT_FIRMWARE, since) >= 2
                     or log.count(bl.PSRAM_FAILURE, since) >= 2)
         s.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True,
                  first_data=self.t.first_boot_byte)
@@ -221,7 +222,8 @@ class Doctor:
                             "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
                 d.extra["io0_held"] = True
             return d
-        for code in (bl.BROWNOUT, bl.NO_FIRMWARE, bl.PSRAM_FAILURE):
+        # a damaged app also prints "No bootable app partitions": the specific reason wins
+        for code in (bl.BROWNOUT, bl.CORRUPT_FIRMWARE, bl.NO_FIRMWARE, bl.PSRAM_FAILURE):
             if code in problems:
                 return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
         # a normal boot: the firmware is starting
@@ -336,7 +338,8 @@ class Doctor:
 def _conclusive(log: bl.BootLog, since: int = 0) -> bool:
     """Enough boot log to name a problem without resetting (again)."""
     return (log.has(bl.DOWNLOAD_MODE, since) or log.count(bl.BROWNOUT, since) >= 1
-            or log.count(bl.NO_FIRMWARE, since) >= 2 or log.count(bl.PSRAM_FAILURE, since) >= 2)
+            or log.count(bl.NO_FIRMWARE, since) >= 2 or log.count(bl.CORRUPT_FIRMWARE, since) >= 2
+            or log.count(bl.PSRAM_FAILURE, since) >= 2)
 
 
 def diagnose(port: str, configured: Optional[Lines] = None, **kwargs: Any) -> dg.Diagnosis:
