@@ -30,7 +30,8 @@ class VirtualBoard:
                  weak_after: Optional[int] = None, drop_after: Optional[int] = None,
                  line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
-                 micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None) -> None:
+                 micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
+                 tty_open: str = "none") -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -72,7 +73,7 @@ class VirtualBoard:
             self.device: Optional[str] = self.transport.device
         else:
             self.transport = Rfc2217Server(self.uart, self.events, self._lines_from_adapter,
-                                           self._adapter_disconnected, drop_after)
+                                           self._adapter_disconnected, drop_after, tty_open)
             self.device = None
         self.url = self.transport.url
         self._update_pins()  # power on

@@ -290,6 +290,7 @@ class MicroPythonFirmware:
         self._boot_output = bytearray()  # what this process printed before it booted
         self._crash_count = 0
         self._rx_backlog = bytearray()
+        self._rx_last_cr = False  # CR LF split across two UART chunks
         self.boots = 0  # processes started (hard boot + soft reboots)
 
     # --- public interface ---------------------------------------------
@@ -323,6 +324,8 @@ class MicroPythonFirmware:
                 room = RX_BUFFER_SIZE - len(self._rx_backlog)
                 self._rx_backlog += data[:max(0, room)]
                 return
+            if not (self._interruptible.is_set() and _sigint_caught(proc.pid)):
+                data = self._as_esp32_repl_reads(data)
             pending = bytearray()
             for byte in data:
                 # earlier a SIGINT would break the boot itself (the launcher, or vb_boot
@@ -340,6 +343,26 @@ class MicroPythonFirmware:
                     # the code ended meanwhile: the REPL reads Ctrl-C as a character
                 pending.append(byte)
             self._write_stdin(proc, bytes(pending))
+
+    def _as_esp32_repl_reads(self, data: bytes) -> bytes:
+        """Make the unix port's REPL read what the ESP32's reads.
+
+        The unix port's mp_hal_stdin_rx_chr turns every "\n" into "\r"
+        (ports/unix/unix_mphal.c, MicroPython 1.20-1.29), so a CRLF becomes two line
+        ends: a script sent with CRLF reported doubled line numbers, and the friendly
+        REPL an extra empty prompt. The ESP32 port's mp_hal_stdin_rx_chr takes the
+        bytes from its ring buffer as they are (ports/esp32/mphalport.c), and the lexer
+        reads CR LF as one newline (py/lexer.c next_char), readline's Enter is the CR.
+        So, while the REPL (not a running program) reads: drop the LF of a CR LF.
+        A running program's sys.stdin.buffer reads bypass that path and get raw bytes."""
+        out = bytearray()
+        for byte in data:
+            if byte == 0x0A and self._rx_last_cr:
+                self._rx_last_cr = False
+                continue
+            self._rx_last_cr = byte == 0x0D
+            out.append(byte)
+        return bytes(out)
 
     def _may_signal(self) -> bool:
         """The unix port exits when a second SIGINT arrives before it has raised the

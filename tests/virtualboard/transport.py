@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 import tty
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import serial
 from serial import rfc2217
@@ -27,10 +27,9 @@ RECONNECT_GRACE = 0.005  # seconds a new client waits for a just-closed one to g
 class _AdapterPort:
     """The serial-port object pyserial's PortManager drives on the server side."""
 
-    def __init__(self, connection: "_Rfc2217Connection") -> None:
+    def __init__(self, connection: "_Rfc2217Connection", lines_at_open: Tuple[bool, bool]) -> None:
         self._connection = connection
-        self._dtr = False
-        self._rts = False
+        self._dtr, self._rts = lines_at_open
         self.bytesize = serial.EIGHTBITS
         self.parity = serial.PARITY_NONE
         self.stopbits = serial.STOPBITS_ONE
@@ -81,7 +80,8 @@ class _AdapterPort:
 
 class _Rfc2217Connection:
     def __init__(self, sock: socket.socket, uart: Uart, on_lines: LinesCallback,
-                 drop_after: Optional[int], events: EventLog) -> None:
+                 drop_after: Optional[int], events: EventLog,
+                 lines_at_open: Tuple[bool, bool] = (False, False)) -> None:
         self.sock = sock
         self.uart = uart
         self.on_lines = on_lines
@@ -91,7 +91,7 @@ class _Rfc2217Connection:
         self.dropped = False
         self._batch = bytearray()
         self._send_lock = threading.Lock()
-        self.port = _AdapterPort(self)
+        self.port = _AdapterPort(self, lines_at_open)
         self.manager = rfc2217.PortManager(self.port, self)
 
     # PortManager's "connection": telnet/RFC2217 answers go out here
@@ -121,8 +121,15 @@ class _Rfc2217Connection:
 
 class Rfc2217Server:
     def __init__(self, uart: Uart, events: EventLog, on_lines: LinesCallback,
-                 on_disconnect: Callable[[], None], drop_after: Optional[int] = None) -> None:
+                 on_disconnect: Callable[[], None], drop_after: Optional[int] = None,
+                 tty_open: str = "none") -> None:
         self.uart = uart
+        # "linux": opening a tty raises DTR and RTS before the program can set them
+        # (drivers/tty/tty_port.c: tty_port_block_til_ready raises them when the baud
+        # is not B0, for O_NONBLOCK opens too, which pyserial uses); pyserial's open()
+        # then applies its DTR, then its RTS (serialposix.py: _update_dtr_state, then
+        # _update_rts_state). "none": the lines stay as they were until the client sets them.
+        self.lines_at_open = (True, True) if tty_open == "linux" else (False, False)
         self.events = events
         self.on_lines = on_lines
         self.on_disconnect = on_disconnect
@@ -163,7 +170,8 @@ class Rfc2217Server:
             with self._client_lock:
                 busy = self._client is not None
                 if not busy:
-                    self._client = _Rfc2217Connection(sock, self.uart, self.on_lines, self.drop_after, self.events)
+                    self._client = _Rfc2217Connection(sock, self.uart, self.on_lines, self.drop_after, self.events,
+                                                      self.lines_at_open)
             if busy:
                 threading.Thread(target=self._reject, args=(sock,), daemon=True).start()
             else:
@@ -202,6 +210,8 @@ class Rfc2217Server:
 
     def _serve(self, client: _Rfc2217Connection) -> None:
         self.events.emit("client_connected")
+        if self.lines_at_open != (False, False):
+            self.on_lines(*self.lines_at_open)  # until the client's own DTR, then RTS, arrive
         self.uart.set_host_baud(self.uart.chip_baud if self.uart.host_baud is None else self.uart.host_baud)
         reason = "closed"
         try:
