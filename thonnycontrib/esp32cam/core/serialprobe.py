@@ -76,6 +76,9 @@ def close_serial(ser: Any) -> None:
         pass
 
 
+RAW_EXIT_SECONDS = 0.6  # a raw REPL answers Ctrl-B with the banner and ">>> " at once
+
+
 class Session:
     """One open port plus everything read from it (as a :class:`bootlog.BootLog`)."""
 
@@ -137,10 +140,34 @@ class Session:
         return self.log.count(bl.PROMPT)
 
     def poke(self, timeout: float) -> bool:
-        """Ctrl-C twice + Enter; True when a new ``>>>`` prompt appears."""
+        """Ctrl-C twice + Enter; True when a new ``>>>`` prompt appears.
+
+        A board left in the raw REPL (or in raw-paste mode, which Ctrl-C ends with
+        a KeyboardInterrupt back at the raw prompt) by Thonny, mpremote or a stopped
+        tool answers Ctrl-C with its raw prompt ``>``: Ctrl-B then brings back the
+        friendly REPL (shared/runtime/pyexec.c, pyexec_raw_repl), no reset needed."""
         before = self.prompt_count()
+        received = len(self.log.raw)
         self.write(b"\r\x03\x03")
-        return self.listen(timeout, lambda: self.prompt_count() > before)
+        if self.listen(timeout, lambda: self.prompt_count() > before or self.at_raw_prompt()):
+            if self.prompt_count() > before:
+                return True
+        # In the raw REPL Ctrl-C only clears the input line and prints nothing.
+        if not (self.at_raw_prompt() or len(self.log.raw) == received):
+            return False
+        self.write(b"\x02")
+        if self.listen(min(timeout, RAW_EXIT_SECONDS), lambda: self.prompt_count() > before):
+            note = ("the board was left in the raw REPL (by Thonny, mpremote or a stopped tool); "
+                    "Ctrl-B brought back the prompt without a reset")
+            if note not in self.notes:
+                self.notes.append(note)
+            return True
+        return False
+
+    def at_raw_prompt(self) -> bool:
+        """The raw REPL's prompt ``>`` ends the output (the friendly one is ``>>> ``)."""
+        raw = bytes(self.log.raw)
+        return raw.endswith(b">") and not raw.endswith(b">>>")
 
     def set_lines(self, lines: Lines) -> bool:
         """Change DTR/RTS without a stray reset on the classic circuit: assert
