@@ -349,6 +349,7 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     cancelled, retry = result["cancelled"], result["retry"]
     assert cancelled["success"] is False and cancelled["action"] == "Cancelled", cancelled["log"]
     assert "Cancelled part-way" in cancelled["log"] and "safe to run the installer again" in cancelled["log"]
+    assert "flash was erased or partly written: MicroPython will not start" in cancelled["log"]
     assert cancelled["install_state"] == "normal"
     assert retry["success"] is True, retry["log"]
     assert "Firmware written and verified" in retry["log"]
@@ -357,3 +358,38 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     assert "Writing at 0x" in cancelled["log"]  # cancelled while data was flowing...
     assert len(writes) == 1  # ...so only the retry completed a write
     assert "42" in result["shell"]
+
+
+def scenario_failed_download_reconnects(h, url: str):
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(30)
+
+    def script(dlg, result):
+        dlg.port_combo.set(url)
+        _select_build(dlg, "gone")  # its URL answers 404
+        yield _press_install(dlg)
+        result.update(action=dlg._current_action_label["text"], log=dlg.log_text.text.get("1.0", "end"))
+        yield h.is_at_prompt  # the interpreter got the untouched board back
+        result["shell_after_failure"] = h.run_in_shell("print('back', 6*7)")
+        dlg._cancel_button.invoke()
+        yield lambda: True
+
+    result = _drive_modal(h, script)
+    result["after_close"] = h.run_in_shell("print('still', 6*7)")
+    return result
+
+
+@pytest.mark.thonny
+def test_failed_download_gives_the_untouched_board_back_to_thonny(xdisplay, tmp_path, monkeypatch):
+    user = tmp_path / "user"
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="direct", firmware=synthetic_firmware("kaki5"),
+                                                      line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=10)
+        _publish(srv, user, monkeypatch, [build_entry("gone", srv.url("/gone.bin"), b"\xe9" * 4096)])
+        mark = board.events.mark()
+        result = run_scenario(scenario_failed_download_reconnects, user, env=_env(srv), url=board.url)
+        assert board.events.all("flash_write", since=mark) == []
+    assert result["action"] == "Download failed"
+    assert "404" in result["log"] and "Nothing was written: the board is as it was." in result["log"]
+    assert "Thonny is connected to the board again." in result["log"]
+    assert "back 42" in result["shell_after_failure"] and "still 42" in result["after_close"]

@@ -36,6 +36,9 @@ AUTO = "auto"
 BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
                 "230400": 230400, "115200": 115200, "38400": 38400}
 KEEP = {"from the image": None}
+BOARD_CHANGED = ("The board's flash was erased or partly written: MicroPython will not start until an "
+                 "install completes. Press Retry (or fix what the message says first).\n")
+BOARD_UNCHANGED = "Nothing was written: the board is as it was.\n"
 
 
 class FirmwareInstallerDialog(WorkDialog):
@@ -46,6 +49,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self._flasher: Optional[Flasher] = None
         self._cancel_event = threading.Event()
         self._needs_manual_boot = False
+        self._disconnected_backend = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
 
@@ -284,6 +288,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
         backend_proc = self._release_port(port)
+        self._disconnected_backend = backend_proc is not None
         self._cache = self._firmware_cache()  # options are read here, on Tk's thread
         threading.Thread(target=self._work, args=(build, self._local_image, options, backend_proc),
                          daemon=True, name="esp32cam-installer").start()
@@ -323,38 +328,30 @@ class FirmwareInstallerDialog(WorkDialog):
                     log=lambda text: self.append_text(text + "\n"),
                     progress=lambda done, total: total and self.report_progress(done, total))
             except DownloadCancelled as e:
-                self.append_text(f"{e} The board is unchanged.\n")
-                self.set_action_text("Cancelled")
-                return False
+                return self._untouched("Cancelled", f"{e} The board is unchanged.")
             except DownloadError as e:
-                self.append_text(f"{e}\nNothing was written: the board is as it was.\n")
-                self.set_action_text("Download failed")
-                return False
+                return self._untouched("Download failed", f"{e}\nNothing was written: the board is as it was.")
             except ImageError as e:
-                self.append_text(f"Refused: {e}\nNothing was written: the board is as it was.\n")
-                self.set_action_text("Firmware refused")
-                return False
+                return self._untouched("Firmware refused",
+                                       f"Refused: {e}\nNothing was written: the board is as it was.")
         else:
             prepared = local
         self.append_text(prepared.summary() + "\n")
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
-            self.append_text(f"{e}\n")
-            self.set_action_text("esptool missing")
-            return False
+            return self._untouched("esptool missing", f"{e}\nNothing was written: the board is as it was.")
         self.append_text(f"esptool {'.'.join(map(str, tool.version))}\n")
         self.set_action_text("Writing the firmware…")
         self.report_progress(0, 100)
         self._flasher = Flasher(tool, on_line=lambda line: self.append_text(line + "\n"),
                                 on_progress=self._on_write_progress)
         if self._cancel_event.is_set():
-            self.append_text("Cancelled before anything was written: the board is unchanged.\n")
-            self.set_action_text("Cancelled")
-            return False
+            return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
         result = self._flasher.flash(str(prepared.path), options)
         if not result.ok:
             self.append_text("\n" + result.message + "\n")
+            self.append_text(BOARD_CHANGED if result.board_changed else BOARD_UNCHANGED)
             self._post("guidance", result.message if result.needs_download_mode else "")
             self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
                                  else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
@@ -376,6 +373,15 @@ class FirmwareInstallerDialog(WorkDialog):
         self.set_action_text("Done — MicroPython is installed")
         return True
 
+    def _untouched(self, action: str, text: str) -> bool:
+        """The install stopped before esptool touched the board: say so and give the
+        board back to Thonny's interpreter, connected as it was before."""
+        self.append_text(text + "\n")
+        self.set_action_text(action)
+        if self._disconnected_backend:
+            self._post("restore", None)
+        return False
+
     def _on_write_progress(self, percent: float) -> None:
         self.report_progress(percent, 100)
         self.set_action_text(f"Writing the firmware… {percent:.0f} %")
@@ -394,6 +400,9 @@ class FirmwareInstallerDialog(WorkDialog):
                 self._ok_button.configure(text="Retry (board in download mode)")
         elif type == "reconnect":
             self._reconnect(args[0])
+        elif type == "restore":
+            self.append_text("Thonny is connected to the board again.\n")
+            get_runner().restart_backend(clean=False)
         elif type == "catalog":
             if isinstance(args[0], str):  # the reason it was not refreshed
                 self.info_label.configure(text=args[0])
