@@ -3,7 +3,6 @@ in raw-paste mode, by a killed mpremote, or busy printing. It resets only when n
 prompt can be reached otherwise, and says so."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

@@ -349,7 +349,7 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     cancelled, retry = result["cancelled"], result["retry"]
     assert cancelled["success"] is False and cancelled["action"] == "Cancelled", cancelled["log"]
     assert "Cancelled part-way" in cancelled["log"] and "safe to run the installer again" in cancelled["log"]
-    assert "flash was erased or partly written: MicroPython will not start" in cancelled["log"]
+    assert "flash was erased or partly written, so it will not start MicroPython now" in cancelled["log"]
     assert cancelled["install_state"] == "normal"
     assert retry["success"] is True, retry["log"]
     assert "Firmware written and verified" in retry["log"]

@@ -15,9 +15,9 @@ from thonnycontrib.esp32cam.core.ports import (
     check_port_text,
     describes_camera_board,
     is_url_port,
-    open_error_message,
     url_port_label,
 )
+from thonnycontrib.esp32cam.core.port_errors import open_error_message
 
 
 @pytest.mark.parametrize("raw, value", [(True, True), (False, False)])

@@ -20,12 +20,14 @@ import time
 from logging import getLogger
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from thonnycontrib.esp32cam.core import backend_commands
+
 if TYPE_CHECKING:
     from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
 
 logger = getLogger("thonnycontrib.esp32cam.backend.camera")
 
-COMMAND_NAME = "esp32cam_camera"
+COMMAND_NAME = backend_commands.CAMERA  # answered by _cmd_esp32cam_camera below
 
 
 class ThonnyConnectionRunner:

@@ -17,13 +17,13 @@ from thonny.plugins.micropython.bare_metal_backend import (
     launch_bare_metal_backend,
 )
 
+from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
 logger = getLogger("thonnycontrib.esp32cam.backend")
 
-# Sent by the front-end proxy just before it stops the back-end process.
-RELEASE_LINES_COMMAND = "esp32cam_release_lines"
+RELEASE_LINES_COMMAND = backend_commands.RELEASE_LINES
 
 
 def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:

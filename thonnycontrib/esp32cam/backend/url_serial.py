@@ -18,8 +18,9 @@ from typing import Optional
 from thonny.plugins.micropython.connection import MicroPythonConnection
 from thonny.plugins.micropython.serial_connection import SerialConnection
 
-from thonnycontrib.esp32cam.core.lines import release_order
-from thonnycontrib.esp32cam.core.ports import is_url_port, open_error_message
+from thonnycontrib.esp32cam.core.serial_port import open_port, release_lines
+from thonnycontrib.esp32cam.core.port_errors import open_error_message
+from thonnycontrib.esp32cam.core.ports import is_url_port
 
 logger = getLogger(__name__)
 
@@ -35,7 +36,6 @@ class UrlSerialConnection(SerialConnection):
         rts: Optional[bool] = None,
         skip_reader: bool = False,
     ) -> None:
-        import serial
         from serial.serialutil import SerialException
 
         # Thonny's __init__ would open the port with serial.Serial; only the
@@ -44,16 +44,9 @@ class UrlSerialConnection(SerialConnection):
         self._is_url = is_url_port(port)
         self._serial = None
         try:
-            ser = serial.serial_for_url(
-                port, baudrate=baudrate, timeout=None, do_not_open=True, **self._extra_kwargs(port)
-            )
-            # pyserial applies these states when it opens the port
-            if dtr is not None:
-                ser.dtr = dtr
-            if rts is not None:
-                ser.rts = rts
             logger.info("Opening %s with DTR=%s RTS=%s", port, dtr, rts)
-            ser.open()
+            ser = open_port(port, dtr=dtr, rts=rts, baudrate=baudrate, timeout=None,
+                            write_timeout=WRITE_TIMEOUT)
         except (SerialException, OSError, ValueError) as error:
             message = open_error_message(
                 port, str(error), getattr(error, "errno", None), sys.platform
@@ -69,27 +62,14 @@ class UrlSerialConnection(SerialConnection):
             self._reading_thread = threading.Thread(target=self._listen_serial, daemon=True)
             self._reading_thread.start()
 
-    @staticmethod
-    def _extra_kwargs(port: str) -> dict:
-        if port.lower().startswith("rfc2217://"):
-            return {}  # pyserial's RFC 2217 client rejects write_timeout
-        if is_url_port(port):
-            return {"write_timeout": WRITE_TIMEOUT}
-        return {"write_timeout": WRITE_TIMEOUT, "exclusive": True}
-
     def outgoing_is_empty(self) -> bool:
         # URL ports write synchronously (socket.sendall) and have no out_waiting
         return getattr(self._serial, "out_waiting", 0) == 0
 
     def release_lines(self) -> None:
-        """Release RTS first, then DTR (see core.lines.release_order)."""
-        if self._serial is None or not self._serial.is_open:
-            return
-        for name in release_order():
-            try:
-                setattr(self._serial, name, False)
-            except Exception:
-                logger.exception("Could not release %s", name.upper())
+        """Release RTS first, then DTR (see core.serial_port)."""
+        if self._serial is not None:
+            release_lines(self._serial)
 
     def close(self) -> None:
         ser = self._serial

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from thonnycontrib.esp32cam.core.serial_port import close_port, open_port
+
 BANNER_RE = re.compile(rb"MicroPython v\S+ on \d{4}-\d{2}-\d{2}[^\r\n]*\r?\n")
 PROMPT = b">>> "
 
@@ -54,10 +56,7 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
 
     buffer = bytearray()
     try:
-        ser = serial.serial_for_url(port, do_not_open=True, baudrate=115200, timeout=0.2)
-        ser.dtr = False
-        ser.rts = False
-        ser.open()
+        ser = open_port(port, timeout=0.2)
     except (serial.SerialException, OSError, ValueError) as e:
         return BootCheck(None, None, f"could not open {port}: {e}")
     try:
@@ -89,9 +88,4 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
     except (serial.SerialException, OSError) as e:
         return BootCheck(None, None, buffer.decode("utf-8", "replace") + f"\n[{e}]")
     finally:
-        try:
-            ser.rts = False  # release RTS first, then DTR: no reset pulse on close
-            ser.dtr = False
-            ser.close()
-        except (serial.SerialException, OSError):
-            pass
+        close_port(ser)

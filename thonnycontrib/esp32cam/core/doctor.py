@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core import portcheck
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
@@ -109,6 +110,8 @@ class Doctor:
         return d
 
     def _run(self) -> dg.Diagnosis:
+        if pe.malformed_port(self.port):
+            return portcheck.open_error_diagnosis(self.port, ValueError("malformed URL"), [], self.platform)
         if not portcheck.is_url(self.port) and not portcheck.port_exists(self.port, self.ports, self.platform):
             return portcheck.missing_port_diagnosis(self.port, self.ports, self.platform)
         self.progress(f"Opening {self.port} with DTR and RTS released")

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from thonnycontrib.esp32cam.core import port_errors as pe
 
 MIN_VERSION = (4, 7)
 
@@ -126,12 +129,11 @@ OK = "ok"
 NEEDS_DOWNLOAD_MODE = "download-mode"
 PORT_BUSY = "port-busy"
 PORT_MISSING = "port-missing"
+PORT_PERMISSION = "port-permission"
 LINK_FAILURE = "link"          # noise / weak adapter: a lower baud may help
 CONNECTION_LOST = "connection-lost"
 FAILED = "failed"
 
-_PORT_BUSY = ("could not exclusively lock port", "Access is denied", "Resource busy",
-              "Device or resource busy", "Permission denied", "PermissionError")
 _PORT_MISSING = ("could not open port", "Could not open", "No such file or directory",
                  "Connection refused", "FileNotFoundError", "does not exist")
 _BOOT_MODE = ("Wrong boot mode detected", "No serial data received",
@@ -146,7 +148,8 @@ _LINK = ("Invalid head of packet", "Timed out waiting for packet", "Packet conte
          "Response doesn't match request", "Failed to read", "error code")
 
 
-def classify(output: str, returncode: int, wrote: bool) -> str:
+def classify(output: str, returncode: int, wrote: bool, port: str = "",
+             platform: str = sys.platform) -> str:
     """What an esptool run's output says happened.
 
     ``wrote``: progress lines were seen (the write had started).
@@ -158,8 +161,11 @@ def classify(output: str, returncode: int, wrote: bool) -> str:
         # esptool reports its own errors; a silent exit means the port went away under it
         return CONNECTION_LOST if reached else PORT_MISSING
     fatal = output[output.rfind("A fatal error occurred"):] if "A fatal error occurred" in output else output[-2000:]
-    if any(s in fatal for s in _PORT_BUSY):
+    problem = None if wrote else pe.classify_port_error(port, fatal, platform=platform)
+    if problem is not None and problem.kind in (pe.BUSY, pe.SERVER_REFUSED):
         return PORT_BUSY
+    if problem is not None and problem.kind == pe.PERMISSION:
+        return PORT_PERMISSION
     if not wrote and any(s in fatal for s in ("Wrong boot mode detected", "No serial data received")):
         return NEEDS_DOWNLOAD_MODE
     if any(s.lower() in fatal.lower() for s in _LOST):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
 
 DEFAULT_BAUDS = (460800, 115200, 38400)
@@ -167,7 +168,7 @@ class Flasher:
         returncode = proc.wait()
         with self._lock:
             self._proc = None
-        return ec.classify("\n".join(output), returncode, wrote), wrote, erased
+        return ec.classify("\n".join(output), returncode, wrote, port=options.port), wrote, erased
 
     @staticmethod
     def _cancel_message(changed: bool) -> str:
@@ -186,6 +187,9 @@ class Flasher:
         if outcome == ec.PORT_BUSY:
             return (f"{options.port} is in use by another program (a terminal, Arduino IDE, "
                     "another Thonny). Close it and retry.")
+        if outcome == ec.PORT_PERMISSION:
+            problem = pe.classify_port_error(options.port, "Permission denied")
+            return f"Could not open {options.port}: permission denied. {problem.advice if problem else ''}"
         if outcome == ec.PORT_MISSING:
             return (f"Could not open {options.port}: it does not exist (any more) or another "
                     "program holds it. Check the USB cable, pick the right port, close other "

@@ -7,12 +7,12 @@ anywhere with recorded lists.
 """
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from typing import Any, Iterable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core import port_errors as pe
 
 # USB-serial bridges used with ESP32-CAM boards: VID -> (chip, driver name)
 ADAPTER_VIDS = {
@@ -80,37 +80,28 @@ def missing_port_diagnosis(port: str, ports: Sequence[Any], platform: str = sys.
 
 def open_error_diagnosis(port: str, error: BaseException, ports: Sequence[Any],
                          platform: str = sys.platform) -> dg.Diagnosis:
-    """Map an exception raised while opening ``port`` to a diagnosis."""
+    """Map an exception raised while opening ``port`` to a diagnosis (see core.port_errors)."""
     text = f"{type(error).__name__}: {error}"
-    code = getattr(error, "errno", None)
     evidence = [text]
-    low = text.lower()
-    if "could not exclusively lock" in low or code == errno.EBUSY or "resource busy" in low:
+    problem = pe.classify_port_error(port, text, getattr(error, "errno", None), platform)
+    kind = problem.kind if problem else None
+    if kind == pe.BUSY:
         return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
-    if "access is denied" in low or "permissionerror(13" in low.replace(" ", ""):
-        # Windows reports a port held by another program as "Access is denied".
-        if platform.startswith("win"):
-            return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
-    if code == errno.EACCES or "permission denied" in low:
+    if kind == pe.PERMISSION:
         d = dg.Diagnosis(dg.PERMISSION_DENIED, evidence=evidence, port=port)
         group = _port_group(port)
         if group and group != "dialout":
             d.fix_detail = f"This port belongs to the group '{group}': sudo usermod -a -G {group} $USER."
         return d
-    if (code == errno.ENOENT or "no such file" in low or "filenotfounderror" in low
-            or "cannot find the file" in low or not port_exists(port, ports, platform)):
-        return missing_port_diagnosis(port, ports, platform, evidence)
-    if is_url(port) and ("refused" in low or "timed out" in low or "getaddrinfo" in low
-                         or "name or service" in low):
+    if kind in (pe.MALFORMED_URL, pe.UNREACHABLE):
         return dg.Diagnosis(dg.PORT_MISSING, evidence=evidence, port=port, replace_generic=True,
-                            detail="Nothing answers at this network address.",
-                            fix_detail="Check the address, and that the serial server (e.g. an RFC2217 "
-                                       "bridge such as esp_rfc2217_server or ser2net) is running.")
-    if is_url(port) and ("closed" in low or "reset by peer" in low or "eof" in low or "broken pipe" in low
-                         or "does not seem to support rfc2217" in low):
-        return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port,
-                            detail="The serial server turned the connection away: it already serves "
-                                   "another client (or it is not an RFC 2217 server).")
+                            detail=("The network port is written wrongly." if kind == pe.MALFORMED_URL
+                                    else "Nothing answers at this network address."),
+                            fix_detail=problem.advice)
+    if kind == pe.SERVER_REFUSED:
+        return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port, detail=problem.advice)
+    if kind == pe.MISSING or not port_exists(port, ports, platform):
+        return missing_port_diagnosis(port, ports, platform, evidence)
     d = dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
     d.detail = "The port could not be opened for another reason."
     return d

@@ -91,35 +91,3 @@ def url_port_label(url: str) -> str:
     scheme = match.group("scheme").lower()
     kind = {"rfc2217": "Network serial (RFC 2217)", "socket": "Raw TCP serial"}.get(scheme, scheme)
     return f"{kind} @ {match.group('rest')}"
-
-
-def open_error_message(port: str, error: str, errno: Optional[int] = None, platform: str = "") -> str:
-    """What to tell the user when a port cannot be opened (pyserial's error text in ``error``)."""
-    text = f"Unable to connect to {port}: {error}"
-    lowered = error.lower()
-    if is_url_port(port):
-        if "refused" in lowered or "timed out" in lowered or "could not open port" in lowered:
-            return text + (
-                "\n\nNothing answers at that address. Check that the network serial "
-                "server (e.g. esp_rfc2217_server, ser2net) is running and that host "
-                "and port are right."
-            )
-        if "rfc2217" in lowered or "binary" in lowered:
-            return text + "\n\nThe server does not speak RFC 2217; try socket://HOST:PORT instead."
-        return text
-    if "filenotfounderror" in lowered or "no such file" in lowered or errno == 2:
-        return (
-            f"Unable to connect to {port}: port not found.\n\nPlug the adapter in again, "
-            "or choose another port in Tools → Options → Interpreter."
-        )
-    if errno == 13 and platform.startswith("linux"):
-        return text + (
-            "\n\nYour user may not access serial ports. Add yourself to the 'dialout' group:\n"
-            "> sudo usermod -a -G dialout $USER\n(then log out and in again)."
-        )
-    if "permission" in lowered or "exclusively lock" in lowered or "access is denied" in lowered or errno == 16:
-        return text + (
-            "\n\nAnother program (a serial monitor, esptool, another Thonny) is using the "
-            "port. Close it there first."
-        )
-    return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import bootlog as bl
-from thonnycontrib.esp32cam.core import portcheck
+from thonnycontrib.esp32cam.core import serial_port
 
 BAUDRATE = 115200
 RAW_CHUNK = 256              # raw-REPL code is sent in chunks of this size, 10 ms apart
@@ -48,32 +48,11 @@ Progress = Callable[[str], None]
 
 def open_serial(port: str, lines: Lines = RELEASED, baudrate: int = BAUDRATE) -> Any:
     """Open ``port`` (device or URL) with the given DTR/RTS applied before open."""
-    import serial
-
-    kwargs = {} if portcheck.is_url(port) else {"exclusive": True}
-    ser = serial.serial_for_url(port, do_not_open=True, baudrate=baudrate,
-                                timeout=READ_TIMEOUT, write_timeout=2 if not port.startswith("rfc2217") else None,
-                                **kwargs)
-    ser.dtr = lines.dtr
-    ser.rts = lines.rts
-    ser.open()
-    return ser
+    return serial_port.open_port(port, dtr=lines.dtr, rts=lines.rts, baudrate=baudrate,
+                                 timeout=READ_TIMEOUT, write_timeout=2)
 
 
-def close_serial(ser: Any) -> None:
-    """Release RTS first, then DTR (DTR first would reset a classic circuit), then close."""
-    try:
-        if ser.is_open:
-            if ser.rts:
-                ser.rts = False
-            if ser.dtr:
-                ser.dtr = False
-    except Exception:
-        pass
-    try:
-        ser.close()
-    except Exception:
-        pass
+close_serial = serial_port.close_port
 
 
 RAW_EXIT_SECONDS = 0.6  # a raw REPL answers Ctrl-B with the banner and ">>> " at once
@@ -173,12 +152,7 @@ class Session:
         """Change DTR/RTS without a stray reset on the classic circuit: assert
         DTR before RTS, release RTS before DTR. False if the port cannot."""
         try:
-            if lines.dtr and not self.ser.dtr:
-                self.ser.dtr = True
-            if self.ser.rts != lines.rts:
-                self.ser.rts = lines.rts
-            if self.ser.dtr != lines.dtr:
-                self.ser.dtr = lines.dtr
+            serial_port.set_lines(self.ser, lines.dtr, lines.rts)
             return True
         except Exception as e:  # e.g. a pseudo-terminal or a bridge without modem lines
             self._no_lines(e)

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from thonny import get_workbench
 
-from thonnycontrib.esp32cam.frontend.camera_view import COMMAND, board_profile_key, send_camera_command
+from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, board_profile_key, send_camera_command
 from thonnycontrib.esp32cam.templates import render
 
 _REQUEST_PREFIX = "template:"

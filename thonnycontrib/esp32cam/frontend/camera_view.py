@@ -16,35 +16,16 @@ from logging import getLogger
 from tkinter import filedialog, ttk
 from typing import Any, Deque, Dict, Optional
 
-from thonny import get_runner, get_workbench
-from thonny.common import InlineCommand
+from thonny import get_workbench
 
-from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
-from thonnycontrib.esp32cam.frontend.registration import esp32cam_backend_active
+from thonnycontrib.esp32cam.frontend.backend_state import esp32cam_backend_active
+from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command
 
 logger = getLogger(__name__)
 
-COMMAND = "esp32cam_camera"
 FPS_WINDOW = 8  # frames the frames-per-second figure averages over
-
-
-def board_profile_key() -> str:
-    return boards.get_profile(get_workbench().get_option(boards.OPTION_NAME)).key
-
-
-def backend_is_idle() -> bool:
-    runner = get_runner()
-    return bool(runner) and runner.is_waiting_toplevel_command() and esp32cam_backend_active()
-
-
-def send_camera_command(action: str, **kwargs: Any) -> bool:
-    """Send a camera request if the board is idle; False when it is busy or not connected."""
-    if not backend_is_idle():
-        return False
-    get_runner().send_command(InlineCommand(COMMAND, action=action, profile=board_profile_key(), **kwargs))
-    return True
 
 
 class Esp32CamCameraView(ttk.Frame):

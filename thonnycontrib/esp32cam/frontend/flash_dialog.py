@@ -36,9 +36,6 @@ AUTO = "auto"
 BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
                 "230400": 230400, "115200": 115200, "38400": 38400}
 KEEP = {"from the image": None}
-BOARD_CHANGED = ("The board's flash was erased or partly written: MicroPython will not start until an "
-                 "install completes. Press Retry (or fix what the message says first).\n")
-BOARD_UNCHANGED = "Nothing was written: the board is as it was.\n"
 
 
 class FirmwareInstallerDialog(WorkDialog):
@@ -351,7 +348,6 @@ class FirmwareInstallerDialog(WorkDialog):
         result = self._flasher.flash(str(prepared.path), options)
         if not result.ok:
             self.append_text("\n" + result.message + "\n")
-            self.append_text(BOARD_CHANGED if result.board_changed else BOARD_UNCHANGED)
             self._post("guidance", result.message if result.needs_download_mode else "")
             self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
                                  else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))

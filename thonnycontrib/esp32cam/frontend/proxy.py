@@ -20,6 +20,7 @@ from thonny.common import ImmediateCommand, InlineCommand
 from thonny.plugins.esp import ESP32Proxy
 from thonny.plugins.micropython.mp_front import WEBREPL_PORT_VALUE, BareMetalMicroPythonProxy
 
+from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.core.lines import miniterm_args
 from thonnycontrib.esp32cam.core.ports import (
     ADAPTER_VIDS_PIDS,
@@ -31,8 +32,6 @@ from thonnycontrib.esp32cam.frontend.options import effective_line_options
 
 logger = getLogger(__name__)
 
-# Must match backend.esp32cam_back.RELEASE_LINES_COMMAND (not imported: back-end code)
-RELEASE_LINES_COMMAND = "esp32cam_release_lines"
 RELEASE_TIMEOUT = 3.0  # seconds the back-end gets to release the lines and exit
 
 
@@ -73,7 +72,7 @@ class Esp32CamProxy(ESP32Proxy):
         if proc is None or proc.poll() is not None or self._port in (None, WEBREPL_PORT_VALUE):
             return
         try:
-            self._send_msg(ImmediateCommand(RELEASE_LINES_COMMAND))
+            self._send_msg(ImmediateCommand(backend_commands.RELEASE_LINES))
             proc.wait(RELEASE_TIMEOUT)
         except subprocess.TimeoutExpired:
             logger.warning("Back-end did not release the lines in %s s", RELEASE_TIMEOUT)

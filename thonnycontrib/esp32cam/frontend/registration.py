@@ -14,13 +14,11 @@ from thonny import get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
+from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
+                                                     open_installer, request_template)
 from thonnycontrib.esp32cam.templates import TEMPLATES
 
 TOOLS_GROUP = 120
-
-
-def esp32cam_backend_active() -> bool:
-    return get_workbench().get_option("run.backend_name") == BACKEND_NAME
 
 
 def Esp32CamCameraView(master: Any) -> Any:  # noqa: N802 - Thonny names the view after this
@@ -35,24 +33,6 @@ VIEW_ID = Esp32CamCameraView.__name__
 
 def show_camera_view() -> None:
     get_workbench().show_view(VIEW_ID)
-
-
-def open_doctor(event: Any = None) -> None:
-    from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
-
-    open_doctor_dialog()
-
-
-def open_installer(master: Any = None) -> None:
-    from thonnycontrib.esp32cam.frontend.flash_dialog import open_installer as open_dialog
-
-    open_dialog(master)
-
-
-def request_template(name: str) -> bool:
-    from thonnycontrib.esp32cam.frontend.camera_templates import request_template as request
-
-    return request(name)
 
 
 def _on_program_output(event: Any) -> None:

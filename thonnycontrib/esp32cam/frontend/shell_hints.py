@@ -15,7 +15,7 @@ from thonny import get_runner, get_shell, get_workbench
 
 from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
 from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
-from thonnycontrib.esp32cam.frontend.registration import esp32cam_backend_active, open_doctor
+from thonnycontrib.esp32cam.frontend.actions import esp32cam_backend_active, open_doctor
 
 logger = getLogger(__name__)
 

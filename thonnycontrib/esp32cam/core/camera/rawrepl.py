@@ -78,18 +78,6 @@ class SerialByteSource:
         self.port.write(data)
 
 
-def open_port(port: str, baudrate: int = 115200):
-    """Open a port or URL without asserting DTR/RTS (no reset, no bootloader)."""
-    import serial
-
-    ser = serial.serial_for_url(port, do_not_open=True, baudrate=baudrate)
-    ser.timeout = POLL
-    ser.dtr = False
-    ser.rts = False
-    ser.open()
-    return ser
-
-
 class RawRepl:
     """Runs code at the raw REPL and reads the camera helper's frames."""
 

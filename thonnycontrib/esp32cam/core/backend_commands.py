@@ -1,0 +1,15 @@
+"""Names of the commands the front-end sends to the plug-in's back-end process.
+
+Imported by both sides (frontend/ and backend/), so a rename cannot leave one
+side behind. The back-end answers ``InlineCommand(name)`` with a method
+``_cmd_<name>`` (Thonny's convention), immediate commands in
+``_handle_immediate_command``.
+"""
+from __future__ import annotations
+
+# ImmediateCommand sent just before the front-end stops the back-end process:
+# release RTS, then DTR, then exit (no reset pulse on the classic circuit).
+RELEASE_LINES = "esp32cam_release_lines"
+
+# InlineCommand of the camera view: detect, start, capture, settings, release.
+CAMERA = "esp32cam_camera"

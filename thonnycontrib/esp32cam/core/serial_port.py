@@ -1,0 +1,81 @@
+"""The one place that opens, re-lines and closes a serial port to an ESP32 board.
+
+Thonny's back-end (backend/url_serial.py), the doctor and ``snapshot``
+(core/serialprobe.py) and the post-flash check (core/bootcheck.py) all open
+ports here, so every one of them:
+
+- opens local devices and ``rfc2217://`` / ``socket://`` URLs (pyserial's
+  ``serial_for_url``);
+- sets DTR and RTS *before* opening, so pyserial applies them at open instead of
+  its default (asserted), which would hold an ESP32-CAM in reset or in the ROM
+  bootloader (on Linux the kernel still raises both for an instant at open, see
+  README);
+- opens local ports ``exclusive`` (a second program gets "port busy", not a
+  garbled share of the bytes);
+- leaves out what URL ports reject: pyserial 3.5's RFC 2217 client refuses
+  ``write_timeout`` and has no ``exclusive``;
+- changes lines in the order that does not pulse EN on the classic two-transistor
+  auto-reset circuit (assert DTR before RTS, release RTS before DTR: core/lines.py).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from thonnycontrib.esp32cam.core.lines import release_order
+from thonnycontrib.esp32cam.core.ports import is_url_port
+
+
+def open_port(port: str, *, dtr: Optional[bool] = False, rts: Optional[bool] = False,
+              baudrate: int = 115200, timeout: Optional[float] = None,
+              write_timeout: Optional[float] = None) -> Any:
+    """An open pyserial port; ``dtr``/``rts`` None keep pyserial's default (asserted).
+
+    Raises what pyserial raises (SerialException/OSError, ValueError for a bad URL);
+    core.port_errors turns it into advice."""
+    import serial  # pyserial is imported when a port is really opened
+
+    kwargs = {}
+    if not is_url_port(port):
+        kwargs["exclusive"] = True
+    if write_timeout is not None and not port.lower().startswith("rfc2217://"):
+        kwargs["write_timeout"] = write_timeout
+    ser = serial.serial_for_url(port, do_not_open=True, baudrate=baudrate, timeout=timeout, **kwargs)
+    if dtr is not None:
+        ser.dtr = dtr
+    if rts is not None:
+        ser.rts = rts
+    ser.open()
+    return ser
+
+
+def set_lines(ser: Any, dtr: bool, rts: bool) -> None:
+    """Change DTR/RTS on an open port without a stray reset on the classic circuit.
+
+    Every change over RFC 2217 costs >= 50 ms, so unchanged lines are not sent."""
+    if dtr and not ser.dtr:
+        ser.dtr = True
+    if ser.rts != rts:
+        ser.rts = rts
+    if ser.dtr != dtr:
+        ser.dtr = dtr
+
+
+def release_lines(ser: Any) -> None:
+    """Release RTS, then DTR (core.lines.release_order); never raises."""
+    try:
+        if not ser.is_open:
+            return
+        for name in release_order():
+            if getattr(ser, name):
+                setattr(ser, name, False)
+    except Exception:  # a port without modem lines, or one that vanished
+        pass
+
+
+def close_port(ser: Any) -> None:
+    """Release the lines in the safe order, then close; never raises."""
+    release_lines(ser)
+    try:
+        ser.close()
+    except Exception:
+        pass
