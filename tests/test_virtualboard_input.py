@@ -46,3 +46,49 @@ def test_a_running_program_reads_stdin_bytes_unchanged(port):
     read_until(port, b"go\r\n")  # the program runs: what follows is its input
     port.write(b"A\r\nB\r\n")
     assert b"[65, 13, 10, 66, 13, 10]" in read_until(port, b"]\r\n>>> ")
+
+
+@pytest.mark.parametrize("banner, capacity", [
+    ("MicroPython v1.14-122-g9fef1c0bd-dirty on 2021-03-30; Camera Module (i2s) with ESP32", 255),
+    ("MicroPython v1.21.0 on 2023-10-13; ESP32 module with Camera with ESP32", 259),
+    ("MicroPython v1.27.0-dirty on 2026-01-12; Generic ESP32 module with SPIRAM with ESP32", 259),
+])
+def test_ring_capacity_follows_the_firmware_version(banner, capacity):
+    from tests.virtualboard.firmware import stdin_ring_capacity
+
+    assert stdin_ring_capacity(banner) == capacity
+
+
+def test_a_busy_program_keeps_only_what_the_stdin_ring_holds(board, port):
+    """ports/esp32/uart.c: the ISR drops bytes once the 260-byte ring is full; Ctrl-C still
+    interrupts (the ISR handles it before the ring)."""
+    mark = board.events.mark()
+    port.write(b"import time, sys; print('go'); time.sleep(1.5); "
+               b"print('got', len(sys.stdin.buffer.read(259)))\r")
+    read_until(port, b"go\r\n")
+    port.write(b"x" * 1024)
+    reply = read_until(port, b">>> ", timeout=10)
+    assert b"got 259" in reply
+    overflow = board.events.wait_for("rx_overflow", since=mark, timeout=5)
+    assert overflow.data["capacity"] == 259 and overflow.data["dropped"] == 1024 - 259
+    # Ctrl-C still gets through a full ring
+    port.write(b"import time; print('sleeping'); time.sleep(30)\r")
+    read_until(port, b"sleeping\r\n")
+    port.write(b"y" * 600 + b"\x03")
+    assert b"KeyboardInterrupt" in read_until(port, b">>> ", timeout=5)
+
+
+def test_a_program_that_reads_stdin_gets_every_byte_at_the_line_rate():
+    with VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="real") as board:
+        board.events.wait_for("firmware_started", timeout=10)
+        port = open_client(board.url)
+        try:
+            port.write(b"\r\x03")
+            read_until(port, b">>> ")
+            port.write(b"import sys; print('go'); print('got', len(sys.stdin.buffer.read(2000)))\r")
+            read_until(port, b"go\r\n")
+            port.write(b"z" * 2000)  # 0.17 s at 115200 baud: the reader keeps up
+            assert b"got 2000" in read_until(port, b">>> ", timeout=10)
+        finally:
+            port.close()
+        assert board.events.all("rx_overflow") == []

@@ -75,6 +75,33 @@ _UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*version\r\nType
 _RAW_REPL_PROMPT = b"raw REPL; CTRL-B to exit\r\n"
 
 
+def stdin_ring_capacity(banner: str) -> int:
+    """Bytes the ESP32 port's stdin ring buffer holds while a program does not read it.
+
+    ports/esp32/mphalport.c, ``stdin_ringbuf_array``: 256 bytes in v1.14, 260 from
+    v1.18 to v1.27 (checked at v1.18, v1.19.1, v1.20.0, v1.21.0, v1.26.0, v1.27.0);
+    py/ringbuf.h keeps one slot free, so it holds 255 and 259 bytes. The UART's own
+    128-byte hardware FIFO is emptied into the ring by the ISR at once (threshold
+    FIFO length - 8, or one byte time of silence), so it adds nothing."""
+    found = re.search(r"MicroPython v1\.(\d+)", banner or "")
+    minor = int(found.group(1)) if found else 21
+    return (256 if minor < 18 else 260) - 1
+
+
+def _unread_bytes(proc: subprocess.Popen) -> int:
+    """Bytes in the process's stdin pipe that it has not read (FIONREAD works on
+    the write end of a Linux pipe too)."""
+    import array
+    import termios
+
+    count = array.array("i", [0])
+    try:
+        fcntl.ioctl(proc.stdin.fileno(), termios.FIONREAD, count)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return count[0]
+
+
 def micropython_command() -> List[str]:
     """How to start the unix port: in this interpreter when the wheel is importable,
     else the `micropython` console script next to this interpreter or on PATH."""
@@ -275,6 +302,7 @@ class MicroPythonFirmware:
         family = getattr(info, "camera_family", None)
         self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
         self.banner = board_banner(info)
+        self.stdin_capacity = stdin_ring_capacity(self.banner)
         self.sensor = CameraSensor(present=not camera_missing, psram=psram)
         self._lock = threading.RLock()
         self._proc: Optional[subprocess.Popen] = None
@@ -324,8 +352,11 @@ class MicroPythonFirmware:
                 room = RX_BUFFER_SIZE - len(self._rx_backlog)
                 self._rx_backlog += data[:max(0, room)]
                 return
-            if not (self._interruptible.is_set() and _sigint_caught(proc.pid)):
+            running = self._interruptible.is_set() and _sigint_caught(proc.pid)
+            if not running:
                 data = self._as_esp32_repl_reads(data)
+            else:
+                data = self._into_stdin_ring(proc, data)
             pending = bytearray()
             for byte in data:
                 # earlier a SIGINT would break the boot itself (the launcher, or vb_boot
@@ -343,6 +374,28 @@ class MicroPythonFirmware:
                     # the code ended meanwhile: the REPL reads Ctrl-C as a character
                 pending.append(byte)
             self._write_stdin(proc, bytes(pending))
+
+    def _into_stdin_ring(self, proc: subprocess.Popen, data: bytes) -> bytes:
+        """While code runs, what the ESP32's stdin ring buffer can still take.
+
+        The UART ISR moves every received byte into stdin_ringbuf (Ctrl-C excepted:
+        it raises KeyboardInterrupt instead) and ringbuf_put drops a byte when the
+        ring is full (ports/esp32/uart.c uart_irq_handler, py/ringbuf.h). Only a
+        program that reads stdin empties it; the REPL, waiting for input, drains it
+        at CPU speed, so the limit matters only here. What the unix port has not
+        read yet is what its stdin pipe holds (FIONREAD)."""
+        pending = _unread_bytes(proc)
+        room = max(0, self.stdin_capacity - pending)
+        ctrl_c = data.count(b"\x03")
+        keep = bytearray()
+        for byte in data:
+            if byte == 0x03 or len(keep) - keep.count(0x03) < room:
+                keep.append(byte)
+        dropped = len(data) - len(keep)
+        if dropped:
+            self._event("rx_overflow", {"dropped": dropped, "kept": len(keep) - ctrl_c,
+                                        "capacity": self.stdin_capacity})
+        return bytes(keep)
 
     def _as_esp32_repl_reads(self, data: bytes) -> bytes:
         """Make the unix port's REPL read what the ESP32's reads.
