@@ -37,6 +37,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="real: no faster than the baud rate (default)")
     parser.add_argument("--en-delay", type=float, default=0.1, metavar="S", help="EN RC delay (default 0.1 s)")
     parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (no DTR/RTS)")
+    parser.add_argument("--flash-timing", choices=("real", "fast"), default="real",
+                        help="real: erase and program take the flash chip's time (chip erase 10 s)")
     parser.add_argument("--tty-open", choices=("none", "linux"), default="none",
                         help="linux: DTR and RTS asserted from each open until the client sets them")
     return parser.parse_args(argv)
@@ -55,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          camera_missing=args.camera_missing, max_baud=args.max_baud, weak_after=args.weak_after,
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
-                         erase_flash=args.firmware == "blank", tty_open=args.tty_open,
+                         erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,
                          on_event=lambda event: print(event, file=sys.stderr, flush=True))
     try:
         print(board.url, flush=True)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 from . import bootlog
 from .events import Event, EventLog
 from .firmware_info import FirmwareInfo, inspect_flash
-from .flash import Flash
+from .flash import Flash, FlashTiming
 from .images import firmware_offset
 from .rom import RomBootloader
 from .transport import PtyPort, Rfc2217Server
@@ -31,7 +31,7 @@ class VirtualBoard:
                  line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
-                 tty_open: str = "none") -> None:
+                 tty_open: str = "none", flash_timing: str = "real") -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -41,6 +41,9 @@ class VirtualBoard:
         self.brownout = brownout
         self.camera_missing = camera_missing
         self.en_delay = en_delay
+        if flash_timing not in ("real", "fast"):
+            raise ValueError("flash_timing must be 'real' or 'fast'")
+        self.flash_timing = FlashTiming(1.0 if flash_timing == "real" else 0.0)
         self.events = EventLog()
         if on_event is not None:
             self.events.add_listener(on_event)
@@ -207,7 +210,8 @@ class VirtualBoard:
                     self.state = "download"
                     self._send(generation, bootlog.download_mode(cause))
                     self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
-                    rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset)
+                    rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset,
+                                        self.flash_timing)
                     self._program = rom
                     rom.start()
                     return

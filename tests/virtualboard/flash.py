@@ -1,8 +1,10 @@
 """The board's 4 MiB SPI flash: a file mapped into memory (MAP_SHARED).
 
 The firmware process may open the same file as its block device while the
-chip runs; both see the same bytes through the page cache. Writes overwrite
-(no NOR bit-clearing semantics); erased bytes are 0xFF.
+chip runs; both see the same bytes through the page cache. Erased bytes are
+0xFF. ``program()`` is what the chip's flash does (NOR: programming can only
+clear bits, so programming 0xFF changes nothing); ``write()`` puts bytes in
+place whatever was there, as a test fixture preparing a board does.
 """
 from __future__ import annotations
 
@@ -13,6 +15,41 @@ from typing import Optional
 
 FLASH_SIZE = 4 * 1024 * 1024
 SECTOR_SIZE = 4096
+BLOCK_SIZE = 64 * 1024
+PAGE_SIZE = 256
+
+
+class FlashTiming:
+    """How long the SPI NOR chip is busy, typical values of a 32 Mbit part like the
+    W25Q32JV on ESP32 modules (Winbond W25Q32JV datasheet, AC electrical
+    characteristics: sector erase tSE 45 ms, 64 KB block erase tBE2 150 ms, chip
+    erase tCE 10 s, page program tPP 0.4 ms). The ROM and the stub erase 64 KB
+    blocks where aligned and 4 KB sectors elsewhere (esptool's flasher stub,
+    SPIEraseArea), and answer only when the chip is done. ``scale`` 0 makes the
+    chip infinitely fast (bulk tests); the default is the real chip."""
+
+    SECTOR_ERASE = 0.045
+    BLOCK_ERASE = 0.150
+    CHIP_ERASE = 10.0
+    PAGE_PROGRAM = 0.0004
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def erase(self, addr: int, length: int) -> float:
+        seconds, pos, end = 0.0, addr - addr % SECTOR_SIZE, addr + length
+        while pos < end:
+            if pos % BLOCK_SIZE == 0 and pos + BLOCK_SIZE <= end:
+                seconds, pos = seconds + self.BLOCK_ERASE, pos + BLOCK_SIZE
+            else:
+                seconds, pos = seconds + self.SECTOR_ERASE, pos + SECTOR_SIZE
+        return seconds * self.scale
+
+    def chip_erase(self) -> float:
+        return self.CHIP_ERASE * self.scale
+
+    def program(self, length: int) -> float:
+        return -(-length // PAGE_SIZE) * self.PAGE_PROGRAM * self.scale
 
 
 class Flash:
@@ -48,6 +85,12 @@ class Flash:
     def write(self, addr: int, data: bytes) -> None:
         self._check(addr, len(data))
         self._map[addr:addr + len(data)] = data
+
+    def program(self, addr: int, data: bytes) -> None:
+        """SPI NOR page program: each byte becomes old AND new."""
+        self._check(addr, len(data))
+        old = int.from_bytes(self._map[addr:addr + len(data)], "little")
+        self._map[addr:addr + len(data)] = (old & int.from_bytes(data, "little")).to_bytes(len(data), "little")
 
     def erase(self, addr: int, length: int) -> None:
         self._check(addr, length)

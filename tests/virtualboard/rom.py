@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from . import slip
 from .events import EventLog
-from .flash import SECTOR_SIZE, Flash
+from .flash import BLOCK_SIZE, SECTOR_SIZE, Flash, FlashTiming
 from .uart import Uart
 
 # Command opcodes (esptool's ESPLoader.ESP_CMDS)
@@ -33,7 +33,9 @@ ROM_INVALID_MESSAGE, ROM_BAD_CHECKSUM = 0x05, 0x07
 STUB_BAD_CHECKSUM, STUB_UNIMPLEMENTED = 0xC1, 0xFF
 CHECKSUM_SEED = 0xEF
 
-# ESP32 registers esptool reads (values of an ESP32-D0WDQ6 rev 1, 26 MHz crystal)
+# ESP32 registers esptool reads (values of an ESP32-D0WDQ6 rev 1 with the 40 MHz crystal of
+# the ESP32-S / ESP32-WROVER modules on ESP32-CAM boards; esptool derives the crystal from
+# UART_CLKDIV in ROM mode and from RTCCALICFG1 and the CK8M eFuse with the stub)
 CHIP_DETECT_MAGIC_REG, ESP32_MAGIC = 0x40001000, 0x00F01D83
 EFUSE_BASE = 0x3FF5A000
 RTCCALICFG1 = 0x3FF5F06C
@@ -41,7 +43,7 @@ UART_CLKDIV_REG = 0x3FF40014
 SPI_BASE = 0x3FF42000
 SPI_CMD, SPI_USR2, SPI_W0 = SPI_BASE + 0x00, SPI_BASE + 0x24, SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
-CRYSTAL_HZ = 26_000_000
+CRYSTAL_HZ = 40_000_000
 FLASH_JEDEC_ID = 0x164020  # 4 MB
 SFDP_SIGNATURE = 0x50444653
 MAC = bytes([0x24, 0x0A, 0xC4, 0x5C, 0xA3, 0x01])
@@ -56,7 +58,7 @@ def _default_registers() -> dict:
         EFUSE_BASE + 8: word2,
         EFUSE_BASE + 12: 1 << 15,      # chip revision bit 0; package ESP32-D0WDQ6
         EFUSE_BASE + 16: 128,          # CK8M calibration
-        RTCCALICFG1: 520 << 7,         # 520 * 15625 * 128 / 40 = 26 MHz
+        RTCCALICFG1: 800 << 7,         # 800 * 15625 * 128 / 40 = 40 MHz (esp32.py get_rom_cal_crystal_freq)
     }
 
 
@@ -69,8 +71,10 @@ def checksum(data: bytes) -> int:
 
 class RomBootloader:
     def __init__(self, flash: Flash, uart: Uart, events: EventLog,
-                 run_user_code: Callable[[], None] = lambda: None) -> None:
+                 run_user_code: Callable[[], None] = lambda: None,
+                 timing: Optional[FlashTiming] = None) -> None:
         self.flash = flash
+        self.timing = timing or FlashTiming()
         self.uart = uart
         self.events = events
         self.run_user_code = run_user_code
@@ -182,15 +186,22 @@ class RomBootloader:
             self._read_flash(*struct.unpack_from("<IIII", data))
         elif op == ERASE_FLASH and self.stub:
             self.flash.erase_all()
+            self._busy(self.timing.chip_erase())
             self.events.emit("flash_erase", addr=0, size=self.flash.size)
             self._reply(op)
         elif op == ERASE_REGION and self.stub:
             addr, size = struct.unpack_from("<II", data)
             self.flash.erase(addr, size)
+            self._busy(self.timing.erase(addr, size))
             self.events.emit("flash_erase", addr=addr, size=size)
             self._reply(op)
         else:
             self._reply(op, error=STUB_UNIMPLEMENTED if self.stub else ROM_INVALID_MESSAGE)
+
+    def _busy(self, seconds: float) -> None:
+        """The flash chip is erasing or programming: the reply waits for it."""
+        if seconds > 0:
+            self._stop.wait(seconds)
 
     def _checksum_ok(self, data: bytes, chk: int) -> bool:
         length = struct.unpack_from("<I", data)[0]
@@ -224,7 +235,10 @@ class RomBootloader:
         erase_end = min(self.flash.size, -(-(addr + size) // SECTOR_SIZE) * SECTOR_SIZE)
         if size and addr < erase_end:
             self.flash.erase(addr, erase_end - addr)
+            if not self.stub:  # the ROM erases the whole region before it answers
+                self._busy(self.timing.erase(addr, erase_end - addr))
         self._write = {
+            "erased_to": addr if self.stub else erase_end,  # the stub erases as data arrives
             "addr": addr, "pos": addr, "expected": size if compressed else blocks * block_size,
             "written": 0, "block_size": block_size,
             "inflater": zlib.decompressobj() if compressed else None,
@@ -247,8 +261,14 @@ class RomBootloader:
             pos = write["pos"]
         else:
             pos = write["addr"] + seq * write["block_size"]
-        block = block[:max(0, self.flash.size - pos)]
-        self.flash.write(pos, block)
+        # the chip writes what FLASH_BEGIN announced, and no further
+        block = block[:max(0, min(self.flash.size - pos, write["expected"] - write["written"]))]
+        if pos + len(block) > write["erased_to"]:  # the stub erases ahead, block by block
+            end = min(self.flash.size, -(-(pos + len(block)) // BLOCK_SIZE) * BLOCK_SIZE)
+            self._busy(self.timing.erase(write["erased_to"], end - write["erased_to"]))
+            write["erased_to"] = end
+        self._busy(self.timing.program(len(block)))
+        self.flash.program(pos, block)
         write["pos"] = pos + len(block)
         write["written"] += len(block)
         self._reply(op)
