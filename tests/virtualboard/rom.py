@@ -41,11 +41,16 @@ EFUSE_BASE = 0x3FF5A000
 RTCCALICFG1 = 0x3FF5F06C
 UART_CLKDIV_REG = 0x3FF40014
 SPI_BASE = 0x3FF42000
-SPI_CMD, SPI_USR2, SPI_W0 = SPI_BASE + 0x00, SPI_BASE + 0x24, SPI_BASE + 0x80
+SPI_CMD, SPI_ADDR, SPI_USR2, SPI_W0 = SPI_BASE + 0x00, SPI_BASE + 0x04, SPI_BASE + 0x24, SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
 CRYSTAL_HZ = 40_000_000
 FLASH_JEDEC_ID = 0x164020  # 4 MB
-SFDP_SIGNATURE = 0x50444653
+# The flash chip's SFDP table (JESD216): "SFDP" signature, revision 1.6, one parameter
+# header pointing at the Basic Flash Parameter Table at 0x80 (its density dword says
+# 32 Mbit); what is not defined reads 0xFF. esptool reads it with RDSFDP (0x5A) at an
+# address (loader.py read_spiflash_sfdp: 24 address bits, 8 dummy bits).
+SFDP_TABLE = (b"SFDP" + bytes([0x06, 0x01, 0x00, 0xFF]) + bytes([0x00, 0x06, 0x01, 0x10, 0x80, 0x00, 0x00, 0xFF])
+              ).ljust(0x80, b"\xff") + struct.pack("<II", 0xFFF120E5, 32 * 1024 * 1024 - 1).ljust(64, b"\xff")
 MAC = bytes([0x24, 0x0A, 0xC4, 0x5C, 0xA3, 0x01])
 
 
@@ -81,6 +86,9 @@ class RomBootloader:
         self.stub = False
         self._registers = _default_registers()
         self._spi_command = 0
+        # The ROM talks to the SPI flash only after SPI_ATTACH; the flasher stub attaches
+        # it when it starts (esptool's flasher_stub). Detached, the bus reads back 0xFF.
+        self._attached = False
         self._inbox: "queue.Queue[bytes]" = queue.Queue()
         self._frames: deque = deque()
         self._decoder = slip.Decoder()
@@ -136,7 +144,9 @@ class RomBootloader:
         if op == SYNC:
             self.uart.lock_baud()  # auto-baud detection is done: this is the baud from now on
             value = 0 if self.stub else 0x20120707
-            for _ in range(1 if self.stub else 8):
+            # the ROM and the flasher stub both answer a SYNC eight times (esptool's
+            # sync() reads seven more replies and tells the stub by their zero value)
+            for _ in range(8):
                 self._reply(SYNC, value=value)
         elif op == READ_REG:
             self._reply(op, value=self._read_reg(struct.unpack_from("<I", data)[0]))
@@ -146,6 +156,8 @@ class RomBootloader:
                 self._write_reg(addr, value, mask)
             self._reply(op)
         elif op in (SPI_SET_PARAMS, SPI_ATTACH):
+            if op == SPI_ATTACH:
+                self._attached = True
             self._reply(op)
         elif op == GET_SECURITY_INFO:
             self._reply(op, error=ROM_INVALID_MESSAGE)  # the ESP32 ROM has no such command
@@ -158,6 +170,7 @@ class RomBootloader:
             self._reply(op)
             if entry:
                 self.stub = True  # the uploaded flasher stub starts and says hello
+                self._attached = True
                 self._send(slip.encode(b"OHAI"))
         elif op in (FLASH_BEGIN, FLASH_DEFL_BEGIN):
             self._flash_begin(op, data)
@@ -217,8 +230,19 @@ class RomBootloader:
         if addr == SPI_CMD:
             return 0  # SPI command finished
         if addr == SPI_W0:
-            return {0x9F: FLASH_JEDEC_ID, 0x5A: SFDP_SIGNATURE}.get(self._spi_command & 0xFF, 0)
+            return self._spi_result(self._spi_command & 0xFF)
         return self._registers.get(addr, 0)
+
+    def _spi_result(self, command: int) -> int:
+        """What a user SPI command left in SPI_W0."""
+        if not self._attached:
+            return 0xFFFFFFFF
+        if command == 0x9F:  # RDID
+            return FLASH_JEDEC_ID
+        if command == 0x5A:  # RDSFDP at the address in SPI_ADDR (24 bits, MSB-aligned on ESP32)
+            sfdp_addr = (self._registers.get(SPI_ADDR, 0) >> 8) & 0xFFFFFF
+            return int.from_bytes(SFDP_TABLE[sfdp_addr:sfdp_addr + 4].ljust(4, b"\xff"), "little")
+        return 0  # status registers: not busy, nothing protected
 
     def _write_reg(self, addr: int, value: int, mask: int) -> None:
         old = self._registers.get(addr, 0)
