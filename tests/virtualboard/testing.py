@@ -67,6 +67,6 @@ def run_esptool(url: str, *args: str, fast_client: bool = False, timeout: float 
 
 def _command_index(args) -> int:
     for index, word in enumerate(args):
-        if not word.startswith("-") and (index == 0 or not args[index - 1] in ("--baud", "-b", "--chip", "-c")):
+        if not word.startswith("-") and (index == 0 or args[index - 1] not in ("--baud", "-b", "--chip", "-c", "--before", "--after", "--port", "-p")):
             return index
     return -1
