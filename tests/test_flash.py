@@ -24,6 +24,9 @@ from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
 
 REPO = Path(__file__).resolve().parent.parent
+# Boards here erase and program instantly (flash_timing="fast"): these tests are about
+# esptool's outcomes, not the chip's speed. The real chip's timing (a 10 s chip erase)
+# runs in test_cli_installs_a_catalog_build_over_https and test_virtualboard_flash_chip.py.
 
 
 @pytest.fixture
@@ -86,7 +89,7 @@ def test_cli_installs_a_catalog_build_over_https(tmp_path, fast_client):
 
 def test_cli_refuses_tampered_download_wrong_chip_and_html(tmp_path):
     image = synthetic_firmware("kaki5")
-    with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="classic") as board:
+    with FirmwareServer(tmp_path) as srv, VirtualBoard(flash_timing="fast", wiring="classic") as board:
         srv.put("/kaki5.bin", image)
         srv.put("/catalog.json", catalog_with([build_entry("evil", srv.url("/kaki5.bin"), image, tamper=True)]))
         env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"), SSL_CERT_FILE=str(srv.ca_file))
@@ -114,7 +117,7 @@ def test_cli_refuses_tampered_download_wrong_chip_and_html(tmp_path):
 @pytest.mark.esptool
 def test_weak_adapter_falls_back_to_115200(tmp_path, fast_client):
     lines = []
-    with VirtualBoard(wiring="classic", max_baud=115200) as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic", max_baud=115200) as board:
         result = _flasher(lines).flash(str(_image(tmp_path, "kaki5")), FlashOptions(port=board.url))
         assert result.ok and result.baud == 115200, "\n".join(lines)
         assert any("Retrying at 115200 baud" in line for line in lines)
@@ -128,7 +131,7 @@ def test_very_weak_adapter_falls_back_to_38400(tmp_path, fast_client):
     57600 baud: the stub upload fails at 460800 and at 115200, the install succeeds at 38400
     (the ROM auto-detects the baud of esptool's first SYNC)."""
     lines = []
-    with VirtualBoard(wiring="classic", max_baud=57600, weak_after=1024) as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic", max_baud=57600, weak_after=1024) as board:
         result = _flasher(lines).flash(str(_image(tmp_path, "lemariva")), FlashOptions(port=board.url))
         log = "\n".join(lines)
         assert result.ok and result.baud == 38400, log
@@ -139,7 +142,7 @@ def test_very_weak_adapter_falls_back_to_38400(tmp_path, fast_client):
 @pytest.mark.esptool
 def test_pinned_baud_is_used_once_without_fallback(tmp_path, fast_client):
     lines = []
-    with VirtualBoard(wiring="classic", max_baud=115200) as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic", max_baud=115200) as board:
         pinned_ok = _flasher(lines).flash(str(_image(tmp_path, "lemariva")),
                                           FlashOptions(port=board.url, baud=115200))
         assert pinned_ok.ok and pinned_ok.baud == 115200, "\n".join(lines)
@@ -161,11 +164,11 @@ def test_offset_follows_the_chip():
 def test_cli_exit_code_3_without_auto_reset_and_no_erase(tmp_path, fast_client):
     image = _image(tmp_path, "kaki5")
     env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"))
-    with VirtualBoard(wiring="none") as board:
+    with VirtualBoard(flash_timing="fast", wiring="none") as board:
         manual = _cli(["flash", "--port", board.url, "--file", str(image), "--yes"], env)
     assert manual.returncode == 3, manual.stdout + manual.stderr
     assert "--manual-boot" in manual.stderr and "hold the IO0 button" in manual.stderr
-    with VirtualBoard(wiring="classic") as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic") as board:
         board.flash.write(0x300000, b"keep me")  # e.g. the user's files
         kept = _cli(["flash", "--port", board.url, "--file", str(image), "--no-erase", "--yes"], env)
         assert kept.returncode == 0, kept.stdout + kept.stderr
@@ -178,7 +181,7 @@ def test_cli_exit_code_3_without_auto_reset_and_no_erase(tmp_path, fast_client):
 def test_board_without_auto_reset_gets_guidance_then_manual_retry(tmp_path, fast_client):
     lines = []
     image = _image(tmp_path, "cnadler86")
-    with VirtualBoard(wiring="none") as board:
+    with VirtualBoard(flash_timing="fast", wiring="none") as board:
         flasher = _flasher(lines)
         first = flasher.flash(str(image), FlashOptions(port=board.url))
         assert not first.ok and first.needs_download_mode and not first.board_changed
@@ -201,7 +204,7 @@ def test_board_without_auto_reset_gets_guidance_then_manual_retry(tmp_path, fast
 def test_connection_lost_mid_write_then_clean_retry(tmp_path, fast_client):
     lines = []
     image = _image(tmp_path, "lemariva", noise=96 * 1024)
-    with VirtualBoard(wiring="classic", drop_after=48 * 1024) as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic", drop_after=48 * 1024) as board:
         flasher = _flasher(lines)
         failed = flasher.flash(str(image), FlashOptions(port=board.url))
         assert board.events.all("connection_dropped")
@@ -224,7 +227,7 @@ def test_cancel_stops_esptool_and_explains(tmp_path, fast_client):
         if line.startswith("Connecting"):
             connecting.set()
 
-    with VirtualBoard(wiring="none") as board:  # never answers: esptool keeps trying
+    with VirtualBoard(flash_timing="fast", wiring="none") as board:  # never answers: esptool keeps trying
         flasher = Flasher(ec.find_esptool(sys.executable), on_line=on_line)
         threading.Thread(target=lambda: (connecting.wait(30), flasher.cancel()), daemon=True).start()
         result = flasher.flash(str(_image(tmp_path)), FlashOptions(port=board.url))
@@ -236,7 +239,7 @@ def test_cancel_stops_esptool_and_explains(tmp_path, fast_client):
 @pytest.mark.esptool
 def test_port_held_by_another_program_is_explained(tmp_path, fast_client):
     lines = []
-    with VirtualBoard(wiring="classic") as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic") as board:
         other = open_client(board.url)  # e.g. a terminal left open
         try:
             result = _flasher(lines).flash(str(_image(tmp_path)), FlashOptions(port=board.url))
@@ -254,7 +257,7 @@ def test_port_held_by_another_program_is_explained(tmp_path, fast_client):
 def test_cli_offers_download_mode_retry(tmp_path, fast_client):
     image = _image(tmp_path, "kaki5")
     env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"), PYTHONUNBUFFERED="1")
-    with VirtualBoard(wiring="none") as board:
+    with VirtualBoard(flash_timing="fast", wiring="none") as board:
         proc = subprocess.Popen([sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--port", board.url,
                                  "--file", str(image)], env=env, cwd=str(REPO), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -299,7 +302,7 @@ def test_cancel_mid_write_says_the_board_needs_a_new_install(tmp_path, fast_clie
             writing.set()
 
     image = _image(tmp_path, "lemariva", noise=256 * 1024)
-    with VirtualBoard(wiring="classic") as board:
+    with VirtualBoard(flash_timing="fast", wiring="classic") as board:
         flasher = Flasher(ec.find_esptool(sys.executable), on_line=on_line)
         threading.Thread(target=lambda: (writing.wait(60), flasher.cancel()), daemon=True).start()
         result = flasher.flash(str(image), FlashOptions(port=board.url))

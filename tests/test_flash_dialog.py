@@ -340,7 +340,7 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     image = tmp_path / "lemariva-big.bin"
     image.write_bytes(data)
     path = os.pathsep.join([str(FASTCLIENT_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
-    with VirtualBoard(wiring="classic") as board:
+    with VirtualBoard(wiring="classic", flash_timing="fast") as board:
         result = run_scenario(scenario_cancel_then_retry, tmp_path / "user",
                               env={"PYTHONPATH": path.rstrip(os.pathsep)}, timeout=240,
                               url=board.url, image_file=str(image))

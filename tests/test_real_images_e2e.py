@@ -42,7 +42,7 @@ def test_flash_boot_check_and_snapshot_on_real_bytes(tmp_path, build_id, camera_
     env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"),
                ESP32CAM_FIRMWARE_MIRROR=str(real_firmware_dir()),
                PYTHONPATH=os.pathsep.join([str(FASTCLIENT_DIR), str(REPO)]))
-    with VirtualBoard(wiring="classic", line_rate="unlimited", en_delay=0.02) as board:
+    with VirtualBoard(wiring="classic", line_rate="unlimited", en_delay=0.02, flash_timing="fast") as board:
         proc = _cli(["flash", "--port", board.url, "--build", build_id, "--yes", "--baud", "921600"],
                     env)
         out = proc.stdout + proc.stderr
