@@ -32,7 +32,8 @@ def main(argv) -> int:
         return 2
     with VirtualBoard(wiring="classic", micropython=False, line_rate="unlimited", en_delay=0.02,
                       flash_timing="fast") as board:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FASTCLIENT_DIR), str(checkout)]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FASTCLIENT_DIR), str(checkout)]),
+                   PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
         cmd = [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "-q",
                "--port", board.url, "--chip", "esp32", "--baud", "115200", *argv[1:]]
         return subprocess.run(cmd, cwd=str(checkout / "test"), env=env).returncode
