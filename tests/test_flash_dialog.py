@@ -393,3 +393,39 @@ def test_failed_download_gives_the_untouched_board_back_to_thonny(xdisplay, tmp_
     assert "404" in result["log"] and "Nothing was written: the board is as it was." in result["log"]
     assert "Thonny is connected to the board again." in result["log"]
     assert "back 42" in result["shell_after_failure"] and "still 42" in result["after_close"]
+
+
+def scenario_install_from_mirror(h, url: str, mirror: str):
+    def script(dlg, result):
+        dlg.set_mirror(mirror)  # what "Firmware mirror folder…" in the ☰ menu stores
+        result["mirror_info"] = dlg.info_label["text"]
+        dlg.port_combo.set(url)
+        _select_build(dlg, "kaki5-christmas-2023-edition-esp32")  # its URL is unreachable here
+        yield _press_install(dlg)
+        result.update(success=dlg.success, log=dlg.log_text.text.get("1.0", "end"))
+        dlg._cancel_button.invoke()
+        yield lambda: True
+
+    result = _drive_modal(h, script, timeout=180)
+    result["stored"] = h.wb.get_option("ESP32CAM.firmware_mirror")
+    return result
+
+
+@pytest.mark.thonny
+@pytest.mark.esptool
+def test_dialog_installs_a_real_image_from_the_firmware_mirror(xdisplay, tmp_path):
+    from tests.real_images import real_firmware_dir
+
+    build_sha = load_bundled().get("kaki5-christmas-2023-edition-esp32").sha256
+    path = os.pathsep.join([str(FASTCLIENT_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    with VirtualBoard(wiring="classic", line_rate="unlimited", en_delay=0.02, flash_timing="fast") as board:
+        result = run_scenario(scenario_install_from_mirror, tmp_path / "user", timeout=240,
+                              env={"PYTHONPATH": path.rstrip(os.pathsep)}, url=board.url,
+                              mirror=str(real_firmware_dir()))
+        image = real_image(build_sha)
+        assert board.flash.read(0x1000, len(image)) == image
+    assert result["success"], result["log"]
+    assert result["stored"] == str(real_firmware_dir())
+    assert "Firmware mirror:" in result["mirror_info"]
+    assert "taken from the mirror" in result["log"] and "Firmware written and verified" in result["log"]
+    assert "ESP32 OV2640 X23 with ESP32 (the camera module imports)" in result["log"]
