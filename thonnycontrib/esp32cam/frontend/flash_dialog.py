@@ -36,6 +36,7 @@ AUTO = "auto"
 BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
                 "230400": 230400, "115200": 115200, "38400": 38400}
 KEEP = {"from the image": None}
+UNTOUCHED = "Nothing was written: the board is as it was."
 
 
 class FirmwareInstallerDialog(WorkDialog):
@@ -327,17 +328,16 @@ class FirmwareInstallerDialog(WorkDialog):
             except DownloadCancelled as e:
                 return self._untouched("Cancelled", f"{e} The board is unchanged.")
             except DownloadError as e:
-                return self._untouched("Download failed", f"{e}\nNothing was written: the board is as it was.")
+                return self._untouched("Download failed", f"{e}\n{UNTOUCHED}")
             except ImageError as e:
-                return self._untouched("Firmware refused",
-                                       f"Refused: {e}\nNothing was written: the board is as it was.")
+                return self._untouched("Firmware refused", f"Refused: {e}\n{UNTOUCHED}")
         else:
             prepared = local
         self.append_text(prepared.summary() + "\n")
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
-            return self._untouched("esptool missing", f"{e}\nNothing was written: the board is as it was.")
+            return self._untouched("esptool missing", f"{e}\n{UNTOUCHED}")
         self.append_text(f"esptool {'.'.join(map(str, tool.version))}\n")
         self.set_action_text("Writing the firmware…")
         self.report_progress(0, 100)
