@@ -4,6 +4,7 @@ explanations for boards without a camera driver, without PSRAM or without a sens
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -52,13 +53,17 @@ def test_snapshot_cli_saves_the_boards_test_pattern(family, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["photo.jpg"]  # no temp files left
 
 
-def test_snapshot_as_a_real_command_line(tmp_path):
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_snapshot_as_a_real_command_line(tmp_path, umask):
     out = tmp_path / "shot.jpg"
     with _board("lemariva") as board:
         proc = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "snapshot", "--port", board.url,
-                               "-o", str(out), "--size", "QQVGA"], capture_output=True, text=True, timeout=60)
+                               "-o", str(out), "--size", "QQVGA"], capture_output=True, text=True, timeout=60,
+                              preexec_fn=lambda: os.umask(umask))
     assert proc.returncode == 0, proc.stderr
     _assert_test_pattern(out.read_bytes(), (160, 120))
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # the user's umask, not mkstemp's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["shot.jpg"]  # no temporary file left
 
 
 # a user's own minimal camera.init() per driver: it fails while the plug-in still holds the camera

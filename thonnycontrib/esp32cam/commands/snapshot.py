@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+from pathlib import Path
 from typing import Optional
 
 from thonnycontrib.esp32cam.core import boards
@@ -64,21 +64,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="transfer encoding (default raw: no overhead)")
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _dimensions(jpeg: bytes) -> Optional[str]:
     try:
         import io
@@ -95,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.core import doctor, portcheck
     from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
     from thonnycontrib.esp32cam.core.camera.session import CameraSession
+    from thonnycontrib.esp32cam.core.download import write_atomically
 
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
@@ -132,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             print("The connection to the board failed: %s\nCheck the cable and the 5 V supply, "
                   "press RST and try again." % e, file=sys.stderr)
             return 3
-        _write_atomically(args.output, cap.jpeg)
+        write_atomically(Path(args.output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = args.baud / 10.0
         dims = _dimensions(cap.jpeg)
         print("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the %d-baud line"

@@ -72,12 +72,23 @@ def fetch_bytes(url: str, timeout: float = 20.0, max_size: int = 2_000_000,
     return data
 
 
+def umask_mode() -> int:
+    """The mode a new file gets from open(): 0o666 less the user's umask (mkstemp's
+    0o600 would make photos and images unreadable to anyone else)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomically(target: Path, data: bytes) -> None:
+    """``target`` appears whole or not at all, with the mode the user's umask gives."""
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, target)
     except BaseException:
         _unlink_quietly(Path(tmp))
@@ -145,6 +156,7 @@ def download_file(url: str, target: Path, *, expected_size: Optional[int] = None
         if expected_sha256 is not None and actual != expected_sha256.lower():
             raise DownloadError(f"SHA-256 mismatch for {url}: expected {expected_sha256}, "
                                 f"got {actual}. The file was refused and not kept.")
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, target)
         return actual
     except BaseException:
