@@ -279,7 +279,8 @@ class VirtualBoard:
                 self.events.emit(kind, **(data or {}))
 
             firmware = factory(self.flash, info, psram=self.psram, camera_missing=self.camera_missing,
-                               emit=emit, event=event, request_reset=self._request_reset)
+                               emit=emit, event=event, request_reset=self._request_reset,
+                               uart=self.uart)
             self._program = firmware
             self.state = "running"
         try:

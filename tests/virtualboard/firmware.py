@@ -88,6 +88,31 @@ def stdin_ring_capacity(banner: str) -> int:
     return (256 if minor < 18 else 260) - 1
 
 
+def repl_uart_rules(banner: str) -> Dict[str, Any]:
+    """What ``machine.UART(0, ...)`` and the REPL's output path do in this build.
+
+    - ``reinit``: since commit 919e586e46 "Allow limited configuration of REPL UART"
+      (v1.18-168, first tagged in v1.19) UART(0) only changes the rate; before it,
+      ports/esp32/machine_uart.c raises "UART(%d) is disabled (dedicated to REPL)"
+      (read in mp@v1.14 :274 and mp@feeeb5ea3 (v1.18-74) :297; the string is in both
+      lemariva images).
+    - ``tx_tick``: from the same commit the REPL writes with uart_tx_chars into the
+      128-byte TX FIFO and, when data does not fit, waits ulTaskNotifyTake(pdFALSE, 1)
+      = until the next FreeRTOS tick (100 Hz); nothing notifies it on TX (mp@v1.21.0
+      ports/esp32/uart.c uart_stdout_tx_strn, same in v1.20.0, v1.26.0, v1.27.0).
+      Before, the ROM's uart_tx_one_char busy-waits per byte (mp@v1.18 mphalport.c:126).
+    - ``wait_tx_error``: IDF 5.0-5.4's uart_wait_tx_done() fails at once for the REPL
+      UART (no IDF driver installed) and logs "uart driver error" at ERROR level
+      (idf@v5.0.2 components/driver/uart.c, idf@v5.4.2 esp_driver_uart/src/uart.c);
+      MicroPython v1.21/v1.26 call it first in UART.init; v1.27 (d0d9d978eb) no longer.
+      On v1.19/v1.20 (IDF 4.4, driver installed) it waits for TX done instead."""
+    found = re.search(r"MicroPython v1\.(\d+)(?:\.\d+)?(?:-(\d+))?", banner or "")
+    minor = int(found.group(1)) if found else 21
+    commits = int(found.group(2)) if found and found.group(2) else 0
+    modern = minor > 18 or (minor == 18 and commits >= 168)
+    return {"reinit": modern, "tx_tick": modern, "wait_tx_error": minor in range(21, 27)}
+
+
 def _unread_bytes(proc: subprocess.Popen) -> int:
     """Bytes in the process's stdin pipe that it has not read (FIONREAD works on
     the write end of a Linux pipe too)."""
@@ -291,6 +316,7 @@ class MicroPythonFirmware:
         emit: Callable[[bytes], None],
         event: Callable[[str, dict], None],
         request_reset: Callable[[str], None],
+        uart: Any = None,
     ) -> None:
         self.flash = flash
         self.info = info
@@ -299,6 +325,7 @@ class MicroPythonFirmware:
         self._emit = emit
         self._event = event
         self._request_reset = request_reset
+        self._uart = uart  # the board's Uart: the REPL UART's rate lives there
         family = getattr(info, "camera_family", None)
         self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
         self.banner = board_banner(info)
@@ -508,6 +535,7 @@ class MicroPythonFirmware:
             "camera": self.camera_family,
             "psram": bool(self.psram),
             "unique_id": list(self._unique_id()),
+            "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
         }
 
     def _unique_id(self) -> bytes:
@@ -638,6 +666,8 @@ class MicroPythonFirmware:
             self._event("firmware_reset_request", {"reason": reason})
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
+        if op == "uart0":
+            return self._set_repl_baud(int(req.get("baud", 0))), b""
         if op == "pin":
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
@@ -661,6 +691,36 @@ class MicroPythonFirmware:
             self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame)})
             return {"ok": True, "len": len(frame)}, frame
         return {"ok": False, "err": "unknown op"}, b""
+
+
+    def _set_repl_baud(self, baud: int) -> Dict[str, Any]:
+        """machine.UART(0, baudrate=N): uart_set_baudrate() only rewrites the divider
+        (idf uart_ll_set_baudrate); bytes still queued for the wire then go out at the
+        new rate. What the program printed before has left its stdout pipe first."""
+        proc = self._proc
+        deadline = time.monotonic() + 1.0
+        while proc is not None and _unread_output(proc) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        if self._uart is None or baud <= 0:
+            return {"ok": False}
+        # the ESP32 divider: (APB 80 MHz << 4) / baud, 20.4 fixed point (idf hal uart_ll.h)
+        divider = (80_000_000 << 4) // baud
+        actual = (80_000_000 << 4) // max(1, divider)
+        self._uart.set_chip_baud(actual)
+        self._event("repl_baud", {"baud": actual})
+        return {"ok": True, "baud": actual}
+
+
+def _unread_output(proc: subprocess.Popen) -> int:
+    import array
+    import termios
+
+    count = array.array("i", [0])
+    try:
+        fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, count)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return count[0]
 
 
 class _OutputFilter:

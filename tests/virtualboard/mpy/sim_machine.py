@@ -25,10 +25,14 @@ _VALID_PINS = tuple(range(0, 20)) + (21, 22, 23, 25, 26, 27) + tuple(range(32, 4
 _INPUT_ONLY = (34, 35, 36, 37, 38, 39)
 
 
+_uart0 = {"reinit": True, "tx_tick": True, "wait_tx_error": True, "baud": 115200}
+
+
 def _setup(host, cfg):
     global _host, _uid
     _host = host
     _uid = bytes(cfg["unique_id"])
+    _uart0.update(cfg.get("uart", {}))
 
 
 def reset():
@@ -224,3 +228,76 @@ class RTC:
 
     def memory(self, data=None):
         return b""
+
+
+class UART:
+    """UART0 is the REPL's: on builds since v1.18-168 (tag v1.19) it accepts a new rate
+    and keeps the REPL on it; older builds refuse it (see firmware.repl_uart_rules).
+    UART1/UART2 exist but nothing is wired to them on an ESP32-CAM."""
+    INV_TX = 1
+    INV_RX = 4
+    INV_RTS = 8
+    INV_CTS = 16
+    RTS = 1
+    CTS = 2
+
+    def __init__(self, id, baudrate=0, **kw):
+        if id not in (0, 1, 2):
+            raise ValueError("UART(%d) does not exist" % id)
+        if id == 0 and not _uart0["reinit"]:
+            raise ValueError("UART(%d) is disabled (dedicated to REPL)" % id)
+        self._id = id
+        self._baud = _uart0["baud"] if id == 0 else 115200
+        self.init(baudrate, **kw)
+
+    def init(self, baudrate=0, *, bits=8, parity=None, stop=1, tx=-1, rx=-1, rts=-1, cts=-1,
+             txbuf=-1, rxbuf=-1, timeout=0, timeout_char=0, invert=0, flow=0):
+        if self._id == 0:
+            if _uart0["wait_tx_error"]:
+                # uart_wait_tx_done() first: no IDF driver on the REPL UART (IDF 5.0-5.4)
+                import sys
+                sys.stdout.write("E (%d) uart: uart_wait_tx_done(1111): uart driver error\n" % _time.ticks_ms())
+            if txbuf >= 0 or rxbuf >= 0:
+                raise ValueError("UART buffer size is fixed")
+            if baudrate > 0:
+                answer = _host.call("uart0", baud=baudrate)
+                _uart0["baud"] = answer.get("baud", baudrate)
+            self._baud = _uart0["baud"]
+        elif baudrate > 0:
+            self._baud = baudrate
+
+    def deinit(self):
+        pass
+
+    def any(self):
+        return 0
+
+    def read(self, n=-1):
+        return None
+
+    def readline(self):
+        return None
+
+    def readinto(self, buf, n=-1):
+        return None
+
+    def write(self, buf):
+        if self._id == 0:
+            import sys
+            return sys.stdout.buffer.write(buf)
+        return len(buf)
+
+    def flush(self):
+        pass
+
+    def txdone(self):
+        return True
+
+    def sendbreak(self):
+        pass
+
+    def __repr__(self):
+        return "UART(%d, baudrate=%d, bits=8, parity=None, stop=1, tx=%d, rx=%d, rts=-1, cts=-1, " \
+               "txbuf=%d, rxbuf=%d, timeout=0, timeout_char=0)" % (
+                   self._id, self._baud, 1 if self._id == 0 else 10, 3 if self._id == 0 else 9,
+                   0 if self._id == 0 else 256, 129 if self._id == 0 else 256)

@@ -2,6 +2,7 @@
 from sys import *  # noqa: F401,F403  (same objects: modules, path, argv, stdin/stdout, exit...)
 import io as _io
 import sys as _sys
+import time as _time
 
 for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not copied by import *
     if not _name.startswith("__") and _name not in globals():
@@ -53,18 +54,64 @@ class _Implementation:
 implementation = _Implementation()
 
 
+_FIFO = 128  # SOC_UART_FIFO_LEN (ESP32, ESP32-S3)
+_TICK_US = 10000  # FreeRTOS tick at CONFIG_FREERTOS_HZ = 100
+
+
+class _TxFifo:
+    """uart_stdout_tx_strn (ports/esp32/uart.c, v1.19+): fill the 128-byte TX FIFO; when
+    the rest does not fit, ulTaskNotifyTake(pdFALSE, 1) sleeps until the next tick, as
+    nothing notifies the task on TX. The FIFO drains at the UART's rate meanwhile."""
+
+    def __init__(self):
+        self.level = 0.0
+        self.at = _time.ticks_us()
+
+    def _drain(self, baud):
+        now = _time.ticks_us()
+        self.level = max(0.0, self.level - _time.ticks_diff(now, self.at) * baud / 10e6)
+        self.at = now
+        return now
+
+    def write(self, raw, data, baud):
+        mv = memoryview(data)
+        while True:
+            self._drain(baud)
+            room = int(_FIFO - self.level)
+            part = mv[:room]
+            if len(part):
+                _raw_write(raw, part)
+                self.level += len(part)
+                mv = mv[len(part):]
+            if not len(mv):
+                return
+            now = _time.ticks_us()
+            _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
+
+
+def _raw_write(raw, data):
+    raw.write(_RAW_MARK + len(data).to_bytes(4, "little"))
+    raw.write(data)
+
+
 class _BinaryStdout:
     """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
-    ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged."""
+    ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged. On builds
+    with the v1.19+ REPL output path, writes longer than the FIFO's free room wait for
+    FreeRTOS ticks (see _TxFifo)."""
 
     def __init__(self, raw):
         self._raw = raw
+        self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
 
     def write(self, data):
         n = len(data)
         if n:
-            self._raw.write(_RAW_MARK + n.to_bytes(4, "little"))
-            self._raw.write(data)
+            if self.fifo is None:
+                _raw_write(self._raw, data)
+            else:
+                import machine
+                self.fifo.write(self._raw, data, machine._uart0["baud"])
         return n
 
     def flush(self):
@@ -91,4 +138,6 @@ del _sys
 def _setup(host, cfg):
     global version
     _parse_banner(cfg["banner"])
+    if cfg.get("uart", {}).get("tx_tick"):
+        stdout.buffer.fifo = _TxFifo()
     version = "3.4.0; MicroPython " + _BOARD["version"].split(" on ")[0]

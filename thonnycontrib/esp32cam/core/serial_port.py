@@ -19,6 +19,7 @@ ports here, so every one of them:
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 from thonnycontrib.esp32cam.core.lines import release_order
@@ -79,3 +80,35 @@ def close_port(ser: Any) -> None:
         ser.close()
     except Exception:
         pass
+
+
+RFC2217_BAUD_TIMEOUT = 2.0
+
+
+def set_baudrate(ser: Any, baud: int) -> None:
+    """Change the host side's rate on an open port, quickly.
+
+    Local ports: pyserial applies it at once (termios TCSANOW / SetCommState, no
+    drain). ``rfc2217://``: pyserial 3.5's setter re-sends all four line settings and
+    polls for the answers in 50 ms steps (rfc2217.py ``_reconfigure_port``), ~100 ms
+    per change; here only SET-BAUDRATE is sent (RFC 2217 §3, COM-PORT-OPTION 1) and
+    the server's answer is polled every millisecond, with pyserial's setter as the
+    fallback. ``socket://`` ignores rates (there is no line)."""
+    import struct
+
+    settings = getattr(ser, "_rfc2217_port_settings", None)
+    if not settings or "baudrate" not in settings or not getattr(ser, "is_open", False):
+        ser.baudrate = baud
+        return
+    option = settings["baudrate"]
+    option.set(struct.pack("!I", baud))
+    deadline = time.monotonic() + RFC2217_BAUD_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if option.is_ready():
+                ser._baudrate = baud  # what the setter would record, without a second round trip
+                return
+        except ValueError:  # the server rejected the value
+            break
+        time.sleep(0.001)
+    ser.baudrate = baud  # let pyserial report the failure in its own words

@@ -78,6 +78,30 @@ class SerialByteSource:
         self.port.write(data)
 
 
+class SerialLinkIO:
+    """``fastlink.LinkIO`` on a SerialByteSource (shares its buffer with RawRepl)."""
+
+    def __init__(self, source: SerialByteSource) -> None:
+        self.source = source
+
+    def write(self, data: bytes) -> None:
+        self.source.write(data)
+
+    def read_until(self, pattern, timeout: float) -> bytes:
+        return self.source.read_until(pattern, timeout)
+
+    def read_exactly(self, size: int, timeout: float) -> bytes:
+        return self.source.read(size, timeout)
+
+    def discard_input(self) -> None:
+        self.source.discard_pending()
+
+    def set_baud(self, baud: int) -> None:
+        from ..serial_port import set_baudrate
+
+        set_baudrate(self.source.port, baud)
+
+
 class RawRepl:
     """Runs code at the raw REPL and reads the camera helper's frames."""
 
@@ -141,6 +165,13 @@ class RawRepl:
         ack = self.source.read_until(EOT, timeout)
         if not ack.endswith(EOT):
             raise ReplBusy("The board did not confirm the code.")
+
+    def submit(self, code: str, timeout: float = 5) -> None:
+        """Start ``code`` at the raw prompt; its output follows on ``self.source``."""
+        self._submit(code.encode("utf-8"), timeout)
+
+    def link_io(self) -> SerialLinkIO:
+        return SerialLinkIO(self.source)
 
     def run(self, code: str, timeout: float) -> RunResult:
         started = time.perf_counter()

@@ -1,0 +1,445 @@
+"""The fast serial link: run the board's REPL UART at the fastest rate that works.
+
+After the prompt, a small program on the board re-initialises UART0 at a higher
+rate (``machine.UART(0, baudrate=N)``, accepted since MicroPython v1.18-168, tag
+v1.19: commit 919e586e46 "Allow limited configuration of REPL UART"; older builds
+raise "UART(0) is disabled (dedicated to REPL)"). Three messages at the new rate
+prove the link both ways before anyone relies on it:
+
+1. host -> board: a token and a 192-byte probe; the board answers with a checksum
+   of the probe, its own token echo and a 1 KiB pattern of all byte values;
+2. host -> board: a confirmation; only then does the board stay at the new rate.
+
+The board carries the guard: when the probe or the confirmation does not arrive
+intact within ``guard_ms`` it returns to the old rate by itself. Ctrl-C is off
+during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
+abort it halfway.
+
+Facts this depends on (see docs/design/fast-link-facts.md for sources):
+- UART0 keeps its rate across a soft reboot in every version the catalog offers
+  (1.14 ... 1.27): ``uart_stdout_init()`` runs once before main.c's ``soft_reset:``
+  label. Only a hard reset (EN, ``machine.reset()``, brown-out, crash) brings the
+  ROM's 115200 back.
+- ``uart_set_baudrate()`` rewrites the divider at once; bytes still in the 128-byte
+  TX FIFO leave at the new rate. Hence the board sleeps after "FL:GO" before it
+  switches, and on IDF 5.0-5.4 builds (v1.21, v1.26) each ``UART(0, ...)`` first
+  logs "uart_wait_tx_done(...): uart driver error": the host skips such noise.
+- On v1.19+ the REPL's output waits for a FreeRTOS tick (10 ms) whenever a write
+  does not fit the TX FIFO (ports/esp32/uart.c ``uart_stdout_tx_strn``), which caps
+  one big ``sys.stdout.buffer.write`` near 12.8 kB/s whatever the rate. Bulk data
+  therefore leaves the board through ``paced_writer``: 128-byte slices timed to the
+  FIFO's drain time, so a slice always fits and the tick wait never happens.
+- The stdin ring holds 259 bytes and has no flow control: the probe is 200 bytes.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, List, Optional, Protocol, Sequence, Tuple, Union
+
+BOOT_BAUD = 115200  # the ROM, the 2nd-stage bootloader and MicroPython start here
+LADDER: Tuple[int, ...] = (2000000, 1500000, 1000000, 921600, 460800, 230400)
+GUARD_MS = 300  # the board waits this long for each host message at the new rate
+SWITCH_SLEEP_MS = 30  # the board lets "FL:GO" leave its TX FIFO before switching
+HOST_SETTLE = 0.045  # the host sends at the new rate this long after "FL:GO" arrived
+PROBE_SIZE = 192
+PATTERN = bytes(range(256)) * 4  # board -> host at the new rate: every byte value
+TOKEN_SIZE = 8
+FIFO = 128  # SOC_UART_FIFO_LEN, ESP32 and ESP32-S3 (idf@v5.0.2 soc_caps.h)
+
+NETWORK_CAP = 921600  # rfc2217:// or socket://: the adapter behind the server is unknown
+UNKNOWN_CAP = 460800  # a USB adapter not in the table below
+NATIVE_USB = "native USB"  # ESP32-S3 USB-Serial/JTAG: the line rate means nothing
+
+
+@dataclass(frozen=True)
+class Adapter:
+    name: str
+    max_baud: int  # the fastest rate used with it (not always the chip's ceiling)
+
+
+# USB VID:PID -> adapter. Caps from the Linux drivers and datasheets (fast-link-facts §3):
+# a plain CP2102 tops out at 1 Mbaud and shares its PID with the CP2102N (3 Mbaud), so
+# 921600; CH34x/FTDI carry 2 Mbaud exactly; CH9102/CH343 more, 2 Mbaud is enough.
+ADAPTERS = {
+    (0x10C4, 0xEA60): Adapter("CP210x", 921600),
+    (0x1A86, 0x7523): Adapter("CH340", 2000000),
+    (0x1A86, 0x5523): Adapter("CH341", 2000000),
+    (0x1A86, 0x55D4): Adapter("CH9102", 2000000),
+    (0x1A86, 0x55D3): Adapter("CH343", 2000000),
+    (0x0403, 0x6001): Adapter("FT232R", 2000000),
+    (0x0403, 0x6015): Adapter("FT231X", 2000000),
+    (0x0403, 0x6010): Adapter("FT2232", 2000000),
+    (0x0403, 0x6014): Adapter("FT232H", 2000000),
+}
+USB_SERIAL_JTAG = (0x303A, 0x1001)  # esptool's ESPRESSIF_VID / USB_JTAG_SERIAL_PID
+
+
+def adapter_cap(port: str, vid: Optional[int] = None, pid: Optional[int] = None) -> Tuple[str, int]:
+    """(adapter name, fastest rate to try) for a port; looks the USB ids up if not given."""
+    if "://" in port:
+        return "network port", NETWORK_CAP
+    if vid is None:
+        vid, pid = _usb_ids(port)
+    if (vid, pid) == USB_SERIAL_JTAG:
+        return NATIVE_USB, BOOT_BAUD
+    adapter = ADAPTERS.get((vid, pid)) if vid is not None else None
+    if adapter is None:
+        return ("USB %04X:%04X" % (vid, pid) if vid is not None else "unknown adapter"), UNKNOWN_CAP
+    return adapter.name, adapter.max_baud
+
+
+def _usb_ids(port: str) -> Tuple[Optional[int], Optional[int]]:
+    try:
+        from serial.tools import list_ports
+    except ImportError:
+        return None, None
+    real = os.path.realpath(port) if os.path.exists(port) else port
+    for info in list_ports.comports():
+        if info.device in (port, real):
+            return info.vid, info.pid
+    return None, None
+
+
+# --- the user's setting ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpeedSetting:
+    """"auto" = fastest that works (up to the adapter's cap or ``limit``); "off" =
+    115200 only; "fixed" = exactly ``rate`` or, if that fails, 115200."""
+
+    mode: str = "auto"
+    rate: Optional[int] = None
+
+    def describe(self) -> str:
+        if self.mode == "off":
+            return "115200 only"
+        if self.mode == "fixed":
+            return "fixed %d" % self.rate
+        return "fastest that works" + (" up to %d" % self.rate if self.rate else "")
+
+
+def parse_setting(text: Union[str, int, None]) -> SpeedSetting:
+    """"auto", "auto:N", "115200" (= off), "N". Raises ValueError with a message a user
+    can act on for anything else."""
+    value = str(text if text is not None else "auto").strip().lower()
+    if value in ("", "auto", "fastest"):
+        return SpeedSetting("auto")
+    if value in ("off", "115200", "slow"):
+        return SpeedSetting("off")
+    limit = value[5:] if value.startswith("auto:") else None
+    try:
+        rate = int(limit if limit is not None else value)
+    except ValueError:
+        raise ValueError("Serial speed %r is not understood: use auto, 115200, or a rate such as "
+                         "921600." % text) from None
+    if not BOOT_BAUD <= rate <= 5000000:  # SOC_UART_BITRATE_MAX (idf soc_caps.h)
+        raise ValueError("Serial speed %d is out of range: use 115200 ... 5000000." % rate)
+    if limit is not None:
+        return SpeedSetting("auto", rate)
+    return SpeedSetting("off") if rate == BOOT_BAUD else SpeedSetting("fixed", rate)
+
+
+def candidate_rates(setting: SpeedSetting, cap: int, remembered: Optional[int] = None) -> List[int]:
+    """Rates to try, fastest first; a rate that worked on this port before goes first."""
+    if setting.mode == "off":
+        return []
+    if setting.mode == "fixed":
+        return [setting.rate] if setting.rate and setting.rate != BOOT_BAUD else []
+    top = min(cap, setting.rate) if setting.rate else cap
+    rates = [r for r in LADDER if r <= top]
+    if remembered in rates:
+        rates.remove(remembered)
+        rates.insert(0, remembered)
+    return rates
+
+
+# --- code for the board ---------------------------------------------------------------------
+
+# One function in the REPL's globals (double underscore: out of the user's way); each
+# attempt is then a one-line call. Kept compact: it crosses the wire at 115200.
+DEVICE_HELPER = """\
+def __esp32cam_fl(n, b, g, k, z):
+ import sys, time, machine, select, micropython
+ try:
+  machine.UART(0, baudrate=b)
+ except ValueError as e:
+  print('FL:NO', e)
+  return
+ i = sys.stdin.buffer
+ p = select.poll()
+ p.register(sys.stdin, 1)
+ def rd(m):
+  d = b''
+  e = time.ticks_add(time.ticks_ms(), g)
+  while len(d) < m and time.ticks_diff(e, time.ticks_ms()) > 0:
+   if p.poll(2):
+    d += i.read(1)
+  return d
+ micropython.kbd_intr(-1)
+ try:
+  print('FL:GO')
+  time.sleep_ms(%(sleep)d)
+  machine.UART(0, baudrate=n)
+  q = rd(len(k) + z)
+  ok = q[:len(k)] == k and len(q) == len(k) + z
+  if ok:
+   a = c = 0
+   for x in q[len(k):]:
+    a = (a + x) %% 255
+    c = (c + a) %% 255
+   w = __esp32cam_pw(n)
+   w(b'FL:HI' + k + b'%%04x' %% (c * 256 + a))
+   w(bytes(range(256)) * 4)
+   ok = rd(len(k) + 2) == b'OK' + k
+  if ok:
+   print('FL:ON')
+  else:
+   time.sleep_ms(5)
+   machine.UART(0, baudrate=b)
+   print('FL:BACK')
+ finally:
+  micropython.kbd_intr(3)
+""" % {"sleep": SWITCH_SLEEP_MS}
+
+# Writes bulk data in slices that fit the empty TX FIFO, timed to its drain time at rate n,
+# so the REPL's output never waits for a FreeRTOS tick (see the module docstring).
+PACED_WRITER = """\
+def __esp32cam_pw(n):
+ import sys, time
+ w = sys.stdout.buffer.write
+ if n <= %(boot)d:
+  return w
+ us = %(fifo)d0000000 // n
+ def pw(b):
+  b = memoryview(b)
+  t = time.ticks_us()
+  for j in range(0, len(b), %(fifo)d):
+   d = time.ticks_diff(t, time.ticks_us())
+   if d > 0:
+    time.sleep_us(d)
+   else:
+    t = time.ticks_us()
+   w(b[j:j + %(fifo)d])
+   t = time.ticks_add(t, us)
+ return pw
+""" % {"boot": BOOT_BAUD, "fifo": FIFO}
+
+
+def attempt_code(rate: int, back: int, guard_ms: int, token: bytes, with_helpers: bool) -> str:
+    call = "__esp32cam_fl(%d, %d, %d, %r, %d)" % (rate, back, guard_ms, token, PROBE_SIZE)
+    return (PACED_WRITER + DEVICE_HELPER + call) if with_helpers else call
+
+
+def restore_code(to: int = BOOT_BAUD) -> str:
+    """Back to ``to`` (115200) when the plug-in lets go; output "FL:BYE" at the old rate first."""
+    return ("import machine, time\nprint('FL:BYE')\ntime.sleep_ms(%d)\nmachine.UART(0, baudrate=%d)"
+            % (SWITCH_SLEEP_MS, to))
+
+
+def checksum(data: bytes) -> int:
+    """Fletcher-16 (mod 255), as the board computes it."""
+    a = c = 0
+    for x in data:
+        a = (a + x) % 255
+        c = (c + a) % 255
+    return c * 256 + a
+
+
+# --- the host side ----------------------------------------------------------------------------
+
+class LinkIO(Protocol):
+    """What the negotiation needs from a connection (pyserial in the CLI, Thonny's
+    connection in the back-end)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def read_until(self, pattern: "re.Pattern[bytes]", timeout: float) -> bytes:
+        """Bytes up to and including the first match; on timeout what arrived (no match)."""
+
+    def read_exactly(self, size: int, timeout: float) -> bytes: ...
+
+    def discard_input(self) -> None: ...
+
+    def set_baud(self, baud: int) -> None: ...
+
+
+_GO_OR_NO = re.compile(rb"FL:(GO|NO)([^\n]*)\n")
+_ON_END = re.compile(rb"FL:ON\r?\n\x04[^\x04]*\x04>")
+_BACK_END = re.compile(rb"FL:BACK\r?\n\x04[^\x04]*\x04>")
+_RUN_END = re.compile(rb"\x04[^\x04]*\x04>")
+_RAW_BANNER = re.compile(rb"raw REPL; CTRL-B to exit\r\n>")
+_BYE = re.compile(rb"FL:BYE\r?\n")
+
+
+@dataclass
+class Attempt:
+    rate: int
+    outcome: str  # "ok", "unsupported", "no_go", "bad_reply", "no_confirm"
+    seconds: float
+
+
+@dataclass
+class Result:
+    rate: int  # the rate both sides use now
+    attempts: List[Attempt] = field(default_factory=list)
+    unsupported: Optional[str] = None  # the firmware refused UART(0): its message
+    seconds: float = 0.0
+
+    @property
+    def fast(self) -> bool:
+        return self.rate > BOOT_BAUD
+
+
+class LinkLost(Exception):
+    """Neither rate answers at the raw REPL after a failed attempt."""
+
+
+class Negotiator:
+    def __init__(self, io: LinkIO, submit: Callable[[str], None], *, guard_ms: int = GUARD_MS,
+                 log: Callable[[str], None] = lambda text: None) -> None:
+        self.io = io
+        self.submit = submit  # runs code at the raw REPL prompt; returns once it started
+        self.guard_ms = guard_ms
+        self.log = log
+        self._helpers_defined = False
+
+    def negotiate(self, rates: Sequence[int], current: int = BOOT_BAUD) -> Result:
+        """Try ``rates`` in order from ``current``; stop at the first that works. The board is
+        at its raw REPL prompt before and after."""
+        started = time.perf_counter()
+        result = Result(current)
+        for rate in rates:
+            if rate == current:
+                continue
+            attempt = self.try_rate(rate, current)
+            result.attempts.append(attempt)
+            self.log("fast link: %d baud: %s (%.0f ms)" % (rate, attempt.outcome, attempt.seconds * 1000))
+            if attempt.outcome == "ok":
+                result.rate = rate
+                break
+            if attempt.outcome == "unsupported":
+                result.unsupported = self._unsupported
+                break
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def try_rate(self, rate: int, back: int) -> Attempt:
+        started = time.perf_counter()
+
+        def done(outcome: str) -> Attempt:
+            return Attempt(rate, outcome, time.perf_counter() - started)
+
+        token = os.urandom(TOKEN_SIZE // 2).hex().encode()
+        self.submit(attempt_code(rate, back, self.guard_ms, token, not self._helpers_defined))
+        self._helpers_defined = True
+        answer = self.io.read_until(_GO_OR_NO, 3.0)
+        found = _GO_OR_NO.search(answer)
+        if found is None:
+            self._resync(back)
+            return done("no_go")
+        if found.group(1) == b"NO":
+            self._unsupported = found.group(2).decode("utf-8", "replace").strip()
+            self.io.read_until(_RUN_END, 2.0)
+            return done("unsupported")
+        go_at = time.monotonic()
+        self.io.set_baud(rate)
+        _sleep_until(go_at + HOST_SETTLE)
+        self.io.discard_input()
+        probe = bytes((7 * j + token[j % len(token)]) & 0xFF for j in range(PROBE_SIZE))
+        self.io.write(token + probe)
+        expected = b"FL:HI" + token + b"%04x" % checksum(probe) + PATTERN
+        matched = self._read_expected(expected, self.guard_ms / 1000 + 0.5)
+        if matched < len(expected):
+            self.io.set_baud(back)
+            if matched >= len(expected) - len(PATTERN):
+                # the board got the probe and waits for the confirmation until its guard
+                # expires; then it reverts and prints FL:BACK at `back`: readable now
+                self._finish_back(back, self.guard_ms / 1000 + 1.0)
+            else:
+                # the probe did not arrive intact: the board reverts as soon as its
+                # read ends (the FL:BACK may be lost while the host was still fast)
+                self._finish_back(back, 0.2)
+            return done("bad_reply")
+        self.io.write(b"OK" + token)
+        end = self.io.read_until(_ON_END, self.guard_ms / 1000 + 1.0)
+        if _ON_END.search(end) is None:
+            self.io.set_baud(back)
+            self._finish_back(back, self.guard_ms / 1000 + 0.5)
+            return done("no_confirm")
+        return done("ok")
+
+    def _read_expected(self, expected: bytes, timeout: float) -> int:
+        """How many leading bytes of ``expected`` arrived intact (stops at the first wrong one)."""
+        deadline = time.monotonic() + timeout
+        got = 0
+        while got < len(expected):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            chunk = self.io.read_exactly(min(256, len(expected) - got), min(left, 0.05))
+            if chunk != expected[got:got + len(chunk)]:
+                for a, b in zip(chunk, expected[got:]):
+                    if a != b:
+                        break
+                    got += 1
+                return got
+            got += len(chunk)
+        return got
+
+    def restore(self, current: int, to: int = BOOT_BAUD) -> bool:
+        """Bring the board (at its raw REPL prompt, at ``current``) back to ``to``."""
+        if current == to:
+            return True
+        self.submit(restore_code(to))
+        bye = self.io.read_until(_BYE, 2.0)
+        self.io.set_baud(to)
+        if _BYE.search(bye) is None:
+            return self._resync(to)
+        end = self.io.read_until(_RUN_END, 1.0)
+        return _RUN_END.search(end) is not None or self._resync(to)
+
+    def _finish_back(self, back: int, timeout: float) -> None:
+        end = self.io.read_until(_BACK_END, timeout)
+        if _BACK_END.search(end) is None:
+            self._resync(back)
+
+    def _resync(self, rate: int) -> bool:
+        """Back at a raw REPL prompt at ``rate``: Ctrl-A there re-prints the raw banner."""
+        self.io.set_baud(rate)
+        for _ in range(2):
+            self.io.discard_input()
+            self.io.write(b"\x01")
+            if _RAW_BANNER.search(self.io.read_until(_RAW_BANNER, 1.0)):
+                return True
+        raise LinkLost("The board does not answer at %d baud after a failed speed change." % rate)
+
+
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def describe(result: Result, adapter: str) -> str:
+    """One line for logs, the status bar and the doctor."""
+    if result.unsupported:
+        return "115200 baud: this firmware cannot change the REPL's rate (%s)" % result.unsupported
+    tried = ", ".join("%d %s" % (a.rate, a.outcome) for a in result.attempts)
+    return "%d baud via %s%s" % (result.rate, adapter, " (tried: %s)" % tried if tried else "")
+
+
+def remembered_rate(store: dict, port: str, adapter: str) -> Optional[int]:
+    entry = store.get(port)
+    if isinstance(entry, dict) and entry.get("adapter") == adapter and isinstance(entry.get("rate"), int):
+        return entry["rate"]
+    return None
+
+
+def iter_probe_rates(store: dict, port: str) -> Iterable[int]:
+    """After an unclean exit (process killed while the board ran fast): rates to probe."""
+    entry = store.get(port)
+    if isinstance(entry, dict) and entry.get("left_fast") and isinstance(entry.get("rate"), int):
+        yield entry["rate"]
