@@ -132,10 +132,12 @@ def test_snapshot_rejects_bad_arguments_before_touching_the_port(capsys):
     assert cli_main(["snapshot", "--port", "rfc2217://127.0.0.1:9", "-o", "/nonexistent-dir/x.jpg"]) == 2
 
 
-def test_snapshot_reports_a_dropped_connection_without_a_traceback(tmp_path, capsys):
+@pytest.mark.parametrize("baud", ["115200", "auto"])
+def test_snapshot_reports_a_dropped_connection_without_a_traceback(tmp_path, capsys, baud):
     out = tmp_path / "photo.jpg"
-    with _board("lemariva", drop_after=1500) as board:  # dies while the camera helper is being sent
-        code = cli_main(["snapshot", "--port", board.url, "-o", str(out)])
+    # dies while the camera helper (115200) or the fast link's helper (auto) is being sent
+    with _board("lemariva", drop_after=1500) as board:
+        code = cli_main(["snapshot", "--port", board.url, "-o", str(out), "--baud", baud])
     err = capsys.readouterr().err
     assert code == 3 and "connection to the board failed" in err and "Traceback" not in err, err
     assert not out.exists()

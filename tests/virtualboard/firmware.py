@@ -488,6 +488,7 @@ class MicroPythonFirmware:
         self._booted.clear()
         self._interruptible.clear()
         self._boot_output = bytearray()
+        _precise_sleeps()
         try:
             proc = subprocess.Popen(
                 cmd,
@@ -709,6 +710,20 @@ class MicroPythonFirmware:
         self._uart.set_chip_baud(actual)
         self._event("repl_baud", {"baud": actual})
         return {"ok": True, "baud": actual}
+
+
+def _precise_sleeps() -> None:
+    """ESP32's time.sleep_us busy-waits on esp_timer (mp@v1.21.0 mphalport.c
+    mp_hal_delay_us): it wakes on time. Linux adds 50 us of timer slack to every
+    sleep; set 1 us on this thread, which the forked firmware process inherits
+    (prctl(2) PR_SET_TIMERSLACK)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(29, 1, 0, 0, 0)  # PR_SET_TIMERSLACK = 29
+    except (OSError, AttributeError):
+        pass
 
 
 def _unread_output(proc: subprocess.Popen) -> int:

@@ -66,6 +66,7 @@ class _TxFifo:
     def __init__(self):
         self.level = 0.0
         self.at = _time.ticks_us()
+        self.tick_waits = 0  # how often a write waited for a tick (tests, benchmarks)
 
     def _drain(self, baud):
         now = _time.ticks_us()
@@ -86,6 +87,7 @@ class _TxFifo:
             if not len(mv):
                 return
             now = _time.ticks_us()
+            self.tick_waits += 1
             _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
 
 
@@ -103,6 +105,7 @@ class _BinaryStdout:
     def __init__(self, raw):
         self._raw = raw
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
+        self._uart0 = None  # machine's UART0 state (its rate), looked up at the first write
 
     def write(self, data):
         n = len(data)
@@ -110,8 +113,10 @@ class _BinaryStdout:
             if self.fifo is None:
                 _raw_write(self._raw, data)
             else:
-                import machine
-                self.fifo.write(self._raw, data, machine._uart0["baud"])
+                if self._uart0 is None:
+                    import machine
+                    self._uart0 = machine._uart0
+                self.fifo.write(self._raw, data, self._uart0["baud"])
         return n
 
     def flush(self):

@@ -48,6 +48,7 @@ PROBE_SIZE = 192
 PATTERN = bytes(range(256)) * 4  # board -> host at the new rate: every byte value
 TOKEN_SIZE = 8
 FIFO = 128  # SOC_UART_FIFO_LEN, ESP32 and ESP32-S3 (idf@v5.0.2 soc_caps.h)
+SLICE = FIFO - 32  # bytes per paced write (see PACED_WRITER)
 
 NETWORK_CAP = 921600  # rfc2217:// or socket://: the adapter behind the server is unknown
 UNKNOWN_CAP = 460800  # a USB adapter not in the table below
@@ -204,28 +205,32 @@ def __esp32cam_fl(n, b, g, k, z):
   micropython.kbd_intr(3)
 """ % {"sleep": SWITCH_SLEEP_MS}
 
-# Writes bulk data in slices that fit the empty TX FIFO, timed to its drain time at rate n,
-# so the REPL's output never waits for a FreeRTOS tick (see the module docstring).
+# Writes bulk data in slices on a fixed time grid at the FIFO's drain rate, so the REPL's
+# output never waits for a FreeRTOS tick (see the module docstring). A slice is 32 bytes
+# smaller than the FIFO, the grid runs 2 % slower than the line, and a late write moves
+# the grid: consecutive writes start at least one slice's drain time apart, so each finds
+# the FIFO (nearly) empty, where a write that does not fit waits 10 ms for the next tick.
 PACED_WRITER = """\
 def __esp32cam_pw(n):
  import sys, time
  w = sys.stdout.buffer.write
  if n <= %(boot)d:
   return w
- us = %(fifo)d0000000 // n
+ us = %(grid)d // n
  def pw(b):
   b = memoryview(b)
   t = time.ticks_us()
-  for j in range(0, len(b), %(fifo)d):
+  for j in range(0, len(b), %(slice)d):
    d = time.ticks_diff(t, time.ticks_us())
    if d > 0:
     time.sleep_us(d)
-   else:
-    t = time.ticks_us()
-   w(b[j:j + %(fifo)d])
+   s = time.ticks_us()
+   if time.ticks_diff(s, t) > 0:
+    t = s
+   w(b[j:j + %(slice)d])
    t = time.ticks_add(t, us)
  return pw
-""" % {"boot": BOOT_BAUD, "fifo": FIFO}
+""" % {"boot": BOOT_BAUD, "slice": SLICE, "grid": SLICE * 10_200_000}
 
 
 def attempt_code(rate: int, back: int, guard_ms: int, token: bytes, with_helpers: bool) -> str:

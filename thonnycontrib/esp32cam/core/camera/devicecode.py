@@ -14,6 +14,7 @@ from textwrap import dedent
 from typing import List
 
 from ..boards import BoardProfile
+from ..fastlink import BOOT_BAUD, PACED_WRITER
 from . import families as fam
 from .transfer import ENCODINGS, RAW
 
@@ -296,6 +297,7 @@ class DeviceProtocol:
     profile: BoardProfile
     encoding: str = RAW
     default_profile: bool = True  # the firmware's own pins fit the board (no pins sent)
+    link_rate: int = 115200  # above 115200 frames leave in FIFO-sized paced slices (core.fastlink)
 
     def __post_init__(self) -> None:
         if self.family not in _METHODS:
@@ -306,9 +308,12 @@ class DeviceProtocol:
     def install_code(self) -> str:
         """Defines the helper class and object; writes an acknowledgement frame."""
         methods = _METHODS[self.family](self.profile, self.default_profile)
+        paced = ""
+        if self.link_rate > BOOT_BAUD:
+            paced = PACED_WRITER + "%s.w = __esp32cam_pw(%d)\n" % (HELPER, self.link_rate)
         return (_COMMON.rstrip("\n") + methods
-                + "\n%s = __Esp32Cam(%r)\ndel __Esp32Cam\n%s.out('K', b'installed')\n"
-                % (HELPER, self.encoding, HELPER))
+                + "\n%s = __Esp32Cam(%r)\ndel __Esp32Cam\n%s%s.out('K', b'installed')\n"
+                % (HELPER, self.encoding, paced, HELPER))
 
     def _call(self, name: str, *args: object) -> str:
         return "%s.call(%r%s)" % (HELPER, name, "".join(", " + a if isinstance(a, str) else ", %r" % (a,) for a in args))

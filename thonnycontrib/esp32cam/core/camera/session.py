@@ -53,8 +53,9 @@ class DeviceInfo:
 
 class CameraSession:
     def __init__(self, runner: CodeRunner, profile_key: Optional[str] = None,
-                 encoding: str = RAW, timeout: float = 20.0) -> None:
+                 encoding: str = RAW, timeout: float = 20.0, link_rate: int = 115200) -> None:
         self.runner = runner
+        self.link_rate = link_rate  # the REPL UART's rate: frames leave paced above 115200
         self.profile = boards.get_profile(profile_key)
         self.encoding = encoding
         self.timeout = timeout
@@ -87,7 +88,8 @@ class CameraSession:
                                          "The board reported driver family %r." % raw["family"])
         self.info = DeviceInfo(raw["family"], heap, psram, raw.get("platform", ""), raw.get("version", ""), raw)
         self.protocol = DeviceProtocol(self.info.family, self.profile, self.encoding,
-                                       default_profile=self.profile.key == boards.DEFAULT_PROFILE)
+                                       default_profile=self.profile.key == boards.DEFAULT_PROFILE,
+                                       link_rate=self.link_rate)
         return self.info
 
     def start(self, settings: CameraSettings) -> None:
