@@ -147,7 +147,7 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
         r = run_scenario(scenario_capture_live_save_release, tmp_path / "user", url=board.url,
                          save_path=str(save), screenshot_path=str(shot), timeout=200)
     assert r["first"]["size"] == [320, 240] and "320×240" in r["status"] and "lemariva" in r["status"]
-    assert "% of 115200 baud" in r["status"]
+    assert "% of 921600 baud" in r["status"]
     assert r["live_frames"] >= 4 and "fps" in r["live_status"]
     numbers = r["live_numbers"]
     assert len(numbers) >= 4 and numbers == sorted(set(numbers)), numbers  # successive, different frames

@@ -20,6 +20,7 @@ import time
 from logging import getLogger
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from thonnycontrib.esp32cam.backend.fast_link import binary_io
 from thonnycontrib.esp32cam.core import backend_commands
 
 if TYPE_CHECKING:
@@ -44,8 +45,7 @@ class ThonnyConnectionRunner:
         connection = backend._connection
         started = time.perf_counter()
         backend._forward_unexpected_output()
-        connection.set_text_mode(False)
-        try:
+        with binary_io(connection):
             with backend._interrupt_lock:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
                 backend._submit_code_via_raw_mode(code.encode("utf-8"))
@@ -56,8 +56,6 @@ class ThonnyConnectionRunner:
                 backend._capture_output_until_active_prompt()
                 raise
             _stdout, stderr = backend._capture_output_until_active_prompt()
-        finally:
-            connection.set_text_mode(True)
         return RunResult(frame, (stderr or "").strip(), time.perf_counter() - started)
 
 
@@ -113,14 +111,16 @@ class CameraCommandsMixin:
     # --- session ---------------------------------------------------------------------------
     def _esp32cam_get_session(self, profile: Optional[str]) -> CameraSession:
         session = self._esp32cam_session
-        if session is not None and profile and session.profile.key != profile:
-            self._esp32cam_release()  # pins changed: start again with the new profile
+        link_rate = getattr(self, "_esp32cam_link_rate", 115200)  # backend.fast_link
+        if session is not None and ((profile and session.profile.key != profile) or session.link_rate != link_rate):
+            self._esp32cam_release()  # pins or link rate changed: start again
             session = None
         if session is None:
             from thonnycontrib.esp32cam.core.camera import transfer
             from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
-            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=transfer.RAW)
+            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=transfer.RAW,
+                                    link_rate=link_rate)
             self._esp32cam_session = session
         return session
 

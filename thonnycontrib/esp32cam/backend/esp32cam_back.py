@@ -19,6 +19,7 @@ from thonny.plugins.micropython.bare_metal_backend import (
 
 from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
+from thonnycontrib.esp32cam.backend.fast_link import FastLinkMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
 logger = getLogger("thonnycontrib.esp32cam.backend")
@@ -43,7 +44,7 @@ def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:
 _EspBackend = _load_esp_backend_class()
 
 
-class Esp32CamBackend(CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
+class Esp32CamBackend(FastLinkMixin, CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
     def _handle_immediate_command(self, cmd: ImmediateCommand) -> None:
         if cmd["name"] == RELEASE_LINES_COMMAND:
             self._release_lines_and_exit()
@@ -52,6 +53,10 @@ class Esp32CamBackend(CameraCommandsMixin, _EspBackend):  # type: ignore[misc, v
 
     def _release_lines_and_exit(self) -> None:
         connection = self._connection
+        try:
+            self._esp32cam_leave()  # the board back at 115200 (backend.fast_link)
+        except Exception:
+            logger.exception("Could not restore the board's rate")
         logger.info("Releasing RTS, then DTR, before the port closes")
         try:
             if isinstance(connection, UrlSerialConnection):

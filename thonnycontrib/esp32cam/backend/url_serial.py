@@ -11,6 +11,7 @@ Differences from Thonny's class (runs in Thonny's back-end process):
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from logging import getLogger
 from typing import Optional
@@ -25,6 +26,7 @@ from thonnycontrib.esp32cam.core.ports import is_url_port
 logger = getLogger(__name__)
 
 WRITE_TIMEOUT = 2  # seconds, as in Thonny
+WATCH_TICK = 0.05  # seconds between LinkWatch.tick() calls
 
 
 class UrlSerialConnection(SerialConnection):
@@ -41,6 +43,8 @@ class UrlSerialConnection(SerialConnection):
         # Thonny's __init__ would open the port with serial.Serial; only the
         # queues and flags of the base connection are wanted here.
         MicroPythonConnection.__init__(self)
+        self.link_watch = None  # core.linkwatch.LinkWatch, set by the back-end (fast link)
+        self._watch_pauses = 0
         self._is_url = is_url_port(port)
         self._serial = None
         try:
@@ -61,6 +65,60 @@ class UrlSerialConnection(SerialConnection):
 
             self._reading_thread = threading.Thread(target=self._listen_serial, daemon=True)
             self._reading_thread.start()
+
+    def start_link_watch(self, watch) -> None:
+        """Judge incoming text with ``watch`` (core.linkwatch), and tick it from a timer
+        thread so a short burst of noise followed by silence is judged too."""
+        import threading
+
+        self.link_watch = watch
+        thread = threading.Thread(target=self._tick_link_watch, name="esp32cam-link-watch", daemon=True)
+        thread.start()
+
+    def _tick_link_watch(self) -> None:
+        import time
+
+        while self._serial is not None and not self._reader_stopped:
+            time.sleep(WATCH_TICK)
+            watch = self.link_watch
+            if watch is None or self._watch_pauses:
+                continue
+            try:
+                data = watch.tick()
+            except Exception:  # e.g. the port vanished while the rate changed
+                logger.exception("Link watch")
+                continue
+            if data:
+                super()._make_output_available(data)
+
+    def poke(self) -> None:
+        """Ctrl-B: at a prompt the board prints its banner and ">>> " (text to relock on)."""
+        try:
+            if self._serial is not None:
+                self._serial.write(b"\x02")
+        except Exception:
+            logger.info("Poke failed", exc_info=True)
+
+    @contextlib.contextmanager
+    def watch_paused(self):
+        """The plug-in's own binary transfers (the fast link's handshake, camera frames)
+        are never judged as noise."""
+        self._watch_pauses += 1
+        try:
+            yield
+        finally:
+            self._watch_pauses -= 1
+
+    def _make_output_available(self, data: bytes, block: bool = True) -> None:
+        """Reader thread: noise from a rate mismatch is dropped while the watch finds the
+        board's rate again. Judged in Thonny's binary mode too (raw-paste's control bytes
+        pass): a program's output can arrive before Thonny switches text mode back on."""
+        watch = self.link_watch
+        if watch is not None and not self._watch_pauses:
+            data = watch.feed(data, binary=not self.text_mode)
+            if not data:
+                return
+        super()._make_output_available(data, block)
 
     def outgoing_is_empty(self) -> bool:
         # URL ports write synchronously (socket.sendall) and have no out_waiting

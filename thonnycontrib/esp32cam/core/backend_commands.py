@@ -13,3 +13,7 @@ RELEASE_LINES = "esp32cam_release_lines"
 
 # InlineCommand of the camera view: detect, start, capture, settings, release.
 CAMERA = "esp32cam_camera"
+
+# BackendEvent type the back-end sends whenever the serial link's rate is settled
+# (data: rate, adapter, text, unsupported); the front-end shows it in the status bar.
+LINK_RATE_EVENT = "Esp32CamLinkRate"

@@ -143,6 +143,31 @@ def parse_setting(text: Union[str, int, None]) -> SpeedSetting:
     return SpeedSetting("off") if rate == BOOT_BAUD else SpeedSetting("fixed", rate)
 
 
+SPEED_OPTION = "serial_speed"  # [ESP32CAM] serial_speed in Thonny's configuration.ini
+SPEED_CHOICES = (  # (stored value, what the interpreter page shows)
+    ("auto", "Fastest that works (default)"),
+    ("115200", "115200 baud only (as stock Thonny)"),
+    ("460800", "460800 baud"),
+    ("921600", "921600 baud"),
+    ("1000000", "1000000 baud"),
+    ("1500000", "1500000 baud"),
+    ("2000000", "2000000 baud"),
+)
+
+
+def coerce_setting(raw: object) -> Tuple[str, Optional[str]]:
+    """(value to use, note) for a stored option; garbage becomes "auto" with a note."""
+    try:
+        setting = parse_setting(raw if raw not in (None, "") else "auto")
+    except ValueError as error:
+        return "auto", "%s Using auto." % error
+    if setting.mode == "off":
+        return "115200", None
+    if setting.mode == "fixed":
+        return str(setting.rate), None
+    return ("auto:%d" % setting.rate if setting.rate else "auto"), None
+
+
 def candidate_rates(setting: SpeedSetting, cap: int, remembered: Optional[int] = None) -> List[int]:
     """Rates to try, fastest first; a rate that worked on this port before goes first."""
     if setting.mode == "off":

@@ -28,7 +28,9 @@ from thonnycontrib.esp32cam.core.ports import (
     is_url_port,
     url_port_label,
 )
-from thonnycontrib.esp32cam.frontend.options import effective_line_options
+from thonnycontrib.esp32cam.frontend.options import effective_line_options, effective_speed_setting
+
+SETTING_ARG = "esp32cam_serial_speed"  # read by backend.fast_link
 
 logger = getLogger(__name__)
 
@@ -58,6 +60,7 @@ class Esp32CamProxy(ESP32Proxy):
         args = ast.literal_eval(cmd[1])
         for name, coerced in effective_line_options(log=True).items():
             args[name] = coerced.value
+        args[SETTING_ARG] = effective_speed_setting(log=True)
         cmd[1] = repr(args)
         return cmd
 

@@ -13,7 +13,9 @@ from typing import Any
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
+from thonnycontrib.esp32cam.core.backend_commands import LINK_RATE_EVENT
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
+from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
                                                      open_installer, request_template)
 from thonnycontrib.esp32cam.templates import TEMPLATES
@@ -47,6 +49,7 @@ def register_all() -> None:
     wb = get_workbench()
     wb.set_default(OPTION_NAME, DEFAULT_PROFILE)
     wb.set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer firmware catalog
+    wb.set_default(f"{BACKEND_NAME}.{SPEED_OPTION}", "auto")  # core.fastlink
 
     wb.add_command("esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
                    open_installer, group=TOOLS_GROUP)
@@ -59,3 +62,11 @@ def register_all() -> None:
         wb.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
                        lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
     wb.bind("ProgramOutput", _on_program_output, True)
+    wb.bind(LINK_RATE_EVENT, _on_link_rate, True)
+
+
+def _on_link_rate(event: Any) -> None:
+    """The back-end settled the serial link's rate: show it in the status bar."""
+    from thonnycontrib.esp32cam.frontend import link_status
+
+    link_status.show(event)

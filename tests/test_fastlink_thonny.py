@@ -1,0 +1,159 @@
+"""The fast serial link in a real Thonny Workbench, on the virtual board at its real line rate.
+
+The board is reached over RFC 2217 (a "network port": the fast link's cap is 921600),
+so "fast" below means 921600 baud, 8x the 115200 stock Thonny uses.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.thonny_harness import run_scenario
+from tests.virtualboard.testing import open_client, read_until
+
+pytestmark = [pytest.mark.thonny, pytest.mark.timeout(600)]
+
+FAST = 921600
+FAST_CHIP = 922190  # what the ESP32's divider makes of 921600 (80 MHz APB, 20.4 fixed point)
+BLOB_SIZE = 200 * 1024
+
+
+@pytest.fixture
+def board():
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+    with VirtualBoard(firmware=synthetic_firmware(family="lemariva"), flash_timing="fast") as b:
+        b.events.wait_for("firmware_started", timeout=20)
+        yield b
+
+
+def _plain_prompt(board) -> bytes:
+    client = open_client(board.url, baudrate=115200)
+    try:
+        client.write(b"\r")
+        return read_until(client, b">>> ", 5)
+    finally:
+        client.close()
+
+
+def _link_text(h):
+    from thonnycontrib.esp32cam.frontend import link_status
+
+    return link_status.current_text()
+
+
+def scenario_fast_files(h, url, workdir, size):
+    import os
+
+    from thonny import ui_utils
+    from thonny.plugins.files import DownloadDialog, upload
+
+    h.wb.show_view("FilesView", set_focus=False)
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(30)
+    h.wait_until(lambda: "921600" in _link_text(h), 20, "the link rate in the status bar")
+    result = {"status": _link_text(h)}
+    blob = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(size))
+    local = os.path.join(workdir, "blob.bin")
+    with open(local, "wb") as fp:
+        fp.write(blob)
+    result["uploaded"] = h.call_modal(upload, [local], "/", h.wb, timeout=300)
+    h.wait_for_prompt(60)
+    result["size_on_board"] = h.run_in_shell("import os; print(os.stat('blob.bin')[6])").strip()
+    download_dir = os.path.join(workdir, "down")
+    os.makedirs(download_dir)
+    dlg = DownloadDialog(h.wb, ["/blob.bin"], "blob.bin", download_dir)
+    h.call_modal(ui_utils.show_dialog, dlg, timeout=300)
+    h.wait_for_prompt(60)
+    with open(os.path.join(download_dir, "blob.bin"), "rb") as fp:
+        result["same"] = fp.read() == blob
+    result["shell"] = h.run_in_shell("print(21 * 2)")
+    return result
+
+
+def test_files_view_moves_200_kb_byte_exact_at_the_fast_rate(xdisplay, tmp_path, board):
+    result = run_scenario(scenario_fast_files, tmp_path / "user", url=board.url, workdir=str(tmp_path),
+                          size=BLOB_SIZE, timeout=600)
+    assert "921600" in result["status"]
+    assert str(BLOB_SIZE) in result["size_on_board"].splitlines() and result["same"]
+    assert "42" in result["shell"]
+    assert board.events.find("repl_baud", baud=FAST_CHIP) is not None
+    assert board.events.find("rx_overflow") is None
+    # Thonny closed: the board is back at 115200 for PuTTY, mpremote or another Thonny
+    assert board.uart.chip_baud == 115201
+    assert b">>> " in _plain_prompt(board)
+
+
+def scenario_setting_115200_only(h, url):
+    h.select_backend("ESP32CAM", port=url, serial_speed="115200")
+    h.wait_for_prompt(30)
+    h.wait_until(lambda: "115200" in _link_text(h), 20, "the link rate in the status bar")
+    return {"status": _link_text(h), "out": h.run_in_shell("print(6 * 7)")}
+
+
+def test_the_setting_115200_only_never_switches(xdisplay, tmp_path, board):
+    result = run_scenario(scenario_setting_115200_only, tmp_path / "user", url=board.url)
+    assert "115200" in result["status"] and "42" in result["out"]
+    assert board.events.find("repl_baud") is None
+
+
+def scenario_stays_in_sync(h, url):
+    import time
+
+    from thonny import get_shell
+
+    def fast_again(what):
+        h.wait_until(lambda: "921600" in _link_text(h), 30, "the fast rate after " + what)
+
+    def works(what):
+        out = h.run_in_shell("print('alive', 3 * 5)", timeout=30)
+        assert "alive 15" in out, (what, out)
+
+    def submit(code):
+        h.wait_until(h.runner.is_waiting_toplevel_command, 30, "back-end ready")
+        get_shell().submit_python_code(code + "\n")
+        time.sleep(3)  # the board resets / switches; the Shell shows what it prints
+        h.wait_for_prompt(30)
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(30)
+    fast_again("connecting")
+    steps = {}
+    # Ctrl-D at the prompt: a soft reboot keeps UART0's rate (main.c, v1.14-v1.27)
+    from thonny import get_runner
+    from thonny.common import EOFCommand
+
+    h.pump(1.5)  # let the Variables view's get_globals finish: EOF during a command is a plain ^D
+    get_runner().send_command(EOFCommand())
+    h.wait_until(lambda: "soft reboot" in h.shell_text(), 30, "the soft reboot")
+    h.wait_for_prompt(30)
+    works("Ctrl-D")
+    steps["ctrl_d"] = _link_text(h)
+    # machine.reset(): the ROM and MicroPython start at 115200 again
+    submit("import machine; machine.reset()")
+    works("machine.reset()")
+    fast_again("machine.reset()")
+    steps["machine_reset"] = _link_text(h)
+    # the RST button: the test presses it when the flash LED (GPIO4) goes on
+    submit("import machine; machine.Pin(4, machine.Pin.OUT).value(1)")
+    works("RST")
+    fast_again("RST")
+    steps["rst"] = _link_text(h)
+    # a user program changes UART0's rate itself
+    submit("import machine; machine.UART(0, baudrate=460800); print('switched')")
+    works("UART(0, 460800)")
+    fast_again("UART(0, 460800)")
+    steps["user_uart"] = _link_text(h)
+    return steps
+
+
+def test_resets_and_rate_changes_come_back_fast_without_user_action(xdisplay, tmp_path, board):
+    def press_rst_on_flash(event):
+        if event.kind == "pin" and event.data.get("pin") == 4 and event.data.get("value") == 1:
+            threading.Thread(target=board.press_reset, daemon=True).start()
+
+    board.events.add_listener(press_rst_on_flash)
+    steps = run_scenario(scenario_stays_in_sync, tmp_path / "user", url=board.url, timeout=600)
+    assert all("921600" in text for text in steps.values()), steps
+    assert board.events.find("reset", reason="poweron") is not None
