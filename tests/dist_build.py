@@ -1,0 +1,63 @@
+"""Build the release files (sdist, then the wheel from that sdist) as ``make dist`` does.
+
+The build runs on a copy of the files the sdist is made of, so the checkout gets
+no build/ or egg-info, and a file the sdist forgets makes the wheel incomplete
+(the tests then notice). One build per test process: ``built_dists()`` is cached.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# the project files beside the package that go into the sdist (MANIFEST.in)
+SDIST_FILES = ["setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md"]
+
+
+class Dists(NamedTuple):
+    sdist: Path
+    wheel: Path
+    log: str  # the build's output
+
+
+def version() -> str:
+    """The version as the package states it (read, not imported: no Thonny needed)."""
+    import ast
+
+    tree = ast.parse((REPO_ROOT / "thonnycontrib" / "esp32cam" / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            return node.value.value  # type: ignore[attr-defined]
+    raise AssertionError("thonnycontrib/esp32cam/__init__.py states no __version__")
+
+
+def build_dists(out: Path, source_root: Path = REPO_ROOT) -> Dists:
+    src = Path(tempfile.mkdtemp(prefix="esp32cam-src-"))
+    try:
+        for name in SDIST_FILES:
+            shutil.copy(source_root / name, src / name)
+        shutil.copytree(source_root / "thonnycontrib", src / "thonnycontrib",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        proc = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(src)],
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        raise AssertionError("python -m build failed:\n" + log[-4000:])
+    v = version()
+    return Dists(out / f"thonny_esp32cam-{v}.tar.gz", out / f"thonny_esp32cam-{v}-py3-none-any.whl", log)
+
+
+@functools.lru_cache(maxsize=None)
+def built_dists() -> Dists:
+    out = Path(tempfile.mkdtemp(prefix="esp32cam-dist-"))
+    atexit.register(shutil.rmtree, out, True)
+    return build_dists(out)
