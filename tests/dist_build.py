@@ -3,11 +3,15 @@
 The build runs on a copy of the files the sdist is made of, so the checkout gets
 no build/ or egg-info, and a file the sdist forgets makes the wheel incomplete
 (the tests then notice). One build per test process: ``built_dists()`` is cached.
+
+``ESP32CAM_TEST_DIST=dist`` makes the tests check the files ``make dist`` left
+in that folder instead of building their own (CI checks what it will publish).
 """
 from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +62,16 @@ def build_dists(out: Path, source_root: Path = REPO_ROOT) -> Dists:
 
 @functools.lru_cache(maxsize=None)
 def built_dists() -> Dists:
+    given = os.environ.get("ESP32CAM_TEST_DIST")
+    if given:
+        folder = Path(given).resolve()
+        v = version()
+        dists = Dists(folder / f"thonny_esp32cam-{v}.tar.gz", folder / f"thonny_esp32cam-{v}-py3-none-any.whl",
+                      f"(built beforehand into {folder})")
+        missing = [p.name for p in dists[:2] if not p.is_file()]
+        if missing:
+            raise AssertionError(f"ESP32CAM_TEST_DIST={given}: {', '.join(missing)} not there (run make dist)")
+        return dists
     out = Path(tempfile.mkdtemp(prefix="esp32cam-dist-"))
     atexit.register(shutil.rmtree, out, True)
     return build_dists(out)
