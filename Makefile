@@ -32,7 +32,7 @@ wheel: venv
 # Release files: the sdist, then the wheel built from that sdist (so the sdist
 # is proven complete), both checked as PyPI will render them.
 dist: venv
-	rm -rf dist
+	rm -rf dist build *.egg-info  # a stale egg-info SOURCES.txt would add files to the wheel
 	$(PY) -m build --outdir dist .
 	$(PY) -m twine check --strict dist/*
 

@@ -1,8 +1,9 @@
 """Build the release files (sdist, then the wheel from that sdist) as ``make dist`` does.
 
-The build runs on a copy of the files the sdist is made of, so the checkout gets
-no build/ or egg-info, and a file the sdist forgets makes the wheel incomplete
-(the tests then notice). One build per test process: ``built_dists()`` is cached.
+The build runs on a copy of the checkout's files (those git tracks or would
+add: what ``make dist`` sees, minus build/ and egg-info), so the checkout stays
+clean, and a file the sdist forgets makes the wheel incomplete (the tests then
+notice). One build per test process: ``built_dists()`` is cached.
 
 ``ESP32CAM_TEST_DIST=dist`` makes the tests check the files ``make dist`` left
 in that folder instead of building their own (CI checks what it will publish).
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import NamedTuple
+from typing import List, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,13 +43,23 @@ def version() -> str:
     raise AssertionError("thonnycontrib/esp32cam/__init__.py states no __version__")
 
 
+def checkout_files(root: Path) -> List[str]:
+    """The files of the checkout that are tracked or not ignored (git), as relative paths."""
+    proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                          cwd=str(root), capture_output=True, timeout=60)
+    if proc.returncode != 0:  # not a git checkout (an unpacked sdist): its files are all there is
+        return [p.relative_to(root).as_posix() for p in root.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and ".git" not in p.parts]
+    names = sorted({n for n in proc.stdout.decode().split("\0") if n})
+    return [n for n in names if (root / n).is_file()]  # tracked but deleted: not there
+
+
 def build_dists(out: Path, source_root: Path = REPO_ROOT) -> Dists:
     src = Path(tempfile.mkdtemp(prefix="esp32cam-src-"))
     try:
-        for name in SDIST_FILES:
-            shutil.copy(source_root / name, src / name)
-        shutil.copytree(source_root / "thonnycontrib", src / "thonnycontrib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for name in checkout_files(source_root):
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source_root / name, src / name)
         proc = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(src)],
                               capture_output=True, text=True, timeout=300)
     finally:
