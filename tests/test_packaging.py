@@ -1,10 +1,8 @@
 """The release files: the wheel holds only ``thonnycontrib/esp32cam/`` (a namespace
 sub-package) with its data, the declared requirements, licence, authors and
-project URLs; the sdist holds what the wheel is built from; one version source;
-both pass ``twine check``."""
+project URLs; the sdist holds what the wheel is built from; both pass ``twine check``."""
 from __future__ import annotations
 
-import configparser
 import subprocess
 import sys
 import tarfile
@@ -54,22 +52,6 @@ def test_wheel_metadata(wheel):
         assert req in requires
     assert "Environment :: Plugins" in meta.get_all("Classifier")
     assert "black window" in meta.get_payload()  # the README is the long description
-
-
-def test_one_version_source():
-    """setup.cfg reads the package's ``__version__``, the CLI prints it, the
-    changelog has its entry, and no other file of the package states it."""
-    cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read(REPO_ROOT / "setup.cfg", encoding="utf-8")
-    assert cfg["metadata"]["version"] == "attr: thonnycontrib.esp32cam.__version__"
-    v = version()
-    proc = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "--version"],
-                          capture_output=True, text=True, cwd=str(REPO_ROOT), timeout=60)
-    assert proc.returncode == 0 and proc.stdout.strip() == f"thonny-esp32cam {v}"
-    assert f"## [{v}]" in (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    stating = [p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "thonnycontrib").rglob("*")
-               if p.is_file() and p.suffix in (".py", ".json", ".txt", ".pyi") and f'"{v}"' in p.read_text("utf-8")]
-    assert stating == ["thonnycontrib/esp32cam/__init__.py"]
 
 
 def test_sdist_holds_what_the_wheel_is_built_from():
