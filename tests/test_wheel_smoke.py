@@ -142,7 +142,10 @@ def test_thonny_loads_the_plugin_from_the_wheel(fresh_venv, tmp_path, xdisplay):
     # the plug-in Thonny loaded is the installed wheel, not the checkout
     assert Path(value["plugin_file"]).resolve().is_relative_to(site.resolve())
     assert value["version"] == version()
+    assert "Done loading plugins" in log  # Thonny's own start-up line: the log is the right one
     assert "Failed loading plugin" not in log and "Traceback" not in log, log[-3000:]
+    # Thonny started the ESP32-CAM back-end from the wheel too (it logs the command)
+    assert str(site / "thonnycontrib" / "esp32cam" / "backend" / "launcher.py") in log
     assert value["backend"] == "MicroPython (ESP32-CAM)"
     assert len(value["tools_menu"]) >= 3 and len(value["edit_menu"]) >= 4
     source_modules = {_module_name(p) for p in PACKAGE.rglob("*.py")
