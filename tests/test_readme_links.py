@@ -5,7 +5,8 @@ renders descriptions with, so what is checked is what the page will hold:
 every relative link or image names a file of the checkout, every in-page
 ``#anchor`` a heading, and the PyPI description that setup.py builds from the
 README has no relative link or image left, each absolute one pointing at a
-file that exists here."""
+file that exists here. The other Markdown files of the checkout get the
+same check for their relative links and anchors."""
 from __future__ import annotations
 
 import functools
@@ -86,6 +87,19 @@ def test_every_relative_link_in_readme_names_a_file_or_heading():
     relative = [t for _, t in page.links if not urlsplit(t).scheme and not urlsplit(t).netloc]
     assert any(t.endswith(".png") for t in relative), "README shows no screenshot (the check would be empty)"
     assert check_links(text, README.parent, allow_relative=True) == []
+
+
+def _markdown_files():
+    from tests.dist_build import checkout_files
+
+    return [name for name in checkout_files(REPO_ROOT) if name.endswith(".md")]
+
+
+@pytest.mark.parametrize("name", _markdown_files())
+def test_links_between_the_docs_resolve(name):
+    """The docs README links to (docs/, tests/virtualboard/README.md, CHANGELOG.md) link correctly too."""
+    path = REPO_ROOT / name
+    assert check_links(path.read_text(encoding="utf-8"), path.parent, allow_relative=True) == []
 
 
 def test_pypi_description_has_only_absolute_links_to_existing_files():
