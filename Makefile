@@ -7,7 +7,7 @@ ESPTOOL ?= esptool>=5
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test venv bench wheel clean
+.PHONY: run test venv bench wheel dist clean
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ bench: venv
 
 wheel: venv
 	$(PY) -m build --wheel --outdir dist .
+
+# Release files: the sdist, then the wheel built from that sdist (so the sdist
+# is proven complete), both checked as PyPI will render them.
+dist: venv
+	rm -rf dist build *.egg-info  # a stale egg-info SOURCES.txt would add files to the wheel
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

@@ -26,6 +26,7 @@ class FirmwareServer:
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         self.files: Dict[str, bytes] = {}
         self.requests: List[str] = []
+        self.user_agents: List[str] = []
         server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(server_ctx)
         owner = self
@@ -33,6 +34,7 @@ class FirmwareServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 owner.requests.append(self.path)
+                owner.user_agents.append(self.headers.get("User-Agent", ""))
                 body = owner.files.get(self.path)
                 if body is None:
                     page = b"<!DOCTYPE html><html><body>404 Not Found</body></html>"

@@ -6,6 +6,10 @@ so Thonny starts as fast as without the plug-in. ``python -m thonnycontrib.esp32
 runs the CLI and never imports Thonny.
 """
 
+# The one place the release version is written: setup.cfg reads it
+# (``version = attr:``), the CLI prints it (``--version``).
+__version__ = "0.1.0"
+
 BACKEND_NAME = "ESP32CAM"
 BACKEND_DESCRIPTION = "MicroPython (ESP32-CAM)"
 

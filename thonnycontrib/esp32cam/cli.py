@@ -11,6 +11,8 @@ import importlib
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from thonnycontrib.esp32cam import __version__
+
 # command name -> (module under thonnycontrib.esp32cam.commands, one-line help)
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "doctor": ("doctor", "diagnose the serial connection to an ESP32-CAM"),
@@ -31,6 +33,7 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
         prog="python -m thonnycontrib.esp32cam",
         description="ESP32-CAM tools from the thonny-esp32cam plug-in.",
     )
+    parser.add_argument("--version", action="version", version=f"thonny-esp32cam {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

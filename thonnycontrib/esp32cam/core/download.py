@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
+from thonnycontrib.esp32cam import __version__
+
 if TYPE_CHECKING:  # not at run time: core.catalog imports this module to refresh itself
     from thonnycontrib.esp32cam.core.catalog import Build
 
@@ -39,7 +41,7 @@ def require_https(url: str) -> None:
 def _open(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
     require_https(url)
     context = ssl_context or ssl.create_default_context()  # honours SSL_CERT_FILE
-    request = urllib.request.Request(url, headers={"User-Agent": "thonny-esp32cam"})
+    request = urllib.request.Request(url, headers={"User-Agent": f"thonny-esp32cam/{__version__}"})
     try:
         response = urllib.request.urlopen(request, timeout=timeout, context=context)
     except urllib.error.HTTPError as e:
