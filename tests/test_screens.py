@@ -262,3 +262,102 @@ def test_doctor_dialog_fits_and_evidence_wraps(screen, tmp_path):
     assert r["longest_px"] > r["evidence_width"], r
     assert r["wrap"] != "none" and r["evidence_xview"] == [0.0, 1.0], r
     _keep(shot, "doctor.png")
+
+
+# ------------------------------------------------------------ camera view
+def _controls_report(view) -> Dict[str, Any]:
+    view.update_idletasks()
+    view.update()
+    vx, vw = view.winfo_rootx(), view.winfo_width()
+    clipped = []
+    for item in view.controls.items:
+        for w in [item, *_walk(item)]:
+            x, width = w.winfo_rootx(), w.winfo_width()
+            if not w.winfo_ismapped() or width < w.winfo_reqwidth() or x < vx or x + width > vx + vw:
+                clipped.append("%s %r req %d" % (w.winfo_class(), _box(w), w.winfo_reqwidth()))
+    return {"view": _box(view), "rows": view.controls.rows, "clipped": clipped,
+            "status_wrap": int(str(view.status_label.cget("wraplength")))}
+
+
+def scenario_camera_view(h, url, shot):
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    east, main = h.wb._east_pw, h.wb._main_pw  # Thonny's right-hand column and its paned window
+    result: Dict[str, Any] = {"column_before": east.winfo_width()}
+    show_camera_view()
+    h.pump(0.5)
+    view = h.wb.get_view(VIEW_ID)
+    result["opened"] = _controls_report(view)
+
+    def frame(action):
+        before = getattr(view, "last_frame_info", None)
+        assert action() is not False
+        h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before, 30, "a frame")
+        h.pump(0.3)
+        return dict(view.last_frame_info, area=[view.image_label.winfo_width(), view.image_label.winfo_height()],
+                    status=view.status_label.cget("text"))
+
+    view._size.set("QVGA")
+    result["single1"] = frame(view.capture)
+    h.pump(1.0)
+    result["single2"] = frame(view.capture)
+    if shot:
+        view.update()
+        h.screenshot(shot)
+
+    def set_column(width):
+        east.preferred_size_in_pw = width
+        main._check_restore_preferred_sizes()
+        h.pump(0.6)  # the picture follows after the resize burst
+
+    set_column(200)
+    result["narrow"] = _controls_report(view)
+    result["narrow_shown"] = [view.shown_size, [view.image_label.winfo_width(), view.image_label.winfo_height()]]
+    set_column(560)
+    result["wide"] = _controls_report(view)
+    result["wide_shown"] = [view.shown_size, [view.image_label.winfo_width(), view.image_label.winfo_height()]]
+    view._live.set(True)
+    view._on_live_toggled()
+    h.wait_until(lambda: len(view._frame_times) >= 4, 60, "live frames")
+    result["live_status_running"] = view.status_label.cget("text")
+    view._live.set(False)
+    h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
+    result["live_status"] = view.status_label.cget("text")
+    return result
+
+
+def _fits_keeping_aspect(shown, area, full=(320, 240)) -> None:
+    (sw, sh), (aw, ah) = shown, area
+    assert sw <= aw and sh <= ah, (shown, area)
+    assert sw == aw or sh == ah or abs(sw - aw) <= 1 or abs(sh - ah) <= 1, f"{shown} does not fill {area}"
+    assert abs(sw / sh - full[0] / full[1]) < 0.02, f"aspect of {shown} is not {full}"
+
+
+def test_camera_view_opens_usable_wraps_scales_and_counts_live_fps(screen, tmp_path):
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+    env, size = screen
+    shot = _photo(size, "thonny-camera.png", tmp_path)
+    with VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_camera_view, tmp_path / "user", env=env, url=board.url, shot=shot, timeout=200)
+    opened = r["opened"]
+    # opens wider than Thonny's default column, with every control whole
+    assert opened["view"][2] > r["column_before"] and opened["view"][2] >= 300, r
+    assert not opened["clipped"], opened
+    # two single captures: no frames-per-second figure (it would be "0.x fps")
+    for single in ("single1", "single2"):
+        assert r[single]["size"] == [320, 240] and "fps" not in r[single]["status"], r[single]
+    # a narrow column: the controls wrap into more rows instead of being cut
+    assert not r["narrow"]["clipped"], r["narrow"]
+    assert r["narrow"]["rows"] > opened["rows"] and r["narrow"]["view"][2] < 260, r["narrow"]
+    assert r["narrow"]["status_wrap"] < r["wide"]["status_wrap"]  # the status text wraps to the view
+    assert not r["wide"]["clipped"] and r["wide"]["rows"] <= opened["rows"], r["wide"]
+    # the picture follows the pane, keeping 4:3
+    _fits_keeping_aspect(*r["narrow_shown"])
+    _fits_keeping_aspect(*r["wide_shown"])
+    assert r["wide_shown"][0][0] > r["narrow_shown"][0][0]
+    assert "fps" in r["live_status_running"] and "fps" in r["live_status"], r
+    _keep(shot, "thonny-camera.png")
