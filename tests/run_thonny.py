@@ -115,13 +115,23 @@ class StatusLine:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
+    """Stop ``proc`` and what it started (its own session: Thonny's back-end too)."""
+    def signal_group(sig: int) -> bool:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            os.killpg(proc.pid, sig)  # start_new_session: the group id is the leader's pid
+            return True
+        except ProcessLookupError:
+            return False
+
+    signal_group(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        signal_group(signal.SIGKILL)
+        proc.wait(5)
+    deadline = time.monotonic() + 5  # e.g. Thonny's back-end closing its connection to the board
+    while signal_group(0) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
