@@ -193,6 +193,18 @@ def scenario_doctor(h, shot):
                       evidence_xview=list(dlg.evidence_text.xview()),
                       evidence_width=dlg.evidence_text.winfo_width(),
                       longest_px=max(font.measure(line) for line in dlg.result.evidence))
+        # download mode (IO0 held low): more fix buttons; in the narrow dialog they wrap
+        mark = board.events.mark()
+        board.hold_boot(True)
+        board.press_reset()
+        board.events.wait_for("boot", timeout=5, since=mark)
+        first = dlg.result
+        dlg.start()
+        h.wait_until(lambda: dlg.result is not first and not dlg.busy, 60, "the second diagnosis")
+        h.pump(0.5)
+        buttons = {"Close": dlg.close_button}
+        buttons.update({b.cget("text"): b for b in dlg.fix_frame.winfo_children()})
+        result.update(code2=dlg.result.code, narrow2=measure(dlg, buttons), fix_rows=dlg.fix_frame.rows)
         dlg.close()
         h.wait_until(lambda: not dlg.busy, 20, "the doctor to let go of the port")
     return result
@@ -261,6 +273,10 @@ def test_doctor_dialog_fits_and_evidence_wraps(screen, tmp_path):
     # at least one evidence line is wider than the box: it must wrap, not run off to the right
     assert r["longest_px"] > r["evidence_width"], r
     assert r["wrap"] != "none" and r["evidence_xview"] == [0.0, 1.0], r
+    assert r["code2"] == "download_mode", r["code2"]
+    assert len(r["narrow2"]["buttons"]) >= 3, r["narrow2"]["buttons"]  # Close + at least two fixes
+    assert_fits(r["narrow2"], resized=True)  # every fix button whole and inside the narrow dialog
+    assert r["fix_rows"] >= 2, r["narrow2"]  # they did not fit one row at this width: wrapped
     _keep(shot, "doctor.png")
 
 

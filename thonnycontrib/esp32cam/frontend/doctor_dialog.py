@@ -19,6 +19,7 @@ from thonny import get_runner, get_workbench
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import doctor
+from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
 logger = getLogger(__name__)
@@ -131,8 +132,8 @@ class DoctorDialog(tk.Toplevel):
         scrollbar.grid(row=0, column=1, sticky="ns")
         self.evidence_text.configure(yscrollcommand=scrollbar.set)
         frame.rowconfigure(6, weight=1)
-        self.fix_frame = ttk.Frame(frame)
-        self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="w", padx=8, pady=(8, 10))
+        self.fix_frame = FlowFrame(frame)  # fix buttons wrap into rows in a narrow dialog
+        self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="we", padx=8, pady=(8, 10))
         self.close_button = ttk.Button(frame, text="Close", command=self.close)
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self._frame = frame
@@ -194,8 +195,7 @@ class DoctorDialog(tk.Toplevel):
         if self.busy or not port:
             return
         self.run_button.state(["disabled"])
-        for child in self.fix_frame.winfo_children():
-            child.destroy()
+        self.fix_frame.clear()
         self.status_var.set("Working…")
 
         def work() -> None:
@@ -264,11 +264,10 @@ class DoctorDialog(tk.Toplevel):
         self.evidence_button.grid(row=5, column=0, columnspan=3, sticky="w", padx=8, pady=(6, 0))
         self._set_evidence_visible(self._evidence_shown)
 
-        for child in self.fix_frame.winfo_children():
-            child.destroy()
+        self.fix_frame.clear()
         for fix, label in self._fix_buttons(result):
-            ttk.Button(self.fix_frame, text=label, width=len(label) + 2,
-                       command=lambda f=fix: self.apply_fix(f)).pack(side="left", padx=4)
+            self.fix_frame.add(ttk.Button(self.fix_frame, text=label, width=len(label) + 2,
+                                          command=lambda f=fix: self.apply_fix(f)))
 
     def _fix_buttons(self, result: dg.Diagnosis) -> List[Tuple[str, str]]:
         buttons = []

@@ -26,6 +26,13 @@ class FlowFrame(ttk.Frame):
         self.after_idle(self.relayout)
         return widget
 
+    def clear(self) -> None:
+        """Destroy all children."""
+        for widget in self.items:
+            widget.destroy()
+        self.items.clear()
+        self.relayout()
+
     def _on_configure(self, event: tk.Event) -> None:
         if event.width != self._width:
             self._width = event.width
