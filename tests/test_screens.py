@@ -95,18 +95,26 @@ def _modal(h, opener, inspect, delay_ms: int = 800, timeout: float = 60):
     assert not errors, errors[0]
 
 
-def scenario_options_page(h, shot):
-    """Tools → Options → Interpreter with the ESP32-CAM interpreter, as Thonny shows it."""
+def scenario_options_page(h, shot, switch):
+    """Tools → Options → Interpreter with the ESP32-CAM interpreter, as Thonny shows it;
+    ``switch``: the dialog opens on Thonny's default interpreter and the user picks
+    ESP32-CAM in it (the page appears in an already placed, smaller dialog)."""
     from thonny import ui_utils
     from thonny.config_ui import ConfigurationDialog
 
-    h.wb.set_option("run.backend_name", "ESP32CAM")
+    if not switch:
+        h.wb.set_option("run.backend_name", "ESP32CAM")
     dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
     dlg.select_page("interpreter")
     result: Dict[str, Any] = {}
 
     def inspect():
-        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        top_page = next(w for k, _, w in dlg._page_records if k == "interpreter")
+        if switch:
+            result["before"] = measure(dlg, {"OK": dlg._ok_button, "Cancel": dlg._cancel_button})
+            top_page._combo_variable.set(h.wb.get_backends()["ESP32CAM"].description)
+            h.pump(0.5)
+        page = top_page._current_page
         result["fit"] = measure(dlg, {"OK": dlg._ok_button, "Cancel": dlg._cancel_button})
         scroller = page.scroller
         result["scrolls"] = scroller.scrolls
@@ -129,6 +137,7 @@ def scenario_options_page(h, shot):
 
     _modal(h, lambda: ui_utils.show_dialog(dlg, h.wb), inspect)
     result["dtr"] = h.wb.get_option("ESP32CAM.dtr")
+    result["backend"] = h.wb.get_option("run.backend_name")
     return result
 
 
@@ -236,15 +245,18 @@ def _keep(shot: str, name: str) -> None:
         shutil.copy(shot, DOCS_SHOTS / name)
 
 
-def test_interpreter_page_fits_scrolls_and_works(screen, tmp_path):
+@pytest.mark.parametrize("switch", [False, True], ids=["selected", "chosen-in-dialog"])
+def test_interpreter_page_fits_scrolls_and_works(screen, tmp_path, switch):
     env, size = screen
-    shot = _photo(size, "config-page.png", tmp_path)
-    r = run_scenario(scenario_options_page, tmp_path / "user", env=env, shot=shot)
-    assert_fits(r["fit"])
+    shot = "" if switch else _photo(size, "config-page.png", tmp_path)
+    r = run_scenario(scenario_options_page, tmp_path / "user", env=env, shot=shot, switch=switch)
+    if switch:
+        assert_fits(r["before"])
+    assert_fits(r["fit"])  # with the page shown (after it grew, when switched to in the dialog)
     assert r["scrolls"], "the page is taller than these screens allow: it must scroll"
     assert r["reach"] == {"Install or update (camera firmware)": True,
                           "Restart interpreter before running a script": True}, r["reach"]
-    assert r["dtr"] is True  # OK, pressed on the scrolled page, stored the choice
+    assert r["dtr"] is True and r["backend"] == "ESP32CAM"  # OK on the scrolled page stored the choice
     _keep(shot, "config-page.png")
 
 

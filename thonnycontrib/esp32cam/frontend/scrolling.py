@@ -88,6 +88,9 @@ class ScreenFitScroller(ttk.Frame):
             self.scrollbar.grid_remove()
             self.canvas.yview_moveto(0)
         self._update_scrollregion()
+        # the dialog may grow after it was placed (another interpreter chosen in it)
+        toplevel.update_idletasks()
+        move_into_screen(toplevel)
 
     def _default_budget(self) -> int:
         return self.winfo_screenheight() - screen_top_of(self) - BOTTOM_RESERVE
@@ -182,12 +185,17 @@ class OnScreenKeeper:
         if wanted != lines:
             self.text.configure(height=wanted)
             top.update_idletasks()
-        if not top.winfo_ismapped():
-            return
-        height = max(top.winfo_height(), top.winfo_reqheight())
-        overflow = top.winfo_rooty() + height - (top.winfo_screenheight() - BOTTOM_RESERVE)
-        if overflow > 0:
-            match = re.search(r"([+-]-?\d+)([+-]-?\d+)$", top.wm_geometry())
-            if match:
-                x, y = int(match.group(1)), int(match.group(2))
-                top.wm_geometry("+%d+%d" % (x, max(0, y - overflow)))
+        move_into_screen(top)
+
+
+def move_into_screen(top: tk.Misc) -> None:
+    """Move a mapped window up so that its bottom is on screen (Tk never does)."""
+    if not top.winfo_ismapped():
+        return
+    height = max(top.winfo_height(), top.winfo_reqheight())
+    overflow = top.winfo_rooty() + height - (top.winfo_screenheight() - BOTTOM_RESERVE)
+    if overflow > 0:
+        match = re.search(r"([+-]-?\d+)([+-]-?\d+)$", top.wm_geometry())
+        if match:
+            x, y = int(match.group(1)), int(match.group(2))
+            top.wm_geometry("+%d+%d" % (x, max(0, y - overflow)))
