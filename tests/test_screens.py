@@ -83,12 +83,16 @@ def _modal(h, opener, inspect, delay_ms: int = 800, timeout: float = 60):
     errors = []
 
     def run():
+        import tkinter as tk
+        import traceback
+
         try:
             inspect()
-        except BaseException as e:  # reported by the test, the dialog is closed by the watchdog
-            import traceback
-
+        except BaseException:  # reported by the test; close the dialog so the modal call returns
             errors.append(traceback.format_exc())
+            for child in h.wb.winfo_children():
+                if isinstance(child, tk.Toplevel):
+                    child.destroy()
 
     h.wb.after(delay_ms, run)
     h.call_modal(opener, timeout=timeout)
