@@ -125,6 +125,26 @@ def scenario_options_page(h, shot, switch):
         result["canvas"] = _box(scroller.canvas)
         if shot:
             _shot(dlg, shot)
+        canvas = scroller.canvas
+
+        def in_view(w) -> bool:
+            dlg.update()
+            top = canvas.winfo_rooty()
+            return top <= w.winfo_rooty() and w.winfo_rooty() + w.winfo_height() <= top + canvas.winfo_height()
+
+        # Tab into a field below the visible part (Thonny's last checkbox): it is scrolled into view
+        last = next(w for w in _walk(page) if "text" in w.keys()
+                    and str(w.cget("text")).startswith("Restart interpreter before running"))
+        result["last_hidden_at_first"] = not in_view(last)
+        last.focus_force()
+        result["last_after_focus"] = in_view(last)
+        # the mouse wheel over the page scrolls it
+        canvas.yview_moveto(0.0)
+        dlg.update()
+        label = next(w for w in _walk(page) if w.winfo_class() == "TLabel")
+        label.event_generate("<Button-5>")
+        dlg.update()
+        result["wheel_moved"] = canvas.yview()[0] > 0
         # everything on the page can be reached: scroll down to Thonny's last checkbox and the link
         scroller.canvas.yview_moveto(1.0)
         dlg.update()
@@ -261,6 +281,9 @@ def test_interpreter_page_fits_scrolls_and_works(screen, tmp_path, switch):
     assert r["reach"] == {"Install or update (camera firmware)": True,
                           "Restart interpreter before running a script": True}, r["reach"]
     assert r["dtr"] is True and r["backend"] == "ESP32CAM"  # OK on the scrolled page stored the choice
+    if not switch:
+        assert r["last_hidden_at_first"] and r["last_after_focus"], r  # focus scrolls into view
+        assert r["wheel_moved"], r
     _keep(shot, "config-page.png")
 
 

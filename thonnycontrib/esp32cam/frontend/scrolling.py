@@ -17,6 +17,7 @@ from typing import Callable, Optional
 MIN_VISIBLE = 120  # px of content always shown, however small the screen
 BOTTOM_RESERVE = 48  # px kept free at the bottom (task bar / dock)
 SCROLL_TAG_PREFIX = "Esp32CamScroll"
+WHEEL_OWNERS = ("TCombobox", "TSpinbox", "Text", "Listbox")
 
 
 def screen_top_of(widget: tk.Misc) -> int:
@@ -66,7 +67,7 @@ class ScreenFitScroller(ttk.Frame):
         self._fit_pending = None
         if self.content is None or not self.winfo_exists():
             return
-        self._tag_descendants(self.content)
+        self._tag_descendants(self.canvas)
         toplevel = self.winfo_toplevel()
         wanted = self.content.winfo_reqheight()
         budget = self._budget()
@@ -111,23 +112,21 @@ class ScreenFitScroller(ttk.Frame):
 
     # --- wheel, keyboard focus -----------------------------------------------
     def _bind_scrolling(self, tag: str) -> None:
-        self.bind_class(tag, "<MouseWheel>", self._on_wheel, True)  # Windows, macOS
-        self.bind_class(tag, "<Button-4>", lambda e: self._scroll(-1), True)  # X11
-        self.bind_class(tag, "<Button-5>", lambda e: self._scroll(1), True)
+        self.bind_class(tag, "<MouseWheel>", lambda e: self._on_wheel(e, -1 if e.delta > 0 else 1), True)
+        self.bind_class(tag, "<Button-4>", lambda e: self._on_wheel(e, -1), True)  # X11 wheel up
+        self.bind_class(tag, "<Button-5>", lambda e: self._on_wheel(e, 1), True)
         self.bind_class(tag, "<FocusIn>", self._on_focus_in, True)
 
     def _tag_descendants(self, widget: tk.Misc) -> None:
-        for child in [widget, *widget.winfo_children()]:
+        for child in widget.winfo_children():
             tags = child.bindtags()
-            if self._tag not in tags and not isinstance(child, (tk.Text, ttk.Combobox, ttk.Spinbox)):
+            if self._tag not in tags:
                 child.bindtags((self._tag,) + tags)
-            if child is not widget:
-                self._tag_descendants(child)
+            self._tag_descendants(child)
 
-    def _on_wheel(self, event: tk.Event) -> None:
-        self._scroll(-1 if event.delta > 0 else 1)
-
-    def _scroll(self, units: int) -> None:
+    def _on_wheel(self, event: tk.Event, units: int) -> None:
+        if event.widget.winfo_class() in WHEEL_OWNERS:
+            return  # the wheel changes a combobox's / spinbox's value there
         if self.scrolls:
             self.canvas.yview_scroll(units * 2, "units")
 
