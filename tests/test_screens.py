@@ -6,10 +6,12 @@ opens it (Thonny's modal ``show_dialog`` places it), brought into its tallest
 or widest state (long URL, long paths, log shown, advanced options open,
 evidence shown), and judged by the geometry of the real widgets: inside the
 screen, OK/Cancel mapped and on screen, no widget sticking out of its window.
-At 1366×768 the windows are also photographed into ``docs/screenshots/``.
+At 1366×768 the windows are photographed; ``UPDATE_SCREENSHOTS=1`` copies the
+pictures to ``docs/screenshots/1366x768/``.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List
@@ -264,7 +266,8 @@ def _photo(size, name: str, tmp_path: Path) -> str:
 
 
 def _keep(shot: str, name: str) -> None:
-    if shot and Path(shot).exists():
+    """UPDATE_SCREENSHOTS=1 refreshes the docs pictures (as in test_camera_view)."""
+    if shot and Path(shot).exists() and os.environ.get("UPDATE_SCREENSHOTS"):
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, DOCS_SHOTS / name)
 
