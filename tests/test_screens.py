@@ -419,3 +419,30 @@ def test_camera_view_opens_usable_wraps_scales_and_counts_live_fps(screen, tmp_p
     assert r["wide_shown"][0][0] > r["narrow_shown"][0][0]
     assert "fps" in r["live_status_running"] and "fps" in r["live_status"], r
     _keep(shot, "thonny-camera.png")
+
+
+def scenario_page_on_large_screen(h):
+    from thonny import ui_utils
+    from thonny.config_ui import ConfigurationDialog
+
+    h.wb.set_option("run.backend_name", "ESP32CAM")
+    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
+    dlg.select_page("interpreter")
+    result: Dict[str, Any] = {}
+
+    def inspect():
+        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        result["fit"] = measure(dlg, {"OK": dlg._ok_button, "Cancel": dlg._cancel_button})
+        result.update(scrolls=page.scroller.scrolls, canvas_h=page.scroller.canvas.winfo_height(),
+                      page_h=page.winfo_reqheight())
+        dlg._cancel_button.invoke()
+
+    _modal(h, lambda: ui_utils.show_dialog(dlg, h.wb), inspect)
+    return result
+
+
+def test_interpreter_page_does_not_scroll_on_a_large_screen(tmp_path):
+    with xvfb_screen(1920, 1200) as display:
+        r = run_scenario(scenario_page_on_large_screen, tmp_path / "user", env={"DISPLAY": display})
+    assert_fits(r["fit"])
+    assert not r["scrolls"] and r["canvas_h"] == r["page_h"], r  # the whole page, no scrollbar
