@@ -163,7 +163,8 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     # the screenshot shows the colour bars where the view's image is
     x, y, w, h = r["label_box"]
     screen = Image.open(shot).convert("RGB")
-    img_w, img_h = 320, 240
+    img_w, img_h = r["first"]["shown"]  # the picture is scaled to the view, 4:3 kept
+    assert abs(img_w / img_h - 4 / 3) < 0.02 and img_w <= w and img_h <= h, (r["first"], w, h)
     left, top = x + (w - img_w) // 2, y + (h - img_h) // 2
     for i, colour in enumerate(BAR_COLOURS):
         px = screen.getpixel((left + (2 * i + 1) * img_w // 16, top + img_h // 3))

@@ -1,8 +1,11 @@
 """``make run``: Thonny with the plug-in, ESP32-CAM interpreter selected, on the
-virtual board when no real board is attached; everything stops with it."""
+virtual board when no real board is attached; everything stops with it. The
+terminal gets one line naming the log files and one status line; Ctrl-C (and
+``kill``) end it without a traceback."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,8 +31,10 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError("timed out waiting for " + what)
 
 
-def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 0), (signal.SIGTERM, 143)], ids=["ctrl-c", "kill"])
+def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path, sig, code):
     user_dir = tmp_path / "user"
+    board_log = user_dir / "virtualboard-events.log"
     env = dict(os.environ, DISPLAY=xdisplay, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "tests.run_thonny", "--virtual", "--user-dir", str(user_dir)],
                             cwd=str(REPO_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -39,23 +44,29 @@ def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path)
                for s, acc in ((proc.stdout, out), (proc.stderr, err))]
     for r in readers:
         r.start()
+
+    def events() -> str:
+        return board_log.read_text() if board_log.exists() else ""
+
     try:
         _wait_for(lambda: any("rfc2217://127.0.0.1:" in line for line in out), 30, "the board's URL")
-        url = next(line for line in out if "rfc2217://" in line).split(" at ")[-1].strip()
+        first = next(line for line in out if "rfc2217://" in line)
+        url = re.search(r"rfc2217://[\d.]+:\d+", first).group(0)
+        assert str(board_log) in first and "thonny-console.log" in first  # says where the logs are
         # Thonny's back-end reaches the MicroPython prompt and its command loop
         backend_log = user_dir / "backend.log"
-        _wait_for(lambda: "client_connected\n" in err
+        _wait_for(lambda: "client_connected\n" in events()
                   and backend_log.exists() and "Beginning of mainloop" in backend_log.read_text(), 60,
                   "Thonny's back-end at the prompt")
         ini = (user_dir / "configuration.ini").read_text()
         assert "backend_name = ESP32CAM" in ini and url in ini
-        events = "".join(err)
-        assert "firmware_started banner='MicroPython v1.21.0" in events
-        connected = events[events.index("client_connected"):]
+        log = events()
+        assert "firmware_started banner='MicroPython v1.21.0" in log
+        connected = log[log.index("client_connected"):]
         assert "lines dtr=True" not in connected and "rts=True" not in connected  # lines stay released
         assert "en=False" not in connected  # the board was never reset by the connection
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)  # what Ctrl-C in the terminal (or `kill`) does
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -63,7 +74,11 @@ def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path)
             raise
     for r in readers:
         r.join(5)
-    assert "client_disconnected" in "".join(err)
+    assert proc.returncode == code, (proc.returncode, out, err)
+    assert "".join(err) == "", err  # no traceback, no board events, no Thonny chatter
+    assert len(out) <= 3, out  # the log line, the status line, "Stopping…"
+    assert "Ctrl-C stops" in out[1] and out[-1].startswith("Stopping Thonny and the virtual board"), out
+    assert "client_disconnected" in events()
     host, port = url[len("rfc2217://"):].split(":")
     try:  # the virtual board went away with Thonny
         socket.create_connection((host, int(port)), timeout=2).close()
@@ -71,3 +86,62 @@ def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path)
     except OSError:
         still_listening = False
     assert not still_listening
+
+
+def test_ctrl_c_in_a_terminal_stops_everything_quietly(xdisplay, tmp_path):
+    """Ctrl-C typed in a real (pseudo-)terminal: the line discipline sends SIGINT to
+    the whole foreground process group, as when a user presses it during `make run`."""
+    import pty
+    import select
+
+    user_dir = tmp_path / "user"
+    board_log = user_dir / "virtualboard-events.log"
+    env = dict(os.environ, DISPLAY=xdisplay, PYTHONPATH=str(REPO_ROOT))
+    pid, fd = pty.fork()
+    if pid == 0:  # child: becomes the session leader of the new terminal
+        os.chdir(str(REPO_ROOT))
+        os.execve(sys.executable, [sys.executable, "-m", "tests.run_thonny", "--virtual",
+                                   "--user-dir", str(user_dir)], env)
+    screen = b""
+
+    def read_for(seconds: float, until: bytes = b"") -> None:
+        nonlocal screen
+        end = time.time() + seconds
+        while time.time() < end and not (until and until in screen):
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    screen += os.read(fd, 4096)
+                except OSError:  # the child closed the terminal
+                    return
+
+    try:
+        read_for(60, until=b"board: Thonny connected")
+        text = screen.decode(errors="replace")
+        assert "board: Thonny connected" in text, text
+        url = re.search(r"rfc2217://[\d.]+:\d+", text).group(0)
+        os.write(fd, b"\x03")  # Ctrl-C
+        read_for(30, until=b"\xe2\x80\xa6\r\n")  # "Stopping …"
+        _, status = os.waitpid(pid, 0)
+    finally:
+        try:  # if the test failed early: SIGTERM lets it stop Thonny and the board first
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(100):
+                    if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                        break
+                    time.sleep(0.2)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+    text = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    assert len(lines) == 3, lines  # the log line, the status line (rewritten in place), "Stopping…"
+    assert "client_disconnected" in board_log.read_text()
+    host, port = url[len("rfc2217://"):].split(":")
+    with pytest.raises(OSError):  # the virtual board went away
+        socket.create_connection((host, int(port)), timeout=2).close()

@@ -22,10 +22,13 @@ from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
 from thonnycontrib.esp32cam.frontend.backend_state import esp32cam_backend_active
 from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command
+from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 
 logger = getLogger(__name__)
 
-FPS_WINDOW = 8  # frames the frames-per-second figure averages over
+FPS_WINDOW = 8  # live frames the frames-per-second figure averages over
+MIN_WIDTH_EM = 30  # the view's column is widened to this when the view first opens...
+MAX_SHARE = 0.4  # ...but to no more than this share of Thonny's window
 
 
 class Esp32CamCameraView(ttk.Frame):
@@ -43,6 +46,10 @@ class Esp32CamCameraView(ttk.Frame):
         self._photo: Any = None  # keeps the Tk image alive
         self._frame_times: Deque[float] = deque(maxlen=FPS_WINDOW)
         self._camera_in_use = False
+        self._image: Any = None  # the last frame, decoded at full size (PIL image)
+        self._render_pending: Optional[str] = None
+        self._widened = False
+        self._pending_live = False
         self._build()
         wb = get_workbench()
         wb.bind(COMMAND + "_response", self._on_response, True)
@@ -51,32 +58,32 @@ class Esp32CamCameraView(ttk.Frame):
 
     # --- widgets ------------------------------------------------------------------------------
     def _build(self) -> None:
-        # two short rows: the view usually sits in Thonny's narrow right-hand column
-        bar = ttk.Frame(self)
-        bar.grid(row=0, column=0, sticky="we", padx=4, pady=(4, 0))
-        self.capture_button = ttk.Button(bar, text="Capture", command=self.capture)
-        self.capture_button.pack(side="left")
-        ttk.Checkbutton(bar, text="Live", variable=self._live, command=self._on_live_toggled).pack(side="left", padx=(6, 0))
-        ttk.Checkbutton(bar, text="Flash LED", variable=self._flash, command=self._on_flash_toggled).pack(side="left", padx=(10, 0))
-        self.save_button = ttk.Button(bar, text="Save as…", command=self.save_as, state="disabled")
-        self.save_button.pack(side="left", padx=(10, 0))
-
-        settings = ttk.Frame(self)
-        settings.grid(row=1, column=0, sticky="we", padx=4, pady=4)
-        ttk.Label(settings, text="Size").pack(side="left", padx=(0, 2))
-        size_box = ttk.Combobox(settings, textvariable=self._size, values=fam.frame_size_names(), width=8, state="readonly")
+        # the view usually sits in Thonny's narrow right-hand column: the controls wrap
+        self.controls = FlowFrame(self)
+        self.controls.grid(row=0, column=0, sticky="we", padx=4, pady=4)
+        add = self.controls.add
+        self.capture_button = add(ttk.Button(self.controls, text="Capture", command=self.capture))
+        add(ttk.Checkbutton(self.controls, text="Live", variable=self._live, command=self._on_live_toggled))
+        self.save_button = add(ttk.Button(self.controls, text="Save as…", command=self.save_as, state="disabled"))
+        add(ttk.Checkbutton(self.controls, text="Flash LED", variable=self._flash, command=self._on_flash_toggled))
+        size = add(ttk.Frame(self.controls))  # a label stays with its field
+        ttk.Label(size, text="Size").pack(side="left", padx=(0, 2))
+        size_box = ttk.Combobox(size, textvariable=self._size, values=fam.frame_size_names(), width=8, state="readonly")
         size_box.pack(side="left")
         size_box.bind("<<ComboboxSelected>>", lambda e: self._settings_changed(), True)
-        ttk.Label(settings, text="Quality").pack(side="left", padx=(10, 2))
-        quality = ttk.Spinbox(settings, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
+        quality_group = add(ttk.Frame(self.controls))
+        ttk.Label(quality_group, text="Quality").pack(side="left", padx=(0, 2))
+        quality = ttk.Spinbox(quality_group, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
                               textvariable=self._quality, width=4, command=self._settings_changed)
         quality.pack(side="left")
         quality.bind("<Return>", lambda e: self._settings_changed(), True)
-        ttk.Checkbutton(settings, text="Flip", variable=self._vflip, command=self._settings_changed).pack(side="left", padx=(10, 0))
-        ttk.Checkbutton(settings, text="Mirror", variable=self._hmirror, command=self._settings_changed).pack(side="left", padx=(4, 0))
+        add(ttk.Checkbutton(self.controls, text="Flip", variable=self._vflip, command=self._settings_changed))
+        add(ttk.Checkbutton(self.controls, text="Mirror", variable=self._hmirror, command=self._settings_changed))
 
-        self.image_label = tk.Label(self, background="#202020", anchor="center")
+        # width/height 1: the grid, not the picture, decides the label's size; the picture follows
+        self.image_label = tk.Label(self, background="#202020", anchor="center", width=1, height=1)
         self.image_label.grid(row=2, column=0, sticky="nsew")
+        self.image_label.bind("<Configure>", self._on_image_area_resized, True)
         self.status_label = ttk.Label(self, text="Press Capture to take a picture.", anchor="w",
                                       wraplength=420, justify="left")
         self.status_label.grid(row=3, column=0, sticky="we", padx=4, pady=(2, 4))
@@ -89,6 +96,42 @@ class Esp32CamCameraView(ttk.Frame):
         self.install_button = ttk.Button(self.problem_frame, text="Install camera firmware…", command=self._open_installer)
         self.columnconfigure(0, weight=1)
         self.rowconfigure(2, weight=1)
+        self.bind("<Configure>", self._on_resized, True)
+        self.bind("<Map>", self._on_first_map, True)
+
+    def _on_resized(self, event: Any) -> None:
+        if event.widget is self:  # texts wrap to the view's width
+            width = max(80, event.width - 12)
+            self.status_label.configure(wraplength=width)
+            self.problem_text.configure(wraplength=width)
+
+    def _on_first_map(self, event: Any) -> None:
+        if event.widget is self and not self._widened:
+            self._widened = True
+            self.after_idle(self._widen_pane)
+
+    def _widen_pane(self) -> None:
+        """Thonny docks the view in its right-hand column, by default about 15 em
+        wide: give that column MIN_WIDTH_EM (at most MAX_SHARE of the window) once,
+        when the view first appears; the user's later sash moves are respected."""
+        from thonny.ui_utils import ems_to_pixels
+
+        # Thonny 4.1.7 / 5.0.1 (workbench.py ``_init_view``/``show_view``): a view sits in its
+        # ``home_widget`` inside an AutomaticNotebook inside an AutomaticPanedWindow, whose width
+        # in the main (horizontal) paned window is its ``preferred_size_in_pw``.
+        pane = getattr(self, "home_widget", self)
+        parent = pane.master
+        while parent is not None and not (isinstance(parent, tk.PanedWindow)
+                                          and str(parent.cget("orient")) == "horizontal"):
+            pane, parent = parent, getattr(parent, "master", None)
+        if parent is None or getattr(pane, "preferred_size_in_pw", None) is None:
+            return
+        wanted = min(ems_to_pixels(MIN_WIDTH_EM), int(self.winfo_toplevel().winfo_width() * MAX_SHARE))
+        if pane.winfo_width() < wanted:
+            pane.preferred_size_in_pw = wanted
+            restore = getattr(parent, "_check_restore_preferred_sizes", None)
+            if restore is not None:
+                restore()
 
     # --- actions ------------------------------------------------------------------------------
     def settings(self) -> Dict[str, Any]:
@@ -103,6 +146,7 @@ class Esp32CamCameraView(ttk.Frame):
     def capture(self) -> bool:
         if self._pending is not None:
             return False
+        self._pending_live = bool(self._live.get())  # Live frames count for frames/s, single ones do not
         return self._send("capture", settings=self.settings())
 
     def _send(self, action: str, **kwargs: Any) -> bool:
@@ -172,15 +216,16 @@ class Esp32CamCameraView(ttk.Frame):
         self._hide_problem()
         if msg.action == "capture":
             self._camera_in_use = True
+            live = self._pending_live
             if self._live.get():
                 self.capture()  # the board works on the next frame while this one is decoded
-            self._show_frame(msg)
+            self._show_frame(msg, live)
         elif msg.action == "flash":
             self._camera_in_use = True
             self._show_status("Flash LED %s." % ("on" if msg.flash else "off"))
 
-    def _show_frame(self, msg: Any) -> None:
-        from PIL import Image, ImageTk
+    def _show_frame(self, msg: Any, live: bool) -> None:
+        from PIL import Image
 
         jpeg: bytes = msg.jpeg
         try:
@@ -190,20 +235,19 @@ class Esp32CamCameraView(ttk.Frame):
             self._show_status("A frame could not be decoded (%s); try again." % e)
             return
         self._jpeg = jpeg
-        full_size = image.size
-        area = (max(self.image_label.winfo_width(), 160), max(self.image_label.winfo_height(), 120))
-        if image.width > area[0] or image.height > area[1]:
-            image.thumbnail(area)
-        self._photo = ImageTk.PhotoImage(image.convert("RGB"))
-        self.image_label.configure(image=self._photo)
+        self._image = image.convert("RGB")
+        self._render()
         self.save_button.configure(state="normal")
-        now = time.monotonic()
-        self._frame_times.append(now)
+        # frames/s only over frames that came one after another in Live mode
         fps = ""
-        if len(self._frame_times) >= 2:
-            span = self._frame_times[-1] - self._frame_times[0]
-            if span > 0:
-                fps = " · %.1f fps" % ((len(self._frame_times) - 1) / span)
+        if live:
+            self._frame_times.append(time.monotonic())
+            if len(self._frame_times) >= 2:
+                span = self._frame_times[-1] - self._frame_times[0]
+                if span > 0:
+                    fps = " · %.1f fps" % ((len(self._frame_times) - 1) / span)
+        else:
+            self._frame_times.clear()
         rate = ""
         seconds = getattr(msg, "seconds", 0) or 0
         if seconds > 0:
@@ -212,10 +256,34 @@ class Esp32CamCameraView(ttk.Frame):
             baud = getattr(msg, "baudrate", None)
             if baud:
                 rate += " (%d %% of %d baud)" % (round(100 * bps / (baud / 10)), baud)
+        full_size = image.size
         self._show_status("%d×%d · %s bytes%s\n%s · %s driver"
                           % (full_size[0], full_size[1], format(len(jpeg), ",").replace(",", " "), fps, rate,
                              getattr(msg, "family", "?")))
-        self.last_frame_info = {"size": full_size, "bytes": len(jpeg), "fps": fps}
+        self.last_frame_info = {"size": full_size, "bytes": len(jpeg), "fps": fps, "shown": self.shown_size}
+
+    @property
+    def shown_size(self) -> Optional[tuple]:
+        return (self._photo.width(), self._photo.height()) if self._photo is not None else None
+
+    def _render(self) -> None:
+        """Show the last frame as large as the picture area allows, keeping its aspect."""
+        from PIL import Image, ImageTk
+
+        self._render_pending = None
+        if self._image is None:
+            return
+        area_w = max(self.image_label.winfo_width(), 32)
+        area_h = max(self.image_label.winfo_height(), 24)
+        scale = min(area_w / self._image.width, area_h / self._image.height)
+        size = (max(1, round(self._image.width * scale)), max(1, round(self._image.height * scale)))
+        image = self._image if size == self._image.size else self._image.resize(size, Image.BILINEAR)
+        self._photo = ImageTk.PhotoImage(image)
+        self.image_label.configure(image=self._photo)
+
+    def _on_image_area_resized(self, event: Any) -> None:
+        if self._image is not None and self._render_pending is None:
+            self._render_pending = self.after(50, self._render)  # once per burst of resize events
 
     def _show_status(self, text: str) -> None:
         self.status_label.configure(text=text)
@@ -248,6 +316,7 @@ class Esp32CamCameraView(ttk.Frame):
     def _on_backend_idle(self, event: Any = None) -> None:
         # a program ended (or a Shell command): resume Live if it was waiting
         if self._live.get() and self._pending is None and self.winfo_ismapped():
+            self._frame_times.clear()  # the pause is no part of the frame rate
             self.after(50, self.capture)
 
     def _on_backend_restart(self, event: Any = None) -> None:

@@ -20,6 +20,7 @@ from thonny.ui_utils import ems_to_pixels
 from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
+from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
 
 logger = getLogger(__name__)
 
@@ -37,8 +38,15 @@ def set_firmware_installer(opener: Callable[[tk.Misc], None]) -> None:
 
 
 class Esp32CamConfigPage(ESP32ConfigPage):
+    """Thonny grids this page into the Options dialog; it lives in a
+    ``ScreenFitScroller`` instead (see ``grid``), which scrolls it when the
+    dialog would be taller than the screen (1366×768, 1280×720 laptops)."""
+
     def __init__(self, master):
-        super().__init__(master)
+        # Tk clips a window only to its own parent: the page must be the canvas's child.
+        self._scroller = ScreenFitScroller(master)
+        super().__init__(self._scroller.canvas)
+        self._scroller.set_content(self)
         self._option_snapshot = self._snapshot_shared_options()
         self._applied = False
         # Thonny's dialog does not forward Cancel to back-end pages: revert on close instead
@@ -51,8 +59,7 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         ttk.Label(
             below_port, text="…or type a network port, e.g. rfc2217://192.168.1.20:4000"
         ).grid(row=0, column=0, sticky="nw")
-        self._port_error_label = ttk.Label(below_port, text="", foreground="red")
-        self._port_error_label.grid(row=1, column=0, sticky="nw")
+        self._port_error_label = ttk.Label(below_port, text="", foreground="red")  # gridded when needed
 
         self._line_vars: Dict[str, tk.StringVar] = {}
         self._initial_lines: Dict[str, bool] = {}
@@ -61,6 +68,32 @@ class Esp32CamConfigPage(ESP32ConfigPage):
 
         self._board_profile = BoardProfileChooser(self)
         self._board_profile.grid(row=8, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+
+    # --- geometry: Thonny manages the page, we hand that to the scroller ----
+    # BackendConfigurationPage calls page.grid(...) / page.grid_forget() (Thonny 4.1.7, 5.0.1).
+    def grid_configure(self, cnf=None, **kw):
+        self._scroller.grid_configure(cnf or {}, **kw)
+
+    grid = grid_configure
+
+    def grid_forget(self):
+        self._scroller.grid_forget()
+
+    def grid_remove(self):
+        self._scroller.grid_remove()
+
+    @property
+    def scroller(self) -> ScreenFitScroller:
+        return self._scroller
+
+    def _show_port_error(self, text: str) -> None:
+        self._port_error_label.configure(text=text)
+        if text:
+            self._port_error_label.grid(row=1, column=0, sticky="nw")
+            self.update_idletasks()
+            self._scroller.canvas.yview_moveto(0)  # the port field is at the top
+        else:
+            self._port_error_label.grid_remove()
 
     # --- widgets --------------------------------------------------------
     def _build_lines_frame(self) -> ttk.Frame:
@@ -125,10 +158,10 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         if text not in self._ports_by_desc:
             _, error = check_port_text(text)
             if error:
-                self._port_error_label.configure(text=error)
+                self._show_port_error(error)
                 self._applied = False
                 return False
-        self._port_error_label.configure(text="")
+        self._show_port_error("")
 
         if super().apply() is False:
             return False

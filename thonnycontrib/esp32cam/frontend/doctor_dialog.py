@@ -19,6 +19,8 @@ from thonny import get_runner, get_workbench
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import doctor
+from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
 logger = getLogger(__name__)
 
@@ -111,19 +113,37 @@ class DoctorDialog(tk.Toplevel):
         self.title_label = ttk.Label(frame, textvariable=self.title_var, font="TkHeadingFont")
         self.title_label.grid(row=2, column=0, columnspan=3, sticky="w", padx=12, pady=(10, 2))
         self.meaning_var = tk.StringVar()
-        ttk.Label(frame, textvariable=self.meaning_var, wraplength=560, justify="left").grid(
-            row=3, column=0, columnspan=3, sticky="w", **pad)
+        self._wrapping = [ttk.Label(frame, textvariable=self.meaning_var, wraplength=560, justify="left")]
+        self._wrapping[0].grid(row=3, column=0, columnspan=3, sticky="w", **pad)
         self.fix_var = tk.StringVar()
-        ttk.Label(frame, textvariable=self.fix_var, wraplength=560, justify="left",
-                  font="TkDefaultFont").grid(row=4, column=0, columnspan=3, sticky="w", **pad)
+        self._wrapping.append(ttk.Label(frame, textvariable=self.fix_var, wraplength=560, justify="left",
+                                        font="TkDefaultFont"))
+        self._wrapping[1].grid(row=4, column=0, columnspan=3, sticky="w", **pad)
+        frame.bind("<Configure>", self._on_resize, True)  # texts wrap to the dialog's width
 
         self.evidence_button = ttk.Button(frame, text="", width=24, command=self.toggle_evidence)
-        self.evidence_text = tk.Text(frame, height=9, width=80, wrap="none", font="TkFixedFont")
-        self.fix_frame = ttk.Frame(frame)
-        self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="w", padx=8, pady=(8, 10))
+        # evidence lines (boot log, port errors) can be long: wrap them, scroll when many
+        self.evidence_frame = ttk.Frame(frame)
+        self.evidence_frame.columnconfigure(0, weight=1)
+        self.evidence_frame.rowconfigure(0, weight=1)
+        self.evidence_text = tk.Text(self.evidence_frame, height=9, width=72, wrap="word", font="TkFixedFont")
+        self.evidence_text.grid(row=0, column=0, sticky="nsew")
+        scrollbar = ttk.Scrollbar(self.evidence_frame, orient="vertical", command=self.evidence_text.yview)
+        scrollbar.grid(row=0, column=1, sticky="ns")
+        self.evidence_text.configure(yscrollcommand=scrollbar.set)
+        frame.rowconfigure(6, weight=1)
+        self.fix_frame = FlowFrame(frame)  # fix buttons wrap into rows in a narrow dialog
+        self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="we", padx=8, pady=(8, 10))
         self.close_button = ttk.Button(frame, text="Close", command=self.close)
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self._frame = frame
+        self.minsize(360, 200)
+        self._on_screen = OnScreenKeeper(self, self.evidence_text)
+
+    def _on_resize(self, event: tk.Event) -> None:
+        if event.widget is self._frame:
+            for label in self._wrapping:
+                label.configure(wraplength=max(200, event.width - 24))
 
     @staticmethod
     def _port_choices(port: str) -> List[str]:
@@ -175,8 +195,7 @@ class DoctorDialog(tk.Toplevel):
         if self.busy or not port:
             return
         self.run_button.state(["disabled"])
-        for child in self.fix_frame.winfo_children():
-            child.destroy()
+        self.fix_frame.clear()
         self.status_var.set("Working…")
 
         def work() -> None:
@@ -245,11 +264,10 @@ class DoctorDialog(tk.Toplevel):
         self.evidence_button.grid(row=5, column=0, columnspan=3, sticky="w", padx=8, pady=(6, 0))
         self._set_evidence_visible(self._evidence_shown)
 
-        for child in self.fix_frame.winfo_children():
-            child.destroy()
+        self.fix_frame.clear()
         for fix, label in self._fix_buttons(result):
-            ttk.Button(self.fix_frame, text=label, width=len(label) + 2,
-                       command=lambda f=fix: self.apply_fix(f)).pack(side="left", padx=4)
+            self.fix_frame.add(ttk.Button(self.fix_frame, text=label, width=len(label) + 2,
+                                          command=lambda f=fix: self.apply_fix(f)))
 
     def _fix_buttons(self, result: dg.Diagnosis) -> List[Tuple[str, str]]:
         buttons = []
@@ -284,10 +302,10 @@ class DoctorDialog(tk.Toplevel):
         n = len(self.result.evidence) if self.result else 0
         if visible:
             self.evidence_button.configure(text=f"▾ Evidence ({n} lines)")
-            self.evidence_text.grid(row=6, column=0, columnspan=3, sticky="nsew", padx=12, pady=4)
+            self.evidence_frame.grid(row=6, column=0, columnspan=3, sticky="nsew", padx=12, pady=4)
         else:
             self.evidence_button.configure(text=f"▸ Evidence ({n} lines)")
-            self.evidence_text.grid_remove()
+            self.evidence_frame.grid_remove()
 
     # -- fixes that touch Thonny ------------------------------------------------
     def _store_lines(self) -> None:

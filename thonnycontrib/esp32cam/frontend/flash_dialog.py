@@ -27,6 +27,7 @@ from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
+from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
 logger = getLogger(__name__)
 
@@ -50,6 +51,8 @@ class FirmwareInstallerDialog(WorkDialog):
         self._disconnected_backend = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
+        # log shown, advanced options open: the log gives up lines, then the dialog moves up
+        self._on_screen = OnScreenKeeper(self, self.log_text.text)
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:
