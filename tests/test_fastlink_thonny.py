@@ -157,3 +157,32 @@ def test_resets_and_rate_changes_come_back_fast_without_user_action(xdisplay, tm
     steps = run_scenario(scenario_stays_in_sync, tmp_path / "user", url=board.url, timeout=600)
     assert all("921600" in text for text in steps.values()), steps
     assert board.events.find("reset", reason="poweron") is not None
+
+
+def scenario_speed_on_the_page(h):
+    dlg, page = h.open_options()
+    shown = page._speed_var.get()
+    choices = list(page._speed_combo.cget("values"))
+    page._speed_var.set("921600 baud")
+    restart = h.press_ok(dlg)
+    launcher_args = h.wb.get_option("ESP32CAM.serial_speed")
+    from thonnycontrib.esp32cam.frontend.options import effective_speed_setting
+
+    return {"shown": shown, "choices": choices, "restart": restart, "saved": launcher_args,
+            "effective": effective_speed_setting()}
+
+
+def test_the_interpreter_page_shows_and_saves_the_serial_speed(xdisplay, tmp_path):
+    import configparser
+
+    user = tmp_path / "user"
+    ini = {"run": {"backend_name": "ESP32CAM"}, "ESP32CAM": {"port": "rfc2217://127.0.0.1:9", "serial_speed": "turbo"}}
+    result = run_scenario(scenario_speed_on_the_page, user, ini=ini)
+    # garbage in configuration.ini: the page shows the value really used, and says so
+    assert result["shown"] == "Fastest that works (default)"
+    assert "115200 baud only (as stock Thonny)" in result["choices"]
+    assert result["restart"] is True and result["saved"] == "921600" and result["effective"] == "921600"
+    saved = configparser.ConfigParser(interpolation=None)
+    saved.read(user / "configuration.ini")
+    assert saved["ESP32CAM"]["serial_speed"] == "921600"
+    assert "serial_speed" in (user / "frontend.log").read_text()  # the ignored value was logged

@@ -17,6 +17,7 @@ from thonny import get_workbench
 from thonny.plugins.esp import ESP32ConfigPage
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
 from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
@@ -68,6 +69,7 @@ class Esp32CamConfigPage(ESP32ConfigPage):
 
         self._board_profile = BoardProfileChooser(self)
         self._board_profile.grid(row=8, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._build_speed_frame().grid(row=9, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
 
     # --- geometry: Thonny manages the page, we hand that to the scroller ----
     # BackendConfigurationPage calls page.grid(...) / page.grid_forget() (Thonny 4.1.7, 5.0.1).
@@ -124,6 +126,39 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         self._lines_had_notes = bool(notes)
         return frame
 
+    def _build_speed_frame(self) -> ttk.Frame:
+        """Serial speed after the prompt (core.fastlink): fastest that works, 115200, or fixed."""
+        frame = ttk.LabelFrame(self, text=" Serial speed ")
+        raw = get_workbench().get_option(f"{self.backend_name}.{SPEED_OPTION}")
+        value, note = coerce_setting(raw)
+        labels = dict(SPEED_CHOICES)
+        if value not in labels:  # e.g. "auto:1000000" or 250000 typed into configuration.ini
+            labels[value] = value
+        self._speed_labels = labels
+        self._initial_speed = value
+        self._speed_note = note
+        self._speed_var = tk.StringVar(self, value=labels[value])
+        combo = ttk.Combobox(frame, textvariable=self._speed_var, state="readonly",
+                             values=list(labels.values()), width=34)
+        combo.grid(row=0, column=0, sticky="w", padx=5, pady=(4, 0))
+        self._speed_combo = combo
+        ttk.Label(frame, text=SPEED_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
+            row=1, column=0, sticky="w", padx=5, pady=(4, 4))
+        if note:
+            ttk.Label(frame, text="In configuration.ini: " + note + " OK writes the value shown.",
+                      foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
+        return frame
+
+    def get_speed_value(self) -> str:
+        shown = self._speed_var.get()
+        for value, label in self._speed_labels.items():
+            if label == shown:
+                return value
+        return "auto"
+
+    def _speed_changed(self) -> bool:
+        return self.get_speed_value() != self._initial_speed
+
     # --- values ---------------------------------------------------------
     def get_line_values(self) -> Dict[str, bool]:
         """DTR/RTS as chosen on the page (True = asserted)."""
@@ -147,10 +182,11 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         return port
 
     def is_modified(self):
-        return super().is_modified() or self._lines_changed() or self._board_profile.is_modified()
+        return (super().is_modified() or self._lines_changed() or self._board_profile.is_modified()
+                or self._speed_changed())
 
     def should_restart(self):
-        return super().should_restart() or self._lines_changed()
+        return super().should_restart() or self._lines_changed() or self._speed_changed()
 
     def apply(self):
         self._applied = True
@@ -166,6 +202,8 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         if super().apply() is False:
             return False
         self._board_profile.apply()
+        if self._speed_changed() or self._speed_note:
+            get_workbench().set_option(f"{self.backend_name}.{SPEED_OPTION}", self.get_speed_value())
         if self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
             for name, value in self.get_line_values().items():
                 get_workbench().set_option(f"{self.backend_name}.{name}", value)
