@@ -255,3 +255,22 @@ def test_snapshot_rejects_a_garbage_baud_before_touching_the_port(capsys):
     assert "not understood" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["snapshot", "--port", "rfc2217://127.0.0.1:9", "--count", "0"])
+
+
+# --- the doctor ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({}, "921600 baud via network port"),
+    ({"max_baud": 460800}, "460800 baud via network port"),
+    ({"banner": OLD_LEMARIVA}, "this firmware cannot change the REPL's rate"),
+])
+def test_the_doctor_reports_the_fastest_rate_and_leaves_115200(kwargs, expected):
+    from thonnycontrib.esp32cam.core.doctor import diagnose
+
+    with _board(**kwargs) as board:
+        d = diagnose(board.url, check_camera=False)
+        assert d.code == "repl_ok", d.to_text()
+        line = next(e for e in d.evidence if e.startswith("serial speed:"))
+        assert expected in line, line
+        assert board.uart.chip_baud in (115200, 115201)
+        assert b">>> " in _prompt_at_115200(board)

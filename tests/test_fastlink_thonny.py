@@ -186,3 +186,27 @@ def test_the_interpreter_page_shows_and_saves_the_serial_speed(xdisplay, tmp_pat
     saved.read(user / "configuration.ini")
     assert saved["ESP32CAM"]["serial_speed"] == "921600"
     assert "serial_speed" in (user / "frontend.log").read_text()  # the ignored value was logged
+
+
+def scenario_backend_killed_while_fast(h, url):
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(30)
+    h.wait_until(lambda: "921600" in _link_text(h), 20, "the fast link")
+    h.pump(1.0)
+    h.proxy._proc.kill()  # as if Thonny were killed: nobody puts the board back at 115200
+    h.proxy._proc.wait(5)
+    h.pump(0.5)
+    h.stop_restart()
+    h.wait_for_prompt(30)
+    h.wait_until(lambda: "921600" in _link_text(h), 20, "the fast link after reconnecting")
+    return {"out": h.run_in_shell("print('back', 7 * 6)"), "status": _link_text(h)}
+
+
+def test_a_killed_back_end_leaves_the_board_fast_and_the_next_connect_finds_it(xdisplay, tmp_path, board):
+    result = run_scenario(scenario_backend_killed_while_fast, tmp_path / "user", url=board.url)
+    assert "back 42" in result["out"]
+    # the new back-end found the board at the remembered rate: no reset was needed
+    assert len(board.events.all("reset")) == 1  # the power-on when the board was made
+    assert "Board found at 921600 baud" in (tmp_path / "user" / "backend.log").read_text()
+    store = (tmp_path / "user" / "esp32cam" / "fast_link.json").read_text()
+    assert "921600" in store

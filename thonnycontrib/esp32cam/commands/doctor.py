@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="RTS your interpreter uses")
     parser.add_argument("--no-camera-check", action="store_true",
                         help="do not import/initialise the camera module")
+    parser.add_argument("--no-speed-check", action="store_true",
+                        help="skip measuring the fastest serial speed the adapter sustains")
     parser.add_argument("--fix", choices=["release-and-reset", "interrupt-at-boot"],
                         help="apply this fix first, then diagnose")
     parser.add_argument("--wait-for-rst", type=float, default=0.0, metavar="SECONDS",
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
                                                check_camera=not args.no_camera_check,
+                                               check_speed=not args.no_speed_check,
                                                wait_for_rst=max(0.0, args.wait_for_rst))
     except Exception as e:  # a bug, not a board problem: say so without a traceback wall
         print(f"The doctor stopped unexpectedly: {type(e).__name__}: {e}", file=sys.stderr)

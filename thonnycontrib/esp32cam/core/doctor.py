@@ -24,7 +24,7 @@ from typing import Any, Callable, List, Optional, Sequence
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
-from thonnycontrib.esp32cam.core import portcheck
+from thonnycontrib.esp32cam.core import fastlink, portcheck
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
     DISABLE_MAIN, InterruptResult, interrupt_at_boot, release_and_reset)
@@ -84,7 +84,7 @@ class Doctor:
     def __init__(self, port: str, configured: Optional[Lines] = None, *,
                  ports: Optional[Sequence[Any]] = None, platform: str = sys.platform,
                  timings: Optional[Timings] = None, progress: Optional[Progress] = None,
-                 check_camera: bool = True, wait_for_rst: float = 0.0,
+                 check_camera: bool = True, wait_for_rst: float = 0.0, check_speed: bool = True,
                  opener: Callable[..., Any] = open_serial) -> None:
         self.port = port
         self.configured = configured
@@ -92,6 +92,7 @@ class Doctor:
         self.t = timings or Timings()
         self.progress = progress or (lambda msg: None)
         self.check_camera = check_camera
+        self.check_speed = check_speed  # at a working prompt: the fastest rate the link sustains
         self.wait_for_rst = wait_for_rst  # > 0: finally listen this long for a manual RST press
         self._ports = ports
         self._opener = opener
@@ -292,10 +293,32 @@ class Doctor:
         if s.log.garbled():
             return self._garbled(s)
         d = dg.Diagnosis(dg.REPL_OK, evidence=prompt_evidence(), dtr=working.dtr, rts=working.rts)
+        if self.check_speed:
+            self._measure_speed(s, d)
         if working.dtr:
             d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
                         "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
         return d
+
+    def _measure_speed(self, s: Session, d: dg.Diagnosis) -> None:
+        """Negotiate the fast link as the back-end would, report it, put the board back at 115200."""
+        from .camera.rawrepl import RawRepl, ReplBusy
+
+        adapter, cap = fastlink.adapter_cap(self.port)
+        s.say("Measuring the fastest serial speed (%s, up to %d baud)" % (adapter, cap))
+        try:
+            repl = RawRepl(s.ser)
+            negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
+            result = negotiator.negotiate(fastlink.candidate_rates(fastlink.SpeedSetting("auto"), cap))
+            back = negotiator.restore(result.rate) if result.fast else True
+            repl.leave()
+        except (ReplBusy, fastlink.LinkLost, OSError) as e:
+            d.evidence.append("serial speed: not measured (%s)" % e)
+            return
+        d.extra["link"] = {"rate": result.rate, "adapter": adapter, "unsupported": result.unsupported,
+                           "attempts": [(a.rate, a.outcome) for a in result.attempts]}
+        d.evidence.append("serial speed: " + fastlink.describe(result, adapter)
+                          + ("; board back at 115200" if back and result.fast else ""))
 
     def _try_configured(self, s: Session, lines: Lines) -> Optional[dg.Diagnosis]:
         """None if the REPL also answers with ``lines``; else ``held_in_reset``."""
