@@ -33,6 +33,8 @@ def _setup(host, cfg):
     _host = host
     _uid = bytes(cfg["unique_id"])
     _uart0.update(cfg.get("uart", {}))
+    import sim_sys  # loaded first (vb_boot.SIM_MODULES): its stdout paces writes at this rate
+    sim_sys._UART0 = _uart0
 
 
 def reset():

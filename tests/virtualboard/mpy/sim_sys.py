@@ -55,6 +55,7 @@ implementation = _Implementation()
 
 
 _FIFO = 128  # SOC_UART_FIFO_LEN (ESP32, ESP32-S3)
+_UART0 = {"baud": 115200}  # the REPL UART's rate: sim_machine shares its state here
 _TICK_US = 10000  # FreeRTOS tick at CONFIG_FREERTOS_HZ = 100
 
 
@@ -86,9 +87,24 @@ class _TxFifo:
                 mv = mv[len(part):]
             if not len(mv):
                 return
-            now = _time.ticks_us()
-            self.tick_waits += 1
-            _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
+            self._wait_tick()
+
+    def pace(self, n, baud):
+        """The same timing for n bytes of text written elsewhere (print, sys.stdout.write)."""
+        while True:
+            self._drain(baud)
+            room = int(_FIFO - self.level)
+            part = min(room, n)
+            self.level += part
+            n -= part
+            if n <= 0:
+                return
+            self._wait_tick()
+
+    def _wait_tick(self):
+        now = _time.ticks_us()
+        self.tick_waits += 1
+        _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
 
 
 def _raw_write(raw, data):
@@ -105,7 +121,6 @@ class _BinaryStdout:
     def __init__(self, raw):
         self._raw = raw
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
-        self._uart0 = None  # machine's UART0 state (its rate), looked up at the first write
 
     def write(self, data):
         n = len(data)
@@ -113,10 +128,7 @@ class _BinaryStdout:
             if self.fifo is None:
                 _raw_write(self._raw, data)
             else:
-                if self._uart0 is None:
-                    import machine
-                    self._uart0 = machine._uart0
-                self.fifo.write(self._raw, data, self._uart0["baud"])
+                self.fifo.write(self._raw, data, _UART0["baud"])
         return n
 
     def flush(self):
@@ -129,6 +141,9 @@ class _Stdout(_io.IOBase):
         self.buffer = _BinaryStdout(real.buffer)
 
     def write(self, s):
+        fifo = self.buffer.fifo
+        if fifo is not None:
+            fifo.pace(len(s) + s.count("\n"), _UART0["baud"])  # "\n" leaves as "\r\n"
         return self._real.write(s)
 
     def flush(self):
@@ -140,9 +155,21 @@ stdout = _Stdout(_sys.stdout)
 del _sys
 
 
+_builtin_print = print
+
+
+def _print(*args, sep=" ", end="\n", file=None):
+    """print() as the ESP32 port's: through the REPL UART's TX path (mp_hal_stdout_tx_strn)."""
+    if file is not None and file is not stdout:
+        return _builtin_print(*args, sep=sep, end=end, file=file)
+    stdout.write((" " if sep is None else sep).join([str(a) for a in args]) + ("\n" if end is None else end))
+
+
 def _setup(host, cfg):
     global version
     _parse_banner(cfg["banner"])
     if cfg.get("uart", {}).get("tx_tick"):
         stdout.buffer.fifo = _TxFifo()
+        import builtins
+        builtins.print = _print  # the REPL's own echo and results stay C-level (short)
     version = "3.4.0; MicroPython " + _BOARD["version"].split(" on ")[0]

@@ -19,6 +19,7 @@ from thonny.plugins.micropython.bare_metal_backend import (
 
 from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
+from thonnycontrib.esp32cam.backend.fast_files import FastFilesMixin
 from thonnycontrib.esp32cam.backend.fast_link import FastLinkMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
@@ -44,7 +45,7 @@ def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:
 _EspBackend = _load_esp_backend_class()
 
 
-class Esp32CamBackend(FastLinkMixin, CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
+class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
     def _handle_immediate_command(self, cmd: ImmediateCommand) -> None:
         if cmd["name"] == RELEASE_LINES_COMMAND:
             self._release_lines_and_exit()

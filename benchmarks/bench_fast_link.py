@@ -1,0 +1,174 @@
+"""The fast serial link against 115200, side by side on the virtual board at its real line rate.
+
+    python benchmarks/bench_fast_link.py [--size KB] [--frames N] [--cap BAUD] [--no-thonny]
+
+One run, fresh boards (lemariva synthetic image, MicroPython unix port as firmware),
+the adapter cap set with ``--cap`` (default 921600: a CP2102's ceiling; the board is
+reached over RFC 2217, whose default cap is also 921600):
+
+- Thonny's Files view (real Workbench, real back-end process): upload and download of
+  a ``--size`` KB binary file, byte-exact, with the plug-in's fast link vs the same
+  back-end at "115200 only" (= Thonny's own ESP32 back-end code, unchanged, at the rate
+  stock Thonny uses);
+- ``mpremote fs cp`` of the same file (115200; mpremote has no rate negotiation), as an
+  outside reference;
+- camera frames per second at QVGA and VGA: ``snapshot --count`` (CLI) and the camera
+  view's path (the back-end's camera command), fast vs 115200;
+- the time the negotiation adds to connecting (``connect`` = select the interpreter
+  until the prompt, fast vs 115200 only).
+
+Ratios are measured in the same run (this machine is noisy); prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.thonny_harness import private_display, run_scenario  # noqa: E402
+from tests.virtualboard import VirtualBoard, synthetic_firmware  # noqa: E402
+
+
+def _board(**kwargs) -> VirtualBoard:
+    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", **kwargs)
+    board.events.wait_for("firmware_started", timeout=20)
+    time.sleep(0.5)
+    return board
+
+
+def scenario_files(h, url, speed, workdir, size):
+    import os
+    import time
+
+    from thonny import ui_utils
+    from thonny.plugins.files import DownloadDialog, upload
+
+    h.wb.show_view("FilesView", set_focus=False)
+    started = time.perf_counter()
+    h.select_backend("ESP32CAM", port=url, serial_speed=speed)
+    h.wait_for_prompt(60)
+    connect = time.perf_counter() - started
+    blob = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(size))
+    local = os.path.join(workdir, "blob.bin")
+    with open(local, "wb") as fp:
+        fp.write(blob)
+    h.pump(1.0)
+    started = time.perf_counter()
+    h.call_modal(upload, [local], "/", h.wb, timeout=900)
+    h.wait_for_prompt(120)
+    up = time.perf_counter() - started
+    down_dir = os.path.join(workdir, "down-" + speed)
+    os.makedirs(down_dir)
+    started = time.perf_counter()
+    h.call_modal(ui_utils.show_dialog, DownloadDialog(h.wb, ["/blob.bin"], "blob.bin", down_dir), timeout=900)
+    h.wait_for_prompt(120)
+    down = time.perf_counter() - started
+    with open(os.path.join(down_dir, "blob.bin"), "rb") as fp:
+        same = fp.read() == blob
+    # the camera view's path: the back-end's camera command, as the view sends it
+    from thonny import get_runner
+    from thonny.common import InlineCommand
+
+    fps = {}
+    for frame_size in ("QVGA", "VGA"):
+        settings = {"frame_size": frame_size, "quality": 85}
+        get_runner().send_command_and_wait(InlineCommand("esp32cam_camera", action="capture", settings=settings),
+                                           "camera")
+        frames = 8
+        started = time.perf_counter()
+        for _ in range(frames):
+            r = get_runner().send_command_and_wait(
+                InlineCommand("esp32cam_camera", action="capture", settings=settings), "camera")
+            assert "jpeg" in r, r
+        fps[frame_size] = frames / (time.perf_counter() - started)
+    get_runner().send_command_and_wait(InlineCommand("esp32cam_camera", action="release"), "camera")
+    from thonnycontrib.esp32cam.frontend import link_status
+
+    return {"connect": connect, "up": up, "down": down, "same": same, "fps": fps,
+            "status": link_status.current_text()}
+
+
+def thonny_rows(size_kb: int, cap: int):
+    results = {}
+    for speed in ("115200", "auto:%d" % cap):
+        with _board() as board, tempfile.TemporaryDirectory() as tmp:
+            results[speed] = run_scenario(scenario_files, Path(tmp) / "user", url=board.url, speed=speed,
+                                          workdir=tmp, size=size_kb * 1024, timeout=1800)
+    return results
+
+
+def snapshot_fps(size: str, baud: str, frames: int) -> float:
+    with _board() as board, tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "snapshot", "--port", board.url,
+                              "-o", os.path.join(tmp, "p.jpg"), "--size", size, "--count", str(frames),
+                              "--baud", baud], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        found = re.search(r"([\d.]+) frames/s", out.stdout)
+        if out.returncode != 0 or not found:
+            raise RuntimeError(out.stdout + out.stderr)
+        return float(found.group(1))
+
+
+def mpremote_seconds(size_kb: int):
+    with _board() as board, tempfile.TemporaryDirectory() as tmp:
+        local = os.path.join(tmp, "blob.bin")
+        with open(local, "wb") as fp:
+            fp.write(bytes((i * 7 + (i >> 8)) & 0xFF for i in range(size_kb * 1024)))
+        base = [sys.executable, "-m", "mpremote", "connect", board.url]
+        started = time.perf_counter()
+        subprocess.run(base + ["fs", "cp", local, ":blob.bin"], check=True, capture_output=True, timeout=900)
+        up = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run(base + ["fs", "cp", ":blob.bin", local + ".back"], check=True, capture_output=True, timeout=900)
+        down = time.perf_counter() - started
+        with open(local, "rb") as a, open(local + ".back", "rb") as b:
+            assert a.read() == b.read(), "mpremote copy differs"
+        return up, down
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=200, help="file size in KB (default 200)")
+    parser.add_argument("--frames", type=int, default=10, help="frames per snapshot --count run")
+    parser.add_argument("--cap", type=int, default=921600, help="adapter cap for the fast link")
+    parser.add_argument("--no-thonny", action="store_true", help="skip the Workbench rows")
+    args = parser.parse_args()
+    fast = "auto:%d" % args.cap
+    print("| what | 115200 | fast link | speed-up |")
+    print("|---|---|---|---|")
+    for size in ("QVGA", "VGA"):
+        slow_fps = snapshot_fps(size, "115200", args.frames)
+        fast_fps = snapshot_fps(size, fast, args.frames)
+        print("| snapshot --count %d, %s | %.1f frames/s | %.1f frames/s | %.1f× |"
+              % (args.frames, size, slow_fps, fast_fps, fast_fps / slow_fps), flush=True)
+    if not args.no_thonny:
+        with private_display():
+            r = thonny_rows(args.size, args.cap)
+        slow, quick = r["115200"], r[fast]
+        assert slow["same"] and quick["same"], "a transfer was not byte-exact"
+        for key, label in (("up", "Files view upload"), ("down", "Files view download")):
+            print("| %s %d KB | %.1f s (%.1f kB/s) | %.1f s (%.1f kB/s) | %.1f× |"
+                  % (label, args.size, slow[key], args.size * 1.024 / slow[key], quick[key],
+                     args.size * 1.024 / quick[key], slow[key] / quick[key]), flush=True)
+        for size in ("QVGA", "VGA"):
+            print("| camera view path, %s | %.1f frames/s | %.1f frames/s | %.1f× |"
+                  % (size, slow["fps"][size], quick["fps"][size], quick["fps"][size] / slow["fps"][size]))
+        print("| connect (select interpreter → prompt) | %.2f s | %.2f s | +%.2f s |"
+              % (slow["connect"], quick["connect"], quick["connect"] - slow["connect"]))
+        print("\nstatus bar: %r" % quick["status"])
+    up, down = mpremote_seconds(args.size)
+    print("\nmpremote fs cp (115200, outside reference): upload %.1f s (%.1f kB/s), download %.1f s (%.1f kB/s)"
+          % (up, args.size * 1.024 / up, down, args.size * 1.024 / down))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Files view transfers of the plug-in's own while the fast link runs.
+
+Thonny's serial transfer sends each 1 KB block as hexadecimal inside a Python
+command (upload) or prints it as hexadecimal (download): twice the bytes, a full
+raw-REPL exchange per block, and on MicroPython v1.19+ every print longer than
+the 128-byte TX FIFO waits for FreeRTOS ticks (ports/esp32/uart.c
+``uart_stdout_tx_strn``): downloads stay near 6 kB/s whatever the rate. Here one
+small program per file moves raw bytes:
+
+- download: the board sends 4 KB blocks (header: length, CRC-32) through the fast
+  link's paced writer, one block per request byte from the host (``n`` next, ``r``
+  resend, ``q`` quit);
+- upload: the host sends chunks of at most 240 bytes (header: length, CRC-32), each
+  acknowledged (ACK/NAK) before the next, so the 259-byte stdin ring never
+  overflows; Ctrl-C is off meanwhile (0x03 is data) and a silent host ends the
+  program after a few seconds; the file is written under a temporary name and
+  renamed at the end, so a broken upload leaves the old file, not half a new one.
+
+At 115200, or when anything unexpected happens before the first block, Thonny's own
+transfer runs instead.
+"""
+from __future__ import annotations
+
+import binascii
+import re
+import struct
+from logging import getLogger
+from typing import Any, BinaryIO, Callable
+
+from thonnycontrib.esp32cam.backend.fast_link import binary_io
+from thonnycontrib.esp32cam.core import fastlink
+
+logger = getLogger("thonnycontrib.esp32cam.backend.fast_files")
+
+READ_BLOCK = 4096
+WRITE_CHUNK = 240  # + 8 header bytes < 259, the ESP32 port's stdin ring
+RETRIES = 3
+TIMEOUT = 10.0
+_RUN_END = re.compile(rb"\x04[^\x04]*\x04>")
+
+DEVICE_READ = """\
+def __esp32cam_rd(p, n, r):
+ import sys
+ from binascii import crc32
+ f = open(p, 'rb')
+ i = sys.stdin.buffer
+ w = __esp32cam_pw(r)
+ b = b''
+ try:
+  while True:
+   c = i.read(1)
+   if c == b'n':
+    b = f.read(n)
+   elif c != b'r':
+    break
+   w(b'\\x02B' + len(b).to_bytes(4, 'little') + (crc32(b) & 0xffffffff).to_bytes(4, 'little'))
+   w(b)
+ finally:
+  f.close()
+"""
+
+DEVICE_WRITE = """\
+def __esp32cam_wr(p, g):
+ import sys, os, time, select, micropython
+ from binascii import crc32
+ i = sys.stdin.buffer
+ w = sys.stdout.buffer.write
+ q = select.poll()
+ q.register(sys.stdin, 1)
+ t = p + '.part'
+ f = open(t, 'wb')
+ ok = False
+ micropython.kbd_intr(-1)
+ try:
+  w(b'\\x02R')
+  while True:
+   if not q.poll(g):
+    raise OSError(110)
+   h = i.read(8)
+   k = int.from_bytes(h[:4], 'little')
+   if k == 0:
+    break
+   b = i.read(k)
+   if crc32(b) & 0xffffffff == int.from_bytes(h[4:], 'little'):
+    f.write(b)
+    w(b'\\x06')
+   else:
+    w(b'\\x15')
+  ok = True
+ finally:
+  micropython.kbd_intr(3)
+  f.close()
+  if ok:
+   try:
+    os.remove(p)
+   except OSError:
+    pass
+   os.rename(t, p)
+   w(b'\\x02D')
+  else:
+   os.remove(t)
+"""
+
+
+class FastFilesMixin:
+    def _esp32cam_fast_files(self) -> bool:
+        return getattr(self, "_esp32cam_link_rate", fastlink.BOOT_BAUD) > fastlink.BOOT_BAUD
+
+    # --- download -------------------------------------------------------------------------
+    def _read_file_via_serial(self, source_path: str, target_fp: BinaryIO,
+                              callback: Callable[[int, int], None]) -> Any:
+        if not self._esp32cam_fast_files():
+            return super()._read_file_via_serial(source_path, target_fp, callback)  # type: ignore[misc]
+        file_size = self._get_file_size(source_path)  # type: ignore[attr-defined]
+        rate = self._esp32cam_link_rate  # type: ignore[attr-defined]
+        connection = self._connection  # type: ignore[attr-defined]
+        code = fastlink.PACED_WRITER + DEVICE_READ + "__esp32cam_rd(%r, %d, %d)" % (source_path, READ_BLOCK, rate)
+        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        done = 0
+        with binary_io(connection):
+            self._esp32cam_submit(code)  # type: ignore[attr-defined]
+            request = b"n"
+            retries = 0
+            while True:
+                if self._current_command_is_interrupted():  # type: ignore[attr-defined]
+                    connection.write(b"q")
+                    connection.soft_read_until(_RUN_END, TIMEOUT)
+                    raise KeyboardInterrupt()
+                callback(done, file_size)
+                connection.write(request)
+                header = bytes(connection.soft_read(10, TIMEOUT))
+                if not header.startswith(b"\x02B") or len(header) < 10:
+                    connection.soft_read_until(_RUN_END, TIMEOUT)
+                    if done == 0:  # e.g. no binascii.crc32: Thonny's own way says what is wrong
+                        logger.info("Fast download refused (%r); Thonny's transfer instead", header)
+                        return super()._read_file_via_serial(source_path, target_fp, callback)  # type: ignore[misc]
+                    raise OSError("The board stopped sending %s after %d bytes." % (source_path, done))
+                size, crc = struct.unpack("<II", header[2:])
+                block = bytes(connection.soft_read(size, TIMEOUT))
+                if len(block) != size or binascii.crc32(block) & 0xFFFFFFFF != crc:
+                    retries += 1
+                    if retries > RETRIES:
+                        connection.write(b"q")
+                        connection.soft_read_until(_RUN_END, TIMEOUT)
+                        raise OSError("%s arrived damaged %d times in a row; try again, or set the "
+                                      "serial speed to 115200." % (source_path, retries))
+                    request = b"r"
+                    continue
+                retries = 0
+                request = b"n"
+                target_fp.write(block)
+                done += size
+                if size < READ_BLOCK:
+                    break
+            connection.write(b"q")
+            connection.soft_read_until(_RUN_END, TIMEOUT)
+        callback(done, file_size)
+        return done
+
+    # --- upload ---------------------------------------------------------------------------
+    def _write_file_via_serial(self, source_fp: BinaryIO, target_path: str, file_size: int,
+                               callback: Callable[[int, int], None]) -> None:
+        if not self._esp32cam_fast_files():
+            return super()._write_file_via_serial(source_fp, target_path, file_size, callback)  # type: ignore[misc]
+        connection = self._connection  # type: ignore[attr-defined]
+        start = source_fp.tell()
+        code = DEVICE_WRITE + "__esp32cam_wr(%r, %d)" % (target_path, int(TIMEOUT * 1000 / 2))
+        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        done = 0
+        with binary_io(connection):
+            self._esp32cam_submit(code)  # type: ignore[attr-defined]
+            ready = bytes(connection.soft_read(2, TIMEOUT))
+            if ready != b"\x02R":
+                connection.soft_read_until(_RUN_END, TIMEOUT)
+                logger.info("Fast upload refused (%r); Thonny's transfer instead", ready)
+                source_fp.seek(start)
+                return super()._write_file_via_serial(source_fp, target_path, file_size, callback)  # type: ignore[misc]
+            while True:
+                callback(done, file_size)
+                chunk = source_fp.read(WRITE_CHUNK)
+                header = struct.pack("<II", len(chunk), binascii.crc32(chunk) & 0xFFFFFFFF)
+                if not chunk:
+                    connection.write(header)
+                    break
+                for _ in range(RETRIES + 1):
+                    connection.write(header + chunk)
+                    answer = bytes(connection.soft_read(1, TIMEOUT))
+                    if answer == b"\x06":
+                        break
+                    if answer != b"\x15":  # silence or an error: the board ended the program
+                        rest = connection.soft_read_until(_RUN_END, TIMEOUT)
+                        raise OSError("The board stopped receiving %s after %d bytes: %s"
+                                      % (target_path, done, bytes(answer + rest)[-200:].decode("utf-8", "replace")))
+                else:
+                    raise OSError("%s was damaged on the way %d times in a row; try again, or set the "
+                                  "serial speed to 115200." % (target_path, RETRIES + 1))
+                done += len(chunk)
+            end = bytes(connection.soft_read_until(_RUN_END, TIMEOUT))
+            if b"\x02D" not in end:
+                raise OSError("The board could not finish writing %s: %s"
+                              % (target_path, end[-200:].decode("utf-8", "replace")))
+        callback(done, file_size)
