@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.virtualboard import VirtualBoard, synthetic_firmware
-from tests.virtualboard.testing import open_client, read_for, read_until
+from tests.virtualboard.testing import open_client, read_until
 from thonnycontrib.esp32cam.cli import main as cli_main
 from thonnycontrib.esp32cam.core import doctor, fastlink
 from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl
@@ -105,6 +105,20 @@ def test_an_adapter_that_garbles_above_460800_settles_at_460800():
             assert result.rate == 460800, fastlink.describe(result, "virtual")
             assert all(a.outcome != "ok" for a in result.attempts[:-1])
             assert repl.exec_text("print('still here')").strip() == "still here"
+        finally:
+            doctor.close_serial(ser)
+
+
+@pytest.mark.parametrize("adapter, expected", [("cp2102", 1000000), ("ch340", 2000000)])
+def test_named_adapter_models_garble_above_their_own_maximum(adapter, expected):
+    """The twin's adapter models (datasheet limits) decide where negotiation settles
+    when the plug-in is allowed to try everything (auto up to 2 Mbaud)."""
+    with _board(adapter=adapter) as board:
+        ser, repl = _repl(board)
+        try:
+            rates = fastlink.candidate_rates(fastlink.parse_setting("auto:2000000"), 2000000)
+            result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate(rates)
+            assert result.rate == expected, fastlink.describe(result, adapter)
         finally:
             doctor.close_serial(ser)
 

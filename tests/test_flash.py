@@ -245,10 +245,11 @@ def test_port_held_by_another_program_is_explained(tmp_path, fast_client):
             result = _flasher(lines).flash(str(_image(tmp_path)), FlashOptions(port=board.url))
         finally:
             other.close()
-        # esptool 5 exits without a word (it cannot be told from a missing port); esptool 4's
-        # "Broken pipe" on an RFC 2217 URL says the server turned the connection away: busy
-        expected = ec.PORT_MISSING if esptool_major() >= 5 else ec.PORT_BUSY
-        assert not result.ok and result.outcome == expected and not result.board_changed
+        # esptool 5 usually exits without a word (it cannot be told from a missing port), or,
+        # when the server's refusal races its first write, with "Connection reset by peer";
+        # esptool 4's "Broken pipe" on an RFC 2217 URL says the server turned it away: busy
+        expected = (ec.PORT_MISSING, ec.PORT_BUSY) if esptool_major() >= 5 else (ec.PORT_BUSY,)
+        assert not result.ok and result.outcome in expected and not result.board_changed
         assert "another program" in result.message and "The board" not in result.message
         assert board.events.all("client_rejected")
 

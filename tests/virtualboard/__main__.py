@@ -12,6 +12,7 @@ import time
 from typing import List, Optional
 
 from .board import VirtualBoard
+from .uart import ADAPTER_MODELS
 from .images import synthetic_firmware
 from .wiring import WIRINGS
 
@@ -29,6 +30,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--brownout", action="store_true", help="weak supply: brownout reset loop")
     parser.add_argument("--camera-missing", action="store_true", help="no camera sensor on the ribbon")
     parser.add_argument("--max-baud", type=int, metavar="N", help="adapter garbles bytes above N baud")
+    parser.add_argument("--adapter", choices=sorted(ADAPTER_MODELS),
+                        help="USB-serial adapter model: garbles above its own maximum rate")
     parser.add_argument("--weak-after", type=int, metavar="BYTES",
                         help="with --max-baud: only bytes past this many of a continuous transfer are garbled")
     parser.add_argument("--drop-after", type=int, metavar="BYTES",
@@ -58,6 +61,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,
+                         adapter=args.adapter,
                          on_event=lambda event: print(event, file=sys.stderr, flush=True))
     try:
         print(board.url, flush=True)

@@ -16,7 +16,7 @@ from .flash import Flash, FlashTiming
 from .images import firmware_offset
 from .rom import RomBootloader
 from .transport import PtyPort, Rfc2217Server
-from .uart import ROM_BAUD, Uart
+from .uart import ADAPTER_MODELS, ROM_BAUD, Uart
 from .wiring import WIRINGS, pins_for
 
 APP_START_SECONDS = 0.15  # 2nd-stage bootloader + app start-up, before faults strike
@@ -31,7 +31,7 @@ class VirtualBoard:
                  line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
-                 tty_open: str = "none", flash_timing: str = "real") -> None:
+                 tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None) -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -54,6 +54,10 @@ class VirtualBoard:
             chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
             self.flash.write(firmware_offset(chip), firmware)
             self.flash.flush()
+        if adapter is not None:
+            if adapter not in ADAPTER_MODELS:
+                raise ValueError(f"adapter must be one of {sorted(ADAPTER_MODELS)}")
+            max_baud = ADAPTER_MODELS[adapter] if max_baud is None else min(max_baud, ADAPTER_MODELS[adapter] or max_baud)
         self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after)
         self.uart.chip_rx = self._chip_rx
         self._firmware_factory = firmware_factory

@@ -28,6 +28,20 @@ WEAK_ADAPTER_ERROR_EVERY = 12  # above max_baud, about one byte in this many is 
 BURST_GAP = 0.02  # seconds of silence that end a burst (for `weak_after`)
 
 
+# USB-serial adapters by their own limits (what the twin garbles above), from their
+# datasheets / Linux drivers: a plain CP2102 reaches 1 Mbaud (drivers/usb/serial/cp210x.c
+# clamps to 1000000), CP2102N and FT232R 3 Mbaud, CH340 2 Mbaud (WCH datasheet), CH9102
+# 4 Mbaud (WCH). None = no limit of its own.
+ADAPTER_MODELS = {
+    "cp2102": 1000000,
+    "cp2102n": 3000000,
+    "ch340": 2000000,
+    "ch9102": 4000000,
+    "ft232r": 3000000,
+    "ideal": None,
+}
+
+
 class Uart:
     def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None,
                  weak_after: Optional[int] = None) -> None:

@@ -69,7 +69,6 @@ class ThonnyLinkIO:
 class FastLinkMixin:
     _esp32cam_link_rate = fastlink.BOOT_BAUD
     _esp32cam_relocked: Optional[int] = None
-    _esp32cam_busy = False
     _esp32cam_said_unsupported = False
 
     # --- connecting -----------------------------------------------------------------------
@@ -225,13 +224,9 @@ class FastLinkMixin:
         self._esp32cam_renegotiate("the board's rate changed to %d" % relocked)
 
     def _handle_normal_command(self, cmd: Any) -> None:
-        with self._esp32cam_io_lock:
-            self._esp32cam_busy = True
+        with self._esp32cam_io_lock:  # held while a command runs: _esp32cam_leave sees "busy"
             self._esp32cam_guarded(self._esp32cam_check_link)
-            try:
-                super()._handle_normal_command(cmd)  # type: ignore[misc]
-            finally:
-                self._esp32cam_busy = False
+            super()._handle_normal_command(cmd)  # type: ignore[misc]
 
     def _perform_idle_tasks(self) -> None:
         with self._esp32cam_io_lock:
