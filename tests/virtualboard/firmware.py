@@ -668,7 +668,7 @@ class MicroPythonFirmware:
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
         if op == "uart0":
-            return self._set_repl_baud(int(req.get("baud", 0))), b""
+            return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
         if op == "pin":
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
@@ -694,14 +694,19 @@ class MicroPythonFirmware:
         return {"ok": False, "err": "unknown op"}, b""
 
 
-    def _set_repl_baud(self, baud: int) -> Dict[str, Any]:
+    def _set_repl_baud(self, baud: int, tail: int = 0) -> Dict[str, Any]:
         """machine.UART(0, baudrate=N): uart_set_baudrate() only rewrites the divider
-        (idf uart_ll_set_baudrate); bytes still queued for the wire then go out at the
-        new rate. What the program printed before has left its stdout pipe first."""
+        (idf uart_ll_set_baudrate); bytes still in the 128-byte TX FIFO then go out at the
+        new rate. On the chip, output written a while before the call has left by then
+        (the call itself takes compile and run time; 128 bytes leave in 1.4 ms at 921600):
+        the twin lets what the program printed before go out at the old rate, and garbles
+        only ``tail`` bytes written by the call itself (the IDF's error line)."""
         proc = self._proc
         deadline = time.monotonic() + 1.0
         while proc is not None and _unread_output(proc) and time.monotonic() < deadline:
             time.sleep(0.001)
+        while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:
+            time.sleep(0.0005)
         if self._uart is None or baud <= 0:
             return {"ok": False}
         # the ESP32 divider: (APB 80 MHz << 4) / baud, 20.4 fixed point (idf hal uart_ll.h)

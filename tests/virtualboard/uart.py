@@ -60,6 +60,8 @@ class Uart:
         self._random = random.Random(2217)
         self._out: "queue.Queue[tuple[int, Union[bytes, Callable[[], None], None]]]" = queue.Queue()
         self._out_generation = 0
+        self._pending = 0  # bytes queued by the chip, not yet on the wire
+        self._pending_lock = threading.Lock()
         self._out_free = 0.0
         self._in_free = 0.0
         self._last_garbled_event = 0.0
@@ -92,7 +94,13 @@ class Uart:
     # --- chip -> host ----------------------------------------------------
     def chip_send(self, data: bytes) -> None:
         if data:
+            with self._pending_lock:
+                self._pending += len(data)
             self._out.put((self._out_generation, bytes(data)))
+
+    def tx_pending(self) -> int:
+        """Bytes the chip has queued that are not on the wire yet."""
+        return self._pending
 
     def chip_send_then(self, action: Callable[[], None]) -> None:
         """Run `action` once everything queued before it has left the chip."""
@@ -101,6 +109,8 @@ class Uart:
     def discard_output(self) -> None:
         """Drop bytes not yet transmitted (chip reset, purge request)."""
         self._out_generation += 1
+        with self._pending_lock:
+            self._pending = 0
 
     def drain(self, timeout: float = 5.0) -> None:
         """Wait until the bytes queued so far have been transmitted."""
@@ -128,6 +138,8 @@ class Uart:
                     self.host_tx(self._maybe_garble(piece, "to_host"))
                 except Exception:
                     pass
+                with self._pending_lock:
+                    self._pending = max(0, self._pending - len(piece))
 
     # --- host -> chip ----------------------------------------------------
     def host_send(self, data: bytes) -> None:

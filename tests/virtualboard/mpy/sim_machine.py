@@ -255,14 +255,17 @@ class UART:
     def init(self, baudrate=0, *, bits=8, parity=None, stop=1, tx=-1, rx=-1, rts=-1, cts=-1,
              txbuf=-1, rxbuf=-1, timeout=0, timeout_char=0, invert=0, flow=0):
         if self._id == 0:
+            tail = 0
             if _uart0["wait_tx_error"]:
                 # uart_wait_tx_done() first: no IDF driver on the REPL UART (IDF 5.0-5.4)
                 import sys
-                sys.stdout.write("E (%d) uart: uart_wait_tx_done(1111): uart driver error\n" % _time.ticks_ms())
+                line = "E (%d) uart: uart_wait_tx_done(1111): uart driver error\n" % _time.ticks_ms()
+                sys.stdout.write(line)
+                tail = len(line) + 1  # still in the TX FIFO when the divider changes
             if txbuf >= 0 or rxbuf >= 0:
                 raise ValueError("UART buffer size is fixed")
             if baudrate > 0:
-                answer = _host.call("uart0", baud=baudrate)
+                answer = _host.call("uart0", baud=baudrate, tail=tail)
                 _uart0["baud"] = answer.get("baud", baudrate)
             self._baud = _uart0["baud"]
         elif baudrate > 0:
