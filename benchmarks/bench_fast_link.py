@@ -13,7 +13,7 @@ reached over RFC 2217, whose default cap is also 921600):
 - ``mpremote fs cp`` of the same file (115200; mpremote has no rate negotiation), as an
   outside reference;
 - camera frames per second at QVGA and VGA: ``snapshot --count`` (CLI) and the camera
-  view's path (the back-end's camera command), fast vs 115200;
+  view in Live mode (real view, real back-end), fast vs 115200;
 - the time the negotiation adds to connecting (``connect`` = select the interpreter
   until the prompt, fast vs 115200 only).
 
@@ -73,23 +73,44 @@ def scenario_files(h, url, speed, workdir, size):
     down = time.perf_counter() - started
     with open(os.path.join(down_dir, "blob.bin"), "rb") as fp:
         same = fp.read() == blob
-    # the camera view's path: the back-end's camera command, as the view sends it
-    from thonny import get_runner
-    from thonny.common import InlineCommand
+    # the camera view itself, in Live mode: frames counted by the test, timed here
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
+    show_camera_view()
+    h.pump(0.3)
+    view = h.wb.get_view(VIEW_ID)
     fps = {}
     for frame_size in ("QVGA", "VGA"):
-        settings = {"frame_size": frame_size, "quality": 85}
-        get_runner().send_command_and_wait(InlineCommand("esp32cam_camera", action="capture", settings=settings),
-                                           "camera")
-        frames = 8
-        started = time.perf_counter()
-        for _ in range(frames):
-            r = get_runner().send_command_and_wait(
-                InlineCommand("esp32cam_camera", action="capture", settings=settings), "camera")
-            assert "jpeg" in r, r
-        fps[frame_size] = frames / (time.perf_counter() - started)
-    get_runner().send_command_and_wait(InlineCommand("esp32cam_camera", action="release"), "camera")
+        view._size.set(frame_size)
+        before = getattr(view, "last_frame_info", None)
+        view._settings_changed()  # as the size box does: one frame at the new size
+        h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before, 60, "a frame at " + frame_size)
+        assert view.last_frame_info["size"][0] == {"QVGA": 320, "VGA": 640}[frame_size], view.last_frame_info
+        h.pump(0.3)
+        got = []
+        sizes = []
+        seen = set()
+
+        def on_frame(m, got=got, sizes=sizes, seen=seen):
+            rid = getattr(m, "request_id", None)
+            if getattr(m, "jpeg", None) and rid not in seen:
+                seen.add(rid)
+                got.append(time.perf_counter())
+                sizes.append(len(m.jpeg))
+
+        h.wb.bind("esp32cam_camera_response", on_frame, True)
+        view._live.set(True)
+        view._on_live_toggled()
+        h.wait_until(lambda: len(got) >= 3, 60, "the first live frames")  # size change, warm-up
+        start, first = time.perf_counter(), len(got)
+        h.wait_until(lambda: len(got) >= first + 12, 120, "12 live frames")
+        fps[frame_size] = (len(got) - first) / (got[-1] - start)
+        fps[frame_size + " bytes"] = sum(sizes[first:]) / max(1, len(sizes[first:]))
+        view._live.set(False)
+        h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
+        h.pump(0.5)
+    view.release()
+    h.pump(0.5)
     from thonnycontrib.esp32cam.frontend import link_status
 
     return {"connect": connect, "up": up, "down": down, "same": same, "fps": fps,
@@ -159,11 +180,11 @@ def main() -> int:
                   % (label, args.size, slow[key], args.size * 1.024 / slow[key], quick[key],
                      args.size * 1.024 / quick[key], slow[key] / quick[key]), flush=True)
         for size in ("QVGA", "VGA"):
-            print("| camera view path, %s | %.1f frames/s | %.1f frames/s | %.1f× |"
+            print("| camera view, Live, %s | %.1f frames/s | %.1f frames/s | %.1f× |"
                   % (size, slow["fps"][size], quick["fps"][size], quick["fps"][size] / slow["fps"][size]))
         print("| connect (select interpreter → prompt) | %.2f s | %.2f s | +%.2f s |"
               % (slow["connect"], quick["connect"], quick["connect"] - slow["connect"]))
-        print("\nstatus bar: %r" % quick["status"])
+        print("\nstatus bar: %r; mean live frame bytes: %s" % (quick["status"], {k: round(v) for k, v in quick["fps"].items() if "bytes" in k}))
     up, down = mpremote_seconds(args.size)
     print("\nmpremote fs cp (115200, outside reference): upload %.1f s (%.1f kB/s), download %.1f s (%.1f kB/s)"
           % (up, args.size * 1.024 / up, down, args.size * 1.024 / down))
