@@ -151,7 +151,9 @@ def scenario_stays_in_sync(h, url):
 def test_resets_and_rate_changes_come_back_fast_without_user_action(xdisplay, tmp_path, board):
     def press_rst_on_flash(event):
         if event.kind == "pin" and event.data.get("pin") == 4 and event.data.get("value") == 1:
-            threading.Thread(target=board.press_reset, daemon=True).start()
+            # a moment later, when the command has ended (a reset in the middle of Thonny's
+            # raw-paste exchange is a different story: Thonny restarts its back-end)
+            threading.Timer(0.5, board.press_reset).start()
 
     board.events.add_listener(press_rst_on_flash)
     steps = run_scenario(scenario_stays_in_sync, tmp_path / "user", url=board.url, timeout=600)

@@ -109,13 +109,26 @@ class UrlSerialConnection(SerialConnection):
         finally:
             self._watch_pauses -= 1
 
+    @property
+    def text_mode(self) -> bool:
+        """What Thonny's reader loop sees. With a link watch the loop must not hold back an
+        incomplete UTF-8 character: a garbled burst would wait there, unseen by the watch,
+        until the next byte (which a board at another rate never sends). The watch keeps
+        characters whole itself. (Thonny's ENQ handling, the other use, is for paste mode,
+        which serial ports do not use.)"""
+        return self._thonny_text_mode and getattr(self, "link_watch", None) is None
+
+    @text_mode.setter
+    def text_mode(self, value: bool) -> None:
+        self._thonny_text_mode = value
+
     def _make_output_available(self, data: bytes, block: bool = True) -> None:
         """Reader thread: noise from a rate mismatch is dropped while the watch finds the
         board's rate again. Judged in Thonny's binary mode too (raw-paste's control bytes
         pass): a program's output can arrive before Thonny switches text mode back on."""
         watch = self.link_watch
         if watch is not None and not self._watch_pauses:
-            data = watch.feed(data, binary=not self.text_mode)
+            data = watch.feed(data, binary=not self._thonny_text_mode)
             if not data:
                 return
         super()._make_output_available(data, block)

@@ -24,6 +24,7 @@ NOISE_SHARE = 0.35  # more non-text than this in a window = noise (random bytes:
 CLEAN_RUN = 8  # this many text bytes in a row after a switch = the rate is right
 STALE_SECONDS = 0.1  # held bytes nothing follows are judged after this
 RAW_PASTE_CONTROL = set(b"R\x00\x01\x04\x80")  # raw-paste answers (pyexec.c), window 128
+SILENT_ROUNDS = 3  # a poke can be lost to an earlier garbled byte: try each rate this often
 SILENT_SECONDS = 0.35  # lost and nothing arrives at a rate: poke the board at the next one
 
 
@@ -124,9 +125,9 @@ class LinkWatch:
     # --- internals (lock held) -------------------------------------------------------------
     def _on_silence(self, now: float) -> None:
         """Lost, and nothing arrives: ask at this rate (Ctrl-B), then at the next ones; after
-        one round wait at 115200, where any reset of the board will speak next (a board in
+        SILENT_ROUNDS rounds wait at 115200, where any reset of the board will speak next (a board in
         download mode, or one that is simply silent, is not poked forever)."""
-        if self._silent_actions >= 2 * (len(LADDER) + 2):
+        if self._silent_actions >= SILENT_ROUNDS * 2 * (len(LADDER) + 2):
             if self.rate != BOOT_BAUD:
                 self._switch(BOOT_BAUD, now)
             self._switched_at = now
