@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.xvfb import start_xvfb, stop_xvfb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,28 +30,15 @@ def xdisplay():
     if existing and _display_works(existing):
         yield existing
         return
-    xvfb = shutil.which("Xvfb")
-    if not xvfb:
+    if not shutil.which("Xvfb"):
         pytest.fail("Xvfb is not installed (apt-get install xvfb); .ci/run installs it")
-    for number in range(90, 140):
-        if Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        display = f":{number}"
-        proc = subprocess.Popen(
-            [xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                break
-            time.sleep(0.05)
-        if proc.poll() is None:
-            os.environ["DISPLAY"] = display
-            try:
-                yield display
-            finally:
-                proc.terminate()
-                proc.wait(5)
-            return
+    started = start_xvfb(1280, 800, range(90, 140))
+    if started is not None:
+        proc, display = started
+        os.environ["DISPLAY"] = display
+        try:
+            yield display
+        finally:
+            stop_xvfb(proc)
+        return
     pytest.fail("could not start Xvfb")

@@ -8,10 +8,9 @@ manager: ``winfo_rootx/rooty`` are exact and there is no title bar.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import time
-from pathlib import Path
 from typing import Iterator
+
+from tests.xvfb import start_xvfb, stop_xvfb
 
 SMALL_SCREENS = [(1366, 768), (1280, 720)]
 
@@ -19,24 +18,12 @@ SMALL_SCREENS = [(1366, 768), (1280, 720)]
 @contextlib.contextmanager
 def xvfb_screen(width: int, height: int) -> Iterator[str]:
     """A private Xvfb ``width``×``height``; yields its DISPLAY name."""
-    for number in range(200, 260):
-        if Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        proc = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while proc.poll() is None and time.monotonic() < deadline:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                break
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            continue  # lost a race for this number
+    started = start_xvfb(width, height, range(200, 260))
+    if started is not None:
+        proc, display = started
         try:
-            yield f":{number}"
+            yield display
         finally:
-            proc.terminate()
-            proc.wait(5)
+            stop_xvfb(proc)
         return
     raise RuntimeError("could not start Xvfb")

@@ -80,27 +80,17 @@ def private_display(width: int = 1280, height: int = 800) -> Iterator[str]:
     ).returncode == 0:
         yield existing
         return
-    for number in range(140, 200):
-        if Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        proc = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while proc.poll() is None and time.monotonic() < deadline:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                break
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            continue
+    from tests.xvfb import start_xvfb, stop_xvfb
+
+    started = start_xvfb(width, height, range(140, 200))
+    if started is not None:
+        proc, display = started
         old = os.environ.get("DISPLAY")
-        os.environ["DISPLAY"] = f":{number}"
+        os.environ["DISPLAY"] = display
         try:
-            yield f":{number}"
+            yield display
         finally:
-            proc.terminate()
-            proc.wait(5)
+            stop_xvfb(proc)
             if old is None:
                 os.environ.pop("DISPLAY", None)
             else:

@@ -1,0 +1,34 @@
+"""Start a private Xvfb: the one place the tests, the Thonny harness and the
+small-screen tests do it."""
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterable, Optional, Tuple
+
+
+def start_xvfb(width: int, height: int, numbers: Iterable[int]) -> Optional[Tuple[subprocess.Popen, str]]:
+    """The first free display number of ``numbers`` with a running Xvfb of that size:
+    ``(process, ":N")``, or None when none could be started. The caller terminates it."""
+    for number in numbers:
+        if Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        proc = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        if proc.poll() is None:
+            return proc, f":{number}"
+        # lost a race for this number: try the next
+    return None
+
+
+def stop_xvfb(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(5)
