@@ -3,6 +3,7 @@ without Thonny: negotiation, the adapter cap, the board-side guard, old firmware
 and ``snapshot --baud/--count``."""
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -29,6 +30,17 @@ def _board(family="lemariva", banner=None, **kwargs):
 def _repl(board):
     ser = doctor.open_serial(board.url, baudrate=fastlink.BOOT_BAUD)
     return ser, RawRepl(ser, interrupt=True)
+
+
+@contextlib.contextmanager
+def _at_raw_repl(**board_kwargs):
+    """A fresh board and a raw-REPL client on it; the port is closed (lines released) after."""
+    with _board(**board_kwargs) as board:
+        ser, repl = _repl(board)
+        try:
+            yield board, repl
+        finally:
+            doctor.close_serial(ser)
 
 
 def _prompt_at_115200(board, timeout=5.0) -> bytes:
@@ -85,94 +97,70 @@ def test_the_board_checksum_matches_the_host_one():
 
 @pytest.mark.parametrize("family", ["lemariva", "kaki5", "cnadler86"])
 def test_negotiation_reaches_the_top_rate_and_proves_it_both_ways(family):
-    with _board(family) as board:
-        ser, repl = _repl(board)
-        try:
-            result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([2000000, 921600])
-            assert result.rate == 2000000 and result.attempts[0].outcome == "ok"
-            assert board.uart.chip_baud == 2000000
-            assert repl.exec_text("print(sum(range(10)))").strip() == "45"  # REPL works at 2 Mbaud
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl(family=family) as (board, repl):
+        result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([2000000, 921600])
+        assert result.rate == 2000000 and result.attempts[0].outcome == "ok"
+        assert board.uart.chip_baud == 2000000
+        assert repl.exec_text("print(sum(range(10)))").strip() == "45"  # REPL works at 2 Mbaud
 
 
 def test_an_adapter_that_garbles_above_460800_settles_at_460800():
-    with _board(max_baud=460800) as board:
-        ser, repl = _repl(board)
-        try:
-            result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate(
-                fastlink.candidate_rates(fastlink.parse_setting("auto"), 2000000))
-            assert result.rate == 460800, fastlink.describe(result, "virtual")
-            assert all(a.outcome != "ok" for a in result.attempts[:-1])
-            assert repl.exec_text("print('still here')").strip() == "still here"
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl(max_baud=460800) as (board, repl):
+        result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate(
+            fastlink.candidate_rates(fastlink.parse_setting("auto"), 2000000))
+        assert result.rate == 460800, fastlink.describe(result, "virtual")
+        assert all(a.outcome != "ok" for a in result.attempts[:-1])
+        assert repl.exec_text("print('still here')").strip() == "still here"
 
 
 @pytest.mark.parametrize("adapter, expected", [("cp2102", 1000000), ("ch340", 2000000)])
 def test_named_adapter_models_garble_above_their_own_maximum(adapter, expected):
     """The twin's adapter models (datasheet limits) decide where negotiation settles
     when the plug-in is allowed to try everything (auto up to 2 Mbaud)."""
-    with _board(adapter=adapter) as board:
-        ser, repl = _repl(board)
-        try:
-            rates = fastlink.candidate_rates(fastlink.parse_setting("auto:2000000"), 2000000)
-            result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate(rates)
-            assert result.rate == expected, fastlink.describe(result, adapter)
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl(adapter=adapter) as (board, repl):
+        rates = fastlink.candidate_rates(fastlink.parse_setting("auto:2000000"), 2000000)
+        result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate(rates)
+        assert result.rate == expected, fastlink.describe(result, adapter)
 
 
 def test_firmware_that_cannot_reinit_uart0_stays_at_115200_and_says_why():
-    with _board(banner=OLD_LEMARIVA) as board:
-        ser, repl = _repl(board)
-        try:
-            result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600, 460800])
-            assert result.rate == 115200 and len(result.attempts) == 1
-            assert "dedicated to REPL" in result.unsupported
-            assert "cannot change" in fastlink.describe(result, "x")
-            assert repl.exec_text("print(6*7)").strip() == "42"
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl(banner=OLD_LEMARIVA) as (board, repl):
+        result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600, 460800])
+        assert result.rate == 115200 and len(result.attempts) == 1
+        assert "dedicated to REPL" in result.unsupported
+        assert "cannot change" in fastlink.describe(result, "x")
+        assert repl.exec_text("print(6*7)").strip() == "42"
 
 
 def test_a_lost_sync_token_makes_the_board_return_to_115200_by_itself():
     """The host never follows: the board's guard expires and it goes back on its own."""
-    with _board() as board:
-        ser, repl = _repl(board)
-        try:
-            repl.submit(fastlink.attempt_code(921600, 115200, 300, b"deadbeef", with_helpers=True))
-            assert b"FL:GO" in repl.source.read_until(b"FL:GO\r\n", 3)
-            switched = board.events.wait_for("repl_baud", baud=922190, timeout=2)
-            back = board.events.wait_for("repl_baud", baud=115201, timeout=3, since=board.events.mark() - 1)
-            assert 0.25 < back.time - switched.time < 1.0  # the guard, not something else
-            assert b"FL:BACK" in repl.source.read_until(b"\x04>", 3)
-            assert repl.exec_text("print('ok')").strip() == "ok"
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl() as (board, repl):
+        repl.submit(fastlink.attempt_code(921600, 115200, 300, b"deadbeef", with_helpers=True))
+        assert b"FL:GO" in repl.source.read_until(b"FL:GO\r\n", 3)
+        switched = board.events.wait_for("repl_baud", baud=922190, timeout=2)
+        back = board.events.wait_for("repl_baud", baud=115201, timeout=3, since=board.events.mark() - 1)
+        assert 0.25 < back.time - switched.time < 1.0  # the guard, not something else
+        assert b"FL:BACK" in repl.source.read_until(b"\x04>", 3)
+        assert repl.exec_text("print('ok')").strip() == "ok"
 
 
 def test_a_lost_confirmation_also_returns_the_board_to_115200():
-    with _board() as board:
-        ser, repl = _repl(board)
+    with _at_raw_repl() as (board, repl):
         io = repl.link_io()
-        try:
-            token = b"0123abcd"
-            repl.submit(fastlink.attempt_code(921600, 115200, 300, token, with_helpers=True))
-            io.read_until(re.compile(rb"FL:GO\r\n"), 3)
-            io.set_baud(921600)
-            time.sleep(fastlink.HOST_SETTLE)
-            io.discard_input()
-            probe = bytes(range(fastlink.PROBE_SIZE))
-            io.write(token + probe)
-            reply = io.read_exactly(5 + len(token) + 4 + len(fastlink.PATTERN), 2)
-            assert reply.startswith(b"FL:HI" + token + b"%04x" % fastlink.checksum(probe))
-            assert reply.endswith(fastlink.PATTERN)
-            io.set_baud(115200)  # ... and no confirmation
-            assert b"FL:BACK" in io.read_until(re.compile(rb"\x04>"), 3)
-            assert board.uart.chip_baud == 115201
-        finally:
-            doctor.close_serial(ser)
+        token = b"0123abcd"
+        repl.submit(fastlink.attempt_code(921600, 115200, 300, token, with_helpers=True))
+        io.read_until(re.compile(rb"FL:GO\r\n"), 3)
+        io.set_baud(921600)
+        time.sleep(fastlink.HOST_SETTLE)
+        io.discard_input()
+        probe = bytes(range(fastlink.PROBE_SIZE))
+        io.write(token + probe)
+        reply = io.read_exactly(5 + len(token) + 4 + len(fastlink.PATTERN), 2)
+        assert reply.startswith(b"FL:HI" + token + b"%04x" % fastlink.checksum(probe))
+        assert reply.endswith(fastlink.PATTERN)
+        io.set_baud(115200)  # ... and no confirmation
+        assert b"FL:BACK" in io.read_until(re.compile(rb"\x04>"), 3)
+        assert board.uart.chip_baud == 115201
 
 
 def test_soft_reboot_keeps_the_rate_and_a_hard_reset_brings_back_115200():
@@ -199,22 +187,18 @@ def test_soft_reboot_keeps_the_rate_and_a_hard_reset_brings_back_115200():
 def test_a_big_unpaced_write_waits_for_ticks_and_the_paced_writer_does_not():
     """The twin's REPL output path (uart_stdout_tx_strn, v1.19+): one 20 kB write waits for
     ~150 FreeRTOS ticks; the plug-in's paced writer sends the same bytes without one."""
-    with _board() as board:
-        ser, repl = _repl(board)
-        try:
-            assert fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600]).rate == 921600
-            waits = "sys.stdout.buffer.fifo.tick_waits"
-            repl.exec_text("import sys\n__w0 = %s" % waits)
-            assert len(repl.exec_text("sys.stdout.buffer.write(bytes(20000))", 30)) == 20000
-            unpaced = int(repl.exec_text("print(%s - __w0)" % waits))
-            repl.exec_text("__w0 = %s" % waits)
-            assert len(repl.exec_text("__esp32cam_pw(921600)(bytes(20000))", 30)) == 20000
-            paced = int(repl.exec_text("print(%s - __w0)" % waits))
-            # paced: none on a quiet machine; the twin's own process may be descheduled
-            # between the writer's clock read and the FIFO (a few hundred us) under load
-            assert unpaced >= 20000 // 128 - 2 and paced <= 3, (unpaced, paced)
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl() as (board, repl):
+        assert fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600]).rate == 921600
+        waits = "sys.stdout.buffer.fifo.tick_waits"
+        repl.exec_text("import sys\n__w0 = %s" % waits)
+        assert len(repl.exec_text("sys.stdout.buffer.write(bytes(20000))", 30)) == 20000
+        unpaced = int(repl.exec_text("print(%s - __w0)" % waits))
+        repl.exec_text("__w0 = %s" % waits)
+        assert len(repl.exec_text("__esp32cam_pw(921600)(bytes(20000))", 30)) == 20000
+        paced = int(repl.exec_text("print(%s - __w0)" % waits))
+        # paced: none on a quiet machine; the twin's own process may be descheduled
+        # between the writer's clock read and the FIFO (a few hundred us) under load
+        assert unpaced >= 20000 // 128 - 2 and paced <= 3, (unpaced, paced)
 
 
 @pytest.mark.parametrize("banner, logs_error", [
@@ -222,13 +206,9 @@ def test_a_big_unpaced_write_waits_for_ticks_and_the_paced_writer_does_not():
     ("MicroPython v1.27.0 on 2025-12-09; Generic ESP32 module with SPIRAM with ESP32", False),
 ])
 def test_uart0_reinit_logs_the_idf_error_only_where_the_idf_does(banner, logs_error):
-    with _board(banner=banner) as board:
-        ser, repl = _repl(board)
-        try:
-            out = repl.exec_text("import machine\nmachine.UART(0, baudrate=115200)\nprint('done')")
-            assert ("uart driver error" in out) == logs_error, out
-        finally:
-            doctor.close_serial(ser)
+    with _at_raw_repl(banner=banner) as (board, repl):
+        out = repl.exec_text("import machine\nmachine.UART(0, baudrate=115200)\nprint('done')")
+        assert ("uart driver error" in out) == logs_error, out
 
 
 # --- the CLI -----------------------------------------------------------------------------------

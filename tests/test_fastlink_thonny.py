@@ -130,21 +130,18 @@ def scenario_stays_in_sync(h, url):
     h.wait_for_prompt(30)
     works("Ctrl-D")
     steps["ctrl_d"] = _link_text(h)
-    # machine.reset(): the ROM and MicroPython start at 115200 again
-    submit("import machine; machine.reset()")
-    works("machine.reset()")
-    fast_again("machine.reset()")
-    steps["machine_reset"] = _link_text(h)
-    # the RST button: the test presses it when the flash LED (GPIO4) goes on
-    submit("import machine; machine.Pin(4, machine.Pin.OUT).value(1)")
-    works("RST")
-    fast_again("RST")
-    steps["rst"] = _link_text(h)
-    # a user program changes UART0's rate itself
-    submit("import machine; machine.UART(0, baudrate=460800); print('switched')")
-    works("UART(0, 460800)")
-    fast_again("UART(0, 460800)")
-    steps["user_uart"] = _link_text(h)
+    for key, what, code in [
+        # machine.reset(): the ROM and MicroPython start at 115200 again
+        ("machine_reset", "machine.reset()", "import machine; machine.reset()"),
+        # the RST button: the test presses it when the flash LED (GPIO4) goes on
+        ("rst", "RST", "import machine; machine.Pin(4, machine.Pin.OUT).value(1)"),
+        # a user program changes UART0's rate itself
+        ("user_uart", "UART(0, 460800)", "import machine; machine.UART(0, baudrate=460800); print('switched')"),
+    ]:
+        submit(code)
+        works(what)
+        fast_again(what)
+        steps[key] = _link_text(h)
     return steps
 
 
