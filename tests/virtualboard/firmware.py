@@ -113,15 +113,15 @@ def repl_uart_rules(banner: str) -> Dict[str, Any]:
     return {"reinit": modern, "tx_tick": modern, "wait_tx_error": minor in range(21, 27)}
 
 
-def _unread_bytes(proc: subprocess.Popen) -> int:
-    """Bytes in the process's stdin pipe that it has not read (FIONREAD works on
-    the write end of a Linux pipe too)."""
+def _unread_bytes(pipe: Any) -> int:
+    """Bytes in a pipe to or from the firmware process that its reader has not read yet
+    (FIONREAD works on either end of a Linux pipe)."""
     import array
     import termios
 
     count = array.array("i", [0])
     try:
-        fcntl.ioctl(proc.stdin.fileno(), termios.FIONREAD, count)
+        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, count)
     except (OSError, ValueError, AttributeError):
         return 0
     return count[0]
@@ -411,7 +411,7 @@ class MicroPythonFirmware:
         program that reads stdin empties it; the REPL, waiting for input, drains it
         at CPU speed, so the limit matters only here. What the unix port has not
         read yet is what its stdin pipe holds (FIONREAD)."""
-        pending = _unread_bytes(proc)
+        pending = _unread_bytes(proc.stdin)
         room = max(0, self.stdin_capacity - pending)
         ctrl_c = data.count(b"\x03")
         keep = bytearray()
@@ -703,7 +703,7 @@ class MicroPythonFirmware:
         only ``tail`` bytes written by the call itself (the IDF's error line)."""
         proc = self._proc
         deadline = time.monotonic() + 1.0
-        while proc is not None and _unread_output(proc) and time.monotonic() < deadline:
+        while proc is not None and _unread_bytes(proc.stdout) and time.monotonic() < deadline:
             time.sleep(0.001)
         while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:
             time.sleep(0.0005)
@@ -729,18 +729,6 @@ def _precise_sleeps() -> None:
         libc.prctl(29, 1, 0, 0, 0)  # PR_SET_TIMERSLACK = 29
     except (OSError, AttributeError):
         pass
-
-
-def _unread_output(proc: subprocess.Popen) -> int:
-    import array
-    import termios
-
-    count = array.array("i", [0])
-    try:
-        fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, count)
-    except (OSError, ValueError, AttributeError):
-        return 0
-    return count[0]
 
 
 class _OutputFilter:

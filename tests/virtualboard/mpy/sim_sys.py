@@ -77,26 +77,25 @@ class _TxFifo:
 
     def write(self, raw, data, baud):
         mv = memoryview(data)
-        while True:
-            self._drain(baud)
-            room = int(_FIFO - self.level)
-            part = mv[:room]
-            if len(part):
-                _raw_write(raw, part)
-                self.level += len(part)
-                mv = mv[len(part):]
-            if not len(mv):
-                return
-            self._wait_tick()
+        sent = [0]
 
-    def pace(self, n, baud):
-        """The same timing for n bytes of text written elsewhere (print, sys.stdout.write)."""
+        def emit(k):
+            _raw_write(raw, mv[sent[0]:sent[0] + k])
+            sent[0] += k
+
+        self.pace(len(mv), baud, emit)
+
+    def pace(self, n, baud, emit=None):
+        """n bytes through the FIFO: what fits now goes in (``emit(k)`` sends k of them; text
+        written elsewhere, e.g. by print, passes no emit), the rest waits for a tick."""
         while True:
             self._drain(baud)
-            room = int(_FIFO - self.level)
-            part = min(room, n)
-            self.level += part
-            n -= part
+            part = min(int(_FIFO - self.level), n)
+            if part:
+                if emit is not None:
+                    emit(part)
+                self.level += part
+                n -= part
             if n <= 0:
                 return
             self._wait_tick()
