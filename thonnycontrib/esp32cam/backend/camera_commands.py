@@ -16,7 +16,6 @@ back-end starts: connecting to the board does not wait for it.
 """
 from __future__ import annotations
 
-import re
 import time
 from logging import getLogger
 from typing import TYPE_CHECKING, Any, Dict, Optional
@@ -31,7 +30,6 @@ logger = getLogger("thonnycontrib.esp32cam.backend.camera")
 
 COMMAND_NAME = backend_commands.CAMERA  # answered by _cmd_esp32cam_camera below
 EOT, RAW_PROMPT = b"\x04", b">"  # Thonny's bare_metal_backend constants (4.1 and 5.0)
-_RAW_END = re.compile(rb"\x04([^\x04]*)\x04>")
 
 
 class ThonnyConnectionRunner:
@@ -65,8 +63,10 @@ class ThonnyConnectionRunner:
         """After the frame the raw REPL sends only EOT, the error text, EOT and ">": read that
         directly. Thonny's generic reader waits 50 ms for line ends it never gets here, which
         was half the time of a QVGA frame at 921600 baud."""
-        end = bytes(connection.soft_read_until(_RAW_END, timeout))
-        found = _RAW_END.search(end)
+        from thonnycontrib.esp32cam.core.fastlink import RUN_END
+
+        end = bytes(connection.soft_read_until(RUN_END, timeout))
+        found = RUN_END.search(end)
         if found is None or end[:found.start()].strip():
             connection.unread(end)  # something else came first: let Thonny's reader sort it out
             return self.backend._capture_output_until_active_prompt()[1]

@@ -22,7 +22,6 @@ transfer runs instead.
 from __future__ import annotations
 
 import binascii
-import re
 import struct
 from logging import getLogger
 from typing import Any, BinaryIO, Callable
@@ -36,7 +35,7 @@ READ_BLOCK = 4096
 WRITE_CHUNK = 240  # + 8 header bytes < 259, the ESP32 port's stdin ring
 RETRIES = 3
 TIMEOUT = 10.0
-_RUN_END = re.compile(rb"\x04[^\x04]*\x04>")
+RUN_END = fastlink.RUN_END
 
 DEVICE_READ = """\
 def __esp32cam_rd(p, n, r):
@@ -124,13 +123,13 @@ class FastFilesMixin:
             while True:
                 if self._current_command_is_interrupted():  # type: ignore[attr-defined]
                     connection.write(b"q")
-                    connection.soft_read_until(_RUN_END, TIMEOUT)
+                    connection.soft_read_until(RUN_END, TIMEOUT)
                     raise KeyboardInterrupt()
                 callback(done, file_size)
                 connection.write(request)
                 header = bytes(connection.soft_read(10, TIMEOUT))
                 if not header.startswith(b"\x02B") or len(header) < 10:
-                    connection.soft_read_until(_RUN_END, TIMEOUT)
+                    connection.soft_read_until(RUN_END, TIMEOUT)
                     if done == 0:  # e.g. no binascii.crc32: Thonny's own way says what is wrong
                         logger.info("Fast download refused (%r); Thonny's transfer instead", header)
                         return super()._read_file_via_serial(source_path, target_fp, callback)  # type: ignore[misc]
@@ -141,7 +140,7 @@ class FastFilesMixin:
                     retries += 1
                     if retries > RETRIES:
                         connection.write(b"q")
-                        connection.soft_read_until(_RUN_END, TIMEOUT)
+                        connection.soft_read_until(RUN_END, TIMEOUT)
                         raise OSError("%s arrived damaged %d times in a row; try again, or set the "
                                       "serial speed to 115200." % (source_path, retries))
                     request = b"r"
@@ -153,7 +152,7 @@ class FastFilesMixin:
                 if size < READ_BLOCK:
                     break
             connection.write(b"q")
-            connection.soft_read_until(_RUN_END, TIMEOUT)
+            connection.soft_read_until(RUN_END, TIMEOUT)
         callback(done, file_size)
         return done
 
@@ -171,7 +170,7 @@ class FastFilesMixin:
             self._esp32cam_submit(code)  # type: ignore[attr-defined]
             ready = bytes(connection.soft_read(2, TIMEOUT))
             if ready != b"\x02R":
-                connection.soft_read_until(_RUN_END, TIMEOUT)
+                connection.soft_read_until(RUN_END, TIMEOUT)
                 logger.info("Fast upload refused (%r); Thonny's transfer instead", ready)
                 source_fp.seek(start)
                 return super()._write_file_via_serial(source_fp, target_path, file_size, callback)  # type: ignore[misc]
@@ -188,14 +187,14 @@ class FastFilesMixin:
                     if answer == b"\x06":
                         break
                     if answer != b"\x15":  # silence or an error: the board ended the program
-                        rest = connection.soft_read_until(_RUN_END, TIMEOUT)
+                        rest = connection.soft_read_until(RUN_END, TIMEOUT)
                         raise OSError("The board stopped receiving %s after %d bytes: %s"
                                       % (target_path, done, bytes(answer + rest)[-200:].decode("utf-8", "replace")))
                 else:
                     raise OSError("%s was damaged on the way %d times in a row; try again, or set the "
                                   "serial speed to 115200." % (target_path, RETRIES + 1))
                 done += len(chunk)
-            end = bytes(connection.soft_read_until(_RUN_END, TIMEOUT))
+            end = bytes(connection.soft_read_until(RUN_END, TIMEOUT))
             if b"\x02D" not in end:
                 raise OSError("The board could not finish writing %s: %s"
                               % (target_path, end[-200:].decode("utf-8", "replace")))

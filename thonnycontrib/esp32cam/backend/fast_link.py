@@ -25,8 +25,6 @@ from logging import getLogger
 from typing import Any, Optional
 
 from thonny.common import BackendEvent
-from thonny.plugins.micropython.bare_metal_backend import RawPasteNotSupportedError
-from thonny.plugins.micropython.mp_common import RAW_PASTE_SUBMIT_MODE, RAW_SUBMIT_MODE
 
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
 from thonnycontrib.esp32cam.core.linkwatch import LinkWatch
@@ -113,10 +111,10 @@ class FastLinkMixin:
 
     def _esp32cam_find_board(self, interrupt: bool) -> None:
         """After Thonny was killed while the board ran fast: find it at the remembered rate."""
-        rates = list(fastlink.iter_probe_rates(_load_store(), self._esp32cam_port))
-        if not rates:
+        left_at = fastlink.left_fast_rate(_load_store(), self._esp32cam_port)
+        if left_at is None:
             return
-        for rate in [fastlink.BOOT_BAUD] + rates:
+        for rate in (fastlink.BOOT_BAUD, left_at):
             self._esp32cam_set_host_rate(rate)
             self._connection.read_all(check_error=False)  # type: ignore[attr-defined]
             self._connection.write((b"\x03" if interrupt else b"") + b"\x02")  # type: ignore[attr-defined]
@@ -140,9 +138,8 @@ class FastLinkMixin:
         if not rates:
             self._esp32cam_announce(fastlink.Result(current), "115200 only (setting)")
             return
-        self._ensure_raw_mode()  # type: ignore[attr-defined]
-        negotiator = fastlink.Negotiator(ThonnyLinkIO(self), self._esp32cam_submit, log=logger.info)
         connection = self._connection  # type: ignore[attr-defined]
+        negotiator = self._esp32cam_negotiator()
         with binary_io(connection):
             result = negotiator.negotiate(rates, current)
         self._esp32cam_link_rate = result.rate
@@ -153,30 +150,33 @@ class FastLinkMixin:
 
     def _esp32cam_renegotiate(self, why: str) -> None:
         logger.info("Renegotiating the link (%s) from %d baud", why, self._esp32cam_link_rate)
-        current = self._esp32cam_link_rate
-        if current != fastlink.BOOT_BAUD:
+        if self._esp32cam_link_rate != fastlink.BOOT_BAUD:
             # back to the boot rate first: the ladder is then tried from a known start
-            self._ensure_raw_mode()  # type: ignore[attr-defined]
-            negotiator = fastlink.Negotiator(ThonnyLinkIO(self), self._esp32cam_submit, log=logger.info)
             try:
-                with binary_io(self._connection):  # type: ignore[attr-defined]
-                    if negotiator.restore(current):
-                        self._esp32cam_link_rate = fastlink.BOOT_BAUD
+                self._esp32cam_restore()
             except fastlink.LinkLost:
                 logger.warning("No prompt after going back to 115200")
         self._esp32cam_negotiate()
 
+    def _esp32cam_negotiator(self) -> fastlink.Negotiator:
+        """A negotiator on Thonny's connection; the board is put at its raw prompt first."""
+        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        return fastlink.Negotiator(ThonnyLinkIO(self), self._esp32cam_submit, log=logger.info)
+
+    def _esp32cam_restore(self) -> bool:
+        """The board (idle at a prompt) back at 115200; True when both sides are there."""
+        negotiator = self._esp32cam_negotiator()
+        with binary_io(self._connection):  # type: ignore[attr-defined]
+            restored = negotiator.restore(self._esp32cam_link_rate)
+        if restored:
+            self._esp32cam_link_rate = fastlink.BOOT_BAUD
+        return restored
+
     def _esp32cam_submit(self, code: str) -> None:
-        data = code.encode("utf-8")
-        if self._submit_mode == RAW_PASTE_SUBMIT_MODE:  # type: ignore[attr-defined]
-            try:
-                self._submit_code_via_raw_paste_mode(data)  # type: ignore[attr-defined]
-            except RawPasteNotSupportedError:
-                self._submit_mode = RAW_SUBMIT_MODE
-                self._submit_code_via_raw_mode(data)  # type: ignore[attr-defined]
-        else:
-            self._submit_code_via_raw_mode(data)  # type: ignore[attr-defined]
-        self._connection.set_text_mode(False)  # type: ignore[attr-defined]  # raw-paste turned it on
+        """Thonny's own submission (raw-paste, or raw on firmware without it); the output
+        that follows is read as bytes (raw-paste switched text mode back on)."""
+        self._submit_code(code)  # type: ignore[attr-defined]
+        self._connection.set_text_mode(False)  # type: ignore[attr-defined]
 
     def _esp32cam_set_host_rate(self, rate: int) -> None:
         self._esp32cam_set_port_rate(rate)
@@ -252,12 +252,7 @@ class FastLinkMixin:
             logger.info("Board busy: leaving it at %d baud (remembered for the next connect)", rate)
             return
         try:
-            self._ensure_raw_mode()  # type: ignore[attr-defined]
-            negotiator = fastlink.Negotiator(ThonnyLinkIO(self), self._esp32cam_submit, log=logger.info)
-            with binary_io(self._connection):  # type: ignore[attr-defined]
-                restored = negotiator.restore(rate)
-            if restored:
-                self._esp32cam_link_rate = fastlink.BOOT_BAUD
+            if self._esp32cam_restore():
                 self._connection.write(b"\x02")  # type: ignore[attr-defined]  # the friendly REPL, as found
                 _save_store(self._esp32cam_port, self._esp32cam_adapter, rate, None)
         except Exception:

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         except ReplBusy as e:
             print(str(e), file=sys.stderr)
             return 3
-        setting = args.baud if isinstance(args.baud, fastlink.SpeedSetting) else fastlink.parse_setting(args.baud)
+        setting = args.baud  # a SpeedSetting: argparse applies _baud to the default "auto" too
         adapter, cap = fastlink.adapter_cap(args.port)
         rates = fastlink.candidate_rates(setting, cap)
         if rates:

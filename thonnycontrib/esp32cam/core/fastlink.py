@@ -37,7 +37,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Protocol, Sequence, Tuple, Union
 
 BOOT_BAUD = 115200  # the ROM, the 2nd-stage bootloader and MicroPython start here
 LADDER: Tuple[int, ...] = (2000000, 1500000, 1000000, 921600, 460800, 230400)
@@ -305,7 +305,8 @@ class LinkIO(Protocol):
 _GO_OR_NO = re.compile(rb"FL:(GO|NO)([^\n]*)\n")
 _ON_END = re.compile(rb"FL:ON\r?\n\x04[^\x04]*\x04>")
 _BACK_END = re.compile(rb"FL:BACK\r?\n\x04[^\x04]*\x04>")
-_RUN_END = re.compile(rb"\x04[^\x04]*\x04>")
+# the end of a program run at the raw REPL: EOT, its error text (group 1), EOT, ">"
+RUN_END = re.compile(rb"\x04([^\x04]*)\x04>")
 _RAW_BANNER = re.compile(rb"raw REPL; CTRL-B to exit\r\n>")
 _BYE = re.compile(rb"FL:BYE\r?\n")
 
@@ -378,7 +379,7 @@ class Negotiator:
             return done("no_go")
         if found.group(1) == b"NO":
             self._unsupported = found.group(2).decode("utf-8", "replace").strip()
-            self.io.read_until(_RUN_END, 2.0)
+            self.io.read_until(RUN_END, 2.0)
             return done("unsupported")
         go_at = time.monotonic()
         self.io.set_baud(rate)
@@ -434,8 +435,8 @@ class Negotiator:
         self.io.set_baud(to)
         if _BYE.search(bye) is None:
             return self._resync(to)
-        end = self.io.read_until(_RUN_END, 1.0)
-        return _RUN_END.search(end) is not None or self._resync(to)
+        end = self.io.read_until(RUN_END, 1.0)
+        return RUN_END.search(end) is not None or self._resync(to)
 
     def _finish_back(self, back: int, timeout: float) -> None:
         end = self.io.read_until(_BACK_END, timeout)
@@ -474,8 +475,9 @@ def remembered_rate(store: dict, port: str, adapter: str) -> Optional[int]:
     return None
 
 
-def iter_probe_rates(store: dict, port: str) -> Iterable[int]:
-    """After an unclean exit (process killed while the board ran fast): rates to probe."""
+def left_fast_rate(store: dict, port: str) -> Optional[int]:
+    """After an unclean exit (process killed while the board ran fast): the rate to probe."""
     entry = store.get(port)
     if isinstance(entry, dict) and entry.get("left_fast") and isinstance(entry.get("rate"), int):
-        yield entry["rate"]
+        return entry["rate"]
+    return None
