@@ -19,6 +19,9 @@ from thonnycontrib.esp32cam.core.camera import problems
 from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
 from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl
 from thonnycontrib.esp32cam.core.camera.session import CameraSession
+from thonnycontrib.esp32cam.core.camera.stream import frames_limit
+from thonnycontrib.esp32cam.core.camera.transfer import read_frame
+from thonnycontrib.esp32cam.core.fastlink import RUN_END
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -87,6 +90,19 @@ def test_session_live_frames_settings_and_release(family):
             numbers = [_assert_test_pattern(session.capture().jpeg, (320, 240)) for _ in range(3)]
             assert numbers == sorted(set(numbers)), numbers  # live: successive, different frames
             assert len(board.events.all("camera_init", since=mark)) == 1  # initialised once
+            # streamed: exactly the frames asked for, successive; a stop ends after the credit given
+            streamed = []
+            assert session.stream(streamed.append, frames_limit(4)) == 4
+            more = [_assert_test_pattern(c.jpeg, (320, 240)) for c in streamed]
+            assert more == sorted(set(more)) and more[0] > numbers[-1], (numbers, more)
+            stopped = []
+            assert session.stream(stopped.append, lambda: len(stopped) < 2) == 4 == len(stopped)
+            # a host that grants nothing more: the board ends the stream by itself, in step
+            repl.submit(session.protocol.stream_code(credit=2, silent_ms=300))
+            assert [read_frame(repl.source, 10).kind for _ in range(2)] == ["J", "J"]
+            end = read_frame(repl.source, 10)
+            assert (end.kind, end.text) == ("K", "2")
+            assert RUN_END.search(repl.source.read_until(RUN_END, 5))
             session.apply(CameraSettings("QQVGA", 50))
             small = session.capture().jpeg
             assert Image.open(io.BytesIO(small)).size == (160, 120)

@@ -75,11 +75,21 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["view_box"] = [home.winfo_rootx(), home.winfo_rooty(), home.winfo_width(), home.winfo_height()]
     # live: successive frames, fps shown
     live_jpegs = []
-    h.wb.bind("esp32cam_camera_response", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
+    h.wb.bind("Esp32CamFrame", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
     view._live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(view._frame_times) >= 4 or getattr(view, "last_problem", None), 40, "live frames")
+    # a Shell command while Live streams: the stream gives way, the command runs, Live resumes
+    result["while_live"] = h.run_in_shell("print('WHILE', 6 * 7)")
+    seen = len(live_jpegs)
+    h.wait_until(lambda: len(live_jpegs) >= seen + 2, 40, "live frames after the Shell command")
+    # a new size while Live streams: the next frames have it
+    view._size.set("QQVGA")
+    view._settings_changed()
+    h.wait_until(lambda: view.last_frame_info["size"] == (160, 120), 40, "live frames at the new size")
+    view._size.set("QVGA")
     view._live.set(False)
+    view._on_live_toggled()
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_frames"] = len(view._frame_times)
     from tests.virtualboard.camera_frames import decode_frame_number
@@ -149,6 +159,7 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     assert r["first"]["size"] == [320, 240] and "320×240" in r["status"] and "lemariva" in r["status"]
     assert "% of 921600 baud" in r["status"]
     assert r["live_frames"] >= 4 and "fps" in r["live_status"]
+    assert "WHILE 42" in r["while_live"], r["while_live"]
     numbers = r["live_numbers"]
     assert len(numbers) >= 4 and numbers == sorted(set(numbers)), numbers  # successive, different frames
     assert r["small"]["size"] == [160, 120]

@@ -220,7 +220,7 @@ def test_snapshot_count_runs_fast_and_leaves_the_board_at_115200(tmp_path, capsy
         printed = capsys.readouterr().out
         assert code == 0 and out.exists(), printed
         last = printed.strip().splitlines()[-1]
-        assert re.match(r"Link 921600 baud \(network port\), 3 frames, [\d.]+ frames/s$", last), last
+        assert re.match(r"Link 921600 baud \(network port\), 3 frames, [\d.]+ frames/s, \d+ % of the line$", last), last
         assert board.events.find("repl_baud", baud=922190) is not None
         assert board.uart.chip_baud == 115201
         assert b">>> " in _prompt_at_115200(board)

@@ -25,11 +25,13 @@ from thonnycontrib.esp32cam.core import backend_commands
 
 if TYPE_CHECKING:
     from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
+    from thonnycontrib.esp32cam.core.camera.stream import FrameHandler, KeepGoing
 
 logger = getLogger("thonnycontrib.esp32cam.backend.camera")
 
 COMMAND_NAME = backend_commands.CAMERA  # answered by _cmd_esp32cam_camera below
 EOT, RAW_PROMPT = b"\x04", b">"  # Thonny's bare_metal_backend constants (4.1 and 5.0)
+STREAM_SECONDS = 3.0  # longest stream per request: other inline commands wait behind it
 
 
 class ThonnyConnectionRunner:
@@ -59,6 +61,31 @@ class ThonnyConnectionRunner:
             stderr = self._read_to_raw_prompt(connection, timeout)
         return RunResult(frame, (stderr or "").strip(), time.perf_counter() - started)
 
+    def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
+        from thonnycontrib.esp32cam.core.camera import problems, stream, transfer
+        from thonnycontrib.esp32cam.core.camera.session import RunResult
+
+        backend = self.backend
+        connection = backend._connection
+        started = time.perf_counter()
+        backend._forward_unexpected_output()
+
+        def write(data: bytes) -> None:
+            with backend._interrupt_lock:  # never between the bytes of a Ctrl-C from the reader thread
+                connection.write(data)
+
+        with binary_io(connection):
+            with backend._interrupt_lock:
+                backend._submit_code_via_raw_mode(code.encode("utf-8"))
+            try:
+                last = stream.read_stream(connection, write, on_frame, keep_going, timeout)
+            except (transfer.TransferError, problems.CameraProblem):
+                write(stream.STOP)  # the board ends when its credit is spent: read on to its prompt
+                backend._capture_output_until_active_prompt()
+                raise
+            stderr = self._read_to_raw_prompt(connection, timeout)
+        return RunResult(last, (stderr or "").strip(), time.perf_counter() - started)
+
     def _read_to_raw_prompt(self, connection: Any, timeout: float) -> str:
         """After the frame the raw REPL sends only EOT, the error text, EOT and ">": read that
         directly. Thonny's generic reader waits 50 ms for line ends it never gets here, which
@@ -76,6 +103,21 @@ class ThonnyConnectionRunner:
 
 class CameraCommandsMixin:
     _esp32cam_session: Optional[CameraSession] = None
+    _esp32cam_stop_stream = False  # set by the CAMERA_STOP immediate command (reader thread)
+    _esp32cam_streaming = False
+
+    def _handle_immediate_command(self, cmd: Any) -> None:
+        if cmd["name"] == backend_commands.CAMERA_STOP:
+            self._esp32cam_stop_stream = True
+        else:
+            super()._handle_immediate_command(cmd)  # type: ignore[misc]
+
+    def _esp32cam_end_stream(self, wait: float = 2.0) -> None:
+        """Ask a running stream to end and wait for it (before the port is let go)."""
+        self._esp32cam_stop_stream = True
+        deadline = time.monotonic() + wait
+        while self._esp32cam_streaming and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     # --- the command ---------------------------------------------------------------------
     def _cmd_esp32cam_camera(self, cmd: Any) -> Dict[str, Any]:
@@ -121,7 +163,36 @@ class CameraCommandsMixin:
             return {"jpeg": cap.jpeg, "wire_bytes": cap.wire_bytes, "seconds": cap.seconds,
                     "family": session.family, "settings": settings.__dict__,
                     "baudrate": self._esp32cam_baudrate()}
+        if action == "stream":
+            return {"streamed": self._esp32cam_stream(session, settings, cmd)}
         raise problems.CameraProblem(problems.OTHER, "Unknown camera request", repr(action))
+
+    def _esp32cam_stream(self, session: CameraSession, settings: Any, cmd: Any) -> int:
+        """Live frames as ``CAMERA_FRAME_EVENT`` events until the front-end says stop, another
+        command is waiting (the user's code comes first) or ``seconds`` have passed (so the
+        front-end's other inline commands, which wait behind this one, are not held long)."""
+        from thonny.common import BackendEvent
+
+        request_id = cmd.get("request_id")
+        until = time.monotonic() + min(float(cmd.get("seconds") or STREAM_SECONDS), STREAM_SECONDS)
+        baudrate = self._esp32cam_baudrate()
+
+        def keep_going() -> bool:
+            return (not self._esp32cam_stop_stream and time.monotonic() < until
+                    and self._incoming_message_queue.empty())  # type: ignore[attr-defined]
+
+        def on_frame(cap: Any) -> None:
+            self.send_message(BackendEvent(  # type: ignore[attr-defined]
+                backend_commands.CAMERA_FRAME_EVENT, request_id=request_id, jpeg=cap.jpeg,
+                wire_bytes=cap.wire_bytes, seconds=cap.seconds, family=session.family,
+                settings=settings.__dict__, baudrate=baudrate))
+
+        self._esp32cam_stop_stream = False
+        self._esp32cam_streaming = True
+        try:
+            return session.stream(on_frame, keep_going, settings)
+        finally:
+            self._esp32cam_streaming = False
 
     # --- session ---------------------------------------------------------------------------
     def _esp32cam_get_session(self, profile: Optional[str]) -> CameraSession:

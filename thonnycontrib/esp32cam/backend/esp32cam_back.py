@@ -54,6 +54,7 @@ class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, _EspBa
 
     def _release_lines_and_exit(self) -> None:
         connection = self._connection
+        self._esp32cam_end_stream()  # a live camera stream ends at its next frame
         try:
             self._esp32cam_leave()  # the board back at 115200 (backend.fast_link)
         except Exception:

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.core import doctor, portcheck
     from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
     from thonnycontrib.esp32cam.core.camera.session import CameraSession
+    from thonnycontrib.esp32cam.core.camera.stream import frames_limit
     from thonnycontrib.esp32cam.core.download import write_atomically
 
     out_dir = os.path.dirname(os.path.abspath(args.output))
@@ -154,9 +155,13 @@ def run(args: argparse.Namespace) -> int:
             if args.flash:
                 session.set_flash(True)
             started = time.perf_counter()
-            for _ in range(args.count):
-                cap = session.capture()
+            if args.count == 1:
+                frames = [session.capture()]
+            else:  # streamed: one request, the board sends the frames back to back
+                frames = []
+                session.stream(frames.append, frames_limit(args.count))
             elapsed = time.perf_counter() - started
+            cap = frames[-1]
         except CameraProblem as e:
             print(str(e), file=sys.stderr)
             return 1
@@ -173,8 +178,10 @@ def run(args: argparse.Namespace) -> int:
         print("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
               % (args.output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
                  cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))
-        print("Link %d baud (%s), %d frame%s, %.1f frames/s"
-              % (link.rate, adapter, args.count, "" if args.count == 1 else "s", args.count / elapsed))
+        wire = sum(f.wire_bytes for f in frames) / elapsed
+        print("Link %d baud (%s), %d frame%s, %.1f frames/s, %.0f %% of the line"
+              % (link.rate, adapter, len(frames), "" if len(frames) == 1 else "s", len(frames) / elapsed,
+                 100 * wire / line_rate))
         return 0
     finally:
         try:

@@ -11,8 +11,16 @@ from __future__ import annotations
 # release RTS, then DTR, then exit (no reset pulse on the classic circuit).
 RELEASE_LINES = "esp32cam_release_lines"
 
-# InlineCommand of the camera view: detect, start, capture, settings, release.
+# InlineCommand of the camera view: detect, start, capture, stream, settings, release.
 CAMERA = "esp32cam_camera"
+
+# ImmediateCommand that ends a running camera stream (an InlineCommand would wait
+# behind it: Thonny's front-end sends one inline command at a time).
+CAMERA_STOP = "esp32cam_camera_stop"
+
+# BackendEvent carrying one streamed frame (data: request_id, jpeg, wire_bytes,
+# seconds, family, settings, baudrate); the stream's InlineResponse comes at its end.
+CAMERA_FRAME_EVENT = "Esp32CamFrame"
 
 # BackendEvent type the back-end sends whenever the serial link's rate is settled
 # (data: rate, adapter, text, unsupported); the front-end shows it in the status bar.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from thonny import get_runner, get_workbench
-from thonny.common import InlineCommand
+from thonny.common import ImmediateCommand, InlineCommand
 
 from thonnycontrib.esp32cam.core import backend_commands, boards
 from thonnycontrib.esp32cam.frontend.backend_state import esp32cam_backend_active
@@ -28,3 +28,10 @@ def send_camera_command(action: str, **kwargs: Any) -> bool:
         return False
     get_runner().send_command(InlineCommand(COMMAND, action=action, profile=board_profile_key(), **kwargs))
     return True
+
+
+def stop_camera_stream() -> None:
+    """End a running Live stream at its next frame (its InlineResponse then follows)."""
+    runner = get_runner()
+    if runner is not None and esp32cam_backend_active():
+        runner.send_command(ImmediateCommand(backend_commands.CAMERA_STOP))

@@ -21,7 +21,8 @@ from thonny import get_workbench
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
 from thonnycontrib.esp32cam.frontend.backend_state import esp32cam_backend_active
-from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command
+from thonnycontrib.esp32cam.core.backend_commands import CAMERA_FRAME_EVENT
+from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command, stop_camera_stream
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 
 logger = getLogger(__name__)
@@ -49,10 +50,10 @@ class Esp32CamCameraView(ttk.Frame):
         self._image: Any = None  # the last frame, decoded at full size (PIL image)
         self._render_pending: Optional[str] = None
         self._widened = False
-        self._pending_live = False
         self._build()
         wb = get_workbench()
         wb.bind(COMMAND + "_response", self._on_response, True)
+        wb.bind(CAMERA_FRAME_EVENT, self._on_stream_frame, True)
         wb.bind("ToplevelResponse", self._on_backend_idle, True)
         wb.bind("BackendRestart", self._on_backend_restart, True)
 
@@ -144,9 +145,12 @@ class Esp32CamCameraView(ttk.Frame):
                 "vflip": bool(self._vflip.get()), "hmirror": bool(self._hmirror.get())}
 
     def capture(self) -> bool:
+        """One frame, or in Live mode a stream of them (the board sends frames back to back
+        for a few seconds per request; the view asks again while Live stays on)."""
         if self._pending is not None:
             return False
-        self._pending_live = bool(self._live.get())  # Live frames count for frames/s, single ones do not
+        if self._live.get():
+            return self._send("stream", settings=self.settings())
         return self._send("capture", settings=self.settings())
 
     def _send(self, action: str, **kwargs: Any) -> bool:
@@ -165,11 +169,15 @@ class Esp32CamCameraView(ttk.Frame):
     def _settings_changed(self) -> None:
         if not self._live.get():
             self.capture()
+        elif self._pending is not None:
+            stop_camera_stream()  # the stream's end starts the next one, with the new settings
 
     def _on_live_toggled(self) -> None:
         if self._live.get():
             self._frame_times.clear()
             self.capture()
+        elif self._pending is not None:
+            stop_camera_stream()
 
     def _on_flash_toggled(self) -> None:
         if self._pending is not None:
@@ -196,6 +204,8 @@ class Esp32CamCameraView(ttk.Frame):
         self._show_status("Saved %s (%d bytes)." % (path, len(self._jpeg)))
 
     def release(self) -> None:
+        if self._live.get() and self._pending is not None:
+            stop_camera_stream()
         self._live.set(False)
         if self._camera_in_use:
             self._request_id += 1
@@ -216,13 +226,18 @@ class Esp32CamCameraView(ttk.Frame):
         self._hide_problem()
         if msg.action == "capture":
             self._camera_in_use = True
-            live = self._pending_live
+            self._show_frame(msg, live=False)
+        elif msg.action == "stream":
+            self._camera_in_use = True
             if self._live.get():
-                self.capture()  # the board works on the next frame while this one is decoded
-            self._show_frame(msg, live)
+                self.capture()  # the next stream (with the settings as they are now)
         elif msg.action == "flash":
             self._camera_in_use = True
             self._show_status("Flash LED %s." % ("on" if msg.flash else "off"))
+
+    def _on_stream_frame(self, msg: Any) -> None:
+        if getattr(msg, "request_id", None) == self._pending:
+            self._show_frame(msg, live=True)
 
     def _show_frame(self, msg: Any, live: bool) -> None:
         from PIL import Image

@@ -16,6 +16,7 @@ from typing import List
 from ..boards import BoardProfile
 from ..fastlink import BOOT_BAUD, PACED_WRITER
 from . import families as fam
+from . import stream
 from .transfer import ENCODINGS, RAW
 
 HELPER = "__esp32cam"
@@ -76,6 +77,26 @@ class __Esp32Cam:
             s.led.value(0)
         s.stop()
         return True
+    def stream(s, n, ms):
+        import sys, select
+        r = sys.stdin.buffer
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+        k = 0
+        e = False
+        while n or not e:
+            if n:
+                s.snap()
+                n -= 1
+                k += 1
+            elif not p.poll(ms):
+                break
+            while p.poll(0):
+                if r.read(1) == b'+':
+                    n += 1
+                else:
+                    e = True
+        return k
 '''
 
 # Detection runs before the family is known; it also reports the heap size,
@@ -335,6 +356,10 @@ class DeviceProtocol:
     def snap_code(self) -> str:
         return self._call("snap")
 
+    def stream_code(self, credit: int = stream.CREDIT, silent_ms: int = stream.SILENT_MS) -> str:
+        """Frames back to back while the host grants credit (see ``stream``)."""
+        return self._call("stream", int(credit), int(silent_ms))
+
     def flash_code(self, on: bool) -> str:
         if self.profile.flash_led is None:
             raise ValueError("The board profile %r has no flash LED." % self.profile.title)
@@ -360,7 +385,8 @@ def all_codes_for_compile_check(protocol: DeviceProtocol) -> List[str]:
     """Every piece of code the protocol can send (tests compile them all)."""
     codes = [protocol.install_code(), protocol.start_code(CameraSettings()),
              protocol.set_size_code("QVGA"), protocol.set_quality_code(50),
-             protocol.set_flip_code(True, False), protocol.snap_code(), release_code(), detect_code()]
+             protocol.set_flip_code(True, False), protocol.snap_code(), protocol.stream_code(),
+             release_code(), detect_code()]
     if protocol.profile.flash_led is not None:
         codes.append(protocol.flash_code(True))
     return codes

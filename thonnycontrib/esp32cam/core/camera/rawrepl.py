@@ -11,8 +11,10 @@ import re
 import time
 from typing import Optional, Union
 
+from ..fastlink import RUN_END
 from .session import RunResult
-from .transfer import EOT, read_frame
+from .stream import STOP, FrameHandler, KeepGoing, read_stream
+from .transfer import EOT, Frame, read_frame
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 CTRL_A, CTRL_B, CTRL_C = b"\x01", b"\x02", b"\x03"
@@ -176,7 +178,22 @@ class RawRepl:
     def run(self, code: str, timeout: float) -> RunResult:
         started = time.perf_counter()
         self._submit(code.encode("utf-8"), timeout)
-        frame = read_frame(self.source, timeout)
+        return self._finish(read_frame(self.source, timeout), started, timeout)
+
+    def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
+        started = time.perf_counter()
+        self._submit(code.encode("utf-8"), timeout)
+        try:
+            last = read_stream(self.source, self.source.write, on_frame, keep_going, timeout)
+        except BaseException:
+            # damaged bytes or Ctrl-C here: the board stops when its credit is spent; keep in step
+            self.source.write(STOP)
+            self.source.read_until(RUN_END, timeout)
+            raise
+        return self._finish(last, started, timeout)
+
+    def _finish(self, frame: Optional[Frame], started: float, timeout: float) -> RunResult:
+        """Read the raw REPL's end after the frame: EOT, error text, EOT, ">"."""
         rest = self.source.read_until(EOT, timeout)
         error = self.source.read_until(EOT, timeout)
         self.source.read_until(b">", timeout)

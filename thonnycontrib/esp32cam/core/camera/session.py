@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Protocol
+from typing import Callable, Dict, Optional, Protocol
 
 from .. import boards
 from . import families as fam
 from . import problems
 from .devicecode import CameraSettings, DeviceProtocol, HELPER, detect_code, parse_info, release_code
+from .stream import CREDIT, FrameHandler, KeepGoing
 from .transfer import KIND_ACK, KIND_ERROR, KIND_INFO, KIND_JPEG, RAW, Frame, looks_like_jpeg
 
 
@@ -28,6 +29,11 @@ class RunResult:
 
 class CodeRunner(Protocol):
     def run(self, code: str, timeout: float) -> RunResult: ...
+
+    def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
+        """Run ``code``, which streams frames (``stream.read_stream``); the result's frame is
+        the stream's last one (``K`` or ``E``)."""
+        ...
 
 
 @dataclass
@@ -128,6 +134,34 @@ class CameraSession:
         if not looks_like_jpeg(frame.payload):
             raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
         return Capture(frame.payload, frame.wire_bytes, seconds)
+
+    def stream(self, on_frame: Callable[[Capture], None], keep_going: KeepGoing,
+               settings: Optional[CameraSettings] = None, credit: int = CREDIT) -> int:
+        """Frames back to back until ``keep_going()`` says stop; returns how many came.
+        Each capture's ``seconds`` is the time since the previous frame (or the request)."""
+        if settings is not None or not self.started:
+            self.apply(settings or self.settings or CameraSettings())
+        assert self.protocol is not None
+        last = [time.perf_counter()]
+
+        def handle(frame: Frame) -> None:
+            if not looks_like_jpeg(frame.payload):
+                raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
+            now = time.perf_counter()
+            seconds, last[0] = now - last[0], now
+            on_frame(Capture(frame.payload, frame.wire_bytes, seconds))
+
+        code = self.protocol.stream_code(credit)
+        result = self.runner.stream(code, handle, keep_going, self.timeout)
+        if result.frame is None and HELPER in result.error_output and "NameError" in result.error_output:
+            wanted = self.settings or CameraSettings()  # soft reboot dropped the helper: start again, once
+            self.settings = None
+            self.start(wanted)
+            result = self.runner.stream(code, handle, keep_going, self.timeout)
+        frame = self._frame_or_raise(result, "snap")
+        if frame.kind != KIND_ACK or not frame.text.isdigit():
+            raise problems.transfer_problem("expected the end of the stream, got %r" % frame.kind)
+        return int(frame.text)
 
     def set_flash(self, on: bool) -> None:
         if self.profile.flash_led is None:
