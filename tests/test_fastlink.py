@@ -123,6 +123,30 @@ def test_named_adapter_models_garble_above_their_own_maximum(adapter, expected):
         assert result.rate == expected, fastlink.describe(result, adapter)
 
 
+def test_an_ftdi_adapter_holds_short_replies_for_its_latency_timer_and_everything_still_works(tmp_path, capsys):
+    """FT232R on Linux: a 16 ms latency timer (ftdi_sio), so a one-byte echo arrives no
+    sooner than that; negotiation, the board's guard and streamed frames live with it."""
+    with _board(adapter="ft232r") as board:
+        client = open_client(board.url, baudrate=115200)
+        try:
+            client.write(b"\r")
+            read_until(client, b">>> ", 5)
+            echoes = []
+            for ch in b"abc":
+                started = time.perf_counter()
+                client.write(bytes([ch]))
+                assert read_until(client, bytes([ch]), 5).endswith(bytes([ch]))
+                echoes.append(time.perf_counter() - started)
+            client.write(b"\x03")
+        finally:
+            doctor.close_serial(client)
+        assert min(echoes) >= 0.015, echoes
+        out = tmp_path / "p.jpg"
+        code = cli_main(["snapshot", "--port", board.url, "-o", str(out), "--size", "QVGA", "--count", "4"])
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        assert code == 0 and last.startswith("Link 921600 baud") and ", 4 frames," in last, last
+
+
 def test_firmware_that_cannot_reinit_uart0_stays_at_115200_and_says_why():
     with _at_raw_repl(banner=OLD_LEMARIVA) as (board, repl):
         result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600, 460800])

@@ -16,7 +16,7 @@ from .flash import Flash, FlashTiming
 from .images import firmware_offset
 from .rom import RomBootloader
 from .transport import PtyPort, Rfc2217Server
-from .uart import ADAPTER_MODELS, ROM_BAUD, Uart
+from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
 from .wiring import WIRINGS, pins_for
 
 APP_START_SECONDS = 0.15  # 2nd-stage bootloader + app start-up, before faults strike
@@ -60,6 +60,8 @@ class VirtualBoard:
             max_baud = ADAPTER_MODELS[adapter] if max_baud is None else min(max_baud, ADAPTER_MODELS[adapter] or max_baud)
         self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after)
         self.uart.chip_rx = self._chip_rx
+        if adapter is not None:
+            self.uart.set_adapter_latency(ADAPTER_LATENCY.get(adapter))
         self._firmware_factory = firmware_factory
         self._run_micropython = micropython
         self._lock = threading.RLock()

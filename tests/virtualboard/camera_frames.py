@@ -10,6 +10,18 @@ The pattern is deterministic so tests can check decoded pixels:
 - bottom quarter, lower half: the frame number in decimal, seven-segment
   digits drawn in white (for people looking at the preview).
 
+Sensor noise: a fixed pseudo-random texture of ±12 levels (two per frame size,
+alternating with the frame number) lies over the picture, as a real sensor's
+noise does. It is what makes JPEG sizes realistic: flat bars compress to a few
+KB whatever the size or quality, real OV2640 frames do not. Measured on real
+boards: SVGA at esp32-camera quality 20 gave 15 to 49 KB per frame depending on
+the scene, quality 30 39 KB where 20 gave 49 (espressif/esp32-camera issue
+#179); an empirical fit over real photos is ``w*h / (2 * q**0.75)`` bytes
+(adafruit/Adafruit_CircuitPython_OV5640 issue #2); QQVGA at quality 16 often
+exceeds 3840 bytes (espressif/esp32-camera issue #663). With this texture: QQVGA
+q16 ≈ 3.2 KB, QVGA q12 ≈ 8.6 KB, VGA q12 ≈ 25 KB, SVGA q20 ≈ 27 KB, and the size
+falls with quality as on the sensor (tests/test_virtualboard_camera.py keeps it so).
+
 `vflip`/`hmirror` flip the whole frame like the sensor does. JPEG quality
 follows esp32-camera's scale (0..63, lower = better) and is mapped onto
 Pillow's. Other pixel formats are raw bytes: GRAYSCALE (1 byte per pixel),
@@ -18,9 +30,10 @@ RGB565 (big-endian, as esp32-camera delivers it) and RGB888.
 from __future__ import annotations
 
 import io
+import random
 from typing import Dict, Tuple
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 BAR_COLOURS = (
     (255, 255, 255),
@@ -33,6 +46,7 @@ BAR_COLOURS = (
     (0, 0, 0),
 )
 COUNTER_BITS = 16
+NOISE_LEVELS = 12  # the texture's amplitude, ± grey levels on each channel
 
 # segments a..g of a seven-segment digit
 _SEGMENTS = {
@@ -60,8 +74,24 @@ def esp_to_pillow_quality(esp_quality: int) -> int:
 class FrameRenderer:
     """Renders frames; the static part of each frame size is cached."""
 
-    def __init__(self) -> None:
+    def __init__(self, noise: int = NOISE_LEVELS) -> None:
         self._base: Dict[Tuple[int, int], Image.Image] = {}
+        self._noise: Dict[Tuple[int, int, int], Tuple[Image.Image, Image.Image]] = {}
+        self.noise = noise
+
+    def _texture(self, width: int, height: int, phase: int) -> Tuple[Image.Image, Image.Image]:
+        """(add, subtract) images: noise above and below mid-grey, so ImageChops needs no offset."""
+        key = (width, height, phase)
+        if key not in self._noise:
+            rnd = random.Random(width * 7919 + height * 31 + phase)
+            levels = 2 * self.noise + 1
+            table = bytes(rnd.randrange(levels) for _ in range(4096))
+            raw = (table * (width * height * 3 // len(table) + 1))[phase * 97:][: width * height * 3]
+            grain = Image.frombytes("RGB", (width, height), raw)
+            up = grain.point(lambda v: max(0, v - self.noise))
+            down = grain.point(lambda v: max(0, self.noise - v))
+            self._noise[key] = (up, down)
+        return self._noise[key]
 
     def base(self, width: int, height: int) -> Image.Image:
         key = (width, height)
@@ -87,6 +117,9 @@ class FrameRenderer:
                 x1 = (bit + 1) * width // COUNTER_BITS
                 draw.rectangle((x0, top, x1 - 1, bottom - 1), fill=(255, 255, 255))
         _draw_number(draw, str(number), 2, bottom + 1, height - bottom - 2)
+        if self.noise:
+            up, down = self._texture(width, height, number & 1)
+            img = ImageChops.subtract(ImageChops.add(img, up), down)
         if vflip:
             img = ImageOps.flip(img)
         if hmirror:

@@ -41,6 +41,16 @@ ADAPTER_MODELS = {
     "ideal": None,
 }
 
+# What an adapter holds back before the host sees it: (latency timer in seconds, bytes
+# per USB packet). An FTDI chip sends a packet when it holds 62 data bytes (64-byte
+# packets, two of them modem status) or when its latency timer runs out; the timer
+# restarts with every packet. Linux programs 16 ms unless a program asks for low
+# latency (drivers/usb/serial/ftdi_sio.c: ``write_latency_timer``, default
+# ``latency = 16``; FTDI AN232B-04 "Data Throughput, Latency and Handshaking").
+ADAPTER_LATENCY = {
+    "ft232r": (0.016, 62),
+}
+
 
 class Uart:
     def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None,
@@ -66,6 +76,10 @@ class Uart:
         self._in_free = 0.0
         self._last_garbled_event = 0.0
         self._closed = False
+        self.latency: Optional[tuple] = None  # ADAPTER_LATENCY entry of the adapter, if any
+        self._usb = bytearray()  # bytes the adapter holds back (latency timer)
+        self._usb_since = 0.0
+        self._usb_cond = threading.Condition()
         self._writer = threading.Thread(target=self._write_loop, name="virtualboard-uart-tx", daemon=True)
         self._writer.start()
 
@@ -134,12 +148,55 @@ class Uart:
                 self._out_free = self._pace(self._out_free, len(piece))
                 if generation != self._out_generation:
                     break
-                try:
-                    self.host_tx(self._maybe_garble(piece, "to_host"))
-                except Exception:
-                    pass
+                self._to_usb(self._maybe_garble(piece, "to_host"))
                 with self._pending_lock:
                     self._pending = max(0, self._pending - len(piece))
+
+    def _to_usb(self, data: bytes) -> None:
+        """The adapter passes the chip's bytes on: at once, or in whole USB packets with the
+        rest held until the latency timer runs out (``ADAPTER_LATENCY``)."""
+        if self.latency is None:
+            self._host_tx(data)
+            return
+        packet = self.latency[1]
+        with self._usb_cond:
+            if not self._usb:
+                self._usb_since = time.monotonic()
+            self._usb += data
+            whole = len(self._usb) - len(self._usb) % packet
+            out = bytes(self._usb[:whole])
+            del self._usb[:whole]
+            if whole:
+                self._usb_since = time.monotonic()  # a packet went: the timer restarts
+            self._usb_cond.notify()
+        if out:
+            self._host_tx(out)
+
+    def _latency_loop(self) -> None:
+        timer = self.latency[0] if self.latency else 0.0
+        while not self._closed:
+            with self._usb_cond:
+                while not self._usb and not self._closed:
+                    self._usb_cond.wait(0.5)
+                wait = self._usb_since + timer - time.monotonic()
+                if wait > 0:
+                    self._usb_cond.wait(wait)
+                    continue
+                out = bytes(self._usb)
+                self._usb.clear()
+                self._usb_since = time.monotonic()
+            self._host_tx(out)
+
+    def set_adapter_latency(self, latency: Optional[tuple]) -> None:
+        self.latency = latency
+        if latency is not None:
+            threading.Thread(target=self._latency_loop, name="virtualboard-usb-latency", daemon=True).start()
+
+    def _host_tx(self, data: bytes) -> None:
+        try:
+            self.host_tx(data)
+        except Exception:
+            pass
 
     # --- host -> chip ----------------------------------------------------
     def host_send(self, data: bytes) -> None:
