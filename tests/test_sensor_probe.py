@@ -132,3 +132,23 @@ def test_probe_with_a_wrong_pin_profile_finds_nothing(board):
     facts = sensors.parse_probe(out)
     assert facts.sensor is None and facts.scanned == []
     assert facts.describe_sensor() == "no sensor answered on SCCB"
+
+
+# --- the camera session (camera view, snapshot CLI) ---------------------------
+
+@pytest.mark.parametrize("sensor, kind", [("OV3660", "unsupported_sensor"), ("OV2640", None)])
+def test_snapshot_on_kaki5_names_an_unsupported_sensor(tmp_path, capsys, sensor, kind):
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from thonnycontrib.esp32cam.cli import main as cli_main
+
+    out = tmp_path / "photo.jpg"
+    with VirtualBoard(firmware=synthetic_firmware("kaki5"), sensor=sensor, line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=15)
+        code = cli_main(["snapshot", "--port", board.url, "-o", str(out)])
+    err = capsys.readouterr().err
+    if kind is None:  # an OV2640 board: nothing changes
+        assert code == 0 and out.exists(), err
+        return
+    assert code == 1 and not out.exists()
+    assert "This firmware does not drive the OV3660 camera sensor" in err, err
+    assert "drives only the OV2640" in err and "lemariva camera driver" in err

@@ -45,10 +45,11 @@ XCLK_HZ = 20_000_000  # what the drivers use on these boards (esp32-camera examp
 
 _SNIPPET = """\
 def _esp32cam_sensor():
-    import machine, os, gc, time
+    import machine, os, gc, time, sys
+    o = []
     gc.collect()
-    print('%(mark)s heap', gc.mem_free() + gc.mem_alloc())
-    print('%(mark)s machine', os.uname().machine)
+    o.append('heap %%d' %% (gc.mem_free() + gc.mem_alloc()))
+    o.append('machine ' + os.uname().machine)
     ck = None
     try:
         if %(pwdn)d >= 0:
@@ -60,7 +61,7 @@ def _esp32cam_sensor():
         cls = getattr(machine, 'SoftI2C', None) or machine.I2C
         bus = cls(scl=machine.Pin(%(sioc)d), sda=machine.Pin(%(siod)d), freq=100000)
         found = bus.scan()
-        print('%(mark)s scan', ' '.join(str(a) for a in found))
+        o.append('scan ' + ' '.join(str(a) for a in found))
         for a in found:
             if a == 0x30:
                 bus.writeto(a, b'\\xff\\x01')
@@ -68,27 +69,34 @@ def _esp32cam_sensor():
                 pid = bus.readfrom(a, 1)[0]
                 bus.writeto(a, b'\\x0b')
                 ver = bus.readfrom(a, 1)[0]
-                print('%(mark)s id', a, pid, ver)
+                o.append('id %%d %%d %%d' %% (a, pid, ver))
             elif a == 0x3c:
                 bus.writeto(a, b'\\x30\\x0a')
                 hi = bus.readfrom(a, 1)[0]
                 bus.writeto(a, b'\\x30\\x0b')
                 lo = bus.readfrom(a, 1)[0]
-                print('%(mark)s id', a, hi, lo)
+                o.append('id %%d %%d %%d' %% (a, hi, lo))
     except Exception as e:
-        print('%(mark)s error', repr(e))
+        o.append('error ' + repr(e))
     finally:
         if ck is not None:
             ck.deinit()
+    t = ''.join('%(mark)s ' + x + '\\n' for x in o)
+    %(emit)s
 _esp32cam_sensor()
 del _esp32cam_sensor
 """
 
 
-def probe_code(profile: BoardProfile) -> str:
-    """MicroPython source that prints the heap size, the machine name and the sensor
-    ID (lines starting with ``MARK``); it leaves XCLK stopped."""
-    return _SNIPPET % {"mark": MARK, "pwdn": profile.pwdn, "reset": profile.reset,
+# as printed text, or as the camera view's info frame (core.camera.transfer, kind "I")
+_PRINT = "sys.stdout.write(t)"
+_FRAME = "sys.stdout.buffer.write(('\\x02ESPCAM:I:N:%d\\n' % len(t)).encode() + t.encode())"
+
+
+def probe_code(profile: BoardProfile, frame: bool = False) -> str:
+    """MicroPython source that reports the heap size, the machine name and the sensor
+    ID (lines starting with ``MARK``), printed or as one info frame; it leaves XCLK stopped."""
+    return _SNIPPET % {"mark": MARK, "pwdn": profile.pwdn, "reset": profile.reset, "emit": _FRAME if frame else _PRINT,
                        "xclk": profile.xclk, "siod": profile.siod, "sioc": profile.sioc, "hz": XCLK_HZ}
 
 
@@ -116,6 +124,24 @@ class BoardFacts:
         if self.sensor == "unknown":
             return "unknown sensor at SCCB address 0x%02X (ID 0x%04X)" % (self.address or 0, self.chip_id or 0)
         return "no sensor answered on SCCB" + (" (%s)" % self.error if self.error else "")
+
+    @classmethod
+    def from_diagnosis(cls, extra: Dict[str, object]) -> Optional["BoardFacts"]:
+        """Back from a diagnosis' ``extra`` (doctor JSON); None when it has none."""
+        if "sensor" not in extra and "chip" not in extra:
+            return None
+        sensor = extra.get("sensor") if isinstance(extra.get("sensor"), dict) else {}
+        chip, psram = extra.get("chip"), extra.get("psram")
+        return cls(chip=chip if isinstance(chip, str) else None,
+                   psram=psram if isinstance(psram, bool) else None,
+                   sensor=sensor.get("model") or None, source=sensor.get("source") or "")
+
+    def summary(self) -> str:
+        """One line for dialogs: "ESP32 · PSRAM · OV3660 camera"."""
+        parts = [self.chip.upper() if self.chip else "chip ?",
+                 "PSRAM" if self.psram else ("no PSRAM" if self.psram is False else "PSRAM ?"),
+                 ("%s camera" % self.sensor) if self.sensor else "no camera sensor found"]
+        return " · ".join(parts)
 
     def to_json(self) -> Dict[str, object]:
         return {"model": self.sensor, "source": self.source or None,
