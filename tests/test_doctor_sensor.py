@@ -50,3 +50,15 @@ def test_kaki5_on_an_ov2640_board_is_unchanged_and_shows_the_sensor():
     assert d.extra["sensor"]["model"] == "OV2640" and d.extra["sensor"]["id"] == "0x2642"
     assert d.extra["chip"] == "esp32" and d.extra["psram"] is True
     assert "camera sensor: OV2640 (ID 0x2642 read over SCCB at 0x30)" in d.evidence
+
+
+def test_the_drivers_own_report_comes_first():
+    from tests.virtualboard import synthetic_firmware
+
+    with VirtualBoard(firmware=synthetic_firmware("cnadler86"), sensor="OV5640") as board:
+        board.events.wait_for("firmware_started", timeout=15)
+        d = doctor.diagnose(board.url, ports=[], check_speed=False)
+    assert d.code == dg.REPL_OK
+    assert d.extra["sensor"]["model"] == "OV5640" and d.extra["sensor"]["source"] == "driver"
+    assert "chip: ESP32, PSRAM: yes" in d.evidence
+    assert "camera sensor: OV5640 (reported by the camera driver)" in d.evidence

@@ -332,6 +332,9 @@ class Doctor:
         out = s.run_raw(code.encode(), self.t.camera) if code else None
         if out is not None:
             sn.parse_probe(out, facts)
+        if facts.chip or facts.psram is not None:
+            s.notes.append("chip: %s, PSRAM: %s" % ((facts.chip or "?").upper(),
+                                                    {True: "yes", False: "no"}.get(facts.psram, "?")))
         s.notes.append("camera sensor: " + facts.describe_sensor())
         return facts
 
