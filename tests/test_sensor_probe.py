@@ -152,3 +152,18 @@ def test_snapshot_on_kaki5_names_an_unsupported_sensor(tmp_path, capsys, sensor,
     assert code == 1 and not out.exists()
     assert "This firmware does not drive the OV3660 camera sensor" in err, err
     assert "drives only the OV2640" in err and "lemariva camera driver" in err
+
+
+def test_shell_hint_names_the_unsupported_sensor_not_the_ribbon(board):
+    from thonnycontrib.esp32cam.core import bootlog
+    from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
+
+    r = board("kaki5", "OV3660")
+    out, err = r.raw_exec("import camera\ncamera.conf(17, 5); camera.conf(18, 6)\nprint(camera.init())")
+    tracker = bootlog.EpisodeTracker()
+    codes = [f.code for f in tracker.feed_text(out)]
+    assert codes == [bootlog.UNSUPPORTED_SENSOR]
+    assert "not an OV2640" in SHELL_HINTS[codes[0]]
+    # an OV2640 board that is simply not connected still gets the ribbon-cable hint
+    assert [f.code for f in bootlog.EpisodeTracker().feed_text(
+        "E (1058) camera: Camera probe failed with error 0x105(ESP_ERR_NOT_FOUND)\n")] == [bootlog.CAMERA_PROBE_FAILED]

@@ -233,6 +233,9 @@ SHELL_HINTS: Dict[str, str] = {
                      "PSRAM and a stable 5 V supply, then press RST.",
     "camera_probe_failed": "The camera sensor did not answer: reseat the ribbon cable, use the AI-Thinker "
                            "pin profile, power with 5 V, and deinit the camera before initialising it again.",
+    "unsupported_sensor": "The camera driver found a sensor this firmware was built without (\"Detected "
+                          "camera not supported.\"): the camera module is not an OV2640, or not a sensor this "
+                          "build drives. The doctor names the sensor and a firmware build that drives it.",
     "no_camera_module": "This firmware has no camera module (official MicroPython builds have none). "
                         "Install a camera build with the firmware installer.",
     "no_response": "An ESP32-CAM that does not answer is usually held in reset or in download mode by the "
