@@ -292,10 +292,10 @@ class Doctor:
                 return dg.Diagnosis(dg.NO_CAMERA_MODULE, evidence=prompt_evidence() + [
                     ">>> import camera", "ImportError: " + line.split(" ", 2)[-1]],
                     extra={"suggest_camera_build": True})
-            facts = self._board_facts(s, out, probe=not line.startswith("DOCTOR_CAM none"))
+            facts = self._board_facts(s, out)
             if line.startswith("DOCTOR_CAM fail"):
                 why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
-                unsupported = _unsupported_sensor(facts, cam_log, prompt_evidence() + cam_log + [
+                unsupported = _unsupported_sensor(facts, self.profile.chip, cam_log, prompt_evidence() + cam_log + [
                     "camera initialisation failed: " + why])
                 if unsupported is not None:
                     return unsupported
@@ -319,7 +319,7 @@ class Doctor:
                         "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
         return d
 
-    def _board_facts(self, s: Session, camera_out: str, probe: bool) -> sn.BoardFacts:
+    def _board_facts(self, s: Session, camera_out: str) -> sn.BoardFacts:
         """Chip, PSRAM and camera sensor: the driver's own report first, else the sensor's
         ID over SCCB on the profile's pins (core.sensors)."""
         facts = sn.BoardFacts()
@@ -328,8 +328,8 @@ class Doctor:
             if name and name != "None":
                 facts.sensor, facts.source = name.upper(), "driver"
         s.say("Reading the camera sensor's ID (%s pins)" % self.profile.title)
-        code = sn.probe_code(self.profile) if probe or facts.sensor is None else ""
-        out = s.run_raw(code.encode(), self.t.camera) if code else None
+        # run even after a driver report: it also tells the chip and PSRAM
+        out = s.run_raw(sn.probe_code(self.profile).encode(), self.t.camera)
         if out is not None:
             sn.parse_probe(out, facts)
         if facts.chip or facts.psram is not None:
@@ -405,7 +405,8 @@ def _add_facts(d: dg.Diagnosis, facts: sn.BoardFacts) -> None:
     d.extra["sensor"] = facts.to_json()
 
 
-def _unsupported_sensor(facts: sn.BoardFacts, cam_log: List[str], evidence: List[str]) -> Optional[dg.Diagnosis]:
+def _unsupported_sensor(facts: sn.BoardFacts, profile_chip: str, cam_log: List[str],
+                        evidence: List[str]) -> Optional[dg.Diagnosis]:
     """``unsupported_sensor`` when a sensor answered that this firmware's driver does not
     drive: esp32-camera says so itself ("Detected camera not supported.",
     ESP_ERR_NOT_SUPPORTED; driver/esp_camera.c camera_probe)."""
@@ -415,7 +416,7 @@ def _unsupported_sensor(facts: sn.BoardFacts, cam_log: List[str], evidence: List
     from thonnycontrib.esp32cam.core.catalog import load_bundled
 
     catalog = load_bundled()
-    chip = facts.chip or "esp32"
+    chip = facts.chip or profile_chip
     fits = sn.matching_builds(catalog.builds, chip, facts.psram, facts.sensor)
     choice = sn.preselect(fits, None, chip, facts.psram, facts.sensor)
     d = dg.Diagnosis(dg.UNSUPPORTED_SENSOR, evidence=evidence)
