@@ -14,6 +14,7 @@ from typing import List, Optional
 from .board import VirtualBoard
 from .uart import ADAPTER_MODELS
 from .images import synthetic_firmware
+from .sccb import MODELS as SENSOR_MODELS
 from .wiring import WIRINGS
 
 FIRMWARE_CHOICES = ("lemariva", "kaki5", "cnadler86", "official", "blank")
@@ -29,6 +30,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--no-psram", action="store_true", help="the board's PSRAM does not answer")
     parser.add_argument("--brownout", action="store_true", help="weak supply: brownout reset loop")
     parser.add_argument("--camera-missing", action="store_true", help="no camera sensor on the ribbon")
+    parser.add_argument("--sensor", choices=sorted(SENSOR_MODELS), default="OV2640",
+                        help="the camera module's image sensor (default OV2640)")
     parser.add_argument("--max-baud", type=int, metavar="N", help="adapter garbles bytes above N baud")
     parser.add_argument("--adapter", choices=sorted(ADAPTER_MODELS),
                         help="USB-serial adapter model: garbles above its own maximum rate")
@@ -57,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     board = VirtualBoard(wiring=args.wiring, firmware=firmware, flash_path=args.flash,
                          psram=not args.no_psram, brownout=args.brownout,
-                         camera_missing=args.camera_missing, max_baud=args.max_baud, weak_after=args.weak_after,
+                         camera_missing=args.camera_missing, sensor=args.sensor, max_baud=args.max_baud, weak_after=args.weak_after,
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,

@@ -16,6 +16,7 @@ from .flash import Flash, FlashTiming
 from .images import firmware_offset
 from .rom import RomBootloader
 from .transport import PtyPort, Rfc2217Server
+from .sccb import MODELS as SENSOR_MODELS
 from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
 from .wiring import WIRINGS, pins_for
 
@@ -31,7 +32,8 @@ class VirtualBoard:
                  line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
-                 tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None) -> None:
+                 tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
+                 sensor: str = "OV2640") -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -40,6 +42,9 @@ class VirtualBoard:
         self.psram = psram
         self.brownout = brownout
         self.camera_missing = camera_missing
+        if sensor not in SENSOR_MODELS:
+            raise ValueError(f"sensor must be one of {sorted(SENSOR_MODELS)}")
+        self.sensor = sensor  # the camera module's sensor (sccb.py)
         self.en_delay = en_delay
         if flash_timing not in ("real", "fast"):
             raise ValueError("flash_timing must be 'real' or 'fast'")
@@ -285,7 +290,7 @@ class VirtualBoard:
                 self.events.emit(kind, **(data or {}))
 
             firmware = factory(self.flash, info, psram=self.psram, camera_missing=self.camera_missing,
-                               emit=emit, event=event, request_reset=self._request_reset,
+                               sensor=self.sensor, emit=emit, event=event, request_reset=self._request_reset,
                                uart=self.uart)
             self._program = firmware
             self.state = "running"

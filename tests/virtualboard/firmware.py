@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import camera_frames
+from . import camera_frames, sccb
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 
@@ -235,9 +235,11 @@ class CameraSensor:
 
     SETTINGS = ("width", "height", "format", "quality", "vflip", "hmirror")
 
-    def __init__(self, present: bool, psram: bool) -> None:
+    def __init__(self, present: bool, psram: bool, model: str = "OV2640") -> None:
         self.present = present
         self.psram = psram
+        self.model = model
+        self.bus = sccb.SccbBus(model if present else None)
         self.frame_number = 0
         self._last_frame = 0.0
         self.renderer = camera_frames.FrameRenderer()
@@ -256,13 +258,21 @@ class CameraSensor:
         if self.in_use:
             # the sensor's SCCB/XCLK are still held by the previous init: probe fails
             return {"ok": False, "err": "ESP_ERR_NOT_FOUND", "code": 0x105, "busy": True}
+        drives = req.get("drives")
+        if drives is not None and self.model not in drives:
+            # esp_camera.c camera_probe: a device answers at its SCCB address but no compiled-in
+            # detect() claims it: "Detected camera not supported." and ESP_ERR_NOT_SUPPORTED;
+            # the error path stops XCLK again
+            return {"ok": False, "err": "ESP_ERR_NOT_SUPPORTED", "code": 0x106, "sensor": self.model}
         self.in_use = True
+        self.bus.driver_clock = True  # the driver's LEDC keeps XCLK running
         self._update(req)
-        return {"ok": True}
+        return {"ok": True, "sensor": self.model}
 
     def deinit(self) -> Dict[str, Any]:
         was = self.in_use
         self.in_use = False
+        self.bus.driver_clock = False
         return {"ok": was}
 
     def set(self, req: Dict[str, Any]) -> Dict[str, Any]:
@@ -313,6 +323,7 @@ class MicroPythonFirmware:
         *,
         psram: bool,
         camera_missing: bool,
+        sensor: str = "OV2640",
         emit: Callable[[bytes], None],
         event: Callable[[str, dict], None],
         request_reset: Callable[[str], None],
@@ -330,7 +341,7 @@ class MicroPythonFirmware:
         self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
         self.banner = board_banner(info)
         self.stdin_capacity = stdin_ring_capacity(self.banner)
-        self.sensor = CameraSensor(present=not camera_missing, psram=psram)
+        self.sensor = CameraSensor(present=not camera_missing, psram=psram, model=sensor)
         self._lock = threading.RLock()
         self._proc: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
@@ -661,6 +672,7 @@ class MicroPythonFirmware:
             self._interruptible.set()
             if op == "booted":
                 self._booted.set()
+                self.sensor.bus.pwm.clear()  # a soft reset stops PWM (ports/esp32/main.c machine_pwm_deinit_all)
             return {"ok": True}, b""
         if op == "reset":
             reason = str(req.get("reason", "machine.reset"))
@@ -672,6 +684,11 @@ class MicroPythonFirmware:
         if op == "pin":
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
+        if op == "pwm":
+            self.sensor.bus.set_pwm(int(req.get("pin", -1)), int(req.get("freq", 0)), int(req.get("duty", 0)))
+            return {"ok": True}, b""
+        if op == "i2c":
+            return self._i2c(req), b""
         if op == "cam_init":
             answer = self.sensor.init(req)
             self._event("camera_init", {"ok": bool(answer.get("ok"))})
@@ -693,6 +710,20 @@ class MicroPythonFirmware:
             return {"ok": True, "len": len(frame)}, frame
         return {"ok": False, "err": "unknown op"}, b""
 
+
+    def _i2c(self, req: Dict[str, Any]) -> Dict[str, Any]:
+        """One I2C transfer of machine.I2C/SoftI2C on the camera connector's bus."""
+        bus = self.sensor.bus
+        sda, scl = int(req.get("sda", -1)), int(req.get("scl", -1))
+        levels = {int(k): int(v) for k, v in dict(req.get("levels", {})).items()}
+        if req.get("kind") == "scan":
+            return {"ok": True, "found": bus.scan(sda, scl, levels)}
+        if not bus.answers(int(req.get("addr", -1)), sda, scl, levels):
+            return {"ok": False, "errno": 19}  # no ACK: MP_ENODEV (ports/esp32/machine_i2c.c)
+        if req.get("kind") == "write":
+            bus.write(bytes.fromhex(str(req.get("data", ""))))
+            return {"ok": True}
+        return {"ok": True, "data": bus.read(int(req.get("n", 0))).hex()}
 
     def _set_repl_baud(self, baud: int, tail: int = 0) -> Dict[str, Any]:
         """machine.UART(0, baudrate=N): uart_set_baudrate() only rewrites the divider

@@ -2,6 +2,9 @@
 # PixelFormat/FrameSize/GrabMode/GainCeiling constants; AI-Thinker pins built in.
 import cam_common as _c
 
+# the sensors this build's esp32-camera drives (the cnadler86 image carries the ov2640, ov3660 and ov5640 drivers' log tags)
+_DRIVES = ("OV2640", "OV3660", "OV5640")
+
 
 class PixelFormat:
     RGB565 = 0
@@ -84,7 +87,7 @@ class Camera:
     def init(self):
         if self._initialized:
             return
-        _check_err(_c.sensor_init(**self._settings()))
+        _check_err(_c.sensor_init(_DRIVES, **self._settings()))
         self._initialized = True
 
     def deinit(self):
@@ -173,7 +176,7 @@ class Camera:
     @property
     def sensor_name(self):
         self._check_init()
-        return "OV2640"
+        return _c.sensor_name
 
     @property
     def frame_size(self):

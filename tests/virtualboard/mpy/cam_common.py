@@ -13,7 +13,8 @@ SIZES = (
 )
 OLD_SIZES = tuple(s for s in SIZES if s[0] not in ("128X128", "320X320"))
 OV2640_MAX = (1600, 1200)
-_ERR_NAMES = {0x101: "ESP_ERR_NO_MEM", 0x102: "ESP_ERR_INVALID_ARG", 0x103: "ESP_ERR_INVALID_STATE", 0x105: "ESP_ERR_NOT_FOUND"}
+_ERR_NAMES = {0x101: "ESP_ERR_NO_MEM", 0x102: "ESP_ERR_INVALID_ARG", 0x103: "ESP_ERR_INVALID_STATE", 0x105: "ESP_ERR_NOT_FOUND",
+              0x106: "ESP_ERR_NOT_SUPPORTED"}
 _boot_ticks = _time.ticks_ms()
 BOOT_LOG_MS = 480  # time the ROM, bootloader and IDF start-up take before MicroPython starts
 
@@ -30,10 +31,16 @@ def log_e(tag, msg):
     print("E (%d) %s: %s" % (ms, tag, msg))
 
 
-def sensor_init(**settings):
-    """esp_camera_init(): on failure print esp32-camera's error lines and return the esp_err code."""
-    r = host.call("cam_init", **settings)
+sensor_name = None  # what the driver detected at the last successful init
+
+
+def sensor_init(drives, **settings):
+    """esp_camera_init(): on failure print esp32-camera's error lines and return the esp_err code.
+    ``drives``: the sensors whose detect()/init() the build compiled in (CONFIG_*_SUPPORT)."""
+    global sensor_name
+    r = host.call("cam_init", drives=list(drives), **settings)
     if r.get("ok"):
+        sensor_name = r.get("sensor")
         return 0
     code = r.get("code", 0x105)
     if code == 0x101:  # no PSRAM for the frame buffers
@@ -41,6 +48,8 @@ def sensor_init(**settings):
         log_e("cam_hal", "cam_config(385): cam_dma_config failed")
         log_e("camera", "Camera config failed with error 0x%x" % code)
         return code
+    if code == 0x106:  # esp_camera.c camera_probe: an SCCB device answered, no compiled-in driver claims it
+        log_e("camera", "Detected camera not supported.")
     log_e("camera", "Camera probe failed with error 0x%x(%s)" % (code, _ERR_NAMES.get(code, "ESP_FAIL")))
     return code
 

@@ -3,6 +3,9 @@
 # The driver state (on the host) persists across soft reboots, as the KAKI5 docs say.
 import cam_common as _c
 
+# the sensors this build's esp32-camera drives (KAKI5 images carry none of the sensor drivers' own log tags (ov3660, ov5640, gc2145...): OV2640 only)
+_DRIVES = ("OV2640",)
+
 _FORMATS = {1: "rgb565", 2: "yuv422", 3: "yuv420", 4: "grayscale", 5: "jpeg", 6: "rgb888", 7: "raw", 8: "rgb444", 9: "rgb555"}
 XCLK_MHZ, PIXFORMAT, FRAMESIZE, JPEG_QUALITY, FB_COUNT = 16, 17, 18, 19, 20
 _conf = {}
@@ -31,7 +34,7 @@ def init():
         return False
     settings = _size(_conf[FRAMESIZE])
     settings.update(format=_FORMATS[_conf[PIXFORMAT]], quality=_conf.get(JPEG_QUALITY, 12), vflip=False, hmirror=False)
-    return _c.sensor_init(**settings) == 0
+    return _c.sensor_init(_DRIVES, **settings) == 0
 
 
 def deinit():

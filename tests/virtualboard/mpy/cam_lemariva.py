@@ -3,6 +3,9 @@
 # host) survives a soft reboot, so capture() still works then and a second init() fails.
 import cam_common as _c
 
+# the sensors this build's esp32-camera drives (the lemariva images carry the ov3660 and ov5640 drivers' log tags)
+_DRIVES = ("OV2640", "OV3660", "OV5640")
+
 JPEG = 4
 YUV422 = 1
 GRAYSCALE = 3
@@ -36,7 +39,7 @@ def init(id=0, *, format=JPEG, framesize=FRAME_VGA, quality=12, d0=5, d1=18, d2=
     size = _check_size(framesize)
     if xclk_freq not in (XCLK_10MHz, XCLK_20MHz):
         raise ValueError("xclk frequency is not valid")
-    if _c.sensor_init(format=_FORMATS[format], quality=quality, vflip=False, hmirror=False, **size):
+    if _c.sensor_init(_DRIVES, format=_FORMATS[format], quality=quality, vflip=False, hmirror=False, **size):
         _c.log_e("camera", "Camera Init Failed")
         raise OSError("Camera Init Failed")
     return True

@@ -181,25 +181,45 @@ class Signal:
 
 
 class PWM:
+    """LEDC PWM; the board hears the pin, frequency and duty (a clock on the camera's
+    XCLK pin lets the sensor answer on SCCB). Frequency range and messages as
+    ports/esp32/machine_pwm.c (check_freq_ranges: 1 Hz to 40 MHz)."""
+
     def __init__(self, pin, freq=5000, duty=None, duty_u16=None):
         self._pin = pin if isinstance(pin, Pin) else Pin(pin, Pin.OUT)
+        self._check(freq)
         self._freq = freq
-        self._duty_u16 = 0
+        self._duty_u16 = 32768 if duty is None and duty_u16 is None else 0  # 50 % default (PWM_DUTY)
         if duty is not None:
             self.duty(duty)
-        if duty_u16 is not None:
+        elif duty_u16 is not None:
             self.duty_u16(duty_u16)
+        else:
+            self._report()
+
+    @staticmethod
+    def _check(f):
+        if not 0 < f <= 40000000:
+            raise ValueError("frequency must be from 1Hz to 40MHz")
+
+    def _report(self):
+        self._pin.value(1 if self._duty_u16 >= 32768 else 0)  # an LED on the pin looks on/off
+        _host.call("pwm", pin=self._pin._id, freq=self._freq, duty=self._duty_u16)
 
     def freq(self, f=None):
         if f is None:
             return self._freq
+        self._check(f)
         self._freq = f
+        self._report()
 
     def duty_u16(self, d=None):
         if d is None:
             return self._duty_u16
-        self._duty_u16 = max(0, min(65535, d))
-        self._pin.value(1 if self._duty_u16 >= 32768 else 0)
+        if not 0 <= d <= 65535:
+            raise ValueError("duty_u16 must be from 0 to 65535")
+        self._duty_u16 = d
+        self._report()
 
     def duty(self, d=None):
         if d is None:
@@ -208,9 +228,74 @@ class PWM:
 
     def deinit(self):
         self._duty_u16 = 0
+        self._report()
 
     def __repr__(self):
         return "PWM(Pin(%d), freq=%d, duty=%d)" % (self._pin._id, self._freq, self.duty())
+
+
+def _pin_id(p):
+    return p._id if isinstance(p, Pin) else Pin(p)._id
+
+
+class SoftI2C:
+    """Bit-banged I2C (extmod/machine_i2c.c). The board answers for the device on the
+    camera connector; a missing device is OSError(ENODEV) as on the chip
+    (ports/esp32/machine_i2c.c maps ESP_FAIL to -MP_ENODEV, so does the soft driver)."""
+
+    def __init__(self, scl, sda, *, freq=400000, timeout=50000):
+        self._scl = _pin_id(scl)
+        self._sda = _pin_id(sda)
+        self._freq = freq
+
+    def _xfer(self, kind, addr=-1, **kw):
+        levels = {str(k): v for k, v in _levels.items()}
+        r = _host.call("i2c", kind=kind, addr=addr, sda=self._sda, scl=self._scl, levels=levels, **kw)
+        if not r.get("ok"):
+            raise OSError(r.get("errno", 19))
+        return r
+
+    def scan(self):
+        return list(self._xfer("scan")["found"])
+
+    def writeto(self, addr, buf, stop=True):
+        self._xfer("write", addr, data=bytes(buf).hex())
+        return len(buf)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        return bytes.fromhex(self._xfer("read", addr, n=nbytes)["data"])
+
+    def readfrom_into(self, addr, buf, stop=True):
+        buf[:] = self.readfrom(addr, len(buf))
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big") + bytes(buf))
+
+    def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big"), False)
+        return self.readfrom(addr, nbytes)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        buf[:] = self.readfrom_mem(addr, memaddr, len(buf), addrsize=addrsize)
+
+    def __repr__(self):
+        return "SoftI2C(scl=%d, sda=%d, freq=%d)" % (self._scl, self._sda, self._freq)
+
+
+class I2C(SoftI2C):
+    """Hardware I2C: ids 0 and 1 on the ESP32 ("I2C(%d) doesn't exist" otherwise)."""
+
+    def __init__(self, id=-1, *, scl=None, sda=None, freq=400000, timeout=50000):
+        if not 0 <= id < 2:
+            raise ValueError("I2C(%d) doesn't exist" % id)
+        # machine_i2c.c defaults: I2C(0) scl=18 sda=19, I2C(1) scl=25 sda=26
+        default = (18, 19) if id == 0 else (25, 26)
+        super().__init__(scl if scl is not None else default[0], sda if sda is not None else default[1],
+                         freq=freq, timeout=timeout)
+        self._id = id
+
+    def __repr__(self):
+        return "I2C(%d, scl=%d, sda=%d, freq=%d)" % (self._id, self._scl, self._sda, self._freq)
 
 
 class RTC:

@@ -129,7 +129,7 @@ class CameraCommandsMixin:
             response = self._esp32cam_dispatch(action, cmd)
         except problems.CameraProblem as e:
             response = {"problem": {"kind": e.kind, "title": e.title, "explanation": e.explanation,
-                                    "details": e.details, "action": e.action}}
+                                    "details": e.details, "action": e.action, "board": e.board}}
         except transfer.TransferError as e:
             p = problems.transfer_problem(str(e))
             response = {"problem": {"kind": p.kind, "title": p.title, "explanation": p.explanation,

@@ -18,6 +18,7 @@ CORRUPT_FIRMWARE = "corrupt_firmware"
 BROWNOUT = "brownout"
 PSRAM_FAILURE = "psram_failure"
 CAMERA_PROBE_FAILED = "camera_probe_failed"
+UNSUPPORTED_SENSOR = "unsupported_sensor"  # esp32-camera found a sensor the build does not drive
 NO_CAMERA_MODULE = "no_camera_module"
 RESET = "reset"                # any ROM "rst:0x.." line (one per chip reset)
 NORMAL_BOOT = "normal_boot"    # SPI flash boot / "entry 0x..." (the app is starting)
@@ -39,6 +40,8 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (BROWNOUT, re.compile(r"Brownout detector was triggered")),
     (PSRAM_FAILURE, re.compile(
         r"PSRAM ID read error|Failed to init external RAM|SPI RAM enabled but initialization failed")),
+    # esp32-camera driver/esp_camera.c camera_probe, before its "Camera probe failed ... 0x106"
+    (UNSUPPORTED_SENSOR, re.compile(r"Detected camera not supported")),
     (CAMERA_PROBE_FAILED, re.compile(r"Camera probe failed|Camera Init Failed")),
     (NO_CAMERA_MODULE, re.compile(r"ImportError: [Nn]o module named '?camera'?")),
     (RESET, re.compile(r"^rst:0x[0-9a-fA-F]+ \(")),
@@ -55,7 +58,8 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
 
 # Codes that describe a problem (as opposed to progress of a healthy boot).
 PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
-                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE, LOST_SYNC)
+                 CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE, LOST_SYNC,
+                 UNSUPPORTED_SENSOR)
 # Codes that show the firmware is up and talking: they end a problem episode.
 HEALTHY_CODES = (BANNER, PROMPT, RAW_REPL)
 
@@ -223,6 +227,8 @@ class EpisodeTracker:
                 self._active[finding.code] = finding
                 if finding.code == NO_RESPONSE and any(c in self._active for c in SPECIFIC_BOOT_CODES):
                     continue  # Thonny's generic advice: the specific hint already explains it
+                if finding.code == CAMERA_PROBE_FAILED and UNSUPPORTED_SENSOR in self._active:
+                    continue  # the probe failed because of that sensor, not the ribbon cable
                 reported.append(finding)
         # keep memory bounded: only the partial line matters for the next chunk
         del self._log.raw[:]

@@ -48,6 +48,8 @@ class Build:
     sha256: Optional[str] = None
     banner: Optional[str] = None
     requires: Sequence[str] = field(default_factory=tuple)
+    # camera sensors the build's esp32-camera drives (see docs/sensors.md); None: not known
+    sensors: Optional[Sequence[str]] = None
     recommended: bool = False
     format: str = "bin"            # "zip": a release archive holding ``member``
     member: Optional[str] = None   # e.g. "firmware.bin" (matched by file name)
@@ -155,6 +157,10 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
     boards = raw["boards"]
     if not isinstance(boards, list) or not boards or not all(isinstance(b, str) for b in boards):
         raise fail("boards must be a non-empty list of board names")
+    sensors = raw.get("sensors")
+    if sensors is not None and (not isinstance(sensors, list)
+                                or not all(isinstance(x, str) and x.isupper() for x in sensors)):
+        raise fail("sensors must be a list of sensor names such as \"OV2640\"")
     if raw["family"] == "none" and "no camera" not in raw["title"].lower():
         raise fail("a build without a camera module must say 'no camera' in its title")
     return Build(
@@ -165,6 +171,7 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
         flash_size=raw.get("flash_size"), size=size, sha256=sha, banner=raw.get("banner"),
         requires=tuple(raw.get("requires") or ()), recommended=bool(raw.get("recommended")),
         format=archive, member=member, urls=tuple(urls),
+        sensors=None if sensors is None else tuple(sensors),
     )
 
 

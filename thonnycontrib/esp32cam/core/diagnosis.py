@@ -43,6 +43,7 @@ PERMISSION_DENIED = "permission_denied"
 PORT_MISSING = "port_missing"
 SILENT = "silent"
 BAUD_MISMATCH = "baud_mismatch"
+UNSUPPORTED_SENSOR = "unsupported_sensor"
 
 KINDS: Dict[str, Kind] = {k.code: k for k in [
     Kind(REPL_OK, "MicroPython REPL reachable",
@@ -134,6 +135,13 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "Use a short, good cable and a solid GND connection; try another USB adapter. The ESP32-CAM "
          "console runs at 115200 baud.",
          (FIX_RETRY,)),
+    Kind(UNSUPPORTED_SENSOR, "Camera sensor not supported by this firmware",
+         "The camera driver found a sensor it was built without (\"Detected camera not supported.\", "
+         "ESP_ERR_NOT_SUPPORTED): each firmware build drives only the sensors compiled into it, and "
+         "some boards ship with an OV3660 or OV5640 instead of the OV2640.",
+         "Install a build whose camera driver drives this sensor with the firmware installer "
+         "(it preselects one).",
+         (FIX_OPEN_INSTALLER,)),
 ]}
 
 
@@ -225,6 +233,9 @@ SHELL_HINTS: Dict[str, str] = {
                      "PSRAM and a stable 5 V supply, then press RST.",
     "camera_probe_failed": "The camera sensor did not answer: reseat the ribbon cable, use the AI-Thinker "
                            "pin profile, power with 5 V, and deinit the camera before initialising it again.",
+    "unsupported_sensor": "The camera driver found a sensor this firmware was built without (\"Detected "
+                          "camera not supported.\"): the camera module is not an OV2640, or not a sensor this "
+                          "build drives. The doctor names the sensor and a firmware build that drives it.",
     "no_camera_module": "This firmware has no camera module (official MicroPython builds have none). "
                         "Install a camera build with the firmware installer.",
     "no_response": "An ESP32-CAM that does not answer is usually held in reset or in download mode by the "

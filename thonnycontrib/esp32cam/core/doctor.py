@@ -25,6 +25,8 @@ from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core import fastlink, portcheck
+from thonnycontrib.esp32cam.core import boards as bd
+from thonnycontrib.esp32cam.core import sensors as sn
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
     DISABLE_MAIN, InterruptResult, interrupt_at_boot, release_and_reset)
@@ -53,6 +55,10 @@ else:
         if hasattr(camera, 'Camera'):
             c = camera.Camera()
             r = True
+            try:  # cnadler86 reports the sensor it detected (property, or get_ in older builds)
+                print('DOCTOR_SENSOR', getattr(c, 'sensor_name', None) or c.get_sensor_name())
+            except Exception:
+                pass
             c.deinit()
         else:
             try:
@@ -85,8 +91,10 @@ class Doctor:
                  ports: Optional[Sequence[Any]] = None, platform: str = sys.platform,
                  timings: Optional[Timings] = None, progress: Optional[Progress] = None,
                  check_camera: bool = True, wait_for_rst: float = 0.0, check_speed: bool = True,
-                 opener: Callable[..., Any] = open_serial) -> None:
+                 opener: Callable[..., Any] = open_serial,
+                 profile: Optional[bd.BoardProfile] = None) -> None:
         self.port = port
+        self.profile = profile or bd.get_profile(None)  # camera pins for the sensor probe
         self.configured = configured
         self.platform = platform
         self.t = timings or Timings()
@@ -284,21 +292,51 @@ class Doctor:
                 return dg.Diagnosis(dg.NO_CAMERA_MODULE, evidence=prompt_evidence() + [
                     ">>> import camera", "ImportError: " + line.split(" ", 2)[-1]],
                     extra={"suggest_camera_build": True})
+            facts = self._board_facts(s, out)
             if line.startswith("DOCTOR_CAM fail"):
                 why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
-                return dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence() + cam_log + [
+                unsupported = _unsupported_sensor(facts, self.profile.chip, cam_log, prompt_evidence() + cam_log + [
                     "camera initialisation failed: " + why])
+                if unsupported is not None:
+                    return unsupported
+                d = dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence() + cam_log + [
+                    "camera initialisation failed: " + why] + s.notes[-1:])
+                _add_facts(d, facts)
+                return d
             if line.startswith("DOCTOR_CAM ok"):
                 s.notes.append("camera module present, sensor answered")
+        else:
+            facts = None
         if s.log.garbled():
             return self._garbled(s)
         d = dg.Diagnosis(dg.REPL_OK, evidence=prompt_evidence(), dtr=working.dtr, rts=working.rts)
+        if facts is not None:
+            _add_facts(d, facts)
         if self.check_speed:
             self._measure_speed(s, d)
         if working.dtr:
             d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
                         "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
         return d
+
+    def _board_facts(self, s: Session, camera_out: str) -> sn.BoardFacts:
+        """Chip, PSRAM and camera sensor: the driver's own report first, else the sensor's
+        ID over SCCB on the profile's pins (core.sensors)."""
+        facts = sn.BoardFacts()
+        for ln in camera_out.splitlines():
+            name = ln[len("DOCTOR_SENSOR"):].strip() if ln.startswith("DOCTOR_SENSOR") else ""
+            if name and name != "None":
+                facts.sensor, facts.source = name.upper(), "driver"
+        s.say("Reading the camera sensor's ID (%s pins)" % self.profile.title)
+        # run even after a driver report: it also tells the chip and PSRAM
+        out = s.run_raw(sn.probe_code(self.profile).encode(), self.t.camera)
+        if out is not None:
+            sn.parse_probe(out, facts)
+        if facts.chip or facts.psram is not None:
+            s.notes.append("chip: %s, PSRAM: %s" % ((facts.chip or "?").upper(),
+                                                    {True: "yes", False: "no"}.get(facts.psram, "?")))
+        s.notes.append("camera sensor: " + facts.describe_sensor())
+        return facts
 
     def _measure_speed(self, s: Session, d: dg.Diagnosis) -> None:
         """Negotiate the fast link as the back-end would, report it, put the board back at 115200."""
@@ -359,6 +397,37 @@ class Doctor:
         d.detail = ("The port disappeared during the probe: the adapter was unplugged, or it lost "
                     "power (a weak supply can reset the USB adapter too).")
         return d
+
+
+def _add_facts(d: dg.Diagnosis, facts: sn.BoardFacts) -> None:
+    d.extra["chip"] = facts.chip
+    d.extra["psram"] = facts.psram
+    d.extra["sensor"] = facts.to_json()
+
+
+def _unsupported_sensor(facts: sn.BoardFacts, profile_chip: str, cam_log: List[str],
+                        evidence: List[str]) -> Optional[dg.Diagnosis]:
+    """``unsupported_sensor`` when a sensor answered that this firmware's driver does not
+    drive: esp32-camera says so itself ("Detected camera not supported.",
+    ESP_ERR_NOT_SUPPORTED; driver/esp_camera.c camera_probe)."""
+    refused = any("camera not supported" in ln.lower() or "0x106" in ln for ln in cam_log)
+    if not refused or not facts.sensor or facts.sensor == "unknown":
+        return None
+    from thonnycontrib.esp32cam.core.catalog import load_bundled
+
+    catalog = load_bundled()
+    chip = facts.chip or profile_chip
+    fits = sn.matching_builds(catalog.builds, chip, facts.psram, facts.sensor)
+    choice = sn.preselect(fits, None, chip, facts.psram, facts.sensor)
+    d = dg.Diagnosis(dg.UNSUPPORTED_SENSOR, evidence=evidence)
+    d.detail = "This board's camera module has an %s sensor." % facts.sensor
+    if choice is not None:
+        d.fix_detail = ("\"%s\" drives the %s." % (getattr(choice, "title", ""), facts.sensor))
+        d.extra["suggest_build"] = getattr(choice, "id", None)
+    else:
+        d.fix_detail = "No build in the catalog drives the %s on this chip." % facts.sensor
+    _add_facts(d, facts)
+    return d
 
 
 def _conclusive(log: bl.BootLog, since: int = 0) -> bool:

@@ -323,9 +323,12 @@ class Esp32CamCameraView(ttk.Frame):
         self.last_problem = None
 
     def _open_installer(self) -> None:
+        from thonnycontrib.esp32cam.core.sensors import BoardFacts
         from thonnycontrib.esp32cam.frontend import flash_dialog
 
-        flash_dialog.open_installer(self.winfo_toplevel())
+        # an unsupported sensor: the installer preselects a build that drives it
+        board = (self.last_problem or {}).get("board") or {}
+        flash_dialog.open_installer(self.winfo_toplevel(), board_facts=BoardFacts.from_diagnosis(board))
 
     # --- Thonny events ------------------------------------------------------------------------
     def _on_backend_idle(self, event: Any = None) -> None:

@@ -18,7 +18,7 @@ from thonny import get_runner, get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import diagnosis as dg
-from thonnycontrib.esp32cam.core import doctor
+from thonnycontrib.esp32cam.core import boards, doctor, sensors
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
@@ -209,7 +209,7 @@ class DoctorDialog(tk.Toplevel):
                         doctor.interrupt_at_boot(port)
                 except Exception:  # e.g. the port vanished: the diagnosis below says so
                     logger.info("Doctor fix %s failed", fix, exc_info=True)
-                result = doctor.diagnose(port, self.configured,
+                result = doctor.diagnose(port, self.configured, profile=_board_profile(),
                                          wait_for_rst=WAIT_FOR_RST if fix == dg.FIX_WAIT_FOR_RST else 0.0,
                                          progress=lambda m: self._queue.put(("progress", m)))
                 self._queue.put(("done", result))
@@ -247,7 +247,9 @@ class DoctorDialog(tk.Toplevel):
     def show(self, result: dg.Diagnosis) -> None:
         self.result = result
         self.run_button.state(["!disabled"])
-        self.status_var.set(f"Port {result.port} — diagnosis code: {result.code}")
+        facts = sensors.BoardFacts.from_diagnosis(result.extra)
+        board = f" — board: {facts.summary()}" if facts else ""
+        self.status_var.set(f"Port {result.port} — diagnosis code: {result.code}{board}")
         mark = "✔ " if result.ok else "✖ "
         title = result.title
         if result.ok or result.code == dg.HELD_IN_RESET:
@@ -332,7 +334,8 @@ class DoctorDialog(tk.Toplevel):
         master = self.master
         self._disconnected = False  # the installer needs the port; it reconnects afterwards
         self.destroy()
-        self.installer = FirmwareInstallerDialog(master, port=port)
+        facts = sensors.BoardFacts.from_diagnosis(self.result.extra) if self.result else None
+        self.installer = FirmwareInstallerDialog(master, port=port, board_facts=facts)
         show_dialog(self.installer, master)
 
     def close(self) -> None:
@@ -353,6 +356,11 @@ def _onoff(value: Optional[bool]) -> str:
 
 
 _open_dialog: Optional[DoctorDialog] = None
+
+
+def _board_profile():
+    """The board profile chosen on the configuration page (its camera pins)."""
+    return boards.get_profile(get_workbench().get_option(boards.OPTION_NAME))
 
 
 def open_doctor_dialog(port: Optional[str] = None) -> DoctorDialog:

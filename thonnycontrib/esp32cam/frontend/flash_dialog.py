@@ -27,6 +27,7 @@ from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
+from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
 logger = getLogger(__name__)
@@ -41,8 +42,10 @@ UNTOUCHED = "Nothing was written: the board is as it was."
 
 
 class FirmwareInstallerDialog(WorkDialog):
-    def __init__(self, master, port: Optional[str] = None) -> None:
+    def __init__(self, master, port: Optional[str] = None,
+                 board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
+        self._board_facts = board_facts  # chip, PSRAM, sensor found by the doctor or camera view
         self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
         self._local_image: Optional[PreparedImage] = None
         self._flasher: Optional[Flasher] = None
@@ -192,6 +195,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.build_combo.set_mapping(mapping)
         default = self._catalog.default_for(boards.get_profile(self.board_combo.get_selected_value()).key)
         choice = default if default in builds else (builds[0] if builds else None)
+        choice = self._preselect_for_board(builds, choice)
         if choice:
             self.build_combo.select_value(choice)
         else:
@@ -205,7 +209,19 @@ class FirmwareInstallerDialog(WorkDialog):
             self.info_label.configure(text="No catalog build for this board: select a local file.")
             return
         self._local_image = None
-        self.info_label.configure(text=self.describe_build(build))
+        self.info_label.configure(text=self.describe_build(build) + self._fit_warning(build))
+
+    # --- the board's chip + PSRAM + sensor (given by the doctor / camera view) --------
+    def _preselect_for_board(self, builds: List[Build], choice: Optional[Build]) -> Optional[Build]:
+        facts = self._board_facts
+        if facts is None:
+            return choice
+        return sensors.preselect(builds, choice, facts.chip, facts.psram, facts.sensor) or choice
+
+    def _fit_warning(self, build: Build) -> str:
+        facts = self._board_facts
+        why = sensors.mismatch(build, facts.chip, facts.psram, facts.sensor) if facts else ""
+        return "\n⚠ This build does not fit your board: %s." % why if why else ""
 
     @staticmethod
     def describe_build(b: Build) -> str:
@@ -430,6 +446,7 @@ class FirmwareInstallerDialog(WorkDialog):
             threading.Thread(target=self._flasher.cancel, daemon=True).start()
 
 
-def open_installer(master: Optional[tk.Misc] = None) -> None:
+def open_installer(master: Optional[tk.Misc] = None,
+                   board_facts: Optional[sensors.BoardFacts] = None) -> None:
     master = master or get_workbench()
-    show_dialog(FirmwareInstallerDialog(master), master)
+    show_dialog(FirmwareInstallerDialog(master, board_facts=board_facts), master)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Dict, Optional
 
 NO_CAMERA_MODULE = "no_camera_module"
 NO_PSRAM = "no_psram"
 INIT_FAILED = "init_failed"
+UNSUPPORTED_SENSOR = "unsupported_sensor"
 CAPTURE_FAILED = "capture_failed"
 NO_FLASH_LED = "no_flash_led"
 TRANSFER = "transfer"
@@ -27,6 +28,7 @@ class CameraProblem(Exception):
     explanation: str
     details: str = ""
     action: Optional[str] = None  # e.g. ACTION_INSTALL_FIRMWARE: the view offers a button
+    board: Optional[Dict[str, Any]] = None  # chip/psram/sensor (doctor JSON keys) for the installer
 
     def __str__(self) -> str:
         text = "%s\n%s" % (self.title, self.explanation)
@@ -72,6 +74,21 @@ def init_failed(details: str = "", profile_title: str = "") -> CameraProblem:
         "the camera starts);\n"
         "• a program on the board already initialised the camera: press RST (or Stop/Restart) and try again." % profile,
         details)
+
+
+def unsupported_sensor(sensor: str, family: str, drives: str, suggestion: str, details: str = "",
+                       board: Optional[Dict[str, Any]] = None) -> CameraProblem:
+    """A sensor answered that this firmware's camera driver was built without
+    (esp32-camera: "Detected camera not supported.", ESP_ERR_NOT_SUPPORTED)."""
+    fix = ("Install a build that drives the %s — e.g. \"%s\" — with the firmware installer "
+           "(it preselects one). Your files on the board are lost when the flash is erased."
+           % (sensor, suggestion) if suggestion else
+           "No build in the catalog drives the %s on this chip." % sensor)
+    return CameraProblem(
+        UNSUPPORTED_SENSOR, "This firmware does not drive the %s camera sensor" % sensor,
+        "The camera module on this board has an %s sensor, but the %s camera driver in this "
+        "firmware drives only the %s, so the camera does not start. %s" % (sensor, family, drives, fix),
+        details, ACTION_INSTALL_FIRMWARE if suggestion else None, board)
 
 
 def capture_failed(details: str = "") -> CameraProblem:

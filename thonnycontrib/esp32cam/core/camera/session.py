@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional, Protocol
 
 from .. import boards
 from . import families as fam
-from . import problems
+from . import problems, sensor_check
 from .devicecode import CameraSettings, DeviceProtocol, HELPER, detect_code, parse_info, release_code
 from .stream import CREDIT, FrameHandler, KeepGoing
 from .transfer import KIND_ACK, KIND_ERROR, KIND_INFO, KIND_JPEG, RAW, Frame, looks_like_jpeg
@@ -105,7 +105,12 @@ class CameraSession:
             self.detect()
         assert self.protocol is not None
         self._expect_ack(self._run(self.protocol.install_code(), "install"), "install")
-        self._expect_ack(self._run(self.protocol.start_code(settings), "start"), "start")
+        try:
+            self._expect_ack(self._run(self.protocol.start_code(settings), "start"), "start")
+        except problems.CameraProblem as e:
+            if e.kind == problems.INIT_FAILED:
+                raise sensor_check.explain(self, e) from None
+            raise
         self.settings = settings
 
     def apply(self, settings: CameraSettings) -> None:
