@@ -293,8 +293,10 @@ class CameraSensor:
             return None
         s = dict(self.settings)
         s.update({k: req[k] for k in self.SETTINGS if k in req})
-        # esp_camera_fb_get() waits for the sensor's next frame: an OV2640 gives about
-        # 25 frames/s up to SVGA and 12.5 above
+        # esp_camera_fb_get() waits for the sensor's next frame. OV2640 datasheet v1.6: UXGA
+        # at most 15 frames/s; SVGA preview 30 frames/s with a 24 MHz XVCLK (frame = 1190 x 672
+        # pixel clocks). ESP32-CAM boards clock it at 20 MHz (XCLK_20MHz): 25 frames/s up to
+        # SVGA and 12.5 above. (CIF mode would be faster; the twin keeps 25, the slower case.)
         interval = 1 / (25 if int(s["width"]) * int(s["height"]) <= 800 * 600 else 12.5)
         wait = self._last_frame + interval - time.monotonic()
         if wait > 0:
