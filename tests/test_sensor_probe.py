@@ -126,6 +126,17 @@ def test_probe_identifies_each_sensor(board, model, family, address, chip_id):
     assert out.strip() == "[]"
 
 
+def test_probe_works_on_micropython_1_14_whose_pwm_has_no_duty_u16(tmp_path):
+    r = boot(tmp_path, "lemariva", "OV2640", banner="MicroPython v1.14 on 2021-02-05; ESP32 module with ESP32")
+    try:
+        out, err = r.raw_exec(CLOCK)
+        assert "unexpected keyword argument 'duty_u16'" in err  # as the v1.14 firmware says
+        out, err = r.raw_exec(sensors.probe_code(boards.get_profile("ai_thinker")))
+        assert err == "" and sensors.parse_probe(out).sensor == "OV2640", out
+    finally:
+        r.stop()
+
+
 def test_probe_with_a_wrong_pin_profile_finds_nothing(board):
     r = board("kaki5", "OV2640")
     out, err = r.raw_exec(sensors.probe_code(boards.get_profile("esp_eye")))

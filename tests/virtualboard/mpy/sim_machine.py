@@ -17,6 +17,7 @@ ULP_WAKE = 6
 
 _host = None
 _uid = b"\x24\x0a\xc4\x12\x34\x56"
+_sim_sys = None
 _freq = 160000000
 _rtc_offset = 0
 _levels = {}
@@ -33,8 +34,10 @@ def _setup(host, cfg):
     _host = host
     _uid = bytes(cfg["unique_id"])
     _uart0.update(cfg.get("uart", {}))
+    global _sim_sys
     import sim_sys  # loaded first (vb_boot.SIM_MODULES): its stdout paces writes at this rate
     sim_sys._UART0 = _uart0
+    _sim_sys = sim_sys  # the firmware's version (its banner) decides some APIs
 
 
 def reset():
@@ -180,12 +183,20 @@ class Signal:
         self.value(0)
 
 
+def _release():
+    return _sim_sys._BOARD["tuple"]
+
+
 class PWM:
     """LEDC PWM; the board hears the pin, frequency and duty (a clock on the camera's
     XCLK pin lets the sensor answer on SCCB). Frequency range and messages as
     ports/esp32/machine_pwm.c (check_freq_ranges: 1 Hz to 40 MHz)."""
 
     def __init__(self, pin, freq=5000, duty=None, duty_u16=None):
+        if duty_u16 is not None and _release() < (1, 18):
+            # ports/esp32/machine_pwm.c v1.14-v1.17: make_new takes freq and duty only (duty_u16
+            # and duty_ns arrived in v1.18); mp_arg_parse_all's message (py/argcheck.c)
+            raise TypeError("unexpected keyword argument 'duty_u16'")
         self._pin = pin if isinstance(pin, Pin) else Pin(pin, Pin.OUT)
         self._check(freq)
         self._freq = freq

@@ -15,7 +15,9 @@ Addresses and IDs: driver/include/sensor.h. Each SCCB read is a register-address
 write, a STOP, then a read (driver/sccb.c ``SCCB_Read``/``SCCB_Read16``), so the
 snippet uses ``writeto`` + ``readfrom`` rather than a repeated start.
 
-The snippet runs on any firmware with ``machine`` (SoftI2C since MicroPython 1.14);
+The snippet runs on any firmware with ``machine`` (SoftI2C since MicroPython 1.14;
+the clock's duty is given as ``duty=512``, half of 10 bits: ``duty_u16`` exists on
+the ESP32 only since v1.18, ports/esp32/machine_pwm.c v1.14-v1.17 take freq and duty);
 a driver that reports the sensor itself (cnadler86 ``Camera.sensor_name``) is used
 first where the caller has that report.
 """
@@ -56,7 +58,7 @@ def _esp32cam_sensor():
             machine.Pin(%(pwdn)d, machine.Pin.OUT, value=0)
         if %(reset)d >= 0:
             machine.Pin(%(reset)d, machine.Pin.OUT, value=1)
-        ck = machine.PWM(machine.Pin(%(xclk)d), freq=%(hz)d, duty_u16=32768)
+        ck = machine.PWM(machine.Pin(%(xclk)d), freq=%(hz)d, duty=512)
         time.sleep_ms(10)
         cls = getattr(machine, 'SoftI2C', None) or machine.I2C
         bus = cls(scl=machine.Pin(%(sioc)d), sda=machine.Pin(%(siod)d), freq=100000)
