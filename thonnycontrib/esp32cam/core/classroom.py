@@ -1,0 +1,227 @@
+"""Many boards at once: run one job per port in parallel, show one line per board,
+summarise (table, JSON, CSV log).
+
+Pure Python (no Tk, no Thonny). A job is a function ``job(board) -> None`` that
+fills in its :class:`BoardRun`; each runs in its own thread (jobs that flash
+drive their own esptool subprocess, with its own baud fallback and retry), so a
+failing or hung board never stops or slows the others. A board that has not
+finished within ``timeout`` seconds is cancelled (its ``cancel`` hook, e.g.
+``Flasher.cancel``) and reported as ``timeout``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+
+TIMEOUT = "timeout"
+CRASHED = "error"
+
+# esptool prints the base MAC after connecting: 4.x "MAC: 24:0a:c4:..",
+# 5.x "MAC:                24:0a:c4:.." (esptool cmds.py read_mac / __init__.py main)
+_ESPTOOL_MAC = re.compile(r"^\s*(?:BASE )?MAC:\s+((?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})\s*$")
+
+# MicroPython: machine.unique_id() is the chip's 6-byte factory MAC on ESP32
+# (ports/esp32/modmachine.c machine_unique_id -> esp_efuse_mac_get_default); the
+# formatting avoids bytes.hex(sep), which old builds lack.
+UNIQUE_ID_CODE = "import machine\nprint('UID', ':'.join('%02x' % b for b in machine.unique_id()))\n"
+
+
+def mac_from_esptool_line(line: str) -> Optional[str]:
+    m = _ESPTOOL_MAC.match(line)
+    return m.group(1).lower() if m else None
+
+
+def mac_from_unique_id_output(text: str) -> Optional[str]:
+    m = re.search(r"UID ((?:[0-9a-f]{2}:){5}[0-9a-f]{2})", text)
+    return m.group(1) if m else None
+
+
+@dataclass
+class BoardRun:
+    """One board's job: live status while it runs, its result afterwards."""
+    port: str
+    mac: Optional[str] = None
+    status: str = "waiting"
+    percent: Optional[float] = None
+    ok: bool = False
+    result: str = ""              # short outcome code: ok, link, download-mode, timeout, ...
+    message: str = ""             # what to do, for a failed board
+    firmware: str = ""            # build id / file name
+    sha256: str = ""
+    exit_code: int = 1            # what the single-board command would have returned
+    seconds: float = 0.0
+    detail: Dict[str, Any] = field(default_factory=dict)
+    cancel: Callable[[], None] = field(default=lambda: None, repr=False)
+    _listener: Callable[["BoardRun"], None] = field(default=lambda b: None, repr=False)
+
+    def say(self, status: str, percent: Optional[float] = None) -> None:
+        self.status = status
+        self.percent = percent
+        self._listener(self)
+
+    def set_mac(self, mac: Optional[str]) -> None:
+        if mac and mac != self.mac:
+            self.mac = mac
+            self._listener(self)
+
+    def finish(self, ok: bool, result: str, message: str = "", exit_code: Optional[int] = None) -> None:
+        if self.result == TIMEOUT:  # given up already: a late answer does not count
+            return
+        self.ok, self.result, self.message = ok, result, message
+        self.exit_code = 0 if ok else (1 if exit_code is None else exit_code)
+
+    @property
+    def label(self) -> str:
+        """Port and identity, as shown everywhere a port is shown."""
+        return f"{self.port} [{self.mac}]" if self.mac else self.port
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"port": self.port, "mac": self.mac, "ok": self.ok, "result": self.result,
+                "message": self.message, "firmware": self.firmware or None,
+                "sha256": self.sha256 or None, "exit_code": self.exit_code,
+                "seconds": round(self.seconds, 2), **self.detail}
+
+
+def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: float,
+               on_update: Callable[[BoardRun], None] = lambda b: None,
+               prepare: Callable[[BoardRun], None] = lambda b: None) -> List[BoardRun]:
+    """Run ``job`` on every port in parallel; results in the order of ``ports``."""
+    lock = threading.Lock()
+
+    def notify(board: BoardRun) -> None:
+        with lock:  # one printer at a time; jobs never wait on each other otherwise
+            on_update(board)
+
+    boards = [BoardRun(port=p, _listener=notify) for p in ports]
+    for board in boards:
+        prepare(board)
+    done = {id(b): threading.Event() for b in boards}
+
+    def work(board: BoardRun) -> None:
+        started = time.monotonic()
+        try:
+            job(board)
+        except Exception as e:  # a bug in one board's job must not take down the tray
+            board.finish(False, CRASHED, f"{type(e).__name__}: {e}", exit_code=2)
+        finally:
+            if board.result != TIMEOUT:
+                board.seconds = time.monotonic() - started
+                board.say("done" if board.ok else "failed")
+            done[id(board)].set()
+
+    threads = [threading.Thread(target=work, args=(b,), name=f"board-{b.port}", daemon=True)
+               for b in boards]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for board in boards:
+        left = timeout - (time.monotonic() - started)
+        if not done[id(board)].wait(max(0.0, left)):
+            board.finish(False, TIMEOUT, f"No result within {timeout:.0f} s: the board was "
+                         "given up (check its cable and power, then run it again on its own).",
+                         exit_code=1)
+            board.seconds = time.monotonic() - started
+            board.say("timed out")
+            try:
+                board.cancel()
+            except Exception:
+                pass
+    return boards
+
+
+def exit_code(boards: Sequence[BoardRun]) -> int:
+    """0 only when every board succeeded; else the first failed board's own code."""
+    return next((b.exit_code or 1 for b in boards if not b.ok), 0)
+
+
+# ---- output -------------------------------------------------------------------
+
+class StatusLines:
+    """One line per board. On a terminal the lines are rewritten in place; otherwise
+    a plain line is printed whenever a board's status changes."""
+
+    def __init__(self, boards_ports: Sequence[str], stream: TextIO = sys.stderr,
+                 tty: Optional[bool] = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.order = list(boards_ports)
+        self.lines: Dict[str, str] = {p: f"{p}: waiting" for p in self.order}
+        self._last_plain: Dict[str, str] = {}
+        self._drawn = False
+        self.width = max((len(p) for p in self.order), default=0)
+
+    def update(self, board: BoardRun) -> None:
+        percent = f" {board.percent:3.0f} %" if board.percent is not None else ""
+        ident = f" [{board.mac}]" if board.mac else ""
+        line = f"{board.port:<{self.width}}{ident}: {board.status}{percent}"
+        self.lines[board.port] = line
+        if self.tty:
+            self._redraw()
+            return
+        # plain: one line per status change (a percentage only every 10 %)
+        key = f"{ident}{board.status}{'' if board.percent is None else int(board.percent) // 10}"
+        if self._last_plain.get(board.port) != key:
+            self._last_plain[board.port] = key
+            print(line, file=self.stream, flush=True)
+
+    def _redraw(self) -> None:
+        out = []
+        if self._drawn:
+            out.append(f"\x1b[{len(self.order)}F")  # to the start of the first board's line
+        for port in self.order:
+            out.append("\x1b[2K" + self.lines[port][:200] + "\n")
+        self._drawn = True
+        self.stream.write("".join(out))
+        self.stream.flush()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
+    """Port, board identity, result, firmware (or what the command produced), time."""
+    rows = [("PORT", "MAC", "RESULT", what.upper(), "TIME")]
+    for b in boards:
+        rows.append((b.port, b.mac or "?", "ok" if b.ok else f"FAILED ({b.result})",
+                     b.firmware or "-", _seconds(b.seconds)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
+    failed = [b for b in boards if not b.ok]
+    ok = len(boards) - len(failed)
+    lines.append(f"{ok} of {len(boards)} board{'s' if len(boards) != 1 else ''} ok"
+                 + (f", {len(failed)} failed:" if failed else "."))
+    for b in failed:
+        first = (b.message or b.result).strip().splitlines()[0] if (b.message or b.result) else ""
+        lines.append(f"  {b.label}: {first}")
+    return "\n".join(lines)
+
+
+def to_json(boards: Sequence[BoardRun]) -> List[Dict[str, Any]]:
+    return [b.to_json() for b in boards]
+
+
+CSV_FIELDS = ("time", "port", "mac", "firmware", "sha256", "result", "ok", "seconds", "message")
+
+
+def append_csv_log(path: str, boards: Iterable[BoardRun], command: str) -> None:
+    """Append one row per board (header when the file is new); ``command`` is the
+    result column's prefix (flash, doctor, snapshot)."""
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(CSV_FIELDS)
+        for b in boards:
+            first = (b.message.strip().splitlines() or [""])[0]
+            writer.writerow((stamp, b.port, b.mac or "", b.firmware, b.sha256,
+                             f"{command}:{b.result}", "yes" if b.ok else "no",
+                             f"{b.seconds:.1f}", first))
