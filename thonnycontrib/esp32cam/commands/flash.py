@@ -25,9 +25,9 @@ from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from thonnycontrib.esp32cam.commands import boards
+    from thonnycontrib.esp32cam.commands import multiboard
 
-    boards.add_arguments(parser, timeout=300.0)
+    multiboard.add_arguments(parser, timeout=300.0)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--build", metavar="ID", help="catalog build id (see the 'catalog' command)")
     source.add_argument("--file", metavar="PATH", help="local firmware image (.bin)")
@@ -73,9 +73,9 @@ def _prepare(args: argparse.Namespace, user_dir: str, quiet: bool = False):
 
 
 def run(args: argparse.Namespace) -> int:
-    from thonnycontrib.esp32cam.commands import boards
+    from thonnycontrib.esp32cam.commands import multiboard
 
-    if boards.is_multi(args):
+    if multiboard.is_multi(args):
         return _run_many(args)
     args.port = args.port[0]
     return _run_one(args)
@@ -147,11 +147,11 @@ def _run_one(args: argparse.Namespace) -> int:
 
 
 def _run_many(args: argparse.Namespace) -> int:
-    from thonnycontrib.esp32cam.commands import boards
+    from thonnycontrib.esp32cam.commands import multiboard
     from thonnycontrib.esp32cam.core import classroom as cr
 
     try:
-        ports = boards.resolve_ports(args)
+        ports = multiboard.resolve_ports(args)
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
@@ -214,4 +214,4 @@ def _run_many(args: argparse.Namespace) -> int:
         board.finish(True, "ok", result.message if check.started else
                      result.message + " The board did not show the MicroPython prompt within 10 s; tap RST.")
 
-    return boards.run_many(args, ports, job, "flash", prepare=prepare_board)
+    return multiboard.run_many(args, ports, job, "flash", prepare=prepare_board)

@@ -190,7 +190,9 @@ def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
     """Port, board identity, result, firmware (or what the command produced), time."""
     rows = [("PORT", "MAC", "RESULT", what.upper(), "TIME")]
     for b in boards:
-        rows.append((b.port, b.mac or "?", "ok" if b.ok else f"FAILED ({b.result})",
+        baud = b.detail.get("baud")
+        done = f"ok ({baud} baud)" if baud else "ok"
+        rows.append((b.port, b.mac or "?", done if b.ok else f"FAILED ({b.result})",
                      b.firmware or "-", _seconds(b.seconds)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
@@ -225,3 +227,52 @@ def append_csv_log(path: str, boards: Iterable[BoardRun], command: str) -> None:
             writer.writerow((stamp, b.port, b.mac or "", b.firmware, b.sha256,
                              f"{command}:{b.result}", "yes" if b.ok else "no",
                              f"{b.seconds:.1f}", first))
+
+
+# ---- board identity -------------------------------------------------------------
+
+def read_unique_id(port: str, interrupt: bool = False) -> Optional[str]:
+    """The MAC through MicroPython's ``machine.unique_id()`` (the board at its prompt;
+    DTR/RTS released, so it is not reset), or None when the REPL does not answer."""
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
+    from thonnycontrib.esp32cam.core.serialprobe import close_serial, open_serial
+
+    try:
+        ser = open_serial(port)
+    except Exception:  # pyserial's SerialException is an OSError; bad URLs raise ValueError
+        return None
+    try:
+        repl = RawRepl(ser, interrupt=interrupt)
+        try:
+            return mac_from_unique_id_output(repl.exec_text(UNIQUE_ID_CODE, timeout=3))
+        finally:
+            repl.leave()
+    except (ReplBusy, RuntimeError, OSError):
+        return None
+    finally:
+        close_serial(ser)
+
+
+def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
+                          on_process: Callable[[Any], None] = lambda p: None) -> Optional[str]:
+    """The MAC from the chip's eFuse through the ROM (``esptool read-mac``): works on a
+    blank or broken board too. It resets the board into the bootloader and back."""
+    import subprocess
+
+    cmd = esptool.base_command() + ["--port", port, "--chip", "auto",
+                                    "--before", esptool.spell("default-reset"),
+                                    "--after", esptool.spell("hard-reset"), esptool.spell("read-mac")]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=esptool.env, text=True,
+                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+    except OSError:
+        return None
+    on_process(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return next((m for m in map(mac_from_esptool_line, out.splitlines()) if m), None)
