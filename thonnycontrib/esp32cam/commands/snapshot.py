@@ -114,9 +114,9 @@ def run(args: argparse.Namespace) -> int:
 
     if multiboard.is_multi(args):
         return _run_many(args)
-    port = port[0]
-    return _snapshot(args, port, lambda mac: args.output, print,
-                     lambda text: err(text))
+    args.port = args.port[0]
+    return _snapshot(args, args.port, lambda mac: args.output, print,
+                     lambda text: print(text, file=sys.stderr))
 
 
 def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optional[str]], str],
