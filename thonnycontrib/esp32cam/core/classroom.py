@@ -152,10 +152,10 @@ class StatusLines:
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.order = list(boards_ports)
-        self.lines: Dict[str, str] = {p: f"{p}: waiting" for p in self.order}
+        self.width = max((len(p) for p in self.order), default=0)
+        self.lines: Dict[str, str] = {p: f"{p:<{self.width}}: waiting" for p in self.order}
         self._last_plain: Dict[str, str] = {}
         self._drawn = False
-        self.width = max((len(p) for p in self.order), default=0)
 
     def update(self, board: BoardRun) -> None:
         percent = f" {board.percent:3.0f} %" if board.percent is not None else ""
