@@ -55,23 +55,6 @@ def run(args: argparse.Namespace) -> int:
     return _run_one(args)
 
 
-def _apply_fix(args: argparse.Namespace, port: str, progress) -> None:
-    from thonnycontrib.esp32cam.core import doctor
-
-    progress(f"Applying fix: {args.fix}")
-    try:
-        if args.fix == "release-and-reset":
-            doctor.release_and_reset(port)
-        else:
-            fixed = doctor.interrupt_at_boot(port)
-            if fixed.main_disabled:
-                progress("main.py was renamed to main.py.disabled")
-            elif not fixed.prompt:
-                progress("the running program could not be interrupted")
-    except Exception as e:  # the diagnosis below says why the port failed
-        progress(f"fix could not be applied: {e}")
-
-
 def _run_many(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.commands import multiboard
     from thonnycontrib.esp32cam.core import classroom as cr
@@ -96,24 +79,9 @@ def _run_many(args: argparse.Namespace) -> int:
     if args.dtr is not None or args.rts is not None:
         configured = doctor.Lines(bool(args.dtr), bool(args.rts))
 
-    def job(board: cr.BoardRun) -> None:
-        progress = lambda msg: board.say(msg[:60])  # noqa: E731
-        if args.fix:
-            _apply_fix(args, board.port, progress)
-        result = doctor.diagnose(board.port, configured, progress=progress,
-                                 check_camera=not args.no_camera_check,
-                                 check_speed=not args.no_speed_check,
-                                 wait_for_rst=max(0.0, args.wait_for_rst))
-        board.firmware = result.title  # the summary's fourth column: the diagnosis
-        board.detail["diagnosis"] = result.to_json()
-        board.say("identifying")
-        if result.ok:
-            board.set_mac(cr.read_unique_id(board.port))
-        elif tool is not None:
-            board.set_mac(cr.read_mac_with_esptool(
-                tool, board.port, on_process=lambda p: setattr(board, "cancel", p.kill)))
-        board.finish(result.ok, result.code, "" if result.ok else f"{result.title}. {result.fix}")
-
+    job = cr.DoctorJob(configured, tool, check_camera=not args.no_camera_check,
+                       check_speed=not args.no_speed_check, wait_for_rst=max(0.0, args.wait_for_rst),
+                       fix=args.fix)
     return multiboard.run_many(args, ports, job, "doctor", what="diagnosis")
 
 

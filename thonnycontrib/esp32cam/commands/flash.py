@@ -185,33 +185,7 @@ def _run_many(args: argparse.Namespace) -> int:
     def prepare_board(board: cr.BoardRun) -> None:
         board.firmware, board.sha256 = firmware, prepared.info.sha256
 
-    def job(board: cr.BoardRun) -> None:
-        def on_line(line: str) -> None:
-            board.set_mac(cr.mac_from_esptool_line(line))
-            if line.startswith("Retrying at"):
-                board.say(line.split(":")[0].lower())
-
-        flasher = Flasher(tool, on_line=on_line, on_progress=lambda p: board.say("writing", p))
-        board.cancel = flasher.cancel
-        board.say("connecting")
-        options = FlashOptions(port=board.port, chip=prepared.chip, erase=not args.no_erase,
-                               baud=args.baud, manual_boot=args.manual_boot)
-        result = flasher.flash(str(prepared.path), options)
-        board.detail["baud"] = result.baud
-        if not result.ok:
-            code = 3 if result.needs_download_mode else 1
-            hint = "\nThen run the command again for this port with --manual-boot." if code == 3 else ""
-            board.detail["log"] = result.log[-8:]
-            board.finish(False, result.outcome, result.message + hint, exit_code=code)
-            return
-        if options.manual_boot:
-            board.finish(True, "ok", result.message)
-            return
-        board.say("checking the prompt")
-        check = check_board(board.port, timeout=10, probe_camera=probe_camera)
-        board.detail["banner"] = check.banner
-        board.detail["camera"] = check.camera
-        board.finish(True, "ok", result.message if check.started else
-                     result.message + " The board did not show the MicroPython prompt within 10 s; tap RST.")
+    job = cr.FlashJob(tool, str(prepared.path), prepared.chip, erase=not args.no_erase,
+                      baud=args.baud, manual_boot=args.manual_boot, probe_camera=probe_camera)
 
     return multiboard.run_many(args, ports, job, "flash", prepare=prepare_board)

@@ -83,10 +83,11 @@ class BoardRun:
         return f"{self.port} [{self.mac}]" if self.mac else self.port
 
     def to_json(self) -> Dict[str, Any]:
+        public = {k: v for k, v in self.detail.items() if not k.endswith("_object")}
         return {"port": self.port, "mac": self.mac, "ok": self.ok, "result": self.result,
                 "message": self.message, "firmware": self.firmware or None,
                 "sha256": self.sha256 or None, "exit_code": self.exit_code,
-                "seconds": round(self.seconds, 2), **self.detail}
+                "seconds": round(self.seconds, 2), **public}
 
 
 def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: float,
@@ -276,3 +277,101 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
         proc.communicate()
         return None
     return next((m for m in map(mac_from_esptool_line, out.splitlines()) if m), None)
+
+
+# ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
+
+@dataclass
+class FlashJob:
+    """Write one verified image to a board: its own Flasher (own esptool process, own
+    baud fallback), then wait for its MicroPython prompt."""
+    esptool: Any
+    image_path: str
+    chip: str
+    erase: bool = True
+    baud: Optional[int] = None
+    manual_boot: bool = False
+    flash_mode: Optional[str] = None
+    flash_size: Optional[str] = None
+    probe_camera: bool = True
+    check_seconds: float = 10.0
+
+    def __call__(self, board: BoardRun) -> None:
+        from thonnycontrib.esp32cam.core.bootcheck import check_board
+        from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+
+        def on_line(line: str) -> None:
+            board.set_mac(mac_from_esptool_line(line))
+            if line.startswith("Retrying at"):
+                board.say(line.split(":")[0].lower())
+
+        flasher = Flasher(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p))
+        board.cancel = flasher.cancel
+        board.say("connecting")
+        options = FlashOptions(port=board.port, chip=self.chip, erase=self.erase, baud=self.baud,
+                               manual_boot=self.manual_boot, flash_mode=self.flash_mode,
+                               flash_size=self.flash_size)
+        result = flasher.flash(self.image_path, options)
+        board.detail["baud"] = result.baud
+        if not result.ok:
+            code = 3 if result.needs_download_mode else 1
+            message = result.message
+            if code == 3:  # not the single-board dialog's "press Retry"
+                message = message.split("\nThen press Retry")[0] + (
+                    "\nThen install on this board again with manual boot (command line: "
+                    "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
+                    "download mode').")
+            board.detail["log"] = result.log[-8:]
+            board.finish(False, result.outcome, message, exit_code=code)
+            return
+        if self.manual_boot:
+            board.finish(True, "ok", result.message)
+            return
+        board.say("checking the prompt")
+        check = check_board(board.port, timeout=self.check_seconds, probe_camera=self.probe_camera)
+        board.detail["banner"] = check.banner
+        board.detail["camera"] = check.camera
+        board.finish(True, "ok", result.message if check.started else
+                     result.message + " The board did not show the MicroPython prompt within "
+                     f"{self.check_seconds:.0f} s; tap RST.")
+
+
+@dataclass
+class DoctorJob:
+    """Diagnose one board, then identify it: ``machine.unique_id()`` when MicroPython
+    answers, else (with an esptool) the ROM's eFuse MAC."""
+    configured: Any = None            # doctor.Lines the interpreter uses, or None
+    esptool: Any = None
+    check_camera: bool = True
+    check_speed: bool = True
+    wait_for_rst: float = 0.0
+    fix: Optional[str] = None         # "release-and-reset" | "interrupt-at-boot"
+
+    def __call__(self, board: BoardRun) -> None:
+        from thonnycontrib.esp32cam.core import doctor
+
+        def progress(msg: str) -> None:
+            board.say(msg[:60])
+
+        if self.fix:
+            progress(f"Applying fix: {self.fix}")
+            try:
+                if self.fix == "release-and-reset":
+                    doctor.release_and_reset(board.port)
+                else:
+                    doctor.interrupt_at_boot(board.port)
+            except Exception as e:  # the diagnosis says why the port failed
+                progress(f"fix could not be applied: {e}")
+        result = doctor.diagnose(board.port, self.configured, progress=progress,
+                                 check_camera=self.check_camera, check_speed=self.check_speed,
+                                 wait_for_rst=self.wait_for_rst)
+        board.firmware = result.title  # the summary's fourth column: the diagnosis
+        board.detail["diagnosis"] = result.to_json()
+        board.detail["diagnosis_object"] = result
+        board.say("identifying")
+        if result.ok:
+            board.set_mac(read_unique_id(board.port))
+        elif self.esptool is not None:
+            board.set_mac(read_mac_with_esptool(
+                self.esptool, board.port, on_process=lambda p: setattr(board, "cancel", p.kill)))
+        board.finish(result.ok, result.code, "" if result.ok else f"{result.title}. {result.fix}")
