@@ -27,8 +27,10 @@ from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 logger = getLogger(__name__)
 
 CHECKED, UNCHECKED = "☑", "☐"
-COLUMNS = (("use", "", 3), ("port", "Port", 22), ("adapter", "Adapter", 10), ("mac", "MAC", 17),
-           ("status", "Status", 22), ("result", "Result", 22))
+# column, heading, sample text that sets its width
+COLUMNS = (("use", "", "☑☑"), ("port", "Port", "/dev/ttyUSB10 xx"), ("adapter", "Adapter", "CH9102 x"),
+           ("mac", "MAC", "24:0a:c4:00:00:00 xx"), ("status", "Status", "retrying at 115200 baud"),
+           ("result", "Result", "failed (download-mode) x"))
 # What the boards said about themselves in this session: port -> MAC
 KNOWN_MACS: Dict[str, str] = {}
 
@@ -100,10 +102,13 @@ class TrayDialog(tk.Toplevel):
 
         self.tree = ttk.Treeview(frame, columns=[c[0] for c in COLUMNS], show="headings", height=8,
                                  selectmode="browse")
-        char = 8
-        for key, heading, width in COLUMNS:
+        import tkinter.font as tkfont
+
+        font = tkfont.nametofont(ttk.Style().lookup("Treeview", "font") or "TkDefaultFont")
+        for key, heading, sample in COLUMNS:
             self.tree.heading(key, text=result_heading if key == "result" else heading)
-            self.tree.column(key, width=width * char, minwidth=3 * char, anchor="center" if key == "use" else "w",
+            self.tree.column(key, width=font.measure(sample), minwidth=font.measure("☑☑"),
+                             anchor="center" if key == "use" else "w",
                              stretch=key in ("port", "status", "result"))
         self.tree.grid(row=1, column=0, sticky="nsew")
         bar = ttk.Scrollbar(frame, orient="vertical", command=self.tree.yview)
@@ -114,8 +119,10 @@ class TrayDialog(tk.Toplevel):
         self.tree.bind("<<TreeviewSelect>>", lambda e: self._show_detail(), True)
 
         self.detail_text = tk.Text(frame, height=4, width=80, wrap="word", font="TkDefaultFont")
-        self.detail_text.grid(row=2, column=0, columnspan=2, sticky="we", pady=(6, 0))
-        self.detail_text.configure(state="disabled")
+        self.detail_text.grid(row=2, column=0, sticky="we", pady=(6, 0))
+        detail_bar = ttk.Scrollbar(frame, orient="vertical", command=self.detail_text.yview)
+        detail_bar.grid(row=2, column=1, sticky="ns", pady=(6, 0))
+        self.detail_text.configure(state="disabled", yscrollcommand=detail_bar.set)
 
         self.status_var = tk.StringVar()
         ttk.Label(frame, textvariable=self.status_var, foreground="gray30").grid(
@@ -176,7 +183,8 @@ class TrayDialog(tk.Toplevel):
 
     def _update_run_button(self) -> None:
         count = len(self.chosen())
-        self.run_button.configure(text=run_text_for(self._run_text, count))
+        text = run_text_for(self._run_text, count)
+        self.run_button.configure(text=text, width=len(text) + 2)  # themes may fix a button's width
         self.run_button.state(["!disabled"] if count and not self.busy else ["disabled"])
         self.identify_button.state(["!disabled"] if count and not self.busy else ["disabled"])
 
@@ -362,7 +370,7 @@ def _snapshot(board: cr.BoardRun) -> Dict[str, Any]:
 # ---- the two trays ------------------------------------------------------------------
 
 def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], None]], Any],
-                 options: Dict[str, Any]) -> TrayDialog:
+                 options: Dict[str, Any], ports: Optional[Sequence[Tuple[str, str]]] = None) -> TrayDialog:
     """Install one image on every checked board. ``get_image(say)`` returns the
     PreparedImage (downloading and verifying a catalog build once, in the worker)."""
     def prepare(say: Callable[[str], None]) -> Callable[[cr.BoardRun], None]:
@@ -390,10 +398,11 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
             "(and its own slower speed if its adapter needs one); a failing board does not stop "
             "the others. Click ☐ to leave a board out.")
     return TrayDialog(master, "Install MicroPython on several ESP32-CAMs", what,
-                      "Install on {n} {boards}", prepare, result_heading="Result")
+                      "Install on {n} {boards}", prepare, result_heading="Result", ports=ports)
 
 
-def doctor_tray(master: Any, configured: Any = None) -> TrayDialog:
+def doctor_tray(master: Any, configured: Any = None,
+                ports: Optional[Sequence[Tuple[str, str]]] = None) -> TrayDialog:
     """Diagnose every checked board at once; each row gets its diagnosis."""
     def prepare(say: Callable[[str], None]) -> Callable[[cr.BoardRun], None]:
         try:
@@ -406,4 +415,4 @@ def doctor_tray(master: Any, configured: Any = None) -> TrayDialog:
             "its MAC (from MicroPython, or from the chip's ROM when MicroPython does not answer). "
             "Select a board to read what to do.")
     return TrayDialog(master, "Diagnose several ESP32-CAMs", what, "Check {n} {boards}", prepare,
-                      result_heading="Diagnosis", timeout=120.0)
+                      result_heading="Diagnosis", timeout=120.0, ports=ports)
