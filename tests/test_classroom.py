@@ -93,6 +93,8 @@ def test_a_mixed_tray_is_flashed_in_parallel_then_checked(tmp_path):
         assert {name: r["baud"] for name, r in results.items()} == {
             "healthy": 460800, "weak": 115200, "blank": 460800, "drops": 460800}
         assert "connection to the board was lost" in results["drops"]["message"]
+        # in parallel: the healthy board was done long before the weak one's second try ended
+        assert results["healthy"]["seconds"] < results["weak"]["seconds"] / 1.5, results
         assert all(r["sha256"] == results["healthy"]["sha256"] for r in results.values())
         for name in ("healthy", "weak", "blank"):
             assert results[name]["banner"].startswith("MicroPython v1.21.0"), results[name]
@@ -132,3 +134,27 @@ def test_a_mixed_tray_is_flashed_in_parallel_then_checked(tmp_path):
     finally:
         for board in tray.values():
             board.close()
+
+
+def test_snapshot_of_several_boards_names_each_photo_after_its_board(tmp_path):
+    boards = {"ok": VirtualBoard(flash_timing="fast", firmware=synthetic_firmware("cnadler86"), mac=MACS["healthy"]),
+              "no_sensor": VirtualBoard(flash_timing="fast", firmware=synthetic_firmware("lemariva"),
+                                        mac=MACS["weak"], camera_missing=True)}
+    try:
+        for board in boards.values():
+            board.events.wait_for("firmware_started", timeout=20)
+        args = ["snapshot", "-o", str(tmp_path / "class.jpg"), "--baud", "115200"]
+        for board in boards.values():
+            args += ["--port", board.url]
+        proc = _cli(args, _env(tmp_path), timeout=120)
+    finally:
+        for board in boards.values():
+            board.close()
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the failed board's own code (camera)
+    photo = tmp_path / "class-240ac4c1a501.jpg"
+    assert photo.read_bytes()[:2] == b"\xff\xd8" and sorted(p.name for p in tmp_path.glob("*.jpg")) == [photo.name]
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["PORT", "MAC", "RESULT", "PHOTO", "TIME"]
+    assert f"{MACS['healthy']}  ok " in lines[1 + list(boards).index("ok")] and photo.name in proc.stdout
+    assert f"{MACS['weak']}  FAILED (camera)" in lines[1 + list(boards).index("no_sensor")]
+    assert "1 of 2 boards ok, 1 failed:" in proc.stdout and "Camera Init Failed" in proc.stdout

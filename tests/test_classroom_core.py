@@ -126,6 +126,8 @@ def _args(*argv):
 def test_ports_are_checked_before_any_board_is_touched():
     assert not multiboard.is_multi(_args("--port", "COM5"))  # one port: the command as before
     assert multiboard.is_multi(_args("--port", "COM5", "--log", "x.csv"))
+    assert multiboard.is_multi(_args("--port", "COM5", "--json"))  # flash/snapshot: a list of one
+    assert not multiboard.is_multi(_args("--port", "COM5", "--json"), json_is_multi=False)  # doctor
     assert multiboard.resolve_ports(_args("--port", "COM5", "--port", "COM6")) == ["COM5", "COM6"]
     with pytest.raises(ValueError, match="COM5 given twice"):
         multiboard.resolve_ports(_args("--port", "COM5", "--port", "COM5"))

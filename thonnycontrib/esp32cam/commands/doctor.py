@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.commands import multiboard
 
-    if multiboard.is_multi(args):
+    if multiboard.is_multi(args, json_is_multi=False):  # one board: its diagnosis as before
         return _run_many(args)
     args.port = args.port[0]
     return _run_one(args)

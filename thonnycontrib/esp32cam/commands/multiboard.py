@@ -30,8 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bo
                         help=f"give up a board after this long when several run (default {timeout:.0f})")
 
 
-def is_multi(args: argparse.Namespace) -> bool:
-    return bool(args.all or args.log or len(args.port or ()) > 1)
+def is_multi(args: argparse.Namespace, json_is_multi: bool = True) -> bool:
+    """Several boards, or a report of several-boards form (--log; --json for commands
+    that had no JSON output of their own)."""
+    return bool(args.all or args.log or len(args.port or ()) > 1
+                or (json_is_multi and getattr(args, "json", False)))
 
 
 def resolve_ports(args: argparse.Namespace) -> List[str]:
