@@ -110,6 +110,16 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
     doctor.tray_button.invoke()
     tray = doctor.tray
     h.pump(0.2)
+    from thonnycontrib.esp32cam.frontend import classroom_dialog
+
+    classroom_dialog.KNOWN_MACS.clear()  # a new session: nobody has said who they are yet
+    tray.refresh()
+    result["unknown"] = {p: row["mac"] for p, row in _rows(tray).items()}
+    tray.identify_button.invoke()  # each checked board's MAC from its ROM
+    h.wait_until(lambda: tray.busy, 5, "identify to start")
+    h.wait_until(lambda: not tray.busy, 90, "every board identified")
+    h.pump(0.2)
+    result["identified"] = {p: (row["mac"], row["result"]) for p, row in _rows(tray).items()}
     tray.run_button.invoke()
     h.wait_until(lambda: tray.busy, 5, "the tray to start")
     h.wait_until(lambda: not tray.busy and tray.boards, 90, "every diagnosis")
@@ -169,6 +179,10 @@ def test_thonny_installs_on_all_boards_offline_then_diagnoses_them(xdisplay, tmp
     assert all(b["firmware"] == "class-lemariva" for b in install["boards"].values())
     assert "camera ok" in r["shell"]
 
+    assert set(r["unknown"].values()) == {"?"}
+    identified = {by_port[p]: tuple(v) for p, v in r["identified"].items()}
+    assert identified == {"healthy": (MACS["healthy"], "identified"), "blank": (MACS["blank"], "identified"),
+                          "no_reset": ("?", "no answer")}, identified
     doctor = r["doctor"]
     rows = {by_port[p]: row for p, row in doctor["rows"].items()}
     assert doctor["heading"] == "Diagnosis"

@@ -354,6 +354,8 @@ def run_text_for(text: str, count: int) -> str:
 
 
 def result_text(board: cr.BoardRun) -> str:
+    if board.result in ("identified", "no answer"):
+        return board.result
     if board.ok:
         baud = board.detail.get("baud")
         return board.firmware if board.detail.get("diagnosis") else (f"ok ({baud} baud)" if baud else "ok")
