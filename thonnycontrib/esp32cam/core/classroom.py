@@ -83,11 +83,10 @@ class BoardRun:
         return f"{self.port} [{self.mac}]" if self.mac else self.port
 
     def to_json(self) -> Dict[str, Any]:
-        public = {k: v for k, v in self.detail.items() if not k.endswith("_object")}
         return {"port": self.port, "mac": self.mac, "ok": self.ok, "result": self.result,
                 "message": self.message, "firmware": self.firmware or None,
                 "sha256": self.sha256 or None, "exit_code": self.exit_code,
-                "seconds": round(self.seconds, 2), **public}
+                "seconds": round(self.seconds, 2), **self.detail}
 
 
 def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: float,
@@ -176,8 +175,11 @@ class StatusLines:
         out = []
         if self._drawn:
             out.append(f"\x1b[{len(self.order)}F")  # to the start of the first board's line
+        import shutil
+
+        width = max(20, shutil.get_terminal_size().columns - 1)  # a wrapped line would break the count
         for port in self.order:
-            out.append("\x1b[2K" + self.lines[port][:200] + "\n")
+            out.append("\x1b[2K" + self.lines[port][:width] + "\n")
         self._drawn = True
         self.stream.write("".join(out))
         self.stream.flush()
@@ -243,11 +245,17 @@ def read_unique_id(port: str, interrupt: bool = False) -> Optional[str]:
     except Exception:  # pyserial's SerialException is an OSError; bad URLs raise ValueError
         return None
     try:
-        repl = RawRepl(ser, interrupt=interrupt)
-        try:
-            return mac_from_unique_id_output(repl.exec_text(UNIQUE_ID_CODE, timeout=3))
-        finally:
-            repl.leave()
+        for attempt in range(2):  # opening a tty may reset the board (Linux raises DTR/RTS): let it boot
+            try:
+                repl = RawRepl(ser, interrupt=interrupt or attempt > 0)
+            except ReplBusy:
+                time.sleep(1.5)
+                continue
+            try:
+                return mac_from_unique_id_output(repl.exec_text(UNIQUE_ID_CODE, timeout=3))
+            finally:
+                repl.leave()
+        return None
     except (ReplBusy, RuntimeError, OSError):
         return None
     finally:
@@ -367,7 +375,6 @@ class DoctorJob:
                                  wait_for_rst=self.wait_for_rst)
         board.firmware = result.title  # the summary's fourth column: the diagnosis
         board.detail["diagnosis"] = result.to_json()
-        board.detail["diagnosis_object"] = result
         board.say("identifying")
         if result.ok:
             board.set_mac(read_unique_id(board.port))
