@@ -93,8 +93,10 @@ def test_a_mixed_tray_is_flashed_in_parallel_then_checked(tmp_path):
         assert {name: r["baud"] for name, r in results.items()} == {
             "healthy": 460800, "weak": 115200, "blank": 460800, "drops": 460800}
         assert "connection to the board was lost" in results["drops"]["message"]
-        # in parallel: the healthy board was done long before the weak one's second try ended
-        assert results["healthy"]["seconds"] < results["weak"]["seconds"] / 1.5, results
+        # in parallel: every board's first esptool session began before any of them ended
+        sessions = [(b.events.all("client_connected")[0].time, b.events.all("client_disconnected")[0].time)
+                    for b in tray.values()]
+        assert max(start for start, _ in sessions) < min(end for _, end in sessions), sessions
         assert all(r["sha256"] == results["healthy"]["sha256"] for r in results.values())
         for name in ("healthy", "weak", "blank"):
             assert results[name]["banner"].startswith("MicroPython v1.21.0"), results[name]

@@ -15,9 +15,10 @@ from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core import ports as pt
 
 
-def test_a_hung_board_is_given_up_and_cancelled_without_slowing_the_others():
+def test_a_hung_board_is_given_up_and_cancelled_without_stopping_the_others():
     cancelled = threading.Event()
     release = threading.Event()
+    together = threading.Barrier(3, timeout=5)  # only trips if the three jobs run at the same time
 
     def job(board: cr.BoardRun) -> None:
         if board.port == "hung":
@@ -25,7 +26,7 @@ def test_a_hung_board_is_given_up_and_cancelled_without_slowing_the_others():
             release.wait(10)           # answers only after it was given up ...
             board.finish(True, "ok")   # ... and that late answer does not count
             return
-        time.sleep(0.2)
+        together.wait()
         board.finish(board.port != "bad", "ok" if board.port != "bad" else "link", "slow link", exit_code=1)
 
     started = time.monotonic()
@@ -35,8 +36,7 @@ def test_a_hung_board_is_given_up_and_cancelled_without_slowing_the_others():
     assert [(b.port, b.ok, b.result) for b in boards] == [
         ("a", True, "ok"), ("hung", False, "timeout"), ("bad", False, "link"), ("b", True, "ok")]
     assert cancelled.is_set()
-    assert 0.9 < took < 3  # the hung board held the summary for its timeout, not longer
-    assert max(b.seconds for b in boards if b.port != "hung") < 0.9  # in parallel, not in a row
+    assert took >= 1.0  # the hung board had its whole timeout
     time.sleep(0.1)
     assert boards[1].result == "timeout"
     assert cr.exit_code(boards) == 1
