@@ -45,6 +45,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (no DTR/RTS)")
     parser.add_argument("--flash-timing", choices=("real", "fast"), default="real",
                         help="real: erase and program take the flash chip's time (chip erase 10 s)")
+    parser.add_argument("--mac", metavar="XX:XX:XX:XX:XX:XX",
+                        help="the chip's factory MAC in eFuse (default 24:0a:c4:5c:a3:01)")
     parser.add_argument("--tty-open", choices=("none", "linux"), default="none",
                         help="linux: DTR and RTS asserted from each open until the client sets them")
     return parser.parse_args(argv)
@@ -64,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,
-                         adapter=args.adapter,
+                         adapter=args.adapter, mac=args.mac,
                          on_event=lambda event: print(event, file=sys.stderr, flush=True))
     try:
         print(board.url, flush=True)

@@ -14,7 +14,7 @@ from .events import Event, EventLog
 from .firmware_info import FirmwareInfo, inspect_flash
 from .flash import Flash, FlashTiming
 from .images import firmware_offset
-from .rom import RomBootloader
+from .rom import MAC, RomBootloader, parse_mac
 from .transport import PtyPort, Rfc2217Server
 from .sccb import MODELS as SENSOR_MODELS
 from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
@@ -33,7 +33,7 @@ class VirtualBoard:
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
                  tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
-                 sensor: str = "OV2640") -> None:
+                 sensor: str = "OV2640", mac: Optional[str] = None) -> None:
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -46,6 +46,7 @@ class VirtualBoard:
             raise ValueError(f"sensor must be one of {sorted(SENSOR_MODELS)}")
         self.sensor = sensor  # the camera module's sensor (sccb.py)
         self.en_delay = en_delay
+        self.mac = parse_mac(mac) if mac else MAC  # the chip's factory MAC (eFuse), its identity
         if flash_timing not in ("real", "fast"):
             raise ValueError("flash_timing must be 'real' or 'fast'")
         self.flash_timing = FlashTiming(1.0 if flash_timing == "real" else 0.0)
@@ -222,7 +223,7 @@ class VirtualBoard:
                     self._send(generation, bootlog.download_mode(cause))
                     self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
                     rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset,
-                                        self.flash_timing)
+                                        self.flash_timing, mac=self.mac)
                     self._program = rom
                     rom.start()
                     return
@@ -291,7 +292,7 @@ class VirtualBoard:
 
             firmware = factory(self.flash, info, psram=self.psram, camera_missing=self.camera_missing,
                                sensor=self.sensor, emit=emit, event=event, request_reset=self._request_reset,
-                               uart=self.uart)
+                               uart=self.uart, mac=self.mac)
             self._program = firmware
             self.state = "running"
         try:

@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import camera_frames, sccb
+from . import camera_frames, rom, sccb
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 
@@ -330,8 +330,10 @@ class MicroPythonFirmware:
         event: Callable[[str, dict], None],
         request_reset: Callable[[str], None],
         uart: Any = None,
+        mac: Optional[bytes] = None,
     ) -> None:
         self.flash = flash
+        self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
         self.info = info
         self.psram = psram
         self.camera_missing = camera_missing
@@ -553,10 +555,9 @@ class MicroPythonFirmware:
         }
 
     def _unique_id(self) -> bytes:
-        mac = getattr(self.info, "mac", None)
-        if isinstance(mac, (bytes, bytearray)) and len(mac) == 6:
-            return bytes(mac)
-        return bytes((0x24, 0x0A, 0xC4, 0x12, 0x34, 0x56))
+        # ports/esp32/modmachine.c machine_unique_id: esp_efuse_mac_get_default, the same
+        # six eFuse bytes esptool prints as MAC
+        return bytes(self.mac) if self.mac else rom.MAC
 
     @staticmethod
     def _write_stdin(proc: subprocess.Popen, data: bytes) -> None:

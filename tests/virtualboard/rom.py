@@ -51,16 +51,45 @@ FLASH_JEDEC_ID = 0x164020  # 4 MB
 # address (loader.py read_spiflash_sfdp: 24 address bits, 8 dummy bits).
 SFDP_TABLE = (b"SFDP" + bytes([0x06, 0x01, 0x00, 0xFF]) + bytes([0x00, 0x06, 0x01, 0x10, 0x80, 0x00, 0x00, 0xFF])
               ).ljust(0x80, b"\xff") + struct.pack("<II", 0xFFF120E5, 32 * 1024 * 1024 - 1).ljust(64, b"\xff")
+# The factory MAC in eFuse block 0 (Espressif's OUI 24:0A:C4). esptool reads it as
+# read_mac: words 2 and 1 of EFUSE_RD_REG_BASE, big-endian, the top 2 bytes dropped
+# (esptool 5.x targets/esp32.py read_mac). Word 2 bits 16-23 hold MAC_CRC, the CRC-8
+# (reflected polynomial 0x8C, init 0) of the six bytes that ESP-IDF's
+# esp_efuse_mac_get_default checks (components/esp_rom/patches/esp_rom_efuse.c esp_crc8);
+# MicroPython's machine.unique_id() returns these same six bytes (ports/esp32/modmachine.c).
 MAC = bytes([0x24, 0x0A, 0xC4, 0x5C, 0xA3, 0x01])
 
 
-def _default_registers() -> dict:
-    word1, = struct.unpack(">I", MAC[2:6])
-    word2 = (MAC[0] << 8) | MAC[1]
+def mac_crc8(mac: bytes) -> int:
+    crc = 0
+    for byte in mac:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8C if crc & 1 else crc >> 1
+    return crc
+
+
+def parse_mac(text: str) -> bytes:
+    """``24:0a:c4:00:00:01`` (or with '-') -> 6 bytes; a unicast address only, as the chip's."""
+    parts = text.replace("-", ":").split(":")
+    if len(parts) != 6 or not all(len(p) == 2 for p in parts):
+        raise ValueError(f"not a MAC address: {text!r} (use six hex pairs, 24:0a:c4:00:00:01)")
+    mac = bytes(int(p, 16) for p in parts)
+    if mac[0] & 1:
+        raise ValueError(f"{text} is a multicast address; a chip's MAC is unicast")
+    return mac
+
+
+def efuse_mac_words(mac: bytes) -> dict:
+    word1, = struct.unpack(">I", mac[2:6])
+    word2 = (mac_crc8(mac) << 16) | (mac[0] << 8) | mac[1]
+    return {EFUSE_BASE + 4: word1, EFUSE_BASE + 8: word2}
+
+
+def _default_registers(mac: bytes = MAC) -> dict:
     return {
         CHIP_DETECT_MAGIC_REG: ESP32_MAGIC,
-        EFUSE_BASE + 4: word1,
-        EFUSE_BASE + 8: word2,
+        **efuse_mac_words(mac),
         EFUSE_BASE + 12: 1 << 15,      # chip revision bit 0; package ESP32-D0WDQ6
         EFUSE_BASE + 16: 128,          # CK8M calibration
         RTCCALICFG1: 800 << 7,         # 800 * 15625 * 128 / 40 = 40 MHz (esp32.py get_rom_cal_crystal_freq)
@@ -77,14 +106,14 @@ def checksum(data: bytes) -> int:
 class RomBootloader:
     def __init__(self, flash: Flash, uart: Uart, events: EventLog,
                  run_user_code: Callable[[], None] = lambda: None,
-                 timing: Optional[FlashTiming] = None) -> None:
+                 timing: Optional[FlashTiming] = None, mac: bytes = MAC) -> None:
         self.flash = flash
         self.timing = timing or FlashTiming()
         self.uart = uart
         self.events = events
         self.run_user_code = run_user_code
         self.stub = False
-        self._registers = _default_registers()
+        self._registers = _default_registers(mac)
         self._spi_command = 0
         # The ROM talks to the SPI flash only after SPI_ATTACH; the flasher stub attaches
         # it when it starts (esptool's flasher_stub). Detached, the bus reads back 0xFF.

@@ -16,7 +16,7 @@ TOUCHPAD_WAKE = 5
 ULP_WAKE = 6
 
 _host = None
-_uid = b"\x24\x0a\xc4\x12\x34\x56"
+_uid = b"\x24\x0a\xc4\x5c\xa3\x01"  # replaced by the board's eFuse MAC in _setup
 _sim_sys = None
 _freq = 160000000
 _rtc_offset = 0
@@ -78,6 +78,7 @@ def freq(hz=None):
 
 
 def unique_id():
+    # ports/esp32/modmachine.c: esp_efuse_mac_get_default() -> the 6-byte factory MAC
     return _uid
 
 

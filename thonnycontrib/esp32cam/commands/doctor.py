@@ -1,6 +1,10 @@
 """``python -m thonnycontrib.esp32cam doctor --port PORT_OR_URL [--json]``.
 
-Exit code 0 only when the MicroPython REPL is reachable.
+Exit code 0 only when the MicroPython REPL is reachable (several boards: on
+every board). With several boards (``--port A --port B``, ``--all``) each
+board is diagnosed in parallel and identified by its MAC: through
+``machine.unique_id()`` when MicroPython answers, else through the ROM with
+esptool (``--no-rom-mac`` skips that; it resets the board once more).
 """
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ def _line_state(text: str) -> bool:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True,
-                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT)")
-    parser.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    multiboard.add_arguments(parser, timeout=120.0)
+    parser.add_argument("--no-rom-mac", action="store_true",
+                        help="several boards: do not ask a board without MicroPython for its MAC "
+                        "through the ROM (esptool)")
     parser.add_argument("--dtr", type=_line_state, metavar="on|off",
                         help="DTR your interpreter uses; with --rts, the doctor also tries them")
     parser.add_argument("--rts", type=_line_state, metavar="on|off",
@@ -40,6 +47,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    if multiboard.is_multi(args, json_is_multi=False):  # one board: its diagnosis as before
+        return _run_many(args)
+    args.port = args.port[0]
+    return _run_one(args)
+
+
+def _run_many(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+    from thonnycontrib.esp32cam.core import classroom as cr
+    from thonnycontrib.esp32cam.core import doctor
+
+    try:
+        ports = multiboard.resolve_ports(args)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    tool = None
+    if not args.no_rom_mac:
+        try:
+            import thonny
+
+            from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
+
+            tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
+        except (EsptoolMissing, ImportError):
+            tool = None  # MACs of boards without MicroPython stay unknown
+    configured = None
+    if args.dtr is not None or args.rts is not None:
+        configured = doctor.Lines(bool(args.dtr), bool(args.rts))
+
+    job = cr.DoctorJob(configured, tool, check_camera=not args.no_camera_check,
+                       check_speed=not args.no_speed_check, wait_for_rst=max(0.0, args.wait_for_rst),
+                       fix=args.fix)
+    return multiboard.run_many(args, ports, job, "doctor", what="diagnosis")
+
+
+def _run_one(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.core import doctor
 
     def progress(msg: str) -> None:

@@ -2,7 +2,12 @@
 
 Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
 be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
-or download refused; 5 = esptool missing.
+or download refused; 5 = esptool missing; 2 = bad ports.
+
+Several boards (``--port A --port B``, ``--all``): the image is fetched and
+checked once, then every board is written in parallel, each by its own esptool
+with its own baud fallback; exit code 0 only when all succeeded (else the
+first failed board's code).
 """
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True, help="serial port or rfc2217:// URL")
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    multiboard.add_arguments(parser, timeout=300.0)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--build", metavar="ID", help="catalog build id (see the 'catalog' command)")
     source.add_argument("--file", metavar="PATH", help="local firmware image (.bin)")
@@ -50,7 +57,31 @@ def _progress_printer(label: str):
     return show
 
 
+def _prepare(args: argparse.Namespace, user_dir: str, quiet: bool = False):
+    """The verified image (downloaded once for every board), or raises."""
+    flash_size = args.flash_size * MB
+    say = (lambda *a, **k: None) if quiet else print
+    if args.build:
+        build = load_catalog(installer_dir(user_dir)).get(args.build)
+        if args.chip and args.chip != build.chip:
+            raise ImageError(f"Build {build.id} is for {build.chip}, not {args.chip}.")
+        say(f"Getting {build.title} ...")
+        return prepare_build(build, firmware_cache(user_dir, args.mirror), flash_size=flash_size,
+                             progress=None if quiet else _progress_printer("Download"),
+                             log=lambda text: print(text, file=sys.stderr))
+    return prepare_file(args.file, args.chip or "esp32", flash_size=flash_size)
+
+
 def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    if multiboard.is_multi(args):
+        return _run_many(args)
+    args.port = args.port[0]
+    return _run_one(args)
+
+
+def _run_one(args: argparse.Namespace) -> int:
     user_dir = thonny_user_dir()
     flash_size = args.flash_size * MB
     try:
@@ -113,3 +144,48 @@ def run(args: argparse.Namespace) -> int:
         print("The board was written and verified but did not show the MicroPython prompt "
               "within 10 s; tap RST (and remove an IO0 jumper if present).")
     return 0
+
+
+def _run_many(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+    from thonnycontrib.esp32cam.core import classroom as cr
+
+    try:
+        ports = multiboard.resolve_ports(args)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    quiet = bool(args.json)
+    try:
+        prepared = _prepare(args, thonny_user_dir(), quiet=quiet)
+    except (CatalogError, DownloadError, ImageError) as e:
+        print(f"Refused: {e}\nNothing was written to any board.", file=sys.stderr)
+        return 4
+    if not quiet:
+        print(prepared.summary())
+    offset = FlashOptions(port="", chip=prepared.chip).start_offset()
+    if not args.yes:
+        answer = input(f"Write this firmware at {offset:#x} to {len(ports)} boards "
+                       f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing written.")
+            return 1
+    try:
+        import thonny
+
+        tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
+    except EsptoolMissing as e:
+        print(e, file=sys.stderr)
+        return 5
+    if not quiet:
+        print(f"Using esptool {'.'.join(map(str, tool.version))}")
+    firmware = prepared.build.id if prepared.build else prepared.path.name
+    probe_camera = prepared.info.family != "none"
+
+    def prepare_board(board: cr.BoardRun) -> None:
+        board.firmware, board.sha256 = firmware, prepared.info.sha256
+
+    job = cr.FlashJob(tool, str(prepared.path), prepared.chip, erase=not args.no_erase,
+                      baud=args.baud, manual_boot=args.manual_boot, probe_camera=probe_camera)
+
+    return multiboard.run_many(args, ports, job, "flash", prepare=prepare_board)

@@ -5,6 +5,8 @@ camera firmware the board runs (lemariva, KAKI5 or cnadler86, detected on the
 board), saves it, releases the camera. The link runs at the fastest rate that
 works (``--baud auto``, core.fastlink) and is back at 115200 when the command ends.
 Exit codes: 0 saved, 1 camera problem (explained), 3 port/REPL problem.
+Several boards (``--port A --port B``, ``--all``): one photo per board, in
+parallel, named after the board's MAC (``machine.unique_id()``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from thonnycontrib.esp32cam.core import boards, fastlink
 from thonnycontrib.esp32cam.core.camera import families as fam
@@ -69,9 +71,12 @@ def _profile(text: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True,
-                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT)")
-    parser.add_argument("-o", "--output", default="photo.jpg", help="JPEG file to write (default photo.jpg)")
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    multiboard.add_arguments(parser, timeout=120.0)
+    parser.add_argument("-o", "--output", default="photo.jpg",
+                        help="JPEG file to write (default photo.jpg); with several boards each "
+                        "file gets the board's MAC: photo-240ac45ca301.jpg")
     parser.add_argument("--size", type=_size, default=fam.DEFAULT_FRAME_SIZE,
                         help="frame size: " + ", ".join(fam.frame_size_names()) + " (default VGA)")
     parser.add_argument("--quality", type=_quality, default=fam.DEFAULT_QUALITY,
@@ -105,21 +110,35 @@ def _dimensions(jpeg: bytes) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+
+    if multiboard.is_multi(args):
+        return _run_many(args)
+    args.port = args.port[0]
+    return _snapshot(args, args.port, lambda mac: args.output, print,
+                     lambda text: print(text, file=sys.stderr))
+
+
+def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optional[str]], str],
+              out: Callable[[str], None], err: Callable[[str], None],
+              on_mac: Optional[Callable[[Optional[str]], None]] = None) -> int:
+    """One board: ``output_for(mac)`` names the file; ``on_mac`` (several boards) asks the
+    board for its MAC first."""
     from thonnycontrib.esp32cam.core import doctor, portcheck
     from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
     from thonnycontrib.esp32cam.core.camera.session import CameraSession
     from thonnycontrib.esp32cam.core.camera.stream import frames_limit
     from thonnycontrib.esp32cam.core.download import write_atomically
 
-    out_dir = os.path.dirname(os.path.abspath(args.output))
+    out_dir = os.path.dirname(os.path.abspath(output_for(None)))
     if not os.path.isdir(out_dir):
-        print("The folder %s does not exist." % out_dir, file=sys.stderr)
+        err("The folder %s does not exist." % out_dir)
         return 2
     try:
-        ser = doctor.open_serial(args.port, baudrate=fastlink.BOOT_BAUD)
+        ser = doctor.open_serial(port, baudrate=fastlink.BOOT_BAUD)
     except Exception as e:  # serial.SerialException, OSError, ValueError for bad URLs
-        diagnosis = portcheck.open_error_diagnosis(args.port, e, portcheck.list_ports())
-        print(diagnosis.to_text(), file=sys.stderr)
+        diagnosis = portcheck.open_error_diagnosis(port, e, portcheck.list_ports())
+        err(diagnosis.to_text())
         return 3
     session = None
     negotiator = None
@@ -128,25 +147,35 @@ def run(args: argparse.Namespace) -> int:
         try:
             repl = RawRepl(ser, interrupt=args.interrupt)
         except ReplBusy as e:
-            print(str(e), file=sys.stderr)
+            err(str(e))
             return 3
+        mac = None
+        if on_mac is not None:
+            from thonnycontrib.esp32cam.core.classroom import UNIQUE_ID_CODE, mac_from_unique_id_output
+
+            try:
+                mac = mac_from_unique_id_output(repl.exec_text(UNIQUE_ID_CODE, timeout=3))
+            except (RuntimeError, ReplBusy, OSError):
+                mac = None
+            on_mac(mac)
+        output = output_for(mac)
         setting = args.baud  # a SpeedSetting: argparse applies _baud to the default "auto" too
-        adapter, cap = fastlink.adapter_cap(args.port)
+        adapter, cap = fastlink.adapter_cap(port)
         rates = fastlink.candidate_rates(setting, cap)
         if rates:
             negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
             try:
                 link = negotiator.negotiate(rates)
             except fastlink.LinkLost as e:
-                print("%s\nPress RST and try again with --baud 115200." % e, file=sys.stderr)
+                err("%s\nPress RST and try again with --baud 115200." % e)
                 negotiator = None
                 return 3
             except (ReplBusy, OSError) as e:  # the port vanished or the connection dropped
-                print(_CONNECTION_FAILED % e, file=sys.stderr)
+                err(_CONNECTION_FAILED % e)
                 negotiator = None
                 return 3
             if link.unsupported:
-                print("This firmware keeps its REPL at 115200 baud (%s)." % link.unsupported, file=sys.stderr)
+                err("This firmware keeps its REPL at 115200 baud (%s)." % link.unsupported)
         session = CameraSession(repl, args.board, encoding=_ENCODINGS[args.encoding], link_rate=link.rate)
         settings = CameraSettings(args.size, args.quality, args.vflip, args.hmirror)
         try:
@@ -163,25 +192,24 @@ def run(args: argparse.Namespace) -> int:
             elapsed = time.perf_counter() - started
             cap = frames[-1]
         except CameraProblem as e:
-            print(str(e), file=sys.stderr)
+            err(str(e))
             return 1
         except TransferError as e:
-            print("The image was damaged on the way (%s). Try again, or use --encoding base64." % e,
-                  file=sys.stderr)
+            err("The image was damaged on the way (%s). Try again, or use --encoding base64." % e)
             return 1
         except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
-            print(_CONNECTION_FAILED % e, file=sys.stderr)
+            err(_CONNECTION_FAILED % e)
             return 3
-        write_atomically(Path(args.output), cap.jpeg)  # whole or not at all, mode from the umask
+        write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
         dims = _dimensions(cap.jpeg)
-        print("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
-              % (args.output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
-                 cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))
+        out("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
+            % (output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
+               cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))
         wire = sum(f.wire_bytes for f in frames) / elapsed
-        print("Link %d baud (%s), %d frame%s, %.1f frames/s, %.0f %% of the line"
-              % (link.rate, adapter, len(frames), "" if len(frames) == 1 else "s", len(frames) / elapsed,
-                 100 * wire / line_rate))
+        out("Link %d baud (%s), %d frame%s, %.1f frames/s, %.0f %% of the line"
+            % (link.rate, adapter, len(frames), "" if len(frames) == 1 else "s", len(frames) / elapsed,
+               100 * wire / line_rate))
         return 0
     finally:
         try:
@@ -196,3 +224,47 @@ def run(args: argparse.Namespace) -> int:
         except Exception:
             pass
         doctor.close_serial(ser)
+
+
+def output_name(output: str, mac: Optional[str], port: str) -> str:
+    """``photo.jpg`` -> ``photo-240ac45ca301.jpg`` (the MAC), or the port's name when
+    the board could not tell its MAC."""
+    import re
+
+    stem, ext = os.path.splitext(output)
+    tag = mac.replace(":", "") if mac else re.sub(r"[^A-Za-z0-9]+", "_", port).strip("_")
+    return f"{stem}-{tag}{ext or '.jpg'}"
+
+
+def _run_many(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.commands import multiboard
+    from thonnycontrib.esp32cam.core import classroom as cr
+
+    try:
+        ports = multiboard.resolve_ports(args)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+
+    def job(board: cr.BoardRun) -> None:
+        said = []
+        board.say("connecting")
+
+        def on_mac(mac: Optional[str]) -> None:
+            board.set_mac(mac)
+            board.say("taking the photo")
+
+        def output_for(mac: Optional[str]) -> str:
+            board.firmware = os.path.basename(output_name(args.output, mac, board.port))
+            board.detail["file"] = output_name(args.output, mac, board.port)
+            return board.detail["file"]
+
+        code = _snapshot(args, board.port, output_for, said.append, said.append, on_mac=on_mac)
+        board.detail["output"] = said
+        if code != 0:
+            board.detail.pop("file", None)
+            board.firmware = ""
+        result = {0: "ok", 1: "camera", 2: "folder", 3: "connection"}.get(code, str(code))
+        board.finish(code == 0, result, "\n".join(said), exit_code=code)
+
+    return multiboard.run_many(args, ports, job, "snapshot", what="photo")

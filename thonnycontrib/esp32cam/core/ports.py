@@ -91,3 +91,34 @@ def url_port_label(url: str) -> str:
     scheme = match.group("scheme").lower()
     kind = {"rfc2217": "Network serial (RFC 2217)", "socket": "Raw TCP serial"}.get(scheme, scheme)
     return f"{kind} @ {match.group('rest')}"
+
+
+# Network serial ports that count as detected boards (a classroom's ser2net or
+# esp_rfc2217_server rack): URLs separated by spaces, commas or os.pathsep.
+NETWORK_PORTS_ENV = "ESP32CAM_NETWORK_PORTS"
+
+
+def network_ports_from_env(environ: Optional[Dict[str, str]] = None) -> Tuple[str, ...]:
+    """The valid URLs of ``$ESP32CAM_NETWORK_PORTS`` (invalid words raise ValueError)."""
+    import os
+
+    raw = (os.environ if environ is None else environ).get(NETWORK_PORTS_ENV, "")
+    urls = []
+    for word in re.split(r"[\s,;]+", raw.strip()):
+        if not word:
+            continue
+        port, error = check_port_text(word)
+        if error or not is_url_port(port):
+            raise ValueError(f"{NETWORK_PORTS_ENV}: {error or repr(word) + ' is not a network port URL'}")
+        urls.append(word)
+    return tuple(dict.fromkeys(urls))
+
+
+def camera_adapter_ports(records, environ: Optional[Dict[str, str]] = None) -> Tuple[str, ...]:
+    """Every port that looks like an ESP32-CAM: USB adapters of ``ADAPTERS`` or with a
+    camera-board description (records shaped like pyserial's ``comports()``), in
+    device order, then the network ports of ``$ESP32CAM_NETWORK_PORTS``."""
+    usb = sorted(str(r.device) for r in records
+                 if adapter_name(getattr(r, "vid", None), getattr(r, "pid", None))
+                 or describes_camera_board(getattr(r, "description", None)))
+    return tuple(dict.fromkeys(usb + list(network_ports_from_env(environ))))

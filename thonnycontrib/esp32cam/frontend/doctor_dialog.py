@@ -107,7 +107,9 @@ class DoctorDialog(tk.Toplevel):
 
         self.status_var = tk.StringVar(value="" if port else "Choose the board's port, then press Diagnose.")
         ttk.Label(frame, textvariable=self.status_var, foreground="gray40").grid(
-            row=1, column=0, columnspan=3, sticky="w", **pad)
+            row=1, column=0, columnspan=2, sticky="w", **pad)
+        self.tray_button = ttk.Button(frame, text="All boards…", command=self.open_tray)
+        self.tray_button.grid(row=1, column=2, sticky="e", **pad)
 
         self.title_var = tk.StringVar()
         self.title_label = ttk.Label(frame, textvariable=self.title_var, font="TkHeadingFont")
@@ -337,6 +339,18 @@ class DoctorDialog(tk.Toplevel):
         facts = sensors.BoardFacts.from_diagnosis(self.result.extra) if self.result else None
         self.installer = FirmwareInstallerDialog(master, port=port, board_facts=facts)
         show_dialog(self.installer, master)
+
+    def open_tray(self) -> None:
+        """Check every detected board (frontend.classroom_dialog); this dialog closes."""
+        from thonnycontrib.esp32cam.frontend.classroom_dialog import doctor_tray
+
+        if self.busy:
+            return
+        master, configured = self.master, self.configured
+        disconnected, self._disconnected = self._disconnected, False
+        self.destroy()
+        self.tray = doctor_tray(master, configured)
+        self.tray._disconnected = disconnected  # the tray reconnects Thonny when it closes
 
     def close(self) -> None:
         if self.busy:  # finish the probe first, or Thonny's back-end would find the port busy

@@ -80,6 +80,7 @@ class FirmwareInstallerDialog(WorkDialog):
         menu.add_command(label="Refresh catalog" + (f" from {url}" if url else " (set a URL first)"),
                          command=self.refresh_catalog,
                          state="normal" if url.startswith("https://") else "disabled")
+        menu.add_command(label="Install on several boards…", command=self.open_tray)
         menu.add_command(label="Open firmware cache folder", command=self._open_cache_folder)
         mirror = get_workbench().get_option(MIRROR_OPTION) or ""
         menu.add_command(label="Firmware mirror folder…" + (f" ({mirror})" if mirror else ""),
@@ -98,6 +99,9 @@ class FirmwareInstallerDialog(WorkDialog):
         self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
         self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
         self.port_combo.set(self._default_port())
+        self.tray_button = ttk.Button(frame, text="All boards…", command=self.open_tray,
+                                      width=len("Select local file…") + 1)
+        self.tray_button.grid(row=0, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad, 0))
 
         ttk.Label(frame, text="Board").grid(row=1, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
         self.board_combo = MappingCombobox(
@@ -438,6 +442,41 @@ class FirmwareInstallerDialog(WorkDialog):
         wb.set_option(f"{BACKEND_NAME}.port", port)
         wb.set_option("run.backend_name", BACKEND_NAME)
         get_runner().restart_backend(clean=True)
+
+    # --- several boards (frontend.classroom_dialog) ------------------------------
+    def tray_choice(self):
+        """What the tray installs: (title, get_image(say), FlashJob options) from this
+        dialog's choices, or None when nothing is chosen."""
+        build: Optional[Build] = self.build_combo.get_selected_value()
+        local = self._local_image
+        if build is None and local is None:
+            return None
+        cache = self._firmware_cache()  # options are read here, on Tk's thread
+
+        def get_image(say):
+            if local is not None:
+                return local
+            say(f"Getting {build.title}…")
+            return prepare_build(build, cache, log=say)
+
+        options = dict(erase=self.erase_var.get(), baud=self.baud_combo.get_selected_value(),
+                       manual_boot=self.manual_boot_var.get(),
+                       flash_mode=self.mode_combo.get_selected_value(),
+                       flash_size=self.size_combo.get_selected_value())
+        return (local.path.name if local is not None else build.title), get_image, options
+
+    def open_tray(self) -> None:
+        """Hand the chosen build over to the several-boards window (this dialog closes)."""
+        from thonnycontrib.esp32cam.frontend.classroom_dialog import install_tray
+
+        choice = self.tray_choice()
+        if choice is None:
+            self.info_label.configure(text="Choose a build or a local file first.")
+            return
+        master = self.master
+        self.destroy()
+        self.tray = install_tray(master, *choice)
+        show_dialog(self.tray, master)
 
     def cancel_work(self):
         super().cancel_work()

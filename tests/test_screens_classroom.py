@@ -1,0 +1,78 @@
+"""The several-boards windows fit small laptop screens (1366×768, 1280×720), with a
+whole class of 30 boards listed, long statuses and a long failure explanation
+(the pattern and the helpers of test_screens.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_screens import _keep, _modal, _photo, _shot, assert_fits, measure, screen  # noqa: F401
+from tests.thonny_harness import run_scenario
+
+pytestmark = [pytest.mark.timeout(300)]
+
+CLASS = [(f"/dev/ttyUSB{i}", "CH340") for i in range(28)] + [
+    ("rfc2217://classroom-rack.example.org:4000", "network"), ("COM12", "CP210x")]
+
+
+def _results(tray, ok_text):
+    """Results for every row, through the dialog's own end-of-run path."""
+    from thonnycontrib.esp32cam.core import classroom as cr
+    from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP
+
+    boards = []
+    for i, (port, _) in enumerate(CLASS):
+        board = cr.BoardRun(port, mac=f"24:0a:c4:7e:b0:{i:02x}")
+        board.seconds = 20.0 + i
+        if i % 9 == 4:
+            board.finish(False, "download-mode", DOWNLOAD_MODE_HELP, exit_code=3)
+        else:
+            board.firmware = ok_text
+            board.detail["baud"] = 460800
+            board.finish(True, "ok", "Firmware written and verified at 460800 baud.")
+        boards.append(board)
+    tray._finished(boards, record=True)
+
+
+def _buttons(tray):
+    return {b.cget("text"): b for b in (tray.all_button, tray.none_button, tray.refresh_button,
+                                         tray.identify_button, tray.run_button, tray.close_button)}
+
+
+def scenario_trays(h, shot):
+    from thonny.ui_utils import show_dialog
+
+    from thonnycontrib.esp32cam.frontend.classroom_dialog import doctor_tray, install_tray
+
+    result = {}
+    title = "lemariva camera driver, MicroPython 1.21.0 (" + "a long build title " * 3 + ")"
+    tray = install_tray(h.wb, title, lambda say: None, {}, ports=CLASS)
+
+    def inspect():
+        h.pump(0.3)
+        result["install_first"] = measure(tray, _buttons(tray))
+        _results(tray, "lemariva-v1.21.0")
+        h.pump(0.3)
+        result["install_done"] = measure(tray, _buttons(tray))
+        result["run_text"] = tray.run_button.cget("text")
+        if shot:
+            _shot(tray, shot)
+        tray.close()
+
+    _modal(h, lambda: show_dialog(tray, h.wb), inspect)
+    doctor = doctor_tray(h.wb, ports=CLASS)
+    h.pump(0.3)
+    _results(doctor, "MicroPython REPL reachable")
+    h.pump(0.3)
+    result["doctor"] = measure(doctor, _buttons(doctor))
+    doctor.close()
+    return result
+
+
+def test_several_boards_windows_fit_with_a_whole_class(screen, tmp_path):
+    env, size = screen
+    shot = _photo(size, "classroom-install.png", tmp_path)
+    r = run_scenario(scenario_trays, tmp_path / "user", env=env, shot=shot)
+    for state in ("install_first", "install_done", "doctor"):
+        assert_fits(r[state])
+    assert r["run_text"] == "Install on 30 boards"
+    _keep(shot, "classroom-install.png")

@@ -1,0 +1,83 @@
+"""Several boards for ``flash``, ``doctor`` and ``snapshot``: ``--port A --port B``,
+``--all``, ``--log FILE``, ``--timeout``; one status line per board, then a
+summary table (or ``--json``). With one ``--port`` and none of ``--all``/``--log``
+each command behaves exactly as its single-board form."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, List, Optional, Sequence
+
+from thonnycontrib.esp32cam.core import classroom as cr
+from thonnycontrib.esp32cam.core import ports as pt
+
+
+def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bool = True) -> None:
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--port", action="append", metavar="PORT",
+                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT); "
+                        "repeat for several boards, handled in parallel")
+    target.add_argument("--all", action="store_true",
+                        help="every detected ESP32-CAM adapter (CH340/CH9102, CP210x, FTDI; "
+                        f"network ports from ${pt.NETWORK_PORTS_ENV})")
+    if json_flag:
+        parser.add_argument("--json", action="store_true",
+                            help="print the result as JSON (several boards: a list, one entry per board)")
+    parser.add_argument("--log", metavar="FILE", help="append one CSV row per board (time, port, "
+                        "MAC, firmware, SHA-256, result, seconds)")
+    parser.add_argument("--timeout", type=float, default=timeout, metavar="SECONDS",
+                        help=f"give up a board after this long when several run (default {timeout:.0f})")
+
+
+def is_multi(args: argparse.Namespace, json_is_multi: bool = True) -> bool:
+    """Several boards, or a report of several-boards form (--log; --json for commands
+    that had no JSON output of their own)."""
+    return bool(args.all or args.log or len(args.port or ()) > 1
+                or (json_is_multi and getattr(args, "json", False)))
+
+
+def resolve_ports(args: argparse.Namespace) -> List[str]:
+    """The ports to work on; raises ValueError with an actionable message."""
+    if args.all:
+        from thonnycontrib.esp32cam.core import portcheck
+
+        found = list(pt.camera_adapter_ports(portcheck.list_ports()))
+        if not found:
+            raise ValueError("--all found no ESP32-CAM adapter (CH340/CH341/CH9102, CP210x, FTDI). "
+                             "Plug the boards in, check their drivers, or name them with --port.")
+        return found
+    ports = []
+    for port in args.port:
+        checked, error = pt.check_port_text(port)
+        if error or checked == "auto":
+            raise ValueError(error or "'auto' cannot be used here: name each port, or use --all.")
+        ports.append(checked)
+    duplicates = sorted({p for p in ports if ports.count(p) > 1})
+    if duplicates:
+        raise ValueError(f"{', '.join(duplicates)} given twice: one job per board at a time.")
+    return ports
+
+
+def run_many(args: argparse.Namespace, ports: Sequence[str], job: Callable[[cr.BoardRun], None],
+             command: str, what: str = "firmware",
+             prepare: Callable[[cr.BoardRun], None] = lambda b: None,
+             stream=None) -> int:
+    quiet = getattr(args, "json", False) or getattr(args, "quiet", False)
+    stream = sys.stderr if stream is None else stream
+    printer: Optional[cr.StatusLines] = None if quiet else cr.StatusLines(ports, stream)
+    if printer is not None:
+        print(f"{command}: {len(ports)} board{'s' if len(ports) != 1 else ''} in parallel",
+              file=stream, flush=True)
+    boards = cr.run_boards(ports, job, args.timeout,
+                           on_update=printer.update if printer else (lambda b: None), prepare=prepare)
+    if args.log:
+        try:
+            cr.append_csv_log(args.log, boards, command)
+        except OSError as e:
+            print(f"Could not write the log {args.log}: {e.strerror or e}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps(cr.to_json(boards), indent=1))
+    else:
+        print(cr.summary_table(boards, what))
+    return cr.exit_code(boards)

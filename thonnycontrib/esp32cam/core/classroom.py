@@ -1,0 +1,384 @@
+"""Many boards at once: run one job per port in parallel, show one line per board,
+summarise (table, JSON, CSV log).
+
+Pure Python (no Tk, no Thonny). A job is a function ``job(board) -> None`` that
+fills in its :class:`BoardRun`; each runs in its own thread (jobs that flash
+drive their own esptool subprocess, with its own baud fallback and retry), so a
+failing or hung board never stops or slows the others. A board that has not
+finished within ``timeout`` seconds is cancelled (its ``cancel`` hook, e.g.
+``Flasher.cancel``) and reported as ``timeout``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+
+TIMEOUT = "timeout"
+CRASHED = "error"
+
+# esptool prints the base MAC after connecting: 4.x "MAC: 24:0a:c4:..",
+# 5.x "MAC:                24:0a:c4:.." (esptool cmds.py read_mac / __init__.py main)
+_ESPTOOL_MAC = re.compile(r"^\s*(?:BASE )?MAC:\s+((?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})\s*$")
+
+# MicroPython: machine.unique_id() is the chip's 6-byte factory MAC on ESP32
+# (ports/esp32/modmachine.c machine_unique_id -> esp_efuse_mac_get_default); the
+# formatting avoids bytes.hex(sep), which old builds lack.
+UNIQUE_ID_CODE = "import machine\nprint('UID', ':'.join('%02x' % b for b in machine.unique_id()))\n"
+
+
+def mac_from_esptool_line(line: str) -> Optional[str]:
+    m = _ESPTOOL_MAC.match(line)
+    return m.group(1).lower() if m else None
+
+
+def mac_from_unique_id_output(text: str) -> Optional[str]:
+    m = re.search(r"UID ((?:[0-9a-f]{2}:){5}[0-9a-f]{2})", text)
+    return m.group(1) if m else None
+
+
+@dataclass
+class BoardRun:
+    """One board's job: live status while it runs, its result afterwards."""
+    port: str
+    mac: Optional[str] = None
+    status: str = "waiting"
+    percent: Optional[float] = None
+    ok: bool = False
+    result: str = ""              # short outcome code: ok, link, download-mode, timeout, ...
+    message: str = ""             # what to do, for a failed board
+    firmware: str = ""            # build id / file name
+    sha256: str = ""
+    exit_code: int = 1            # what the single-board command would have returned
+    seconds: float = 0.0
+    detail: Dict[str, Any] = field(default_factory=dict)
+    cancel: Callable[[], None] = field(default=lambda: None, repr=False)
+    _listener: Callable[["BoardRun"], None] = field(default=lambda b: None, repr=False)
+
+    def say(self, status: str, percent: Optional[float] = None) -> None:
+        self.status = status
+        self.percent = percent
+        self._listener(self)
+
+    def set_mac(self, mac: Optional[str]) -> None:
+        if mac and mac != self.mac:
+            self.mac = mac
+            self._listener(self)
+
+    def finish(self, ok: bool, result: str, message: str = "", exit_code: Optional[int] = None) -> None:
+        if self.result == TIMEOUT:  # given up already: a late answer does not count
+            return
+        self.ok, self.result, self.message = ok, result, message
+        self.exit_code = 0 if ok else (1 if exit_code is None else exit_code)
+
+    @property
+    def label(self) -> str:
+        """Port and identity, as shown everywhere a port is shown."""
+        return f"{self.port} [{self.mac}]" if self.mac else self.port
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"port": self.port, "mac": self.mac, "ok": self.ok, "result": self.result,
+                "message": self.message, "firmware": self.firmware or None,
+                "sha256": self.sha256 or None, "exit_code": self.exit_code,
+                "seconds": round(self.seconds, 2), **self.detail}
+
+
+def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: float,
+               on_update: Callable[[BoardRun], None] = lambda b: None,
+               prepare: Callable[[BoardRun], None] = lambda b: None) -> List[BoardRun]:
+    """Run ``job`` on every port in parallel; results in the order of ``ports``."""
+    lock = threading.Lock()
+
+    def notify(board: BoardRun) -> None:
+        with lock:  # one printer at a time; jobs never wait on each other otherwise
+            on_update(board)
+
+    boards = [BoardRun(port=p, _listener=notify) for p in ports]
+    for board in boards:
+        prepare(board)
+    done = {id(b): threading.Event() for b in boards}
+
+    def work(board: BoardRun) -> None:
+        started = time.monotonic()
+        try:
+            job(board)
+        except Exception as e:  # a bug in one board's job must not take down the tray
+            board.finish(False, CRASHED, f"{type(e).__name__}: {e}", exit_code=2)
+        finally:
+            if board.result != TIMEOUT:
+                board.seconds = time.monotonic() - started
+                board.say("done" if board.ok else "failed")
+            done[id(board)].set()
+
+    threads = [threading.Thread(target=work, args=(b,), name=f"board-{b.port}", daemon=True)
+               for b in boards]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for board in boards:
+        left = timeout - (time.monotonic() - started)
+        if not done[id(board)].wait(max(0.0, left)):
+            board.finish(False, TIMEOUT, f"No result within {timeout:.0f} s: the board was "
+                         "given up (check its cable and power, then run it again on its own).",
+                         exit_code=1)
+            board.seconds = time.monotonic() - started
+            board.say("timed out")
+            try:
+                board.cancel()
+            except Exception:
+                pass
+    return boards
+
+
+def exit_code(boards: Sequence[BoardRun]) -> int:
+    """0 only when every board succeeded; else the first failed board's own code."""
+    return next((b.exit_code or 1 for b in boards if not b.ok), 0)
+
+
+# ---- output -------------------------------------------------------------------
+
+class StatusLines:
+    """One line per board. On a terminal the lines are rewritten in place; otherwise
+    a plain line is printed whenever a board's status changes."""
+
+    def __init__(self, boards_ports: Sequence[str], stream: TextIO = sys.stderr,
+                 tty: Optional[bool] = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.order = list(boards_ports)
+        self.width = max((len(p) for p in self.order), default=0)
+        self.lines: Dict[str, str] = {p: f"{p:<{self.width}}: waiting" for p in self.order}
+        self._last_plain: Dict[str, str] = {}
+        self._drawn = False
+
+    def update(self, board: BoardRun) -> None:
+        percent = f" {board.percent:3.0f} %" if board.percent is not None else ""
+        ident = f" [{board.mac}]" if board.mac else ""
+        line = f"{board.port:<{self.width}}{ident}: {board.status}{percent}"
+        self.lines[board.port] = line
+        if self.tty:
+            self._redraw()
+            return
+        # plain: one line per status change (a percentage only every 10 %)
+        key = f"{ident}{board.status}{'' if board.percent is None else int(board.percent) // 10}"
+        if self._last_plain.get(board.port) != key:
+            self._last_plain[board.port] = key
+            print(line, file=self.stream, flush=True)
+
+    def _redraw(self) -> None:
+        out = []
+        if self._drawn:
+            out.append(f"\x1b[{len(self.order)}F")  # to the start of the first board's line
+        import shutil
+
+        width = max(20, shutil.get_terminal_size().columns - 1)  # a wrapped line would break the count
+        for port in self.order:
+            out.append("\x1b[2K" + self.lines[port][:width] + "\n")
+        self._drawn = True
+        self.stream.write("".join(out))
+        self.stream.flush()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
+    """Port, board identity, result, firmware (or what the command produced), time."""
+    rows = [("PORT", "MAC", "RESULT", what.upper(), "TIME")]
+    for b in boards:
+        baud = b.detail.get("baud")
+        done = f"ok ({baud} baud)" if baud else "ok"
+        rows.append((b.port, b.mac or "?", done if b.ok else f"FAILED ({b.result})",
+                     b.firmware or "-", _seconds(b.seconds)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
+    failed = [b for b in boards if not b.ok]
+    ok = len(boards) - len(failed)
+    lines.append(f"{ok} of {len(boards)} board{'s' if len(boards) != 1 else ''} ok"
+                 + (f", {len(failed)} failed:" if failed else "."))
+    for b in failed:
+        first = (b.message or b.result).strip().splitlines()[0] if (b.message or b.result) else ""
+        lines.append(f"  {b.label}: {first}")
+    return "\n".join(lines)
+
+
+def to_json(boards: Sequence[BoardRun]) -> List[Dict[str, Any]]:
+    return [b.to_json() for b in boards]
+
+
+CSV_FIELDS = ("time", "port", "mac", "firmware", "sha256", "result", "ok", "seconds", "message")
+
+
+def append_csv_log(path: str, boards: Iterable[BoardRun], command: str) -> None:
+    """Append one row per board (header when the file is new); ``command`` is the
+    result column's prefix (flash, doctor, snapshot)."""
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(CSV_FIELDS)
+        for b in boards:
+            first = (b.message.strip().splitlines() or [""])[0]
+            writer.writerow((stamp, b.port, b.mac or "", b.firmware, b.sha256,
+                             f"{command}:{b.result}", "yes" if b.ok else "no",
+                             f"{b.seconds:.1f}", first))
+
+
+# ---- board identity -------------------------------------------------------------
+
+def read_unique_id(port: str, interrupt: bool = False) -> Optional[str]:
+    """The MAC through MicroPython's ``machine.unique_id()`` (the board at its prompt;
+    DTR/RTS released, so it is not reset), or None when the REPL does not answer."""
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
+    from thonnycontrib.esp32cam.core.serialprobe import close_serial, open_serial
+
+    try:
+        ser = open_serial(port)
+    except Exception:  # pyserial's SerialException is an OSError; bad URLs raise ValueError
+        return None
+    try:
+        for attempt in range(2):  # opening a tty may reset the board (Linux raises DTR/RTS): let it boot
+            try:
+                repl = RawRepl(ser, interrupt=interrupt or attempt > 0)
+            except ReplBusy:
+                time.sleep(1.5)
+                continue
+            try:
+                return mac_from_unique_id_output(repl.exec_text(UNIQUE_ID_CODE, timeout=3))
+            finally:
+                repl.leave()
+        return None
+    except (ReplBusy, RuntimeError, OSError):
+        return None
+    finally:
+        close_serial(ser)
+
+
+def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
+                          on_process: Callable[[Any], None] = lambda p: None) -> Optional[str]:
+    """The MAC from the chip's eFuse through the ROM (``esptool read-mac``): works on a
+    blank or broken board too. It resets the board into the bootloader and back."""
+    import subprocess
+
+    cmd = esptool.base_command() + ["--port", port, "--chip", "auto",
+                                    "--before", esptool.spell("default-reset"),
+                                    "--after", esptool.spell("hard-reset"), esptool.spell("read-mac")]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=esptool.env, text=True,
+                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+    except OSError:
+        return None
+    on_process(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return next((m for m in map(mac_from_esptool_line, out.splitlines()) if m), None)
+
+
+# ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
+
+@dataclass
+class FlashJob:
+    """Write one verified image to a board: its own Flasher (own esptool process, own
+    baud fallback), then wait for its MicroPython prompt."""
+    esptool: Any
+    image_path: str
+    chip: str
+    erase: bool = True
+    baud: Optional[int] = None
+    manual_boot: bool = False
+    flash_mode: Optional[str] = None
+    flash_size: Optional[str] = None
+    probe_camera: bool = True
+    check_seconds: float = 10.0
+
+    def __call__(self, board: BoardRun) -> None:
+        from thonnycontrib.esp32cam.core.bootcheck import check_board
+        from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+
+        def on_line(line: str) -> None:
+            board.set_mac(mac_from_esptool_line(line))
+            if line.startswith("Retrying at"):
+                board.say(line.split(":")[0].lower())
+
+        flasher = Flasher(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p))
+        board.cancel = flasher.cancel
+        board.say("connecting")
+        options = FlashOptions(port=board.port, chip=self.chip, erase=self.erase, baud=self.baud,
+                               manual_boot=self.manual_boot, flash_mode=self.flash_mode,
+                               flash_size=self.flash_size)
+        result = flasher.flash(self.image_path, options)
+        board.detail["baud"] = result.baud
+        if not result.ok:
+            code = 3 if result.needs_download_mode else 1
+            message = result.message
+            if code == 3:  # not the single-board dialog's "press Retry"
+                message = message.split("\nThen press Retry")[0] + (
+                    "\nThen install on this board again with manual boot (command line: "
+                    "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
+                    "download mode').")
+            board.detail["log"] = result.log[-8:]
+            board.finish(False, result.outcome, message, exit_code=code)
+            return
+        if self.manual_boot:
+            board.finish(True, "ok", result.message)
+            return
+        board.say("checking the prompt")
+        check = check_board(board.port, timeout=self.check_seconds, probe_camera=self.probe_camera)
+        board.detail["banner"] = check.banner
+        board.detail["camera"] = check.camera
+        board.finish(True, "ok", result.message if check.started else
+                     result.message + " The board did not show the MicroPython prompt within "
+                     f"{self.check_seconds:.0f} s; tap RST.")
+
+
+@dataclass
+class DoctorJob:
+    """Diagnose one board, then identify it: ``machine.unique_id()`` when MicroPython
+    answers, else (with an esptool) the ROM's eFuse MAC."""
+    configured: Any = None            # doctor.Lines the interpreter uses, or None
+    esptool: Any = None
+    check_camera: bool = True
+    check_speed: bool = True
+    wait_for_rst: float = 0.0
+    fix: Optional[str] = None         # "release-and-reset" | "interrupt-at-boot"
+
+    def __call__(self, board: BoardRun) -> None:
+        from thonnycontrib.esp32cam.core import doctor
+
+        def progress(msg: str) -> None:
+            board.say(msg[:60])
+
+        if self.fix:
+            progress(f"Applying fix: {self.fix}")
+            try:
+                if self.fix == "release-and-reset":
+                    doctor.release_and_reset(board.port)
+                else:
+                    doctor.interrupt_at_boot(board.port)
+            except Exception as e:  # the diagnosis says why the port failed
+                progress(f"fix could not be applied: {e}")
+        result = doctor.diagnose(board.port, self.configured, progress=progress,
+                                 check_camera=self.check_camera, check_speed=self.check_speed,
+                                 wait_for_rst=self.wait_for_rst)
+        board.firmware = result.title  # the summary's fourth column: the diagnosis
+        board.detail["diagnosis"] = result.to_json()
+        board.say("identifying")
+        if result.ok:
+            board.set_mac(read_unique_id(board.port))
+        elif self.esptool is not None:
+            board.set_mac(read_mac_with_esptool(
+                self.esptool, board.port, on_process=lambda p: setattr(board, "cancel", p.kill)))
+        board.finish(result.ok, result.code, "" if result.ok else f"{result.title}. {result.fix}")
