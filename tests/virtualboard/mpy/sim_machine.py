@@ -30,11 +30,10 @@ _uart0 = {"reinit": True, "tx_tick": True, "wait_tx_error": True, "baud": 115200
 
 
 def _setup(host, cfg):
-    global _host, _uid
+    global _host, _uid, _sim_sys
     _host = host
     _uid = bytes(cfg["unique_id"])
     _uart0.update(cfg.get("uart", {}))
-    global _sim_sys
     import sim_sys  # loaded first (vb_boot.SIM_MODULES): its stdout paces writes at this rate
     sim_sys._UART0 = _uart0
     _sim_sys = sim_sys  # the firmware's version (its banner) decides some APIs
