@@ -18,8 +18,8 @@ from thonnycontrib.esp32cam.core.catalog import load_bundled
 KAKI5 = load_bundled().get("kaki5-x23-esp32-aithinker-wifi-ssl")
 
 
-def _cli_json(url: str) -> dict:
-    run = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "doctor", "--port", url, "--json"],
+def _cli_json(url: str, *extra: str) -> dict:
+    run = subprocess.run([sys.executable, "-m", "thonnycontrib.esp32cam", "doctor", "--port", url, "--json", *extra],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=90,
                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert run.stdout, run.stderr
@@ -40,6 +40,14 @@ def test_kaki5_with_an_ov3660_is_diagnosed_by_name_with_a_build_that_drives_it()
     assert "OV3660" in suggested.sensors and suggested.chip == "esp32"
     assert suggested.title in data["fix"]
     assert data["fixes"] == [dg.FIX_OPEN_INSTALLER]
+
+
+def test_the_doctor_cli_probes_on_the_chosen_board_profiles_pins():
+    """--board esp_eye on an AI-Thinker board: the sensor's pins are elsewhere, nobody answers."""
+    with VirtualBoard(firmware=real_image(KAKI5.sha256)) as board:
+        board.events.wait_for("firmware_started", timeout=15)
+        data = _cli_json(board.url, "--board", "esp_eye", "--no-speed-check")
+    assert data["diagnosis"] == dg.REPL_OK and not (data.get("sensor") or {}).get("model"), data
 
 
 def test_kaki5_on_an_ov2640_board_is_unchanged_and_shows_the_sensor():

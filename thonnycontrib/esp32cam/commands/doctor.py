@@ -12,7 +12,14 @@ import argparse
 import json
 import sys
 
+from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core import diagnosis as dg
+
+
+def _profile(text: str) -> str:
+    if not boards.is_valid_profile(text):
+        raise argparse.ArgumentTypeError("choose one of: " + ", ".join(boards.profile_keys()))
+    return text.strip().lower()
 
 
 def _line_state(text: str) -> bool:
@@ -43,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="apply this fix first, then diagnose")
     parser.add_argument("--wait-for-rst", type=float, default=0.0, metavar="SECONDS",
                         help="if the board stays silent, listen this long while you press RST")
+    parser.add_argument("--board", type=_profile, default=None,
+                        help="board pin profile for the camera sensor check (default ai_thinker): "
+                             + ", ".join(boards.profile_keys()))
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
 
 
@@ -81,7 +91,7 @@ def _run_many(args: argparse.Namespace) -> int:
 
     job = cr.DoctorJob(configured, tool, check_camera=not args.no_camera_check,
                        check_speed=not args.no_speed_check, wait_for_rst=max(0.0, args.wait_for_rst),
-                       fix=args.fix)
+                       fix=args.fix, profile=boards.get_profile(args.board) if args.board else None)
     return multiboard.run_many(args, ports, job, "doctor", what="diagnosis")
 
 
@@ -114,7 +124,8 @@ def _run_one(args: argparse.Namespace) -> int:
         result: dg.Diagnosis = doctor.diagnose(args.port, configured, progress=progress,
                                                check_camera=not args.no_camera_check,
                                                check_speed=not args.no_speed_check,
-                                               wait_for_rst=max(0.0, args.wait_for_rst))
+                                               wait_for_rst=max(0.0, args.wait_for_rst),
+                                               profile=boards.get_profile(args.board) if args.board else None)
     except Exception as e:  # a bug, not a board problem: say so without a traceback wall
         print(f"The doctor stopped unexpectedly: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

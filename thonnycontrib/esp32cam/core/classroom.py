@@ -354,6 +354,7 @@ class DoctorJob:
     check_speed: bool = True
     wait_for_rst: float = 0.0
     fix: Optional[str] = None         # "release-and-reset" | "interrupt-at-boot"
+    profile: Any = None               # boards.BoardProfile for the sensor check (None: AI-Thinker)
 
     def __call__(self, board: BoardRun) -> None:
         from thonnycontrib.esp32cam.core import doctor
@@ -372,7 +373,7 @@ class DoctorJob:
                 progress(f"fix could not be applied: {e}")
         result = doctor.diagnose(board.port, self.configured, progress=progress,
                                  check_camera=self.check_camera, check_speed=self.check_speed,
-                                 wait_for_rst=self.wait_for_rst)
+                                 wait_for_rst=self.wait_for_rst, profile=self.profile)
         board.firmware = result.title  # the summary's fourth column: the diagnosis
         board.detail["diagnosis"] = result.to_json()
         board.say("identifying")
