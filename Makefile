@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 THONNY ?= thonny==5.0.1
 ESPTOOL ?= esptool>=5
+# pytest-xdist workers: most tests wait on virtual boards at their real line rate,
+# so three workers fill two cores; JOBS=0 runs everything in one process
+JOBS ?= 3
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
@@ -21,7 +24,7 @@ run: venv
 	$(PY) -m tests.run_thonny $(ARGS)
 
 test: venv
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
 bench: venv
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
