@@ -70,10 +70,8 @@ def _run_many(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.core import classroom as cr
     from thonnycontrib.esp32cam.core import doctor
 
-    try:
-        ports = multiboard.resolve_ports(args)
-    except ValueError as e:
-        print(e, file=sys.stderr)
+    ports = multiboard.ports_or_none(args)
+    if ports is None:
         return 2
     tool = None
     if not args.no_rom_mac:

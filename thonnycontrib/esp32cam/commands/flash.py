@@ -108,12 +108,8 @@ def _run_one(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing written.")
             return 1
-    try:
-        import thonny
-
-        tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
-    except EsptoolMissing as e:
-        print(e, file=sys.stderr)
+    tool = _esptool_or_none()
+    if tool is None:
         return 5
     print(f"Using esptool {'.'.join(map(str, tool.version))}")
     flasher = Flasher(tool, on_line=print)
@@ -146,14 +142,23 @@ def _run_one(args: argparse.Namespace) -> int:
     return 0
 
 
+def _esptool_or_none():
+    """The esptool Thonny would use (its plug-in folder too), or None with the reason on stderr."""
+    try:
+        import thonny
+
+        return find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
+    except EsptoolMissing as e:
+        print(e, file=sys.stderr)
+        return None
+
+
 def _run_many(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.commands import multiboard
     from thonnycontrib.esp32cam.core import classroom as cr
 
-    try:
-        ports = multiboard.resolve_ports(args)
-    except ValueError as e:
-        print(e, file=sys.stderr)
+    ports = multiboard.ports_or_none(args)
+    if ports is None:
         return 2
     quiet = bool(args.json)
     try:
@@ -170,12 +175,8 @@ def _run_many(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing written.")
             return 1
-    try:
-        import thonny
-
-        tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
-    except EsptoolMissing as e:
-        print(e, file=sys.stderr)
+    tool = _esptool_or_none()
+    if tool is None:
         return 5
     if not quiet:
         print(f"Using esptool {'.'.join(map(str, tool.version))}")

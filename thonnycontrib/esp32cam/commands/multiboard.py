@@ -59,6 +59,15 @@ def resolve_ports(args: argparse.Namespace) -> List[str]:
     return ports
 
 
+def ports_or_none(args: argparse.Namespace) -> Optional[List[str]]:
+    """``resolve_ports``, with its message on stderr and None (exit code 2) when it refuses."""
+    try:
+        return resolve_ports(args)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return None
+
+
 def run_many(args: argparse.Namespace, ports: Sequence[str], job: Callable[[cr.BoardRun], None],
              command: str, what: str = "firmware",
              prepare: Callable[[cr.BoardRun], None] = lambda b: None,

@@ -240,10 +240,8 @@ def _run_many(args: argparse.Namespace) -> int:
     from thonnycontrib.esp32cam.commands import multiboard
     from thonnycontrib.esp32cam.core import classroom as cr
 
-    try:
-        ports = multiboard.resolve_ports(args)
-    except ValueError as e:
-        print(e, file=sys.stderr)
+    ports = multiboard.ports_or_none(args)
+    if ports is None:
         return 2
 
     def job(board: cr.BoardRun) -> None:
