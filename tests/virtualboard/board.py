@@ -1,4 +1,5 @@
-"""The virtual ESP32-CAM: wiring, reset/boot logic, ROM, faults, firmware.
+"""The virtual ESP32-CAM (or ESP32-S3 camera board): wiring, reset/boot logic, ROM,
+faults, firmware.
 
 The chip is held in reset while EN is low. When EN rises it comes out of
 reset `en_delay` seconds later (the RC delay on EN) and samples IO0 then:
@@ -7,31 +8,46 @@ low -> ROM download mode, high -> normal boot from flash.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from . import bootlog
 from .events import Event, EventLog
 from .firmware_info import FirmwareInfo, inspect_flash
 from .flash import Flash, FlashTiming
 from .images import firmware_offset
-from .rom import RomBootloader
+from .rom import RomBootloader, esp32_chip, esp32s3_chip
 from .transport import PtyPort, Rfc2217Server
 from .uart import ADAPTER_MODELS, ROM_BAUD, Uart
 from .wiring import WIRINGS, pins_for
 
+CHIPS = ("esp32", "esp32s3")
+DEFAULT_FLASH_SIZES = {"esp32": 4 * 1024 * 1024, "esp32s3": 8 * 1024 * 1024}
+S3_PSRAM = ("octal", "quad")
 APP_START_SECONDS = 0.15  # 2nd-stage bootloader + app start-up, before faults strike
 FAULT_LOOP_SECONDS = 0.4  # pause between crash and the next boot in a fault loop
 
 
 class VirtualBoard:
     def __init__(self, wiring: str = "classic", firmware: Optional[bytes] = None,
-                 flash_path: Optional[str] = None, psram: bool = True, brownout: bool = False,
+                 flash_path: Optional[str] = None, psram: Union[bool, str] = True, brownout: bool = False,
                  camera_missing: bool = False, max_baud: Optional[int] = None,
                  weak_after: Optional[int] = None, drop_after: Optional[int] = None,
                  line_rate: str = "real", en_delay: float = 0.1,
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
-                 tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None) -> None:
+                 tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
+                 chip: str = "esp32", flash_size: Optional[int] = None) -> None:
+        """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
+        True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False."""
+        if chip not in CHIPS:
+            raise ValueError(f"chip must be one of {CHIPS}")
+        if chip == "esp32s3" and psram not in (True, False) + S3_PSRAM:
+            raise ValueError(f"psram must be True, False or one of {S3_PSRAM} on an ESP32-S3")
+        self.chip = chip
+        self.psram_mode: Optional[str] = None
+        if chip == "esp32s3" and psram:
+            self.psram_mode = "octal" if psram is True else str(psram)
+        psram = bool(psram)
         if wiring not in WIRINGS:
             raise ValueError(f"wiring must be one of {WIRINGS}")
         if mode not in ("rfc2217", "pty"):
@@ -47,12 +63,14 @@ class VirtualBoard:
         self.events = EventLog()
         if on_event is not None:
             self.events.add_listener(on_event)
-        self.flash = Flash(flash_path)
+        self.flash = Flash(flash_path, flash_size or DEFAULT_FLASH_SIZES[chip])
+        self.chip_model = (esp32s3_chip(self.flash.size, self.psram_mode) if chip == "esp32s3"
+                           else esp32_chip(self.flash.size))
         if erase_flash:
             self.flash.erase_all()
         if firmware is not None:
-            chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
-            self.flash.write(firmware_offset(chip), firmware)
+            image_chip = "esp32s3" if firmware[12:14] == b"\x09\x00" else "esp32"
+            self.flash.write(firmware_offset(image_chip), firmware)
             self.flash.flush()
         if adapter is not None:
             if adapter not in ADAPTER_MODELS:
@@ -212,26 +230,26 @@ class VirtualBoard:
                 self.events.emit("boot", mode="download" if download else "normal")
                 if download:
                     self.state = "download"
-                    self._send(generation, bootlog.download_mode(cause))
+                    self._send(generation, bootlog.download_mode(cause, self.chip))
                     self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
                     rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset,
-                                        self.flash_timing)
+                                        self.flash_timing, self.chip_model)
                     self._program = rom
                     rom.start()
                     return
                 self.state = "booting"
-                self._send(generation, bootlog.rom_normal_boot(cause))
+                self._send(generation, bootlog.rom_normal_boot(cause, self.chip))
             cause = self._boot_from_flash(generation)
             if cause is None:
                 return
 
     def _boot_from_flash(self, generation: int) -> Optional[str]:
         """Run the normal boot; returns the reset cause if it ends in a reset loop."""
-        info = self.info = inspect_flash(self.flash)
+        info = self.info = inspect_flash(self.flash, self.chip)
         if not info.has_bootloader:
-            self._fail(generation, bootlog.no_bootloader(), info)
+            self._fail(generation, bootlog.no_bootloader(self.chip), info)
             return None
-        self._send(generation, bootlog.second_stage_load())
+        self._send(generation, bootlog.second_stage_load(self.chip))
         if info.app_error is not None:
             self._send(generation, bootlog.corrupt_app(info.app_error))
             self.events.emit("corrupt_app", error=info.app_error)
@@ -239,7 +257,16 @@ class VirtualBoard:
         if not info.valid:
             self._fail(generation, bootlog.no_app(), info)
             return None
-        if info.psram_build and not self.psram:
+        psram_ok = self.psram
+        if info.psram_mode is not None and info.psram_mode != self.psram_mode:
+            # an S3 build whose PSRAM driver does not match the board's PSRAM: logged,
+            # then the app runs without PSRAM (CONFIG_SPIRAM_IGNORE_NOTFOUND)
+            if not self._sleep(generation, APP_START_SECONDS):
+                return None
+            self._send(generation, bootlog.s3_psram_mismatch(info.psram_mode, self.psram_mode, info.idf_major))
+            self.events.emit("psram_error", build=info.psram_mode, board=self.psram_mode)
+            psram_ok = False
+        elif info.psram_build and not self.psram and self.chip == "esp32":
             if not self._sleep(generation, APP_START_SECONDS):
                 return None
             self._send(generation, bootlog.psram_failure())
@@ -251,7 +278,7 @@ class VirtualBoard:
             self._send(generation, bootlog.brownout())
             self.events.emit("brownout")
             return "brownout" if self._sleep(generation, FAULT_LOOP_SECONDS) else None
-        self._start_firmware(generation, info)
+        self._start_firmware(generation, info, psram_ok)
         return None
 
     def _fail(self, generation: int, text: str, info: FirmwareInfo) -> None:
@@ -260,7 +287,7 @@ class VirtualBoard:
                 self.state = "failed"
                 self.events.emit("no_firmware", problem=info.problem)
 
-    def _start_firmware(self, generation: int, info: FirmwareInfo) -> None:
+    def _start_firmware(self, generation: int, info: FirmwareInfo, psram: bool) -> None:
         factory = self._firmware_factory or (_micropython_factory() if self._run_micropython else None)
         with self._lock:
             if generation != self._generation:
@@ -282,7 +309,7 @@ class VirtualBoard:
             def event(kind: str, data: Optional[dict] = None) -> None:
                 self.events.emit(kind, **(data or {}))
 
-            firmware = factory(self.flash, info, psram=self.psram, camera_missing=self.camera_missing,
+            firmware = factory(self.flash, info, psram=psram, camera_missing=self.camera_missing,
                                emit=emit, event=event, request_reset=self._request_reset,
                                uart=self.uart)
             self._program = firmware
