@@ -33,6 +33,20 @@ def test_s3_twin_reads_each_real_s3_image_on_its_own(tmp_path, build):
     assert not on_an_esp32.valid and on_an_esp32.problem == "no ESP32 bootloader at 0x1000"
 
 
+@pytest.mark.parametrize("build", S3_BUILDS, ids=lambda b: b.id)
+def test_each_real_s3_image_boots_to_its_banner_with_its_camera_module(build):
+    with VirtualBoard(chip="esp32s3", firmware=real_image(build.sha256), line_rate="unlimited") as board:
+        port = open_client(board.url)
+        try:
+            board.press_reset()
+            log = read_until(port, b">>> ", timeout=20)
+            port.write(KAKI5_INIT + b"print(camera.init(), len(camera.capture()) > 1000)\r\n")
+            log += read_until(port, b"True True", timeout=10)
+        finally:
+            port.close()
+    assert f"entry 0x403c9914\r\n{build.banner}\r\n".encode() in log
+
+
 @pytest.mark.esptool
 def test_esptool_identifies_the_s3_writes_and_verifies_a_real_image_and_it_boots(tmp_path):
     path = real_image_path(XIAO)
