@@ -2,7 +2,8 @@
 
 Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
 be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
-or download refused; 5 = esptool missing.
+or download refused (also: an ESP32-S3 whose chip or PSRAM does not fit the
+build); 5 = esptool missing.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, WRONG_CHIP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import MB, ImageError
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
@@ -35,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="board flash size for the size check (default 4)")
     parser.add_argument("--mirror", metavar="DIR", help="folder of verified <sha256>.bin images "
                         "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)")
+    parser.add_argument("--ignore-psram", action="store_true", help="ESP32-S3: write even if the "
+                        "build's PSRAM mode (octal/quad) does not match the board's")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         return 4
     print(prepared.summary())
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
-                           baud=args.baud, manual_boot=args.manual_boot)
+                           baud=args.baud, manual_boot=args.manual_boot,
+                           psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram)
     if not args.yes:
         answer = input(f"Write this firmware to {args.port} at {options.start_offset():#x}"
                        f"{' after erasing the whole flash' if options.erase else ''}? [y/N] ")
@@ -98,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
             result = flasher.flash(str(prepared.path), options)
     if not result.ok:
         print(result.message, file=sys.stderr)
+        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP):
+            if result.outcome == PSRAM_MISMATCH:
+                print("To write it anyway, add --ignore-psram.", file=sys.stderr)
+            return 4
         if result.needs_download_mode:
             print("Then run the same command again with --manual-boot.", file=sys.stderr)
             return 3

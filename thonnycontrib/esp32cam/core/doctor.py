@@ -17,6 +17,7 @@ The serial plumbing is in ``serialprobe``, the fixes the core can apply in
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Any, Callable, List, Optional, Sequence
@@ -227,8 +228,10 @@ class Doctor:
                 d.extra["io0_held"] = True
             return d
         # a damaged app also prints "No bootable app partitions": the specific reason wins
-        for code in (bl.BROWNOUT, bl.CORRUPT_FIRMWARE, bl.NO_FIRMWARE, bl.PSRAM_FAILURE):
+        for code in (bl.BROWNOUT, bl.CORRUPT_FIRMWARE, bl.NO_FIRMWARE, bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE):
             if code in problems:
+                if code in (bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE):
+                    return self._psram(s)
                 return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
         # a normal boot: the firmware is starting
         if after_reset:
@@ -243,6 +246,36 @@ class Doctor:
             return self._at_prompt(s)
         return self._not_interruptible(s)
 
+    def _s3_without_psram(self, s: Session, cam_log: List[str]) -> Optional[dg.Diagnosis]:
+        """An ESP32-S3 build whose camera ran out of memory (esp32-camera cam_hal: "frame buffer
+        malloc failed", ESP_ERR_NO_MEM 0x101) started without PSRAM: MicroPython's S3 builds go
+        on when their PSRAM driver fails (CONFIG_SPIRAM_IGNORE_NOTFOUND). Only the boot log
+        says why, so reset once and read it."""
+        banner = (s.log.evidence([bl.BANNER])[-1:] or [""])[0]
+        no_memory = any("frame buffer malloc failed" in ln or "error 0x101" in ln for ln in cam_log)
+        if not no_memory or not re.search(r"with ESP32-?S3", banner):
+            return None
+        s.say("The camera has no memory for frames on an ESP32-S3: resetting to read the PSRAM start-up")
+        since = len(s.log.findings)
+        if not s.pulse_reset():
+            return None
+        # until the banner of the new boot (the log still ends with the old prompt)
+        s.listen(self.t.boot, lambda: s.log.has(bl.BANNER, since), quiet=self.t.quiet_after_boot,
+                 need_data=True, first_data=self.t.first_boot_byte)
+        if s.log.has(bl.PSRAM_WRONG_MODE, since) or s.log.has(bl.PSRAM_FAILURE, since):
+            return self._psram(s)
+        return None
+
+    def _psram(self, s: Session) -> dg.Diagnosis:
+        """PSRAM did not start: on an ESP32-S3 whose build's driver names the other bus
+        mode (octal vs quad), that mismatch; otherwise missing or failing PSRAM."""
+        wrong = s.log.first(bl.PSRAM_WRONG_MODE)
+        if wrong is None:
+            return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.RESET, bl.PSRAM_FAILURE]))
+        s3 = bool(bl.S3_ROM.search(s.log.text()))
+        return dg.psram_mode_diagnosis(s.evidence([bl.RESET, bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE]),
+                                       bl.psram_build_mode(wrong.line), s3)
+
     def _not_interruptible(self, s: Session) -> dg.Diagnosis:
         if s.lost:
             return self._lost(s)
@@ -256,8 +289,9 @@ class Doctor:
         def prompt_evidence() -> List[str]:  # the banner (reprinted on leaving raw REPL) and the prompt
             return s.notes + s.log.evidence([bl.BANNER])[-1:] + [">>>"]
 
-        if bl.PSRAM_FAILURE in s.log.problems():  # non-fatal variant: REPL runs, camera will not
-            return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.PSRAM_FAILURE]))
+        problems = s.log.problems()
+        if bl.PSRAM_WRONG_MODE in problems or bl.PSRAM_FAILURE in problems:
+            return self._psram(s)  # non-fatal variant: REPL runs, camera will not
         configured = self.configured
         if configured is not None and (configured.dtr or configured.rts):
             held = self._try_configured(s, configured)
@@ -286,6 +320,9 @@ class Doctor:
                     extra={"suggest_camera_build": True})
             if line.startswith("DOCTOR_CAM fail"):
                 why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
+                psram = self._s3_without_psram(s, cam_log)
+                if psram is not None:
+                    return psram
                 return dg.Diagnosis(dg.CAMERA_PROBE_FAILED, evidence=prompt_evidence() + cam_log + [
                     "camera initialisation failed: " + why])
             if line.startswith("DOCTOR_CAM ok"):

@@ -89,6 +89,17 @@ class Esptool:
         return cmd
 
 
+    def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,
+                         chip: str = "auto", connect_attempts: int = 3) -> List[str]:
+        """``flash-id``: connect to the ROM (chip, revision, eFuse features, MAC) and read
+        the flash chip's JEDEC id and size; then reset the board back into its firmware."""
+        before = "no-reset" if manual_boot else "default-reset"
+        return self.base_command() + [
+            "--chip", chip, "--port", port, "--baud", str(baud),
+            "--before", self.spell(before), "--after", self.spell("hard-reset"),
+            "--connect-attempts", str(connect_attempts), self.spell("flash-id")]
+
+
 def find_esptool(python: str, extra_paths: Sequence[str] = (), timeout: float = 30.0) -> Esptool:
     """Ask ``python`` (with ``extra_paths`` on PYTHONPATH) which esptool it imports."""
     env = esptool_env(extra_paths)

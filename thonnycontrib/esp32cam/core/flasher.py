@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
+from thonnycontrib.esp32cam.core import chipinfo
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
@@ -39,6 +40,8 @@ class FlashOptions:
     flash_mode: Optional[str] = None       # None: keep what the image declares
     flash_size: Optional[str] = None
     flash_freq: Optional[str] = None
+    psram_mode: Optional[str] = None       # ESP32-S3 build's PSRAM driver: "octal" | "quad"
+    check_board: bool = True               # S3: read chip and PSRAM first, refuse a mismatch
 
     def start_offset(self) -> int:
         return CHIP_OFFSETS.get(self.chip, 0x1000) if self.offset is None else self.offset
@@ -53,6 +56,11 @@ class FlashResult:
     board_changed: bool = False   # flash was erased or partly written
     needs_download_mode: bool = False
     log: List[str] = field(default_factory=list)
+    board: Optional[chipinfo.ChipInfo] = None  # what the ROM reported before writing
+
+
+PSRAM_MISMATCH = "psram-mismatch"
+WRONG_CHIP = "wrong-chip"
 
 
 class Flasher:
@@ -70,6 +78,38 @@ class Flasher:
     # -- public ---------------------------------------------------------------
     def flash(self, image_path: str, options: FlashOptions) -> FlashResult:
         self._cancelled.clear()
+        board: Optional[chipinfo.ChipInfo] = None
+        if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
+            refused, board = self._check_board(options)
+            if refused is not None:
+                return refused
+        result = self._flash(image_path, options)
+        result.board = board
+        return result
+
+    def _check_board(self, options: FlashOptions):
+        """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
+        an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
+        the reason. A board that cannot be read is left to the write's own errors."""
+        log: List[str] = []
+        self._say("Reading the chip before writing (esptool flash-id)...", log)
+        try:
+            board = chipinfo.identify(self.esptool, options.port)
+        except chipinfo.ChipProbeError as error:
+            self._say(f"{error} Continuing with the write.", log)
+            return None, None
+        self._say(f"Board: {board.describe()}", log)
+        if board.chip != options.chip:
+            return FlashResult(False, WRONG_CHIP, f"The board is an {board.description}, but this firmware "
+                               "is for an ESP32-S3. Choose a build for the board's chip. Nothing was "
+                               "written.", log=log, board=board), board
+        warning = chipinfo.psram_mismatch(board, options.psram_mode)
+        if warning is not None:
+            return FlashResult(False, PSRAM_MISMATCH, warning + " Nothing was written.", log=log,
+                               board=board), board
+        return None, board
+
+    def _flash(self, image_path: str, options: FlashOptions) -> FlashResult:
         bauds = [options.baud] if options.baud else list(options.bauds)
         changed = False
         log: List[str] = []
