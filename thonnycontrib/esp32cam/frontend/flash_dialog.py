@@ -24,7 +24,7 @@ from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, PSRAM_MISMATCH, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
@@ -46,6 +46,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
         self._local_image: Optional[PreparedImage] = None
         self._flasher: Optional[Flasher] = None
+        self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
         self._cancel_event = threading.Event()
         self._needs_manual_boot = False
         self._disconnected_backend = False
@@ -337,6 +338,11 @@ class FirmwareInstallerDialog(WorkDialog):
         else:
             prepared = local
         self.append_text(prepared.summary() + "\n")
+        # ESP32-S3: the flasher reads the board's PSRAM first; after a mismatch warning the
+        # same install pressed again writes anyway (the user was told)
+        options.psram_mode = prepared.info.psram_mode
+        attempt = (options.port, prepared.info.sha256)
+        options.check_board = self._psram_warned != attempt
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
@@ -351,6 +357,11 @@ class FirmwareInstallerDialog(WorkDialog):
         result = self._flasher.flash(str(prepared.path), options)
         if not result.ok:
             self.append_text("\n" + result.message + "\n")
+            if result.outcome == PSRAM_MISMATCH:
+                self._psram_warned = attempt
+                self._post("guidance", result.message + " To write it anyway, press the install button again.")
+                self.set_action_text("PSRAM does not match — see above")
+                return False
             self._post("guidance", result.message if result.needs_download_mode else "")
             self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
                                  else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
