@@ -7,7 +7,7 @@ import pytest
 from tests.real_images import pinned_builds, real_image, real_image_path
 from tests.virtualboard import VirtualBoard, inspect_flash, synthetic_firmware
 from tests.virtualboard.flash import Flash
-from tests.virtualboard.testing import open_client, read_until, run_esptool
+from tests.virtualboard.testing import esptool_command, open_client, read_until, run_esptool
 
 S3_BUILDS = [b for b in pinned_builds() if b.chip == "esp32s3"]
 # KAKI5's camera: pixel format (key 17) JPEG (5) and frame size (key 18) VGA (10) before init()
@@ -154,3 +154,67 @@ def test_quad_build_on_an_octal_psram_s3_logs_the_quad_driver_error():
         assert board.events.all("psram_error")[-1].data == {"build": "quad", "board": "octal"}
     assert (b"E (336) psram: PSRAM ID read error: 0x00ffffff, PSRAM chip not found or not supported, "
             b"or wrong PSRAM line mode\r\nE (337) spiram: SPI RAM enabled but initialization failed.") in log
+
+
+# --- USB-Serial/JTAG (the S3's own USB port, VID 303A PID 1001) ---------------------------
+
+@pytest.mark.esptool
+def test_esptool_usb_reset_writes_over_usb_serial_jtag_and_the_port_comes_back(tmp_path):
+    path = real_image_path(XIAO)
+    with VirtualBoard(chip="esp32s3", usb=True, flash_timing="fast") as board:
+        result = run_esptool(board.url, "--before", esptool_command("usb-reset"), "write-flash", "0x0", str(path),
+                             fast_client=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        # esptool's reset into the ROM went through the USB lines (a core reset, the port stays)
+        assert board.events.wait_for("boot", mode="download").data == {"mode": "download"}
+        assert board.events.all("reset")[1].data == {"reason": "usb"}
+        # its hard reset out of the bootloader makes the device leave the bus for a moment
+        board.events.wait_for("usb_gone", timeout=5)
+        board.events.wait_for("firmware_started", timeout=20)
+        with pytest.raises(OSError):
+            open_client(board.url)  # still re-enumerating
+        port = _open_when_back(board.url)
+        try:
+            port.write(b"\r\n")
+            read_until(port, b">>> ")
+        finally:
+            port.close()
+    assert "Hash of data verified" in result.stdout
+
+
+def _open_when_back(url, seconds=5.0):
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return open_client(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_usb_serial_jtag_lines_reset_and_force_download_and_ignore_the_baud():
+    with VirtualBoard(chip="esp32s3", usb=True, firmware=synthetic_firmware("kaki5", chip="esp32s3"),
+                      micropython=False) as board:
+        port = open_client(board.url, dtr=True, rts=True, baudrate=9600)  # a fresh tty: both asserted
+        try:
+            assert board.state != "reset"  # (1, 1) does nothing
+            port.dtr, port.rts = True, False   # DTR alone: the force-download flag
+            port.rts = True
+            port.dtr = False                   # RTS alone: reset held
+            assert board.state == "reset"
+            port.rts = False                   # released: boots into the ROM, rst 0x15
+            log = read_until(port, b"waiting for download\r\n")
+            assert (b"ESP-ROM:esp32s3-20210327\r\nBuild:Mar 27 2021\r\n"
+                    b"rst:0x15 (USB_UART_CHIP_RESET),boot:0x0 (DOWNLOAD(USB/UART0))\r\n") in log
+            port.rts = True                    # a plain RTS pulse: the flag survives a core reset
+            port.rts = False
+            read_until(port, b"rst:0x15 (USB_UART_CHIP_RESET),boot:0x0 (DOWNLOAD(USB/UART0))")
+            mark = board.events.mark()
+            board.press_reset()                # EN clears it: the app starts...
+            assert board.events.wait_for("boot", since=mark).data == {"mode": "normal"}
+            board.events.wait_for("usb_gone", since=mark)  # ...and the port re-enumerates
+        finally:
+            port.close()
+    assert board.events.all("garbled") == []  # 9600 on the host side means nothing on USB

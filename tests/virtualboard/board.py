@@ -18,11 +18,17 @@ from .images import firmware_offset
 from .rom import RomBootloader, esp32_chip, esp32s3_chip
 from .transport import PtyPort, Rfc2217Server
 from .uart import ADAPTER_MODELS, ROM_BAUD, Uart
-from .wiring import WIRINGS, pins_for
+from .wiring import WIRINGS, pins_for, usb_serial_jtag
 
 CHIPS = ("esp32", "esp32s3")
 DEFAULT_FLASH_SIZES = {"esp32": 4 * 1024 * 1024, "esp32s3": 8 * 1024 * 1024}
 S3_PSRAM = ("octal", "quad")
+# The USB device leaves the bus when the chip goes from its ROM bootloader to the app (esptool's
+# hard reset after flashing: esp_pylib serial_reset.hard_reset keeps RTS released 0.2 s "for
+# chips talking over their internal USB peripheral: the device disappears from the bus while
+# reset is asserted and needs a moment to re-enumerate"); the host sees the port vanish.
+USB_REENUMERATE_SECONDS = 0.5
+RTC_CNTL_OPTION1_REG = 0x6000812C  # bit 0: FORCE_DOWNLOAD_BOOT (esptool targets/esp32s3.py)
 APP_START_SECONDS = 0.15  # 2nd-stage bootloader + app start-up, before faults strike
 FAULT_LOOP_SECONDS = 0.4  # pause between crash and the next boot in a fault loop
 
@@ -36,11 +42,19 @@ class VirtualBoard:
                  mode: str = "rfc2217", firmware_factory: Optional[Callable[..., Any]] = None,
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
                  tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
-                 chip: str = "esp32", flash_size: Optional[int] = None) -> None:
+                 chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False) -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
-        True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False."""
+        True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
+        board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
+        instead of a USB-UART bridge (see wiring.usb_serial_jtag)."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
+        if usb and chip != "esp32s3":
+            raise ValueError("usb=True (USB-Serial/JTAG) needs chip='esp32s3'")
+        self.usb = usb
+        self._force_download = False  # USB-Serial/JTAG's force-download-boot flag
+        self._usb_reset = False       # the current reset came from the USB-Serial/JTAG lines
+        self._in_download = False
         if chip == "esp32s3" and psram not in (True, False) + S3_PSRAM:
             raise ValueError(f"psram must be True, False or one of {S3_PSRAM} on an ESP32-S3")
         self.chip = chip
@@ -64,7 +78,7 @@ class VirtualBoard:
         if on_event is not None:
             self.events.add_listener(on_event)
         self.flash = Flash(flash_path, flash_size or DEFAULT_FLASH_SIZES[chip])
-        self.chip_model = (esp32s3_chip(self.flash.size, self.psram_mode) if chip == "esp32s3"
+        self.chip_model = (esp32s3_chip(self.flash.size, self.psram_mode, usb_jtag=usb) if chip == "esp32s3"
                            else esp32_chip(self.flash.size))
         if erase_flash:
             self.flash.erase_all()
@@ -76,7 +90,7 @@ class VirtualBoard:
             if adapter not in ADAPTER_MODELS:
                 raise ValueError(f"adapter must be one of {sorted(ADAPTER_MODELS)}")
             max_baud = ADAPTER_MODELS[adapter] if max_baud is None else min(max_baud, ADAPTER_MODELS[adapter] or max_baud)
-        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after)
+        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after, usb=usb)
         self.uart.chip_rx = self._chip_rx
         self._firmware_factory = firmware_factory
         self._run_micropython = micropython
@@ -150,10 +164,16 @@ class VirtualBoard:
             self._update_pins()
 
     def _adapter_disconnected(self) -> None:
-        """The port was closed: the adapter releases RTS first, then DTR."""
-        self._lines_from_adapter(self._dtr, False)
+        """The port was closed: the adapter releases RTS first, then DTR (a CDC-ACM device
+        gets both in one SET_CONTROL_LINE_STATE)."""
+        if not self.usb:
+            self._lines_from_adapter(self._dtr, False)
         self._lines_from_adapter(False, False)
         self.uart.set_host_baud(None)
+
+    def _rom_wrote(self, addr: int, value: int) -> None:
+        if addr == RTC_CNTL_OPTION1_REG and not value & 1:
+            self._force_download = False  # esptool's hard_reset clears FORCE_DOWNLOAD_BOOT
 
     def _chip_rx(self, data: bytes) -> None:
         program = self._program
@@ -162,9 +182,18 @@ class VirtualBoard:
 
     # --- pins and reset --------------------------------------------------------
     def _update_pins(self) -> None:
-        pins = pins_for(self.wiring, self._dtr, self._rts)
-        en_high = not (pins.en_low or self._reset_button)
-        io0_high = not (pins.io0_low or self._boot_button)
+        if self.usb:
+            usb = usb_serial_jtag(self._dtr, self._rts)
+            if usb.force_download:
+                self._force_download = True
+            en_high = not (usb.reset or self._reset_button)
+            io0_high = not self._boot_button
+            if self._en_high and not en_high:
+                self._usb_reset = usb.reset and not self._reset_button
+        else:
+            pins = pins_for(self.wiring, self._dtr, self._rts)
+            en_high = not (pins.en_low or self._reset_button)
+            io0_high = not (pins.io0_low or self._boot_button)
         if self._closed:
             return
         lines = (self._dtr, self._rts, en_high, io0_high)
@@ -199,7 +228,9 @@ class VirtualBoard:
     def _power_up(self, generation: int) -> None:
         if not self._sleep(generation, self.en_delay):
             return  # EN went low again before the RC delay elapsed
-        self._boot(generation, "poweron")
+        if self.usb and not self._usb_reset:
+            self._force_download = False  # EN (RST button) resets the RTC domain and its flag
+        self._boot(generation, "usb" if self.usb and self._usb_reset else "poweron")
 
     def _software_reset(self, reason: str) -> None:
         with self._lock:
@@ -225,7 +256,12 @@ class VirtualBoard:
             with self._lock:
                 if generation != self._generation:
                     return
-                download = not self._io0_high and cause == "poweron"
+                if cause == "usb":  # a core reset: GPIO0 is not sampled again, the USB flag counts
+                    download = self._force_download
+                else:
+                    download = (not self._io0_high and cause == "poweron") or (self.usb and self._force_download)
+                left_bootloader = self._in_download and not download
+                self._in_download = download
                 self.events.emit("reset", reason=cause)
                 self.events.emit("boot", mode="download" if download else "normal")
                 if download:
@@ -233,11 +269,13 @@ class VirtualBoard:
                     self._send(generation, bootlog.download_mode(cause, self.chip))
                     self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
                     rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset,
-                                        self.flash_timing, self.chip_model)
+                                        self.flash_timing, self.chip_model, self._rom_wrote)
                     self._program = rom
                     rom.start()
                     return
                 self.state = "booting"
+                if left_bootloader and self.usb and hasattr(self.transport, "vanish"):
+                    self.transport.vanish(USB_REENUMERATE_SECONDS)
                 self._send(generation, bootlog.rom_normal_boot(cause, self.chip))
             cause = self._boot_from_flash(generation)
             if cause is None:

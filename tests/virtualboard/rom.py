@@ -115,8 +115,10 @@ def checksum(data: bytes) -> int:
 class RomBootloader:
     def __init__(self, flash: Flash, uart: Uart, events: EventLog,
                  run_user_code: Callable[[], None] = lambda: None,
-                 timing: Optional[FlashTiming] = None, chip: Optional[ChipModel] = None) -> None:
+                 timing: Optional[FlashTiming] = None, chip: Optional[ChipModel] = None,
+                 on_write_reg: Callable[[int, int], None] = lambda addr, value: None) -> None:
         self.flash = flash
+        self.on_write_reg = on_write_reg
         self.chip = chip or esp32_chip(flash.size)
         self.timing = timing or FlashTiming()
         self.uart = uart
@@ -291,6 +293,7 @@ class RomBootloader:
     def _write_reg(self, addr: int, value: int, mask: int) -> None:
         old = self._registers.get(addr, 0)
         self._registers[addr] = (old & ~mask) | (value & mask)
+        self.on_write_reg(addr, self._registers[addr])
         if addr == self.chip.spi_usr2:
             self._spi_command = value & 0xFFFF
 
