@@ -144,3 +144,62 @@ def test_quad_driver_lines_mean_a_mode_mismatch_only_on_an_s3():
 def test_synthetic_quad_build_is_read_as_quad_by_the_plugin():
     image = synthetic_firmware("cnadler86", chip="esp32s3", psram_mode="quad")
     assert inspect_image(image, "esp32s3").psram_mode == "quad"
+
+
+# --- the chip's own USB-Serial/JTAG ------------------------------------------------------
+
+@pytest.mark.esptool
+@pytest.mark.slow
+def test_flash_over_usb_serial_jtag_uses_the_usb_reset_and_waits_for_the_port(tmp_path):
+    build = load_bundled().get(XIAO_BUILD)
+    env = _env(tmp_path)
+    with VirtualBoard(chip="esp32s3", usb=True, en_delay=0.02, flash_timing="fast") as board:
+        proc = _cli(["flash", "--port", board.url, "--build", XIAO_BUILD, "--yes", "--usb-jtag"], env)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out
+        assert board.flash.read(0x0, build.size) == real_image(build.sha256)
+        assert len(board.events.all("usb_gone")) == 2  # after the chip probe and after the write
+    assert "--before usb-reset" in out or "--before usb_reset" in out
+    assert "Waiting for the board's USB port to come back" in out
+    assert f"Board started: {build.banner} (the camera module imports)" in out
+
+
+class _Port:  # what pyserial's comports() lists, for the USB bus as the OS sees it
+    def __init__(self, device, vid=None, pid=None, serial_number=None):
+        self.device, self.vid, self.pid, self.serial_number = device, vid, pid, serial_number
+
+
+def test_usb_serial_jtag_port_is_recognised_and_found_again_under_its_new_name():
+    from thonnycontrib.esp32cam.core import usbjtag
+
+    bridge = _Port("/dev/ttyACM0", 0x303A, 0x1001, "34:85:18:6A:2B:10")
+    assert usbjtag.is_usb_serial_jtag("/dev/ttyACM0", [bridge, _Port("/dev/ttyUSB0", 0x1A86, 0x55D3)])
+    assert not usbjtag.is_usb_serial_jtag("/dev/ttyUSB0", [_Port("/dev/ttyUSB0", 0x1A86, 0x55D3)])
+    assert not usbjtag.is_usb_serial_jtag("rfc2217://127.0.0.1:1", [bridge])
+    listings = iter([[], [], [_Port("/dev/ttyACM1", 0x303A, 0x1001, "34:85:18:6A:2B:10")]])
+    found = usbjtag.wait_for_port("/dev/ttyACM0", timeout=5, serial_number="34:85:18:6A:2B:10",
+                                  list_ports=lambda: next(listings, []), settle=0)
+    assert found == "/dev/ttyACM1"
+    assert usbjtag.wait_for_port("/dev/ttyACM0", timeout=0.3, serial_number="x", list_ports=lambda: [],
+                                 settle=0) is None
+
+
+def test_doctor_on_usb_serial_jtag_explains_the_force_download_flag_and_rts_reset():
+    from thonnycontrib.esp32cam.core.serialprobe import Lines
+    from tests.virtualboard.testing import open_client
+
+    with VirtualBoard(chip="esp32s3", usb=True, firmware=synthetic_firmware("kaki5", chip="esp32s3")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        held = doctor.diagnose(board.url, Lines(False, True), usb_jtag=True, check_camera=False,
+                               check_speed=False)
+        # a tool left the flag set (DTR on, RTS off), then reset the chip through USB
+        port = open_client(board.url, dtr=True, rts=False)
+        port.dtr, port.rts = False, True
+        port.rts = False
+        port.close()
+        board.events.wait_for("boot", mode="download", timeout=5)
+        stuck = doctor.diagnose(board.url, usb_jtag=True, check_camera=False, check_speed=False)
+    assert held.code == dg.HELD_IN_RESET and "USB-Serial/JTAG" in held.meaning
+    assert stuck.code == dg.DOWNLOAD_MODE, stuck.to_text()
+    assert "force-download flag" in stuck.meaning and "Press RST" in stuck.fix
+    assert any("rst:0x15 (USB_UART_CHIP_RESET)" in line for line in stuck.evidence)

@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)")
     parser.add_argument("--ignore-psram", action="store_true", help="ESP32-S3: write even if the "
                         "build's PSRAM mode (octal/quad) does not match the board's")
+    parser.add_argument("--usb-jtag", action="store_true", help="the board is on the chip's own "
+                        "USB-Serial/JTAG (detected from a real port's VID/PID; needed for URLs)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
@@ -74,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     print(prepared.summary())
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
                            baud=args.baud, manual_boot=args.manual_boot,
-                           psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram)
+                           psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
+                           usb_jtag=True if args.usb_jtag else None)
     if not args.yes:
         answer = input(f"Write this firmware to {args.port} at {options.start_offset():#x}"
                        f"{' after erasing the whole flash' if options.erase else ''}? [y/N] ")
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if options.manual_boot:
         print("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware.")
         return 0
-    check = check_board(args.port, timeout=10, probe_camera=prepared.info.family != "none")
+    check = check_board(result.port or args.port, timeout=10, probe_camera=prepared.info.family != "none")
     if check.started:
         print(f"Board started: {check.banner} ({check.camera_summary})")
     else:

@@ -100,9 +100,9 @@ class ChipProbeError(RuntimeError):
 
 
 def identify(esptool: ec.Esptool, port: str, *, baud: int = 115200, manual_boot: bool = False,
-             timeout: float = 60.0) -> ChipInfo:
+             usb_reset: bool = False, timeout: float = 60.0) -> ChipInfo:
     """Run ``esptool flash-id`` (reset into the ROM, read, hard reset) and parse it."""
-    cmd = esptool.flash_id_command(port=port, baud=baud, manual_boot=manual_boot)
+    cmd = esptool.flash_id_command(port=port, baud=baud, manual_boot=manual_boot, usb_reset=usb_reset)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               env=esptool.env, timeout=timeout,

@@ -25,7 +25,7 @@ from typing import Any, Callable, List, Optional, Sequence
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
-from thonnycontrib.esp32cam.core import fastlink, portcheck
+from thonnycontrib.esp32cam.core import fastlink, portcheck, usbjtag
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
     DISABLE_MAIN, InterruptResult, interrupt_at_boot, release_and_reset)
@@ -86,8 +86,9 @@ class Doctor:
                  ports: Optional[Sequence[Any]] = None, platform: str = sys.platform,
                  timings: Optional[Timings] = None, progress: Optional[Progress] = None,
                  check_camera: bool = True, wait_for_rst: float = 0.0, check_speed: bool = True,
-                 opener: Callable[..., Any] = open_serial) -> None:
+                 opener: Callable[..., Any] = open_serial, usb_jtag: Optional[bool] = None) -> None:
         self.port = port
+        self._usb_jtag = usb_jtag  # None: from the port's USB VID/PID
         self.configured = configured
         self.platform = platform
         self.t = timings or Timings()
@@ -103,6 +104,13 @@ class Doctor:
         if self._ports is None:
             self._ports = portcheck.list_ports()
         return self._ports
+
+    @property
+    def usb_jtag(self) -> bool:
+        """The board is on the chip's own USB-Serial/JTAG (ESP32-S3 by its USB socket)."""
+        if self._usb_jtag is None:
+            self._usb_jtag = usbjtag.is_usb_serial_jtag(self.port, self.ports)
+        return self._usb_jtag
 
     def run(self) -> dg.Diagnosis:
         start = time.monotonic()
@@ -222,7 +230,11 @@ class Doctor:
         problems = log.problems(since)
         if bl.DOWNLOAD_MODE in problems:
             d = dg.Diagnosis(dg.DOWNLOAD_MODE, evidence=s.evidence([bl.RESET, bl.DOWNLOAD_MODE]))
-            if after_reset:
+            if after_reset and self.usb_jtag:
+                d.detail = USB_JTAG_DOWNLOAD_DETAIL
+                d.fix_detail = "Press RST on the board (or unplug and replug its USB cable) to clear the flag."
+                d.extra["usb_jtag_download_flag"] = True
+            elif after_reset:
                 d.detail = ("It happened again after the doctor reset the board with DTR released, "
                             "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
                 d.extra["io0_held"] = True
@@ -373,11 +385,14 @@ class Doctor:
         back = s.poke(self.t.prompt)
         boot = [f.line for f in s.log.findings[mark:] if f.code in (bl.RESET, bl.BANNER)]
         restarted = "the board restarted" if s.log.has(bl.RESET, mark) else "no reset seen"
-        return dg.Diagnosis(
+        d = dg.Diagnosis(
             dg.HELD_IN_RESET, dtr=False, rts=False,
             evidence=[f"with {RELEASED}: MicroPython prompt", f"with {lines}: no answer to Ctrl-C",
                       f"back to {RELEASED}: {restarted}, " + ("prompt again" if back else "no prompt yet")]
             + boot[-2:])
+        if self.usb_jtag:
+            d.detail, d.replace_generic = USB_JTAG_HELD_DETAIL, True
+        return d
 
     def _garbled(self, s: Session, test: str = "") -> dg.Diagnosis:
         raw = bytes(s.log.raw[-48:])
@@ -396,6 +411,21 @@ class Doctor:
         d.detail = ("The port disappeared during the probe: the adapter was unplugged, or it lost "
                     "power (a weak supply can reset the USB adapter too).")
         return d
+
+
+# The ESP32-S3's USB-Serial/JTAG reads the CDC line state itself (no transistors on EN/IO0):
+# RTS without DTR resets the chip, DTR without RTS sets the force-download flag that the next
+# reset through USB boots from (esptool reset.py USBJTAGSerialReset; targets/esp32s3.py clears
+# RTC_CNTL_OPTION1 FORCE_DOWNLOAD_BOOT in hard_reset, espressif/arduino-esp32 #6762).
+USB_JTAG_HELD_DETAIL = (
+    "This board is connected through the ESP32-S3's own USB port (USB-Serial/JTAG, USB id 303A:1001): "
+    "there is no auto-reset circuit, the chip's USB peripheral itself holds the chip in reset while RTS "
+    "is on and DTR off, so your interpreter's DTR/RTS settings keep it silent.")
+USB_JTAG_DOWNLOAD_DETAIL = (
+    "The board is on the ESP32-S3's own USB port (USB-Serial/JTAG): a reset through USB does not read "
+    "the BOOT button again, and the chip's force-download flag (set while DTR was on and RTS off, e.g. "
+    "by a flashing tool's reset sequence or a terminal) survives such resets, so it keeps starting "
+    "its bootloader.")
 
 
 def _conclusive(log: bl.BootLog, since: int = 0) -> bool:

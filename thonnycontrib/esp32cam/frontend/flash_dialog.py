@@ -374,12 +374,13 @@ class FirmwareInstallerDialog(WorkDialog):
             self.set_action_text("Done — remove the jumper and tap RST")
             return True
         self.set_action_text("Checking that the board starts…")
-        check = check_board(options.port, timeout=10, probe_camera=prepared.info.family != "none")
+        port = result.port or options.port  # USB-Serial/JTAG: the name the board came back with
+        check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
         if check.started:
             self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
         else:
             self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
-        self._post("reconnect", options.port)
+        self._post("reconnect", port)
         self.set_action_text("Done — MicroPython is installed")
         return True
 
