@@ -203,3 +203,17 @@ def test_doctor_on_usb_serial_jtag_explains_the_force_download_flag_and_rts_rese
     assert stuck.code == dg.DOWNLOAD_MODE, stuck.to_text()
     assert "force-download flag" in stuck.meaning and "Press RST" in stuck.fix
     assert any("rst:0x15 (USB_UART_CHIP_RESET)" in line for line in stuck.evidence)
+
+
+@pytest.mark.esptool
+def test_flashed_anyway_the_post_flash_check_sees_no_psram_and_says_why(tmp_path):
+    env = _env(tmp_path)
+    with VirtualBoard(chip="esp32s3", psram="quad", line_rate="unlimited", en_delay=0.02,
+                      flash_timing="fast") as board:
+        proc = _cli(["flash", "--port", board.url, "--build", XIAO_BUILD, "--yes", "--baud", "921600",
+                     "--ignore-psram"], env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Reading the chip before writing" not in out  # --ignore-psram: no probe
+    assert "MicroPython reports: 8 MB flash, no PSRAM in use" in out
+    assert "Warning: this octal-PSRAM build started without PSRAM" in out

@@ -120,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
     check = check_board(result.port or args.port, timeout=10, probe_camera=prepared.info.family != "none")
     if check.started:
         print(f"Board started: {check.banner} ({check.camera_summary})")
+        if check.hardware_summary:
+            print(f"MicroPython reports: {check.hardware_summary}")
+        if prepared.info.psram_mode and check.psram_mb == 0:
+            print(f"Warning: this {prepared.info.psram_mode}-PSRAM build started without PSRAM, so the "
+                  "camera cannot get frame buffers. The board's PSRAM is of the other kind or missing: "
+                  "install the build for your module (the doctor shows the boot log).", file=sys.stderr)
     else:
         print("The board was written and verified but did not show the MicroPython prompt "
               "within 10 s; tap RST (and remove an IO0 jumper if present).")

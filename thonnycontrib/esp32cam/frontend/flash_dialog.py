@@ -378,6 +378,8 @@ class FirmwareInstallerDialog(WorkDialog):
         check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
         if check.started:
             self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
+            if check.hardware_summary:
+                self.append_text(f"MicroPython reports: {check.hardware_summary}\n")
         else:
             self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
         self._post("reconnect", port)
