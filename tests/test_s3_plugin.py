@@ -217,3 +217,14 @@ def test_flashed_anyway_the_post_flash_check_sees_no_psram_and_says_why(tmp_path
     assert "Reading the chip before writing" not in out  # --ignore-psram: no probe
     assert "MicroPython reports: 8 MB flash, no PSRAM in use" in out
     assert "Warning: this octal-PSRAM build started without PSRAM" in out
+
+
+@pytest.mark.esptool
+def test_a_16mb_build_on_an_8mb_s3_is_refused_before_writing(tmp_path):
+    with VirtualBoard(chip="esp32s3", line_rate="unlimited", en_delay=0.02, flash_timing="fast",
+                      micropython=False) as board:
+        proc = _cli(["flash", "--port", board.url, "--build", "kaki5-x23-esp32s3-lilygo-wifi-ssl", "--yes"],
+                    _env(tmp_path))
+        assert board.events.all("flash_write") == []
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "built for 16 MB of flash, but the board has 8 MB" in proc.stderr

@@ -15,7 +15,7 @@ from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, WRONG_CHIP, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH, WRONG_CHIP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import MB, ImageError
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             result = flasher.flash(str(prepared.path), options)
     if not result.ok:
         print(result.message, file=sys.stderr)
-        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP):
+        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL):
             if result.outcome == PSRAM_MISMATCH:
                 print("To write it anyway, add --ignore-psram.", file=sys.stderr)
             return 4

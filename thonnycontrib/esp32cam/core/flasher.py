@@ -68,6 +68,25 @@ class FlashResult:
 
 PSRAM_MISMATCH = "psram-mismatch"
 WRONG_CHIP = "wrong-chip"
+FLASH_TOO_SMALL = "flash-too-small"
+
+
+def _flash_mb(name: Optional[str]) -> Optional[int]:
+    """8 from "8MB" (esptool's --flash-size names); None for keep/detect/None."""
+    return int(name[:-2]) if name and name.upper().endswith("MB") and name[:-2].isdigit() else None
+
+
+def _image_flash_mb(path: str) -> Optional[int]:
+    """The flash size an ESP image's header declares (byte 3, high nibble: 0 = 1 MB ... 4 = 16 MB,
+    esp-idf esp_image_header_t.spi_size)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None
+    if len(head) < 4 or head[0] != 0xE9 or head[3] >> 4 > 7:
+        return None
+    return 1 << (head[3] >> 4)
 
 
 class Flasher:
@@ -87,7 +106,7 @@ class Flasher:
         self._cancelled.clear()
         board: Optional[chipinfo.ChipInfo] = None
         if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
-            refused, board = self._check_board(options)
+            refused, board = self._check_board(options, _image_flash_mb(image_path))
             if refused is not None:
                 return refused
         serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
@@ -106,7 +125,7 @@ class Flasher:
                 result.message += f" The board came back as {back}."
         return result
 
-    def _check_board(self, options: FlashOptions):
+    def _check_board(self, options: FlashOptions, image_flash_mb: Optional[int] = None):
         """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
         an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
         the reason. A board that cannot be read is left to the write's own errors."""
@@ -126,6 +145,12 @@ class Flasher:
             return FlashResult(False, WRONG_CHIP, f"The board is an {board.description}, but this firmware "
                                "is for an ESP32-S3. Choose a build for the board's chip. Nothing was "
                                "written.", log=log, board=board), board
+        wanted_mb = _flash_mb(options.flash_size) or image_flash_mb
+        if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
+            return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
+                               f"the board has {board.flash_mb} MB: its file system would lie beyond the end "
+                               "of the flash. Choose the build for your board. Nothing was written.",
+                               log=log, board=board), board
         warning = chipinfo.psram_mismatch(board, options.psram_mode)
         if warning is not None:
             return FlashResult(False, PSRAM_MISMATCH, warning + " Nothing was written.", log=log,
