@@ -162,6 +162,7 @@ def test_flash_over_usb_serial_jtag_uses_the_usb_reset_and_waits_for_the_port(tm
     assert "--before usb-reset" in out or "--before usb_reset" in out
     assert "Waiting for the board's USB port to come back" in out
     assert f"Board started: {build.banner} (the camera module imports)" in out
+    assert "MicroPython reports: 8 MB flash, 8 MB PSRAM" in out
 
 
 class _Port:  # what pyserial's comports() lists, for the USB bus as the OS sees it

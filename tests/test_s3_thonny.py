@@ -67,3 +67,30 @@ def test_installer_warns_about_psram_then_installs_on_an_s3_and_the_shell_runs_i
     assert "ESP32S3-XIAO OV2640 (KAKI5) with ESP32-S3" in result["shell"]
     # flashed anyway: the running firmware shows it found no PSRAM
     assert "MicroPython reports: 8 MB flash, no PSRAM in use" in result["log"]
+
+
+def scenario_s3_usb_files_and_camera_view(h, url):
+    from tests.test_camera_view import _frame_after, _open_view
+
+    view = _open_view(h, url)  # selects the ESP32-CAM interpreter on the S3's USB port
+    view._size.set("QVGA")
+    info = _frame_after(h, view, view.capture)
+    result = {"info": info, "status": view.status_label.cget("text")}
+    h.run_in_shell("open('s3.txt', 'w').write('on an S3')")
+    h.wb.get_view("FilesView").remote_files.refresh_tree()
+    h.wait_until(lambda: "s3.txt" in h.remote_files(), 15, "s3.txt in the Files view")
+    result["files"] = h.remote_files()
+    result["shell"] = h.run_in_shell("import esp; print(esp.flash_size())")
+    return result
+
+
+@pytest.mark.thonny
+def test_interpreter_files_view_and_camera_view_on_an_s3_over_its_own_usb(xdisplay, tmp_path):
+    build = load_bundled().get(XIAO_BUILD)
+    with VirtualBoard(chip="esp32s3", usb=True, firmware=real_image(build.sha256)) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_s3_usb_files_and_camera_view, tmp_path / "user", url=board.url, timeout=120)
+        assert board.events.all("camera_frame")
+    assert r["info"]["size"] == [320, 240] and "kaki5" in r["status"]
+    assert "s3.txt" in r["files"]
+    assert "8388608" in r["shell"]
