@@ -159,6 +159,11 @@ def test_flash_over_usb_serial_jtag_uses_the_usb_reset_and_waits_for_the_port(tm
         assert proc.returncode == 0, out
         assert board.flash.read(0x0, build.size) == real_image(build.sha256)
         assert len(board.events.all("usb_gone")) == 2  # after the chip probe and after the write
+        photo = tmp_path / "photo.jpg"
+        snap = _cli(["snapshot", "--port", board.url, "-o", str(photo), "--size", "QVGA"], env)
+    assert snap.returncode == 0, snap.stdout + snap.stderr
+    with Image.open(photo) as image:
+        assert image.format == "JPEG" and image.size == (320, 240)
     assert "--before usb-reset" in out or "--before usb_reset" in out
     assert "Waiting for the board's USB port to come back" in out
     assert f"Board started: {build.banner} (the camera module imports)" in out
