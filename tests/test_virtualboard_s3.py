@@ -113,6 +113,7 @@ def test_an_esp32_image_on_an_s3_finds_no_bootloader_at_0x0():
         finally:
             port.close()
         assert board.events.all("no_firmware")[-1].data["problem"] == "no ESP32-S3 bootloader at 0x0"
+    assert b"rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)\r\ninvalid header" in log
 
 
 def test_octal_build_on_a_quad_psram_s3_logs_the_idf_error_and_runs_without_psram():
