@@ -64,7 +64,8 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "and reset the board for you.",
          (FIX_RELEASE_AND_RESET, FIX_RETRY)),
     Kind(NO_FIRMWARE, "No firmware on the board",
-         "The boot ROM found nothing it can start at 0x1000 (\"flash read err\" / \"invalid header\"): "
+         "The boot ROM found nothing it can start at 0x1000 (0x0 on an ESP32-S3) (\"flash read err\" / "
+         "\"invalid header\"): "
          "the flash is erased, or an image was written at the wrong offset.",
          "Install a MicroPython camera build with the firmware installer (it writes at the right offset).",
          (FIX_OPEN_INSTALLER,)),
