@@ -219,3 +219,24 @@ def test_usb_serial_jtag_lines_reset_and_force_download_and_ignore_the_baud():
         finally:
             port.close()
     assert board.events.all("garbled") == []  # 9600 on the host side means nothing on USB
+
+
+def test_cli_runs_an_s3_on_its_usb_serial_jtag(tmp_path):
+    import signal
+
+    from tests.test_virtualboard_cli import start_cli
+
+    proc = start_cli("--chip", "esp32s3", "--usb", "--firmware", "kaki5", "--flash", str(tmp_path / "f.bin"))
+    try:
+        url = proc.stdout.readline().strip()
+        with open_client(url) as port:
+            port.rts = True   # RTS alone: the USB-Serial/JTAG resets the chip
+            port.rts = False
+            log = read_until(port, b"rst:0x15 (USB_UART_CHIP_RESET),boot:0x8 (SPI_FAST_FLASH_BOOT)")
+        assert log.startswith(b"ESP-ROM:esp32s3-20210327") or b"\nESP-ROM:esp32s3-20210327" in log
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (tmp_path / "f.bin").stat().st_size == 8 * 1024 * 1024

@@ -25,6 +25,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="esp32 (ESP32-CAM, 4 MB flash) or esp32s3 (S3 camera board, 8 MB flash)")
     parser.add_argument("--psram-mode", choices=("octal", "quad"), default="octal",
                         help="ESP32-S3 only: in-package PSRAM of the module (N8R8 octal, N8R2 quad)")
+    parser.add_argument("--usb", action="store_true",
+                        help="ESP32-S3 only: connected through the chip's own USB-Serial/JTAG, not a USB-UART bridge")
     parser.add_argument("--wiring", choices=WIRINGS, default="classic",
                         help="how DTR/RTS reach EN/IO0 (default: classic auto-reset circuit)")
     parser.add_argument("--firmware", choices=FIRMWARE_CHOICES,
@@ -60,7 +62,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     board = VirtualBoard(wiring=args.wiring, firmware=firmware, flash_path=args.flash,
-                         chip=args.chip, psram=(args.psram_mode if args.chip == "esp32s3" else True)
+                         chip=args.chip, usb=args.usb, psram=(args.psram_mode if args.chip == "esp32s3" else True)
                          if not args.no_psram else False, brownout=args.brownout,
                          camera_missing=args.camera_missing, max_baud=args.max_baud, weak_after=args.weak_after,
                          drop_after=args.drop_after, line_rate=args.line_rate,
