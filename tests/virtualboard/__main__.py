@@ -22,6 +22,12 @@ FIRMWARE_CHOICES = ("lemariva", "kaki5", "cnadler86", "official", "blank")
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.virtualboard", description=__doc__)
+    parser.add_argument("--chip", choices=("esp32", "esp32s3"), default="esp32",
+                        help="esp32 (ESP32-CAM, 4 MB flash) or esp32s3 (S3 camera board, 8 MB flash)")
+    parser.add_argument("--psram-mode", choices=("octal", "quad"), default="octal",
+                        help="ESP32-S3 only: in-package PSRAM of the module (N8R8 octal, N8R2 quad)")
+    parser.add_argument("--usb", action="store_true",
+                        help="ESP32-S3 only: connected through the chip's own USB-Serial/JTAG, not a USB-UART bridge")
     parser.add_argument("--wiring", choices=WIRINGS, default="classic",
                         help="how DTR/RTS reach EN/IO0 (default: classic auto-reset circuit)")
     parser.add_argument("--firmware", choices=FIRMWARE_CHOICES,
@@ -56,13 +62,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     firmware = None
     if args.firmware and args.firmware != "blank":
-        firmware = synthetic_firmware(None if args.firmware == "official" else args.firmware)
+        firmware = synthetic_firmware(None if args.firmware == "official" else args.firmware, chip=args.chip)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     board = VirtualBoard(wiring=args.wiring, firmware=firmware, flash_path=args.flash,
-                         psram=not args.no_psram, brownout=args.brownout,
-                         camera_missing=args.camera_missing, sensor=args.sensor, max_baud=args.max_baud, weak_after=args.weak_after,
+                         chip=args.chip, usb=args.usb, psram=(args.psram_mode if args.chip == "esp32s3" else True)
+                         if not args.no_psram else False, brownout=args.brownout,
+                         camera_missing=args.camera_missing, sensor=args.sensor, max_baud=args.max_baud,
+                         weak_after=args.weak_after,
                          drop_after=args.drop_after, line_rate=args.line_rate,
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,

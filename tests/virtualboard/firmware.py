@@ -550,6 +550,10 @@ class MicroPythonFirmware:
             "banner": self.banner,
             "camera": self.camera_family,
             "psram": bool(self.psram),
+            # the PSRAM heap the app gets: ESP32-CAM 4 MB (the WROVER's mapped 4 MB), ESP32-S3
+            # modules 8 MB octal (N8R8) or 2 MB quad (N8R2): the build's driver found it
+            "psram_size": {"octal": 8 << 20, "quad": 2 << 20}.get(getattr(self.info, "psram_mode", None), 4 << 20),
+            "flash_size": getattr(self.flash, "size", 4 << 20),
             "unique_id": list(self._unique_id()),
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
         }

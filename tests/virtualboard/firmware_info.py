@@ -10,6 +10,7 @@ from .esp_image import CHIP_IDS, parse_image, parse_partition_table, verify_imag
 from .flash import Flash
 
 BOOTLOADER_OFFSET = 0x1000  # ESP32
+BOOTLOADER_OFFSETS = {"esp32": 0x1000, "esp32s3": 0x0}  # where each chip's ROM loads the 2nd stage
 PARTITION_TABLE_OFFSET = 0x8000
 BANNER = re.compile(rb"MicroPython v[\x20-\x7e]{1,200}")
 # MicroPython >= 1.20 (shared/runtime/pyexec.c, pyexec_friendly_repl) prints the banner in
@@ -18,6 +19,13 @@ BANNER = re.compile(rb"MicroPython v[\x20-\x7e]{1,200}")
 # (lib/utils/pyexec.c) print one literal: "MicroPython " tag " on " date "; " board " with " mcu.
 BANNER_MACHINE = re.compile(rb"\0; ([\x20-\x7e]{1,120} with ESP32[\x20-\x7e]{0,8})\0")
 PSRAM = re.compile(rb"spiram|psram", re.IGNORECASE)
+# The S3 PSRAM driver an image carries, by its log tag (a NUL-terminated string in the
+# image): IDF v4.4 opi_psram.c "opi psram" (octal), IDF v5 esp_psram_impl_octal.c
+# "octal_psram" and esp_psram_impl_quad.c "quad_psram". The 12 real KAKI5 S3 images carry
+# "opi psram" only (aligned in .rodata: what precedes it may be a pointer's bytes, so only
+# the terminating NUL is matched).
+S3_PSRAM_DRIVERS = {"octal": re.compile(rb"(?:opi psram|octal_psram)\0"), "quad": re.compile(rb"quad_psram\0")}
+APP_DESC_IDF_VER = 24 + 8 + 48 + 64  # image header + 1st segment header, then esp_app_desc_t.idf_ver
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,9 @@ class FirmwareInfo:
     has_bootloader: bool = False
     problem: str = ""
     app_error: Optional[str] = None  # the IDF bootloader's esp_image error for a damaged app
+    chip: str = "esp32"
+    psram_mode: Optional[str] = None  # S3 builds: "octal" | "quad", the PSRAM driver compiled in
+    idf_major: int = 4
 
 
 # Which `camera` module the flashed firmware has. On the chip this is decided by
@@ -56,6 +67,19 @@ def camera_family(app: bytes, banner: str = "") -> Optional[str]:
     return None
 
 
+def s3_psram_mode(app: bytes) -> Optional[str]:
+    for mode, tag in S3_PSRAM_DRIVERS.items():
+        if tag.search(app):
+            return mode
+    return None
+
+
+def idf_major(app: bytes) -> int:
+    """ESP-IDF major version from the app's esp_app_desc_t (idf_ver, e.g. "v4.4.5")."""
+    match = re.match(rb"v(\d+)\.", app[APP_DESC_IDF_VER:APP_DESC_IDF_VER + 32])
+    return int(match.group(1)) if match else 4
+
+
 def _app_partition_offset(flash: Flash) -> Optional[int]:
     table = parse_partition_table(flash.read(PARTITION_TABLE_OFFSET, 0xC00))
     apps = [p for p in table if p.type == 0]
@@ -63,10 +87,13 @@ def _app_partition_offset(flash: Flash) -> Optional[int]:
     return factory[0].offset if factory else None
 
 
-def inspect_flash(flash: Flash) -> FirmwareInfo:
-    bootloader = parse_image(flash.read, BOOTLOADER_OFFSET, PARTITION_TABLE_OFFSET)
-    if bootloader is None or bootloader.chip_id != CHIP_IDS["esp32"]:
-        return FirmwareInfo(False, problem="no ESP32 bootloader at 0x1000")
+def inspect_flash(flash: Flash, chip: str = "esp32") -> FirmwareInfo:
+    offset = BOOTLOADER_OFFSETS[chip]
+    bootloader = parse_image(flash.read, offset, PARTITION_TABLE_OFFSET)
+    if bootloader is None or bootloader.chip_id != CHIP_IDS[chip]:
+        # the ROM checks the chip id of the 2nd stage (esp-idf bootloader_support: "Mismatch chip id")
+        label = "ESP32-S3" if chip == "esp32s3" else "ESP32"
+        return FirmwareInfo(False, problem=f"no {label} bootloader at 0x{offset:x}", chip=chip)
     app_offset = _app_partition_offset(flash)
     if app_offset is None:
         return FirmwareInfo(False, has_bootloader=True, problem="no app partition in the partition table at 0x8000")
@@ -85,4 +112,6 @@ def inspect_flash(flash: Flash) -> FirmwareInfo:
     machine = BANNER_MACHINE.search(app)
     if "; " not in banner and machine is not None:
         banner += "; " + machine.group(1).decode("ascii")
-    return FirmwareInfo(True, banner, camera_family(app, banner), bool(PSRAM.search(app)), True)
+    mode = s3_psram_mode(app) if chip == "esp32s3" else None
+    return FirmwareInfo(True, banner, camera_family(app, banner), bool(PSRAM.search(app)), True,
+                        chip=chip, psram_mode=mode, idf_major=idf_major(app))

@@ -37,6 +37,9 @@ FAMILY_MARKERS = {
     None: [],
 }
 PSRAM_MARKERS = [b"esp_spiram", b"SPIRAM", b"spiram: Found 64MBit SPI RAM device"]
+# An S3 PSRAM build carries one PSRAM driver, named by its log tag (IDF v4.4: "opi psram"
+# for octal, as in the real KAKI5 S3 images; IDF v5: "octal_psram" / "quad_psram")
+S3_PSRAM_MARKERS = {"octal": [b"opi psram"], "quad": [b"quad_psram"]}
 
 
 def default_banner(family: Optional[str], chip: str = "esp32", psram: bool = True) -> str:
@@ -61,9 +64,11 @@ def _bootloader(chip: str) -> bytes:
                        entry=0x400805CC, chip=chip)
 
 
-def _app(family: Optional[str], banner: str, chip: str, psram: bool) -> bytes:
+def _app(family: Optional[str], banner: str, chip: str, psram: bool, psram_mode: str = "octal") -> bytes:
     strings = [banner.encode(), b'Type "help()" for more information.']
     strings += FAMILY_MARKERS[family] + (PSRAM_MARKERS if psram else [])
+    if psram and chip == "esp32s3":
+        strings += S3_PSRAM_MARKERS[psram_mode]
     rodata = _app_description(banner) + b"\0".join(strings) + b"\0"
     code = bytes((i * 37) & 0xFF for i in range(2048))
     return build_image([(0x3F400020, rodata), (0x400D0020, code), (0x3FFB0000, b"\0" * 256)],
@@ -71,8 +76,9 @@ def _app(family: Optional[str], banner: str, chip: str, psram: bool) -> bytes:
 
 
 def synthetic_firmware(family: Optional[str] = "lemariva", banner: Optional[str] = None,
-                       chip: str = "esp32", psram: bool = True) -> bytes:
-    """Combined image to write at `LAYOUT[chip]["offset"]` (0x1000 for an ESP32)."""
+                       chip: str = "esp32", psram: bool = True, psram_mode: str = "octal") -> bytes:
+    """Combined image to write at `LAYOUT[chip]["offset"]` (0x1000 for an ESP32);
+    `psram_mode` ("octal" | "quad") is the PSRAM driver of an ESP32-S3 build."""
     if family not in FAMILIES:
         raise ValueError(f"unknown camera family {family!r}; choose one of {FAMILIES}")
     if chip not in LAYOUT:
@@ -81,7 +87,7 @@ def synthetic_firmware(family: Optional[str] = "lemariva", banner: Optional[str]
     image = bytearray(_bootloader(chip))
     image = image.ljust(layout["table"], b"\xff") + build_partition_table(MICROPYTHON_4MB_TABLE)
     image = image.ljust(layout["app"], b"\xff")
-    image += _app(family, banner or default_banner(family, chip, psram), chip, psram)
+    image += _app(family, banner or default_banner(family, chip, psram), chip, psram, psram_mode)
     return bytes(image)
 
 

@@ -13,9 +13,10 @@ import struct
 import threading
 import zlib
 from collections import deque
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
 
-from . import slip
+from . import rom_s3, slip
 from .events import EventLog
 from .flash import BLOCK_SIZE, SECTOR_SIZE, Flash, FlashTiming
 from .uart import Uart
@@ -44,13 +45,7 @@ SPI_BASE = 0x3FF42000
 SPI_CMD, SPI_ADDR, SPI_USR2, SPI_W0 = SPI_BASE + 0x00, SPI_BASE + 0x04, SPI_BASE + 0x24, SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
 CRYSTAL_HZ = 40_000_000
-FLASH_JEDEC_ID = 0x164020  # 4 MB
-# The flash chip's SFDP table (JESD216): "SFDP" signature, revision 1.6, one parameter
-# header pointing at the Basic Flash Parameter Table at 0x80 (its density dword says
-# 32 Mbit); what is not defined reads 0xFF. esptool reads it with RDSFDP (0x5A) at an
-# address (loader.py read_spiflash_sfdp: 24 address bits, 8 dummy bits).
-SFDP_TABLE = (b"SFDP" + bytes([0x06, 0x01, 0x00, 0xFF]) + bytes([0x00, 0x06, 0x01, 0x10, 0x80, 0x00, 0x00, 0xFF])
-              ).ljust(0x80, b"\xff") + struct.pack("<II", 0xFFF120E5, 32 * 1024 * 1024 - 1).ljust(64, b"\xff")
+FLASH_SIZE_CODES = {4: 0x16, 8: 0x17, 16: 0x18}  # JEDEC capacity byte (2**code bytes)
 # The factory MAC in eFuse block 0 (Espressif's OUI 24:0A:C4). esptool reads it as
 # read_mac: words 2 and 1 of EFUSE_RD_REG_BASE, big-endian, the top 2 bytes dropped
 # (esptool 5.x targets/esp32.py read_mac). Word 2 bits 16-23 hold MAC_CRC, the CRC-8
@@ -58,6 +53,7 @@ SFDP_TABLE = (b"SFDP" + bytes([0x06, 0x01, 0x00, 0xFF]) + bytes([0x00, 0x06, 0x0
 # esp_efuse_mac_get_default checks (components/esp_rom/patches/esp_rom_efuse.c esp_crc8);
 # MicroPython's machine.unique_id() returns these same six bytes (ports/esp32/modmachine.c).
 MAC = bytes([0x24, 0x0A, 0xC4, 0x5C, 0xA3, 0x01])
+MAC_S3 = bytes([0x34, 0x85, 0x18, 0x6A, 0x2B, 0x10])
 
 
 def mac_crc8(mac: bytes) -> int:
@@ -86,7 +82,16 @@ def efuse_mac_words(mac: bytes) -> dict:
     return {EFUSE_BASE + 4: word1, EFUSE_BASE + 8: word2}
 
 
-def _default_registers(mac: bytes = MAC) -> dict:
+def sfdp_table(flash_size: int) -> bytes:
+    """The flash chip's SFDP table (JESD216): "SFDP" signature, revision 1.6, one parameter
+    header pointing at the Basic Flash Parameter Table at 0x80 (its density dword gives the
+    size in bits - 1); what is not defined reads 0xFF. esptool reads it with RDSFDP (0x5A)
+    at an address (loader.py read_spiflash_sfdp: 24 address bits, 8 dummy bits)."""
+    return (b"SFDP" + bytes([0x06, 0x01, 0x00, 0xFF]) + bytes([0x00, 0x06, 0x01, 0x10, 0x80, 0x00, 0x00, 0xFF])
+            ).ljust(0x80, b"\xff") + struct.pack("<II", 0xFFF120E5, flash_size * 8 - 1).ljust(64, b"\xff")
+
+
+def _esp32_registers(mac: bytes = MAC) -> dict:
     return {
         CHIP_DETECT_MAGIC_REG: ESP32_MAGIC,
         **efuse_mac_words(mac),
@@ -94,6 +99,39 @@ def _default_registers(mac: bytes = MAC) -> dict:
         EFUSE_BASE + 16: 128,          # CK8M calibration
         RTCCALICFG1: 800 << 7,         # 800 * 15625 * 128 / 40 = 40 MHz (esp32.py get_rom_cal_crystal_freq)
     }
+
+
+@dataclass
+class ChipModel:
+    """What differs between the chips' ROM loaders as esptool sees them."""
+    name: str
+    registers: Dict[int, int]
+    spi_cmd: int
+    spi_addr: int
+    spi_usr2: int
+    spi_w0: int
+    spi_addr_msb: bool          # the address sits in the top bits of SPI_ADDR (ESP32) or the low ones
+    uart_clkdiv_reg: int
+    security_info: Optional[bytes] = None   # GET_SECURITY_INFO answer; None: the ROM lacks the command
+    flash_size: int = 4 * 1024 * 1024
+    sfdp: bytes = field(default=b"")
+
+    @property
+    def flash_jedec_id(self) -> int:
+        """RDID: manufacturer 0x20 (XMC), memory type 0x40, capacity code by size."""
+        return 0x4020 | (FLASH_SIZE_CODES[self.flash_size >> 20] << 16)
+
+
+def esp32_chip(flash_size: int = 4 * 1024 * 1024, mac: bytes = MAC) -> ChipModel:
+    return ChipModel("esp32", _esp32_registers(mac), SPI_CMD, SPI_ADDR, SPI_USR2, SPI_W0, True,
+                     UART_CLKDIV_REG, None, flash_size, sfdp_table(flash_size))
+
+
+def esp32s3_chip(flash_size: int = 8 * 1024 * 1024, psram: Optional[str] = "octal",
+                 usb_jtag: bool = False, mac: bytes = MAC_S3) -> ChipModel:
+    return ChipModel("esp32s3", rom_s3.registers(mac, psram, usb_jtag), rom_s3.SPI_CMD,
+                     rom_s3.SPI_ADDR, rom_s3.SPI_USR2, rom_s3.SPI_W0, False, rom_s3.UART_CLKDIV_REG,
+                     rom_s3.security_info(), flash_size, sfdp_table(flash_size))
 
 
 def checksum(data: bytes) -> int:
@@ -106,14 +144,17 @@ def checksum(data: bytes) -> int:
 class RomBootloader:
     def __init__(self, flash: Flash, uart: Uart, events: EventLog,
                  run_user_code: Callable[[], None] = lambda: None,
-                 timing: Optional[FlashTiming] = None, mac: bytes = MAC) -> None:
+                 timing: Optional[FlashTiming] = None, chip: Optional[ChipModel] = None,
+                 on_write_reg: Callable[[int, int], None] = lambda addr, value: None) -> None:
         self.flash = flash
+        self.on_write_reg = on_write_reg
+        self.chip = chip or esp32_chip(flash.size)
         self.timing = timing or FlashTiming()
         self.uart = uart
         self.events = events
         self.run_user_code = run_user_code
         self.stub = False
-        self._registers = _default_registers(mac)
+        self._registers = dict(self.chip.registers)
         self._spi_command = 0
         # The ROM talks to the SPI flash only after SPI_ATTACH; the flasher stub attaches
         # it when it starts (esptool's flasher_stub). Detached, the bus reads back 0xFF.
@@ -189,7 +230,10 @@ class RomBootloader:
                 self._attached = True
             self._reply(op)
         elif op == GET_SECURITY_INFO:
-            self._reply(op, error=ROM_INVALID_MESSAGE)  # the ESP32 ROM has no such command
+            if self.chip.security_info is None:
+                self._reply(op, error=ROM_INVALID_MESSAGE)  # the ESP32 ROM has no such command
+            else:
+                self._reply(op, body=self.chip.security_info)
         elif op == MEM_BEGIN or op == MEM_DATA:
             if op == MEM_DATA and not self._checksum_ok(data, chk):
                 return self._reply(op, error=self._bad_checksum())
@@ -254,11 +298,11 @@ class RomBootloader:
 
     # --- registers ---------------------------------------------------------
     def _read_reg(self, addr: int) -> int:
-        if addr == UART_CLKDIV_REG:
+        if addr == self.chip.uart_clkdiv_reg:
             return int(CRYSTAL_HZ / self.uart.chip_baud) & 0xFFFFF
-        if addr == SPI_CMD:
+        if addr == self.chip.spi_cmd:
             return 0  # SPI command finished
-        if addr == SPI_W0:
+        if addr == self.chip.spi_w0:
             return self._spi_result(self._spi_command & 0xFF)
         return self._registers.get(addr, 0)
 
@@ -267,16 +311,19 @@ class RomBootloader:
         if not self._attached:
             return 0xFFFFFFFF
         if command == 0x9F:  # RDID
-            return FLASH_JEDEC_ID
+            return self.chip.flash_jedec_id
         if command == 0x5A:  # RDSFDP at the address in SPI_ADDR (24 bits, MSB-aligned on ESP32)
-            sfdp_addr = (self._registers.get(SPI_ADDR, 0) >> 8) & 0xFFFFFF
-            return int.from_bytes(SFDP_TABLE[sfdp_addr:sfdp_addr + 4].ljust(4, b"\xff"), "little")
+            sfdp_addr = self._registers.get(self.chip.spi_addr, 0)
+            sfdp_addr = (sfdp_addr >> 8 if self.chip.spi_addr_msb else sfdp_addr) & 0xFFFFFF
+            sfdp = self.chip.sfdp
+            return int.from_bytes(sfdp[sfdp_addr:sfdp_addr + 4].ljust(4, b"\xff"), "little")
         return 0  # status registers: not busy, nothing protected
 
     def _write_reg(self, addr: int, value: int, mask: int) -> None:
         old = self._registers.get(addr, 0)
         self._registers[addr] = (old & ~mask) | (value & mask)
-        if addr == SPI_USR2:
+        self.on_write_reg(addr, self._registers[addr])
+        if addr == self.chip.spi_usr2:
             self._spi_command = value & 0xFFFF
 
     # --- flash writes --------------------------------------------------------

@@ -143,6 +143,7 @@ class Rfc2217Server:
         self._client: Optional[_Rfc2217Connection] = None
         self._client_lock = threading.Lock()
         self._closing = False
+        self._absent_until = 0.0
         uart.host_tx = self._send_to_client
         self._accept_thread = threading.Thread(target=self._accept_loop, name="virtualboard-rfc2217", daemon=True)
         self._accept_thread.start()
@@ -159,12 +160,29 @@ class Rfc2217Server:
             except OSError:
                 pass  # the reader thread notices the broken connection
 
+    def vanish(self, seconds: float) -> None:
+        """The USB device leaves the bus for `seconds` (re-enumeration): the open connection
+        breaks like an unplugged port and opens fail until it is back."""
+        self._absent_until = time.monotonic() + seconds
+        client = self._client
+        if client is not None:
+            client.dropped = True
+            try:
+                client.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.events.emit("usb_gone", seconds=seconds)
+
     def _accept_loop(self) -> None:
         while not self._closing:
             try:
                 sock, _addr = self._listener.accept()
             except OSError:
                 return
+            if time.monotonic() < self._absent_until:
+                self.events.emit("client_rejected", reason="absent")
+                _abort(sock)  # no such device right now
+                continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._wait_for_previous_client()
             with self._client_lock:
@@ -229,9 +247,11 @@ class Rfc2217Server:
                     self.events.emit("connection_dropped", after_bytes=client.received)
                     break
         finally:
+            if client.dropped and reason == "closed":
+                reason = "usb_gone"  # vanish(): the device left the bus
             with self._client_lock:
                 self._client = None
-            _abort(client.sock) if reason == "dropped" else client.sock.close()
+            _abort(client.sock) if reason in ("dropped", "usb_gone") else client.sock.close()
             self.events.emit("client_disconnected", reason=reason)
             if not self._closing:
                 self.on_disconnect()

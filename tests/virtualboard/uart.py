@@ -54,11 +54,14 @@ ADAPTER_LATENCY = {
 
 class Uart:
     def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None,
-                 weak_after: Optional[int] = None) -> None:
+                 weak_after: Optional[int] = None, usb: bool = False) -> None:
         if line_rate not in ("real", "unlimited"):
             raise ValueError("line_rate must be 'real' or 'unlimited'")
         self.events = events
-        self.real_rate = line_rate == "real"
+        # usb: the chip's own USB-Serial/JTAG: bytes travel in USB packets, the line coding
+        # (baud) the host sets is ignored, nothing is paced or garbled by a baud rate
+        self.usb = usb
+        self.real_rate = line_rate == "real" and not usb
         self.max_baud = max_baud
         self.weak_after = weak_after
         self.autobaud = False
@@ -226,6 +229,8 @@ class Uart:
         return done
 
     def garbling_reason(self) -> Optional[str]:
+        if self.usb:
+            return None
         host = self.host_baud or self.chip_baud
         if abs(host - self.chip_baud) > self.chip_baud * BAUD_TOLERANCE:
             return "baud mismatch"

@@ -4,8 +4,9 @@ _size = 4 * 1024 * 1024
 
 
 def _setup(host, cfg):
-    global _flash
+    global _flash, _size
     _flash = open(cfg["flash"], "rb")
+    _size = cfg.get("flash_size", _size)  # the board's flash chip (4 MB ESP32-CAM, 8/16 MB S3)
 
 
 def flash_size():

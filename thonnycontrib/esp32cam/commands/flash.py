@@ -2,7 +2,8 @@
 
 Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
 be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
-or download refused; 5 = esptool missing; 2 = bad ports.
+or download refused (also: an ESP32-S3 whose chip or PSRAM does not fit the
+build); 5 = esptool missing; 2 = bad ports.
 
 Several boards (``--port A --port B``, ``--all``): the image is fetched and
 checked once, then every board is written in parallel, each by its own esptool
@@ -19,7 +20,7 @@ from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH, WRONG_CHIP, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import MB, ImageError
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
@@ -42,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="board flash size for the size check (default 4)")
     parser.add_argument("--mirror", metavar="DIR", help="folder of verified <sha256>.bin images "
                         "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)")
+    parser.add_argument("--ignore-psram", action="store_true", help="ESP32-S3: write even if the "
+                        "build's PSRAM mode (octal/quad) does not match the board's")
+    parser.add_argument("--usb-jtag", action="store_true", help="the board is on the chip's own "
+                        "USB-Serial/JTAG (detected from a real port's VID/PID; needed for URLs)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
@@ -101,7 +106,9 @@ def _run_one(args: argparse.Namespace) -> int:
         return 4
     print(prepared.summary())
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
-                           baud=args.baud, manual_boot=args.manual_boot)
+                           baud=args.baud, manual_boot=args.manual_boot,
+                           psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
+                           usb_jtag=True if args.usb_jtag else None)
     if not args.yes:
         answer = input(f"Write this firmware to {args.port} at {options.start_offset():#x}"
                        f"{' after erasing the whole flash' if options.erase else ''}? [y/N] ")
@@ -125,6 +132,10 @@ def _run_one(args: argparse.Namespace) -> int:
             result = flasher.flash(str(prepared.path), options)
     if not result.ok:
         print(result.message, file=sys.stderr)
+        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL):
+            if result.outcome == PSRAM_MISMATCH:
+                print("To write it anyway, add --ignore-psram.", file=sys.stderr)
+            return 4
         if result.needs_download_mode:
             print("Then run the same command again with --manual-boot.", file=sys.stderr)
             return 3
@@ -133,9 +144,15 @@ def _run_one(args: argparse.Namespace) -> int:
     if options.manual_boot:
         print("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware.")
         return 0
-    check = check_board(args.port, timeout=10, probe_camera=prepared.info.family != "none")
+    check = check_board(result.port or args.port, timeout=10, probe_camera=prepared.info.family != "none")
     if check.started:
         print(f"Board started: {check.banner} ({check.camera_summary})")
+        if check.hardware_summary:
+            print(f"MicroPython reports: {check.hardware_summary}")
+        if prepared.info.psram_mode and check.psram_mb == 0:
+            print(f"Warning: this {prepared.info.psram_mode}-PSRAM build started without PSRAM, so the "
+                  "camera cannot get frame buffers. The board's PSRAM is of the other kind or missing: "
+                  "install the build for your module (the doctor shows the boot log).", file=sys.stderr)
     else:
         print("The board was written and verified but did not show the MicroPython prompt "
               "within 10 s; tap RST (and remove an IO0 jumper if present).")

@@ -23,6 +23,15 @@ class BootCheck:
     camera: Optional[bool]  # None: not checked / no prompt / no clear answer
     transcript: str
     camera_answer: str = ""  # what `import camera` printed (its error, if any)
+    flash_mb: Optional[int] = None  # as MicroPython reports them (esp.flash_size(), the heap)
+    psram_mb: Optional[int] = None
+
+    @property
+    def hardware_summary(self) -> str:
+        """"8 MB flash, 8 MB PSRAM" as the running MicroPython sees them ("" if not asked)."""
+        if self.flash_mb is None:
+            return ""
+        return f"{self.flash_mb} MB flash, " + (f"{self.psram_mb} MB PSRAM" if self.psram_mb else "no PSRAM in use")
 
     @property
     def started(self) -> bool:
@@ -48,6 +57,31 @@ def _read_until(ser, needle_re, deadline: float, buffer: bytearray) -> Optional[
         if chunk:
             buffer.extend(chunk)
     return needle_re.search(buffer)
+
+
+# MicroPython's esp32 port: esp.flash_size() is the flash chip's size; esp32.idf_heap_info
+# (HEAP_DATA) lists the IDF heap regions as (total, free, largest free, min free), the SPIRAM
+# one is megabytes large when the build found its PSRAM (ports/esp32/modesp.c, modesp32.c).
+HARDWARE_QUERY = (b"import esp, esp32; print('HW%d' % esp.flash_size(), "
+                  b"max(h[0] for h in esp32.idf_heap_info(esp32.HEAP_DATA)))\r")
+_HARDWARE_RE = re.compile(rb"HW(\d+) (\d+)\r?\n")
+MB = 1024 * 1024
+
+
+def _hardware(ser, deadline: float, buffer: bytearray):
+    """(flash MB, PSRAM MB) as the running firmware reports them, or (None, None)."""
+    if not _read_until(ser, re.compile(re.escape(PROMPT) + rb"$"), min(deadline, time.monotonic() + 2), buffer):
+        return None, None
+    mark = len(buffer)
+    ser.write(HARDWARE_QUERY)
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        m = _HARDWARE_RE.search(buffer, mark)
+        if m:
+            largest = int(m.group(2))
+            return int(m.group(1)) // MB, (round(largest / MB) if largest > MB else 0)
+        buffer.extend(ser.read(ser.in_waiting or 1))
+    return None, None
 
 
 def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> BootCheck:
@@ -84,7 +118,8 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
                     camera = True if not said else (False if "ImportError" in said else None)
                     break
                 buffer.extend(ser.read(ser.in_waiting or 1))
-        return BootCheck(banner, camera, buffer.decode("utf-8", "replace"), said)
+        flash_mb, psram_mb = _hardware(ser, deadline, buffer) if banner else (None, None)
+        return BootCheck(banner, camera, buffer.decode("utf-8", "replace"), said, flash_mb, psram_mb)
     except (serial.SerialException, OSError) as e:
         return BootCheck(None, None, buffer.decode("utf-8", "replace") + f"\n[{e}]")
     finally:

@@ -17,6 +17,7 @@ NO_FIRMWARE = "no_firmware"
 CORRUPT_FIRMWARE = "corrupt_firmware"
 BROWNOUT = "brownout"
 PSRAM_FAILURE = "psram_failure"
+PSRAM_WRONG_MODE = "psram_wrong_mode"  # ESP32-S3: the build's PSRAM driver (octal/quad) is not the board's
 CAMERA_PROBE_FAILED = "camera_probe_failed"
 UNSUPPORTED_SENSOR = "unsupported_sensor"  # esp32-camera found a sensor the build does not drive
 NO_CAMERA_MODULE = "no_camera_module"
@@ -38,8 +39,16 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
     (NO_FIRMWARE, re.compile(r"flash read err|invalid header: 0x[0-9a-fA-F]+|ets_main\.c 371|"
                              r"No bootable app partitions in the partition table")),
     (BROWNOUT, re.compile(r"Brownout detector was triggered")),
+    # ESP-IDF's PSRAM drivers when the PSRAM chip does not answer in the bus mode they
+    # were built for. IDF v4.4 esp32s3 opi_psram.c (TAG "opi psram") and v5.x
+    # esp_psram_impl_octal.c / esp_psram_impl_quad.c (TAGs "octal_psram" / "quad_psram"):
+    # "... PSRAM chip not found or not supported, or wrong PSRAM line mode" and "PSRAM chip is
+    # not connected, or wrong PSRAM line mode"; IDF v5 esp_psram.c then "PSRAM enabled but
+    # initialization failed. Bailing out."
+    (PSRAM_WRONG_MODE, re.compile(r"(?:opi psram|octal_psram|quad_psram|psram): .*wrong PSRAM line mode")),
     (PSRAM_FAILURE, re.compile(
-        r"PSRAM ID read error|Failed to init external RAM|SPI RAM enabled but initialization failed")),
+        r"PSRAM ID read error|Failed to init external RAM|SPI RAM enabled but initialization failed|"
+        r"PSRAM enabled but initialization failed|PSRAM chip is not connected")),
     # esp32-camera driver/esp_camera.c camera_probe, before its "Camera probe failed ... 0x106"
     (UNSUPPORTED_SENSOR, re.compile(r"Detected camera not supported")),
     (CAMERA_PROBE_FAILED, re.compile(r"Camera probe failed|Camera Init Failed")),
@@ -57,7 +66,7 @@ _SIGNATURES: List[Tuple[str, Pattern[str]]] = [
 ]
 
 # Codes that describe a problem (as opposed to progress of a healthy boot).
-PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE,
+PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_WRONG_MODE, PSRAM_FAILURE,
                  CAMERA_PROBE_FAILED, NO_CAMERA_MODULE, CONNECT_FAILED, NO_RESPONSE, LOST_SYNC,
                  UNSUPPORTED_SENSOR)
 # Codes that show the firmware is up and talking: they end a problem episode.
@@ -118,6 +127,17 @@ def looks_garbled(data: bytes, min_bytes: int = 12) -> bool:
         return False
     bad = _bad_chars(data)
     return bad / len(data) >= 0.25 or (bad >= 3 and bad / len(data) >= 0.01)
+
+
+def psram_build_mode(line: str) -> Optional[str]:
+    """"octal" | "quad": which PSRAM driver logged a PSRAM_WRONG_MODE line."""
+    found = re.search(r"(opi psram|octal_psram|quad_psram|psram): ", line)
+    if found is None:
+        return None
+    return "octal" if found.group(1) in ("opi psram", "octal_psram") else "quad"
+
+
+S3_ROM = re.compile(r"ESP-ROM:esp32s3")  # the ESP32-S3 ROM's first boot line
 
 
 class BootLog:
@@ -200,7 +220,7 @@ class BootLog:
 # Boot-level problems end when the firmware comes up; camera problems are
 # reported once per back-end session (each camera.init() would repeat them).
 SPECIFIC_BOOT_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE)
-BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE,
+BOOT_PROBLEM_CODES = (DOWNLOAD_MODE, CORRUPT_FIRMWARE, NO_FIRMWARE, BROWNOUT, PSRAM_WRONG_MODE, PSRAM_FAILURE, CONNECT_FAILED, NO_RESPONSE,
                       LOST_SYNC)
 
 

@@ -35,6 +35,7 @@ NO_FIRMWARE = "no_firmware"
 CORRUPT_FIRMWARE = "corrupt_firmware"
 BROWNOUT = "brownout"
 PSRAM_FAILURE = "psram_failure"
+PSRAM_WRONG_MODE = "psram_wrong_mode"
 NO_CAMERA_MODULE = "no_camera_module"
 CAMERA_PROBE_FAILED = "camera_probe_failed"
 NOT_INTERRUPTIBLE = "not_interruptible"
@@ -64,7 +65,8 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "and reset the board for you.",
          (FIX_RELEASE_AND_RESET, FIX_RETRY)),
     Kind(NO_FIRMWARE, "No firmware on the board",
-         "The boot ROM found nothing it can start at 0x1000 (\"flash read err\" / \"invalid header\"): "
+         "The boot ROM found nothing it can start at 0x1000 (0x0 on an ESP32-S3) (\"flash read err\" / "
+         "\"invalid header\"): "
          "the flash is erased, or an image was written at the wrong offset.",
          "Install a MicroPython camera build with the firmware installer (it writes at the right offset).",
          (FIX_OPEN_INSTALLER,)),
@@ -89,6 +91,15 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "Make sure the board is an ESP32-CAM with PSRAM (AI-Thinker has it), power it with a stable "
          "5 V supply and press RST. A board without PSRAM cannot run the camera builds.",
          (FIX_RETRY,)),
+    Kind(PSRAM_WRONG_MODE, "The firmware is built for another kind of PSRAM",
+         "The firmware's PSRAM driver does not find the PSRAM it was built for (\"wrong PSRAM line "
+         "mode\"). ESP32-S3 modules have either octal PSRAM (N8R8, N16R8: XIAO ESP32S3 Sense, "
+         "Freenove ESP32-S3 CAM, ESP32-S3-EYE, LILYGO T-Camera S3) or quad PSRAM (N4R2, N8R2), and a "
+         "build works with one kind only. MicroPython starts without PSRAM, so the camera cannot "
+         "initialise.",
+         "Install the build for your module's PSRAM with the firmware installer (it reads the chip's "
+         "PSRAM before writing and warns about a mismatch).",
+         (FIX_OPEN_INSTALLER,)),
     Kind(NO_CAMERA_MODULE, "Firmware without a camera module",
          "MicroPython runs, but \"import camera\" fails: this is a build without the camera driver "
          "(official MicroPython builds have none).",
@@ -231,6 +242,9 @@ SHELL_HINTS: Dict[str, str] = {
                 "5 V supply (500 mA or more) and a short, good USB cable.",
     "psram_failure": "The board's PSRAM did not start; camera builds need it. Check that the board has "
                      "PSRAM and a stable 5 V supply, then press RST.",
+    "psram_wrong_mode": "The firmware is built for another kind of PSRAM than the board has (\"wrong "
+                        "PSRAM line mode\"): ESP32-S3 N8R8/N16R8 modules need an octal-PSRAM build "
+                        "(SPIRAM_OCT), N4R2/N8R2 a quad one. Install the build for your module.",
     "camera_probe_failed": "The camera sensor did not answer: reseat the ribbon cable, use the AI-Thinker "
                            "pin profile, power with 5 V, and deinit the camera before initialising it again.",
     "unsupported_sensor": "The camera driver found a sensor this firmware was built without (\"Detected "
@@ -245,3 +259,23 @@ SHELL_HINTS: Dict[str, str] = {
     "connect_failed": "The ESP32-CAM interpreter could not open the port: it may be missing, used by "
                       "another program, or not permitted for your user.",
 }
+
+
+def psram_mode_diagnosis(evidence: List[str], build_mode: Optional[str], s3: bool) -> "Diagnosis":
+    """The PSRAM-mode mismatch of an ESP32-S3 in plain words, from the driver that complained
+    (``build_mode`` "octal" | "quad"). Without the S3 ROM in the log a quad driver's complaint
+    is the ordinary missing-PSRAM case (an ESP32 board without PSRAM)."""
+    if build_mode == "octal":
+        return Diagnosis(PSRAM_WRONG_MODE, evidence=evidence,
+                         detail="Here the firmware is built for octal PSRAM (SPIRAM_OCT) and the board's "
+                                "PSRAM is quad (N4R2/N8R2) or missing.",
+                         fix_detail="Install a build for quad PSRAM, or check that the board is the "
+                                    "module you think it is (esptool's chip info shows \"Embedded PSRAM "
+                                    "2MB\" for quad, \"8MB\" for octal).")
+    if build_mode == "quad" and s3:
+        return Diagnosis(PSRAM_WRONG_MODE, evidence=evidence,
+                         detail="Here the firmware is built for quad PSRAM and the board's ESP32-S3 has "
+                                "octal PSRAM (N8R8/N16R8), like every S3 camera board in the catalog.",
+                         fix_detail="Install a build for octal PSRAM (cnadler86: ESP32_GENERIC_S3-SPIRAM_OCT; "
+                                    "KAKI5: the build for your board).")
+    return Diagnosis(PSRAM_FAILURE, evidence=evidence)

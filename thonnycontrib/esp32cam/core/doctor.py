@@ -17,6 +17,7 @@ The serial plumbing is in ``serialprobe``, the fixes the core can apply in
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Any, Callable, List, Optional, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Callable, List, Optional, Sequence
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
-from thonnycontrib.esp32cam.core import fastlink, portcheck
+from thonnycontrib.esp32cam.core import fastlink, portcheck, usbjtag
 from thonnycontrib.esp32cam.core import boards as bd
 from thonnycontrib.esp32cam.core import sensors as sn
 from thonnycontrib.esp32cam.core.camera import families as fam
@@ -92,9 +93,10 @@ class Doctor:
                  timings: Optional[Timings] = None, progress: Optional[Progress] = None,
                  check_camera: bool = True, wait_for_rst: float = 0.0, check_speed: bool = True,
                  opener: Callable[..., Any] = open_serial,
-                 profile: Optional[bd.BoardProfile] = None) -> None:
+                 profile: Optional[bd.BoardProfile] = None, usb_jtag: Optional[bool] = None) -> None:
         self.port = port
         self.profile = profile or bd.get_profile(None)  # camera pins for the sensor probe
+        self._usb_jtag = usb_jtag  # None: from the port's USB VID/PID
         self.configured = configured
         self.platform = platform
         self.t = timings or Timings()
@@ -110,6 +112,13 @@ class Doctor:
         if self._ports is None:
             self._ports = portcheck.list_ports()
         return self._ports
+
+    @property
+    def usb_jtag(self) -> bool:
+        """The board is on the chip's own USB-Serial/JTAG (ESP32-S3 by its USB socket)."""
+        if self._usb_jtag is None:
+            self._usb_jtag = usbjtag.is_usb_serial_jtag(self.port, self.ports)
+        return self._usb_jtag
 
     def run(self) -> dg.Diagnosis:
         start = time.monotonic()
@@ -229,14 +238,20 @@ class Doctor:
         problems = log.problems(since)
         if bl.DOWNLOAD_MODE in problems:
             d = dg.Diagnosis(dg.DOWNLOAD_MODE, evidence=s.evidence([bl.RESET, bl.DOWNLOAD_MODE]))
-            if after_reset:
+            if after_reset and self.usb_jtag:
+                d.detail = USB_JTAG_DOWNLOAD_DETAIL
+                d.fix_detail = "Press RST on the board (or unplug and replug its USB cable) to clear the flag."
+                d.extra["usb_jtag_download_flag"] = True
+            elif after_reset:
                 d.detail = ("It happened again after the doctor reset the board with DTR released, "
                             "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
                 d.extra["io0_held"] = True
             return d
         # a damaged app also prints "No bootable app partitions": the specific reason wins
-        for code in (bl.BROWNOUT, bl.CORRUPT_FIRMWARE, bl.NO_FIRMWARE, bl.PSRAM_FAILURE):
+        for code in (bl.BROWNOUT, bl.CORRUPT_FIRMWARE, bl.NO_FIRMWARE, bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE):
             if code in problems:
+                if code in (bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE):
+                    return self._psram(s)
                 return dg.Diagnosis(code, evidence=s.evidence([bl.RESET, code]))
         # a normal boot: the firmware is starting
         if after_reset:
@@ -251,6 +266,36 @@ class Doctor:
             return self._at_prompt(s)
         return self._not_interruptible(s)
 
+    def _s3_without_psram(self, s: Session, cam_log: List[str]) -> Optional[dg.Diagnosis]:
+        """An ESP32-S3 build whose camera ran out of memory (esp32-camera cam_hal: "frame buffer
+        malloc failed", ESP_ERR_NO_MEM 0x101) started without PSRAM: MicroPython's S3 builds go
+        on when their PSRAM driver fails (CONFIG_SPIRAM_IGNORE_NOTFOUND). Only the boot log
+        says why, so reset once and read it."""
+        banner = (s.log.evidence([bl.BANNER])[-1:] or [""])[0]
+        no_memory = any("frame buffer malloc failed" in ln or "error 0x101" in ln for ln in cam_log)
+        if not no_memory or not re.search(r"with ESP32-?S3", banner):
+            return None
+        s.say("The camera has no memory for frames on an ESP32-S3: resetting to read the PSRAM start-up")
+        since = len(s.log.findings)
+        if not s.pulse_reset():
+            return None
+        # until the banner of the new boot (the log still ends with the old prompt)
+        s.listen(self.t.boot, lambda: s.log.has(bl.BANNER, since), quiet=self.t.quiet_after_boot,
+                 need_data=True, first_data=self.t.first_boot_byte)
+        if s.log.has(bl.PSRAM_WRONG_MODE, since) or s.log.has(bl.PSRAM_FAILURE, since):
+            return self._psram(s)
+        return None
+
+    def _psram(self, s: Session) -> dg.Diagnosis:
+        """PSRAM did not start: on an ESP32-S3 whose build's driver names the other bus
+        mode (octal vs quad), that mismatch; otherwise missing or failing PSRAM."""
+        wrong = s.log.first(bl.PSRAM_WRONG_MODE)
+        if wrong is None:
+            return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.RESET, bl.PSRAM_FAILURE]))
+        s3 = bool(bl.S3_ROM.search(s.log.text()))
+        return dg.psram_mode_diagnosis(s.evidence([bl.RESET, bl.PSRAM_WRONG_MODE, bl.PSRAM_FAILURE]),
+                                       bl.psram_build_mode(wrong.line), s3)
+
     def _not_interruptible(self, s: Session) -> dg.Diagnosis:
         if s.lost:
             return self._lost(s)
@@ -264,8 +309,9 @@ class Doctor:
         def prompt_evidence() -> List[str]:  # the banner (reprinted on leaving raw REPL) and the prompt
             return s.notes + s.log.evidence([bl.BANNER])[-1:] + [">>>"]
 
-        if bl.PSRAM_FAILURE in s.log.problems():  # non-fatal variant: REPL runs, camera will not
-            return dg.Diagnosis(dg.PSRAM_FAILURE, evidence=s.evidence([bl.PSRAM_FAILURE]))
+        problems = s.log.problems()
+        if bl.PSRAM_WRONG_MODE in problems or bl.PSRAM_FAILURE in problems:
+            return self._psram(s)  # non-fatal variant: REPL runs, camera will not
         configured = self.configured
         if configured is not None and (configured.dtr or configured.rts):
             held = self._try_configured(s, configured)
@@ -295,6 +341,9 @@ class Doctor:
             facts = self._board_facts(s, out)
             if line.startswith("DOCTOR_CAM fail"):
                 why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
+                psram = self._s3_without_psram(s, cam_log)
+                if psram is not None:
+                    return psram
                 unsupported = _unsupported_sensor(facts, self.profile.chip, cam_log, prompt_evidence() + cam_log + [
                     "camera initialisation failed: " + why])
                 if unsupported is not None:
@@ -374,11 +423,14 @@ class Doctor:
         back = s.poke(self.t.prompt)
         boot = [f.line for f in s.log.findings[mark:] if f.code in (bl.RESET, bl.BANNER)]
         restarted = "the board restarted" if s.log.has(bl.RESET, mark) else "no reset seen"
-        return dg.Diagnosis(
+        d = dg.Diagnosis(
             dg.HELD_IN_RESET, dtr=False, rts=False,
             evidence=[f"with {RELEASED}: MicroPython prompt", f"with {lines}: no answer to Ctrl-C",
                       f"back to {RELEASED}: {restarted}, " + ("prompt again" if back else "no prompt yet")]
             + boot[-2:])
+        if self.usb_jtag:
+            d.detail, d.replace_generic = USB_JTAG_HELD_DETAIL, True
+        return d
 
     def _garbled(self, s: Session, test: str = "") -> dg.Diagnosis:
         raw = bytes(s.log.raw[-48:])
@@ -428,6 +480,21 @@ def _unsupported_sensor(facts: sn.BoardFacts, profile_chip: str, cam_log: List[s
         d.fix_detail = "No build in the catalog drives the %s on this chip." % facts.sensor
     _add_facts(d, facts)
     return d
+
+
+# The ESP32-S3's USB-Serial/JTAG reads the CDC line state itself (no transistors on EN/IO0):
+# RTS without DTR resets the chip, DTR without RTS sets the force-download flag that the next
+# reset through USB boots from (esptool reset.py USBJTAGSerialReset; targets/esp32s3.py clears
+# RTC_CNTL_OPTION1 FORCE_DOWNLOAD_BOOT in hard_reset, espressif/arduino-esp32 #6762).
+USB_JTAG_HELD_DETAIL = (
+    "This board is connected through the ESP32-S3's own USB port (USB-Serial/JTAG, USB id 303A:1001): "
+    "there is no auto-reset circuit, the chip's USB peripheral itself holds the chip in reset while RTS "
+    "is on and DTR off, so your interpreter's DTR/RTS settings keep it silent.")
+USB_JTAG_DOWNLOAD_DETAIL = (
+    "The board is on the ESP32-S3's own USB port (USB-Serial/JTAG): a reset through USB does not read "
+    "the BOOT button again, and the chip's force-download flag (set while DTR was on and RTS off, e.g. "
+    "by a flashing tool's reset sequence or a terminal) survives such resets, so it keeps starting "
+    "its bootloader.")
 
 
 def _conclusive(log: bl.BootLog, since: int = 0) -> bool:

@@ -63,13 +63,16 @@ class Esptool:
     def write_command(self, *, port: str, chip: str, baud: int, image: str, offset: int,
                       erase: bool = True, manual_boot: bool = False,
                       flash_mode: Optional[str] = None, flash_size: Optional[str] = None,
-                      flash_freq: Optional[str] = None, connect_attempts: int = 3) -> List[str]:
+                      flash_freq: Optional[str] = None, connect_attempts: int = 3,
+                      usb_reset: bool = False) -> List[str]:
         """Argument list (never a shell string) for writing ``image`` at ``offset``.
 
         ``manual_boot``: the user put the board into download mode by hand
-        (IO0 held low, RST tapped), so esptool must not reset it.
+        (IO0 held low, RST tapped), so esptool must not reset it. ``usb_reset``: the
+        board is on the chip's own USB-Serial/JTAG (esptool's USBJTAGSerialReset; esptool
+        picks it itself from a real port's VID/PID, not from a URL).
         """
-        before = "no-reset" if manual_boot else "default-reset"
+        before = _before(manual_boot, usb_reset)
         option = lambda name: "--" + self.spell(name)  # noqa: E731  (--flash_mode in 4.x)
         cmd = self.base_command() + [
             "--chip", chip, "--port", port, "--baud", str(baud),
@@ -87,6 +90,21 @@ class Esptool:
             cmd += [option("flash-freq"), flash_freq]
         cmd += [f"{offset:#x}", image]
         return cmd
+
+
+    def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,
+                         chip: str = "auto", connect_attempts: int = 3, usb_reset: bool = False) -> List[str]:
+        """``flash-id``: connect to the ROM (chip, revision, eFuse features, MAC) and read
+        the flash chip's JEDEC id and size; then reset the board back into its firmware."""
+        before = _before(manual_boot, usb_reset)
+        return self.base_command() + [
+            "--chip", chip, "--port", port, "--baud", str(baud),
+            "--before", self.spell(before), "--after", self.spell("hard-reset"),
+            "--connect-attempts", str(connect_attempts), self.spell("flash-id")]
+
+
+def _before(manual_boot: bool, usb_reset: bool) -> str:
+    return "no-reset" if manual_boot else ("usb-reset" if usb_reset else "default-reset")
 
 
 def find_esptool(python: str, extra_paths: Sequence[str] = (), timeout: float = 30.0) -> Esptool:

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
+from thonnycontrib.esp32cam.core import chipinfo, usbjtag
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
@@ -39,6 +40,14 @@ class FlashOptions:
     flash_mode: Optional[str] = None       # None: keep what the image declares
     flash_size: Optional[str] = None
     flash_freq: Optional[str] = None
+    psram_mode: Optional[str] = None       # ESP32-S3 build's PSRAM driver: "octal" | "quad"
+    check_board: bool = True               # S3: read chip and PSRAM first, refuse a mismatch
+    usb_jtag: Optional[bool] = None        # on the chip's USB-Serial/JTAG; None: from the port's VID/PID
+
+    def on_usb_jtag(self) -> bool:
+        if self.usb_jtag is None:
+            self.usb_jtag = usbjtag.is_usb_serial_jtag(self.port)
+        return self.usb_jtag
 
     def start_offset(self) -> int:
         return CHIP_OFFSETS.get(self.chip, 0x1000) if self.offset is None else self.offset
@@ -53,6 +62,31 @@ class FlashResult:
     board_changed: bool = False   # flash was erased or partly written
     needs_download_mode: bool = False
     log: List[str] = field(default_factory=list)
+    board: Optional[chipinfo.ChipInfo] = None  # what the ROM reported before writing
+    port: Optional[str] = None  # the board's port afterwards (USB-Serial/JTAG: maybe a new name)
+
+
+PSRAM_MISMATCH = "psram-mismatch"
+WRONG_CHIP = "wrong-chip"
+FLASH_TOO_SMALL = "flash-too-small"
+
+
+def _flash_mb(name: Optional[str]) -> Optional[int]:
+    """8 from "8MB" (esptool's --flash-size names); None for keep/detect/None."""
+    return int(name[:-2]) if name and name.upper().endswith("MB") and name[:-2].isdigit() else None
+
+
+def _image_flash_mb(path: str) -> Optional[int]:
+    """The flash size an ESP image's header declares (byte 3, high nibble: 0 = 1 MB ... 4 = 16 MB,
+    esp-idf esp_image_header_t.spi_size)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None
+    if len(head) < 4 or head[0] != 0xE9 or head[3] >> 4 > 7:
+        return None
+    return 1 << (head[3] >> 4)
 
 
 class Flasher:
@@ -70,6 +104,60 @@ class Flasher:
     # -- public ---------------------------------------------------------------
     def flash(self, image_path: str, options: FlashOptions) -> FlashResult:
         self._cancelled.clear()
+        board: Optional[chipinfo.ChipInfo] = None
+        if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
+            refused, board = self._check_board(options, _image_flash_mb(image_path))
+            if refused is not None:
+                return refused
+        serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
+        result = self._flash(image_path, options)
+        result.board = board
+        result.port = options.port
+        if result.ok and options.on_usb_jtag() and not options.manual_boot:
+            # leaving the bootloader, the chip's USB device drops off the bus and comes back
+            self._say("Waiting for the board's USB port to come back after the reset...", result.log)
+            back = usbjtag.wait_for_port(options.port, timeout=10, serial_number=serial_number)
+            if back is None:
+                result.message += (f" The board's USB port ({options.port}) did not come back within "
+                                   "10 s: unplug and replug the board.")
+            elif back != options.port:
+                result.port = back
+                result.message += f" The board came back as {back}."
+        return result
+
+    def _check_board(self, options: FlashOptions, image_flash_mb: Optional[int] = None):
+        """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
+        an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
+        the reason. A board that cannot be read is left to the write's own errors."""
+        log: List[str] = []
+        self._say("Reading the chip before writing (esptool flash-id)...", log)
+        try:
+            board = chipinfo.identify(self.esptool, options.port, usb_reset=options.on_usb_jtag())
+        except chipinfo.ChipProbeError as error:
+            self._say(f"{error} Continuing with the write.", log)
+            return None, None
+        self._say(f"Board: {board.describe()}", log)
+        if options.on_usb_jtag():  # esptool's reset back into the app re-enumerated the USB device
+            back = usbjtag.wait_for_port(options.port, timeout=10,
+                                         serial_number=getattr(usbjtag.port_info(options.port), "serial_number", None))
+            options.port = back or options.port
+        if board.chip != options.chip:
+            return FlashResult(False, WRONG_CHIP, f"The board is an {board.description}, but this firmware "
+                               "is for an ESP32-S3. Choose a build for the board's chip. Nothing was "
+                               "written.", log=log, board=board), board
+        wanted_mb = _flash_mb(options.flash_size) or image_flash_mb
+        if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
+            return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
+                               f"the board has {board.flash_mb} MB: its file system would lie beyond the end "
+                               "of the flash. Choose the build for your board. Nothing was written.",
+                               log=log, board=board), board
+        warning = chipinfo.psram_mismatch(board, options.psram_mode)
+        if warning is not None:
+            return FlashResult(False, PSRAM_MISMATCH, warning + " Nothing was written.", log=log,
+                               board=board), board
+        return None, board
+
+    def _flash(self, image_path: str, options: FlashOptions) -> FlashResult:
         bauds = [options.baud] if options.baud else list(options.bauds)
         changed = False
         log: List[str] = []
@@ -125,7 +213,7 @@ class Flasher:
             port=options.port, chip=options.chip, baud=baud, image=image_path,
             offset=options.start_offset(), erase=options.erase, manual_boot=options.manual_boot,
             flash_mode=options.flash_mode, flash_size=options.flash_size,
-            flash_freq=options.flash_freq)
+            flash_freq=options.flash_freq, usb_reset=options.on_usb_jtag())
         self._say("$ python " + subprocess.list2cmdline(cmd[1:]), log)
         creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

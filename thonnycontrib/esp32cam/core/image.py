@@ -59,6 +59,7 @@ class ImageInfo:
     offset: int = 0x1000   # where the image starts in flash
     integrity: str = "ok"  # "ok" or "corrupt" (see core/integrity.py)
     integrity_problem: Optional[str] = None
+    psram_mode: Optional[str] = None  # ESP32-S3 builds: "octal" | "quad" PSRAM driver compiled in
 
     @property
     def version(self) -> Optional[str]:
@@ -67,8 +68,9 @@ class ImageInfo:
     def describe(self) -> str:
         family = {"none": "no camera module", None: "unknown camera support"}.get(
             self.family, f"{self.family} camera driver")
+        psram = f", {self.psram_mode} PSRAM" if self.psram_mode else ""
         return (f"{CHIP_LABELS.get(self.chip, self.chip)} {self.kind} image, {self.size} bytes, "
-                f"flash {self.flash_mode.upper()} {self.flash_size}; "
+                f"flash {self.flash_mode.upper()} {self.flash_size}{psram}; "
                 f"{self.banner or 'no MicroPython banner found'}; {family}; SHA-256 {self.sha256}")
 
 
@@ -187,6 +189,27 @@ def detect_family(data: bytes, banner: Optional[str]) -> Optional[str]:
     return None
 
 
+# The PSRAM driver an ESP32-S3 build carries, by the log tag ESP-IDF gives it (a string
+# ending in NUL in the image): IDF v4.4 components/esp_hw_support/port/esp32s3/opi_psram.c
+# TAG "opi psram" (octal; all 12 real KAKI5 S3 images have it and no quad driver), IDF v5
+# components/esp_psram/device/esp_psram_impl_octal.c "octal_psram" and
+# esp_psram_impl_quad.c "quad_psram". An S3 build has exactly one: CONFIG_SPIRAM_MODE_OCT
+# or CONFIG_SPIRAM_MODE_QUAD. (IDF v4.4's quad S3 driver uses the generic tag "psram",
+# which cannot be told from other strings: such builds read as unknown.)
+_S3_PSRAM_DRIVERS = (("octal", re.compile(rb"(?:opi psram|octal_psram)\0")),
+                     ("quad", re.compile(rb"quad_psram\0")))
+
+
+def detect_psram_mode(data: bytes, chip: str) -> Optional[str]:
+    """"octal" | "quad" for an ESP32-S3 image with a PSRAM driver, else None."""
+    if chip != "esp32s3":
+        return None
+    for mode, tag in _S3_PSRAM_DRIVERS:
+        if tag.search(data):
+            return mode
+    return None
+
+
 def inspect_image(data: bytes, target_chip: Optional[str] = None,
                   flash_size: int = 4 * MB, offset: Optional[int] = None,
                   require_intact: bool = True) -> ImageInfo:
@@ -238,7 +261,8 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
     banner, family = read_banner(data)
     info = ImageInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), chip=chip,
                      flash_mode=flash_mode, flash_size=size_name, kind=kind,
-                     banner=banner, family=family, offset=start)
+                     banner=banner, family=family, offset=start,
+                     psram_mode=detect_psram_mode(data, chip))
     failed = [p for p in check_parts(data, [("bootloader", 0)] + [("application", a) for a in present
                                                                 if data[a] == ESP_IMAGE_MAGIC],
                                      chip) if p.problem]

@@ -24,7 +24,7 @@ from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, PSRAM_MISMATCH, FlashOptions, Flasher
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
 from thonnycontrib.esp32cam.core import sensors
@@ -49,6 +49,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
         self._local_image: Optional[PreparedImage] = None
         self._flasher: Optional[Flasher] = None
+        self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
         self._cancel_event = threading.Event()
         self._needs_manual_boot = False
         self._disconnected_backend = False
@@ -357,6 +358,11 @@ class FirmwareInstallerDialog(WorkDialog):
         else:
             prepared = local
         self.append_text(prepared.summary() + "\n")
+        # ESP32-S3: the flasher reads the board's PSRAM first; after a mismatch warning the
+        # same install pressed again writes anyway (the user was told)
+        options.psram_mode = prepared.info.psram_mode
+        attempt = (options.port, prepared.info.sha256)
+        options.check_board = self._psram_warned != attempt
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
@@ -371,6 +377,11 @@ class FirmwareInstallerDialog(WorkDialog):
         result = self._flasher.flash(str(prepared.path), options)
         if not result.ok:
             self.append_text("\n" + result.message + "\n")
+            if result.outcome == PSRAM_MISMATCH:
+                self._psram_warned = attempt
+                self._post("guidance", result.message + " To write it anyway, press the install button again.")
+                self.set_action_text("PSRAM does not match — see above")
+                return False
             self._post("guidance", result.message if result.needs_download_mode else "")
             self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
                                  else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
@@ -383,12 +394,15 @@ class FirmwareInstallerDialog(WorkDialog):
             self.set_action_text("Done — remove the jumper and tap RST")
             return True
         self.set_action_text("Checking that the board starts…")
-        check = check_board(options.port, timeout=10, probe_camera=prepared.info.family != "none")
+        port = result.port or options.port  # USB-Serial/JTAG: the name the board came back with
+        check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
         if check.started:
             self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
+            if check.hardware_summary:
+                self.append_text(f"MicroPython reports: {check.hardware_summary}\n")
         else:
             self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
-        self._post("reconnect", options.port)
+        self._post("reconnect", port)
         self.set_action_text("Done — MicroPython is installed")
         return True
 
