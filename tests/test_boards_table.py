@@ -44,9 +44,14 @@ def test_table_lists_the_six_boards():
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r["board"])
 def test_each_board_boots_its_recommended_build_on_a_twin_like_it(row):
-    build = load_bundled().get(row["build"].strip("`"))
+    catalog = load_bundled()
+    build = catalog.get(row["build"].strip("`"))
     chip = "esp32s3" if row["chip"].startswith("ESP32-S3") else "esp32"
     assert build.chip == chip
+    first_sensor, *others = re.findall(r"OV\d{4}", row["sensors"])
+    assert first_sensor in build.sensors  # the recommended build drives the board's sensor
+    for sensor in others:  # and for the other sensors it ships with, the catalog has a build
+        assert any(sensor in b.sensors and b.chip == chip for b in catalog.builds), sensor
     flash_mb = int(re.match(r"(\d+) MB", row["flash"]).group(1))
     octal = "octal" in row["psram"]
     image = real_image(build.sha256)
