@@ -20,13 +20,23 @@ def start_xvfb(width: int, height: int, numbers: Iterable[int]) -> Optional[Tupl
         )
         deadline = time.monotonic() + 10
         while proc.poll() is None and time.monotonic() < deadline:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                break
+            # ours once the lock names our process (another Xvfb may have won the number:
+            # its socket exists too, and ours exits a moment later)
+            if Path(f"/tmp/.X11-unix/X{number}").exists() and _lock_pid(number) == proc.pid:
+                return proc, f":{number}"
             time.sleep(0.05)
         if proc.poll() is None:
-            return proc, f":{number}"
+            stop_xvfb(proc)
         # lost a race for this number: try the next
     return None
+
+
+def _lock_pid(number: int) -> Optional[int]:
+    """The PID in the X server's lock file (os/utils.c LockServer writes it as 10 digits)."""
+    try:
+        return int(Path(f"/tmp/.X{number}-lock").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def stop_xvfb(proc: subprocess.Popen) -> None:

@@ -21,16 +21,30 @@ logger = getLogger(__name__)
 
 PREFIX = "[ESP32-CAM] "
 LINK_TEXT = "Diagnose ESP32-CAM connection…"
+HINT_WAIT_MS = 2000  # longest a hint waits for the running command's end
 
 
 class ShellHints:
     def __init__(self) -> None:
         self.tracker = EpisodeTracker()
         self.printed: List[str] = []   # codes, in order (for tests and logs)
+        self._waiting: List[Finding] = []  # found while a command runs: shown when it ends
         get_workbench().bind("BackendRestart", self._on_restart, True)
+        get_workbench().bind("ToplevelResponse", self._on_command_done, True)
 
     def _on_restart(self, event: Any = None) -> None:
         self.tracker.reset()
+        if self._waiting:  # the command ended with the back-end: its hints still belong to it
+            get_workbench().after_idle(self._print_waiting)
+
+    def _on_command_done(self, event: Any = None) -> None:
+        if self._waiting:
+            get_workbench().after_idle(self._print_waiting)  # after the Shell's prompt
+
+    def _print_waiting(self) -> None:
+        findings, self._waiting = self._waiting, []
+        if findings:
+            self._print(findings)
 
     def on_output(self, event: Any) -> None:
         try:
@@ -38,7 +52,17 @@ class ShellHints:
             if not isinstance(data, str) or not esp32cam_backend_active():
                 return
             findings = self.tracker.feed_text(data)
-            if findings:
+            if not findings:
+                return
+            runner = get_runner()
+            if runner is not None and runner.get_state() == "running":
+                # a Shell command or program runs: its output may go on (the traceback after
+                # the driver's log line); the hint comes under all of it, when it ends (or
+                # after HINT_WAIT_MS if it keeps running)
+                if not self._waiting:
+                    get_workbench().after(HINT_WAIT_MS, self._print_waiting)
+                self._waiting.extend(findings)
+            else:
                 # after the Shell has inserted the output that triggered the hint
                 get_workbench().after_idle(lambda: self._print(findings))
         except Exception:  # a hint must never break the Shell
