@@ -24,31 +24,12 @@ from tests.virtualboard import VirtualBoard, synthetic_firmware  # noqa: E402
 
 
 def scenario(h, url, workdir, size):
-    import os
-    import time
-
-    from thonny import ui_utils
-    from thonny.plugins.files import DownloadDialog, upload
+    from benchmarks.bench_fast_link import files_up_and_down
 
     h.select_backend("ESP32CAM", port=url, serial_speed="auto:921600")
     h.wait_for_prompt(60)
-    blob = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(size))
-    local = os.path.join(workdir, "blob.bin")
-    with open(local, "wb") as fp:
-        fp.write(blob)
-    h.pump(1.0)
-    started = time.perf_counter()
-    h.call_modal(upload, [local], "/", h.wb, timeout=900)
-    h.wait_for_prompt(120)
-    up = time.perf_counter() - started
-    down_dir = os.path.join(workdir, "down")
-    os.makedirs(down_dir)
-    started = time.perf_counter()
-    h.call_modal(ui_utils.show_dialog, DownloadDialog(h.wb, ["/blob.bin"], "blob.bin", down_dir), timeout=900)
-    h.wait_for_prompt(120)
-    down = time.perf_counter() - started
-    with open(os.path.join(down_dir, "blob.bin"), "rb") as fp:
-        assert fp.read() == blob, "not byte-exact"
+    up, down, same = files_up_and_down(h, workdir, size, "fast")
+    assert same, "not byte-exact"
     return {"up": up, "down": down}
 
 

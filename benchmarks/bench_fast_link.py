@@ -44,18 +44,15 @@ def _board(**kwargs) -> VirtualBoard:
     return board
 
 
-def scenario_files(h, url, speed, workdir, size):
+def files_up_and_down(h, workdir, size, label):
+    """Upload a ``size``-byte binary through Thonny's Files view, download it again: (up s,
+    down s, byte-exact?)."""
     import os
     import time
 
     from thonny import ui_utils
     from thonny.plugins.files import DownloadDialog, upload
 
-    h.wb.show_view("FilesView", set_focus=False)
-    started = time.perf_counter()
-    h.select_backend("ESP32CAM", port=url, serial_speed=speed)
-    h.wait_for_prompt(60)
-    connect = time.perf_counter() - started
     blob = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(size))
     local = os.path.join(workdir, "blob.bin")
     with open(local, "wb") as fp:
@@ -65,7 +62,7 @@ def scenario_files(h, url, speed, workdir, size):
     h.call_modal(upload, [local], "/", h.wb, timeout=900)
     h.wait_for_prompt(120)
     up = time.perf_counter() - started
-    down_dir = os.path.join(workdir, "down-" + speed)
+    down_dir = os.path.join(workdir, "down-" + label)
     os.makedirs(down_dir)
     started = time.perf_counter()
     h.call_modal(ui_utils.show_dialog, DownloadDialog(h.wb, ["/blob.bin"], "blob.bin", down_dir), timeout=900)
@@ -73,6 +70,18 @@ def scenario_files(h, url, speed, workdir, size):
     down = time.perf_counter() - started
     with open(os.path.join(down_dir, "blob.bin"), "rb") as fp:
         same = fp.read() == blob
+    return up, down, same
+
+
+def scenario_files(h, url, speed, workdir, size):
+    import time
+
+    h.wb.show_view("FilesView", set_focus=False)
+    started = time.perf_counter()
+    h.select_backend("ESP32CAM", port=url, serial_speed=speed)
+    h.wait_for_prompt(60)
+    connect = time.perf_counter() - started
+    up, down, same = files_up_and_down(h, workdir, size, speed)
     # the camera view itself, in Live mode: frames counted by the test, timed here
     from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 

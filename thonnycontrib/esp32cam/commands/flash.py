@@ -109,12 +109,9 @@ def _run_one(args: argparse.Namespace) -> int:
                            baud=args.baud, manual_boot=args.manual_boot,
                            psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
                            usb_jtag=True if args.usb_jtag else None)
-    if not args.yes:
-        answer = input(f"Write this firmware to {args.port} at {options.start_offset():#x}"
-                       f"{' after erasing the whole flash' if options.erase else ''}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing written.")
-            return 1
+    if not args.yes and not _confirmed(f"Write this firmware to {args.port} at {options.start_offset():#x}"
+                                       f"{' after erasing the whole flash' if options.erase else ''}?"):
+        return 1
     tool = _esptool_or_none()
     if tool is None:
         return 5
@@ -159,6 +156,14 @@ def _run_one(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirmed(question: str) -> bool:
+    """Ask before writing; "Nothing written." unless the answer is yes."""
+    if input(question + " [y/N] ").strip().lower() in ("y", "yes"):
+        return True
+    print("Nothing written.")
+    return False
+
+
 def _esptool_or_none():
     """The esptool Thonny would use (its plug-in folder too), or None with the reason on stderr."""
     try:
@@ -186,12 +191,10 @@ def _run_many(args: argparse.Namespace) -> int:
     if not quiet:
         print(prepared.summary())
     offset = FlashOptions(port="", chip=prepared.chip).start_offset()
-    if not args.yes:
-        answer = input(f"Write this firmware at {offset:#x} to {len(ports)} boards "
-                       f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing written.")
-            return 1
+    if not args.yes and not _confirmed(
+            f"Write this firmware at {offset:#x} to {len(ports)} boards "
+            f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}?"):
+        return 1
     tool = _esptool_or_none()
     if tool is None:
         return 5
