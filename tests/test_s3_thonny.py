@@ -15,6 +15,7 @@ from tests.virtualboard.testing import FASTCLIENT_DIR
 from thonnycontrib.esp32cam.core.catalog import load_bundled
 
 XIAO_BUILD = "kaki5-20230717-esp32-s3-xiao-sense-ov2640-wifi"
+FREENOVE_BUILD = "kaki5-x23-esp32s3-freenove-wifi-ssl"
 
 
 def scenario_s3_psram_warning_then_install(h, url: str, mirror: str):
@@ -85,9 +86,13 @@ def scenario_s3_usb_files_and_camera_view(h, url):
 
 
 @pytest.mark.thonny
-def test_interpreter_files_view_and_camera_view_on_an_s3_over_its_own_usb(xdisplay, tmp_path):
-    build = load_bundled().get(XIAO_BUILD)
-    with VirtualBoard(chip="esp32s3", usb=True, firmware=real_image(build.sha256)) as board:
+@pytest.mark.parametrize("usb, build_id", [(True, XIAO_BUILD), (False, FREENOVE_BUILD)],
+                         ids=["own-usb", "usb-uart-bridge"])
+def test_interpreter_files_view_and_camera_view_on_an_s3(xdisplay, tmp_path, usb, build_id):
+    """Both ways an S3 board reaches the computer: its own USB-Serial/JTAG (XIAO) and a
+    USB-UART bridge (Freenove's CH343)."""
+    build = load_bundled().get(build_id)
+    with VirtualBoard(chip="esp32s3", usb=usb, firmware=real_image(build.sha256)) as board:
         board.events.wait_for("firmware_started", timeout=20)
         r = run_scenario(scenario_s3_usb_files_and_camera_view, tmp_path / "user", url=board.url, timeout=120)
         assert board.events.all("camera_frame")
