@@ -1,7 +1,8 @@
 """An unsupported camera sensor in a real Thonny Workbench (Xvfb): a real KAKI5 image
 (OV2640 only) on a board whose camera module has an OV3660. The camera view names
 the sensor and offers the installer; the doctor dialog shows chip, PSRAM and sensor;
-both open the installer with a build that drives the OV3660 preselected, and the
+both open the installer with a build that drives the OV3660 preselected (so does the
+installer opened from the Tools menu, which asks the board), and the
 installer warns, with the reason, when the KAKI5 build is chosen."""
 from __future__ import annotations
 
@@ -19,14 +20,16 @@ KAKI5_ID = "kaki5-x23-esp32-aithinker-wifi-ssl"
 
 def _installer_seen(h, opener, result_key, result):
     """Run ``opener`` (it opens the installer modally); record what it preselected and
-    what it says for the preselected build and for the KAKI5 build."""
+    what it says for the preselected build and for the KAKI5 build (once it knows the
+    board: opened from the Tools menu it asks the board itself)."""
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog
 
     seen = {}
 
     def inspect():
         for child in h.wb.winfo_children():
-            if isinstance(child, FirmwareInstallerDialog) and child.winfo_ismapped():
+            if (isinstance(child, FirmwareInstallerDialog) and child.winfo_ismapped()
+                    and child._board_facts is not None):
                 build = child.build_combo.get_selected_value()
                 seen.update(selected=getattr(build, "id", None), info=child.info_label.cget("text"))
                 kaki5 = next(b for b in child.build_combo.mapping.values() if b.id == KAKI5_ID)
@@ -58,6 +61,10 @@ def scenario_unsupported_sensor(h, url):
     result["view"] = {"kind": view.last_problem["kind"], "title": view.problem_title.cget("text"),
                       "text": view.problem_text.cget("text"), "button": bool(view.install_button.winfo_ismapped())}
     _installer_seen(h, view.install_button.invoke, "view_installer", result)
+    # Tools → Install MicroPython for ESP32-CAM…: the installer asks the board itself
+    from thonnycontrib.esp32cam.frontend.actions import open_installer
+
+    _installer_seen(h, open_installer, "menu_installer", result)
 
     dlg = open_doctor_dialog(url)
     h.wait_until(lambda: dlg.result is not None, 60, "the diagnosis")
@@ -80,7 +87,7 @@ def test_unsupported_sensor_in_the_camera_view_doctor_and_installer(xdisplay, tm
     assert doctor["code"] == "unsupported_sensor", doctor
     assert "ESP32 · PSRAM · OV3660 camera" in doctor["status"]
     assert "Open firmware installer…" in doctor["buttons"]
-    for key in ("view_installer", "doctor_installer"):
+    for key in ("view_installer", "menu_installer", "doctor_installer"):
         seen = r[key]
         chosen = load_bundled().get(seen["selected"])
         assert "OV3660" in chosen.sensors and chosen.chip == "esp32", seen

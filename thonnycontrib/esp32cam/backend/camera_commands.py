@@ -194,6 +194,26 @@ class CameraCommandsMixin:
         finally:
             self._esp32cam_streaming = False
 
+    # --- the board's chip, PSRAM and sensor (for the installer) ------------------------------
+    def _cmd_esp32cam_board_facts(self, cmd: Any) -> Dict[str, Any]:
+        """The sensor probe at the idle prompt. It drives XCLK itself, which would take the
+        clock from a running camera driver: the camera is released first (the view starts
+        it again at its next frame)."""
+        from thonnycontrib.esp32cam.core import boards, sensors
+        from thonnycontrib.esp32cam.core.camera.transfer import KIND_INFO
+
+        self._esp32cam_release()
+        profile = boards.get_profile(cmd.get("profile"))
+        try:
+            result = ThonnyConnectionRunner(self).run(sensors.probe_code(profile, frame=True), 10.0)
+        except Exception as e:  # the probe is a convenience: the installer works without it
+            logger.info("Board probe failed", exc_info=True)
+            return {"facts": None, "error": str(e)}
+        if result.frame is None or result.frame.kind != KIND_INFO:
+            return {"facts": None, "error": result.error_output or "no answer to the probe"}
+        facts = sensors.parse_probe(result.frame.text)
+        return {"facts": {"chip": facts.chip or profile.chip, "psram": facts.psram, "sensor": facts.to_json()}}
+
     # --- session ---------------------------------------------------------------------------
     def _esp32cam_get_session(self, profile: Optional[str]) -> CameraSession:
         session = self._esp32cam_session

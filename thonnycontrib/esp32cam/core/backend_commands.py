@@ -18,6 +18,10 @@ CAMERA = "esp32cam_camera"
 # behind it: Thonny's front-end sends one inline command at a time).
 CAMERA_STOP = "esp32cam_camera_stop"
 
+# InlineCommand of the firmware installer: chip, PSRAM and camera sensor of the connected
+# board (the sensor probe of core.sensors), so it can preselect a build that fits.
+BOARD_FACTS = "esp32cam_board_facts"
+
 # BackendEvent carrying one streamed frame (data: request_id, jpeg, wire_bytes,
 # seconds, family, settings, baudrate); the stream's InlineResponse comes at its end.
 CAMERA_FRAME_EVENT = "Esp32CamFrame"

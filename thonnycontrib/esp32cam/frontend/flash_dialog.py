@@ -19,7 +19,7 @@ from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
 from thonny.workdlg import WorkDialog
 
 from thonnycontrib.esp32cam import BACKEND_NAME
-from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core import backend_commands, boards
 from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
@@ -55,6 +55,8 @@ class FirmwareInstallerDialog(WorkDialog):
         self._disconnected_backend = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
+        if board_facts is None:
+            self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
         self._on_screen = OnScreenKeeper(self, self.log_text.text)
 
@@ -222,6 +224,38 @@ class FirmwareInstallerDialog(WorkDialog):
         if facts is None:
             return choice
         return sensors.preselect(builds, choice, facts.chip, facts.psram, facts.sensor) or choice
+
+    def _ask_board_facts(self) -> None:
+        """Opened on its own (Tools menu): ask the connected board for its chip, PSRAM and
+        sensor, so the list is preselected and checked as when the doctor opens it."""
+        from thonny import get_runner
+        from thonny.common import InlineCommand
+
+        from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle, board_profile_key
+
+        if not backend_is_idle():
+            return
+        get_workbench().bind(backend_commands.BOARD_FACTS + "_response", self._on_board_facts, True)
+        self._facts_asked = True
+        get_runner().send_command(InlineCommand(backend_commands.BOARD_FACTS, profile=board_profile_key()))
+
+    def _on_board_facts(self, msg: Any) -> None:
+        facts = sensors.BoardFacts.from_diagnosis(getattr(msg, "facts", None) or {})
+        if facts is None or self._board_facts is not None or not self.winfo_exists():
+            return
+        self._board_facts = facts
+        untouched = self.build_combo.get_selected_value() is self._catalog.default_for(
+            boards.get_profile(self.board_combo.get_selected_value()).key)
+        if untouched and self._local_image is None:
+            self._fill_builds()  # preselect for this board
+        else:
+            self._on_build_selected()  # keep the user's choice, add the warning if it does not fit
+
+    def destroy(self) -> None:
+        if getattr(self, "_facts_asked", False):
+            self._facts_asked = False
+            get_workbench().unbind(backend_commands.BOARD_FACTS + "_response", self._on_board_facts)
+        super().destroy()
 
     def _fit_warning(self, build: Build) -> str:
         facts = self._board_facts
