@@ -7,7 +7,6 @@ import re
 import pytest
 
 from tests.test_virtualboard_firmware import FirmwareRig
-from tests.virtualboard.firmware import CameraSensor
 from tests.virtualboard.sccb import SccbBus
 from thonnycontrib.esp32cam.core import boards, sensors
 
@@ -16,12 +15,9 @@ I2C = "bus = machine.SoftI2C(scl=machine.Pin(27), sda=machine.Pin(26))\n"
 
 
 def boot(tmp_path, family, sensor="OV2640", **kwargs) -> FirmwareRig:
-    r = FirmwareRig(tmp_path / ("flash-%s-%s.bin" % (family, sensor)), family=family, **kwargs)
-    r.fw.sensor = CameraSensor(present=True, psram=True, model=sensor)  # the board's --sensor
-    r.start()
-    r.send(b"\x01")
-    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
-    return r
+    """The firmware of ``family`` on a board whose camera module has ``sensor`` (--sensor)."""
+    return FirmwareRig.at_raw_repl(tmp_path / ("flash-%s-%s.bin" % (family, sensor)), family=family,
+                                   sensor=sensor, **kwargs)
 
 
 @pytest.fixture

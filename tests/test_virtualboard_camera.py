@@ -57,11 +57,7 @@ PRINT_FRAMES = "for f in (a, b, c): print(binascii.b2a_base64(f).decode().strip(
 
 
 def boot_raw(tmp_path, **kwargs) -> FirmwareRig:
-    r = FirmwareRig(tmp_path / "flash.bin", **kwargs)
-    r.start()
-    r.send(b"\x01")
-    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
-    return r
+    return FirmwareRig.at_raw_repl(tmp_path / "flash.bin", **kwargs)
 
 
 @pytest.fixture

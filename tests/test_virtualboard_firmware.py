@@ -10,7 +10,7 @@ import threading
 import time
 import types
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -50,6 +50,7 @@ class FirmwareRig:
         psram: bool = True,
         camera_missing: bool = False,
         banner: str = BANNER,
+        sensor: str = "OV2640",
     ) -> None:
         self.flash = FlashFile(flash_path)
         self.info = types.SimpleNamespace(valid=True, banner=banner, camera_family=family, psram_build=True)
@@ -63,6 +64,7 @@ class FirmwareRig:
             self.info,
             psram=psram,
             camera_missing=camera_missing,
+            sensor=sensor,
             emit=self._emit,
             event=self._event,
             request_reset=self._reset,
@@ -86,6 +88,15 @@ class FirmwareRig:
     def start(self) -> str:
         self.fw.start()
         return self.expect(b">>> ")
+
+    @classmethod
+    def at_raw_repl(cls, flash_path: Path, **kwargs: Any) -> "FirmwareRig":
+        """A started firmware, switched to the raw REPL (Ctrl-A) for ``raw_exec``."""
+        rig = cls(flash_path, **kwargs)
+        rig.start()
+        rig.send(b"\x01")
+        rig.expect(b"raw REPL; CTRL-B to exit\r\n>")
+        return rig
 
     def stop(self) -> None:
         self.fw.stop()
