@@ -41,14 +41,6 @@ def _frame_after(h, view, action, timeout=30):
     return view.last_frame_info
 
 
-def _all_widgets(root):
-    found = []
-    for child in root.winfo_children():
-        found.append(child)
-        found.extend(_all_widgets(child))
-    return found
-
-
 def _text(widget) -> str:
     try:
         return str(widget.cget("text"))
@@ -101,7 +93,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["small"] = _frame_after(h, view, view._settings_changed)
     view.save_to(save_path)
     # the Mirror checkbox and the Quality field, as the user works them
-    widgets = _all_widgets(view)
+    widgets = list(h.widgets(view))
     mirror = next(w for w in widgets if _text(w) == "Mirror")
     spin = next(w for w in widgets if w.winfo_class() == "TSpinbox")
 

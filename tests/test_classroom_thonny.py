@@ -24,46 +24,12 @@ pytestmark = [pytest.mark.thonny, pytest.mark.esptool]
 MACS = {"healthy": "24:0a:c4:7e:a0:01", "blank": "24:0a:c4:7e:a0:02", "no_reset": "24:0a:c4:7e:a0:03"}
 
 
-def _all_widgets(root):
-    for child in root.winfo_children():
-        yield child
-        yield from _all_widgets(child)
-
-
 def _drive(h, opener, script, timeout: float):
     """Run ``opener`` (it shows the tray modally) while ``script(tray, result)`` drives
     the tray: a generator yielding conditions to wait for."""
     from thonnycontrib.esp32cam.frontend.classroom_dialog import TrayDialog
 
-    result: dict = {}
-    state: dict = {}
-
-    def tick():
-        try:
-            if "gen" not in state:
-                tray = next((w for w in _all_widgets(h.wb) if isinstance(w, TrayDialog)
-                             and w.winfo_ismapped()), None)
-                if tray is None:
-                    h.wb.after(50, tick)
-                    return
-                state["tray"] = tray
-                state["gen"] = script(tray, result)
-                state["cond"] = next(state["gen"])
-            while state["cond"]():
-                state["cond"] = next(state["gen"])
-            h.wb.after(50, tick)
-        except StopIteration:
-            pass
-        except BaseException as e:  # report in the test, close the window
-            import traceback
-
-            result["error"] = repr(e) + traceback.format_exc()
-            state["tray"].destroy()
-
-    h.wb.after(50, tick)
-    h.call_modal(opener, timeout=timeout)
-    assert "error" not in result, result["error"]
-    return result
+    return h.drive_modal(TrayDialog, script, opener, timeout)
 
 
 def _rows(tray):

@@ -36,44 +36,15 @@ def _select_build(dlg, build_id: str) -> None:
     dlg._on_build_selected()
 
 
-def _all_widgets(root):
-    for child in root.winfo_children():
-        yield child
-        yield from _all_widgets(child)
-
-
 def _drive_modal(h, script, timeout: float = 120, opener=None):
     """Open the installer as the Tools menu does (modal ``show_dialog``) and run
     ``script(dlg, result)`` inside it: a generator yielding conditions to wait for."""
 
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
 
-    result: dict = {}
-    state: dict = {"gen": None, "cond": None}
-
-    def tick():
-        try:
-            if state["gen"] is None:
-                dlg = next((w for w in _all_widgets(h.wb) if isinstance(w, FirmwareInstallerDialog)), None)
-                if dlg is None or not dlg.winfo_ismapped():
-                    h.wb.after(50, tick)
-                    return
-                state["dlg"] = dlg
-                state["gen"] = script(dlg, result)
-                state["cond"] = next(state["gen"])
-            while state["cond"]():
-                state["cond"] = next(state["gen"])
-            h.wb.after(50, tick)
-        except StopIteration:
-            pass
-        except BaseException as e:  # report in the test, close the dialog
-            result["error"] = repr(e) + "\n" + getattr(state.get("dlg"), "stdout", "")
-            state["dlg"].close()
-
-    h.wb.after(50, tick)
-    h.call_modal(opener or (lambda: open_installer(h.wb)), timeout=timeout)
-    assert "error" not in result, result.get("error")
-    assert not any(isinstance(w, FirmwareInstallerDialog) for w in _all_widgets(h.wb))
+    result = h.drive_modal(FirmwareInstallerDialog, script, opener or (lambda: open_installer(h.wb)), timeout,
+                           close=lambda dlg: dlg.close(), details=lambda dlg: getattr(dlg, "stdout", ""))
+    assert not any(isinstance(w, FirmwareInstallerDialog) for w in h.widgets())
     return result
 
 

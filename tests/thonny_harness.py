@@ -300,6 +300,47 @@ class Harness:
             raise TimeoutError(f"modal dialog still open after {timeout} s: {fired}")
         return result
 
+    def widgets(self, root: Any = None) -> Iterator[Any]:
+        """Every widget below ``root`` (the Workbench by default), depth first."""
+        for child in (root or self.wb).winfo_children():
+            yield child
+            yield from self.widgets(child)
+
+    def drive_modal(self, window_class: type, script: Callable, opener: Callable, timeout: float = 120,
+                    close: Callable[[Any], None] = lambda w: w.destroy(),
+                    details: Callable[[Any], str] = lambda w: "") -> Dict[str, Any]:
+        """Run ``opener`` (it shows a ``window_class`` window modally) while ``script(window,
+        result)`` drives that window: a generator yielding conditions to wait for. An error
+        in the script closes the window (``close``) and fails the test with the traceback
+        and ``details(window)``. Returns ``result``."""
+        result: Dict[str, Any] = {}
+        state: Dict[str, Any] = {}
+
+        def tick():
+            try:
+                if "gen" not in state:
+                    window = next((w for w in self.widgets() if isinstance(w, window_class)
+                                   and w.winfo_ismapped()), None)
+                    if window is None:
+                        self.wb.after(50, tick)
+                        return
+                    state["window"] = window
+                    state["gen"] = script(window, result)
+                    state["cond"] = next(state["gen"])
+                while state["cond"]():
+                    state["cond"] = next(state["gen"])
+                self.wb.after(50, tick)
+            except StopIteration:
+                pass
+            except BaseException as e:  # report in the test, close the window
+                result["error"] = repr(e) + "\n" + traceback.format_exc() + details(state.get("window"))
+                close(state["window"])
+
+        self.wb.after(50, tick)
+        self.call_modal(opener, timeout=timeout)
+        assert "error" not in result, result["error"]
+        return result
+
     def remote_files(self) -> List[str]:
         view = self.wb.get_view("FilesView")
         tree = view.remote_files.tree
