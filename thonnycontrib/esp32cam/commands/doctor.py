@@ -100,20 +100,12 @@ def _run_one(args: argparse.Namespace) -> int:
         if not args.quiet and not args.json:
             print("... " + msg, file=sys.stderr, flush=True)
 
-    if args.fix:
-        progress(f"Applying fix: {args.fix}")
-        try:
-            if args.fix == "release-and-reset":
-                doctor.release_and_reset(args.port)
-            else:
-                fixed = doctor.interrupt_at_boot(args.port)
-                if fixed.main_disabled:  # said even with --json: the board's files changed
-                    print("main.py was renamed to main.py.disabled: the board now starts into the REPL. "
-                          "Fix the program, then rename it back.", file=sys.stderr)
-                elif not fixed.prompt:
-                    progress("the running program could not be interrupted")
-        except Exception as e:  # the diagnosis below says why the port failed
-            progress(f"fix could not be applied: {e}")
+    fixed = doctor.apply_fix(args.port, args.fix, progress) if args.fix else None
+    if fixed is not None and fixed.main_disabled:  # said even with --json: the board's files changed
+        print("main.py was renamed to main.py.disabled: the board now starts into the REPL. "
+              "Fix the program, then rename it back.", file=sys.stderr)
+    elif fixed is not None and not fixed.prompt:
+        progress("the running program could not be interrupted")
 
     configured = None
     if args.dtr is not None or args.rts is not None:

@@ -363,14 +363,7 @@ class DoctorJob:
             board.say(msg[:60])
 
         if self.fix:
-            progress(f"Applying fix: {self.fix}")
-            try:
-                if self.fix == "release-and-reset":
-                    doctor.release_and_reset(board.port)
-                else:
-                    doctor.interrupt_at_boot(board.port)
-            except Exception as e:  # the diagnosis says why the port failed
-                progress(f"fix could not be applied: {e}")
+            doctor.apply_fix(board.port, self.fix, progress)
         result = doctor.diagnose(board.port, self.configured, progress=progress,
                                  check_camera=self.check_camera, check_speed=self.check_speed,
                                  wait_for_rst=self.wait_for_rst, profile=self.profile)

@@ -30,13 +30,13 @@ from thonnycontrib.esp32cam.core import boards as bd
 from thonnycontrib.esp32cam.core import sensors as sn
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
-    DISABLE_MAIN, InterruptResult, interrupt_at_boot, release_and_reset)
+    DISABLE_MAIN, InterruptResult, apply_fix, interrupt_at_boot, release_and_reset)
 from thonnycontrib.esp32cam.core.serialprobe import (
     BAUDRATE, RELEASED, Lines, Progress, Session, Timings, close_serial, open_serial)
 
 __all__ = ["Doctor", "diagnose", "CAMERA_CHECK", "LINE_CHECK", "SYNC_FRAME",
            # re-exported for callers of the doctor
-           "DISABLE_MAIN", "InterruptResult", "interrupt_at_boot", "release_and_reset",
+           "DISABLE_MAIN", "InterruptResult", "apply_fix", "interrupt_at_boot", "release_and_reset",
            "BAUDRATE", "RELEASED", "Lines", "Progress", "Session", "Timings", "close_serial", "open_serial"]
 
 # esptool's SYNC command as a SLIP frame; the ROM answers with a frame starting c0 01 08.

@@ -79,3 +79,18 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
         return result
     finally:
         close_serial(ser)
+
+
+def apply_fix(port: str, fix: str, progress: Callable[[str], None]) -> Optional[InterruptResult]:
+    """``doctor --fix`` before the diagnosis: the result of ``interrupt_at_boot``, or None
+    (a reset, or a fix that could not be applied: ``progress`` says why, and the diagnosis
+    that follows says what is wrong with the port)."""
+    progress(f"Applying fix: {fix}")
+    try:
+        if fix == "release-and-reset":
+            release_and_reset(port)
+            return None
+        return interrupt_at_boot(port)
+    except Exception as e:
+        progress(f"fix could not be applied: {e}")
+        return None
