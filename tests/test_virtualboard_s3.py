@@ -19,6 +19,21 @@ def test_all_twelve_real_s3_images_are_pinned():
     assert len(S3_BUILDS) == 12
 
 
+def _boot_log(board, until: bytes, code: bytes = b"", answer: bytes = b"", timeout: float = 5.0) -> bytes:
+    """Press RST and read the board's log up to ``until``; then type ``code`` (if any) and
+    read on up to ``answer``."""
+    port = open_client(board.url)
+    try:
+        board.press_reset()
+        log = read_until(port, until, timeout=timeout)
+        if code:
+            port.write(code)
+            log += read_until(port, answer, timeout=10)
+        return log
+    finally:
+        port.close()
+
+
 @pytest.mark.parametrize("build", S3_BUILDS, ids=lambda b: b.id)
 def test_s3_twin_reads_each_real_s3_image_on_its_own(tmp_path, build):
     with Flash(str(tmp_path / "flash.bin"), 8 * 1024 * 1024) as flash:
@@ -36,14 +51,8 @@ def test_s3_twin_reads_each_real_s3_image_on_its_own(tmp_path, build):
 @pytest.mark.parametrize("build", S3_BUILDS, ids=lambda b: b.id)
 def test_each_real_s3_image_boots_to_its_banner_with_its_camera_module(build):
     with VirtualBoard(chip="esp32s3", firmware=real_image(build.sha256), line_rate="unlimited") as board:
-        port = open_client(board.url)
-        try:
-            board.press_reset()
-            log = read_until(port, b">>> ", timeout=20)
-            port.write(KAKI5_INIT + b"print(camera.init(), len(camera.capture()) > 1000)\r\n")
-            log += read_until(port, b"True True", timeout=10)
-        finally:
-            port.close()
+        log = _boot_log(board, b">>> ", KAKI5_INIT + b"print(camera.init(), len(camera.capture()) > 1000)\r\n",
+                        b"True True", timeout=20)
     assert f"entry 0x403c9914\r\n{build.banner}\r\n".encode() in log
 
 
@@ -106,12 +115,7 @@ def test_s3_rom_download_and_normal_boot_logs():
 def test_an_esp32_image_on_an_s3_finds_no_bootloader_at_0x0():
     with VirtualBoard(chip="esp32s3", firmware=synthetic_firmware("kaki5"), micropython=False,
                       line_rate="unlimited") as board:
-        port = open_client(board.url)
-        try:
-            board.press_reset()
-            log = read_until(port, b"invalid header: 0xffffffff\r\n")
-        finally:
-            port.close()
+        log = _boot_log(board, b"invalid header: 0xffffffff\r\n")
         assert board.events.all("no_firmware")[-1].data["problem"] == "no ESP32-S3 bootloader at 0x0"
     assert b"rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)\r\ninvalid header" in log
 
@@ -119,14 +123,8 @@ def test_an_esp32_image_on_an_s3_finds_no_bootloader_at_0x0():
 def test_octal_build_on_a_quad_psram_s3_logs_the_idf_error_and_runs_without_psram():
     with VirtualBoard(chip="esp32s3", psram="quad", firmware=real_image(XIAO), line_rate="unlimited") as board:
         board.events.wait_for("firmware_started", timeout=20)
-        port = open_client(board.url)
-        try:
-            board.press_reset()
-            log = read_until(port, b">>> ", timeout=20)
-            port.write(KAKI5_INIT + b"print(sys.platform, camera.init())\r\n")
-            log += read_until(port, b"esp32 False", timeout=10)
-        finally:
-            port.close()
+        log = _boot_log(board, b">>> ", KAKI5_INIT + b"print(sys.platform, camera.init())\r\n", b"esp32 False",
+                        timeout=20)
         assert board.events.all("psram_error")[-1].data == {"build": "octal", "board": "quad"}
     text = log.decode()
     assert ("E (336) opi psram: PSRAM ID read error: 0x00000000, PSRAM chip not found or not supported, "
@@ -146,12 +144,7 @@ def test_quad_build_on_an_octal_psram_s3_logs_the_quad_driver_error():
     """A synthetic IDF v4.4 quad build (the twin reads the driver from the image) on an N8R8."""
     firmware = synthetic_firmware("cnadler86", chip="esp32s3", psram_mode="quad")
     with VirtualBoard(chip="esp32s3", firmware=firmware, micropython=False, line_rate="unlimited") as board:
-        port = open_client(board.url)
-        try:
-            board.press_reset()
-            log = read_until(port, b"Bailing out.\r\n")
-        finally:
-            port.close()
+        log = _boot_log(board, b"Bailing out.\r\n")
         assert board.events.all("psram_error")[-1].data == {"build": "quad", "board": "octal"}
     assert (b"E (336) psram: PSRAM ID read error: 0x00ffffff, PSRAM chip not found or not supported, "
             b"or wrong PSRAM line mode\r\nE (337) spiram: SPI RAM enabled but initialization failed.") in log
