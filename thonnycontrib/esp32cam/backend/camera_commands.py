@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from logging import getLogger
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from thonnycontrib.esp32cam.backend.fast_link import binary_io
 from thonnycontrib.esp32cam.core import backend_commands
@@ -42,6 +42,27 @@ class ThonnyConnectionRunner:
 
     def run(self, code: str, timeout: float) -> RunResult:
         from thonnycontrib.esp32cam.core.camera import transfer
+
+        return self._raw_run(code, timeout, lambda connection: transfer.read_frame(connection, timeout))
+
+    def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
+        from thonnycontrib.esp32cam.core.camera import stream
+
+        backend = self.backend
+
+        def write(data: bytes) -> None:
+            with backend._interrupt_lock:  # never between the bytes of a Ctrl-C from the reader thread
+                backend._connection.write(data)
+
+        return self._raw_run(code, timeout,
+                             lambda connection: stream.read_stream(connection, write, on_frame, keep_going, timeout),
+                             stop=lambda: write(stream.STOP))  # the board ends once its credit is spent
+
+    def _raw_run(self, code: str, timeout: float, read: Callable[[Any], Any],
+                 stop: Optional[Callable[[], None]] = None) -> RunResult:
+        """Submit ``code`` at the raw REPL with the connection's text mode off, ``read`` its
+        frame(s), then the raw REPL's end."""
+        from thonnycontrib.esp32cam.core.camera import problems, transfer
         from thonnycontrib.esp32cam.core.camera.session import RunResult
 
         backend = self.backend
@@ -53,38 +74,15 @@ class ThonnyConnectionRunner:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
                 backend._submit_code_via_raw_mode(code.encode("utf-8"))
             try:
-                frame = transfer.read_frame(connection, timeout)
-            except transfer.TransferError:
+                frame = read(connection)
+            except (transfer.TransferError, problems.CameraProblem):
                 # damaged bytes, but the board is alive: read on to its prompt so the REPL stays in step
+                if stop is not None:
+                    stop()
                 backend._capture_output_until_active_prompt()
                 raise
             stderr = self._read_to_raw_prompt(connection, timeout)
         return RunResult(frame, (stderr or "").strip(), time.perf_counter() - started)
-
-    def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
-        from thonnycontrib.esp32cam.core.camera import problems, stream, transfer
-        from thonnycontrib.esp32cam.core.camera.session import RunResult
-
-        backend = self.backend
-        connection = backend._connection
-        started = time.perf_counter()
-        backend._forward_unexpected_output()
-
-        def write(data: bytes) -> None:
-            with backend._interrupt_lock:  # never between the bytes of a Ctrl-C from the reader thread
-                connection.write(data)
-
-        with binary_io(connection):
-            with backend._interrupt_lock:
-                backend._submit_code_via_raw_mode(code.encode("utf-8"))
-            try:
-                last = stream.read_stream(connection, write, on_frame, keep_going, timeout)
-            except (transfer.TransferError, problems.CameraProblem):
-                write(stream.STOP)  # the board ends when its credit is spent: read on to its prompt
-                backend._capture_output_until_active_prompt()
-                raise
-            stderr = self._read_to_raw_prompt(connection, timeout)
-        return RunResult(last, (stderr or "").strip(), time.perf_counter() - started)
 
     def _read_to_raw_prompt(self, connection: Any, timeout: float) -> str:
         """After the frame the raw REPL sends only EOT, the error text, EOT and ">": read that

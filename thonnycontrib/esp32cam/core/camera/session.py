@@ -136,9 +136,7 @@ class CameraSession:
         started = time.perf_counter()
         frame = self._call(self.protocol.snap_code(), "snap", expect=KIND_JPEG)
         seconds = time.perf_counter() - started
-        if not looks_like_jpeg(frame.payload):
-            raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
-        return Capture(frame.payload, frame.wire_bytes, seconds)
+        return Capture(_jpeg(frame), frame.wire_bytes, seconds)
 
     def stream(self, on_frame: Callable[[Capture], None], keep_going: KeepGoing,
                settings: Optional[CameraSettings] = None, credit: int = CREDIT) -> int:
@@ -150,19 +148,12 @@ class CameraSession:
         last = [time.perf_counter()]
 
         def handle(frame: Frame) -> None:
-            if not looks_like_jpeg(frame.payload):
-                raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
             now = time.perf_counter()
             seconds, last[0] = now - last[0], now
-            on_frame(Capture(frame.payload, frame.wire_bytes, seconds))
+            on_frame(Capture(_jpeg(frame), frame.wire_bytes, seconds))
 
         code = self.protocol.stream_code(credit)
-        result = self.runner.stream(code, handle, keep_going, self.timeout)
-        if result.frame is None and HELPER in result.error_output and "NameError" in result.error_output:
-            wanted = self.settings or CameraSettings()  # soft reboot dropped the helper: start again, once
-            self.settings = None
-            self.start(wanted)
-            result = self.runner.stream(code, handle, keep_going, self.timeout)
+        result = self._again_after_soft_reboot(lambda: self.runner.stream(code, handle, keep_going, self.timeout))
         frame = self._frame_or_raise(result, "snap")
         if frame.kind != KIND_ACK or not frame.text.isdigit():
             raise problems.transfer_problem("expected the end of the stream, got %r" % frame.kind)
@@ -195,14 +186,19 @@ class CameraSession:
         self.flash_on = False
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _call(self, code: str, during: str, expect: str = KIND_ACK) -> Frame:
-        result = self.runner.run(code, self.timeout)
+    def _again_after_soft_reboot(self, run: Callable[[], RunResult]) -> RunResult:
+        """``run()``; when the helper is gone (a soft reboot, Stop/Ctrl+D, dropped it), install
+        and start the camera again, once, and run again."""
+        result = run()
         if result.frame is None and HELPER in result.error_output and "NameError" in result.error_output:
-            # soft reboot (Stop/Ctrl+D) dropped our helper: install and start again, once
             wanted = self.settings or CameraSettings()
             self.settings = None
             self.start(wanted)
-            result = self.runner.run(code, self.timeout)
+            result = run()
+        return result
+
+    def _call(self, code: str, during: str, expect: str = KIND_ACK) -> Frame:
+        result = self._again_after_soft_reboot(lambda: self.runner.run(code, self.timeout))
         frame = self._frame_or_raise(result, during)
         if frame.kind != expect:
             raise problems.transfer_problem("expected frame %r, got %r" % (expect, frame.kind))
@@ -224,3 +220,10 @@ class CameraSession:
     def _expect_ack(self, frame: Frame, during: str) -> None:
         if frame.kind != KIND_ACK:
             raise problems.transfer_problem("expected an acknowledgement during %s, got %r" % (during, frame.kind))
+
+
+def _jpeg(frame: Frame) -> bytes:
+    """The frame's JPEG; a transfer problem when its bytes are not a whole one."""
+    if not looks_like_jpeg(frame.payload):
+        raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
+    return frame.payload
