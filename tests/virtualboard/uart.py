@@ -148,7 +148,8 @@ class Uart:
             for piece in self._slices(item, self.chip_baud):
                 if generation != self._out_generation:
                     break
-                self._out_free = self._pace(self._out_free, len(piece))
+                # the chip's transmitter sets the pace, whatever rate the host listens at
+                self._out_free = self._pace(self._out_free, len(piece), self.chip_baud)
                 if generation != self._out_generation:
                     break
                 self._to_usb(self._maybe_garble(piece, "to_host"))
@@ -204,8 +205,9 @@ class Uart:
     # --- host -> chip ----------------------------------------------------
     def host_send(self, data: bytes) -> None:
         """Bytes from the adapter; called in order by the transport thread."""
-        for piece in self._slices(data, self.host_baud or self.chip_baud):
-            self._in_free = self._pace(self._in_free, len(piece))
+        baud = self.host_baud or self.chip_baud  # the adapter's transmitter sets the pace
+        for piece in self._slices(data, baud):
+            self._in_free = self._pace(self._in_free, len(piece), baud)
             self.chip_rx(self._maybe_garble(piece, "to_chip"))
 
     # --- helpers ---------------------------------------------------------
@@ -217,12 +219,12 @@ class Uart:
         for start in range(0, len(data), step):
             yield data[start:start + step]
 
-    def _pace(self, line_free: float, nbytes: int) -> float:
-        """Sleep until `nbytes` have crossed the wire; return when the line is free."""
+    def _pace(self, line_free: float, nbytes: int, baud: int) -> float:
+        """Sleep until `nbytes` sent at `baud` have crossed the wire; return when the line is free."""
         if not self.real_rate:
             return 0.0
         now = time.monotonic()
-        done = max(now, line_free) + nbytes * 10 / (self.host_baud or self.chip_baud)
+        done = max(now, line_free) + nbytes * 10 / baud
         delay = done - time.monotonic()
         if delay > 0:
             time.sleep(delay)
