@@ -26,6 +26,10 @@ STALE_SECONDS = 0.1  # held bytes nothing follows are judged after this
 RAW_PASTE_CONTROL = set(b"R\x00\x01\x04\x80")  # raw-paste answers (pyexec.c), window 128
 SILENT_ROUNDS = 3  # a poke can be lost to an earlier garbled byte: try each rate this often
 SILENT_SECONDS = 0.35  # lost and nothing arrives at a rate: poke the board at the next one
+# Bytes that reach the reader just after a switch were mostly taken in at the old rate: in
+# the OS's and the adapter's buffers, or, over RFC2217, sent before the set-baud reached
+# the far end. Noise in this window says nothing about the new rate; it is dropped.
+SETTLE_SECONDS = 0.05
 
 
 def _text_mask(data: bytes) -> List[bool]:
@@ -171,6 +175,11 @@ class LinkWatch:
             self.lost = False
             self.on_relock(self.rate)
             return clean
+        if now - self._switched_at < SETTLE_SECONDS:
+            # old-rate bytes still arriving: keep only the text they end with (it may be the
+            # start of a clean run at the new rate) and wait for more
+            del self._held[:len(self._held) - run]
+            return b""
         if short or (len(self._held) >= WINDOW and noise_share(self._held[-WINDOW:]) > NOISE_SHARE):
             self._held.clear()
             self._next_rate(now)
