@@ -42,7 +42,7 @@ def scenario_download_mode_hint(h):
         board.hold_boot(True)     # BOOT held (or IO0 jumper) ...
         board.press_reset()       # ... and RST tapped: the ROM waits for a download
         board.events.wait_for("boot", timeout=5, since=mark)
-        h.wait_until(lambda: _hints(h), 15, "a hint in the Shell")
+        h.wait_until(lambda: "download (flashing) mode" in "".join(_hints(h)), 15, "the download-mode hint")
         board.press_reset()       # the same mistake again, still in download mode: no new hint
         h.wait_until(lambda: h.shell_text().count("waiting for download") >= 2, 10, "second boot log")
         h.pump(0.3)

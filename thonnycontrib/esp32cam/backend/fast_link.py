@@ -211,9 +211,10 @@ class FastLinkMixin:
     def _esp32cam_on_lost(self) -> None:
         logger.warning("The board is not readable at any known rate")
         self._send_output(  # type: ignore[attr-defined]
-            "\n[ESP32-CAM] The board's serial speed changed to a rate the plug-in does not know "
-            "(a program calling machine.UART(0, ...)?). Press the board's RST button: "
-            "it starts at 115200 and the link comes back by itself.\n", "stderr")
+            "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows: it was "
+            "reset into download mode (IO0 held low), or a program changed its speed with "
+            "machine.UART(0, ...). Release BOOT (or remove the IO0 jumper) and press the board's "
+            "RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
 
     def _esp32cam_check_link(self) -> None:
         relocked, self._esp32cam_relocked = self._esp32cam_relocked, None
