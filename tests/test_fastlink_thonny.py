@@ -203,9 +203,40 @@ def scenario_backend_killed_while_fast(h, url):
 
 def test_a_killed_back_end_leaves_the_board_fast_and_the_next_connect_finds_it(xdisplay, tmp_path, board):
     result = run_scenario(scenario_backend_killed_while_fast, tmp_path / "user", url=board.url)
-    assert "back 42" in result["out"]
+    assert "back 42" in result["out"], result["shell"]
     # the new back-end found the board at the remembered rate: no reset was needed
     assert len(board.events.all("reset")) == 1  # the power-on when the board was made
     assert "Board found at 921600 baud" in (tmp_path / "user" / "backend.log").read_text()
     store = (tmp_path / "user" / "esp32cam" / "fast_link.json").read_text()
     assert "921600" in store
+
+
+def scenario_unknown_rate_then_rst(h):
+    from thonny import get_shell
+
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+    with VirtualBoard(firmware=synthetic_firmware(family="lemariva"), flash_timing="fast") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        h.select_backend("ESP32CAM", port=board.url)
+        h.wait_for_prompt(30)
+        h.wait_until(lambda: "921600" in _link_text(h), 30, "the fast link")
+        h.pump(1.0)
+        # 57600 is on no ladder: the board's answer is noise at every rate the watch tries
+        get_shell().submit_python_code("import machine; machine.UART(0, baudrate=57600); print('gone')\n")
+        h.wait_until(lambda: "does not answer at any serial speed" in h.shell_text(), 30, "the lost-link message")
+        message = [line for line in h.shell_text().splitlines() if "does not answer" in line]
+        board.press_reset()  # what the message asks for
+        h.wait_for_prompt(60)
+        out = h.run_in_shell("print('back', 6 * 7)", timeout=30)
+        h.wait_until(lambda: "921600" in _link_text(h), 30, "the fast link after the reset")
+        return {"message": message, "out": out, "status": _link_text(h), "shell": h.shell_text()[-1500:],
+                "resets": [str(e) for e in board.events.all("reset")]}
+
+
+def test_a_board_at_an_unknown_rate_gets_one_message_and_rst_brings_it_back(xdisplay, tmp_path):
+    result = run_scenario(scenario_unknown_rate_then_rst, tmp_path / "user", timeout=300)
+    assert len(result["message"]) == 1, result
+    assert "machine.UART(0, ...)" in result["message"][0] and "RST" in result["message"][0]
+    assert "back 42" in result["out"], result["shell"]
+    assert "921600" in result["status"]
