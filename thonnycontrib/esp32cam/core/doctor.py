@@ -32,16 +32,13 @@ from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.doctor_fixes import (
     DISABLE_MAIN, InterruptResult, apply_fix, interrupt_at_boot, release_and_reset)
 from thonnycontrib.esp32cam.core.serialprobe import (
-    BAUDRATE, RELEASED, Lines, Progress, Session, Timings, close_serial, open_serial)
+    BAUDRATE, RELEASED, SYNC_FRAME, SYNC_REPLY, Lines, Progress, Session, Timings, close_serial, open_serial)
 
 __all__ = ["Doctor", "diagnose", "CAMERA_CHECK", "LINE_CHECK", "SYNC_FRAME",
            # re-exported for callers of the doctor
            "DISABLE_MAIN", "InterruptResult", "apply_fix", "interrupt_at_boot", "release_and_reset",
            "BAUDRATE", "RELEASED", "Lines", "Progress", "Session", "Timings", "close_serial", "open_serial"]
 
-# esptool's SYNC command as a SLIP frame; the ROM answers with a frame starting c0 01 08.
-SYNC_FRAME = (b"\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20" + b"\x55" * 32 + b"\xc0")
-SYNC_REPLY = b"\xc0\x01\x08"
 
 # Proves the line carries a program and its answer intact.
 LINE_CHECK = b"print('DOCTOR_OK', 6*7)\n"

@@ -43,6 +43,11 @@ class Lines:
 
 RELEASED = Lines(False, False)
 
+# esptool's SYNC command as a SLIP frame (loader.py ``sync``: op 0x08, data 07 07 12 20 and
+# 32 x 55); the ROM bootloader answers with frames starting c0 01 08, nothing else does.
+SYNC_FRAME = (b"\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20" + b"\x55" * 32 + b"\xc0")
+SYNC_REPLY = b"\xc0\x01\x08"
+
 Progress = Callable[[str], None]
 
 
