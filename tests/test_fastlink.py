@@ -292,3 +292,30 @@ def test_the_doctor_reports_the_fastest_rate_and_leaves_115200(kwargs, expected)
         assert expected in line, line
         assert board.uart.chip_baud in (115200, 115201)
         assert b">>> " in _prompt_at_115200(board)
+
+
+@pytest.mark.parametrize("state", ["typed junk", "empty line", "raw REPL"])
+def test_the_link_watchs_poke_makes_real_micropython_print_its_banner(state):
+    # the twin runs MicroPython's own readline and pyexec (unix port): Ctrl-B alone prints the
+    # banner only on an empty line; pokes garbled at wrong rates leave typed characters there
+    from tests.virtualboard.testing import read_for
+    from thonnycontrib.esp32cam.core.linkwatch import POKE
+
+    with _board() as board:
+        client = open_client(board.url, baudrate=115200)
+        try:
+            client.write(b"\x03")
+            read_until(client, b">>> ")
+            if state == "typed junk":
+                client.write(b"k~Q")
+                read_until(client, b"k~Q")  # echoed: the line holds them
+                client.write(b"\x02")
+                assert b"Type \"help()\"" not in read_for(client, 0.5)  # Ctrl-B alone: the cursor moves
+            elif state == "raw REPL":
+                client.write(b"\x01")
+                read_until(client, RAW_PROMPT)
+            client.write(POKE)
+            out = read_until(client, b">>> ")
+        finally:
+            client.close()
+    assert b"Type \"help()\" for more information.\r\n>>> " in out

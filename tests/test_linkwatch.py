@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 from thonnycontrib.esp32cam.core.fastlink import BOOT_BAUD, LADDER
+from thonnycontrib.esp32cam.core.serialprobe import SYNC_FRAME
 from thonnycontrib.esp32cam.core.linkwatch import (SETTLE_SECONDS, SILENT_ROUNDS, SILENT_SECONDS,
                                                     STALE_SECONDS, LinkWatch, noise_share)
 
@@ -19,15 +20,33 @@ def _noise(size: int, seed: int = 1) -> bytes:
     return bytes(rng.choice(range(0x80, 0x100)) for _ in range(size))
 
 
+# what the ESP32 ROM sends back for a SYNC (esptool loader.py reads these): c0 01 08 ...
+ROM_SYNC_ANSWER = b"\xc0\x01\x08\x04\x00\x07\x07\x12\x20\x00\x00\x00\x00\xc0" * 8
+
+
 class Rig:
-    def __init__(self, rate: int = 921600) -> None:
+    def __init__(self, rate: int = 921600, rom_probe: bool = False) -> None:
         self.rates = []
         self.relocks = []
         self.lost = 0
+        self.download_mode = 0
         self.pokes = []
+        self.rom_probes = []
         self.watch = LinkWatch(self.rates.append, rate, on_relock=self.relocks.append,
-                               on_lost=self._on_lost, poke=lambda: self.pokes.append(self.watch.rate))
+                               on_lost=self._on_lost, poke=lambda: self.pokes.append(self.watch.rate),
+                               probe_rom=(lambda: self.rom_probes.append(self.watch.rate)) if rom_probe else None,
+                               on_download_mode=self._on_download_mode)
         self.watch.agreed(rate)
+
+    def _on_download_mode(self) -> None:
+        self.download_mode += 1
+
+    def silence(self, now: float, seconds: float) -> float:
+        end = now + seconds
+        while now < end:
+            now += SILENT_SECONDS + 0.01
+            self.watch.tick(now=now)
+        return now
 
     def _on_lost(self) -> None:
         self.lost += 1
@@ -87,6 +106,22 @@ def test_a_board_talking_at_a_ladder_rate_is_found_there():
     assert rig.relocks == [460800] and rig.lost == 0
 
 
+def test_noise_in_the_middle_of_a_search_is_taken_for_a_reset_and_read_at_115200():
+    # the lost message said "press RST"; the user does, while the search is at another rate
+    rig = Rig()
+    now = 1.0
+    rig.watch.feed(_noise(40), now=now)
+    while rig.watch.rate in (BOOT_BAUD, 921600):
+        now = rig.silence(now, SILENT_SECONDS)
+    searching_at = rig.watch.rate
+    now += SETTLE_SECONDS + 0.01
+    rig.watch.feed(_noise(64, seed=5), now=now)  # the boot log, at 115200
+    assert rig.watch.rate == BOOT_BAUD and rig.rates[-2:] == [searching_at, BOOT_BAUD]
+    log = b"rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\nconfigsip: 0, SPIWP:0xee\r\n"
+    assert rig.watch.feed(log, now=now + 0.06) == log
+    assert rig.relocks == [BOOT_BAUD]
+
+
 def test_a_silent_board_is_poked_at_each_rate_reported_once_and_then_awaited_at_115200():
     rig = Rig()
     now = 1.0
@@ -100,6 +135,43 @@ def test_a_silent_board_is_poked_at_each_rate_reported_once_and_then_awaited_at_
     # the user releases IO0 and presses RST: the boot log at 115200 relocks
     assert rig.watch.feed(b"ets Jun  8 2016 00:22:57\r\n\r\n", now=now + 0.1).startswith(b"ets Jun")
     assert rig.relocks == [BOOT_BAUD]
+
+
+def test_a_board_reset_into_download_mode_is_recognised_by_its_rom_before_any_lost_message():
+    # its boot log passed before the host followed; the ROM then says nothing by itself
+    rig = Rig(rom_probe=True)
+    now = 1.0
+    rig.watch.feed(_noise(150), now=now)
+    while not rig.rom_probes:
+        now = rig.silence(now, SILENT_SECONDS)
+        assert now < 30
+    assert rig.rom_probes == [BOOT_BAUD]  # once, at the rate the ROM listens at
+    assert set(LADDER) - {921600} <= set(rig.pokes)  # only after every other rate was tried
+    rig.watch.feed(ROM_SYNC_ANSWER[:20], now=now + 0.01)
+    rig.watch.feed(ROM_SYNC_ANSWER[20:], now=now + 0.02)
+    assert rig.download_mode == 1 and rig.lost == 0
+    # nothing more is sent while it waits there for RST
+    pokes, rates = len(rig.pokes), len(rig.rates)
+    now = rig.silence(now, 20)
+    assert (len(rig.pokes), len(rig.rates)) == (pokes, rates) and rig.watch.rate == BOOT_BAUD
+    assert rig.rom_probes == [BOOT_BAUD]
+    # IO0 released, RST: the boot log at 115200 relocks
+    log = b"ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n"
+    assert rig.watch.feed(log, now=now + 0.1) == log
+    assert rig.relocks == [BOOT_BAUD] and not rig.watch.in_download_mode
+
+
+def test_a_rom_probe_nobody_answers_ends_in_the_lost_message():
+    rig = Rig(rom_probe=True)
+    rig.watch.feed(_noise(40), now=1.0)
+    rig.silence(1.0, 30)
+    assert rig.rom_probes == [BOOT_BAUD] and rig.lost == 1 and rig.download_mode == 0
+
+
+def test_the_rom_probe_is_esptools_sync_command():
+    # SLIP frame: direction 0, command 0x08 (SYNC), 36 data bytes, checksum 0, 07 07 12 20, 32 x 55
+    assert SYNC_FRAME[:4] == b"\xc0\x00\x08\x24" and SYNC_FRAME[9:13] == b"\x07\x07\x12\x20"
+    assert SYNC_FRAME[13:-1] == b"\x55" * 32 and SYNC_FRAME[-1:] == b"\xc0"
 
 
 def test_held_noise_that_stops_coming_is_judged_by_the_timer():

@@ -27,8 +27,9 @@ from typing import Any, Optional
 from thonny.common import BackendEvent
 
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
-from thonnycontrib.esp32cam.core.linkwatch import LinkWatch
+from thonnycontrib.esp32cam.core.linkwatch import POKE, LinkWatch
 from thonnycontrib.esp32cam.core.serial_port import set_baudrate
+from thonnycontrib.esp32cam.core.serialprobe import SYNC_FRAME
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
@@ -106,8 +107,10 @@ class FastLinkMixin:
         connection = self._connection  # type: ignore[attr-defined]
         if self._esp32cam_setting.mode != "off" and self._esp32cam_adapter != fastlink.NATIVE_USB \
                 and hasattr(connection, "link_watch"):
-            connection.start_link_watch(LinkWatch(self._esp32cam_set_port_rate, on_relock=self._esp32cam_on_relock,
-                                                  on_lost=self._esp32cam_on_lost, poke=connection.poke))
+            connection.start_link_watch(LinkWatch(
+                self._esp32cam_set_port_rate, on_relock=self._esp32cam_on_relock, on_lost=self._esp32cam_on_lost,
+                poke=lambda: connection.poke(POKE), probe_rom=lambda: connection.poke(SYNC_FRAME),
+                on_download_mode=self._esp32cam_on_download_mode))
 
     def _esp32cam_find_board(self, interrupt: bool) -> None:
         """After Thonny was killed while the board ran fast: find it at the remembered rate."""
@@ -211,10 +214,16 @@ class FastLinkMixin:
     def _esp32cam_on_lost(self) -> None:
         logger.warning("The board is not readable at any known rate")
         self._send_output(  # type: ignore[attr-defined]
-            "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows: it was "
-            "reset into download mode (IO0 held low), or a program changed its speed with "
-            "machine.UART(0, ...). Release BOOT (or remove the IO0 jumper) and press the board's "
-            "RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
+            "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows, nor as a "
+            "bootloader: a program probably changed its speed with machine.UART(0, ...). Press the "
+            "board's RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
+
+    def _esp32cam_on_download_mode(self) -> None:
+        """Watch thread: the ROM bootloader answered a SYNC at 115200; the Shell hint says
+        what to do (the boot log that would have said so passed before the host followed)."""
+        logger.warning("The ROM bootloader answered: the board is in download mode")
+        self.send_message(BackendEvent(backend_commands.BOARD_FINDING_EVENT,  # type: ignore[attr-defined]
+                                       code="download_mode", evidence="the ROM bootloader answered a SYNC request"))
 
     def _esp32cam_check_link(self) -> None:
         relocked, self._esp32cam_relocked = self._esp32cam_relocked, None

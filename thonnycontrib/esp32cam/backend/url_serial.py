@@ -91,11 +91,11 @@ class UrlSerialConnection(SerialConnection):
             if data:
                 super()._make_output_available(data)
 
-    def poke(self) -> None:
-        """Ctrl-B: at a prompt the board prints its banner and ">>> " (text to relock on)."""
+    def poke(self, data: bytes) -> None:
+        """Bytes the link watch sends to find the board (core.linkwatch.POKE, the ROM's SYNC)."""
         try:
             if self._serial is not None:
-                self._serial.write(b"\x02")
+                self._serial.write(data)
         except Exception:
             logger.info("Poke failed", exc_info=True)
 

@@ -29,3 +29,8 @@ CAMERA_FRAME_EVENT = "Esp32CamFrame"
 # BackendEvent type the back-end sends whenever the serial link's rate is settled
 # (data: rate, adapter, text, unsupported); the front-end shows it in the status bar.
 LINK_RATE_EVENT = "Esp32CamLinkRate"
+
+# BackendEvent the back-end sends when it found out something about the board that the
+# board itself did not print (data: code, a core.bootlog problem code, e.g. "download_mode"
+# when the ROM bootloader answered the link watch); the front-end shows its Shell hint.
+BOARD_FINDING_EVENT = "Esp32CamBoardFinding"

@@ -255,6 +255,15 @@ class EpisodeTracker:
         self._log.findings.clear()
         return reported
 
+    def note(self, code: str, line: str = "") -> List[Finding]:
+        """A problem found otherwise than in the text (e.g. the ROM answered a probe):
+        reported unless the same episode already was."""
+        if code not in PROBLEM_CODES or code in self._active:
+            return []
+        finding = Finding(code, line)
+        self._active[code] = finding
+        return [finding]
+
     def reset(self) -> None:
         self._log = BootLog()
         self._active.clear()

@@ -6,8 +6,11 @@ MicroPython start at 115200 again) or when a user program calls
 ``machine.UART(0, baudrate=...)`` itself. ``LinkWatch`` sits in the serial reader:
 text passes untouched; a run of noise is dropped, and the host tries the rates the
 board may be at now (115200 first, then the negotiated one, then the ladder) until
-text reads clean again. The owner hears about a relock (to renegotiate when idle) or
-about a board that cannot be found at any known rate.
+text reads clean again. Before giving up it asks at 115200 whether the ROM bootloader
+is there (esptool's SYNC: a board reset into download mode says nothing by itself, and
+its boot log may have passed before the host followed). The owner hears about a relock
+(to renegotiate when idle), a board in download mode, or a board that cannot be found
+at any known rate.
 
 Pure logic: the caller changes the port's rate (``set_rate`` callback).
 """
@@ -18,6 +21,7 @@ import time
 from typing import Callable, List, Optional, Sequence
 
 from .fastlink import BOOT_BAUD, LADDER
+from .serialprobe import SYNC_REPLY
 
 WINDOW = 32  # bytes of suspicious data judged at once
 NOISE_SHARE = 0.35  # more non-text than this in a window = noise (random bytes: ~58 %)
@@ -26,10 +30,23 @@ STALE_SECONDS = 0.1  # held bytes nothing follows are judged after this
 RAW_PASTE_CONTROL = set(b"R\x00\x01\x04\x80")  # raw-paste answers (pyexec.c), window 128
 SILENT_ROUNDS = 3  # a poke can be lost to an earlier garbled byte: try each rate this often
 SILENT_SECONDS = 0.35  # lost and nothing arrives at a rate: poke the board at the next one
+# What makes an idle board print text at its rate: Ctrl-B prints the banner and ">>> ", but
+# only on an empty line; on a line holding characters (garbled pokes sent at other rates
+# arrive as typed characters) it moves the cursor. Ctrl-A then Ctrl-K (home, kill to the end
+# of the line) empty the line first. On an empty line Ctrl-A enters the raw REPL instead,
+# where Ctrl-K is just buffered and Ctrl-B returns to the friendly REPL with the banner too.
+# A running program merely finds the bytes in stdin: unlike Ctrl-C, nothing interrupts it.
+# (shared/readline/readline.c and shared/runtime/pyexec.c, lib/mp-readline and lib/utils in
+# v1.14; MICROPY_REPL_EMACS_KEYS is on in the ESP32 port v1.14-v1.27.)
+POKE = b"\x01\x0b\x02"
 # Bytes that reach the reader just after a switch were mostly taken in at the old rate: in
 # the OS's and the adapter's buffers, or, over RFC2217, sent before the set-baud reached
 # the far end. Noise in this window says nothing about the new rate; it is dropped.
 SETTLE_SECONDS = 0.05
+# New noise while searching is most likely a reset (RST pressed after the lost message): its
+# boot log goes on at 115200 for a second, so 115200 is tried next unless it was noisy itself
+# this recently (then the board is talking at another rate and the search goes on).
+RESET_LOG_SECONDS = 1.0
 
 
 def _text_mask(data: bytes) -> List[bool]:
@@ -65,14 +82,21 @@ class LinkWatch:
     def __init__(self, set_rate: Callable[[int], None], rate: int = BOOT_BAUD, *,
                  on_relock: Callable[[int], None] = lambda rate: None,
                  on_lost: Callable[[], None] = lambda: None,
-                 poke: Callable[[], None] = lambda: None) -> None:
+                 poke: Callable[[], None] = lambda: None,
+                 probe_rom: Optional[Callable[[], None]] = None,
+                 on_download_mode: Callable[[], None] = lambda: None) -> None:
         self.set_rate = set_rate
         self.rate = rate  # the host's rate now
         self.expected = rate  # the rate the link was agreed at
         self.on_relock = on_relock
         self.on_lost = on_lost
-        self.poke = poke  # makes an idle board print something (Ctrl-B: banner and prompt)
+        self.poke = poke  # makes an idle board print something (sends POKE)
+        self.probe_rom = probe_rom  # sends esptool's SYNC (the ROM bootloader answers it)
+        self.on_download_mode = on_download_mode
         self.lost = False
+        self.in_download_mode = False  # lost, and the ROM bootloader answered at 115200
+        self._rom_probed = False
+        self._boot_rate_noisy_at = -RESET_LOG_SECONDS
         self._held = bytearray()
         self._held_at = 0.0  # when the oldest held byte arrived
         self._switched_at = 0.0
@@ -86,7 +110,7 @@ class LinkWatch:
         """The owner (re)negotiated: this is the link's rate from now on."""
         with self._lock:
             self.rate = self.expected = rate
-            self.lost = False
+            self.lost = self.in_download_mode = False
             self._held.clear()
 
     def candidates(self) -> Sequence[int]:
@@ -131,7 +155,7 @@ class LinkWatch:
         """Lost, and nothing arrives: ask at this rate (Ctrl-B), then at the next ones; after
         SILENT_ROUNDS rounds wait at 115200, where any reset of the board will speak next (a board in
         download mode, or one that is simply silent, is not poked forever)."""
-        if self._silent_actions >= SILENT_ROUNDS * 2 * (len(LADDER) + 2):
+        if self.in_download_mode or self._silent_actions >= SILENT_ROUNDS * 2 * (len(LADDER) + 2):
             if self.rate != BOOT_BAUD:
                 self._switch(BOOT_BAUD, now)
             self._switched_at = now
@@ -154,7 +178,7 @@ class LinkWatch:
         if noise <= NOISE_SHARE * len(held) and not (short and noise >= 2):
             return held
         self.lost = True
-        self._reported = False
+        self._reported = self._rom_probed = False
         self._silent_actions = 0
         self._candidates = list(self.candidates())
         self._next_rate(now)  # 115200 first: after a reset the boot log goes on by itself
@@ -165,6 +189,11 @@ class LinkWatch:
         return self._judge_lost(now, short=False)
 
     def _judge_lost(self, now: float, short: bool) -> bytes:
+        if self.rate == BOOT_BAUD and SYNC_REPLY in self._held and not self.in_download_mode:
+            self.in_download_mode = self._reported = True
+            self._held.clear()
+            self.on_download_mode()
+            return b""
         mask = _text_mask(self._held)
         run = 0
         for ok in mask:
@@ -172,21 +201,33 @@ class LinkWatch:
         if run >= CLEAN_RUN and noise_share(self._held[-max(run, WINDOW):]) <= NOISE_SHARE:
             clean = bytes(self._held[len(self._held) - run:])
             self._held.clear()
-            self.lost = False
+            self.lost = self.in_download_mode = False
             self.on_relock(self.rate)
             return clean
-        if now - self._switched_at < SETTLE_SECONDS:
+        if self.in_download_mode or now - self._switched_at < SETTLE_SECONDS:
             # old-rate bytes still arriving: keep only the text they end with (it may be the
             # start of a clean run at the new rate) and wait for more
             del self._held[:len(self._held) - run]
             return b""
         if short or (len(self._held) >= WINDOW and noise_share(self._held[-WINDOW:]) > NOISE_SHARE):
             self._held.clear()
+            if self.rate == BOOT_BAUD:
+                self._boot_rate_noisy_at = now
+            elif now - self._boot_rate_noisy_at > RESET_LOG_SECONDS:
+                self._switch(BOOT_BAUD, now)
+                return b""
             self._next_rate(now)
         return b""
 
     def _next_rate(self, now: float) -> None:
         if not self._candidates:
+            if not self._reported and self.probe_rom is not None and not self._rom_probed:
+                # every rate tried: is the ROM bootloader there (download mode)?
+                self._rom_probed = True
+                self._switch(BOOT_BAUD, now)
+                self._poked_here = True  # the SYNC is this rate's poke
+                self.probe_rom()
+                return
             self._candidates = list(self.candidates())  # keep cycling: the board may come back
             if not self._reported:
                 self._reported = True

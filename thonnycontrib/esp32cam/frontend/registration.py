@@ -13,7 +13,7 @@ from typing import Any
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
-from thonnycontrib.esp32cam.core.backend_commands import LINK_RATE_EVENT
+from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, LINK_RATE_EVENT
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
@@ -45,6 +45,13 @@ def _on_program_output(event: Any) -> None:
         shell_hints.install().on_output(event)
 
 
+def _on_board_finding(event: Any) -> None:
+    """The back-end learnt something the board did not print (the ROM answered: download mode)."""
+    from thonnycontrib.esp32cam.frontend import shell_hints
+
+    shell_hints.install().on_finding(event)
+
+
 def register_all() -> None:
     wb = get_workbench()
     wb.set_default(OPTION_NAME, DEFAULT_PROFILE)
@@ -63,6 +70,7 @@ def register_all() -> None:
                        lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
     wb.bind("ProgramOutput", _on_program_output, True)
     wb.bind(LINK_RATE_EVENT, _on_link_rate, True)
+    wb.bind(BOARD_FINDING_EVENT, _on_board_finding, True)
 
 
 def _on_link_rate(event: Any) -> None:

@@ -51,22 +51,33 @@ class ShellHints:
             data = getattr(event, "data", None)
             if not isinstance(data, str) or not esp32cam_backend_active():
                 return
-            findings = self.tracker.feed_text(data)
-            if not findings:
-                return
-            runner = get_runner()
-            if runner is not None and runner.get_state() == "running":
-                # a Shell command or program runs: its output may go on (the traceback after
-                # the driver's log line); the hint comes under all of it, when it ends (or
-                # after HINT_WAIT_MS if it keeps running)
-                if not self._waiting:
-                    get_workbench().after(HINT_WAIT_MS, self._print_waiting)
-                self._waiting.extend(findings)
-            else:
-                # after the Shell has inserted the output that triggered the hint
-                get_workbench().after_idle(lambda: self._print(findings))
+            self._show(self.tracker.feed_text(data))
         except Exception:  # a hint must never break the Shell
             logger.exception("ESP32-CAM shell hint failed")
+
+    def on_finding(self, event: Any) -> None:
+        """The back-end found a problem the board did not print (``BOARD_FINDING_EVENT``)."""
+        try:
+            code = getattr(event, "code", None)
+            if isinstance(code, str) and esp32cam_backend_active():
+                self._show(self.tracker.note(code, getattr(event, "evidence", "") or ""))
+        except Exception:
+            logger.exception("ESP32-CAM shell hint failed")
+
+    def _show(self, findings: List[Finding]) -> None:
+        if not findings:
+            return
+        runner = get_runner()
+        if runner is not None and runner.get_state() == "running":
+            # a Shell command or program runs: its output may go on (the traceback after
+            # the driver's log line); the hint comes under all of it, when it ends (or
+            # after HINT_WAIT_MS if it keeps running)
+            if not self._waiting:
+                get_workbench().after(HINT_WAIT_MS, self._print_waiting)
+            self._waiting.extend(findings)
+        else:
+            # after the Shell has inserted the output that triggered the hint
+            get_workbench().after_idle(lambda: self._print(findings))
 
     def _print(self, findings: List[Finding]) -> None:
         try:
