@@ -78,3 +78,35 @@ def test_write_timeout_is_left_out_for_rfc2217(board):
         assert b">>> " in read_until(ser, b">>> ")
     finally:
         serial_port.close_port(ser)
+
+
+class _Driver:
+    """What cannot exist here: a USB-serial driver that grants ASYNC_LOW_LATENCY (ftdi_sio)."""
+
+    def __init__(self) -> None:
+        self.asked = []
+
+    def set_low_latency_mode(self, on: bool) -> None:
+        self.asked.append(on)
+
+
+def test_low_latency_is_asked_of_ftdi_adapters_only():
+    ftdi, cp2102 = _Driver(), _Driver()
+    assert serial_port.request_low_latency(ftdi, "/dev/ttyUSB0", vid=0x0403)
+    assert not serial_port.request_low_latency(cp2102, "/dev/ttyUSB1", vid=0x10C4)
+    assert (ftdi.asked, cp2102.asked) == ([True], [])
+
+
+def test_a_port_refusing_low_latency_still_opens_and_works():
+    # a real tty without a serial driver behind it (a pseudo-terminal): TIOCSSERIAL fails
+    master, slave = pty.openpty()
+    path = os.ttyname(slave)
+    ser = serial_port.open_port(path, timeout=0.05)
+    try:
+        assert not serial_port.request_low_latency(ser, path, vid=0x0403)
+        ser.write(b"still here")
+        assert os.read(master, 10) == b"still here"
+    finally:
+        serial_port.close_port(ser)
+        os.close(master)
+        os.close(slave)

@@ -83,7 +83,7 @@ def adapter_cap(port: str, vid: Optional[int] = None, pid: Optional[int] = None)
     if "://" in port:
         return "network port", NETWORK_CAP
     if vid is None:
-        vid, pid = _usb_ids(port)
+        vid, pid = usb_ids(port)
     if (vid, pid) == USB_SERIAL_JTAG:
         return NATIVE_USB, BOOT_BAUD
     adapter = ADAPTERS.get((vid, pid)) if vid is not None else None
@@ -92,7 +92,7 @@ def adapter_cap(port: str, vid: Optional[int] = None, pid: Optional[int] = None)
     return adapter.name, adapter.max_baud
 
 
-def _usb_ids(port: str) -> Tuple[Optional[int], Optional[int]]:
+def usb_ids(port: str) -> Tuple[Optional[int], Optional[int]]:
     try:
         from serial.tools import list_ports
     except ImportError:

@@ -15,10 +15,12 @@ ports here, so every one of them:
 - leaves out what URL ports reject: pyserial 3.5's RFC 2217 client refuses
   ``write_timeout`` and has no ``exclusive``;
 - changes lines in the order that does not pulse EN on the classic two-transistor
-  auto-reset circuit (assert DTR before RTS, release RTS before DTR: core/lines.py).
+  auto-reset circuit (assert DTR before RTS, release RTS before DTR: core/lines.py);
+- asks an FTDI adapter on Linux for low latency (``request_low_latency``).
 """
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Optional
 
@@ -46,7 +48,36 @@ def open_port(port: str, *, dtr: Optional[bool] = False, rts: Optional[bool] = F
     if rts is not None:
         ser.rts = rts
     ser.open()
+    if not is_url_port(port):
+        request_low_latency(ser, port)
     return ser
+
+
+FTDI_VID = 0x0403
+
+
+def request_low_latency(ser: Any, port: str, vid: Optional[int] = None) -> bool:
+    """An FTDI adapter holds what the board sends until it has a full USB packet or its
+    latency timer (16 ms by default) runs out: a short reply waits 16 ms, and a transfer
+    of small blocks crawls. On Linux any user may ask for low latency: ASYNC_LOW_LATENCY
+    through TIOCSSERIAL (pyserial's ``set_low_latency_mode``), for which ftdi_sio sets
+    the timer to 1 ms (drivers/usb/serial/ftdi_sio.c: ``set_serial_info`` lets
+    ASYNC_USR_MASK flags through without CAP_SYS_ADMIN, ``write_latency_timer`` uses 1 ms
+    when the flag is set). Windows and macOS keep the timer in the driver's settings
+    (README). True when granted; never raises."""
+    if not sys.platform.startswith("linux"):
+        return False
+    if vid is None:
+        from thonnycontrib.esp32cam.core.fastlink import usb_ids
+
+        vid = usb_ids(port)[0]
+    if vid != FTDI_VID:
+        return False
+    try:
+        ser.set_low_latency_mode(True)
+    except (ValueError, OSError, NotImplementedError, AttributeError):
+        return False
+    return True
 
 
 def set_lines(ser: Any, dtr: bool, rts: bool) -> None:
