@@ -77,6 +77,7 @@ class TrayDialog(tk.Toplevel):
         self._on_finished = on_finished
         self._queue: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
         self._worker: Optional[threading.Thread] = None
+        self._running = False  # from Run until its results are on screen (not just the worker's life)
         self._closing = False
         self._disconnected = False
         self.boards: List[cr.BoardRun] = []      # of the last run
@@ -202,7 +203,7 @@ class TrayDialog(tk.Toplevel):
     # -- running -------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
+        return self._running
 
     def start(self) -> None:
         self._run(self._prepare, self._timeout, record=True)
@@ -256,6 +257,7 @@ class TrayDialog(tk.Toplevel):
                 self._queue.put(("refused", f"Stopped unexpectedly: {e}"))
 
         self._worker = threading.Thread(target=work, daemon=True, name="esp32cam-tray")
+        self._running = True
         self._worker.start()
         self.after(50, self._poll)
 
@@ -277,12 +279,17 @@ class TrayDialog(tk.Toplevel):
                 elif kind == "board":
                     self._show_board(value)
                 elif kind == "refused":
+                    self._running = False
                     self.status_var.set(value)
                     self._set_controls(True)
                 elif kind == "done":
+                    self._running = False
                     self._finished(*value)
         except queue.Empty:
             pass
+        if self._running and self._worker is not None and not self._worker.is_alive() and self._queue.empty():
+            self._running = False  # the worker ended without a word (it always sends one)
+            self._set_controls(True)
         if self.busy or not self._queue.empty():
             self.after(50, self._poll)
         elif self._closing:
