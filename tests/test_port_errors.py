@@ -35,6 +35,11 @@ ESPTOOL_PERMISSION = ("A fatal error occurred: Could not open /dev/ttyUSB0, the 
      "linux", pe.UNREACHABLE),
     ("rfc2217://127.0.0.1:4000", "Remote does not seem to support RFC2217 or BINARY mode ['we-RFC2217']",
      "linux", pe.SERVER_REFUSED),
+    # esptool 4 on a server that serves another client (seen under load: the refusal came
+    # after the Telnet options were answered)
+    ("rfc2217://127.0.0.1:4000", "A fatal error occurred: Could not open rfc2217://127.0.0.1:4000, the port "
+     "is busy or doesn't exist.\n(Remote does not accept parameter change (RFC2217): [baudrate:REQUESTED, "
+     "datasize:REQUESTED, parity:REQUESTED, stopsize:REQUESTED])", "linux", pe.SERVER_REFUSED),
 ])
 def test_kinds(port, text, platform, kind):
     assert pe.classify_port_error(port, text, platform=platform).kind == kind

@@ -6,7 +6,9 @@ check, ``snapshot``) and esptool's fatal-error text all go through
 The texts matched are pyserial 3.5's (serialposix.py: "could not open port
 {port}: {error}", "could not exclusively lock port"; serialwin32.py:
 PermissionError(13, 'Access is denied.') for a port another program holds;
-rfc2217.py: "Remote does not seem to support RFC2217 or BINARY mode") and
+rfc2217.py: "Remote does not seem to support RFC2217 or BINARY mode", and "Remote
+does not accept parameter change (RFC2217)" from a server that answered the Telnet
+options but not the port settings) and
 esptool 4.7-5.x's ("Could not open {port}, the port is busy or doesn't exist.",
 followed by pyserial's text in parentheses).
 """
@@ -67,7 +69,8 @@ def classify_port_error(port: str, text: str, errno: Optional[int] = None,
                                "address and that the serial server (an RFC 2217 bridge such as "
                                "esp_rfc2217_server or ser2net) is running.")
         if any(s in low for s in ("closed", "reset by peer", "eof", "broken pipe",
-                                  "does not seem to support rfc2217", "binary mode")):
+                                  "does not seem to support rfc2217", "binary mode",
+                                  "does not accept parameter change")):
             return PortProblem(SERVER_REFUSED, "The serial server turned the connection away: it "
                                "already serves another client, or it does not speak RFC 2217 "
                                "(then try socket://HOST:PORT).")
