@@ -152,9 +152,10 @@ class LinkWatch:
 
     # --- internals (lock held) -------------------------------------------------------------
     def _on_silence(self, now: float) -> None:
-        """Lost, and nothing arrives: ask at this rate (Ctrl-B), then at the next ones; after
-        SILENT_ROUNDS rounds wait at 115200, where any reset of the board will speak next (a board in
-        download mode, or one that is simply silent, is not poked forever)."""
+        """Lost, and nothing arrives: ask at this rate (POKE), then at the next ones; after
+        SILENT_ROUNDS rounds, or once the ROM has answered, wait at 115200, where any reset of the
+        board will speak next (a board in download mode, or one that is simply silent, is not poked
+        forever)."""
         if self.in_download_mode or self._silent_actions >= SILENT_ROUNDS * 2 * (len(LADDER) + 2):
             if self.rate != BOOT_BAUD:
                 self._switch(BOOT_BAUD, now)
@@ -205,8 +206,8 @@ class LinkWatch:
             self.on_relock(self.rate)
             return clean
         if self.in_download_mode or now - self._switched_at < SETTLE_SECONDS:
-            # old-rate bytes still arriving: keep only the text they end with (it may be the
-            # start of a clean run at the new rate) and wait for more
+            # old-rate bytes still arriving, or the ROM's further SYNC answers: keep only the
+            # text they end with (it may be the start of a clean run) and wait for more
             del self._held[:len(self._held) - run]
             return b""
         if short or (len(self._held) >= WINDOW and noise_share(self._held[-WINDOW:]) > NOISE_SHARE):

@@ -288,7 +288,7 @@ class TrayDialog(tk.Toplevel):
         except queue.Empty:
             pass
         if self._running and self._worker is not None and not self._worker.is_alive() and self._queue.empty():
-            self._running = False  # the worker ended without a word (it always sends one)
+            self._running = False  # the worker died without "done" or "refused" (not an Exception)
             self._set_controls(True)
         if self.busy or not self._queue.empty():
             self.after(50, self._poll)
