@@ -25,7 +25,7 @@ from typing import Any, Callable, List, Optional, Sequence
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
-from thonnycontrib.esp32cam.core import fastlink, portcheck, usbjtag
+from thonnycontrib.esp32cam.core import fastlink, port_sharers, portcheck, usbjtag
 from thonnycontrib.esp32cam.core import boards as bd
 from thonnycontrib.esp32cam.core import sensors as sn
 from thonnycontrib.esp32cam.core.camera import families as fam
@@ -81,6 +81,10 @@ else:
        b"framesize": fam.KAKI5_CONF_KEYS["FRAMESIZE"]}
 
 
+# what a port that another program reads too looks like from here
+SHARED_PORT_SYMPTOMS = (dg.NOT_INTERRUPTIBLE, dg.SILENT, dg.BAUD_MISMATCH)
+
+
 class Doctor:
     """Probe one port. ``configured`` = the DTR/RTS the user's interpreter uses
     (None: only released lines are tried)."""
@@ -120,6 +124,10 @@ class Doctor:
     def run(self) -> dg.Diagnosis:
         start = time.monotonic()
         d = self._run()
+        if d.code in SHARED_PORT_SYMPTOMS and not portcheck.is_url(self.port):
+            others = port_sharers.other_openers(self.port)
+            if others:  # bytes that another reader took look like silence, noise or a busy program
+                d = self._shared(d.evidence, others)
         d.port = self.port
         d.extra["seconds"] = round(time.monotonic() - start, 3)
         return d
@@ -431,12 +439,28 @@ class Doctor:
 
     def _garbled(self, s: Session, test: str = "") -> dg.Diagnosis:
         raw = bytes(s.log.raw[-48:])
-        return dg.Diagnosis(dg.BAUD_MISMATCH, evidence=s.notes + ([test] if test else []) + [
-            f"{len(s.log.raw)} bytes received, {bl.garbage_ratio(bytes(s.log.raw)):.0%} not text",
-            "last bytes: " + raw.hex(" ")])
+        ratio = bl.garbage_ratio(bytes(s.log.raw))
+        evidence = s.notes + ([test] if test else []) + [
+            f"{len(s.log.raw)} bytes received, {ratio:.0%} not text", "last bytes: " + raw.hex(" ")]
+        if ratio == 0:  # nothing garbled: the missing bytes vanished (another reader took them)
+            return self._shared(evidence)
+        return dg.Diagnosis(dg.BAUD_MISMATCH, evidence=evidence)
+
+    def _shared(self, evidence: List[str], others: Optional[List[str]] = None) -> dg.Diagnosis:
+        if others is None:
+            others = [] if portcheck.is_url(self.port) else port_sharers.other_openers(self.port)
+        d = dg.Diagnosis(dg.PORT_SHARED, evidence=evidence + [
+            f"also open by: {', '.join(others)}" if others else "the other program could not be named"])
+        if others:
+            d.detail = f"{self.port} is also open in {', '.join(others)}."
+        return d
 
     def _lost(self, s: Session) -> dg.Diagnosis:
-        """The port went away after it opened: unplugged, or the network link dropped."""
+        """The port went away after it opened: unplugged, or the network link dropped;
+        or pyserial found the bytes it was told about taken by another reader."""
+        if any(port_sharers.PYSERIAL_SHARED_READ in note for note in s.notes) and (
+                portcheck.is_url(self.port) or portcheck.port_exists(self.port, self.ports, self.platform)):
+            return self._shared(s.evidence())
         if portcheck.is_url(self.port):
             return dg.Diagnosis(
                 dg.PORT_MISSING, evidence=s.evidence(), replace_generic=True,
