@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
                         help="target chip (default: the build's chip, or the one the image's header "
                         "names; the board is asked before writing)")
-    parser.add_argument("--baud", type=int, help="pin the baud rate (default: 460800, falling "
+    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: 460800, falling "
                         "back to 115200 and 38400 when writes fail)")
     parser.add_argument("--no-erase", action="store_true", help="do not erase the flash first")
     parser.add_argument("--manual-boot", action="store_true", help="the board is already in "
