@@ -1,13 +1,16 @@
 """What the installer tells the user when an esptool run did not write the firmware."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Optional, Protocol
 
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core import port_errors as pe
 
-if TYPE_CHECKING:
-    from thonnycontrib.esp32cam.core.flasher import FlashOptions
+
+class FlashTarget(Protocol):
+    """What the messages need of ``flasher.FlashOptions`` (no import: flasher imports this)."""
+    port: str
+    baud: Optional[int]
 
 DOWNLOAD_MODE_HELP = (
     "The board did not enter download mode by itself. Put it there by hand:\n"
@@ -42,7 +45,7 @@ MANUAL_BOOT_STATE = (" The board stays in download mode: remove the IO0 jumper (
                      "tap RST to start it.")
 
 
-def failure_message(outcome: str, changed: bool, baud: int, options: FlashOptions,
+def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget,
                     output: str = "") -> str:
     """``output``: esptool's own output (it names the chip that answered)."""
     state = (" The flash is incomplete, so the board will not start MicroPython until an "
