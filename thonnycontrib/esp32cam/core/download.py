@@ -227,8 +227,8 @@ def extract_member(archive: Path, member: str, max_size: int = 16 * 1024 * 1024)
 def installer_dir(thonny_user_dir: str) -> Path:
     """The installer's folder inside Thonny's user folder (catalog copy, ``firmware/`` cache).
 
-    The front-end passes ``thonny.THONNY_USER_DIR``; the CLI computes the same
-    value by importing ``thonny`` (which does not import Tk).
+    Both the front-end and the CLI pass ``thonny_compat.user_dir()`` (Thonny's own
+    computation, on every Thonny generation; ``import thonny`` does not import Tk).
     """
     return Path(thonny_user_dir) / "esp32cam"
 
