@@ -39,7 +39,11 @@ def prepare_build(build: Build, cache: FirmwareCache, *, flash_size: int = 4 * M
     """Raises DownloadError / ImageError with a message for the user."""
     path = cache.fetch(build, progress=progress, cancel=cancel, timeout=timeout, log=log)
     try:
-        info = inspect_image(path.read_bytes(), build.chip, flash_size)
+        info = inspect_image(path.read_bytes(), None, flash_size)
+        if info.chip != build.chip:  # the catalog's word against the image's header; the board was not asked
+            raise ImageError(f"The downloaded image is for {CHIP_LABELS.get(info.chip, info.chip)}, but the "
+                             f"catalog lists this build for {CHIP_LABELS.get(build.chip, build.chip)}: the "
+                             "catalog entry is wrong. The image was not kept.")
     except ImageError:
         path.unlink()  # never keep an unusable image in the cache
         raise
