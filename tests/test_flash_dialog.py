@@ -210,8 +210,10 @@ def test_dialog_refuses_wrong_chip_html_corrupt_and_tampered_download(xdisplay, 
                               corrupt_file=str(corrupt))
         assert board.events.all("client_connected") == []
     assert "Catalog not refreshed (still using the previous one)" in result["refresh_failed"]
-    assert result["wrong_chip"] is False and result["wrong_chip_button"] == "disabled"
-    assert "image is for ESP32-S3, but the board is ESP32" in result["wrong_chip_info"]
+    # an S3 image is for the chip its header names; the board is asked when the write starts
+    assert result["wrong_chip"] is True and result["wrong_chip_button"] == "normal"
+    assert "ESP32-S3 combined image" in result["wrong_chip_info"]
+    assert "but the board is" not in result["wrong_chip_info"]
     assert result["html"] is False and "HTML page" in result["html_info"]
     assert result["corrupt"] is False and result["corrupt_button"] == "disabled"
     assert "firmware file is corrupt: its application" in result["corrupt_info"]

@@ -35,7 +35,7 @@ def test_unpinned_build_is_inspected_and_its_hash_shown(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("served, message", [
     (b"<!DOCTYPE html><html><body>404: Not Found</body></html>", "HTML page"),
-    (synthetic_firmware("cnadler86", chip="esp32s3"), "for ESP32-S3, but the board is ESP32"),
+    (synthetic_firmware("cnadler86", chip="esp32s3"), "for ESP32-S3, but the catalog lists this build for ESP32:"),
     (synthetic_firmware("cnadler86")[:-4000], "truncated"),
 ])
 def test_unusable_unpinned_download_is_refused_and_not_cached(tmp_path, monkeypatch, served, message):
@@ -104,7 +104,8 @@ def test_release_zip_is_extracted_and_inspected(tmp_path, monkeypatch):
     (b"<!DOCTYPE html><html><body>Not Found</body></html>", r"not a ZIP archive \(a web page\)"),
     (_zip({"mpy_cam/partition-table.bin": b"x", "mpy_cam/bootloader.bin": b"y"}),
      "has no firmware.bin .*partition-table.bin"),
-    (_zip({"firmware.bin": synthetic_firmware("cnadler86", chip="esp32")}), "for ESP32, but the board is ESP32-S3"),
+    (_zip({"firmware.bin": synthetic_firmware("cnadler86", chip="esp32")}),
+     "for ESP32, but the catalog lists this build for ESP32-S3:"),
 ])
 def test_bad_release_zip_is_refused_and_nothing_kept(tmp_path, monkeypatch, served, message):
     from thonnycontrib.esp32cam.core.download import DownloadError

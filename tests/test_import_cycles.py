@@ -1,6 +1,7 @@
-"""No import cycles inside the plug-in: every import (lazy ones inside functions
-too, but not those under ``if TYPE_CHECKING:``) between its modules forms a DAG.
-Imports of a package's ``__init__`` are not edges: Python initialises it first."""
+"""No import cycles inside the plug-in: every import between its modules (lazy ones
+inside functions and those under ``if TYPE_CHECKING:`` too: a type that needs the
+other module is a dependency on it) forms a DAG. Imports of a package's
+``__init__`` are not edges: Python initialises it first."""
 from __future__ import annotations
 
 import ast
@@ -21,20 +22,10 @@ def _modules() -> Dict[str, Path]:
     return found
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _imports(tree: ast.AST, modules: Dict[str, Path]) -> Set[str]:
     targets: Set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             targets.update(a.name for a in node.names if a.name in modules)
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
@@ -86,6 +77,26 @@ def test_the_graph_sees_real_edges():
 
 def test_no_import_cycles():
     assert _cycles(_graph()) == []
+
+
+def test_imports_only_for_type_checking_are_edges_too():
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                     "    from thonnycontrib.esp32cam.core.catalog import Build\n")
+    assert _imports(tree, _modules()) == {"thonnycontrib.esp32cam.core.catalog"}
+
+
+def test_core_does_not_import_the_plugins_face():
+    """core is the bottom layer: the package's ``__init__`` (load_plugin, Thonny's UI) is above it."""
+    importing = []
+    for name, path in _modules().items():
+        if ".core." not in name:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == PACKAGE:
+                importing.append(name)
+            elif isinstance(node, ast.Import) and any(a.name == PACKAGE for a in node.names):
+                importing.append(name)
+    assert importing == []
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -1,4 +1,5 @@
-"""Command-line entry: ``python -m thonnycontrib.esp32cam <command> ...``.
+"""Command-line entry: ``esp32cam <command> ...`` (console script) or
+``python -m thonnycontrib.esp32cam <command> ...``.
 
 Each sub-command lives in its own module under ``commands/`` exposing
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -28,9 +30,15 @@ def _load(name: str):
     return importlib.import_module("thonnycontrib.esp32cam.commands." + module_name)
 
 
+def _prog() -> str:
+    """``esp32cam`` when run as the console script, else the ``python -m`` form."""
+    name = os.path.basename(sys.argv[0] or "")
+    return "esp32cam" if name.startswith("esp32cam") else "python -m thonnycontrib.esp32cam"
+
+
 def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m thonnycontrib.esp32cam",
+        prog=_prog(),
         description="ESP32-CAM tools from the thonny-esp32cam plug-in.",
     )
     parser.add_argument("--version", action="version", version=f"thonny-esp32cam {__version__}")
@@ -50,6 +58,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    if hasattr(args, "all"):  # the commands that work on boards (commands/multiboard.py)
+        from thonnycontrib.esp32cam.commands import multiboard
+
+        missing = multiboard.default_port(args)
+        if missing:
+            parser.error(missing)
     try:
         return int(_load(args.command).run(args) or 0)
     except KeyboardInterrupt:

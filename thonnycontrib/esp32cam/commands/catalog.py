@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -11,11 +12,22 @@ from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalo
 from thonnycontrib.esp32cam.core.download import DownloadError, installer_dir
 
 
-def thonny_user_dir() -> str:
-    """Thonny's user folder, computed by Thonny's own code (``import thonny`` loads no Tk)."""
-    import thonny
+NO_THONNY_DIR = ".esp32cam"  # in the home folder, when Thonny is not installed
 
-    return thonny.THONNY_USER_DIR
+
+def thonny_user_dir() -> str:
+    """Thonny's user folder, computed by Thonny's own code (``import thonny`` loads no Tk),
+    on every Thonny generation (``thonny_compat.user_dir``). Without Thonny (the plug-in
+    installed into a plain Python with ``--no-deps``): ``$THONNY_USER_DIR`` as Thonny would
+    honour it, else ``~/.esp32cam``."""
+    from thonnycontrib.esp32cam import thonny_compat
+
+    try:
+        return thonny_compat.user_dir()
+    except ModuleNotFoundError as e:
+        if e.name != "thonny":
+            raise
+    return os.path.expanduser(os.environ.get("THONNY_USER_DIR") or os.path.join("~", NO_THONNY_DIR))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

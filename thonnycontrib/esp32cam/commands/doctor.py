@@ -75,13 +75,12 @@ def _run_many(args: argparse.Namespace) -> int:
         return 2
     tool = None
     if not args.no_rom_mac:
+        from thonnycontrib.esp32cam.commands.flash import plugin_site_dirs
+        from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
+
         try:
-            import thonny
-
-            from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-
-            tool = find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
-        except (EsptoolMissing, ImportError):
+            tool = find_esptool(sys.executable, plugin_site_dirs())
+        except EsptoolMissing:
             tool = None  # MACs of boards without MicroPython stay unknown
     configured = None
     if args.dtr is not None or args.rts is not None:

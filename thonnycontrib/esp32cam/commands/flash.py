@@ -3,7 +3,9 @@
 Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
 be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
 or download refused (also: an ESP32-S3 whose chip or PSRAM does not fit the
-build); 5 = esptool missing; 2 = bad ports.
+build, or the board answered as another chip); 5 = esptool missing; 2 = bad ports, or
+no terminal to confirm on (pass ``--yes``). After a failed write the board is reset out
+of download mode, and the message says what it does then.
 
 Several boards (``--port A --port B``, ``--all``): the image is fetched and
 checked once, then every board is written in parallel, each by its own esptool
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import List, Optional
 
 from thonnycontrib.esp32cam.commands.catalog import thonny_user_dir
 from thonnycontrib.esp32cam.core.bootcheck import check_board
@@ -33,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--build", metavar="ID", help="catalog build id (see the 'catalog' command)")
     source.add_argument("--file", metavar="PATH", help="local firmware image (.bin)")
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
-                        help="target chip (default: the build's chip, else esp32)")
-    parser.add_argument("--baud", type=int, help="pin the baud rate (default: 460800, falling "
+                        help="target chip (default: the build's chip, or the one the image's header "
+                        "names; the board is asked before writing)")
+    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: 460800, falling "
                         "back to 115200 and 38400 when writes fail)")
     parser.add_argument("--no-erase", action="store_true", help="do not erase the flash first")
     parser.add_argument("--manual-boot", action="store_true", help="the board is already in "
@@ -74,7 +78,7 @@ def _prepare(args: argparse.Namespace, user_dir: str, quiet: bool = False):
         return prepare_build(build, firmware_cache(user_dir, args.mirror), flash_size=flash_size,
                              progress=None if quiet else _progress_printer("Download"),
                              log=lambda text: print(text, file=sys.stderr))
-    return prepare_file(args.file, args.chip or "esp32", flash_size=flash_size)
+    return prepare_file(args.file, args.chip, flash_size=flash_size)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +104,7 @@ def _run_one(args: argparse.Namespace) -> int:
                                      flash_size=flash_size, progress=_progress_printer("Download"),
                                      log=lambda text: print(text, file=sys.stderr))
         else:
-            prepared = prepare_file(args.file, args.chip or "esp32", flash_size=flash_size)
+            prepared = prepare_file(args.file, args.chip, flash_size=flash_size)
     except (CatalogError, DownloadError, ImageError) as e:
         print(f"Refused: {e}\nNothing was written to the board.", file=sys.stderr)
         return 4
@@ -109,9 +113,10 @@ def _run_one(args: argparse.Namespace) -> int:
                            baud=args.baud, manual_boot=args.manual_boot,
                            psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
                            usb_jtag=True if args.usb_jtag else None)
-    if not args.yes and not _confirmed(f"Write this firmware to {args.port} at {options.start_offset():#x}"
-                                       f"{' after erasing the whole flash' if options.erase else ''}?"):
-        return 1
+    refused = None if args.yes else _ask(f"Write this firmware to {args.port} at {options.start_offset():#x}"
+                                          f"{' after erasing the whole flash' if options.erase else ''}?")
+    if refused is not None:
+        return refused
     tool = _esptool_or_none()
     if tool is None:
         return 5
@@ -156,23 +161,50 @@ def _run_one(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirmed(question: str) -> bool:
-    """Ask before writing; "Nothing written." unless the answer is yes."""
-    if input(question + " [y/N] ").strip().lower() in ("y", "yes"):
+NOT_A_TERMINAL = 2  # exit code: asked to confirm without a terminal to answer on
+
+
+def _confirmed(question: str) -> Optional[bool]:
+    """Ask before writing; "Nothing written." unless the answer is yes. None when nobody can
+    answer: stdin ends without a line (a script, ``| tee``, cron, ``< /dev/null``)."""
+    try:
+        answer = input(question + " [y/N] ")
+    except EOFError:
+        if sys.stdin is not None and sys.stdin.isatty():  # Ctrl-D at the question: a no
+            answer = ""
+        else:
+            print("\nstdin is not a terminal: pass --yes to write without asking. Nothing written.",
+                  file=sys.stderr)
+            return None
+    if answer.strip().lower() in ("y", "yes"):
         return True
     print("Nothing written.")
     return False
 
 
+def _ask(question: str) -> Optional[int]:
+    """None to go on; else the exit code (1 declined, 2 no terminal to ask on)."""
+    answer = _confirmed(question)
+    return None if answer else (NOT_A_TERMINAL if answer is None else 1)
+
+
 def _esptool_or_none():
     """The esptool Thonny would use (its plug-in folder too), or None with the reason on stderr."""
     try:
-        import thonny
-
-        return find_esptool(sys.executable, [thonny.get_sys_path_directory_containg_plugins()])
+        return find_esptool(sys.executable, plugin_site_dirs())
     except EsptoolMissing as e:
         print(e, file=sys.stderr)
         return None
+
+
+def plugin_site_dirs() -> List[str]:
+    """Thonny's plug-in site-packages (where its plug-in manager installs esptool), if Thonny is there."""
+    try:
+        import thonny  # public API: get_sys_path_directory_containg_plugins (4.1, 5.0, dev head)
+
+        return [thonny.get_sys_path_directory_containg_plugins()]
+    except Exception:  # no Thonny, or one without that function: the plain Python's esptool
+        return []
 
 
 def _run_many(args: argparse.Namespace) -> int:
@@ -191,10 +223,11 @@ def _run_many(args: argparse.Namespace) -> int:
     if not quiet:
         print(prepared.summary())
     offset = FlashOptions(port="", chip=prepared.chip).start_offset()
-    if not args.yes and not _confirmed(
-            f"Write this firmware at {offset:#x} to {len(ports)} boards "
-            f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}?"):
-        return 1
+    refused = None if args.yes else _ask(
+        f"Write this firmware at {offset:#x} to {len(ports)} boards "
+        f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}?")
+    if refused is not None:
+        return refused
     tool = _esptool_or_none()
     if tool is None:
         return 5

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Callable, List, Optional, Sequence
 
@@ -14,10 +15,10 @@ from thonnycontrib.esp32cam.core import ports as pt
 
 
 def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bool = True) -> None:
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--port", action="append", metavar="PORT",
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("-p", "--port", action="append", metavar="PORT",
                         help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT); "
-                        "repeat for several boards, handled in parallel")
+                        f"repeat for several boards, handled in parallel (default: ${PORT_ENV})")
     target.add_argument("--all", action="store_true",
                         help="every detected ESP32-CAM adapter (CH340/CH9102, CP210x, FTDI; "
                         f"network ports from ${pt.NETWORK_PORTS_ENV})")
@@ -28,6 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bo
                         "MAC, firmware, SHA-256, result, seconds)")
     parser.add_argument("--timeout", type=float, default=timeout, metavar="SECONDS",
                         help=f"give up a board after this long when several run (default {timeout:.0f})")
+
+
+# esptool 4.8.1 (argparse) and 5.x (click): ``--port/-p`` defaults to $ESPTOOL_PORT, read as
+# one port name (no list); an explicit --port wins; no port at all makes esptool scan.
+PORT_ENV = "ESPTOOL_PORT"
+
+
+def default_port(args: argparse.Namespace, environ=None) -> Optional[str]:
+    """Without --port and --all: the board of $ESPTOOL_PORT, as esptool takes it. Returns an
+    error message (exit code 2) when there is none."""
+    if args.port or args.all:
+        return None
+    port = (os.environ if environ is None else environ).get(PORT_ENV, "").strip()
+    if not port:
+        return f"No board given: pass --port PORT (or set {PORT_ENV}), or --all."
+    args.port = [port]
+    return None
 
 
 def is_multi(args: argparse.Namespace, json_is_multi: bool = True) -> bool:

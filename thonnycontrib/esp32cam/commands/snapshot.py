@@ -88,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flash", action="store_true", help="switch the flash LED on for the photo")
     parser.add_argument("--interrupt", action="store_true",
                         help="stop a program running on the board first (Ctrl-C)")
-    parser.add_argument("--baud", type=_baud, default="auto",
+    parser.add_argument("-b", "--baud", type=_baud, default="auto",
                         help="serial speed after the prompt: auto (fastest that works, default), "
                              "115200 (no switch) or a fixed rate such as 921600")
     parser.add_argument("--count", type=_count, default=1,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from thonnycontrib.esp32cam.core.fetch import fetch_bytes, write_atomically
+
 BUNDLED_PATH = Path(__file__).with_name("catalog.json")
 REFRESHED_NAME = "catalog.json"
 FAMILIES = ("lemariva", "kaki5", "cnadler86", "none")
@@ -235,8 +237,6 @@ def refresh_catalog(url: str, cache_dir: Path, timeout: float = 20.0) -> Catalog
     Raises DownloadError or CatalogError; the cached copy is replaced only by
     a catalog that validated.
     """
-    from thonnycontrib.esp32cam.core.download import fetch_bytes, write_atomically
-
     text = fetch_bytes(url, timeout=timeout, max_size=2_000_000).decode("utf-8", "replace")
     catalog = parse_catalog(text, origin=url)
     target = Path(cache_dir) / REFRESHED_NAME

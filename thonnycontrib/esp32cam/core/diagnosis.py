@@ -44,6 +44,7 @@ PERMISSION_DENIED = "permission_denied"
 PORT_MISSING = "port_missing"
 SILENT = "silent"
 BAUD_MISMATCH = "baud_mismatch"
+PORT_SHARED = "port_shared"
 UNSUPPORTED_SENSOR = "unsupported_sensor"
 
 KINDS: Dict[str, Kind] = {k.code: k for k in [
@@ -145,6 +146,13 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "speed (long or poor cable, weak adapter), or the other side uses another baud rate.",
          "Use a short, good cable and a solid GND connection; try another USB adapter. The ESP32-CAM "
          "console runs at 115200 baud.",
+         (FIX_RETRY,)),
+    Kind(PORT_SHARED, "Another program reads this port",
+         "Bytes from the board vanish: another program has the port open and reads it too (a serial "
+         "monitor, another Thonny, ModemManager on Linux), so each byte reaches only one of the two. "
+         "What does arrive is clean text, so the baud rate is not the problem.",
+         "Close the other program (named below when the system tells), then retry. On Linux, "
+         "ModemManager probes new serial ports: sudo systemctl stop ModemManager.",
          (FIX_RETRY,)),
     Kind(UNSUPPORTED_SENSOR, "Camera sensor not supported by this firmware",
          "The camera driver found a sensor it was built without (\"Detected camera not supported.\", "

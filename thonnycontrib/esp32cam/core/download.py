@@ -11,97 +11,15 @@ import os
 import ssl
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
-from thonnycontrib.esp32cam import __version__
-
-if TYPE_CHECKING:  # not at run time: core.catalog imports this module to refresh itself
-    from thonnycontrib.esp32cam.core.catalog import Build
+from thonnycontrib.esp32cam.core.catalog import Build
+from thonnycontrib.esp32cam.core.fetch import (  # noqa: F401 (also this module's public names)
+    CHUNK, DownloadCancelled, DownloadError, fetch_bytes, open_https, require_https, umask_mode,
+    unlink_quietly, write_atomically)
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
-CHUNK = 64 * 1024
-
-
-class DownloadError(Exception):
-    """A download failed or was refused; the message tells the user what happened."""
-
-
-class DownloadCancelled(DownloadError):
-    pass
-
-
-def require_https(url: str) -> None:
-    if not url.lower().startswith("https://"):
-        raise DownloadError(f"Refusing to download {url!r}: only https:// URLs are allowed.")
-
-
-def _open(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
-    require_https(url)
-    context = ssl_context or ssl.create_default_context()  # honours SSL_CERT_FILE
-    request = urllib.request.Request(url, headers={"User-Agent": f"thonny-esp32cam/{__version__}"})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout, context=context)
-    except urllib.error.HTTPError as e:
-        raise DownloadError(f"The server answered {e.code} {e.reason} for {url}.") from None
-    except urllib.error.URLError as e:
-        reason = e.reason
-        if isinstance(reason, ssl.SSLError):
-            raise DownloadError(f"Secure connection to {url} failed ({reason}); "
-                                "the download was not used.") from None
-        raise DownloadError(f"Could not reach {url} ({reason}). Check the internet "
-                            "connection; builds downloaded earlier still work offline.") from None
-    except (TimeoutError, OSError) as e:
-        raise DownloadError(f"Could not download {url}: {e}") from None
-    if not response.geturl().lower().startswith("https://"):
-        response.close()
-        raise DownloadError(f"{url} redirected to a non-HTTPS address; refused.")
-    return response
-
-
-def fetch_bytes(url: str, timeout: float = 20.0, max_size: int = 2_000_000,
-                ssl_context: Optional[ssl.SSLContext] = None) -> bytes:
-    """A small HTTPS resource (e.g. the catalog) read into memory."""
-    with _open(url, timeout, ssl_context) as response:
-        try:
-            data = response.read(max_size + 1)
-        except (TimeoutError, OSError) as e:
-            raise DownloadError(f"Download of {url} failed: {e}") from None
-    if len(data) > max_size:
-        raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
-    return data
-
-
-def umask_mode() -> int:
-    """The mode a new file gets from open(): 0o666 less the user's umask (mkstemp's
-    0o600 would make photos and images unreadable to anyone else)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """``target`` appears whole or not at all, with the mode the user's umask gives."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, umask_mode())
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink_quietly(Path(tmp))
-        raise
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
 
 
 def sha256_of_file(path: Path) -> str:
@@ -129,7 +47,7 @@ def download_file(url: str, target: Path, *, expected_size: Optional[int] = None
     digest = hashlib.sha256()
     received = 0
     try:
-        with os.fdopen(fd, "wb") as out, _open(url, timeout, ssl_context) as response:
+        with os.fdopen(fd, "wb") as out, open_https(url, timeout, ssl_context) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else expected_size
             if progress:
@@ -162,7 +80,7 @@ def download_file(url: str, target: Path, *, expected_size: Optional[int] = None
         os.replace(tmp, target)
         return actual
     except BaseException:
-        _unlink_quietly(tmp)
+        unlink_quietly(tmp)
         raise
 
 
@@ -210,7 +128,7 @@ class FirmwareCache:
             return None
         if build.pinned and build.format == "bin" and (path.stat().st_size != build.size
                              or sha256_of_file(path) != build.sha256):
-            _unlink_quietly(path)  # damaged on disk: drop it, it will be downloaded again
+            unlink_quietly(path)  # damaged on disk: drop it, it will be downloaded again
             return None
         return path
 
@@ -271,7 +189,7 @@ class FirmwareCache:
             try:
                 write_atomically(path, extract_member(archive, build.member or "firmware.bin"))
             finally:
-                _unlink_quietly(archive)
+                unlink_quietly(archive)
             return path
         download_file(url, path, expected_size=build.size, expected_sha256=build.sha256,
                       progress=progress, timeout=timeout, cancel=cancel, ssl_context=ssl_context)
@@ -309,8 +227,8 @@ def extract_member(archive: Path, member: str, max_size: int = 16 * 1024 * 1024)
 def installer_dir(thonny_user_dir: str) -> Path:
     """The installer's folder inside Thonny's user folder (catalog copy, ``firmware/`` cache).
 
-    The front-end passes ``thonny.THONNY_USER_DIR``; the CLI computes the same
-    value by importing ``thonny`` (which does not import Tk).
+    Both the front-end and the CLI pass ``thonny_compat.user_dir()`` (Thonny's own
+    computation, on every Thonny generation; ``import thonny`` does not import Tk).
     """
     return Path(thonny_user_dir) / "esp32cam"
 

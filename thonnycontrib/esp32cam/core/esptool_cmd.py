@@ -150,7 +150,18 @@ PORT_MISSING = "port-missing"
 PORT_PERMISSION = "port-permission"
 LINK_FAILURE = "link"          # noise / weak adapter: a lower baud may help
 CONNECTION_LOST = "connection-lost"
+WRONG_CHIP = "wrong-chip"      # the ROM answered as another chip than --chip
 FAILED = "failed"
+
+# esptool 4.8.1 loader.py connect(): "This chip is %s not %s. Wrong --chip argument?";
+# esptool 5.x loader.py connect(): "This chip is {chip_type}, not {CHIP_NAME}. Wrong chip argument?"
+_WRONG_CHIP_RE = re.compile(r"This chip is (ESP32\S*?),? not (ESP32\S*?)\. Wrong (?:--)?chip argument")
+
+
+def wrong_chip(output: str) -> Optional[Tuple[str, str]]:
+    """(the board's chip, the --chip given) as esptool names them ("ESP32-S3", "ESP32"), or None."""
+    m = _WRONG_CHIP_RE.search(output)
+    return (m.group(1), m.group(2)) if m else None
 
 _PORT_MISSING = ("could not open port", "Could not open", "No such file or directory",
                  "Connection refused", "FileNotFoundError", "does not exist")
@@ -178,6 +189,8 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
     if "A fatal error occurred" not in output and "Traceback" not in output and returncode != 0:
         # esptool reports its own errors; a silent exit means the port went away under it
         return CONNECTION_LOST if reached else PORT_MISSING
+    if wrong_chip(output):
+        return WRONG_CHIP
     fatal = output[output.rfind("A fatal error occurred"):] if "A fatal error occurred" in output else output[-2000:]
     problem = None if wrote else pe.classify_port_error(port, fatal, platform=platform)
     if problem is not None and problem.kind in (pe.BUSY, pe.SERVER_REFUSED):

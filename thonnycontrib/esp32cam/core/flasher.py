@@ -13,20 +13,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
-from thonnycontrib.esp32cam.core import chipinfo, usbjtag
+from thonnycontrib.esp32cam.core import board_restart, chipinfo, usbjtag
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
-from thonnycontrib.esp32cam.core import port_errors as pe
+from thonnycontrib.esp32cam.core import flash_messages as fm
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
+from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP  # noqa: F401 (public name)
 
 DEFAULT_BAUDS = (460800, 115200, 38400)
-
-DOWNLOAD_MODE_HELP = (
-    "The board did not enter download mode by itself. Put it there by hand:\n"
-    "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
-    "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
-    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
-    "Then press Retry: the installer will not try to reset the board this time.")
-
 
 @dataclass
 class FlashOptions:
@@ -67,7 +60,7 @@ class FlashResult:
 
 
 PSRAM_MISMATCH = "psram-mismatch"
-WRONG_CHIP = "wrong-chip"
+WRONG_CHIP = ec.WRONG_CHIP
 FLASH_TOO_SMALL = "flash-too-small"
 
 
@@ -113,6 +106,8 @@ class Flasher:
         result = self._flash(image_path, options)
         result.board = board
         result.port = options.port
+        if not result.ok:
+            self._restart_after_failure(result, options)
         if result.ok and options.on_usb_jtag() and not options.manual_boot:
             # leaving the bootloader, the chip's USB device drops off the bus and comes back
             self._say("Waiting for the board's USB port to come back after the reset...", result.log)
@@ -124,6 +119,20 @@ class Flasher:
                 result.port = back
                 result.message += f" The board came back as {back}."
         return result
+
+    def _restart_after_failure(self, result: FlashResult, options: FlashOptions) -> None:
+        """esptool leaves a board it reached in the ROM bootloader when it fails: reset it
+        into its firmware and say what state it is in."""
+        if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log
+                                                      for mark in fm.ROM_REACHED):
+            return
+        if options.manual_boot:
+            result.message += fm.MANUAL_BOOT_STATE
+            return
+        self._say("Resetting the board out of download mode...", result.log)
+        state = board_restart.restart_into_firmware(options.port)
+        self._say(state, result.log)
+        result.message += " " + state
 
     def _check_board(self, options: FlashOptions, image_flash_mb: Optional[int] = None):
         """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
@@ -142,9 +151,8 @@ class Flasher:
                                          serial_number=getattr(usbjtag.port_info(options.port), "serial_number", None))
             options.port = back or options.port
         if board.chip != options.chip:
-            return FlashResult(False, WRONG_CHIP, f"The board is an {board.description}, but this firmware "
-                               "is for an ESP32-S3. Choose a build for the board's chip. Nothing was "
-                               "written.", log=log, board=board), board
+            return FlashResult(False, WRONG_CHIP, fm.wrong_chip_message(board.description, "ESP32-S3"),
+                               log=log, board=board), board
         wanted_mb = _flash_mb(options.flash_size) or image_flash_mb
         if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
             return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
@@ -174,7 +182,8 @@ class Flasher:
                 return FlashResult(False, "cancelled", self._cancel_message(changed),
                                    baud=baud, board_changed=changed, log=log)
             if outcome != ec.LINK_FAILURE or index == len(bauds) - 1:
-                return FlashResult(False, outcome, self._failure_message(outcome, changed, baud, options),
+                return FlashResult(False, outcome, self._failure_message(outcome, changed, baud, options,
+                                                                             "\n".join(log)),
                                    baud=baud, board_changed=changed,
                                    needs_download_mode=outcome == ec.NEEDS_DOWNLOAD_MODE, log=log)
         raise AssertionError("unreachable")
@@ -258,36 +267,5 @@ class Flasher:
             self._proc = None
         return ec.classify("\n".join(output), returncode, wrote, port=options.port), wrote, erased
 
-    @staticmethod
-    def _cancel_message(changed: bool) -> str:
-        if not changed:
-            return "Cancelled before anything was written: the board is unchanged."
-        return ("Cancelled part-way: the board's flash was erased or partly written, so it will "
-                "not start MicroPython now. It is safe to run the installer again; until then "
-                "the board only shows boot messages.")
-
-    @staticmethod
-    def _failure_message(outcome: str, changed: bool, baud: int, options: FlashOptions) -> str:
-        state = (" The flash is incomplete, so the board will not start MicroPython until an "
-                 "install succeeds; retrying is safe." if changed else " The board was not changed.")
-        if outcome == ec.NEEDS_DOWNLOAD_MODE:
-            return DOWNLOAD_MODE_HELP
-        if outcome == ec.PORT_BUSY:
-            return (f"{options.port} is in use by another program (a terminal, Arduino IDE, "
-                    "another Thonny). Close it and retry.")
-        if outcome == ec.PORT_PERMISSION:
-            problem = pe.classify_port_error(options.port, "Permission denied")
-            return f"Could not open {options.port}: permission denied. {problem.advice if problem else ''}"
-        if outcome == ec.PORT_MISSING:
-            return (f"Could not open {options.port}: it does not exist (any more) or another "
-                    "program holds it. Check the USB cable, pick the right port, close other "
-                    "serial programs and retry.")
-        if outcome == ec.CONNECTION_LOST:
-            return (f"The connection to the board was lost during flashing ({options.port}). Check "
-                    "the USB cable and power, then retry." + state)
-        if outcome == ec.LINK_FAILURE:
-            hint = (" Unpin the baud rate in the advanced options to let the installer try slower "
-                    "speeds." if options.baud else " It failed at every speed down to "
-                    f"{baud} baud: use a shorter cable, a better adapter and a solid 5 V supply.")
-            return "Writing failed: the serial link is unreliable." + hint + state
-        return "esptool failed; see the log above for its message." + state
+    _cancel_message = staticmethod(fm.cancel_message)
+    _failure_message = staticmethod(fm.failure_message)

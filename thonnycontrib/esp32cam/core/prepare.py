@@ -9,7 +9,7 @@ from typing import Optional
 
 from thonnycontrib.esp32cam.core.catalog import Build
 from thonnycontrib.esp32cam.core.download import FirmwareCache, Log, ProgressCallback
-from thonnycontrib.esp32cam.core.image import MB, ImageError, ImageInfo, inspect_image
+from thonnycontrib.esp32cam.core.image import CHIP_LABELS, MB, ImageError, ImageInfo, inspect_image
 
 MAX_IMAGE = 16 * MB
 
@@ -39,15 +39,21 @@ def prepare_build(build: Build, cache: FirmwareCache, *, flash_size: int = 4 * M
     """Raises DownloadError / ImageError with a message for the user."""
     path = cache.fetch(build, progress=progress, cancel=cancel, timeout=timeout, log=log)
     try:
-        info = inspect_image(path.read_bytes(), build.chip, flash_size)
+        info = inspect_image(path.read_bytes(), None, flash_size)
+        if info.chip != build.chip:  # the catalog's word against the image's header; the board was not asked
+            raise ImageError(f"The downloaded image is for {CHIP_LABELS.get(info.chip, info.chip)}, but the "
+                             f"catalog lists this build for {CHIP_LABELS.get(build.chip, build.chip)}: the "
+                             "catalog entry is wrong. The image was not kept.")
     except ImageError:
         path.unlink()  # never keep an unusable image in the cache
         raise
     return PreparedImage(path=path, info=info, chip=build.chip, build=build)
 
 
-def prepare_file(path: str, chip: str, *, flash_size: int = 4 * MB) -> PreparedImage:
-    """A local image chosen by the user ("Select local file…")."""
+def prepare_file(path: str, chip: Optional[str] = None, *, flash_size: int = 4 * MB) -> PreparedImage:
+    """A local image chosen by the user ("Select local file…"). Its header names its chip;
+    ``chip`` (the user's explicit choice, e.g. ``--chip``) must agree with it. What the
+    board is, only the board can say: the flasher asks it before writing."""
     file = Path(path)
     try:
         size = file.stat().st_size
@@ -56,4 +62,12 @@ def prepare_file(path: str, chip: str, *, flash_size: int = 4 * MB) -> PreparedI
         data = file.read_bytes()
     except OSError as e:
         raise ImageError(f"Cannot read {path}: {e.strerror or e}") from None
-    return PreparedImage(path=file, info=inspect_image(data, chip, flash_size), chip=chip)
+    info = inspect_image(data, None, flash_size)
+    if info.chip not in CHIP_LABELS:
+        raise ImageError(f"This image is for {info.chip}: the installer writes ESP32 and ESP32-S3 "
+                         "images only.")
+    if chip and chip != info.chip:
+        raise ImageError(f"This image is for {CHIP_LABELS.get(info.chip, info.chip)}, not for "
+                         f"{CHIP_LABELS.get(chip, chip)} as chosen. Leave the chip to the image, "
+                         "or choose a build for your board's chip.")
+    return PreparedImage(path=file, info=info, chip=info.chip)

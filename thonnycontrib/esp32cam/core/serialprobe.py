@@ -120,6 +120,18 @@ class Session:
                 return done()
         return done()
 
+    def wait_boot(self, since: int) -> None:
+        """Read the boot log after a reset until it is clearly finished (a prompt, download
+        mode, or a boot loop seen twice)."""
+        def done() -> bool:
+            log = self.log
+            return (log.ends_with_prompt() or log.has(bl.DOWNLOAD_MODE, since)
+                    or log.count(bl.BROWNOUT, since) >= 2 or log.count(bl.NO_FIRMWARE, since) >= 2
+                    or log.count(bl.CORRUPT_FIRMWARE, since) >= 2
+                    or log.count(bl.PSRAM_FAILURE, since) >= 2)
+        self.listen(self.t.boot, done, quiet=self.t.quiet_after_boot, need_data=True,
+                    first_data=self.t.first_boot_byte)
+
     def prompt_count(self) -> int:
         return self.log.count(bl.PROMPT)
 

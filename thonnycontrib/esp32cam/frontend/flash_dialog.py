@@ -277,10 +277,10 @@ class FirmwareInstallerDialog(WorkDialog):
             self.select_local_file(path)
 
     def select_local_file(self, path: str) -> bool:
-        """Inspect a local image and select it; show why if it is refused."""
-        chip = boards.get_profile(self.board_combo.get_selected_value()).chip
+        """Inspect a local image and select it; show why if it is refused. Its header names
+        its chip; the installer asks the board for its own before writing."""
         try:
-            self._local_image = prepare_file(path, chip)
+            self._local_image = prepare_file(path)
         except ImageError as e:
             self._local_image = None
             self.build_combo.select_none()  # nothing to install until the user picks again

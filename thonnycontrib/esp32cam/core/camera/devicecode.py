@@ -17,7 +17,7 @@ from ..boards import BoardProfile
 from ..fastlink import BOOT_BAUD, PACED_WRITER
 from . import families as fam
 from . import stream
-from .transfer import ENCODINGS, RAW
+from .transfer import ENCODINGS, KIND_ACK, KIND_INFO, KIND_JPEG, RAW
 
 HELPER = "__esp32cam"
 
@@ -298,6 +298,16 @@ _METHODS = {fam.LEMARIVA: _lemariva_methods, fam.KAKI5: _kaki5_methods,
             fam.CNADLER86: _cnadler86_methods}
 
 
+@dataclass(frozen=True)
+class Step:
+    """One exchange with the board: the code to run, the name ``problems.classify`` gives a
+    failure during it, and the frame kind a good run writes. The session runs steps; which
+    steps an operation takes and what they answer is this module's concern."""
+    code: str
+    during: str
+    expect: str = KIND_ACK
+
+
 def size_argument(family: str, size_name: str) -> str:
     """The frame size as the family's own code expects it (a Python literal)."""
     size = fam.frame_size(size_name)
@@ -364,6 +374,38 @@ class DeviceProtocol:
         if self.profile.flash_led is None:
             raise ValueError("The board profile %r has no flash LED." % self.profile.title)
         return self._call("flash", self.profile.flash_led, bool(on))
+
+    # --- the steps of each operation ---------------------------------------------------------
+    def install(self) -> Step:
+        return Step(self.install_code(), "install")
+
+    def start(self, settings: CameraSettings) -> Step:
+        return Step(self.start_code(settings), "start")
+
+    def changes(self, current: CameraSettings, wanted: CameraSettings) -> List[Step]:
+        """The calls that turn the running ``current`` settings into ``wanted`` (only what differs)."""
+        steps = []
+        if wanted.frame_size != current.frame_size:
+            steps.append(Step(self.set_size_code(wanted.frame_size), "start"))
+        if wanted.quality != current.quality:
+            steps.append(Step(self.set_quality_code(wanted.quality), "quality"))
+        if (wanted.vflip, wanted.hmirror) != (current.vflip, current.hmirror):
+            steps.append(Step(self.set_flip_code(wanted.vflip, wanted.hmirror), "flip"))
+        return steps
+
+    def snap(self) -> Step:
+        return Step(self.snap_code(), "snap", KIND_JPEG)
+
+    def stream(self, credit: int = stream.CREDIT) -> Step:
+        """Ends with an acknowledgement carrying the number of frames sent."""
+        return Step(self.stream_code(credit), "snap")
+
+    def flash(self, on: bool) -> Step:
+        return Step(self.flash_code(on), "flash")
+
+
+def detect_step() -> Step:
+    return Step(detect_code(), "detect", KIND_INFO)
 
 
 def release_code() -> str:

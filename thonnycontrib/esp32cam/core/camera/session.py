@@ -15,9 +15,9 @@ from typing import Callable, Dict, Optional, Protocol
 from .. import boards
 from . import families as fam
 from . import problems, sensor_check
-from .devicecode import CameraSettings, DeviceProtocol, HELPER, detect_code, parse_info, release_code
+from .devicecode import CameraSettings, DeviceProtocol, HELPER, Step, detect_step, parse_info, release_code
 from .stream import CREDIT, FrameHandler, KeepGoing
-from .transfer import KIND_ACK, KIND_ERROR, KIND_INFO, KIND_JPEG, RAW, Frame, looks_like_jpeg
+from .transfer import KIND_ERROR, RAW, Frame, looks_like_jpeg
 
 
 @dataclass
@@ -80,9 +80,7 @@ class CameraSession:
 
     # --- lifecycle -------------------------------------------------------------------------
     def detect(self) -> DeviceInfo:
-        frame = self._run(detect_code(), "detect")
-        if frame.kind != KIND_INFO:
-            raise problems.transfer_problem("unexpected answer %r to detection" % frame.kind)
+        frame = self._run(detect_step())
         raw = parse_info(frame.text)
         heap = int(raw["heap"]) if raw.get("heap", "").isdigit() else None
         psram = {"1": True, "0": False}.get(raw.get("psram", "?"))
@@ -104,9 +102,9 @@ class CameraSession:
         if self.protocol is None:
             self.detect()
         assert self.protocol is not None
-        self._expect_ack(self._run(self.protocol.install_code(), "install"), "install")
+        self._run(self.protocol.install())
         try:
-            self._expect_ack(self._run(self.protocol.start_code(settings), "start"), "start")
+            self._run(self.protocol.start(settings))
         except problems.CameraProblem as e:
             if e.kind == problems.INIT_FAILED:
                 raise sensor_check.explain(self, e) from None
@@ -120,13 +118,8 @@ class CameraSession:
             self.start(settings)
             return
         assert self.protocol is not None and self.settings is not None
-        current = self.settings
-        if settings.frame_size != current.frame_size:
-            self._call(self.protocol.set_size_code(settings.frame_size), "start")
-        if settings.quality != current.quality:
-            self._call(self.protocol.set_quality_code(settings.quality), "quality")
-        if (settings.vflip, settings.hmirror) != (current.vflip, current.hmirror):
-            self._call(self.protocol.set_flip_code(settings.vflip, settings.hmirror), "flip")
+        for step in self.protocol.changes(self.settings, settings):
+            self._call(step)
         self.settings = settings
 
     def capture(self, settings: Optional[CameraSettings] = None) -> Capture:
@@ -134,7 +127,7 @@ class CameraSession:
             self.apply(settings or self.settings or CameraSettings())
         assert self.protocol is not None
         started = time.perf_counter()
-        frame = self._call(self.protocol.snap_code(), "snap", expect=KIND_JPEG)
+        frame = self._call(self.protocol.snap())
         seconds = time.perf_counter() - started
         return Capture(_jpeg(frame), frame.wire_bytes, seconds)
 
@@ -152,10 +145,11 @@ class CameraSession:
             seconds, last[0] = now - last[0], now
             on_frame(Capture(_jpeg(frame), frame.wire_bytes, seconds))
 
-        code = self.protocol.stream_code(credit)
-        result = self._again_after_soft_reboot(lambda: self.runner.stream(code, handle, keep_going, self.timeout))
-        frame = self._frame_or_raise(result, "snap")
-        if frame.kind != KIND_ACK or not frame.text.isdigit():
+        step = self.protocol.stream(credit)
+        result = self._again_after_soft_reboot(lambda: self.runner.stream(step.code, handle, keep_going,
+                                                                          self.timeout))
+        frame = self._frame_or_raise(result, step.during)
+        if frame.kind != step.expect or not frame.text.isdigit():
             raise problems.transfer_problem("expected the end of the stream, got %r" % frame.kind)
         return int(frame.text)
 
@@ -167,7 +161,7 @@ class CameraSession:
         assert self.protocol is not None
         if not self.started:
             self.start(self.settings or CameraSettings())
-        self._call(self.protocol.flash_code(on), "flash")
+        self._call(self.protocol.flash(on))
         self.flash_on = bool(on)
 
     def release(self) -> None:
@@ -197,15 +191,20 @@ class CameraSession:
             result = run()
         return result
 
-    def _call(self, code: str, during: str, expect: str = KIND_ACK) -> Frame:
-        result = self._again_after_soft_reboot(lambda: self.runner.run(code, self.timeout))
-        frame = self._frame_or_raise(result, during)
-        if frame.kind != expect:
-            raise problems.transfer_problem("expected frame %r, got %r" % (expect, frame.kind))
-        return frame
+    def _call(self, step: Step) -> Frame:
+        """Run ``step`` (again after a soft reboot, see above) and return its good answer."""
+        return self._answer(self._again_after_soft_reboot(lambda: self.runner.run(step.code, self.timeout)), step)
 
-    def _run(self, code: str, during: str) -> Frame:
-        return self._frame_or_raise(self.runner.run(code, self.timeout), during)
+    def _run(self, step: Step) -> Frame:
+        """Run ``step`` once (detection, install, start: they make the helper)."""
+        return self._answer(self.runner.run(step.code, self.timeout), step)
+
+    def _answer(self, result: RunResult, step: Step) -> Frame:
+        frame = self._frame_or_raise(result, step.during)
+        if frame.kind != step.expect:
+            raise problems.transfer_problem("expected frame %r during %s, got %r"
+                                            % (step.expect, step.during, frame.kind))
+        return frame
 
     def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
         if result.frame is None:
@@ -216,10 +215,6 @@ class CameraSession:
             raise problems.classify(result.frame.text, heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,
                                     profile_title=self.profile.title, during=during)
         return result.frame
-
-    def _expect_ack(self, frame: Frame, during: str) -> None:
-        if frame.kind != KIND_ACK:
-            raise problems.transfer_problem("expected an acknowledgement during %s, got %r" % (during, frame.kind))
 
 
 def _jpeg(frame: Frame) -> bytes:

@@ -1,0 +1,101 @@
+"""HTTPS fetches and atomic writes: the plumbing under the firmware cache
+(``download``) and the catalog's refresh (``catalog``), which both import it."""
+from __future__ import annotations
+
+import os
+import ssl
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+CHUNK = 64 * 1024
+
+
+def user_agent() -> str:
+    """``thonny-esp32cam/<version>``. The version is the package's ``__version__``; the import
+    system initialises a package before any of its modules, so it is read from there, not
+    imported (core does not depend on the plug-in's face, which registers Thonny's UI)."""
+    face = sys.modules.get(__name__.rsplit(".", 2)[0])  # thonnycontrib.esp32cam
+    return f"thonny-esp32cam/{getattr(face, '__version__', 'unknown')}"
+
+
+class DownloadError(Exception):
+    """A download failed or was refused; the message tells the user what happened."""
+
+
+class DownloadCancelled(DownloadError):
+    pass
+
+
+def require_https(url: str) -> None:
+    if not url.lower().startswith("https://"):
+        raise DownloadError(f"Refusing to download {url!r}: only https:// URLs are allowed.")
+
+
+def open_https(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
+    require_https(url)
+    context = ssl_context or ssl.create_default_context()  # honours SSL_CERT_FILE
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent()})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout, context=context)
+    except urllib.error.HTTPError as e:
+        raise DownloadError(f"The server answered {e.code} {e.reason} for {url}.") from None
+    except urllib.error.URLError as e:
+        reason = e.reason
+        if isinstance(reason, ssl.SSLError):
+            raise DownloadError(f"Secure connection to {url} failed ({reason}); "
+                                "the download was not used.") from None
+        raise DownloadError(f"Could not reach {url} ({reason}). Check the internet "
+                            "connection; builds downloaded earlier still work offline.") from None
+    except (TimeoutError, OSError) as e:
+        raise DownloadError(f"Could not download {url}: {e}") from None
+    if not response.geturl().lower().startswith("https://"):
+        response.close()
+        raise DownloadError(f"{url} redirected to a non-HTTPS address; refused.")
+    return response
+
+
+def fetch_bytes(url: str, timeout: float = 20.0, max_size: int = 2_000_000,
+                ssl_context: Optional[ssl.SSLContext] = None) -> bytes:
+    """A small HTTPS resource (e.g. the catalog) read into memory."""
+    with open_https(url, timeout, ssl_context) as response:
+        try:
+            data = response.read(max_size + 1)
+        except (TimeoutError, OSError) as e:
+            raise DownloadError(f"Download of {url} failed: {e}") from None
+    if len(data) > max_size:
+        raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
+    return data
+
+
+def umask_mode() -> int:
+    """The mode a new file gets from open(): 0o666 less the user's umask (mkstemp's
+    0o600 would make photos and images unreadable to anyone else)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """``target`` appears whole or not at all, with the mode the user's umask gives."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, umask_mode())
+        os.replace(tmp, target)
+    except BaseException:
+        unlink_quietly(Path(tmp))
+        raise
+
+
+def unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

@@ -1,0 +1,76 @@
+"""What the installer tells the user when an esptool run did not write the firmware."""
+from __future__ import annotations
+
+from typing import Optional, Protocol
+
+from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core import port_errors as pe
+
+
+class FlashTarget(Protocol):
+    """What the messages need of ``flasher.FlashOptions`` (no import: flasher imports this)."""
+    port: str
+    baud: Optional[int]
+
+DOWNLOAD_MODE_HELP = (
+    "The board did not enter download mode by itself. Put it there by hand:\n"
+    "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
+    "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
+    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
+    "Then press Retry: the installer will not try to reset the board this time.")
+
+
+def cancel_message(changed: bool) -> str:
+    if not changed:
+        return "Cancelled before anything was written: the board is unchanged."
+    return ("Cancelled part-way: the board's flash was erased or partly written, so it will "
+            "not start MicroPython now. It is safe to run the installer again; until then "
+            "the board only shows boot messages.")
+
+
+def wrong_chip_message(board_chip: str, image_chip: str) -> str:
+    """esptool's names ("ESP32-S3", "ESP32") of the chip that answered and the one written for."""
+    return (f"The board is an {board_chip}, but this firmware is for an {image_chip}. Choose a build "
+            "for the board's chip. Nothing was written.")
+
+
+# The board was never reached in download mode: nothing to restart
+UNTOUCHED = (ec.PORT_BUSY, ec.PORT_MISSING, ec.PORT_PERMISSION, ec.NEEDS_DOWNLOAD_MODE)
+
+# esptool's lines once the ROM bootloader answered (esptool 4.8.1 and 5.x)
+ROM_REACHED = ("Connected to", "Chip is ", "Chip type:", "Uploading stub", "This chip is ",
+               "Changing baud rate", "Writing at")
+
+MANUAL_BOOT_STATE = (" The board stays in download mode: remove the IO0 jumper (or release IO0) and "
+                     "tap RST to start it.")
+
+
+def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget,
+                    output: str = "") -> str:
+    """``output``: esptool's own output (it names the chip that answered)."""
+    state = (" The flash is incomplete, so the board will not start MicroPython until an "
+             "install succeeds; retrying is safe." if changed else " The board was not changed.")
+    if outcome == ec.NEEDS_DOWNLOAD_MODE:
+        return DOWNLOAD_MODE_HELP
+    chips = ec.wrong_chip(output)
+    if outcome == ec.WRONG_CHIP and chips:
+        return wrong_chip_message(*chips)
+    if outcome == ec.PORT_BUSY:
+        return (f"{options.port} is in use by another program (a terminal, Arduino IDE, "
+                "another Thonny). Close it and retry.")
+    if outcome == ec.PORT_PERMISSION:
+        problem = pe.classify_port_error(options.port, "Permission denied")
+        return f"Could not open {options.port}: permission denied. {problem.advice if problem else ''}"
+    if outcome == ec.PORT_MISSING:
+        return (f"Could not open {options.port}: it does not exist (any more) or another "
+                "program holds it. Check the USB cable, pick the right port, close other "
+                "serial programs and retry.")
+    if outcome == ec.CONNECTION_LOST:
+        return (f"The connection to the board was lost during flashing ({options.port}). Check "
+                "the USB cable and power, then retry." + state)
+    if outcome == ec.LINK_FAILURE:
+        hint = (" Unpin the baud rate in the advanced options to let the installer try slower "
+                "speeds." if options.baud else " It failed at every speed down to "
+                f"{baud} baud: use a shorter cable, a better adapter and a solid 5 V supply.")
+        return "Writing failed: the serial link is unreliable." + hint + state
+    return "esptool failed; see the log above for its message." + state
