@@ -15,8 +15,8 @@ Either folder has the layout of a firmware mirror, so it can also be handed to t
 plug-in as one. An image that none of them yields fails the test that needs it
 with one message naming the build, its URL and how to provide it (it is never
 skipped: a test that silently ran on nothing proves nothing).
-``python -m tests.real_images [FOLDER]`` (``.ci/fetch-firmware``) puts all of them into
-FOLDER (default: the cache) ahead, from the mirror or the network.
+``python -m tests.real_images [FOLDER]`` (``.ci/fetch-firmware``) gets all of them ahead:
+into FOLDER if given, else into the cache unless the mirror has them all.
 """
 from __future__ import annotations
 
@@ -28,8 +28,6 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
-
-import pytest
 
 from thonnycontrib.esp32cam.core.catalog import Build, load_bundled
 from thonnycontrib.esp32cam.core.download import DownloadError, download_file, sha256_of_file
@@ -173,6 +171,8 @@ def _or_fail(get: Callable[[], Path]) -> Path:
         return get()
     except MissingImage as e:
         message = str(e)
+    import pytest  # here: .ci/fetch-firmware uses this module without pytest installed
+
     pytest.fail(message, pytrace=False)  # outside the except: one message, no chained traceback
 
 
@@ -194,17 +194,20 @@ def real_image(sha256: str) -> bytes:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Fetch every pinned image into FOLDER (default: the test cache); 1 if any failed."""
+    """Make every pinned image available: into FOLDER if given, else in the mirror or
+    the test cache (as the tests would). 1, with the message, if any is missing."""
     store = default_store()
-    if argv:
-        target = Path(argv[0]).resolve()
-        store = ImageStore([m for m in store.mirrors if m.resolve() != target], target)
+    builds = pinned_builds()
     try:
-        folder = store.fill_cache(pinned_builds())
+        if argv:
+            target = Path(argv[0]).resolve()
+            folder = ImageStore([m for m in store.mirrors if m.resolve() != target], target).fill_cache(builds)
+        else:
+            folder = store.folder_with(builds)
     except MissingImage as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"{len(pinned_builds())} real firmware images in {folder}")
+    print(f"{len(builds)} real firmware images in {folder}")
     return 0
 
 
