@@ -73,12 +73,17 @@ class ImageStore:
         self.timeout = timeout
         self._failed: Dict[str, str] = {}  # sha256 -> message: a session asks the network once
         self._errors: Dict[str, str] = {}  # sha256 -> the first download error
+        self._verified: Dict[str, Path] = {}  # sha256 -> a file checked in this session
 
     def find(self, build: Build) -> Optional[Path]:
         """The image from a mirror or the cache, if one holds it intact (no network)."""
+        known = self._verified.get(build.sha256)
+        if known is not None and known.is_file():
+            return known
         for folder in [*self.mirrors, self.cache_dir]:
             candidate = folder / f"{build.sha256}.bin"
             if candidate.is_file() and _intact(candidate, build):
+                self._verified[build.sha256] = candidate
                 return candidate
         return None
 
@@ -95,6 +100,7 @@ class ImageStore:
             try:
                 download_file(url, target, expected_size=build.size, expected_sha256=build.sha256,
                               timeout=self.timeout, ssl_context=self.ssl_context)
+                self._verified[build.sha256] = target
                 return target
             except DownloadError as e:
                 errors.append(str(e))
@@ -106,7 +112,7 @@ class ImageStore:
         """One folder holding every one of ``builds`` (a firmware mirror for the plug-in):
         a mirror that has them all, else the cache, filled from the mirrors and URLs."""
         for folder in self.mirrors:
-            if all(_intact(folder / f"{b.sha256}.bin", b) for b in builds):
+            if all(self.find(b) == folder / f"{b.sha256}.bin" for b in builds):
                 return folder
         return self.fill_cache(builds)
 

@@ -54,7 +54,8 @@ def test_esptool_identifies_writes_and_verifies_a_real_image_reading_only_modell
         named = esptool("--chip", chip, "chip-id")      # the chip named, as the plug-in does
         rom_mac = esptool("--chip", chip, "--no-stub", "read-mac")  # answered by the ROM itself
         rom_flash = esptool("--chip", chip, "--no-stub", "flash-id")
-        write = esptool("--chip", chip, "write-flash", offset, str(real_image_path(sha)))
+        # as the plug-in's installer writes (core/esptool_cmd.py): the whole flash erased first
+        write = esptool("--chip", chip, "write-flash", "--erase-all", offset, str(real_image_path(sha)))
         verify = esptool("--chip", chip, "verify-flash", offset, str(real_image_path(sha)))
         assert board.flash.read(int(offset, 16), len(image)) == image
         assert _unmodelled(board) == []
