@@ -25,6 +25,7 @@ import os
 import shutil
 import ssl
 import sys
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -74,6 +75,9 @@ class ImageStore:
         self._failed: Dict[str, str] = {}  # sha256 -> message: a session asks the network once
         self._errors: Dict[str, str] = {}  # sha256 -> the first download error
         self._verified: Dict[str, Path] = {}  # sha256 -> a file checked in this session
+        # hosts that could not be reached: not asked again this session (a network that
+        # drops packets would otherwise cost a timeout per image)
+        self._unreachable: Dict[str, str] = {}
 
     def find(self, build: Build) -> Optional[Path]:
         """The image from a mirror or the cache, if one holds it intact (no network)."""
@@ -97,6 +101,10 @@ class ImageStore:
         target = self.cache_dir / f"{build.sha256}.bin"
         errors = []
         for url in build.sources:
+            host = urllib.parse.urlsplit(url).netloc
+            if host in self._unreachable:
+                errors.append(f"{host} was unreachable earlier in this run ({self._unreachable[host]})")
+                continue
             try:
                 download_file(url, target, expected_size=build.size, expected_sha256=build.sha256,
                               timeout=self.timeout, ssl_context=self.ssl_context)
@@ -104,6 +112,8 @@ class ImageStore:
                 return target
             except DownloadError as e:
                 errors.append(str(e))
+                if str(e).startswith(("Could not reach", "Could not download")):
+                    self._unreachable[host] = str(e)
         self._errors[build.sha256] = errors[0]
         self._failed[build.sha256] = self._missing_message(build, errors)
         raise MissingImage(self._failed[build.sha256])

@@ -99,6 +99,12 @@ def test_no_network_and_no_mirror_gives_one_message_naming_build_url_and_remedy(
     assert summary.startswith("2 of 2 real firmware images are missing")
     assert f"  kaki5-test: {build.sha256}.bin from {url}" in summary and "  other: " in summary
 
+    # a host that could not be reached is not asked again in the same run
+    same_host = _build(url.replace("fw.bin", "second.bin"), data=DATA[:2000], build_id="second")
+    with pytest.raises(MissingImage) as again:
+        store.path(same_host)
+    assert f"127.0.0.1:{url.split(':')[2].split('/')[0]} was unreachable earlier in this run" in str(again.value)
+
 
 def test_default_folders_are_the_environment_s_or_beside_the_clone_and_a_user_cache(monkeypatch, tmp_path):
     monkeypatch.delenv(ENV_VAR, raising=False)
