@@ -54,6 +54,7 @@ def test_esptool_identifies_writes_and_verifies_a_real_image_reading_only_modell
         named = esptool("--chip", chip, "chip-id")      # the chip named, as the plug-in does
         rom_mac = esptool("--chip", chip, "--no-stub", "read-mac")  # answered by the ROM itself
         rom_flash = esptool("--chip", chip, "--no-stub", "flash-id")
+        status = esptool("--chip", chip, "--no-stub", "read-flash-status", "--bytes", "2")  # RDSR, RDSR2
         # as the plug-in's installer writes (core/esptool_cmd.py): the whole flash erased first
         write = esptool("--chip", chip, "write-flash", "--erase-all", offset, str(real_image_path(sha)))
         verify = esptool("--chip", chip, "verify-flash", offset, str(real_image_path(sha)))
@@ -64,6 +65,7 @@ def test_esptool_identifies_writes_and_verifies_a_real_image_reading_only_modell
     assert f"Detected flash size: {size}" in detected and f"Detected flash size: {size}" in rom_flash
     assert mac in named and mac in rom_mac
     assert "strapping pin" in detected and "3.3V" in detected  # VDD_SPI by GPIO12/GPIO45 low
+    assert "0x0000" in status.split("Status value:" if esptool_major() < 5 else "Flash memory status:")[1]  # not busy, unprotected
     assert "Hash of data verified" in write
     assert "digest matched" in verify
 
