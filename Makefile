@@ -1,27 +1,64 @@
 # Developer commands. `make run` starts Thonny with this plug-in in an isolated
 # user folder; `make test` runs the test suite (it starts its own Xvfb).
+#
+# THONNY picks the Thonny to run and test on, each in its own virtualenv:
+#   thonny==5.0.1 (default)      -> .venv
+#   THONNY=thonny==4.1.7         -> .venv-thonny4.1.7 (any pip requirement works)
+#   THONNY=next                  -> Thonny's development head: the wheels in
+#                                   ../shared/thonny-next (NEXT_DIR), minny with it
+#   THONNY=path/to/thonny-*.whl  -> that wheel, plus the minny-*.whl beside it
 PYTHON ?= python3
-VENV ?= .venv
 THONNY ?= thonny==5.0.1
 ESPTOOL ?= esptool>=5
+NEXT_DIR ?= ../shared/thonny-next
 # pytest-xdist workers: most tests wait on virtual boards at their real line rate,
 # so three workers fill two cores; JOBS=0 runs everything in one process
 JOBS ?= 3
+
+ifeq ($(THONNY),next)
+THONNY_WHEEL := $(firstword $(wildcard $(NEXT_DIR)/thonny-*.whl))
+ifeq ($(THONNY_WHEEL),)
+$(error THONNY=next: no thonny-*.whl in $(NEXT_DIR) (set NEXT_DIR to the folder of the wheels))
+endif
+else ifneq ($(filter %.whl,$(THONNY)),)
+THONNY_WHEEL := $(THONNY)
+endif
+
+ifdef THONNY_WHEEL
+# the development head's Thonny needs minny, which is published only as an old alpha:
+# install the minny wheel that lies beside the Thonny wheel
+THONNY_PKGS := $(THONNY_WHEEL) $(wildcard $(dir $(THONNY_WHEEL))minny-*.whl)
+THONNY_DEPS := $(THONNY_PKGS)
+VENV ?= .venv-$(firstword $(subst -py, ,$(notdir $(THONNY_WHEEL))))
+# pip inside the tests (the wheel smoke test's fresh virtualenv) finds these wheels too
+export PIP_FIND_LINKS := $(strip $(PIP_FIND_LINKS) $(abspath $(dir $(THONNY_WHEEL))))
+else
+THONNY_PKGS := $(THONNY)
+THONNY_DEPS :=
+VENV ?= $(if $(filter thonny==5.0.1,$(THONNY)),.venv,.venv-$(subst <,,$(subst >,,$(subst =,,$(subst $(COMMA),_,$(THONNY))))))
+endif
+COMMA := ,
 PY := $(VENV)/bin/python
+# `make run`'s Thonny user folder, one per virtualenv (Thonny versions write different settings)
+RUN_USER_DIR ?= .run/thonny-user$(subst .venv,,$(notdir $(VENV)))
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: run test venv bench wheel dist clean
 
-$(VENV)/.installed: requirements-dev.txt setup.cfg
+$(VENV)/.installed: requirements-dev.txt setup.cfg $(THONNY_DEPS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(THONNY)" "$(ESPTOOL)" -r requirements-dev.txt
+	$(PY) -m pip install -q $(foreach p,$(THONNY_PKGS),"$(p)") "$(ESPTOOL)" -r requirements-dev.txt
+# a rebuilt wheel keeps its version number: put its files in anyway
+ifdef THONNY_WHEEL
+	$(PY) -m pip install -q --force-reinstall --no-deps $(foreach p,$(THONNY_PKGS),"$(p)")
+endif
 	touch $@
 
 venv: $(VENV)/.installed
 
 run: venv
-	$(PY) -m tests.run_thonny $(ARGS)
+	$(PY) -m tests.run_thonny --user-dir $(RUN_USER_DIR) $(ARGS)
 
 test: venv
 	$(PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS)

@@ -17,6 +17,17 @@ from tests.xvfb import start_xvfb, stop_xvfb
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_report_header(config) -> str:
+    """Where the real firmware images come from (tests/real_images.py), without the network."""
+    from tests.real_images import default_store, pinned_builds
+
+    store, builds = default_store(), pinned_builds()
+    here = sum(store.find(b) is not None for b in builds)
+    places = ", ".join(str(p) for p in [*store.mirrors, store.cache_dir])
+    missing = "" if here == len(builds) else "; the others are downloaded from the catalog's URLs on first use"
+    return f"real firmware images: {here} of {len(builds)} found in {places}{missing}"
+
+
 def _display_works(display: str) -> bool:
     if not shutil.which("xdpyinfo"):
         return False

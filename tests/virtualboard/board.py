@@ -56,6 +56,7 @@ class VirtualBoard:
         self.usb = usb
         self._force_download = False  # USB-Serial/JTAG's force-download-boot flag
         self._usb_reset = False       # the current reset came from the USB-Serial/JTAG lines
+        self._strap_gpio0_high = True  # GPIO0 as the strapping register latched it (pulled up)
         self._in_download = False
         if chip == "esp32s3" and psram not in (True, False) + S3_PSRAM:
             raise ValueError(f"psram must be True, False or one of {S3_PSRAM} on an ESP32-S3")
@@ -269,6 +270,8 @@ class VirtualBoard:
                     download = self._force_download
                 else:
                     download = (not self._io0_high and cause == "poweron") or (self.usb and self._force_download)
+                if cause == "poweron":
+                    self._strap_gpio0_high = self._io0_high  # the strapping pins are latched here
                 left_bootloader = self._in_download and not download
                 self._in_download = download
                 self.events.emit("reset", reason=cause)
@@ -278,7 +281,9 @@ class VirtualBoard:
                     self._send(generation, bootlog.download_mode(cause, self.chip))
                     self.uart.chip_send_then(self.uart.start_autobaud)  # after the banner, at 115200
                     rom = RomBootloader(self.flash, self.uart, self.events, self._request_reset,
-                                        self.flash_timing, self.chip_model, self._rom_wrote)
+                                        self.flash_timing, self.chip_model, self._rom_wrote,
+                                        gpio0_high=self._strap_gpio0_high,
+                                        force_download=self._force_download)
                     self._program = rom
                     rom.start()
                     return
