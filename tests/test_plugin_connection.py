@@ -110,7 +110,7 @@ def test_socket_url_reads_writes_and_closes_promptly():
         started = time.monotonic()
         conn.close()
         assert time.monotonic() - started < 3
-        assert conn._reading_thread is None or not conn._reading_thread.is_alive()
+        assert not conn.reader_running()
         server.close()
     thread.join(5)
     assert received == [b"ping"]
