@@ -157,6 +157,7 @@ class FastFilesMixin:
             connection.write(b"q")
             connection.soft_read_until(RUN_END, TIMEOUT)
         callback(done, file_size)
+        logger.info("Fast download of %s: %d bytes at %d baud", source_path, done, rate)
         return done
 
     # --- upload ---------------------------------------------------------------------------
@@ -203,4 +204,5 @@ class FastFilesMixin:
                 raise OSError("The board could not finish writing %s: %s"
                               % (target_path, end[-200:].decode("utf-8", "replace")))
         callback(done, file_size)
+        logger.info("Fast upload of %s: %d bytes", target_path, done)
         return done
