@@ -222,3 +222,21 @@ def test_a_thonny_whose_back_end_lost_a_member_the_plug_in_uses_gets_one_line(tm
         strip = "thonny.plugins.micropython.bare_metal_backend:BareMetalMicroPythonBackend._submit_code_via_raw_mode"
     process = _moved_thonny(tmp_path, ESP32CAM_TEST_STRIP=strip)
     _assert_one_clear_line(process, tmp_path, "_submit_code_via_raw_mode")
+
+
+def test_prepare_disconnect_puts_a_fast_board_back_at_115200_for_the_next_program(board, start):
+    """Thonny sends prepare_disconnect before it lets go of the port (system shell, doctor,
+    installer: mp_front.py ``disconnect``); a plain terminal at 115200 then gets a prompt."""
+    from tests.virtualboard.testing import open_client, read_until
+
+    process = start("auto")
+    assert _rates(process)[-1] > BOOT
+    process.inline("prepare_disconnect", timeout=30)
+    assert board.uart.chip_baud == BOOT + 1
+    assert process.release_lines_and_wait() == 0
+    client = open_client(board.url, baudrate=BOOT)
+    try:
+        client.write(b"\r")
+        assert read_until(client, b">>> ", 5).endswith(b">>> ")
+    finally:
+        client.close()

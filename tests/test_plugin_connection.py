@@ -49,6 +49,26 @@ def test_rfc2217_url_opens_with_lines_released_and_closes_without_reset(board):
     assert board.events.all("reset", since=mark) == []
 
 
+def test_stopping_the_reader_as_thonny_does_before_a_disconnect_works_on_a_url_port(board):
+    """Thonny's prepare_disconnect stops the reader first (minny's stop_reader calls
+    cancel_read(), which RFC 2217 ports lack), then the port closes without a reset."""
+    from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+
+    mark = board.events.mark()
+    conn = UrlSerialConnection(board.url, 115200, dtr=False, rts=False)
+    try:
+        conn.write(b"\x03")
+        assert b">>> " in _read_until(conn, b">>> ")
+        conn.stop_reader()
+        assert conn.reader_stopped and conn.incoming_is_empty()
+    finally:
+        started = time.monotonic()
+        conn.close()
+    assert time.monotonic() - started < 3 and not conn.reader_running()
+    board.events.wait_for("client_disconnected", timeout=5, since=mark)
+    assert board.events.all("reset", since=mark) == []
+
+
 def test_asserted_rts_holds_a_direct_wired_board_in_reset_until_released(board):
     from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
