@@ -221,7 +221,7 @@ def test_a_thonny_whose_back_end_lost_a_member_the_plug_in_uses_gets_one_line(tm
     else:
         strip = "thonny.plugins.micropython.bare_metal_backend:BareMetalMicroPythonBackend._submit_code_via_raw_mode"
     process = _moved_thonny(tmp_path, ESP32CAM_TEST_STRIP=strip)
-    _assert_one_clear_line(process, tmp_path, "_submit_code_via_raw_mode")
+    _assert_one_clear_line(process, tmp_path, "._submit_code_via_raw_mode")
 
 
 def test_prepare_disconnect_puts_a_fast_board_back_at_115200_for_the_next_program(board, start):

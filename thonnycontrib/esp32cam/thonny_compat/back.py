@@ -26,9 +26,6 @@ logger = getLogger("thonnycontrib.esp32cam.thonny_compat.back")
 
 Callback = Callable[[int, int], None]
 
-# What the plug-in needs of Thonny's back-end, named in the "unsupported" line.
-NEEDS = "Thonny's MicroPython back-end (thonny.plugins.micropython.bare_metal_backend{})"
-
 
 class BackendAdapter(ABC):
     """Thonny's back-end (and on the development head its target manager) as the
@@ -171,8 +168,8 @@ def require(owner: type, *names: str) -> None:
     """The members of Thonny's class ``owner`` the plug-in overrides or calls."""
     missing = [name for name in names if not hasattr(owner, name)]
     if missing:
-        raise UnsupportedThonny(unsupported_message(
-            "%s.%s with %s" % (owner.__module__, owner.__qualname__, ", ".join(missing))))
+        where = "%s.%s." % (owner.__module__, owner.__qualname__)
+        raise UnsupportedThonny(unsupported_message(", ".join(where + name for name in missing)))
 
 
 def launch(module_name: str) -> None:
