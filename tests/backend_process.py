@@ -133,6 +133,14 @@ class BackendProcess:
         self.wait_for(lambda m: isinstance(m, ToplevelResponse), timeout)
         return self.output(mark)
 
+    def run(self, source: str, timeout: float = 60) -> str:
+        """Run (F5) of an editor's content: ``Run`` with the source (running.py
+        ``execute_current`` for a remote interpreter); the output, up to the prompt."""
+        mark = len(self.seen)
+        self.send(ToplevelCommand("Run", args=["/main_test.py"], source=source, id=_next_id()))
+        self.wait_for(lambda m: isinstance(m, ToplevelResponse), timeout)
+        return self.output(mark)
+
     def inline(self, name: str, timeout: float = 60, **kwargs: Any) -> Any:
         command_id = _next_id()
         self.send(InlineCommand(name, id=command_id, **kwargs))
