@@ -244,3 +244,34 @@ def test_prepare_disconnect_puts_a_fast_board_back_at_115200_for_the_next_progra
         assert read_until(client, b">>> ", 5).endswith(b">>> ")
     finally:
         client.close()
+
+
+def test_firmware_that_keeps_its_repl_at_115200_says_so_once_in_the_shell(tmp_path):
+    """The note is written while the back-end connects: before its first prompt (on the
+    development head, while minny's target manager is still being built)."""
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+    old = "MicroPython v1.18-74-gfeeeb5ea3 on 2022-01-17; ESP32 module (spiram) with ESP32"
+    with VirtualBoard(wiring="direct", firmware=synthetic_firmware("lemariva", banner=old),
+                      line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        process = BackendProcess(board.url, str(tmp_path / "user"), speed="auto")
+        try:
+            process.wait_ready(60)
+            events = process.events(backend_commands.LINK_RATE_EVENT)
+            assert [(e["rate"], e["unsupported"]) for e in events] == [(BOOT, True)]
+            assert process.output(stream="stderr").count("keeps its REPL at 115200 baud") == 1
+            assert "42" in process.shell("print(6 * 7)").split()
+            assert process.release_lines_and_wait() == 0
+        finally:
+            process.close()
+
+
+def test_a_clean_start_as_stop_restart_makes_one_works_at_the_fast_rate(board, start):
+    """Stop/Restart starts the back-end with clean=True: Thonny soft-reboots the board
+    (4.1/5.0 inside the first-prompt search, minny right after it)."""
+    process = start("auto", clean=True)
+    assert _rates(process) and _rates(process)[-1] > BOOT
+    assert "alive 15" in process.shell("print('alive', 3 * 5)")
+    assert process.release_lines_and_wait() == 0
+    assert board.uart.chip_baud == BOOT + 1
