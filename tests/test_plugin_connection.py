@@ -162,3 +162,24 @@ def test_unreachable_url_gives_advice_not_a_traceback():
     with pytest.raises(ConnectionRefusedError) as info:
         UrlSerialConnection(f"rfc2217://127.0.0.1:{free_port}", 115200, dtr=False, rts=False)
     assert "server" in str(info.value) and "running" in str(info.value)
+
+
+def test_raw_pastes_end_acknowledgement_survives_the_noise_of_a_reset_in_the_same_read():
+    """``machine.reset()`` sent by raw-paste: the board acknowledges the code (EOT), runs it,
+    and its boot log at 115200 reaches a host at a fast rate as noise. When the EOT and the
+    first noise come in one read, Thonny (waiting for the EOT) must still get it."""
+    from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+    from thonnycontrib.esp32cam.core.linkwatch import LinkWatch
+
+    server = socket.create_server(("127.0.0.1", 0))
+    conn = UrlSerialConnection(f"socket://127.0.0.1:{server.getsockname()[1]}", 115200,
+                               dtr=False, rts=False, skip_reader=True)
+    try:
+        conn.link_watch = LinkWatch(lambda rate: None, 921600)
+        conn.set_text_mode(False)  # as Thonny does around raw-paste
+        noise = bytes((0x80 + 37 * i) & 0xFF for i in range(64))  # a 115200 boot log read at 921600
+        conn.incoming(b"\x04" + noise, True)
+        assert conn.soft_read_until(b"\x04", 1) == b"\x04"
+    finally:
+        conn.close()
+        server.close()

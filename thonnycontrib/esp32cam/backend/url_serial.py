@@ -26,6 +26,7 @@ logger = getLogger(__name__)
 
 WRITE_TIMEOUT = 2  # seconds, as in Thonny
 WATCH_TICK = 0.05  # seconds between LinkWatch.tick() calls
+EOT = b"\x04"
 
 
 class UrlSerialConnection(PluginSerialConnection):
@@ -124,7 +125,14 @@ class UrlSerialConnection(PluginSerialConnection):
         pass): a program's output can arrive before Thonny switches text mode back on."""
         watch = self.link_watch
         if watch is not None and not self._watch_pauses:
-            data = watch.feed(data, binary=not self._thonny_text_mode)
+            binary = not self._thonny_text_mode
+            if binary and len(data) > 1 and data[:1] == EOT:
+                # raw-paste's acknowledgement of the code just sent, then (in the same read)
+                # the boot log of a board that code reset (machine.reset()): Thonny waits for
+                # the EOT, so it is not judged along with the noise behind it
+                self.publish(watch.feed(data[:1], binary=True), block)
+                data = data[1:]
+            data = watch.feed(data, binary=binary)
             if not data:
                 return
         self.publish(data, block)
