@@ -49,6 +49,26 @@ def test_rfc2217_url_opens_with_lines_released_and_closes_without_reset(board):
     assert board.events.all("reset", since=mark) == []
 
 
+def test_stopping_the_reader_as_thonny_does_before_a_disconnect_works_on_a_url_port(board):
+    """Thonny's prepare_disconnect stops the reader first (minny's stop_reader calls
+    cancel_read(), which RFC 2217 ports lack), then the port closes without a reset."""
+    from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+
+    mark = board.events.mark()
+    conn = UrlSerialConnection(board.url, 115200, dtr=False, rts=False)
+    try:
+        conn.write(b"\x03")
+        assert b">>> " in _read_until(conn, b">>> ")
+        conn.stop_reader()
+        assert conn.reader_stopped and conn.incoming_is_empty()
+    finally:
+        started = time.monotonic()
+        conn.close()
+    assert time.monotonic() - started < 3 and not conn.reader_running()
+    board.events.wait_for("client_disconnected", timeout=5, since=mark)
+    assert board.events.all("reset", since=mark) == []
+
+
 def test_asserted_rts_holds_a_direct_wired_board_in_reset_until_released(board):
     from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 
@@ -110,7 +130,7 @@ def test_socket_url_reads_writes_and_closes_promptly():
         started = time.monotonic()
         conn.close()
         assert time.monotonic() - started < 3
-        assert conn._reading_thread is None or not conn._reading_thread.is_alive()
+        assert not conn.reader_running()
         server.close()
     thread.join(5)
     assert received == [b"ping"]
@@ -142,3 +162,24 @@ def test_unreachable_url_gives_advice_not_a_traceback():
     with pytest.raises(ConnectionRefusedError) as info:
         UrlSerialConnection(f"rfc2217://127.0.0.1:{free_port}", 115200, dtr=False, rts=False)
     assert "server" in str(info.value) and "running" in str(info.value)
+
+
+def test_raw_pastes_end_acknowledgement_survives_the_noise_of_a_reset_in_the_same_read():
+    """``machine.reset()`` sent by raw-paste: the board acknowledges the code (EOT), runs it,
+    and its boot log at 115200 reaches a host at a fast rate as noise. When the EOT and the
+    first noise come in one read, Thonny (waiting for the EOT) must still get it."""
+    from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+    from thonnycontrib.esp32cam.core.linkwatch import LinkWatch
+
+    server = socket.create_server(("127.0.0.1", 0))
+    conn = UrlSerialConnection(f"socket://127.0.0.1:{server.getsockname()[1]}", 115200,
+                               dtr=False, rts=False, skip_reader=True)
+    try:
+        conn.link_watch = LinkWatch(lambda rate: None, 921600)
+        conn.set_text_mode(False)  # as Thonny does around raw-paste
+        noise = bytes((0x80 + 37 * i) & 0xFF for i in range(64))  # a 115200 boot log read at 921600
+        conn.incoming(b"\x04" + noise, True)
+        assert conn.soft_read_until(b"\x04", 1) == b"\x04"
+    finally:
+        conn.close()
+        server.close()

@@ -1,6 +1,7 @@
 """Camera commands in Thonny's back-end process: ``_cmd_esp32cam_camera``.
 
-Mixed into ``Esp32CamBackend`` (before Thonny's classes in the bases). The
+Mixed into ``Esp32CamBackend`` (before Thonny's classes in the bases; Thonny is
+reached through ``self.compat``, see ``thonny_compat.back``). The
 bare-metal back-end handles commands only at the idle prompt, so a running
 user program is never disturbed. Frames cross the serial line raw (no
 base64): the code is submitted in raw mode with the connection's text mode
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import time
 from logging import getLogger
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from thonnycontrib.esp32cam.backend.fast_link import binary_io
 from thonnycontrib.esp32cam.core import backend_commands
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 logger = getLogger("thonnycontrib.esp32cam.backend.camera")
 
 COMMAND_NAME = backend_commands.CAMERA  # answered by _cmd_esp32cam_camera below
-EOT, RAW_PROMPT = b"\x04", b">"  # Thonny's bare_metal_backend constants (4.1 and 5.0)
 STREAM_SECONDS = 3.0  # longest stream per request: other inline commands wait behind it
 
 
@@ -48,11 +48,11 @@ class ThonnyConnectionRunner:
     def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
         from thonnycontrib.esp32cam.core.camera import stream
 
-        backend = self.backend
+        compat = self.backend.compat
 
         def write(data: bytes) -> None:
-            with backend._interrupt_lock:  # never between the bytes of a Ctrl-C from the reader thread
-                backend._connection.write(data)
+            with compat.interrupt_lock:  # never between the bytes of a Ctrl-C from the reader thread
+                compat.connection.write(data)
 
         return self._raw_run(code, timeout,
                              lambda connection: stream.read_stream(connection, write, on_frame, keep_going, timeout),
@@ -65,21 +65,21 @@ class ThonnyConnectionRunner:
         from thonnycontrib.esp32cam.core.camera import problems, transfer
         from thonnycontrib.esp32cam.core.camera.session import RunResult
 
-        backend = self.backend
-        connection = backend._connection
+        compat = self.backend.compat
+        connection = compat.connection
         started = time.perf_counter()
-        backend._forward_unexpected_output()
+        compat.forward_unexpected_output()
         with binary_io(connection):
-            with backend._interrupt_lock:
+            with compat.interrupt_lock:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
-                backend._submit_code_via_raw_mode(code.encode("utf-8"))
+                compat.submit_raw(code.encode("utf-8"))
             try:
                 frame = read(connection)
             except (transfer.TransferError, problems.CameraProblem):
                 # damaged bytes, but the board is alive: read on to its prompt so the REPL stays in step
                 if stop is not None:
                     stop()
-                backend._capture_output_until_active_prompt()
+                compat.read_to_prompt()
                 raise
             stderr = self._read_to_raw_prompt(connection, timeout)
         return RunResult(frame, (stderr or "").strip(), time.perf_counter() - started)
@@ -94,8 +94,8 @@ class ThonnyConnectionRunner:
         found = RUN_END.search(end)
         if found is None or end[:found.start()].strip():
             connection.unread(end)  # something else came first: let Thonny's reader sort it out
-            return self.backend._capture_output_until_active_prompt()[1]
-        self.backend._last_prompt = EOT + RAW_PROMPT  # where Thonny's reader would have left it
+            return self.backend.compat.read_to_prompt()[1]
+        self.backend.compat.note_raw_prompt()
         return found.group(1).decode("utf-8", "replace")
 
 
@@ -104,11 +104,11 @@ class CameraCommandsMixin:
     _esp32cam_stop_stream = False  # set by the CAMERA_STOP immediate command (reader thread)
     _esp32cam_streaming = False
 
-    def _handle_immediate_command(self, cmd: Any) -> None:
-        if cmd["name"] == backend_commands.CAMERA_STOP:
+    def esp32cam_immediate(self, name: str) -> bool:
+        if name == backend_commands.CAMERA_STOP:
             self._esp32cam_stop_stream = True
-        else:
-            super()._handle_immediate_command(cmd)  # type: ignore[misc]
+            return True
+        return super().esp32cam_immediate(name)  # type: ignore[misc]
 
     def _esp32cam_end_stream(self, wait: float = 2.0) -> None:
         """Ask a running stream to end and wait for it (before the port is let go)."""
@@ -177,10 +177,10 @@ class CameraCommandsMixin:
 
         def keep_going() -> bool:
             return (not self._esp32cam_stop_stream and time.monotonic() < until
-                    and self._incoming_message_queue.empty())  # type: ignore[attr-defined]
+                    and not self.compat.commands_waiting())  # type: ignore[attr-defined]
 
         def on_frame(cap: Any) -> None:
-            self.send_message(BackendEvent(  # type: ignore[attr-defined]
+            self.compat.send_event(BackendEvent(  # type: ignore[attr-defined]
                 backend_commands.CAMERA_FRAME_EVENT, request_id=request_id, jpeg=cap.jpeg,
                 wire_bytes=cap.wire_bytes, seconds=cap.seconds, family=session.family,
                 settings=settings.__dict__, baudrate=baudrate))
@@ -238,15 +238,14 @@ class CameraCommandsMixin:
                 logger.exception("Could not release the camera")
 
     def _esp32cam_baudrate(self) -> Optional[int]:
-        serial = getattr(self._connection, "_serial", None)
-        return getattr(serial, "baudrate", None)
+        return getattr(self.compat.connection, "rate", None)  # type: ignore[attr-defined]
 
     # --- code completion: the stubs of the family on the board ---------------------------------
     _esp32cam_stub_family: Optional[str] = None
     _esp32cam_stub_checked = False
 
-    def _get_sys_path_for_analysis(self):
-        paths = list(super()._get_sys_path_for_analysis() or [])  # type: ignore[misc]
+    def esp32cam_analysis_paths(self, paths: List[str]) -> List[str]:
+        paths = list(super().esp32cam_analysis_paths(paths))  # type: ignore[misc]
         family = self._esp32cam_family_for_stubs()
         if family:
             from thonnycontrib.esp32cam.stubs import stub_path
@@ -270,14 +269,6 @@ class CameraCommandsMixin:
         return self._esp32cam_stub_family
 
     # --- release before the user's code runs ------------------------------------------------
-    def _cmd_Run(self, cmd):
+    def esp32cam_before_user_code(self) -> None:
         self._esp32cam_release()
-        return super()._cmd_Run(cmd)  # type: ignore[misc]
-
-    def _cmd_run(self, cmd):
-        self._esp32cam_release()
-        return super()._cmd_run(cmd)  # type: ignore[misc]
-
-    def _cmd_execute_source(self, cmd):
-        self._esp32cam_release()
-        return super()._cmd_execute_source(cmd)  # type: ignore[misc]
+        super().esp32cam_before_user_code()  # type: ignore[misc]

@@ -1,59 +1,40 @@
-"""The ESP32-CAM back-end: Thonny's ESP back-end with a URL-capable, reset-free connection.
+"""The ESP32-CAM back-end: Thonny's ESP32 back-end with a URL-capable, reset-free connection.
 
-To answer a front-end ``InlineCommand("<name>", ...)``, add a mixin with a
-``_cmd_<name>(self, cmd)`` method to ``Esp32CamBackend``'s bases.
+``thonny_compat.back.backend_base()`` is Thonny's ESP32 back-end of this Thonny
+generation, calling the hooks the mixins below implement. To answer a front-end
+``InlineCommand("<name>", ...)``, add a mixin with a ``_cmd_<name>(self, cmd)`` method
+(Thonny's convention) to ``Esp32CamBackend``'s bases.
+
+Importing this module on a Thonny the plug-in does not know raises
+``thonny_compat.UnsupportedThonny``; ``launcher.py`` turns that into one line.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 from logging import getLogger
-from typing import Type
 
-import thonny.plugins.micropython as _mp_package
-from thonny.common import ImmediateCommand
-from thonny.plugins.micropython.bare_metal_backend import (
-    BareMetalMicroPythonBackend,
-    launch_bare_metal_backend,
-)
-
-from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
 from thonnycontrib.esp32cam.backend.fast_files import FastFilesMixin
 from thonnycontrib.esp32cam.backend.fast_link import FastLinkMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+from thonnycontrib.esp32cam.core import backend_commands
+from thonnycontrib.esp32cam.thonny_compat import back
 
 logger = getLogger("thonnycontrib.esp32cam.backend")
 
 RELEASE_LINES_COMMAND = backend_commands.RELEASE_LINES
 
-
-def _load_esp_backend_class() -> Type[BareMetalMicroPythonBackend]:
-    """Thonny's ``EspMicroPythonBackend`` without importing the ``thonny.plugins.esp``
-    package, whose ``__init__`` pulls in front-end dialogs the back-end never uses."""
-    path = os.path.join(os.path.dirname(os.path.dirname(_mp_package.__file__)), "esp", "esp_back.py")
-    try:
-        spec = importlib.util.spec_from_file_location("thonny_esp_back", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.EspMicroPythonBackend
-    except (OSError, AttributeError, ImportError):
-        logger.warning("Thonny's esp_back.py not found at %s, using the generic back-end", path)
-        return BareMetalMicroPythonBackend
+__all__ = ["Esp32CamBackend", "UrlSerialConnection", "main"]
 
 
-_EspBackend = _load_esp_backend_class()
-
-
-class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, _EspBackend):  # type: ignore[misc, valid-type]
-    def _handle_immediate_command(self, cmd: ImmediateCommand) -> None:
-        if cmd["name"] == RELEASE_LINES_COMMAND:
+class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, back.backend_base()):  # type: ignore[misc]
+    def esp32cam_immediate(self, name: str) -> bool:
+        if name == RELEASE_LINES_COMMAND:
             self._release_lines_and_exit()
-        else:
-            super()._handle_immediate_command(cmd)
+        return super().esp32cam_immediate(name)
 
     def _release_lines_and_exit(self) -> None:
-        connection = self._connection
+        connection = self.compat.connection
         self._esp32cam_end_stream()  # a live camera stream ends at its next frame
         try:
             self._esp32cam_leave()  # the board back at 115200 (backend.fast_link)
@@ -70,9 +51,4 @@ class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, _EspBa
 
 
 def main() -> None:
-    # launch_bare_metal_backend imports SerialConnection from Thonny's module when
-    # it opens the port; in this (our own) process, make that name our subclass.
-    import thonny.plugins.micropython.serial_connection as serial_connection
-
-    serial_connection.SerialConnection = UrlSerialConnection  # type: ignore[misc]
-    launch_bare_metal_backend(Esp32CamBackend)
+    back.launch(__name__)

@@ -17,7 +17,9 @@ small program per file moves raw bytes:
   renamed at the end, so a broken upload leaves the old file, not half a new one.
 
 At 115200, or when anything unexpected happens before the first block, Thonny's own
-transfer runs instead.
+transfer runs instead (``self.compat.thonny_read_file`` / ``thonny_write_file``). These are
+the ``esp32cam_read_file`` / ``esp32cam_write_file`` hooks of ``thonny_compat.back``, which
+Thonny's serial transfers call on every Thonny generation.
 """
 from __future__ import annotations
 
@@ -106,22 +108,23 @@ class FastFilesMixin:
         return getattr(self, "_esp32cam_link_rate", fastlink.BOOT_BAUD) > fastlink.BOOT_BAUD
 
     # --- download -------------------------------------------------------------------------
-    def _read_file_via_serial(self, source_path: str, target_fp: BinaryIO,
-                              callback: Callable[[int, int], None]) -> Any:
+    def esp32cam_read_file(self, source_path: str, target_fp: BinaryIO,
+                           callback: Callable[[int, int], None]) -> Any:
+        compat = self.compat  # type: ignore[attr-defined]
         if not self._esp32cam_fast_files():
-            return super()._read_file_via_serial(source_path, target_fp, callback)  # type: ignore[misc]
-        file_size = self._get_file_size(source_path)  # type: ignore[attr-defined]
+            return super().esp32cam_read_file(source_path, target_fp, callback)  # type: ignore[misc]
+        file_size = compat.file_size(source_path)
         rate = self._esp32cam_link_rate  # type: ignore[attr-defined]
-        connection = self._connection  # type: ignore[attr-defined]
+        connection = compat.connection
         code = fastlink.PACED_WRITER + DEVICE_READ + "__esp32cam_rd(%r, %d, %d)" % (source_path, READ_BLOCK, rate)
-        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        compat.ensure_raw_mode()
         done = 0
         with binary_io(connection):
             self._esp32cam_submit(code)  # type: ignore[attr-defined]
             request = b"n"
             retries = 0
             while True:
-                if self._current_command_is_interrupted():  # type: ignore[attr-defined]
+                if compat.command_interrupted():
                     connection.write(b"q")
                     connection.soft_read_until(RUN_END, TIMEOUT)
                     raise KeyboardInterrupt()
@@ -132,7 +135,7 @@ class FastFilesMixin:
                     connection.soft_read_until(RUN_END, TIMEOUT)
                     if done == 0:  # e.g. no binascii.crc32: Thonny's own way says what is wrong
                         logger.info("Fast download refused (%r); Thonny's transfer instead", header)
-                        return super()._read_file_via_serial(source_path, target_fp, callback)  # type: ignore[misc]
+                        return super().esp32cam_read_file(source_path, target_fp, callback)  # type: ignore[misc]
                     raise OSError("The board stopped sending %s after %d bytes." % (source_path, done))
                 size, crc = struct.unpack("<II", header[2:])
                 block = bytes(connection.soft_read(size, TIMEOUT))
@@ -154,17 +157,20 @@ class FastFilesMixin:
             connection.write(b"q")
             connection.soft_read_until(RUN_END, TIMEOUT)
         callback(done, file_size)
+        logger.info("Fast download of %s: %d bytes at %d baud", source_path, done, rate)
         return done
 
     # --- upload ---------------------------------------------------------------------------
-    def _write_file_via_serial(self, source_fp: BinaryIO, target_path: str, file_size: int,
-                               callback: Callable[[int, int], None]) -> None:
+    def esp32cam_write_file(self, source_fp: BinaryIO, target_path: str, file_size: int,
+                            callback: Callable[[int, int], None]) -> Any:
+        """``source_fp`` is only read (minny hands over a reader without seek), and not
+        before the board is ready: a refusal falls back with nothing read yet."""
+        compat = self.compat  # type: ignore[attr-defined]
         if not self._esp32cam_fast_files():
-            return super()._write_file_via_serial(source_fp, target_path, file_size, callback)  # type: ignore[misc]
-        connection = self._connection  # type: ignore[attr-defined]
-        start = source_fp.tell()
+            return super().esp32cam_write_file(source_fp, target_path, file_size, callback)  # type: ignore[misc]
+        connection = compat.connection
         code = DEVICE_WRITE + "__esp32cam_wr(%r, %d)" % (target_path, int(TIMEOUT * 1000 / 2))
-        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        compat.ensure_raw_mode()
         done = 0
         with binary_io(connection):
             self._esp32cam_submit(code)  # type: ignore[attr-defined]
@@ -172,8 +178,7 @@ class FastFilesMixin:
             if ready != b"\x02R":
                 connection.soft_read_until(RUN_END, TIMEOUT)
                 logger.info("Fast upload refused (%r); Thonny's transfer instead", ready)
-                source_fp.seek(start)
-                return super()._write_file_via_serial(source_fp, target_path, file_size, callback)  # type: ignore[misc]
+                return super().esp32cam_write_file(source_fp, target_path, file_size, callback)  # type: ignore[misc]
             while True:
                 callback(done, file_size)
                 chunk = source_fp.read(WRITE_CHUNK)
@@ -199,3 +204,5 @@ class FastFilesMixin:
                 raise OSError("The board could not finish writing %s: %s"
                               % (target_path, end[-200:].decode("utf-8", "replace")))
         callback(done, file_size)
+        logger.info("Fast upload of %s: %d bytes", target_path, done)
+        return done

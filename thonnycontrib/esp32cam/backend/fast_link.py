@@ -1,6 +1,7 @@
 """The fast serial link in Thonny's back-end process (core.fastlink does the protocol).
 
-Mixed into ``Esp32CamBackend`` before Thonny's classes:
+Mixed into ``Esp32CamBackend`` before Thonny's classes; it implements hooks of
+``thonny_compat.back.BackendHooks`` and reaches Thonny through ``self.compat``:
 
 - after the first prompt (and after every reconnect) the link is negotiated up to the
   fastest rate the adapter and the setting allow (``esp32cam_serial_speed`` in the
@@ -12,7 +13,7 @@ Mixed into ``Esp32CamBackend`` before Thonny's classes:
   installer, system shell) an idle board is put back at 115200 first, so PuTTY,
   mpremote or another Thonny work at once. A busy board (a program still running)
   cannot be asked: the rate is remembered in ``fast_link.json`` in Thonny's user
-  folder and the next connect probes it.
+  folder (``thonny_compat.plugin_user_dir()``) and the next connect probes it.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from thonny.common import BackendEvent
 
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
 from thonnycontrib.esp32cam.core.linkwatch import POKE, LinkWatch
-from thonnycontrib.esp32cam.core.serial_port import set_baudrate
 from thonnycontrib.esp32cam.core.serialprobe import SYNC_FRAME
+from thonnycontrib.esp32cam.thonny_compat import plugin_user_dir
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
@@ -46,7 +47,7 @@ class ThonnyLinkIO:
 
     @property
     def connection(self) -> Any:
-        return self.backend._connection
+        return self.backend.compat.connection
 
     def write(self, data: bytes) -> None:
         self.connection.write(data)
@@ -71,11 +72,14 @@ class FastLinkMixin:
     _esp32cam_said_unsupported = False
 
     # --- connecting -----------------------------------------------------------------------
-    def _process_until_initial_prompt(self, interrupt: bool, clean: bool) -> None:
+    def esp32cam_connecting(self, interrupt: bool) -> None:
         self._esp32cam_io_lock = threading.RLock()
         self._esp32cam_setup_link()
         self._esp32cam_guarded(self._esp32cam_find_board, interrupt)
-        super()._process_until_initial_prompt(interrupt, clean)  # type: ignore[misc]
+        super().esp32cam_connecting(interrupt)  # type: ignore[misc]
+
+    def esp32cam_first_prompt(self) -> None:
+        super().esp32cam_first_prompt()  # type: ignore[misc]
         if self._esp32cam_link_rate != fastlink.BOOT_BAUD:
             self._esp32cam_guarded(self._esp32cam_renegotiate, "reconnected at the remembered rate")
         else:
@@ -91,12 +95,12 @@ class FastLinkMixin:
             logger.exception("Fast link step %s failed; staying at %d baud", step.__name__,
                              self._esp32cam_link_rate)
             try:
-                self._connection.set_text_mode(True)  # type: ignore[attr-defined]
+                self.compat.connection.set_text_mode(True)  # type: ignore[attr-defined]
             except Exception:
                 pass
 
     def _esp32cam_setup_link(self) -> None:
-        args = getattr(self, "_args", {}) or {}
+        args = self.compat.launch_args() or {}  # type: ignore[attr-defined]
         self._esp32cam_port = str(args.get("port") or "")
         try:
             self._esp32cam_setting = fastlink.parse_setting(args.get(SETTING_ARG, "auto"))
@@ -104,7 +108,7 @@ class FastLinkMixin:
             logger.warning("%s; using auto", error)
             self._esp32cam_setting = fastlink.SpeedSetting("auto")
         self._esp32cam_adapter, self._esp32cam_cap = fastlink.adapter_cap(self._esp32cam_port)
-        connection = self._connection  # type: ignore[attr-defined]
+        connection = self.compat.connection  # type: ignore[attr-defined]
         if self._esp32cam_setting.mode != "off" and self._esp32cam_adapter != fastlink.NATIVE_USB \
                 and hasattr(connection, "link_watch"):
             connection.start_link_watch(LinkWatch(
@@ -117,15 +121,16 @@ class FastLinkMixin:
         left_at = fastlink.left_fast_rate(_load_store(), self._esp32cam_port)
         if left_at is None:
             return
+        connection = self.compat.connection  # type: ignore[attr-defined]
         for rate in (fastlink.BOOT_BAUD, left_at):
             self._esp32cam_set_host_rate(rate)
-            self._connection.read_all(check_error=False)  # type: ignore[attr-defined]
-            self._connection.write((b"\x03" if interrupt else b"") + b"\x02")  # type: ignore[attr-defined]
-            seen = self._connection.soft_read_until(b">>> ", PROBE_WAIT)  # type: ignore[attr-defined]
+            connection.read_all(check_error=False)
+            connection.write((b"\x03" if interrupt else b"") + b"\x02")
+            seen = connection.soft_read_until(b">>> ", PROBE_WAIT)
             if seen.endswith(b">>> "):
                 logger.info("Board found at %d baud", rate)
                 self._esp32cam_link_rate = rate
-                self._connection.unread(seen)  # type: ignore[attr-defined]
+                connection.unread(seen)
                 return
         self._esp32cam_set_host_rate(fastlink.BOOT_BAUD)
 
@@ -141,7 +146,7 @@ class FastLinkMixin:
         if not rates:
             self._esp32cam_announce(fastlink.Result(current), "115200 only (setting)")
             return
-        connection = self._connection  # type: ignore[attr-defined]
+        connection = self.compat.connection  # type: ignore[attr-defined]
         negotiator = self._esp32cam_negotiator()
         with binary_io(connection):
             result = negotiator.negotiate(rates, current)
@@ -163,13 +168,13 @@ class FastLinkMixin:
 
     def _esp32cam_negotiator(self) -> fastlink.Negotiator:
         """A negotiator on Thonny's connection; the board is put at its raw prompt first."""
-        self._ensure_raw_mode()  # type: ignore[attr-defined]
+        self.compat.ensure_raw_mode()  # type: ignore[attr-defined]
         return fastlink.Negotiator(ThonnyLinkIO(self), self._esp32cam_submit, log=logger.info)
 
     def _esp32cam_restore(self) -> bool:
         """The board (idle at a prompt) back at 115200; True when both sides are there."""
         negotiator = self._esp32cam_negotiator()
-        with binary_io(self._connection):  # type: ignore[attr-defined]
+        with binary_io(self.compat.connection):  # type: ignore[attr-defined]
             restored = negotiator.restore(self._esp32cam_link_rate)
         if restored:
             self._esp32cam_link_rate = fastlink.BOOT_BAUD
@@ -178,29 +183,29 @@ class FastLinkMixin:
     def _esp32cam_submit(self, code: str) -> None:
         """Thonny's own submission (raw-paste, or raw on firmware without it); the output
         that follows is read as bytes (raw-paste switched text mode back on)."""
-        self._submit_code(code)  # type: ignore[attr-defined]
-        self._connection.set_text_mode(False)  # type: ignore[attr-defined]
+        self.compat.submit_code(code)  # type: ignore[attr-defined]
+        self.compat.connection.set_text_mode(False)  # type: ignore[attr-defined]
 
     def _esp32cam_set_host_rate(self, rate: int) -> None:
         self._esp32cam_set_port_rate(rate)
-        watch = getattr(self._connection, "link_watch", None)  # type: ignore[attr-defined]
+        watch = getattr(self.compat.connection, "link_watch", None)  # type: ignore[attr-defined]
         if watch is not None:
             watch.rate = rate
 
     def _esp32cam_set_port_rate(self, rate: int) -> None:
         logger.debug("Host rate -> %d", rate)
-        serial = getattr(self._connection, "_serial", None)  # type: ignore[attr-defined]
-        if serial is not None:
-            set_baudrate(serial, rate)
+        set_rate = getattr(self.compat.connection, "set_rate", None)  # type: ignore[attr-defined]
+        if set_rate is not None:
+            set_rate(rate)
 
     def _esp32cam_announce(self, result: fastlink.Result, text: str) -> None:
         logger.info("Serial link: %s", text)
         if result.unsupported and not self._esp32cam_said_unsupported:
             self._esp32cam_said_unsupported = True
-            self._send_output(  # type: ignore[attr-defined]
+            self.compat.send_output(  # type: ignore[attr-defined]
                 "[ESP32-CAM] This firmware keeps its REPL at 115200 baud (%s); everything works, "
                 "only slower. MicroPython 1.19 or newer can run faster.\n" % result.unsupported, "stderr")
-        self.send_message(BackendEvent(backend_commands.LINK_RATE_EVENT, rate=result.rate,  # type: ignore[attr-defined]
+        self.compat.send_event(BackendEvent(backend_commands.LINK_RATE_EVENT, rate=result.rate,  # type: ignore[attr-defined]
                                        adapter=self._esp32cam_adapter, text=text,
                                        unsupported=bool(result.unsupported)))
 
@@ -213,7 +218,7 @@ class FastLinkMixin:
 
     def _esp32cam_on_lost(self) -> None:
         logger.warning("The board is not readable at any known rate")
-        self._send_output(  # type: ignore[attr-defined]
+        self.compat.send_output(  # type: ignore[attr-defined]
             "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows, nor as a "
             "bootloader: a program probably changed its speed with machine.UART(0, ...). Press the "
             "board's RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
@@ -222,7 +227,7 @@ class FastLinkMixin:
         """Watch thread: the ROM bootloader answered a SYNC at 115200; the Shell hint says
         what to do (the boot log that would have said so passed before the host followed)."""
         logger.warning("The ROM bootloader answered: the board is in download mode")
-        self.send_message(BackendEvent(backend_commands.BOARD_FINDING_EVENT,  # type: ignore[attr-defined]
+        self.compat.send_event(BackendEvent(backend_commands.BOARD_FINDING_EVENT,  # type: ignore[attr-defined]
                                        code="download_mode", evidence="the ROM bootloader answered a SYNC request"))
 
     def _esp32cam_check_link(self) -> None:
@@ -233,22 +238,13 @@ class FastLinkMixin:
             return
         self._esp32cam_renegotiate("the board's rate changed to %d" % relocked)
 
-    def _handle_normal_command(self, cmd: Any) -> None:
-        with self._esp32cam_io_lock:  # held while a command runs: _esp32cam_leave sees "busy"
-            self._esp32cam_guarded(self._esp32cam_check_link)
-            super()._handle_normal_command(cmd)  # type: ignore[misc]
+    def esp32cam_busy(self) -> Any:
+        """Held while a command, idle task, input or soft reboot runs: _esp32cam_leave sees "busy"."""
+        return self._esp32cam_io_lock
 
-    def _perform_idle_tasks(self) -> None:
-        with self._esp32cam_io_lock:
-            super()._perform_idle_tasks()  # type: ignore[misc]
-
-    def _handle_user_input(self, msg: Any) -> None:
-        with self._esp32cam_io_lock:
-            super()._handle_user_input(msg)  # type: ignore[misc]
-
-    def _handle_eof_command(self, msg: Any) -> None:
-        with self._esp32cam_io_lock:
-            super()._handle_eof_command(msg)  # type: ignore[misc]
+    def esp32cam_before_command(self) -> None:
+        self._esp32cam_guarded(self._esp32cam_check_link)
+        super().esp32cam_before_command()  # type: ignore[misc]
 
     # --- letting go ---------------------------------------------------------------------------
     def _esp32cam_leave(self) -> None:
@@ -263,16 +259,16 @@ class FastLinkMixin:
             return
         try:
             if self._esp32cam_restore():
-                self._connection.write(b"\x02")  # type: ignore[attr-defined]  # the friendly REPL, as found
+                self.compat.connection.write(b"\x02")  # type: ignore[attr-defined]  # the friendly REPL, as found
                 _save_store(self._esp32cam_port, self._esp32cam_adapter, rate, None)
         except Exception:
             logger.warning("Could not put the board back at 115200 (busy, reset or in download mode)", exc_info=True)
         finally:
             lock.release()
 
-    def _cmd_prepare_disconnect(self, cmd: Any) -> Any:
+    def esp32cam_before_disconnect(self) -> None:
         self._esp32cam_leave()  # in the main loop, which holds the (re-entrant) lock
-        return super()._cmd_prepare_disconnect(cmd)  # type: ignore[misc]
+        super().esp32cam_before_disconnect()  # type: ignore[misc]
 
 
 @contextlib.contextmanager
@@ -288,12 +284,10 @@ def binary_io(connection: Any):
             connection.set_text_mode(True)
 
 
-# --- remembered rates (Thonny's user folder) ------------------------------------------------
+# --- remembered rates (the plug-in's folder in Thonny's user folder) --------------------------
 
 def _store_path() -> str:
-    from thonny import THONNY_USER_DIR
-
-    return os.path.join(THONNY_USER_DIR, "esp32cam", STORE_NAME)
+    return os.path.join(plugin_user_dir(), STORE_NAME)
 
 
 def _load_store() -> dict:

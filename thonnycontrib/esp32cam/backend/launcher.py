@@ -2,6 +2,8 @@
 
 The folder holding ``thonnycontrib`` (e.g. Thonny's plug-ins site-packages) is
 not on the back-end's ``sys.path``, so add it before importing the plug-in.
+``thonny_compat.back.launch`` imports the back-end module; on a Thonny whose
+internals moved it prints one line (Shell and log) and exits non-zero.
 """
 import os.path
 import sys
@@ -14,6 +16,6 @@ if _container not in sys.path:
     sys.path.insert(0, _container)
 
 if __name__ == "__main__":
-    from thonnycontrib.esp32cam.backend.esp32cam_back import main
+    from thonnycontrib.esp32cam.thonny_compat.back import launch
 
-    main()
+    launch("thonnycontrib.esp32cam.backend.esp32cam_back")

@@ -1,13 +1,14 @@
 """Thonny's SerialConnection, able to open pyserial URLs and to close without a reset.
 
-Differences from Thonny's class (runs in Thonny's back-end process):
+Differences from Thonny's class (runs in Thonny's back-end process; the Thonny side of
+it, per Thonny generation, is ``thonny_compat.back_serial.PluginSerialConnection``):
 - the port is opened with ``serial.serial_for_url``, so ``rfc2217://`` and
   ``socket://`` URLs work as well as local ports;
 - DTR/RTS are set before the port is opened (pyserial applies them at open);
 - ``close()`` releases RTS, then DTR (``release_lines``), then closes the port,
   so closing does not pull EN low on the classic auto-reset circuit;
 - what URL port classes lack (``cancel_read``, ``out_waiting``, a
-  ``write_timeout`` for RFC 2217) is handled here.
+  ``write_timeout`` for RFC 2217) is handled there.
 """
 from __future__ import annotations
 
@@ -16,20 +17,19 @@ import sys
 from logging import getLogger
 from typing import Optional
 
-from thonny.plugins.micropython.connection import MicroPythonConnection
-from thonny.plugins.micropython.serial_connection import SerialConnection
-
-from thonnycontrib.esp32cam.core.serial_port import open_port, release_lines
+from thonnycontrib.esp32cam.core.serial_port import open_port, release_lines, set_baudrate
 from thonnycontrib.esp32cam.core.port_errors import open_error_message
 from thonnycontrib.esp32cam.core.ports import is_url_port
+from thonnycontrib.esp32cam.thonny_compat.back_serial import PluginSerialConnection
 
 logger = getLogger(__name__)
 
 WRITE_TIMEOUT = 2  # seconds, as in Thonny
 WATCH_TICK = 0.05  # seconds between LinkWatch.tick() calls
+EOT = b"\x04"
 
 
-class UrlSerialConnection(SerialConnection):
+class UrlSerialConnection(PluginSerialConnection):
     def __init__(
         self,
         port: str,
@@ -40,13 +40,9 @@ class UrlSerialConnection(SerialConnection):
     ) -> None:
         from serial.serialutil import SerialException
 
-        # Thonny's __init__ would open the port with serial.Serial; only the
-        # queues and flags of the base connection are wanted here.
-        MicroPythonConnection.__init__(self)
         self.link_watch = None  # core.linkwatch.LinkWatch, set by the back-end (fast link)
         self._watch_pauses = 0
         self._is_url = is_url_port(port)
-        self._serial = None
         try:
             logger.info("Opening %s with DTR=%s RTS=%s", port, dtr, rts)
             ser = open_port(port, dtr=dtr, rts=rts, baudrate=baudrate, timeout=None,
@@ -56,15 +52,16 @@ class UrlSerialConnection(SerialConnection):
                 port, str(error), getattr(error, "errno", None), sys.platform
             )
             raise ConnectionRefusedError(message) from error
-        self._serial = ser
+        super().__init__(ser, skip_reader=skip_reader)
 
-        if skip_reader:
-            self._reading_thread = None
-        else:
-            import threading
+    @property
+    def rate(self) -> Optional[int]:
+        """The port's current baud rate (None once closed)."""
+        return getattr(self.serial, "baudrate", None)
 
-            self._reading_thread = threading.Thread(target=self._listen_serial, daemon=True)
-            self._reading_thread.start()
+    def set_rate(self, rate: int) -> None:
+        if self.serial is not None:
+            set_baudrate(self.serial, rate)
 
     def start_link_watch(self, watch) -> None:
         """Judge incoming text with ``watch`` (core.linkwatch), and tick it from a timer
@@ -78,7 +75,7 @@ class UrlSerialConnection(SerialConnection):
     def _tick_link_watch(self) -> None:
         import time
 
-        while self._serial is not None and not self._reader_stopped:
+        while self.serial is not None and not self.reader_stopped:
             time.sleep(WATCH_TICK)
             watch = self.link_watch
             if watch is None or self._watch_pauses:
@@ -89,13 +86,13 @@ class UrlSerialConnection(SerialConnection):
                 logger.exception("Link watch")
                 continue
             if data:
-                super()._make_output_available(data)
+                self.publish(data)
 
     def poke(self, data: bytes) -> None:
         """Bytes the link watch sends to find the board (core.linkwatch.POKE, the ROM's SYNC)."""
         try:
-            if self._serial is not None:
-                self._serial.write(data)
+            if self.serial is not None:
+                self.serial.write(data)
         except Exception:
             logger.info("Poke failed", exc_info=True)
 
@@ -122,44 +119,28 @@ class UrlSerialConnection(SerialConnection):
     def text_mode(self, value: bool) -> None:
         self._thonny_text_mode = value
 
-    def _make_output_available(self, data: bytes, block: bool = True) -> None:
+    def incoming(self, data: bytes, block: bool) -> None:
         """Reader thread: noise from a rate mismatch is dropped while the watch finds the
         board's rate again. Judged in Thonny's binary mode too (raw-paste's control bytes
         pass): a program's output can arrive before Thonny switches text mode back on."""
         watch = self.link_watch
         if watch is not None and not self._watch_pauses:
-            data = watch.feed(data, binary=not self._thonny_text_mode)
+            binary = not self._thonny_text_mode
+            if binary and len(data) > 1 and data[:1] == EOT:
+                # raw-paste's acknowledgement of the code just sent, then (in the same read)
+                # the boot log of a board that code reset (machine.reset()): Thonny waits for
+                # the EOT, so it is not judged along with the noise behind it
+                self.publish(watch.feed(data[:1], binary=True), block)
+                data = data[1:]
+            data = watch.feed(data, binary=binary)
             if not data:
                 return
-        super()._make_output_available(data, block)
-
-    def outgoing_is_empty(self) -> bool:
-        # URL ports write synchronously (socket.sendall) and have no out_waiting
-        return getattr(self._serial, "out_waiting", 0) == 0
+        self.publish(data, block)
 
     def release_lines(self) -> None:
         """Release RTS first, then DTR (see core.serial_port)."""
-        if self._serial is not None:
-            release_lines(self._serial)
+        if self.serial is not None:
+            release_lines(self.serial)
 
-    def close(self) -> None:
-        ser = self._serial
-        if ser is None:
-            return
+    def before_close(self) -> None:
         self.release_lines()
-        self._reader_stopped = True
-        try:
-            if hasattr(ser, "cancel_read"):
-                ser.cancel_read()
-                if self._reading_thread:
-                    self._reading_thread.join()
-                ser.close()
-            else:
-                # URL ports: closing the socket ends the blocked read
-                ser.close()
-                if self._reading_thread:
-                    self._reading_thread.join(2)
-        except Exception:
-            logger.exception("Couldn't close serial")
-        finally:
-            self._serial = None
