@@ -374,6 +374,27 @@ def _install_recorders(h: Harness) -> None:
         setattr(messagebox, kind, recorder(kind, answer))
 
 
+def _start_workbench() -> Any:
+    """What ``python -m thonny`` does before its main loop, on each generation.
+
+    Thonny 4.1/5.0: ``thonny._configure_frontend_logging()``, ``Workbench()``.
+    The development head (5.0.0b1.dev0, ``thonny/main.py`` ``run()``): sets
+    ``thonny.THONNY_USER_DIR`` for old plug-ins, logs through ``configure_logging``
+    and passes the parsed command line to ``Workbench(parsed_args)``."""
+    import thonny
+    from thonny.workbench import Workbench
+
+    thonny.prepare_thonny_user_dir()
+    if hasattr(thonny, "_configure_frontend_logging"):
+        thonny._configure_frontend_logging()
+        return Workbench()
+    from thonny import main
+
+    thonny.THONNY_USER_DIR = thonny.get_thonny_user_dir()
+    thonny.configure_logging(main._get_frontend_log_file(), thonny.choose_logging_level())
+    return Workbench(main._parse_arguments_to_dict([]))
+
+
 def _child_main(argv: List[str]) -> int:
     scenario, user_dir, kwargs_json, result_file, plugin = argv
     os.environ["THONNY_USER_DIR"] = user_dir
@@ -383,15 +404,9 @@ def _child_main(argv: List[str]) -> int:
     outcome: Dict[str, Any] = {"value": None, "error": None, "exceptions": []}
     h: Optional[Harness] = None
     try:
-        import thonny
-
-        thonny.prepare_thonny_user_dir()
-        thonny._configure_frontend_logging()
-        from thonny.workbench import Workbench
-
         h = Harness(None)
         _install_recorders(h)
-        wb = Workbench()
+        wb = _start_workbench()
         h.wb = wb
         h.wait_until(lambda: wb.ready, 30, "Workbench ready")
         module_name, func_name = scenario.split(":")

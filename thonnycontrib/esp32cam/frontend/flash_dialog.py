@@ -14,9 +14,8 @@ from logging import getLogger
 from tkinter import filedialog, ttk
 from typing import Any, Dict, List, Optional
 
-from thonny import THONNY_USER_DIR, get_runner, get_sys_path_directory_containg_plugins, get_workbench
+from thonny import get_runner, get_sys_path_directory_containg_plugins, get_workbench
 from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
-from thonny.workdlg import WorkDialog
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import backend_commands, boards
@@ -29,6 +28,7 @@ from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
 from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 logger = getLogger(__name__)
 
@@ -41,12 +41,12 @@ KEEP = {"from the image": None}
 UNTOUCHED = "Nothing was written: the board is as it was."
 
 
-class FirmwareInstallerDialog(WorkDialog):
+class FirmwareInstallerDialog(front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
         self._board_facts = board_facts  # chip, PSRAM, sensor found by the doctor or camera view
-        self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
+        self._catalog = load_catalog(installer_dir(user_dir()))
         self._local_image: Optional[PreparedImage] = None
         self._flasher: Optional[Flasher] = None
         self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
@@ -297,7 +297,7 @@ class FirmwareInstallerDialog(WorkDialog):
 
         def fetch() -> None:
             try:
-                self._post("catalog", refresh_catalog(url, installer_dir(THONNY_USER_DIR)))
+                self._post("catalog", refresh_catalog(url, installer_dir(user_dir())))
             except (CatalogError, DownloadError) as e:
                 self._post("catalog", f"Catalog not refreshed (still using the previous one): {e}")
 
@@ -316,14 +316,12 @@ class FirmwareInstallerDialog(WorkDialog):
                                        "No firmware mirror: images are downloaded.")
 
     def _firmware_cache(self):
-        return firmware_cache(THONNY_USER_DIR, get_workbench().get_option(MIRROR_OPTION) or None)
+        return firmware_cache(user_dir(), get_workbench().get_option(MIRROR_OPTION) or None)
 
     def _open_cache_folder(self) -> None:
-        from thonny.misc_utils import open_path_in_system_file_manager
-
-        folder = firmware_cache(THONNY_USER_DIR).dir
+        folder = firmware_cache(user_dir()).dir
         folder.mkdir(parents=True, exist_ok=True)
-        open_path_in_system_file_manager(str(folder))
+        front.open_folder(str(folder))
 
     def is_ready_for_work(self) -> bool:
         return bool(self.port_combo.get().strip()) and (
@@ -353,9 +351,9 @@ class FirmwareInstallerDialog(WorkDialog):
     def _release_port(self, port: str):
         """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
         proxy = get_runner().get_backend_proxy() if get_runner() else None
-        if proxy is None or getattr(proxy, "_port", None) != port:
+        if proxy is None or front.proxy_port(proxy) != port:
             return None
-        proc = getattr(proxy, "_proc", None)
+        proc = front.proxy_process(proxy)
         self.append_text(f"Disconnecting Thonny from {port}…\n")
         proxy.disconnect()
         return proc
