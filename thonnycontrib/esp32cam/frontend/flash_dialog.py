@@ -95,7 +95,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
     def populate_main_frame(self) -> None:
         pad = self.get_large_padding()
         frame = self.main_frame
-        self._progress_bar.configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
+        self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
         frame.columnconfigure(1, weight=1)
 
         ttk.Label(frame, text="Port").grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
@@ -452,7 +452,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self.set_action_text(f"Writing the firmware… {percent:.0f} %")
 
     def _post(self, kind: str, value: Any) -> None:
-        self._work_events_queue.put((kind, (value,)))
+        self.post_work_event(kind, value)
 
     def handle_work_event(self, type, args):
         if type == "guidance":
@@ -462,7 +462,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
                 self.manual_boot_var.set(True)
                 self.advanced_var.set(True)
                 self._toggle_advanced()
-                self._ok_button.configure(text="Retry (board in download mode)")
+                self.ok_button().configure(text="Retry (board in download mode)")
         elif type == "reconnect":
             self._reconnect(args[0])
         elif type == "restore":
@@ -480,7 +480,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
     def on_done(self, success):
         super().on_done(success)
         if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self._progress_bar.configure(value=100, maximum=100)
+            self.progress_bar().configure(value=100, maximum=100)
 
     def _reconnect(self, port: str) -> None:
         """Land the user at the new prompt: ESP32-CAM interpreter on this port."""

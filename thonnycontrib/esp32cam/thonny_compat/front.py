@@ -71,9 +71,19 @@ def config_page_base() -> type:
 
 
 def work_dialog_base() -> type:
-    from thonny.workdlg import WorkDialog
+    """Thonny's ``WorkDialog`` with public ``progress_bar()``, ``ok_button()``,
+    ``post_work_event()`` (``front_dialog``)."""
+    from thonnycontrib.esp32cam.thonny_compat.front_dialog import WorkDialogBase
 
-    return WorkDialog
+    return WorkDialogBase
+
+
+def status_bar() -> Optional[tk.Widget]:
+    """Thonny's status bar frame (``Workbench._statusbar``, a ttk.Frame whose row 1 holds
+    the status text in column 1 and the interpreter switcher to the right: 4.1.7 … dev head)."""
+    from thonny import get_workbench
+
+    return getattr(get_workbench(), "_statusbar", None)
 
 
 # --- what a proxy holds ------------------------------------------------------------------
@@ -184,6 +194,6 @@ def widen_view_column(view: tk.Widget, wanted: int) -> bool:
 __all__ = [
     "CLASSIC", "MINNY", "MINITERM_MODULE", "UnsupportedThonny", "add_backend", "config_page_base",
     "insert_shell_prompt", "open_folder", "proxy_base", "proxy_port", "proxy_process",
-    "report_unsupported", "require_supported", "run_miniterm_in_terminal", "save_configuration",
+    "report_unsupported", "require_supported", "run_miniterm_in_terminal", "save_configuration", "status_bar",
     "unsupported_message", "widen_view_column", "work_dialog_base",
 ]
