@@ -28,6 +28,8 @@ JSON-serialisable. ``ini`` = ``{"section": {"key": value}}`` is merged into
 are ``str``: use ``"maybe"`` to write a raw word). The user folder may be reused
 across calls to test persistence (the Workbench is closed cleanly, so Thonny
 saves its configuration). ``plugin=False`` hides all ``thonnycontrib`` plug-ins.
+``killed=True``: the scenario ends with ``h.kill()`` (SIGKILL, no clean exit);
+``run_scenario`` checks that it died so and returns None.
 
 Inside the scenario, ``h`` (``Harness``) offers:
 
@@ -108,6 +110,7 @@ def run_scenario(
     plugin: bool = True,
     timeout: float = 120,
     env: Optional[Dict[str, str]] = None,
+    killed: bool = False,
     **kwargs: Any,
 ) -> Any:
     if callable(scenario):
@@ -138,6 +141,11 @@ def run_scenario(
             raise ScenarioFailed(
                 f"scenario {scenario} timed out after {timeout} s\n{_tails(user_dir, e.stderr)}"
             ) from None
+        if killed:  # the scenario ends by SIGKILL, as a machine switched off: nothing to read
+            if proc.returncode != -9:
+                raise ScenarioFailed(f"scenario {scenario} was to die by SIGKILL, exit {proc.returncode}\n"
+                                     f"{_tails(user_dir, proc.stderr)}")
+            return None
         if not result_file.exists():
             raise ScenarioFailed(
                 f"scenario {scenario} died (exit {proc.returncode})\n{_tails(user_dir, proc.stderr)}"
@@ -253,6 +261,16 @@ class Harness:
 
     def stop_restart(self) -> None:
         self.runner.cmd_stop_restart()
+
+    def kill(self) -> None:
+        """SIGKILL this Workbench process (a laptop switched off): Thonny saves nothing."""
+        import signal
+
+        self.wb.update()
+        backend = getattr(self.proxy, "_proc", None) if self.proxy is not None else None
+        if backend is not None and backend.poll() is None:  # no orphan back-end left behind
+            backend.kill()
+        os.kill(os.getpid(), signal.SIGKILL)
 
     # --- options dialog -----------------------------------------------
     def open_options(self, page_key: str = "interpreter"):
