@@ -116,7 +116,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self.board_combo.bind("<<ComboboxSelected>>", lambda e: self._fill_builds(), True)
 
         ttk.Label(frame, text="Firmware").grid(row=2, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
-        self.build_combo = MappingCombobox(frame, exportselection=False, width=40)
+        self.build_combo = MappingCombobox(frame, mapping={}, exportselection=False, width=40)  # dev head: mapping required
         self.build_combo.grid(row=2, column=1, sticky="we", padx=(pad, 0), pady=(pad / 2, 0))
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
         self.local_button = ttk.Button(frame, text="Select local file…", command=self.choose_local_file,

@@ -1,0 +1,190 @@
+"""Menu items and buttons that no other test pressed, used as the user would, in a
+real Thonny Workbench (Xvfb). The inventory of every menu item and button of the
+plug-in, and which test uses it, is ``docs/ui-inventory.md``.
+
+What cannot exist here is replaced at the last step only: the system file
+manager (``thonny.ui_utils.open_path_in_system_file_manager`` records its path)
+and the human choosing a file or folder (``tkinter.filedialog``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.thonny_harness import run_scenario
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+pytestmark = pytest.mark.thonny
+
+
+def _menu_labels(menu):
+    return {menu.entrycget(i, "label"): i for i in range(menu.index("end") + 1)
+            if menu.type(i) == "command"}
+
+
+# ------------------------------------------------------------ installer: ☰ menu and buttons
+def scenario_installer_menu(h, image: str, mirror: str):
+    import tkinter as tk
+    from tkinter import filedialog
+
+    import thonny.ui_utils
+
+    from thonnycontrib.esp32cam.frontend.classroom_dialog import TrayDialog
+    from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
+
+    opened, asked = [], []
+    thonny.ui_utils.open_path_in_system_file_manager = opened.append
+    filedialog.askopenfilename = lambda **kw: asked.append("file") or image
+    filedialog.askdirectory = lambda **kw: asked.append("folder") or mirror
+    tray_seen = []
+
+    def close_tray_when_shown():
+        tray = next((w for w in h.widgets() if isinstance(w, TrayDialog) and w.winfo_ismapped()), None)
+        if tray is None:
+            h.wb.after(50, close_tray_when_shown)
+            return
+        tray_seen.append(tray.title())
+        tray.close()
+
+    def script(dlg, result):
+        menu = tk.Menu(dlg, tearoff=False)
+        dlg.populate_action_menu(menu)  # what ☰ shows
+        labels = _menu_labels(menu)
+        result["labels"] = list(labels)
+        menu.invoke(labels["Open firmware cache folder"])
+        result["opened"] = list(opened)
+        menu.invoke(labels["Select local file…"])
+        result["local_info"] = dlg.info_label.cget("text")
+        dlg.build_combo.select_none()
+        dlg.local_button.invoke()  # the "Select local file…" button does the same
+        result["local_button_info"] = dlg.info_label.cget("text")
+        result["refresh_state"] = menu.entrycget(labels["Refresh catalog (set a URL first)"], "state")
+        menu.invoke(labels["Firmware mirror folder…"])
+        result["mirror_info"] = dlg.info_label.cget("text")
+        result["mirror_option"] = h.wb.get_option("ESP32CAM.firmware_mirror")
+        menu2 = tk.Menu(dlg, tearoff=False)
+        dlg.populate_action_menu(menu2)  # the menu names the mirror now
+        result["labels_after"] = list(_menu_labels(menu2))
+        result["asked"] = list(asked)
+        h.wb.after(50, close_tray_when_shown)
+        menu2.invoke(_menu_labels(menu2)["Install on several boards…"])  # closes the installer
+        result["tray"] = list(tray_seen)
+        yield lambda: True
+
+    result = h.drive_modal(FirmwareInstallerDialog, script, lambda: open_installer(h.wb), 60,
+                           close=lambda dlg: dlg.close())
+    result["installer_closed"] = not any(isinstance(w, FirmwareInstallerDialog) for w in h.widgets())
+    return result
+
+
+def test_installer_menu_items_and_local_file_button(xdisplay, tmp_path):
+    image = tmp_path / "camera.bin"
+    image.write_bytes(synthetic_firmware("lemariva", chip="esp32"))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    user = tmp_path / "user"
+    r = run_scenario(scenario_installer_menu, user, image=str(image), mirror=str(mirror), timeout=90)
+    assert r["labels"] == ["Select local file…", "Refresh catalog (set a URL first)",
+                           "Install on several boards…", "Open firmware cache folder", "Firmware mirror folder…"]
+    # the cache folder button opens (creating it) the folder the installer caches images in
+    assert r["opened"] == [str(user / "esp32cam" / "firmware")]
+    assert (user / "esp32cam" / "firmware").is_dir()
+    assert r["local_info"].startswith("Local file:"), r["local_info"]
+    assert r["local_button_info"].startswith("Local file:"), r["local_button_info"]
+    assert r["refresh_state"] == "disabled"  # no catalog URL set: nothing to refresh from
+    assert r["mirror_option"] == str(mirror) and r["mirror_info"].startswith("Firmware mirror: " + str(mirror))
+    assert f"Firmware mirror folder… ({mirror})" in r["labels_after"]
+    assert r["asked"] == ["file", "file", "folder"]
+    assert r["tray"] and r["installer_closed"]
+
+
+# ------------------------------------------------------------ Tools menu
+def scenario_tools_menu(h):
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import DoctorDialog
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID
+
+    menu = h.wb.get_menu("tools")
+    labels = _menu_labels(menu)
+    result = {}
+    # "Diagnose ESP32-CAM connection…": the doctor's window
+    menu.invoke(labels["Diagnose ESP32-CAM connection…"])
+    h.pump(0.3)
+    doctor = next((w for w in h.widgets() if isinstance(w, DoctorDialog)), None)
+    result["doctor_title"] = doctor.title() if doctor is not None else None
+    if doctor is not None:
+        h.wait_until(lambda: not doctor.busy, 30, "the doctor to finish")
+        doctor.close_button.invoke()
+        h.pump(0.2)
+    result["doctor_closed"] = not any(isinstance(w, DoctorDialog) for w in h.widgets())
+    # "ESP32-CAM camera": enabled with the ESP32-CAM interpreter; opens the view
+    h.wb.update_idletasks()
+    menu.invoke(labels["ESP32-CAM camera"])
+    h.pump(0.3)
+    view = h.wb.get_view(VIEW_ID, create=False)
+    result["view_shown"] = bool(view is not None and view.winfo_ismapped())
+    return result
+
+
+def test_tools_menu_opens_doctor_and_camera_view(xdisplay, tmp_path):
+    r = run_scenario(scenario_tools_menu, tmp_path / "user", ini={"run": {"backend_name": "ESP32CAM"},
+                                                                  "ESP32CAM": {"port": "auto"}}, timeout=90)
+    assert r["doctor_title"] == "ESP32-CAM connection doctor"
+    assert r["doctor_closed"] is True
+    assert r["view_shown"] is True
+
+
+# ------------------------------------------------------------ camera view buttons
+def scenario_camera_buttons(h, url: str, save_path: str):
+    from tkinter import filedialog
+
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    show_camera_view()
+    h.pump(0.3)
+    view = h.wb.get_view(VIEW_ID)
+    result = {"save_state_before": str(view.save_button.cget("state"))}
+
+    def frame_after(action):
+        before = getattr(view, "last_frame_info", None)
+        action()
+        h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before
+                     or getattr(view, "last_problem", None), 30, "a camera frame")
+        assert not getattr(view, "last_problem", None), view.last_problem
+        return view.last_frame_info
+
+    result["capture"] = frame_after(view.capture_button.invoke)  # "Capture"
+    flip = next(w for w in view.controls.winfo_children() if _text(w) == "Flip")
+    frame_after(flip.invoke)  # "Flip" takes a new picture, upside down
+    result["vflip"] = bool(view._vflip.get())
+    result["settings"] = view.settings()
+    asked = []
+    filedialog.asksaveasfilename = lambda **kw: asked.append(kw.get("initialfile")) or save_path
+    view.save_button.invoke()  # "Save as…"
+    result["asked"] = asked
+    result["status"] = view.status_label.cget("text")
+    return result
+
+
+def _text(widget) -> str:
+    try:
+        return str(widget.cget("text"))
+    except Exception:
+        return ""
+
+
+@pytest.mark.timeout(240)
+def test_camera_view_capture_flip_and_save_as_buttons(xdisplay, tmp_path):
+    save = tmp_path / "shot.jpg"
+    with VirtualBoard(firmware=synthetic_firmware("lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_camera_buttons, tmp_path / "user", url=board.url,
+                         save_path=str(save), timeout=200)
+    assert r["save_state_before"] == "disabled"  # nothing to save before the first picture
+    assert r["capture"]["size"]
+    assert r["vflip"] is True and r["settings"].get("vflip") in (True, 1)
+    assert r["asked"] == ["esp32cam.jpg"]
+    assert save.read_bytes()[:2] == b"\xff\xd8"  # the JPEG as received
+    assert str(save) in r["status"]
