@@ -60,6 +60,9 @@ def scenario_installer_menu(h, image: str, mirror: str):
         dlg.local_button.invoke()  # the "Select local file…" button does the same
         result["local_button_info"] = dlg.info_label.cget("text")
         result["refresh_state"] = menu.entrycget(labels["Refresh catalog (set a URL first)"], "state")
+        erase = next(w for w in h.widgets(dlg) if _text(w).startswith("Erase the whole flash"))
+        erase.invoke()  # the user unticks "Erase the whole flash before writing"
+        result["erase_after_untick"] = dlg.tray_choice()[2]["erase"]
         menu.invoke(labels["Firmware mirror folder…"])
         result["mirror_info"] = dlg.info_label.cget("text")
         result["mirror_option"] = h.wb.get_option("ESP32CAM.firmware_mirror")
@@ -97,6 +100,37 @@ def test_installer_menu_items_and_local_file_button(xdisplay, tmp_path):
     assert f"Firmware mirror folder… ({mirror})" in r["labels_after"]
     assert r["asked"] == ["file", "file", "folder"]
     assert r["tray"] and r["installer_closed"]
+    assert r["erase_after_untick"] is False  # what "Install"/"All boards…" get
+
+
+# ------------------------------------------------------------ several-boards tray: All / None
+def scenario_tray_all_none(h):
+    from thonnycontrib.esp32cam.frontend.classroom_dialog import install_tray
+
+    ports = [("/dev/ttyUSB0", "CH340"), ("/dev/ttyUSB1", "CP2102"), ("/dev/ttyUSB2", "CH340")]
+    tray = install_tray(h.wb, "a build", lambda say: None, {}, ports=ports)
+    h.pump(0.2)
+    result = {"first": dict(tray.checked), "run_first": tray.run_button.cget("text")}
+    tray.none_button.invoke()
+    result["none"] = dict(tray.checked)
+    result["run_none"] = [tray.run_button.cget("text"), tray.run_button.instate(["disabled"])]
+    tray.all_button.invoke()
+    result["all"] = dict(tray.checked)
+    result["run_all"] = tray.run_button.cget("text")
+    tray.close_button.invoke()
+    h.pump(0.2)
+    result["closed"] = not tray.winfo_exists()
+    return result
+
+
+def test_tray_all_and_none_buttons(xdisplay, tmp_path):
+    r = run_scenario(scenario_tray_all_none, tmp_path / "user", ini={"run": {"backend_name": "LocalCPython"}})
+    ports = ["/dev/ttyUSB0", "/dev/ttyUSB1", "/dev/ttyUSB2"]
+    assert r["first"] == {p: True for p in ports}
+    assert r["none"] == {p: False for p in ports}
+    assert "0" in r["run_none"][0] and r["run_none"][1] is True  # nothing to run on
+    assert r["all"] == {p: True for p in ports} and "3" in r["run_all"]
+    assert r["closed"] is True
 
 
 # ------------------------------------------------------------ Tools menu
@@ -165,6 +199,15 @@ def scenario_camera_buttons(h, url: str, save_path: str):
     view.save_button.invoke()  # "Save as…"
     result["asked"] = asked
     result["status"] = view.status_label.cget("text")
+    # Edit → "ESP32-CAM template: Flash LED": the template for this board's driver, in a new editor
+    edit = h.wb.get_menu("edit")
+    notebook = h.wb.get_editor_notebook()
+    before = len(notebook.get_all_editors())
+    edit.invoke(_menu_labels(edit)["ESP32-CAM template: Flash LED"])
+    editor = h.wait_until(lambda: len(notebook.get_all_editors()) > before and notebook.get_current_editor(),
+                          20, "the template in a new editor")
+    result["template"] = editor.get_text_widget().get("1.0", "end")
+    editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
     return result
 
 
@@ -188,3 +231,4 @@ def test_camera_view_capture_flip_and_save_as_buttons(xdisplay, tmp_path):
     assert r["asked"] == ["esp32cam.jpg"]
     assert save.read_bytes()[:2] == b"\xff\xd8"  # the JPEG as received
     assert str(save) in r["status"]
+    assert "import" in r["template"] and "led" in r["template"].lower()
