@@ -10,6 +10,10 @@ runs the CLI and never imports Thonny.
 # (``version = attr:``), the CLI prints it (``--version``).
 __version__ = "0.1.0"
 
+# Thonny versions the tests run on (CI: one leg each); setup.cfg's description names them.
+# Other versions >= 4.1 may work: thonny_compat picks its adapter by what is importable.
+TESTED_THONNY = ("4.1.7", "5.0.1", "5.0.0b1.dev0")
+
 BACKEND_NAME = "ESP32CAM"
 BACKEND_DESCRIPTION = "MicroPython (ESP32-CAM)"
 
