@@ -1,10 +1,55 @@
 """Menu items and buttons that no other test pressed, used as the user would, in a
-real Thonny Workbench (Xvfb). The inventory of every menu item and button of the
-plug-in, and which test uses it, is ``docs/ui-inventory.md``.
+real Thonny Workbench (Xvfb).
 
 What cannot exist here is replaced at the last step only: the system file
 manager (``thonny.ui_utils.open_path_in_system_file_manager`` records its path)
 and the human choosing a file or folder (``tkinter.filedialog``).
+
+Every menu item and button of the plug-in, and the test that uses it
+(``B`` = this file):
+
+Tools menu
+  Install MicroPython for ESP32-CAM…   test_flash_dialog::test_tools_menu_and_interpreter_page_open_the_installer
+  Diagnose ESP32-CAM connection…       B::test_tools_menu_opens_doctor_and_camera_view
+  ESP32-CAM camera                     B::test_tools_menu_opens_doctor_and_camera_view
+  Open system shell (Thonny's item)    test_plugin_e2e::test_system_shell_keeps_lines_released
+View menu: ESP32-CAM camera            test_plugin_workbench::test_menu_entries_and_camera_view_from_the_view_menu
+Edit menu: ESP32-CAM template: … (4)   B::test_camera_view_capture_flip_and_save_as_buttons
+Shell hint link "Diagnose …"           B::test_shell_hint_link_opens_the_doctor
+Interpreter page
+  port box, typed network port         test_plugin_workbench::test_page_cancel_reverts_ok_persists_across_restart,
+                                       ::test_port_field_rejects_text_that_is_no_port
+  DTR / RTS choices                    test_plugin_workbench (cancel/OK), test_thonny_generations::
+                                       test_thonny_own_lines_choice_and_the_page_show_one_value (and Thonny's box)
+  Camera board (pin profile)           test_camera_view::test_profile_chooser_templates_completion_and_flash_led
+  Serial speed                         test_thonny_generations::test_ok_writes_the_settings_to_configuration_ini_at_once
+  Install or update (camera firmware)  test_plugin_workbench::test_firmware_installer_link_only_when_an_installer_is_registered
+  OK / Cancel                          test_plugin_workbench::test_page_cancel_reverts_ok_persists_across_restart
+Installer
+  Board / Firmware / Port, Install     test_flash_dialog::test_dialog_installs_camera_build_and_reconnects
+  Retry (download mode), advanced      test_flash_dialog::test_dialog_guides_into_download_mode_and_retries
+  Cancel (while writing) / Close       test_flash_dialog::test_dialog_cancel_mid_write_explains_and_retry_installs
+  All boards…                          test_classroom_thonny::test_thonny_installs_on_all_boards_offline_then_diagnoses_them
+  Select local file… (button), Erase   B::test_installer_menu_items_and_local_file_button
+  Advanced options                     test_screens::test_installer_dialog_fits_with_long_url_paths_and_log
+  ☰ Select local file…, Install on several boards…, Open firmware cache folder, Firmware mirror folder…,
+    Refresh catalog (disabled without URL)   B::test_installer_menu_items_and_local_file_button
+  ☰ Refresh catalog (with a URL)       test_flash_dialog::test_dialog_refuses_wrong_chip_html_corrupt_and_tampered_download
+Doctor
+  Diagnose (again)                     test_doctor_workbench::test_dialog_port_busy_then_diagnose_again
+  fix buttons                          test_doctor_workbench::test_dialog_fixes_held_in_reset,
+                                       ::test_dialog_download_mode_fix_and_installer_handoff
+  evidence toggle                      test_doctor_workbench (toggle_evidence), test_screens
+  All boards…                          test_classroom_thonny::test_thonny_installs_on_all_boards_offline_then_diagnoses_them
+  Close                                B::test_tools_menu_opens_doctor_and_camera_view
+Camera view
+  Capture, Flip, Save as…              B::test_camera_view_capture_flip_and_save_as_buttons
+  Live, Size, Quality, Mirror          test_camera_view::test_camera_view_shows_frames_live_saves_and_releases
+  Flash LED                            test_camera_view::test_profile_chooser_templates_completion_and_flash_led
+  Install camera firmware…             test_sensor_workbench::test_unsupported_sensor_in_the_camera_view_doctor_and_installer
+Several-boards tray
+  All, None, Close                     B::test_tray_all_and_none_buttons
+  Refresh, Identify, Run, row toggle   test_classroom_thonny::test_thonny_installs_on_all_boards_offline_then_diagnoses_them
 """
 from __future__ import annotations
 
@@ -199,15 +244,19 @@ def scenario_camera_buttons(h, url: str, save_path: str):
     view.save_button.invoke()  # "Save as…"
     result["asked"] = asked
     result["status"] = view.status_label.cget("text")
-    # Edit → "ESP32-CAM template: Flash LED": the template for this board's driver, in a new editor
+    # Edit → "ESP32-CAM template: …": each template for this board's driver, in a new editor
     edit = h.wb.get_menu("edit")
     notebook = h.wb.get_editor_notebook()
-    before = len(notebook.get_all_editors())
-    edit.invoke(_menu_labels(edit)["ESP32-CAM template: Flash LED"])
-    editor = h.wait_until(lambda: len(notebook.get_all_editors()) > before and notebook.get_current_editor(),
-                          20, "the template in a new editor")
-    result["template"] = editor.get_text_widget().get("1.0", "end")
-    editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
+    result["templates"] = {}
+    for label, index in _menu_labels(edit).items():
+        if not label.startswith("ESP32-CAM template: "):
+            continue
+        before = len(notebook.get_all_editors())
+        edit.invoke(index)
+        editor = h.wait_until(lambda: len(notebook.get_all_editors()) > before and notebook.get_current_editor(),
+                              20, "the template in a new editor")
+        result["templates"][label] = editor.get_text_widget().get("1.0", "end")
+        editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
     return result
 
 
@@ -231,4 +280,44 @@ def test_camera_view_capture_flip_and_save_as_buttons(xdisplay, tmp_path):
     assert r["asked"] == ["esp32cam.jpg"]
     assert save.read_bytes()[:2] == b"\xff\xd8"  # the JPEG as received
     assert str(save) in r["status"]
-    assert "import" in r["template"] and "led" in r["template"].lower()
+    templates = r["templates"]
+    assert len(templates) == 4, list(templates)
+    for label, code in templates.items():
+        compile(code, label, "exec")  # real code, rendered for the board's driver
+        assert "camera" in code, label
+    assert "led = Pin(LED_PIN, Pin.OUT)" in templates["ESP32-CAM template: Flash LED"]
+
+
+# ------------------------------------------------------------ the Shell hint's link
+def scenario_shell_hint_link(h):
+    from thonny import get_shell
+
+    from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT
+    from thonnycontrib.esp32cam.frontend.doctor_dialog import DoctorDialog
+    from thonnycontrib.esp32cam.frontend.shell_hints import LINK_TEXT
+
+    h.pump(0.5)
+    h.wb.event_generate(BOARD_FINDING_EVENT, code="download_mode", evidence="waiting for download")
+    text = get_shell().text
+    h.wait_until(lambda: LINK_TEXT in text.get("1.0", "end"), 10, "the hint in the Shell")
+    tag = next(t for t in text.tag_names() if t.startswith("link_handler_")
+               and text.get(*text.tag_ranges(t)[:2]) == LINK_TEXT)
+    start = text.tag_ranges(tag)[0]
+    text.see(start)
+    h.pump(0.2)
+    x, y, width, height = text.bbox(start)
+    text.event_generate("<Motion>", x=x + 2, y=y + height // 2)  # the pointer over the link...
+    text.event_generate("<Button-1>", x=x + 2, y=y + height // 2)  # ...and a click
+    h.pump(0.3)
+    doctor = next((w for w in h.widgets() if isinstance(w, DoctorDialog)), None)
+    result = {"doctor": doctor.title() if doctor is not None else None}
+    if doctor is not None:
+        h.wait_until(lambda: not doctor.busy, 30, "the doctor to finish")
+        doctor.close_button.invoke()
+    return result
+
+
+def test_shell_hint_link_opens_the_doctor(xdisplay, tmp_path):
+    r = run_scenario(scenario_shell_hint_link, tmp_path / "user",
+                     ini={"run": {"backend_name": "ESP32CAM"}, "ESP32CAM": {"port": "auto"}}, timeout=90)
+    assert r["doctor"] == "ESP32-CAM connection doctor"
