@@ -148,3 +148,56 @@ def test_unknown_thonny_gets_one_line_in_shell_and_log_and_no_dialog(xdisplay, t
     assert log.count(lines[0].strip()) == 1
     assert "Failed loading plugin 'thonnycontrib.esp32cam'" not in log  # no traceback: the plug-in said why
     assert r["messages"] == []  # no message box
+
+
+# ------------------------------------------------------------ the interpreter switcher
+def scenario_switcher(h, url):
+    import ast
+
+    h.wb.set_option("ESP32CAM.last_configurations",
+                    [{"run.backend_name": "ESP32CAM", "ESP32CAM.port": url}])
+    h.wb._post_backend_menu()  # the ☰ menu at the bottom right corner of Thonny's window
+    h.pump(0.2)
+    menu = h.wb._backend_menu
+    entries = []
+    for i in range(menu.index("end") + 1):
+        if menu.type(i) == "radiobutton":
+            entries.append([menu.entrycget(i, "label"), menu.entrycget(i, "value")])
+    menu.unpost()
+    # the entry's value: repr(conf) on 4.1/5.0, repr((conf, machine id)) on the dev head
+    ours = [(label, ast.literal_eval(value)) for label, value in entries if "ESP32-CAM" in label]
+    return {"labels": [label for label, _ in entries],
+            "ours": [[label, value[0] if isinstance(value, tuple) else value] for label, value in ours]}
+
+
+def test_interpreter_switcher_offers_a_remembered_network_port(xdisplay, tmp_path):
+    url = "rfc2217://192.168.1.20:4000"
+    r = run_scenario(scenario_switcher, tmp_path / "user", ini={"run": {"backend_name": "LocalCPython"}}, url=url)
+    assert r["ours"], r["labels"]
+    label, conf = r["ours"][0]
+    assert label == "MicroPython (ESP32-CAM)  •  Network serial (RFC 2217) @ 192.168.1.20:4000", label
+    assert conf == {"run.backend_name": "ESP32CAM", "ESP32CAM.port": url}
+
+
+# ------------------------------------------------------------ a typed network port stays
+def scenario_typed_port_survives_refresh(h, url):
+    dlg, page = h.open_options()
+    var = page.port_text_variable()
+    var.set(url[:12])  # the user is still typing
+    h.pump(1.2)  # Thonny refreshes its port list meanwhile (every 500 ms on the dev head)
+    partial = var.get()
+    var.set(url)
+    h.pump(1.2)
+    full = var.get()
+    dlg._ok()
+    h.pump(0.2)
+    return {"partial": partial, "full": full, "port": h.wb.get_option("ESP32CAM.port"),
+            "closed": not dlg.winfo_exists()}
+
+
+def test_typed_network_port_survives_thonny_port_refresh(xdisplay, tmp_path):
+    url = "rfc2217://192.168.1.20:4000"
+    user = tmp_path / "user"
+    r = run_scenario(scenario_typed_port_survives_refresh, user, ini=NO_BOARD, url=url)
+    assert r == {"partial": url[:12], "full": url, "port": url, "closed": True}
+    assert _ini(user)["ESP32CAM"]["port"] == url  # written at OK
