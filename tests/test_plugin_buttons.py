@@ -53,8 +53,6 @@ Several-boards tray
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.thonny_harness import run_scenario
@@ -305,7 +303,7 @@ def scenario_shell_hint_link(h):
     start = text.tag_ranges(tag)[0]
     text.see(start)
     h.pump(0.2)
-    x, y, width, height = text.bbox(start)
+    x, y, _width, height = text.bbox(start)
     text.event_generate("<Motion>", x=x + 2, y=y + height // 2)  # the pointer over the link...
     text.event_generate("<Button-1>", x=x + 2, y=y + height // 2)  # ...and a click
     h.pump(0.3)

@@ -7,9 +7,18 @@ page contract of each generation (``front_classic`` / ``front_minny``, chosen by
 what is importable), ``WorkDialog``, the miniterm terminal, the configuration
 save and the view layout.
 
-Importing this module imports Thonny's MicroPython front-end: call
-``require_supported()`` first (it raises ``UnsupportedThonny`` with the one
-line to show) and catch ``ImportError`` around the import.
+Importing this module imports nothing of Thonny; its functions import what
+they need when called. Call ``require_supported()`` first (it raises
+``UnsupportedThonny`` with the one line to show) and catch ``ImportError``
+around what follows: a Thonny name that moved again surfaces there.
+
+Interface (names the front-end uses): ``require_supported``, ``add_backend``,
+``proxy_base`` (→ ``front_proxy.CameraProxyBase``), ``config_page_base``
+(→ ``front_classic.ConfigPage`` / ``front_minny.ConfigPage``, both on
+``front_page.PageBase``), ``work_dialog_base`` (→ ``front_dialog.WorkDialogBase``),
+``proxy_port``, ``proxy_process``, ``run_miniterm_in_terminal``,
+``save_configuration``, ``open_folder``, ``insert_shell_prompt``, ``status_bar``,
+``widen_view_column``, ``report_unsupported``.
 """
 from __future__ import annotations
 
