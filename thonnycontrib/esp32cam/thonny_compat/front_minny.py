@@ -153,9 +153,10 @@ class ConfigPage(PageBase):
 
 
 def widen_view_column(view: tk.Widget, wanted: int) -> bool:
-    """Dev head (workbench.py ``_init_containers``): views sit in ``ViewNotebook``s inside
-    vertical ``WorkbenchPanedWindow``s, which are panes of the horizontal ``_main_pw``."""
-    pane: Any = view
+    """Dev head (workbench.py ``_init_containers``, ``show_view``): a view is shown in its
+    ``containing_notebook`` (a ``ViewNotebook``; the view's Tk master is not), inside a
+    vertical ``WorkbenchPanedWindow``, a pane of the horizontal ``_main_pw``."""
+    pane: Any = getattr(view, "containing_notebook", None) or view
     parent = pane.master
     while parent is not None and not (isinstance(parent, tk.PanedWindow)
                                       and str(parent.cget("orient")) == "horizontal"):
