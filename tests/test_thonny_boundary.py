@@ -57,6 +57,8 @@ def _import_findings(tree: ast.AST) -> List[Tuple[int, str]]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
+                if alias.name == "thonny" and alias.asname is None:
+                    continue  # judged by what is used of it: see below
                 if top in ("thonny", "minny") and alias.name not in ALLOWED_MODULES:
                     found.append((node.lineno, f"import {alias.name}"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -67,6 +69,12 @@ def _import_findings(tree: ast.AST) -> List[Tuple[int, str]]:
             for alias in node.names:
                 if alias.name not in allowed:
                     found.append((node.lineno, f"from {node.module} import {alias.name}"))
+    # ``import thonny``: only the public names may be used (``thonny.get_workbench()``, ...)
+    public = ALLOWED_FROM["thonny"] | {m.split(".")[1] for m in ALLOWED_MODULES} | {"languages"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "thonny" \
+                and node.attr not in public:
+            found.append((node.lineno, f"thonny.{node.attr}"))
     return found
 
 
@@ -149,6 +157,10 @@ from thonny.ui_utils import ems_to_pixels
 from thonny.common import InlineCommand
 import thonny.terminal
 import minny.connection
+import thonny
+
+folder = thonny.THONNY_USER_DIR
+plugins = thonny.get_sys_path_directory_containg_plugins()
 
 class Proxy(ESP32Proxy):
     def _get_launcher_with_args(self):
@@ -168,6 +180,7 @@ def f(proxy, shell):
         "from thonny.misc_utils import open_path_in_system_file_manager",
         "import thonny.terminal",
         "import minny.connection",
+        "thonny.THONNY_USER_DIR",
         "super()._get_launcher_with_args",
         "Proxy: self._port (not defined by the class)",
         "getattr(proxy, '_proc')",
