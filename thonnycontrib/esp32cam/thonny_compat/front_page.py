@@ -20,7 +20,7 @@ from typing import Dict, Optional
 
 from thonny.plugins.esp import ESP32ConfigPage
 
-from thonnycontrib.esp32cam.thonny_compat.front import save_configuration
+from thonnycontrib.esp32cam.thonny_compat.front_options import save_configuration
 
 
 class PageBase(ESP32ConfigPage):
