@@ -80,14 +80,14 @@ def scenario_esp32cam_session(h, url, workdir):
     result = _session(h, "ESP32CAM", url, workdir)
     result["full_label"] = h.proxy.get_full_label()
     result["remembered"] = Esp32CamProxy.get_last_configurations()
-    result["switcher"] = [label for _conf, label in Esp32CamProxy.get_switcher_entries()]
+    result["switcher"] = [entry[1] for entry in Esp32CamProxy.get_switcher_entries()]  # (conf, label[, machine id])
     return result
 
 
 def scenario_switcher_entries(h):
     from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
 
-    return [label for _conf, label in Esp32CamProxy.get_switcher_entries()]
+    return [entry[1] for entry in Esp32CamProxy.get_switcher_entries()]  # (conf, label[, machine id])
 
 
 def scenario_prompt_and_print(h):

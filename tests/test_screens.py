@@ -134,9 +134,12 @@ def scenario_options_page(h, shot, switch):
             top = canvas.winfo_rooty()
             return top <= w.winfo_rooty() and w.winfo_rooty() + w.winfo_height() <= top + canvas.winfo_height()
 
-        # Tab into a field below the visible part (Thonny's last checkbox): it is scrolled into view
-        last = next(w for w in _walk(page) if "text" in w.keys()
-                    and str(w.cget("text")).startswith("Restart interpreter before running"))
+        # Tab into a field below the visible part (Thonny's last checkbox; on Thonny's development
+        # head that is on another tab of the page, so the page's last field, the serial speed)
+        tabbed = hasattr(page, "notebook")
+        last = page._speed_combo if tabbed else next(
+            w for w in _walk(page) if "text" in w.keys()
+            and str(w.cget("text")).startswith("Restart interpreter before running"))
         result["last_hidden_at_first"] = not in_view(last)
         last.focus_force()
         result["last_after_focus"] = in_view(last)
@@ -154,8 +157,9 @@ def scenario_options_page(h, shot, switch):
         reach = {}
         for w in _walk(page):
             text = str(w.cget("text")) if "text" in w.keys() else ""
-            if text.startswith(("Install or update", "Restart interpreter before running")):
+            if text.startswith(("Install or update", "Restart interpreter before running")) and w.winfo_ismapped():
                 reach[text] = cy <= w.winfo_rooty() and w.winfo_rooty() + w.winfo_height() <= cy + ch
+        result["tabbed"] = tabbed  # dev head: Thonny's checkboxes are on the page's Options tab
         result["reach"] = reach
         # and it still works: choose asserted DTR, press OK
         page._line_vars["dtr"].set("asserted")
@@ -277,12 +281,16 @@ def test_interpreter_page_fits_scrolls_and_works(screen, tmp_path, switch):
     env, size = screen
     shot = "" if switch else _photo(size, "config-page.png", tmp_path)
     r = run_scenario(scenario_options_page, tmp_path / "user", env=env, shot=shot, switch=switch)
-    if switch:
+    if switch and not r["tabbed"]:
+        # (on Thonny's development head, Thonny's own dialog on its default interpreter is
+        # 682 px tall: off a 1280x720 screen before the plug-in's page is shown)
         assert_fits(r["before"])
     assert_fits(r["fit"])  # with the page shown (after it grew, when switched to in the dialog)
     assert r["scrolls"], "the page is taller than these screens allow: it must scroll"
-    assert r["reach"] == {"Install or update (camera firmware)": True,
-                          "Restart interpreter before running a script": True}, r["reach"]
+    expected = {"Install or update (camera firmware)": True}
+    if not r["tabbed"]:  # 4.1/5.0: Thonny's checkboxes are on the same page, below ours
+        expected["Restart interpreter before running a script"] = True
+    assert r["reach"] == expected, r["reach"]
     assert r["dtr"] is True and r["backend"] == "ESP32CAM"  # OK on the scrolled page stored the choice
     if not switch:
         assert r["last_hidden_at_first"] and r["last_after_focus"], r  # focus scrolls into view
@@ -366,8 +374,11 @@ def scenario_camera_view(h, url, shot):
         h.screenshot(shot)
 
     def set_column(width):
-        east.preferred_size_in_pw = width
-        main._check_restore_preferred_sizes()
+        if hasattr(main, "_check_restore_preferred_sizes"):  # Thonny 4.1/5.0 (AutomaticPanedWindow)
+            east.preferred_size_in_pw = width
+            main._check_restore_preferred_sizes()
+        else:  # the development head: a plain Tk paned window (WorkbenchPanedWindow)
+            main.paneconfigure(east, width=width)
         h.pump(0.6)  # the picture follows after the resize burst
 
     set_column(200)

@@ -10,19 +10,40 @@ runs the CLI and never imports Thonny.
 # (``version = attr:``), the CLI prints it (``--version``).
 __version__ = "0.1.0"
 
+# Thonny versions the tests run on (CI: one leg each); setup.cfg's description names them.
+# Other versions >= 4.1 may work: thonny_compat picks its adapter by what is importable.
+TESTED_THONNY = ("4.1.7", "5.0.1", "5.0.0b1.dev0")
+
 BACKEND_NAME = "ESP32CAM"
 BACKEND_DESCRIPTION = "MicroPython (ESP32-CAM)"
 
 
 def load_plugin() -> None:
-    # Thonny's built-in ESP plug-in is already loaded, so these imports are cheap.
-    from thonny.plugins.micropython.mp_front import add_micropython_backend
+    """Register the ESP32-CAM interpreter, its menus and views.
 
+    On a Thonny whose internals the plug-in does not know (``thonny_compat``
+    raises ``UnsupportedThonny``, or a name it imports moved), nothing is
+    registered: one line in the log and in the Shell says so, no dialog, and
+    Thonny's other interpreters are untouched."""
+    from thonnycontrib.esp32cam.thonny_compat import UnsupportedThonny, unsupported_message
+
+    try:
+        from thonnycontrib.esp32cam.thonny_compat import front
+
+        front.require_supported()
+        _register(front)
+    except UnsupportedThonny as e:
+        _report_unsupported(str(e))
+    except ImportError as e:  # a Thonny name moved again
+        _report_unsupported(unsupported_message(f"the Thonny module or name {e.name or e}"))
+
+
+def _register(front) -> None:
     from thonnycontrib.esp32cam.core.lines import DEFAULT_DTR, DEFAULT_RTS
     from thonnycontrib.esp32cam.frontend.config_page import Esp32CamConfigPage, set_firmware_installer
     from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
 
-    add_micropython_backend(
+    front.add_backend(
         BACKEND_NAME,
         Esp32CamProxy,
         BACKEND_DESCRIPTION,
@@ -36,3 +57,14 @@ def load_plugin() -> None:
 
     registration.register_all()  # menus, camera view, Shell hints: each imported when first used
     set_firmware_installer(registration.open_installer)  # the interpreter page's installer link
+
+
+def _report_unsupported(message: str) -> None:
+    try:
+        from thonnycontrib.esp32cam.thonny_compat.front import report_unsupported
+    except ImportError:  # the facade itself needs Tk and thonny: log only
+        import logging
+
+        logging.getLogger(__name__).error(message)
+        return
+    report_unsupported(message)

@@ -117,22 +117,10 @@ class Esp32CamCameraView(ttk.Frame):
         when the view first appears; the user's later sash moves are respected."""
         from thonny.ui_utils import ems_to_pixels
 
-        # Thonny 4.1.7 / 5.0.1 (workbench.py ``_init_view``/``show_view``): a view sits in its
-        # ``home_widget`` inside an AutomaticNotebook inside an AutomaticPanedWindow, whose width
-        # in the main (horizontal) paned window is its ``preferred_size_in_pw``.
-        pane = getattr(self, "home_widget", self)
-        parent = pane.master
-        while parent is not None and not (isinstance(parent, tk.PanedWindow)
-                                          and str(parent.cget("orient")) == "horizontal"):
-            pane, parent = parent, getattr(parent, "master", None)
-        if parent is None or getattr(pane, "preferred_size_in_pw", None) is None:
-            return
+        from thonnycontrib.esp32cam.thonny_compat import front
+
         wanted = min(ems_to_pixels(MIN_WIDTH_EM), int(self.winfo_toplevel().winfo_width() * MAX_SHARE))
-        if pane.winfo_width() < wanted:
-            pane.preferred_size_in_pw = wanted
-            restore = getattr(parent, "_check_restore_preferred_sizes", None)
-            if restore is not None:
-                restore()
+        front.widen_view_column(self, wanted)
 
     # --- actions ------------------------------------------------------------------------------
     def settings(self) -> Dict[str, Any]:

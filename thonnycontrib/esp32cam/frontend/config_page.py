@@ -14,7 +14,6 @@ from tkinter import ttk
 from typing import Callable, Dict, List, Optional
 
 from thonny import get_workbench
-from thonny.plugins.esp import ESP32ConfigPage
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
@@ -22,6 +21,7 @@ from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
+from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
@@ -38,10 +38,15 @@ def set_firmware_installer(opener: Callable[[tk.Misc], None]) -> None:
     _firmware_installer = opener
 
 
-class Esp32CamConfigPage(ESP32ConfigPage):
+class Esp32CamConfigPage(front.config_page_base()):
     """Thonny grids this page into the Options dialog; it lives in a
     ``ScreenFitScroller`` instead (see ``grid``), which scrolls it when the
-    dialog would be taller than the screen (1366×768, 1280×720 laptops)."""
+    dialog would be taller than the screen (1366×768, 1280×720 laptops).
+
+    Thonny's options-page contract (apply / is_modified / should_restart, which
+    changed on Thonny's development head) is ``thonny_compat``'s; this page
+    implements its ``esp32cam_*`` hooks. Where Thonny has its own DTR/RTS choice
+    (development head), both show the one value in effect."""
 
     def __init__(self, master):
         # Tk clips a window only to its own parent: the page must be the canvas's child.
@@ -54,8 +59,9 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         self.bind("<Destroy>", self._on_destroy, True)
 
         # Typing a URL (or a device that is not plugged in yet) is allowed.
-        self._port_combo.state(["!readonly"])
-        below_port = ttk.Frame(self)
+        self.port_combobox().state(["!readonly"])
+        area = self.esp32cam_area()
+        below_port = ttk.Frame(area)
         below_port.grid(row=5, column=0, sticky="nw")
         ttk.Label(
             below_port, text="…or type a network port, e.g. rfc2217://192.168.1.20:4000"
@@ -64,12 +70,18 @@ class Esp32CamConfigPage(ESP32ConfigPage):
 
         self._line_vars: Dict[str, tk.StringVar] = {}
         self._initial_lines: Dict[str, bool] = {}
-        self._build_lines_frame().grid(row=7, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._build_lines_frame(area).grid(row=7, column=0, columnspan=2, sticky="nwe",
+                                           pady=(ems_to_pixels(1), 0))
         from thonnycontrib.esp32cam.frontend.board_profile_chooser import BoardProfileChooser
 
-        self._board_profile = BoardProfileChooser(self)
-        self._board_profile.grid(row=8, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
-        self._build_speed_frame().grid(row=9, column=0, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._board_profile = BoardProfileChooser(area)
+        self._board_profile.grid(row=8, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._board_profile.combo.bind("<<ComboboxSelected>>", lambda e: self.esp32cam_live_change(), True)
+        self._build_speed_frame(area).grid(row=9, column=0, columnspan=2, sticky="nwe",
+                                           pady=(ems_to_pixels(1), 0))
+        for var in list(self._line_vars.values()) + [self._speed_var]:
+            var.trace_add("write", lambda *args: self.esp32cam_live_change())
+        self.esp32cam_ready()
 
     # --- geometry: Thonny manages the page, we hand that to the scroller ----
     # BackendConfigurationPage calls page.grid(...) / page.grid_forget() (Thonny 4.1.7, 5.0.1).
@@ -98,8 +110,8 @@ class Esp32CamConfigPage(ESP32ConfigPage):
             self._port_error_label.grid_remove()
 
     # --- widgets --------------------------------------------------------
-    def _build_lines_frame(self) -> ttk.Frame:
-        frame = ttk.LabelFrame(self, text=" Control lines (DTR / RTS) ")
+    def _build_lines_frame(self, area: tk.Widget) -> ttk.Frame:
+        frame = ttk.LabelFrame(area, text=" Control lines (DTR / RTS) ")
         effective = effective_line_options(log=True)
         for row, (name, (label, released_text, asserted_text)) in enumerate(LINE_CHOICES.items()):
             value = effective[name].value
@@ -126,9 +138,9 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         self._lines_had_notes = bool(notes)
         return frame
 
-    def _build_speed_frame(self) -> ttk.Frame:
+    def _build_speed_frame(self, area: tk.Widget) -> ttk.Frame:
         """Serial speed after the prompt (core.fastlink): fastest that works, 115200, or fixed."""
-        frame = ttk.LabelFrame(self, text=" Serial speed ")
+        frame = ttk.LabelFrame(area, text=" Serial speed ")
         raw = get_workbench().get_option(f"{self.backend_name}.{SPEED_OPTION}")
         value, note = coerce_setting(raw)
         labels = dict(SPEED_CHOICES)
@@ -167,6 +179,13 @@ class Esp32CamConfigPage(ESP32ConfigPage):
     def _lines_changed(self) -> bool:
         return self.get_line_values() != self._initial_lines
 
+    def on_thonny_lines_chosen(self, dtr: bool, rts: bool) -> None:
+        """Thonny's own DTR/RTS box changed: this page shows the same value."""
+        for name, value in (("dtr", dtr), ("rts", rts)):
+            wanted = ASSERTED if value else RELEASED
+            if self._line_vars[name].get() != wanted:
+                self._line_vars[name].set(wanted)
+
     def get_stored_port_desc(self):
         desc = super().get_stored_port_desc()
         if desc:
@@ -175,39 +194,44 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         return get_workbench().get_option(self.backend_name + ".port") or ""
 
     def get_selected_port_name(self):
-        text = self._port_desc_variable.get()
-        if text in self._ports_by_desc:
-            return self._ports_by_desc[text]
+        text = self.port_text_variable().get()
+        known = self.known_port_names()
+        if text in known:
+            return known[text]
         port, _ = check_port_text(text)
         return port
 
-    def is_modified(self):
-        return (super().is_modified() or self._lines_changed() or self._board_profile.is_modified()
-                or self._speed_changed())
+    # --- the options-page contract's hooks (thonny_compat.front_page) ----
+    def esp32cam_modified(self) -> bool:
+        return self._lines_changed() or self._board_profile.is_modified() or self._speed_changed()
 
-    def should_restart(self):
-        return super().should_restart() or self._lines_changed() or self._speed_changed()
+    def esp32cam_needs_restart(self) -> bool:
+        return self._lines_changed() or self._speed_changed()
 
-    def apply(self):
+    def esp32cam_has_notes(self) -> bool:
+        return bool(self._speed_note or self._lines_had_notes or not self._stored_lines_are_booleans())
+
+    def esp32cam_check(self) -> bool:
         self._applied = True
-        text = self._port_desc_variable.get()
-        if text not in self._ports_by_desc:
+        text = self.port_text_variable().get()
+        if text not in self.known_port_names():
             _, error = check_port_text(text)
             if error:
                 self._show_port_error(error)
                 self._applied = False
                 return False
         self._show_port_error("")
+        return True
 
-        if super().apply() is False:
-            return False
-        self._board_profile.apply()
-        if self._speed_changed() or self._speed_note:
-            get_workbench().set_option(f"{self.backend_name}.{SPEED_OPTION}", self.get_speed_value())
-        if self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
+    def esp32cam_write(self, force: bool = False) -> None:
+        wb = get_workbench()
+        if force or self._board_profile.is_modified():
+            self._board_profile.apply()
+        if force or self._speed_changed() or self._speed_note:
+            wb.set_option(f"{self.backend_name}.{SPEED_OPTION}", self.get_speed_value())
+        if force or self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
             for name, value in self.get_line_values().items():
-                get_workbench().set_option(f"{self.backend_name}.{name}", value)
-        return None
+                wb.set_option(f"{self.backend_name}.{name}", value)
 
     def _stored_lines_are_booleans(self) -> bool:
         return all(
@@ -237,16 +261,16 @@ class Esp32CamConfigPage(ESP32ConfigPage):
         # Thonny's own ESP32 installers offer builds without a camera driver.
         return [FIRMWARE_INSTALLER_KIND] if _firmware_installer else []
 
-    def _get_flasher_link_title(self) -> str:
+    def installer_link_title(self) -> str:
         return "Install or update"
 
-    def _open_flashing_dialog(self, kind: str) -> None:
+    def open_installer_kind(self, kind: str) -> None:
         if kind == FIRMWARE_INSTALLER_KIND and _firmware_installer:
             _firmware_installer(self.winfo_toplevel())
         else:
             raise ValueError(f"Unexpected kind {kind}")
 
-    def _get_intro_text(self):
+    def intro_text(self):
         return (
             "Connect the ESP32-CAM (through its USB-serial adapter or the ESP32-CAM-MB board)\n"
             "and select its port below, or leave it on automatic detection.\n"

@@ -21,6 +21,7 @@ from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import boards, doctor, sensors
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
@@ -33,7 +34,7 @@ def current_port_and_lines() -> Tuple[str, Optional[doctor.Lines]]:
     wb = get_workbench()
     backend = wb.get_option("run.backend_name")
     proxy = get_runner().get_backend_proxy() if get_runner() else None
-    port = getattr(proxy, "_port", None) if proxy is not None else None
+    port = front.proxy_port(proxy) if proxy is not None else None
     if backend == BACKEND_NAME:
         from thonnycontrib.esp32cam.frontend.options import effective_line_options
 

@@ -14,9 +14,8 @@ from logging import getLogger
 from tkinter import filedialog, ttk
 from typing import Any, Dict, List, Optional
 
-from thonny import THONNY_USER_DIR, get_runner, get_sys_path_directory_containg_plugins, get_workbench
+from thonny import get_runner, get_sys_path_directory_containg_plugins, get_workbench
 from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
-from thonny.workdlg import WorkDialog
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import backend_commands, boards
@@ -29,6 +28,7 @@ from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
 from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 logger = getLogger(__name__)
 
@@ -41,12 +41,12 @@ KEEP = {"from the image": None}
 UNTOUCHED = "Nothing was written: the board is as it was."
 
 
-class FirmwareInstallerDialog(WorkDialog):
+class FirmwareInstallerDialog(front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
         self._board_facts = board_facts  # chip, PSRAM, sensor found by the doctor or camera view
-        self._catalog = load_catalog(installer_dir(THONNY_USER_DIR))
+        self._catalog = load_catalog(installer_dir(user_dir()))
         self._local_image: Optional[PreparedImage] = None
         self._flasher: Optional[Flasher] = None
         self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
@@ -95,7 +95,7 @@ class FirmwareInstallerDialog(WorkDialog):
     def populate_main_frame(self) -> None:
         pad = self.get_large_padding()
         frame = self.main_frame
-        self._progress_bar.configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
+        self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
         frame.columnconfigure(1, weight=1)
 
         ttk.Label(frame, text="Port").grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
@@ -116,7 +116,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.board_combo.bind("<<ComboboxSelected>>", lambda e: self._fill_builds(), True)
 
         ttk.Label(frame, text="Firmware").grid(row=2, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
-        self.build_combo = MappingCombobox(frame, exportselection=False, width=40)
+        self.build_combo = MappingCombobox(frame, mapping={}, exportselection=False, width=40)  # dev head: mapping required
         self.build_combo.grid(row=2, column=1, sticky="we", padx=(pad, 0), pady=(pad / 2, 0))
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
         self.local_button = ttk.Button(frame, text="Select local file…", command=self.choose_local_file,
@@ -297,7 +297,7 @@ class FirmwareInstallerDialog(WorkDialog):
 
         def fetch() -> None:
             try:
-                self._post("catalog", refresh_catalog(url, installer_dir(THONNY_USER_DIR)))
+                self._post("catalog", refresh_catalog(url, installer_dir(user_dir())))
             except (CatalogError, DownloadError) as e:
                 self._post("catalog", f"Catalog not refreshed (still using the previous one): {e}")
 
@@ -316,14 +316,12 @@ class FirmwareInstallerDialog(WorkDialog):
                                        "No firmware mirror: images are downloaded.")
 
     def _firmware_cache(self):
-        return firmware_cache(THONNY_USER_DIR, get_workbench().get_option(MIRROR_OPTION) or None)
+        return firmware_cache(user_dir(), get_workbench().get_option(MIRROR_OPTION) or None)
 
     def _open_cache_folder(self) -> None:
-        from thonny.misc_utils import open_path_in_system_file_manager
-
-        folder = firmware_cache(THONNY_USER_DIR).dir
+        folder = firmware_cache(user_dir()).dir
         folder.mkdir(parents=True, exist_ok=True)
-        open_path_in_system_file_manager(str(folder))
+        front.open_folder(str(folder))
 
     def is_ready_for_work(self) -> bool:
         return bool(self.port_combo.get().strip()) and (
@@ -353,9 +351,9 @@ class FirmwareInstallerDialog(WorkDialog):
     def _release_port(self, port: str):
         """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
         proxy = get_runner().get_backend_proxy() if get_runner() else None
-        if proxy is None or getattr(proxy, "_port", None) != port:
+        if proxy is None or front.proxy_port(proxy) != port:
             return None
-        proc = getattr(proxy, "_proc", None)
+        proc = front.proxy_process(proxy)
         self.append_text(f"Disconnecting Thonny from {port}…\n")
         proxy.disconnect()
         return proc
@@ -454,7 +452,7 @@ class FirmwareInstallerDialog(WorkDialog):
         self.set_action_text(f"Writing the firmware… {percent:.0f} %")
 
     def _post(self, kind: str, value: Any) -> None:
-        self._work_events_queue.put((kind, (value,)))
+        self.post_work_event(kind, value)
 
     def handle_work_event(self, type, args):
         if type == "guidance":
@@ -464,7 +462,7 @@ class FirmwareInstallerDialog(WorkDialog):
                 self.manual_boot_var.set(True)
                 self.advanced_var.set(True)
                 self._toggle_advanced()
-                self._ok_button.configure(text="Retry (board in download mode)")
+                self.ok_button().configure(text="Retry (board in download mode)")
         elif type == "reconnect":
             self._reconnect(args[0])
         elif type == "restore":
@@ -482,7 +480,7 @@ class FirmwareInstallerDialog(WorkDialog):
     def on_done(self, success):
         super().on_done(success)
         if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self._progress_bar.configure(value=100, maximum=100)
+            self.progress_bar().configure(value=100, maximum=100)
 
     def _reconnect(self, port: str) -> None:
         """Land the user at the new prompt: ESP32-CAM interpreter on this port."""

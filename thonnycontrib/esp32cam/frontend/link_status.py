@@ -10,6 +10,8 @@ from typing import Any, Optional
 
 from thonny import get_workbench
 
+from thonnycontrib.esp32cam.thonny_compat import front
+
 _label: Optional[ttk.Label] = None
 
 
@@ -24,7 +26,7 @@ def _ensure_label() -> Optional[ttk.Label]:
     if _label is not None and _label.winfo_exists():
         return _label
     workbench = get_workbench()
-    bar = getattr(workbench, "_statusbar", None)  # Thonny 4.1 and 5.0: a ttk.Frame, grid row 1
+    bar = front.status_bar()
     if bar is None:
         return None
     _label = ttk.Label(bar, text="")

@@ -45,6 +45,8 @@ class ScreenFitScroller(ttk.Frame):
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
         self.content: Optional[tk.Widget] = None
+        self._fitting = False  # fit() is measuring (it runs idle tasks, which may call it again)
+        self._fit_again = False
         self._item: Optional[int] = None
         self._fit_pending: Optional[str] = None
         self._tag = f"{SCROLL_TAG_PREFIX}{id(self)}"
@@ -67,15 +69,28 @@ class ScreenFitScroller(ttk.Frame):
         self._fit_pending = None
         if self.content is None or not self.winfo_exists():
             return
+        if self._fitting:  # update_idletasks() below ran a fit scheduled meanwhile
+            self._fit_again = True
+            return
+        self._fitting = True
+        try:
+            self._fit()
+        finally:
+            self._fitting = False
+        if self._fit_again:  # the content changed while this fit measured: measure again
+            self._fit_again = False
+            self.schedule_fit()
+
+    def _fit(self) -> None:
         self._tag_descendants(self.canvas)
         toplevel = self.winfo_toplevel()
-        wanted = self.content.winfo_reqheight()
         budget = self._budget()
         height = int(self.canvas.cget("height"))
         # The window may not grow 1:1 with the canvas (a notebook is as tall as its
         # tallest page), so measure, adjust, measure again.
         for _ in range(4):
             toplevel.update_idletasks()
+            wanted = self.content.winfo_reqheight()  # idle tasks may have grown the content
             spare = budget - toplevel.winfo_reqheight()
             new = min(wanted, max(MIN_VISIBLE, height + spare))
             if new == height:

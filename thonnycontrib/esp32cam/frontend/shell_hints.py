@@ -16,6 +16,7 @@ from thonny import get_runner, get_shell, get_workbench
 from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
 from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
 from thonnycontrib.esp32cam.frontend.actions import esp32cam_backend_active, open_doctor
+from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
@@ -96,8 +97,8 @@ class ShellHints:
                 shell.insert_command_link(LINK_TEXT, open_doctor)
                 shell.print_error("\n")
                 printed = True
-            if printed and at_prompt and hasattr(shell.text, "_insert_prompt"):
-                shell.text._insert_prompt()
+            if printed and at_prompt:
+                front.insert_shell_prompt()
         except Exception:  # e.g. the Shell is closing: a hint is not worth an error dialog
             logger.exception("ESP32-CAM shell hint could not be printed")
 
