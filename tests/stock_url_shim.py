@@ -77,7 +77,11 @@ def _run_stock_backend() -> None:
     import thonny.plugins.micropython as mp
 
     serial.Serial = _UrlOpeningSerial  # type: ignore[misc, assignment]
-    esp_back = os.path.join(os.path.dirname(os.path.dirname(mp.__file__)), "esp", "esp_back.py")
+    esp_dir = os.path.join(os.path.dirname(os.path.dirname(mp.__file__)), "esp")
+    # Thonny 4.1/5.0: esp_back.py; the development head: esp32_back.py (minny's SerialConnection,
+    # which also opens the port with serial.Serial)
+    esp_back = next(path for path in (os.path.join(esp_dir, name) for name in ("esp_back.py", "esp32_back.py"))
+                    if os.path.exists(path))
     sys.argv[0] = esp_back
     runpy.run_path(esp_back, run_name="__main__")
 
