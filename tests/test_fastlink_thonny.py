@@ -160,9 +160,9 @@ def test_resets_and_rate_changes_come_back_fast_without_user_action(xdisplay, tm
 
 def scenario_speed_on_the_page(h):
     dlg, page = h.open_options()
-    shown = page._speed_var.get()
-    choices = list(page._speed_combo.cget("values"))
-    page._speed_var.set("921600 baud")
+    shown = page._speed.var.get()
+    choices = list(page._speed.combo.cget("values"))
+    page._speed.var.set("921600 baud")
     restart = h.press_ok(dlg)
     launcher_args = h.wb.get_option("ESP32CAM.serial_speed")
     from thonnycontrib.esp32cam.frontend.options import effective_speed_setting

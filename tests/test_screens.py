@@ -137,7 +137,7 @@ def scenario_options_page(h, shot, switch):
         # Tab into a field below the visible part (Thonny's last checkbox; on Thonny's development
         # head that is on another tab of the page, so the page's last field, the serial speed)
         tabbed = hasattr(page, "notebook")
-        last = page._speed_combo if tabbed else next(
+        last = page._speed.combo if tabbed else next(
             w for w in _walk(page) if "text" in w.keys()
             and str(w.cget("text")).startswith("Restart interpreter before running"))
         result["last_hidden_at_first"] = not in_view(last)

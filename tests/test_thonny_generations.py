@@ -34,7 +34,7 @@ def scenario_ok_then_killed(h):
     from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES
 
     dlg, page = h.open_options()
-    page._speed_var.set(dict(SPEED_CHOICES)["115200"])  # the user picks "115200 baud only"
+    page._speed.var.set(dict(SPEED_CHOICES)["115200"])  # the user picks "115200 baud only"
     page._line_vars["rts"].set("asserted")
     h.pump(0.1)
     dlg._ok()  # OK (the back-end restart it asks for does not matter here)

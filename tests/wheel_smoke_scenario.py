@@ -35,10 +35,15 @@ def scenario_smoke(h, url: str):
     result["edit_menu"] = [x for x in _menu_labels(h.wb, "edit") if "ESP32-CAM" in x]
 
     # every module the wheel holds imports (front-end ones with the Workbench up)
+    from thonnycontrib.esp32cam import thonny_compat
+
+    other_generation = {thonny_compat.CLASSIC: "_minny", thonny_compat.MINNY: "_classic"}[thonny_compat.generation()]
     modules = []
     for info in pkgutil.walk_packages(plugin.__path__, plugin.__name__ + "."):
-        if info.name.endswith(".__main__") or ".backend." in info.name:
+        if info.name.endswith(".__main__") or ".backend." in info.name or ".thonny_compat.back" in info.name:
             continue  # __main__ runs the CLI; back-end modules load in the back-end (below)
+        if info.name.startswith(thonny_compat.__name__ + ".") and info.name.endswith(other_generation):
+            continue  # the adapter of the other Thonny generation imports that Thonny's names
         importlib.import_module(info.name)
         modules.append(info.name)
     result["modules"] = modules

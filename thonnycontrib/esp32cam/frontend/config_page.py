@@ -16,11 +16,12 @@ from typing import Callable, Dict, List, Optional
 from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
-from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
+from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
+from thonnycontrib.esp32cam.frontend.speed_chooser import SpeedChooser
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -77,9 +78,9 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._board_profile = BoardProfileChooser(area)
         self._board_profile.grid(row=8, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
         self._board_profile.combo.bind("<<ComboboxSelected>>", lambda e: self.esp32cam_live_change(), True)
-        self._build_speed_frame(area).grid(row=9, column=0, columnspan=2, sticky="nwe",
-                                           pady=(ems_to_pixels(1), 0))
-        for var in list(self._line_vars.values()) + [self._speed_var]:
+        self._speed = SpeedChooser(area, self.backend_name)
+        self._speed.grid(row=9, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        for var in list(self._line_vars.values()) + [self._speed.var]:
             var.trace_add("write", lambda *args: self.esp32cam_live_change())
         self.esp32cam_ready()
 
@@ -138,39 +139,6 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._lines_had_notes = bool(notes)
         return frame
 
-    def _build_speed_frame(self, area: tk.Widget) -> ttk.Frame:
-        """Serial speed after the prompt (core.fastlink): fastest that works, 115200, or fixed."""
-        frame = ttk.LabelFrame(area, text=" Serial speed ")
-        raw = get_workbench().get_option(f"{self.backend_name}.{SPEED_OPTION}")
-        value, note = coerce_setting(raw)
-        labels = dict(SPEED_CHOICES)
-        if value not in labels:  # e.g. "auto:1000000" or 250000 typed into configuration.ini
-            labels[value] = value
-        self._speed_labels = labels
-        self._initial_speed = value
-        self._speed_note = note
-        self._speed_var = tk.StringVar(self, value=labels[value])
-        combo = ttk.Combobox(frame, textvariable=self._speed_var, state="readonly",
-                             values=list(labels.values()), width=34)
-        combo.grid(row=0, column=0, sticky="w", padx=5, pady=(4, 0))
-        self._speed_combo = combo
-        ttk.Label(frame, text=SPEED_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
-            row=1, column=0, sticky="w", padx=5, pady=(4, 4))
-        if note:
-            ttk.Label(frame, text="In configuration.ini: " + note + " OK writes the value shown.",
-                      foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
-        return frame
-
-    def get_speed_value(self) -> str:
-        shown = self._speed_var.get()
-        for value, label in self._speed_labels.items():
-            if label == shown:
-                return value
-        return "auto"
-
-    def _speed_changed(self) -> bool:
-        return self.get_speed_value() != self._initial_speed
-
     # --- values ---------------------------------------------------------
     def get_line_values(self) -> Dict[str, bool]:
         """DTR/RTS as chosen on the page (True = asserted)."""
@@ -203,13 +171,13 @@ class Esp32CamConfigPage(front.config_page_base()):
 
     # --- the options-page contract's hooks (thonny_compat.front_page) ----
     def esp32cam_modified(self) -> bool:
-        return self._lines_changed() or self._board_profile.is_modified() or self._speed_changed()
+        return self._lines_changed() or self._board_profile.is_modified() or self._speed.is_modified()
 
     def esp32cam_needs_restart(self) -> bool:
-        return self._lines_changed() or self._speed_changed()
+        return self._lines_changed() or self._speed.is_modified()
 
     def esp32cam_has_notes(self) -> bool:
-        return bool(self._speed_note or self._lines_had_notes or not self._stored_lines_are_booleans())
+        return bool(self._speed.note or self._lines_had_notes or not self._stored_lines_are_booleans())
 
     def esp32cam_check(self) -> bool:
         self._applied = True
@@ -227,8 +195,8 @@ class Esp32CamConfigPage(front.config_page_base()):
         wb = get_workbench()
         if force or self._board_profile.is_modified():
             self._board_profile.apply()
-        if force or self._speed_changed() or self._speed_note:
-            wb.set_option(f"{self.backend_name}.{SPEED_OPTION}", self.get_speed_value())
+        if force or self._speed.is_modified() or self._speed.note:
+            wb.set_option(f"{self.backend_name}.{SPEED_OPTION}", self._speed.value())
         if force or self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
             for name, value in self.get_line_values().items():
                 wb.set_option(f"{self.backend_name}.{name}", value)
