@@ -18,6 +18,22 @@ from tests.virtualboard.camera_frames import BAR_COLOURS
 
 pytestmark = [pytest.mark.thonny, pytest.mark.timeout(240)]
 
+
+def _completes_in_the_back_end() -> bool:
+    """Thonny 4.1/5.0 complete code with Jedi in the back-end (``editor_autocomplete``,
+    where the plug-in's back-end adds the board family's stubs)."""
+    from thonnycontrib.esp32cam import thonny_compat
+
+    return thonny_compat.generation() == thonny_compat.CLASSIC
+
+
+NO_DEV_HEAD_COMPLETION = (
+    "Thonny's development head completes code through the basedpyright language server "
+    "(thonny/plugins/pyright.py, launched from thonny/vendored_libs/basedpyright/langserver.index.js), "
+    "which its wheel does not vendor, and the plug-in does not yet put the family's camera.pyi "
+    "into the server's stubPath (the proxy's get_user_stubs_location())")
+classic_completion_only = pytest.mark.skipif("not _completes_in_the_back_end()", reason=NO_DEV_HEAD_COMPLETION)
+
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "camera-view.png"
 
 
@@ -265,14 +281,17 @@ def scenario_profile_template_completion_flash(h, url):
     editor = h.wait_until(template_editor, 20, "the template in a new editor")
     result["template"] = editor.get_text_widget().get("1.0", "end")
     editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
-    # code completion knows `camera` (the stubs of the family on the board)
+    # code completion knows `camera` (the stubs of the family on the board); not on the
+    # development head (NO_DEV_HEAD_COMPLETION)
     answers = []
-    h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
-    h.wait_until(h.runner.is_waiting_toplevel_command, 20, "idle")
-    h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
-                                        column=7, filename=None))
-    h.wait_until(lambda: answers, 30, "completions")
-    result["completions"] = sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+    result["completions"] = None
+    if _completes_in_the_back_end():
+        h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
+        h.wait_until(h.runner.is_waiting_toplevel_command, 20, "idle")
+        h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
+                                            column=7, filename=None))
+        h.wait_until(lambda: answers, 30, "completions")
+        result["completions"] = sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
     # flash LED through the view, with the AI-Thinker profile (GPIO4)
     h.wb.set_option(boards.OPTION_NAME, "ai_thinker")
     from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
@@ -298,7 +317,10 @@ def test_profile_chooser_templates_completion_and_flash_led(xdisplay, tmp_path):
     assert r["initial"] == "ai_thinker" and r["after_cancel"] == "ai_thinker" and r["after_ok"] == "m5stack_wide"
     t = r["template"]
     assert "cnadler86" in t and "Camera(" in t and "LED_PIN = 2" in t and "M5Stack Camera Wide pins" in t
-    assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
+    if _completes_in_the_back_end():
+        assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
+    else:
+        assert r["completions"] is None  # NO_DEV_HEAD_COMPLETION
     assert "Flash LED on" in r["flash_status"]
     assert led[-2:] == [1, 0], led
 
@@ -320,6 +342,7 @@ def scenario_completion(h, url):
     ("lemariva", {"init", "capture", "framesize", "quality", "mirror", "JPEG", "FRAME_VGA"}),
     ("kaki5", {"conf", "init", "capture", "capture_jpg", "deinit"}),
 ])
+@classic_completion_only
 def test_completion_knows_the_camera_module_of_the_board(xdisplay, tmp_path, family, names):
     with VirtualBoard(firmware=synthetic_firmware(family), line_rate="unlimited") as board:
         board.events.wait_for("firmware_started", timeout=20)
