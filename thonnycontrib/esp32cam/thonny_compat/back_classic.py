@@ -118,10 +118,11 @@ class BackendBase(BackendHooks, _EspBackend):
         super()._process_until_initial_prompt(interrupt, clean)
         self.esp32cam_first_prompt()
 
-    # After prepare_disconnect the board is at its friendly REPL for the next program; the
-    # ">>> " it printed there may still reach the idle task (the reader stops when its read
-    # returns), which takes it for a restart (Thonny 4.1.7/5.0.1 ``mp_back.py``: ``_forward_unexpected_output``) and sends a ToplevelResponse that asks the
-    # board for its cwd: raw REPL again, left so when Thonny closes the port.
+    # After prepare_disconnect the board is at its friendly REPL for the next program. The
+    # ">>> " it printed may still reach the idle task (the reader stops only when its read
+    # returns), which takes it for a restart (Thonny 4.1.7/5.0.1 mp_back.py ``_forward_unexpected_output``) and
+    # sends a ToplevelResponse asking the board for its cwd: raw REPL again, left so when
+    # Thonny closes the port.
     _esp32cam_let_go = False
 
     def _handle_normal_command(self, cmd: Any) -> None:

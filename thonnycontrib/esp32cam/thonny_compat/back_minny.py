@@ -184,10 +184,11 @@ class BackendBase(BackendHooks, _EspBackend):
         self.compat.became_ready()  # what the connect hooks announced, before the first prompt
         super()._send_ready_message()
 
-    # After prepare_disconnect the board is at its friendly REPL for the next program; the
-    # ">>> " it printed there may still reach the idle task (the reader stops when its read
-    # returns), which takes it for a restart (the development head's ``mp_back.py``: ``handle_unexpected_output``) and sends a ToplevelResponse that asks the
-    # board for its cwd: raw REPL again, left so when Thonny closes the port.
+    # After prepare_disconnect the board is at its friendly REPL for the next program. The
+    # ">>> " it printed may still reach the idle task (the reader stops only when its read
+    # returns), which takes it for a restart (the development head's mp_back.py ``handle_unexpected_output``) and
+    # sends a ToplevelResponse asking the board for its cwd: raw REPL again, left so when
+    # Thonny closes the port.
     _esp32cam_let_go = False
 
     def _handle_normal_command(self, cmd: Any) -> None:
