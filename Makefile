@@ -30,8 +30,8 @@ ifdef THONNY_WHEEL
 THONNY_PKGS := $(THONNY_WHEEL) $(wildcard $(dir $(THONNY_WHEEL))minny-*.whl)
 THONNY_DEPS := $(THONNY_PKGS)
 VENV ?= .venv-$(firstword $(subst -py, ,$(notdir $(THONNY_WHEEL))))
-# pip inside the tests (the wheel smoke test's fresh virtualenv) finds these wheels too
-export PIP_FIND_LINKS := $(strip $(PIP_FIND_LINKS) $(abspath $(dir $(THONNY_WHEEL))))
+# (the wheel smoke test installs the same wheels in its fresh virtualenv: it reads
+# their paths from the installed distributions' direct_url.json, so it needs no folder)
 else
 THONNY_PKGS := $(THONNY)
 THONNY_DEPS :=

@@ -10,7 +10,10 @@ it; the object just opens the URL with ``serial_for_url`` instead.
   ``ESP32Proxy`` start this file instead of Thonny's ``esp_back.py`` and skips
   the USB lookup Thonny does for remembered ports (it raises for URLs).
 - Back-end: run as a script, it patches ``serial.Serial`` and runs Thonny's
-  own ``esp_back.py`` as ``__main__``.
+  own ESP32 back-end as ``__main__``: ``thonny/plugins/esp/esp_back.py`` on
+  Thonny 4.1/5.0, ``esp32_back.py`` on the development head, whose
+  ``minny.serial_connection.SerialConnection`` creates its port with
+  ``serial.Serial`` the same way (minny f9cc95c).
 """
 from __future__ import annotations
 
@@ -78,10 +81,8 @@ def _run_stock_backend() -> None:
 
     serial.Serial = _UrlOpeningSerial  # type: ignore[misc, assignment]
     esp_dir = os.path.join(os.path.dirname(os.path.dirname(mp.__file__)), "esp")
-    # Thonny 4.1/5.0: esp_back.py; the development head: esp32_back.py (minny's SerialConnection,
-    # which also opens the port with serial.Serial)
-    esp_back = next(path for path in (os.path.join(esp_dir, name) for name in ("esp_back.py", "esp32_back.py"))
-                    if os.path.exists(path))
+    esp_back = next(path for path in (os.path.join(esp_dir, name) for name in ("esp32_back.py", "esp_back.py"))
+                    if os.path.isfile(path))
     sys.argv[0] = esp_back
     runpy.run_path(esp_back, run_name="__main__")
 

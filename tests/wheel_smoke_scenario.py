@@ -23,6 +23,16 @@ def _menu_labels(wb, menu_name: str):
     return labels
 
 
+def other_generation_adapters() -> set:
+    """thonny_compat's adapters for the Thonny generation that is not installed: they
+    import that generation's internals (``back_minny`` imports minny), so they cannot
+    import here; the connection below proves this generation's adapters work."""
+    from thonnycontrib.esp32cam import thonny_compat
+
+    other = "minny" if thonny_compat.generation() == thonny_compat.CLASSIC else "classic"
+    return {f"thonnycontrib.esp32cam.thonny_compat.{side}_{other}" for side in ("back", "front")}
+
+
 def scenario_smoke(h, url: str):
     import thonnycontrib.esp32cam as plugin
 
@@ -35,15 +45,11 @@ def scenario_smoke(h, url: str):
     result["edit_menu"] = [x for x in _menu_labels(h.wb, "edit") if "ESP32-CAM" in x]
 
     # every module the wheel holds imports (front-end ones with the Workbench up)
-    from thonnycontrib.esp32cam import thonny_compat
-
-    other_generation = {thonny_compat.CLASSIC: "_minny", thonny_compat.MINNY: "_classic"}[thonny_compat.generation()]
     modules = []
+    other_adapters = other_generation_adapters()
     for info in pkgutil.walk_packages(plugin.__path__, plugin.__name__ + "."):
-        if info.name.endswith(".__main__") or ".backend." in info.name or ".thonny_compat.back" in info.name:
+        if info.name.endswith(".__main__") or ".backend." in info.name or info.name in other_adapters:
             continue  # __main__ runs the CLI; back-end modules load in the back-end (below)
-        if info.name.startswith(thonny_compat.__name__ + ".") and info.name.endswith(other_generation):
-            continue  # the adapter of the other Thonny generation imports that Thonny's names
         importlib.import_module(info.name)
         modules.append(info.name)
     result["modules"] = modules

@@ -184,12 +184,22 @@ class BackendBase(BackendHooks, _EspBackend):
         self.compat.became_ready()  # what the connect hooks announced, before the first prompt
         super()._send_ready_message()
 
+    # After prepare_disconnect the board is at its friendly REPL for the next program. The
+    # ">>> " it printed may still reach the idle task (the reader stops only when its read
+    # returns), which takes it for a restart (the development head's mp_back.py ``handle_unexpected_output``) and
+    # sends a ToplevelResponse asking the board for its cwd: raw REPL again, left so when
+    # Thonny closes the port.
+    _esp32cam_let_go = False
+
     def _handle_normal_command(self, cmd: Any) -> None:
+        self._esp32cam_let_go = False
         with self.esp32cam_busy():
             self.esp32cam_before_command()
             super()._handle_normal_command(cmd)
 
     def _perform_idle_tasks(self) -> None:
+        if self._esp32cam_let_go:
+            return
         with self.esp32cam_busy():
             super()._perform_idle_tasks()
 
@@ -207,7 +217,9 @@ class BackendBase(BackendHooks, _EspBackend):
 
     def _cmd_prepare_disconnect(self, cmd: Any) -> Any:
         self.esp32cam_before_disconnect()  # in the main loop
-        return super()._cmd_prepare_disconnect(cmd)
+        response = super()._cmd_prepare_disconnect(cmd)
+        self._esp32cam_let_go = True
+        return response
 
     def _cmd_Run(self, cmd: Any) -> Any:
         self.esp32cam_before_user_code()

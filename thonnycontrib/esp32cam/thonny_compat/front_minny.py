@@ -61,6 +61,14 @@ class ConfigPage(PageBase):
         self.save_now()
         return True
 
+    def get_new_machine_id(self) -> str:
+        """Thonny's page looks the port option up among USB ports (a logged traceback for
+        a network port or ``auto``): ask the interpreter's proxy (``front_proxy``)."""
+        from thonny import get_workbench
+
+        port = get_workbench().get_option(f"{self.backend_name}.port")
+        return get_workbench().get_backends()[self.backend_name].proxy_class.machine_id_for_port(port)
+
     # --- OK applies this page when it has changes of its own ------------------------------
     def esp32cam_ready(self) -> None:
         self._initial_port_text = self.port_text_variable().get()

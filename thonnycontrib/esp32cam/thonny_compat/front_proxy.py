@@ -9,18 +9,32 @@ head (5.0.0b1.dev0): ``_port``, ``_proc``, ``_send_msg``, ``_is_potential_port``
 repr(args)]``), ``_check_remember_current_configuration`` and
 ``_should_remember_configuration`` exist on all three; the switcher entries
 gained a third item (the machine id) on the development head.
+
+On the development head ``BareMetalMicroPythonProxy.__init__`` drops the port
+``auto`` ("may come from pre-Thonny 5 configuration", so the back-end says "Port
+not defined") and ``_start_background_process`` looks the machine id up from the
+port *option* among USB ports (a logged traceback for ``auto`` or a URL). This
+interpreter's default port is ``auto``: here it is resolved as Thonny 4.1/5.0's
+``_fix_port`` does (exactly one potential port), and the machine id is the
+resolved port's.
 """
 from __future__ import annotations
 
 import ast
+from logging import getLogger
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from thonny import get_workbench
 from thonny.plugins.esp import ESP32Proxy
+from thonny.plugins.micropython import mp_front
 from thonny.plugins.micropython.mp_front import WEBREPL_PORT_VALUE, BareMetalMicroPythonProxy
 
 from thonnycontrib.esp32cam.thonny_compat import MINNY, generation
 
 Conf = Dict[str, Any]
+AUTO_PORT = "auto"
+
+logger = getLogger(__name__)
 
 
 class CameraProxyBase(ESP32Proxy):
@@ -89,6 +103,51 @@ class CameraProxyBase(ESP32Proxy):
     def destroy(self, for_restart: bool = False):
         self.before_stop()
         super().destroy(for_restart=for_restart)
+
+    def _start_background_process(self, clean=None, extra_args=[]):  # noqa: B006 (Thonny's signature)
+        if generation() != MINNY:
+            return super()._start_background_process(clean=clean, extra_args=extra_args)
+        configured = get_workbench().get_option(f"{self.backend_name}.port")
+        if self._port is None and configured == AUTO_PORT:
+            self._port = self._find_auto_port()
+        if configured != AUTO_PORT and not self.is_network_port(self._port):
+            return super()._start_background_process(clean=clean, extra_args=extra_args)
+        # Thonny's step would look the port *option* ("auto", a URL) up among USB ports
+        self._machine_id = self.machine_id_for_port(self._port)
+        return super(BareMetalMicroPythonProxy, self)._start_background_process(clean=clean, extra_args=extra_args)
+
+    @classmethod
+    def machine_id_for_port(cls, port: Optional[str]) -> str:
+        """The development head's machine id (editors tie remote files to it) without a lookup
+        that fails: a network port is its own id, ``auto`` is the one potential port's,
+        a USB port's is its serial number; Thonny's "<unknown>" when there is none."""
+        if port == AUTO_PORT:
+            potential = cls._detect_potential_ports()
+            port = potential[0][0] if len(potential) == 1 else None
+        if port is None:
+            return "<unknown>"
+        if cls.is_network_port(port):
+            return port
+        return mp_front.get_machine_id_for_conf(cls.backend_name, {f"{cls.backend_name}.port": port})
+
+    def _find_auto_port(self) -> Optional[str]:
+        """The one potential port (this interpreter's adapters included), as Thonny 4.1/5.0
+        resolve ``auto``; none or several: say so in the Shell, Thonny then says "Port not defined"."""
+        mp_front.list_serial_ports(max_cache_age=0)
+        potential = self._detect_potential_ports()
+        if len(potential) == 1:
+            logger.info("Port 'auto' is %s", potential[0][0])
+            return potential[0][0]
+        if potential:
+            names = ", ".join(f"{desc} ({device})" for device, desc in potential)
+            message = f"Port 'auto' found several boards: {names}. Choose one in Configure interpreter."
+        else:
+            message = ("Port 'auto' found no board adapter (CH340, CP210x, FTDI). "
+                       "Connect the board or choose its port in Configure interpreter.")
+        logger.warning(message)
+        # after Thonny's restart_backend, which clears the Shell once this proxy is built
+        get_workbench().after_idle(lambda: self._show_error(message))
+        return None
 
     def _check_remember_current_configuration(self) -> None:
         if self.is_network_port(self._port):
