@@ -16,6 +16,7 @@ from thonny.plugins.micropython.connection import MicroPythonConnection
 from thonny.plugins.micropython.serial_connection import SerialConnection
 
 from thonnycontrib.esp32cam.thonny_compat.back import BackendAdapter, BackendHooks, Callback, require
+from thonnycontrib.esp32cam.thonny_compat.back_routing import CommandRouting
 
 logger = getLogger("thonnycontrib.esp32cam.thonny_compat.back_classic")
 
@@ -106,7 +107,7 @@ class ClassicAdapter(BackendAdapter):
         return _EspBackend._write_file_via_serial(self._backend, source, path, size, callback)
 
 
-class BackendBase(BackendHooks, _EspBackend):
+class BackendBase(CommandRouting, BackendHooks, _EspBackend):
     """Thonny's ESP back-end calling the plug-in's hooks from its own methods."""
 
     def __init__(self, connection: Any, clean: bool, args: dict) -> None:
@@ -117,55 +118,6 @@ class BackendBase(BackendHooks, _EspBackend):
         self.esp32cam_connecting(interrupt)
         super()._process_until_initial_prompt(interrupt, clean)
         self.esp32cam_first_prompt()
-
-    # After prepare_disconnect the board is at its friendly REPL for the next program. The
-    # ">>> " it printed may still reach the idle task (the reader stops only when its read
-    # returns), which takes it for a restart (Thonny 4.1.7/5.0.1 mp_back.py ``_forward_unexpected_output``) and
-    # sends a ToplevelResponse asking the board for its cwd: raw REPL again, left so when
-    # Thonny closes the port.
-    _esp32cam_let_go = False
-
-    def _handle_normal_command(self, cmd: Any) -> None:
-        self._esp32cam_let_go = False
-        with self.esp32cam_busy():
-            self.esp32cam_before_command()
-            super()._handle_normal_command(cmd)
-
-    def _perform_idle_tasks(self) -> None:
-        if self._esp32cam_let_go:
-            return
-        with self.esp32cam_busy():
-            super()._perform_idle_tasks()
-
-    def _handle_user_input(self, msg: Any) -> None:
-        with self.esp32cam_busy():
-            super()._handle_user_input(msg)
-
-    def _handle_eof_command(self, msg: Any) -> None:
-        with self.esp32cam_busy():
-            super()._handle_eof_command(msg)
-
-    def _handle_immediate_command(self, cmd: Any) -> None:
-        if not self.esp32cam_immediate(cmd["name"]):
-            super()._handle_immediate_command(cmd)
-
-    def _cmd_prepare_disconnect(self, cmd: Any) -> Any:
-        self.esp32cam_before_disconnect()  # in the main loop
-        response = super()._cmd_prepare_disconnect(cmd)
-        self._esp32cam_let_go = True
-        return response
-
-    def _cmd_Run(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_Run(cmd)
-
-    def _cmd_run(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_run(cmd)
-
-    def _cmd_execute_source(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_execute_source(cmd)
 
     def _read_file_via_serial(self, source_path: str, target_fp: BinaryIO, callback: Callback) -> Any:
         return self.esp32cam_read_file(source_path, target_fp, callback)

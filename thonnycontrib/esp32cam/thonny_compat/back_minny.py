@@ -21,6 +21,7 @@ from thonny.plugins.micropython import bare_metal_backend as _bare_metal
 from thonny.plugins.micropython.bare_metal_backend import BareMetalMicroPythonBackend, launch_bare_metal_backend
 
 from thonnycontrib.esp32cam.thonny_compat.back import BackendAdapter, BackendHooks, Callback, require
+from thonnycontrib.esp32cam.thonny_compat.back_routing import CommandRouting
 
 logger = getLogger("thonnycontrib.esp32cam.thonny_compat.back_minny")
 
@@ -171,7 +172,7 @@ class Esp32CamTargetManager(BareMetalTargetManager):
 _EspBackend: Any = _load_esp_backend_class()
 
 
-class BackendBase(BackendHooks, _EspBackend):
+class BackendBase(CommandRouting, BackendHooks, _EspBackend):
     """Thonny's ESP32 back-end with the plug-in's target manager, calling the plug-in's
     hooks from its own methods."""
 
@@ -183,55 +184,6 @@ class BackendBase(BackendHooks, _EspBackend):
     def _send_ready_message(self) -> None:
         self.compat.became_ready()  # what the connect hooks announced, before the first prompt
         super()._send_ready_message()
-
-    # After prepare_disconnect the board is at its friendly REPL for the next program. The
-    # ">>> " it printed may still reach the idle task (the reader stops only when its read
-    # returns), which takes it for a restart (the development head's mp_back.py ``handle_unexpected_output``) and
-    # sends a ToplevelResponse asking the board for its cwd: raw REPL again, left so when
-    # Thonny closes the port.
-    _esp32cam_let_go = False
-
-    def _handle_normal_command(self, cmd: Any) -> None:
-        self._esp32cam_let_go = False
-        with self.esp32cam_busy():
-            self.esp32cam_before_command()
-            super()._handle_normal_command(cmd)
-
-    def _perform_idle_tasks(self) -> None:
-        if self._esp32cam_let_go:
-            return
-        with self.esp32cam_busy():
-            super()._perform_idle_tasks()
-
-    def _handle_user_input(self, msg: Any) -> None:
-        with self.esp32cam_busy():
-            super()._handle_user_input(msg)
-
-    def _handle_eof_command(self, msg: Any) -> None:
-        with self.esp32cam_busy():
-            super()._handle_eof_command(msg)
-
-    def _handle_immediate_command(self, cmd: Any) -> None:
-        if not self.esp32cam_immediate(cmd["name"]):
-            super()._handle_immediate_command(cmd)
-
-    def _cmd_prepare_disconnect(self, cmd: Any) -> Any:
-        self.esp32cam_before_disconnect()  # in the main loop
-        response = super()._cmd_prepare_disconnect(cmd)
-        self._esp32cam_let_go = True
-        return response
-
-    def _cmd_Run(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_Run(cmd)
-
-    def _cmd_run(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_run(cmd)
-
-    def _cmd_execute_source(self, cmd: Any) -> Any:
-        self.esp32cam_before_user_code()
-        return super()._cmd_execute_source(cmd)
 
 
 def prepare_launch(backend_class: type, connection_class: type) -> Callable[[], None]:
