@@ -2,6 +2,7 @@
 legs of `.ci/run` (read by `make -n` and from the script itself, nothing installed)."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,10 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
 
+# Under `make test VENV=... THONNY=...` (as .ci/run calls it) make hands its command-line
+# variables down through MAKEFLAGS, and they would override the ones these tests pass
+_MAKE_ENV_NAMES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS",
+                   "VENV", "THONNY", "ESPTOOL", "NEXT_DIR", "JOBS", "PYTEST_ARGS", "RUN_USER_DIR")
+
+
 def _make(*args: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if name not in _MAKE_ENV_NAMES}
     # -B: print every recipe even where a virtualenv of that name exists already
     return subprocess.run(["make", "-n", "-B", "-C", str(ROOT), *args], capture_output=True, text=True,
-                          timeout=30)
+                          timeout=30, env=env)
 
 
 def _pip_install(result: subprocess.CompletedProcess) -> str:
