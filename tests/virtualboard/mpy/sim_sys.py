@@ -106,6 +106,22 @@ class _TxFifo:
         _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
 
 
+def _window(data, window):
+    """The bytes a stream's write(buf[, max_len]) / write(buf, off, max_len) sends
+    (py/stream.c stream_write_method, the same from v1.14 to v1.27: 2 to 4 arguments,
+    self included; any buffer, a str too)."""
+    if len(window) > 2:
+        raise TypeError("function expected at most 4 arguments, got %d" % (len(window) + 2))
+    if isinstance(data, str):
+        data = data.encode()
+    if not window:
+        return data
+    off, max_len = (0, window[0]) if len(window) == 1 else window
+    mv = memoryview(data)
+    off = min(max(0, off), len(mv))
+    return mv[off:off + max(0, max_len)]
+
+
 def _raw_write(raw, data):
     raw.write(_RAW_MARK + len(data).to_bytes(4, "little"))
     raw.write(data)
@@ -121,7 +137,8 @@ class _BinaryStdout:
         self._raw = raw
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
 
-    def write(self, data):
+    def write(self, data, *window):
+        data = _window(data, window)
         n = len(data)
         if n:
             if self.fifo is None:
@@ -139,7 +156,9 @@ class _Stdout(_io.IOBase):
         self._real = real
         self.buffer = _BinaryStdout(real.buffer)
 
-    def write(self, s):
+    def write(self, s, *window):
+        if window:
+            s = str(_window(s, window), "utf-8")
         fifo = self.buffer.fifo
         if fifo is not None:
             fifo.pace(len(s) + s.count("\n"), _UART0["baud"])  # "\n" leaves as "\r\n"
