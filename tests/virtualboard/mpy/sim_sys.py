@@ -34,21 +34,41 @@ def _parse_banner(banner):
     _BOARD.update(release=release, version=version, machine=machine or banner, tuple=tuple(nums[:3]))
 
 
+def _impl_fields(v):
+    """sys.implementation's fields on the ESP32 port (py/modsys.c impl_fields): v1.14-v1.18
+    (name, version, mpy); v1.19 adds _machine and renames mpy to _mpy."""
+    if v < (1, 19):
+        return ("name", "version", "mpy")
+    return ("name", "version", "_machine", "_mpy")
+
+
+def _mpy_header(v):
+    """MPY_FILE_HEADER_INT (py/persistentcode.h) of an ESP32 build: .mpy version, then
+    (flags or sub-version | arch << 2) << 8 with arch XTENSAWIN = 10. v1.14-v1.18: .mpy 5,
+    flag STR_UNICODE (2); v1.19: .mpy 6, no flags; sub-version 1 in v1.20-v1.21, 2 in
+    v1.22, 3 from v1.23 (read at each tag)."""
+    if v < (1, 19):
+        return 5 | ((2 | 10 << 2) << 8)
+    sub = 0 if v < (1, 20) else 1 if v < (1, 22) else 2 if v < (1, 23) else 3
+    return 6 | ((sub | 10 << 2) << 8)
+
+
 class _Implementation:
     name = "micropython"
 
-    @property
-    def version(self):
-        return _BOARD["tuple"] + ("",)
-
-    @property
-    def _machine(self):
-        return _BOARD["machine"]
-
-    _mpy = _sys.implementation._mpy
+    def __getattr__(self, attr):
+        v = _BOARD["tuple"]
+        if attr not in _impl_fields(v):
+            raise AttributeError(attr)
+        if attr == "version":
+            # a 3-tuple until v1.22 adds the release level (py/modsys.c)
+            return v if v < (1, 22) else v + ("",)
+        if attr == "_machine":
+            return _BOARD["machine"]
+        return _mpy_header(v)
 
     def __repr__(self):
-        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+        return "(%s)" % ", ".join("%s=%r" % (f, getattr(self, f)) for f in _impl_fields(_BOARD["tuple"]))
 
 
 implementation = _Implementation()
@@ -190,4 +210,5 @@ def _setup(host, cfg):
         stdout.buffer.fifo = _TxFifo()
         import builtins
         builtins.print = _print  # the REPL's own echo and results stay C-level (short)
-    version = "3.4.0; MicroPython " + _BOARD["version"].split(" on ")[0]
+    # "3.4.0" until v1.19 appends MICROPY_BANNER_NAME_AND_VERSION (py/modsys.c)
+    version = "3.4.0" if _BOARD["tuple"] < (1, 19) else "3.4.0; MicroPython " + _BOARD["version"]
