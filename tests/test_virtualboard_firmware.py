@@ -245,7 +245,7 @@ def test_corrupted_filesystem_loops_like_boot_py_until_ctrl_c(rig, tmp_path):
 def test_host_files_are_unreachable(rig, tmp_path):
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")
-    r = rig()
+    r = rig(banner="MicroPython v1.24.1 on 2024-11-29; ESP32-cam test board with ESP32")  # `vfs` came in v1.23
     r.start()
     out = r.run(f"open({str(secret)!r})")
     assert "OSError: [Errno 2] ENOENT" in out
