@@ -391,6 +391,16 @@ def test_simulated_esp32_modules(rig):
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
 
 
+def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
+    """MicroPython's tests/basics/attrtuple2.py: os.uname() is an attrtuple (py/objattrtuple.c),
+    a tuple printed as (sysname=..., ...) that works with the % operator."""
+    r = rig()
+    r.start()
+    r.run("import os; u = os.uname()")
+    assert r.run("print(('%s ' * len(u)) % u == ' '.join(u) + ' ', u.machine == u[4])") == "True True"
+    assert r.run("print(u)").startswith("(sysname='esp32', nodename='esp32', release='1.22.2', ")
+
+
 def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):
     r = rig()
     r.start()
