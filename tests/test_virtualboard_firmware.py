@@ -401,6 +401,25 @@ def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
     assert r.run("print(u)").startswith("(sysname='esp32', nodename='esp32', release='1.22.2', ")
 
 
+def test_stdout_objects_print_as_a_boards(rig):
+    """shared/runtime/sys_stdio_mphal.c (v1.21.0): both stdout objects are a FileIO type."""
+    r = rig()
+    r.start()
+    assert r.run("import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))") == \
+        "<io.FileIO 1> <io.FileIO 1> <class 'FileIO'> <class 'FileIO'>"
+
+
+def test_uart1_flush_waits_for_the_line_like_a_board(rig):
+    """MicroPython's tests/extmod/machine_uart_tx.py: write + flush last the bits' time."""
+    r = rig()
+    r.start()
+    r.run("from machine import UART; import time; u = UART(1, baudrate=2400, tx=4, rx=5)")
+    out = r.run("t = time.ticks_us(); n = u.write('Hello World'); busy = not u.txdone(); u.flush(); "
+                "print(busy, u.txdone(), time.ticks_diff(time.ticks_us(), t))")
+    busy, done, took = out.split()
+    assert (busy, done) == ("True", "True") and abs(int(took) - 11 * 10 * 1000000 // 2400) < 5000, out
+
+
 def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):
     r = rig()
     r.start()

@@ -147,7 +147,9 @@ def _raw_write(raw, data):
     raw.write(data)
 
 
-class _BinaryStdout:
+# Both of a board's stdout objects are of a type named FileIO and print as <io.FileIO 1>
+# (shared/runtime/sys_stdio_mphal.c stdio_obj_print, v1.21.0; the ESP32 port uses it).
+class FileIO:
     """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
     ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged. On builds
     with the v1.19+ REPL output path, writes longer than the FIFO's free room wait for
@@ -170,11 +172,17 @@ class _BinaryStdout:
     def flush(self):
         pass
 
+    def __repr__(self):
+        return "<io.FileIO 1>"
 
-class _Stdout(_io.IOBase):
+
+_StdoutBuffer = FileIO
+
+
+class FileIO(_io.IOBase):  # noqa: F811  (sys.stdout: the same type name)
     def __init__(self, real):
         self._real = real
-        self.buffer = _BinaryStdout(real.buffer)
+        self.buffer = _StdoutBuffer(real.buffer)
 
     def write(self, s, *window):
         if window:
@@ -187,9 +195,13 @@ class _Stdout(_io.IOBase):
     def flush(self):
         pass
 
+    def __repr__(self):
+        return "<io.FileIO 1>"
+
 
 _RAW_MARK = b"\x1b\x00vb-raw:"  # must match firmware.py
-stdout = _Stdout(_sys.stdout)
+stdout = FileIO(_sys.stdout)
+del FileIO, _StdoutBuffer  # not names of sys
 del _sys
 
 
