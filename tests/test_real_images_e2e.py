@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 CASES = [  # build id, what the post-flash check says about the camera
     ("lemariva-v1.21.0", "(the camera module imports)"),
+    # the oldest builds: the twin's language follows their version (no f-strings before v1.17)
+    ("lemariva-v1.14-ble", "(the camera module imports)"),
+    ("lemariva-v1.18", "(the camera module imports)"),
     ("kaki5-x23-esp32-aithinker-wifi-ssl", "(the camera module imports)"),
     ("kaki5-christmas-2023-edition-esp32", "(the camera module imports)"),
     ("cnadler86-v1.27.0-freenove", "(the camera module imports)"),

@@ -245,7 +245,7 @@ def test_corrupted_filesystem_loops_like_boot_py_until_ctrl_c(rig, tmp_path):
 def test_host_files_are_unreachable(rig, tmp_path):
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")
-    r = rig()
+    r = rig(banner="MicroPython v1.24.1 on 2024-11-29; ESP32-cam test board with ESP32")  # `vfs` came in v1.23
     r.start()
     out = r.run(f"open({str(secret)!r})")
     assert "OSError: [Errno 2] ENOENT" in out
@@ -389,6 +389,35 @@ def test_simulated_esp32_modules(rig):
     assert r.run("print(w.isconnected(), w.status() == network.STAT_NO_AP_FOUND, w.scan())") == "False True []"
     assert r.run("import sys; print(sys.modules['machine'] is machine)") == "True"
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
+
+
+def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
+    """MicroPython's tests/basics/attrtuple2.py: os.uname() is an attrtuple (py/objattrtuple.c),
+    a tuple printed as (sysname=..., ...) that works with the % operator."""
+    r = rig()
+    r.start()
+    r.run("import os; u = os.uname()")
+    assert r.run("print(('%s ' * len(u)) % u == ' '.join(u) + ' ', u.machine == u[4])") == "True True"
+    assert r.run("print(u)").startswith("(sysname='esp32', nodename='esp32', release='1.22.2', ")
+
+
+def test_stdout_objects_print_as_a_boards(rig):
+    """shared/runtime/sys_stdio_mphal.c (v1.21.0): both stdout objects are a FileIO type."""
+    r = rig()
+    r.start()
+    assert r.run("import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))") == \
+        "<io.FileIO 1> <io.FileIO 1> <class 'FileIO'> <class 'FileIO'>"
+
+
+def test_uart1_flush_waits_for_the_line_like_a_board(rig):
+    """MicroPython's tests/extmod/machine_uart_tx.py: write + flush last the bits' time."""
+    r = rig()
+    r.start()
+    r.run("from machine import UART; import time; u = UART(1, baudrate=2400, tx=4, rx=5)")
+    out = r.run("t = time.ticks_us(); n = u.write('Hello World'); busy = not u.txdone(); u.flush(); "
+                "print(busy, u.txdone(), time.ticks_diff(time.ticks_us(), t))")
+    busy, done, took = out.split()
+    assert (busy, done) == ("True", "True") and abs(int(took) - 11 * 10 * 1000000 // 2400) < 5000, out
 
 
 def test_output_that_looks_like_a_banner_start_is_not_held_back(rig):

@@ -72,3 +72,32 @@ def test_mpremote_camera_capture_to_file_and_copy_to_host(tmp_path):
     img = Image.open(io.BytesIO(frame_path.read_bytes()))
     assert img.format == "JPEG" and img.size == (160, 120)
     assert decode_frame_number(img) == 1
+
+
+def test_mpremote_mount_runs_a_host_module_on_the_board(tmp_path):
+    """`mpremote mount` serves a host directory to the board; its device-side code writes
+    with ``sys.stdout.buffer.write(buf, n)``, which a board's stream accepts (py/stream.c
+    stream_write_method: write(buf[, max_len]) or write(buf, off, max_len))."""
+    (tmp_path / "hostmod.py").write_text("VALUE = 6 * 7\n")
+    (tmp_path / "data.txt").write_text("from the host\n")
+    with VirtualBoard(firmware=synthetic_firmware(family="lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        out = mpremote(
+            board.url, "mount", str(tmp_path),
+            "exec", "import hostmod; print('value', hostmod.VALUE); print(open('data.txt').read().strip())",
+        )
+    assert "value 42" in out and "from the host" in out
+
+
+def test_stdout_buffer_write_takes_max_len_and_offset(tmp_path):
+    with VirtualBoard(firmware=synthetic_firmware(family="lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        out = mpremote(
+            board.url, "exec",
+            "import sys\n"
+            "n1 = sys.stdout.buffer.write(b'abcdef', 2)\n"
+            "n2 = sys.stdout.buffer.write(b'abcdef', 1, 3)\n"
+            "n3 = sys.stdout.buffer.write(bytearray(b'xyz'), 5, 9)\n"
+            "print('|', n1, n2, n3)\n",
+        )
+    assert out.strip() == "abbcd| 2 3 0"

@@ -113,6 +113,26 @@ def repl_uart_rules(banner: str) -> Dict[str, Any]:
     return {"reinit": modern, "tx_tick": modern, "wait_tx_error": minor in range(21, 27)}
 
 
+def build_version(banner: str) -> Tuple[int, int, int]:
+    """The MicroPython version of the flashed build, from its banner (1.28: the unix port's own)."""
+    found = re.search(r"MicroPython v(\d+)\.(\d+)(?:\.(\d+))?", banner or "")
+    if not found:
+        return (1, 28, 0)
+    return (int(found.group(1)), int(found.group(2)), int(found.group(3) or 0))
+
+
+def _load_syntax_module() -> Any:
+    """mpy/vb_syntax.py, which the firmware uses too (one rule for typed and compiled code)."""
+    spec = importlib.util.spec_from_file_location("_virtualboard_vb_syntax", MPY_DIR / "vb_syntax.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+vb_syntax = _load_syntax_module()
+
+
 def _unread_bytes(pipe: Any) -> int:
     """Bytes in a pipe to or from the firmware process that its reader has not read yet
     (FIONREAD works on either end of a Linux pipe)."""
@@ -345,6 +365,9 @@ class MicroPythonFirmware:
         self.camera_family: Optional[str] = family if family in CAMERA_FAMILIES else None
         self.banner = board_banner(info)
         self.stdin_capacity = stdin_ring_capacity(self.banner)
+        # what the REPL reads is masked where the build's lexer would fail (mpy/vb_syntax.py)
+        self.version = build_version(self.banner)
+        self._syntax = vb_syntax.FStringMask(self.version)
         self.sensor = CameraSensor(present=not camera_missing, psram=psram, model=sensor)
         self._lock = threading.RLock()
         self._proc: Optional[subprocess.Popen] = None
@@ -396,7 +419,7 @@ class MicroPythonFirmware:
                 return
             running = self._interruptible.is_set() and _sigint_caught(proc.pid)
             if not running:
-                data = self._as_esp32_repl_reads(data)
+                data = self._syntax.feed(self._as_esp32_repl_reads(data))
             else:
                 data = self._into_stdin_ring(proc, data)
             pending = bytearray()
@@ -534,7 +557,8 @@ class MicroPythonFirmware:
             # the unix port starts in the friendly REPL; a board soft-rebooted from the
             # raw REPL stays there: enter it and hide the friendly banner (see _OutputFilter)
             self._write_stdin(proc, b"\x01")
-        backlog, self._rx_backlog = bytes(self._rx_backlog), bytearray()
+        self._syntax.reset()
+        backlog, self._rx_backlog = self._syntax.feed(bytes(self._rx_backlog)), bytearray()
         self._write_stdin(proc, backlog)
         self._channel_thread = threading.Thread(
             target=self._serve_channel, args=(req_file, resp_file, config), name="virtualboard-fw-channel", daemon=True
@@ -595,7 +619,7 @@ class MicroPythonFirmware:
                 if not chunk:
                     break
                 self._output_since_sigint = True
-                data = out.feed(chunk)
+                data = self._unmask_echo(out.feed(chunk))
                 if not self._track_mode(out, data):
                     continue
                 if data and not self._stopping.is_set():
@@ -629,6 +653,20 @@ class MicroPythonFirmware:
                 if self._stopping.is_set():
                     return
                 self._spawn(raw=self._raw_mode)
+
+    def _unmask_echo(self, data: bytes) -> bytes:
+        """The friendly REPL echoes what it read: a masked f-string quote (see feed) is shown
+        as typed, as a board of that version echoes it before its SyntaxError."""
+        masked = self._syntax.masked
+        if not masked or self._raw_mode:
+            masked.clear()
+            return data
+        out = bytearray(data)
+        at = out.find(b"$")
+        while masked and at >= 0:
+            out[at] = masked.pop(0)
+            at = out.find(b"$", at + 1)
+        return bytes(out)
 
     def _track_mode(self, out: "_OutputFilter", data: bytes) -> bool:
         """Note prompts and REPL modes; False when the process is not a board (dropped)."""

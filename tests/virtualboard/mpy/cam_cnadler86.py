@@ -218,17 +218,27 @@ class Camera:
 
     def __getattr__(self, attr):
         # deprecated get_x()/set_x(v) methods
+        # (defs, not lambdas: vb_boot compiles defs to native code, see _native_source)
+        name = attr[4:]
         if attr.startswith("get_"):
-            name = attr[4:]
-            return lambda: getattr(self, name)
+            def get():
+                return getattr(self, name)
+            return get
         if attr.startswith("set_"):
-            name = attr[4:]
-            return lambda value: setattr(self, name, value)
+            def set_(value):
+                setattr(self, name, value)
+            return set_
         raise AttributeError(attr)
 
 
 def _make_property(name):
-    return property(lambda self: self._get(name), lambda self, value: self._set(name, value))
+    def get(self):
+        return self._get(name)
+
+    def set_(self, value):
+        self._set(name, value)
+
+    return property(get, set_)
 
 
 for _name in _SENSOR:

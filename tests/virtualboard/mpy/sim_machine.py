@@ -346,6 +346,8 @@ class UART:
             raise ValueError("UART(%d) is disabled (dedicated to REPL)" % id)
         self._id = id
         self._baud = _uart0["baud"] if id == 0 else 115200
+        self._bits_per_char = 10
+        self._tx_end = _time.ticks_us()  # when the TX line falls idle (UART1/UART2)
         self.init(baudrate, **kw)
 
     def init(self, baudrate=0, *, bits=8, parity=None, stop=1, tx=-1, rx=-1, rts=-1, cts=-1,
@@ -364,8 +366,11 @@ class UART:
                 answer = _host.call("uart0", baud=baudrate, tail=tail)
                 _uart0["baud"] = answer.get("baud", baudrate)
             self._baud = _uart0["baud"]
-        elif baudrate > 0:
-            self._baud = baudrate
+        else:
+            if baudrate > 0:
+                self._baud = baudrate
+            # start bit, data bits, parity bit, stop bits
+            self._bits_per_char = 1 + bits + (0 if parity is None else 1) + int(stop)
 
     def deinit(self):
         pass
@@ -386,13 +391,21 @@ class UART:
         if self._id == 0:
             import sys
             return sys.stdout.buffer.write(buf)
+        # the bytes go to the driver's TX buffer and leave at the line rate; nothing is wired
+        # to UART1/UART2 on an ESP32-CAM, but flush()/txdone() take the time a board does
+        # (MicroPython's tests/extmod/machine_uart_tx.py measures it)
+        now = _time.ticks_us()
+        start = self._tx_end if _time.ticks_diff(self._tx_end, now) > 0 else now
+        self._tx_end = _time.ticks_add(start, len(buf) * self._bits_per_char * 1000000 // self._baud)
         return len(buf)
 
     def flush(self):
-        pass
+        left = _time.ticks_diff(self._tx_end, _time.ticks_us())
+        if self._id and left > 0:
+            _time.sleep_us(left)
 
     def txdone(self):
-        return True
+        return self._id == 0 or _time.ticks_diff(self._tx_end, _time.ticks_us()) <= 0
 
     def sendbreak(self):
         pass

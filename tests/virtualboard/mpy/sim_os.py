@@ -27,30 +27,17 @@ def sync():
     pass
 
 
-class _UnameResult:
-    _fields = ("sysname", "nodename", "release", "version", "machine")
+# os.uname() is an attrtuple on a board (ports/esp32/modos.c, py/objattrtuple.c): a tuple
+# (len, iteration, "%s" % u) printed as (sysname=..., ...); a nameless namedtuple is one
+from collections import namedtuple as _namedtuple
 
-    def __init__(self, values):
-        self._values = tuple(values)
-        for name, value in zip(self._fields, self._values):
-            setattr(self, name, value)
-
-    def __getitem__(self, i):
-        return self._values[i]
-
-    def __len__(self):
-        return 5
-
-    def __iter__(self):
-        return iter(self._values)
-
-    def __repr__(self):
-        return "(sysname=%r, nodename=%r, release=%r, version=%r, machine=%r)" % self._values
+_UnameResult = _namedtuple("", ("sysname", "nodename", "release", "version", "machine"))
+del _namedtuple
 
 
 def uname():
     b = _board()
-    return _UnameResult(("esp32", "esp32", b["release"], b["version"], b["machine"]))
+    return _UnameResult("esp32", "esp32", b["release"], b["version"], b["machine"])
 
 
 del _os  # no way back to the host's os (system, getenv, VfsPosix...)

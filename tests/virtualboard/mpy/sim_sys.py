@@ -34,21 +34,41 @@ def _parse_banner(banner):
     _BOARD.update(release=release, version=version, machine=machine or banner, tuple=tuple(nums[:3]))
 
 
+def _impl_fields(v):
+    """sys.implementation's fields on the ESP32 port (py/modsys.c impl_fields): v1.14-v1.18
+    (name, version, mpy); v1.19 adds _machine and renames mpy to _mpy."""
+    if v < (1, 19):
+        return ("name", "version", "mpy")
+    return ("name", "version", "_machine", "_mpy")
+
+
+def _mpy_header(v):
+    """MPY_FILE_HEADER_INT (py/persistentcode.h) of an ESP32 build: .mpy version, then
+    (flags or sub-version | arch << 2) << 8 with arch XTENSAWIN = 10. v1.14-v1.18: .mpy 5,
+    flag STR_UNICODE (2); v1.19: .mpy 6, no flags; sub-version 1 in v1.20-v1.21, 2 in
+    v1.22, 3 from v1.23 (read at each tag)."""
+    if v < (1, 19):
+        return 5 | ((2 | 10 << 2) << 8)
+    sub = 0 if v < (1, 20) else 1 if v < (1, 22) else 2 if v < (1, 23) else 3
+    return 6 | ((sub | 10 << 2) << 8)
+
+
 class _Implementation:
     name = "micropython"
 
-    @property
-    def version(self):
-        return _BOARD["tuple"] + ("",)
-
-    @property
-    def _machine(self):
-        return _BOARD["machine"]
-
-    _mpy = _sys.implementation._mpy
+    def __getattr__(self, attr):
+        v = _BOARD["tuple"]
+        if attr not in _impl_fields(v):
+            raise AttributeError(attr)
+        if attr == "version":
+            # a 3-tuple until v1.22 adds the release level (py/modsys.c)
+            return v if v < (1, 22) else v + ("",)
+        if attr == "_machine":
+            return _BOARD["machine"]
+        return _mpy_header(v)
 
     def __repr__(self):
-        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+        return "(%s)" % ", ".join("%s=%r" % (f, getattr(self, f)) for f in _impl_fields(_BOARD["tuple"]))
 
 
 implementation = _Implementation()
@@ -106,12 +126,30 @@ class _TxFifo:
         _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
 
 
+def _window(data, window):
+    """The bytes a stream's write(buf[, max_len]) / write(buf, off, max_len) sends
+    (py/stream.c stream_write_method, the same from v1.14 to v1.27: 2 to 4 arguments,
+    self included; any buffer, a str too)."""
+    if len(window) > 2:
+        raise TypeError("function expected at most 4 arguments, got %d" % (len(window) + 2))
+    if isinstance(data, str):
+        data = data.encode()
+    if not window:
+        return data
+    off, max_len = (0, window[0]) if len(window) == 1 else window
+    mv = memoryview(data)
+    off = min(max(0, off), len(mv))
+    return mv[off:off + max(0, max_len)]
+
+
 def _raw_write(raw, data):
     raw.write(_RAW_MARK + len(data).to_bytes(4, "little"))
     raw.write(data)
 
 
-class _BinaryStdout:
+# Both of a board's stdout objects are of a type named FileIO and print as <io.FileIO 1>
+# (shared/runtime/sys_stdio_mphal.c stdio_obj_print, v1.21.0; the ESP32 port uses it).
+class FileIO:
     """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
     ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged. On builds
     with the v1.19+ REPL output path, writes longer than the FIFO's free room wait for
@@ -121,7 +159,8 @@ class _BinaryStdout:
         self._raw = raw
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
 
-    def write(self, data):
+    def write(self, data, *window):
+        data = _window(data, window)
         n = len(data)
         if n:
             if self.fifo is None:
@@ -133,13 +172,21 @@ class _BinaryStdout:
     def flush(self):
         pass
 
+    def __repr__(self):
+        return "<io.FileIO 1>"
 
-class _Stdout(_io.IOBase):
+
+_StdoutBuffer = FileIO
+
+
+class FileIO(_io.IOBase):  # noqa: F811  (sys.stdout: the same type name)
     def __init__(self, real):
         self._real = real
-        self.buffer = _BinaryStdout(real.buffer)
+        self.buffer = _StdoutBuffer(real.buffer)
 
-    def write(self, s):
+    def write(self, s, *window):
+        if window:
+            s = str(_window(s, window), "utf-8")
         fifo = self.buffer.fifo
         if fifo is not None:
             fifo.pace(len(s) + s.count("\n"), _UART0["baud"])  # "\n" leaves as "\r\n"
@@ -148,9 +195,13 @@ class _Stdout(_io.IOBase):
     def flush(self):
         pass
 
+    def __repr__(self):
+        return "<io.FileIO 1>"
+
 
 _RAW_MARK = b"\x1b\x00vb-raw:"  # must match firmware.py
-stdout = _Stdout(_sys.stdout)
+stdout = FileIO(_sys.stdout)
+del FileIO, _StdoutBuffer  # not names of sys
 del _sys
 
 
@@ -171,4 +222,5 @@ def _setup(host, cfg):
         stdout.buffer.fifo = _TxFifo()
         import builtins
         builtins.print = _print  # the REPL's own echo and results stay C-level (short)
-    version = "3.4.0; MicroPython " + _BOARD["version"].split(" on ")[0]
+    # "3.4.0" until v1.19 appends MICROPY_BANNER_NAME_AND_VERSION (py/modsys.c)
+    version = "3.4.0" if _BOARD["tuple"] < (1, 19) else "3.4.0; MicroPython " + _BOARD["version"]

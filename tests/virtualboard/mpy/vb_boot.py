@@ -66,8 +66,40 @@ class FlashBdev:
         return 0
 
 
+def _native_source(name):
+    """A simulated module's source with every function compiled to native code.
+
+    On a board these modules are C: a C function that raises adds no traceback entry,
+    only the bytecode frames of the user's code do (py/vm.c calls
+    mp_obj_exception_add_traceback for each bytecode frame the exception leaves;
+    py/obj.c mp_obj_print_exception prints what was recorded). MicroPython's native
+    emitter records none either, so the twin's tracebacks show the user's frames only.
+    `@micropython.native` is resolved by the compiler (py/compile.c), not looked up."""
+    lines = []
+    with open(name + ".py") as f:
+        for line in f:
+            body = line.lstrip()
+            if body.startswith("def "):
+                lines.append(line[: len(line) - len(body)] + "@micropython.native\n")
+            lines.append(line)
+    return "".join(lines)
+
+
+_NATIVE = set()
+
+
+def _import_native(name):
+    """Import a simulated module (and the helpers it imported) as native code."""
+    mod = __import__(name)
+    helpers = [n for n in sys.modules if n.startswith(("sim_", "cam_")) and n not in _NATIVE and n != name]
+    for each in helpers + [name]:
+        _NATIVE.add(each)
+        exec(compile(_native_source(each), each + ".py", "exec"), sys.modules[each].__dict__)
+    return mod
+
+
 def _load(name, host, cfg):
-    mod = __import__(name)  # stays in sys.modules until boot() ends: sim_os shares sim_sys
+    mod = _import_native(name)  # stays in sys.modules until boot() ends: sim_os shares sim_sys
     mod.__dict__.pop("__file__", None)
     setup = getattr(mod, "_setup", None)
     if setup:
@@ -120,6 +152,7 @@ def _mount(bdev, host):
     return True
 
 
+@micropython.native  # pyexec_file is C: no frame of its own in a boot.py/main.py traceback
 def _run(name, g):
     try:
         os.stat(name)
@@ -128,11 +161,84 @@ def _run(name, g):
     try:
         with open(name) as f:
             src = f.read()
-        exec(compile(src, name, "exec"), g)
-    except SystemExit:
-        raise  # soft reboot, like pyexec's forced exit
+        exec(compile(_syntax.mask(src, _VERSION[0]), name, "exec"), g)
+    except SystemExit as e:
+        raise e  # soft reboot, like pyexec's forced exit (native code has no bare raise)
     except BaseException as e:  # includes KeyboardInterrupt, as on a board
         sys.print_exception(e)
+
+
+_VERSION = [(1, 28, 0)]  # the flashed build's MicroPython version (set in boot)
+# modules the unix port has that a build of that version lacks: (module, first version, source)
+_LATER_MODULES = (
+    ("vfs", (1, 23), "extmod/modvfs.c, new in v1.23.0"),
+    ("deflate", (1, 21), "extmod/moddeflate.c, new in v1.21.0"),
+)
+_hidden = set()
+
+
+@micropython.native
+def _check_module_syntax(name):
+    """Before the C import compiles a module from the filesystem: the build's syntax.
+    A construct the version lacks raises its SyntaxError, naming the file as import does."""
+    rel = name.replace(".", "/")
+    for d in sys.path:
+        if d == ".frozen":
+            continue
+        for cand in (rel + ".py", rel + "/__init__.py"):
+            path = d + "/" + cand if d else cand
+            try:
+                f = open(path, "rb")
+            except OSError:
+                continue
+            src = f.read()
+            f.close()
+            masked = _syntax.mask(src, _VERSION[0])
+            if masked is not src:
+                compile(masked, path, "exec")
+            return
+
+
+def _install_language(g, version):
+    """Make what the REPL's code can use follow the flashed build's version (the unix port
+    is 1.28 whatever is flashed). The UART side masks what is typed (firmware.py); this
+    covers code compiled on the board: import, exec, eval, compile, boot.py/main.py."""
+    import builtins
+
+    _VERSION[0] = version
+    for name, first, _source in _LATER_MODULES:
+        if tuple(version[:2]) < first:
+            _hidden.add(name)
+    orig_import = builtins.__import__
+    syntax_active = _syntax.FStringMask(version).active
+
+    @micropython.native
+    def board_import(name, *args):
+        if name in _hidden and name not in sys.modules:
+            raise ImportError("no module named '%s'" % name)
+        if syntax_active and name not in sys.modules and not (len(args) > 3 and args[3]):
+            _check_module_syntax(name)
+        return orig_import(name, *args)
+
+    builtins.__import__ = board_import
+    if not syntax_active:
+        return
+    # exec/eval without globals use the calling function's: the wrappers are made with
+    # the REPL's globals (g), where code typed at the REPL runs
+    maker = {}
+    exec(
+        "def wrap(orig, mask, v):\n"
+        " @micropython.native\n"
+        " def w(src, *a):\n"
+        "  return orig(mask(src, v) if isinstance(src, (str, bytes)) else src, *a)\n"
+        " return w\n",
+        g,
+        maker,
+    )
+    wrap = maker["wrap"]
+    builtins.exec = wrap(exec, _syntax.mask, version)
+    builtins.eval = wrap(eval, _syntax.mask, version)
+    builtins.compile = wrap(compile, _syntax.mask, version)
 
 
 def boot(g):
@@ -143,6 +249,8 @@ def boot(g):
     del sys.modules["vb_host"]
     cfg = host.call("hello")
     flash = open(cfg["flash"], "r+b")
+    global _syntax
+    import vb_syntax as _syntax
     modules = {}
     for public, private in SIM_MODULES:
         modules[public] = _load(private, host, cfg)
@@ -158,13 +266,17 @@ def boot(g):
     sys.path[:] = ["", ".frozen", "/lib"]
     sys.argv[:] = []
     for name in list(sys.modules):
-        if name.startswith(("sim_", "cam_")) or name == "vb_boot":
+        if name.startswith(("sim_", "cam_")) or name in ("vb_boot", "vb_syntax"):
             del sys.modules[name]
     for public, mod in modules.items():
         mod.__name__ = public
         sys.modules[public] = mod
     for alias, public in ALIASES.items():
         sys.modules[alias] = modules[public]
+    _install_language(g, modules["sys"]._BOARD["tuple"])
+    for name in _hidden:
+        modules.pop(name, None)
+        sys.modules.pop(name, None)
     gc.collect()
 
     host.call("booted")  # the board's modules are in place; Ctrl-C may now interrupt code
