@@ -5,6 +5,7 @@ front-end fixes (see ``frontend/doctor_dialog.py``).
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
@@ -28,6 +29,8 @@ def release_and_reset(port: str, timings: Optional[Timings] = None,
         close_serial(ser)
 
 
+# Renames main.py to the first free name of main.py.disabled, main.py.disabled-2, ...:
+# an earlier backup is the user's program too, never deleted or overwritten.
 DISABLE_MAIN = b"""\
 import os
 try:
@@ -35,20 +38,29 @@ try:
 except OSError:
     print('DOCTOR_MAIN absent')
 else:
-    try:
-        os.remove('main.py.disabled')
-    except OSError:
-        pass
-    os.rename('main.py', 'main.py.disabled')
-    print('DOCTOR_MAIN renamed')
+    n = 1
+    while True:
+        to = 'main.py.disabled' + ('' if n == 1 else '-%d' % n)
+        try:
+            os.stat(to)
+        except OSError:
+            break
+        n += 1
+    os.rename('main.py', to)
+    print('DOCTOR_MAIN renamed', to)
 """
+_RENAMED = re.compile(r"DOCTOR_MAIN renamed (main\.py\.disabled(?:-\d+)?)")
 
 
 @dataclass
 class InterruptResult:
     prompt: bool                 # the REPL prompt appeared
-    main_disabled: bool = False  # main.py was renamed main.py.disabled
+    disabled_as: Optional[str] = None  # main.py was renamed to this (a free name)
     evidence: Optional[List[str]] = None
+
+    @property
+    def main_disabled(self) -> bool:
+        return self.disabled_as is not None
 
 
 def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main: bool = True,
@@ -57,7 +69,8 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
     program is interrupted during its set-up (before it installs its
     KeyboardInterrupt handler) or between two of its handlers. With
     ``disable_main`` a reached prompt is made permanent by renaming main.py
-    to main.py.disabled (nothing is deleted)."""
+    to a free name, main.py.disabled or main.py.disabled-N (nothing is deleted
+    or overwritten; ``disabled_as`` says which)."""
     t = timings or Timings()
     ser = opener(port, RELEASED)
     try:
@@ -74,8 +87,8 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
                     break
         result = InterruptResult(prompt, evidence=s.log.evidence()[-6:])
         if prompt and disable_main:
-            out = s.run_raw(DISABLE_MAIN, t.camera) or ""
-            result.main_disabled = "DOCTOR_MAIN renamed" in out
+            found = _RENAMED.search(s.run_raw(DISABLE_MAIN, t.camera) or "")
+            result.disabled_as = found.group(1) if found else None
         return result
     finally:
         close_serial(ser)
