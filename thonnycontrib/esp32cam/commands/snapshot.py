@@ -4,7 +4,8 @@ Takes one photo (or ``--count N`` in a row, keeping the last) with whatever
 camera firmware the board runs (lemariva, KAKI5 or cnadler86, detected on the
 board), saves it, releases the camera. The link runs at the fastest rate that
 works (``--baud auto``, core.fastlink) and is back at 115200 when the command ends.
-Exit codes: 0 saved, 1 camera problem (explained), 3 port/REPL problem.
+Exit codes: 0 saved, 1 camera problem (explained) or an image damaged on the way
+(nothing written), 3 port/REPL problem.
 Several boards (``--port A --port B``, ``--all``): one photo per board, in
 parallel, named after the board's MAC (``machine.unique_id()``).
 """
@@ -98,15 +99,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _dimensions(jpeg: bytes) -> Optional[str]:
+    """"640×480" for a JPEG that decodes (None without Pillow: the frame's CRC-32 and its
+    JPEG markers are then all that was checked); TransferError when it does not decode."""
     try:
         import io
 
         from PIL import Image
     except ImportError:
         return None
-    with Image.open(io.BytesIO(jpeg)) as im:
-        im.load()
-        return "%d×%d" % im.size
+    try:
+        with Image.open(io.BytesIO(jpeg)) as im:
+            im.load()
+            return "%d×%d" % im.size
+    except Exception as e:  # PIL.UnidentifiedImageError, OSError "image file is truncated"...
+        raise TransferError("the JPEG does not decode: %s" % e) from None
+
+
+def _last_good(captures: list) -> tuple:
+    """(capture, dimensions) of the last frame that decodes; TransferError if none does."""
+    error: Optional[TransferError] = None
+    for cap in reversed(captures):
+        try:
+            return cap, _dimensions(cap.jpeg)
+        except TransferError as e:
+            error = e
+    raise error or TransferError("every frame was damaged on the way (CRC-32)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,19 +207,19 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                 frames = []
                 session.stream(frames.append, frames_limit(args.count))
             elapsed = time.perf_counter() - started
-            cap = frames[-1]
+            cap, dims = _last_good(frames)  # nothing is written unless it decodes
         except CameraProblem as e:
             err(str(e))
             return 1
         except TransferError as e:
-            err("The image was damaged on the way (%s). Try again, or use --encoding base64." % e)
+            err("The image was damaged on the way (%s); nothing was written. Try again, or use "
+                "--encoding base64." % e)
             return 1
         except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
             err(_CONNECTION_FAILED % e)
             return 3
         write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
-        dims = _dimensions(cap.jpeg)
         out("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
             % (output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
                cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))

@@ -14,7 +14,7 @@ from typing import Optional, Union
 from ..fastlink import RUN_END
 from .session import RunResult
 from .stream import STOP, FrameHandler, KeepGoing, read_stream
-from .transfer import EOT, Frame, read_frame
+from .transfer import EOT, DamagedFrame, Frame, read_frame
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 CTRL_A, CTRL_B, CTRL_C = b"\x01", b"\x02", b"\x03"
@@ -178,7 +178,12 @@ class RawRepl:
     def run(self, code: str, timeout: float) -> RunResult:
         started = time.perf_counter()
         self._submit(code.encode("utf-8"), timeout)
-        return self._finish(read_frame(self.source, timeout), started, timeout)
+        try:
+            frame = read_frame(self.source, timeout)
+        except DamagedFrame:
+            self._finish(None, started, timeout)  # read to the prompt: the next request is in step
+            raise
+        return self._finish(frame, started, timeout)
 
     def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
         started = time.perf_counter()
