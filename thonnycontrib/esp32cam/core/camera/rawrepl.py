@@ -181,7 +181,7 @@ class RawRepl:
         try:
             frame = read_frame(self.source, timeout)
         except DamagedFrame:
-            self._finish(None, started, timeout)  # read to the prompt: the next request is in step
+            self._back_in_step()
             raise
         return self._finish(frame, started, timeout)
 
@@ -196,6 +196,15 @@ class RawRepl:
             self.source.read_until(RUN_END, timeout)
             raise
         return self._finish(last, started, timeout)
+
+    def _back_in_step(self) -> None:
+        """After a damaged frame: wait until the line is quiet (its end may be damaged too),
+        then Ctrl-A at the raw prompt prints the banner again: the next request is in step."""
+        deadline = time.monotonic() + 5.0
+        while self.source.read(1 << 20, 0.1) and time.monotonic() < deadline:
+            pass  # until the line is quiet: the rest of the frame and the raw REPL's end
+        self.source.write(CTRL_A)
+        self.source.read_until(RAW_PROMPT, 2.0)
 
     def _finish(self, frame: Optional[Frame], started: float, timeout: float) -> RunResult:
         """Read the raw REPL's end after the frame: EOT, error text, EOT, ">"."""

@@ -216,6 +216,10 @@ class CameraSession:
         return frame
 
     def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
+        frame = result.frame
+        text = result.error_output if frame is None else frame.text if frame.kind == KIND_ERROR else ""
+        if self.link_rate > 115200 and ("SyntaxError" in text or "IndentationError" in text):
+            raise problems.link_garbled(self.link_rate, text)  # our code compiles: the link changed it
         if result.frame is None:
             raise problems.classify(result.error_output or "no answer from the board",
                                     heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,

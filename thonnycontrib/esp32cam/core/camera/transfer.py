@@ -147,6 +147,8 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
     if match is None:  # a soft read that timed out
         raise TransferError("no answer from the camera within %.0f s" % timeout)
     if match.group(0) == EOT:
+        if HEADER_PREFIX in head[:match.start()]:  # a frame began, its header was damaged
+            raise DamagedFrame("a frame header arrived damaged", "?")
         unread = getattr(source, "unread", None)
         if unread is not None:
             unread(head)
