@@ -46,6 +46,7 @@ SILENT = "silent"
 BAUD_MISMATCH = "baud_mismatch"
 PORT_SHARED = "port_shared"
 UNSUPPORTED_SENSOR = "unsupported_sensor"
+CONSOLE_RATE = "console_rate"
 
 KINDS: Dict[str, Kind] = {k.code: k for k in [
     Kind(REPL_OK, "MicroPython REPL reachable",
@@ -153,6 +154,14 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "What does arrive is clean text, so the baud rate is not the problem.",
          "Close the other program (named below when the system tells), then retry. On Linux, "
          "ModemManager probes new serial ports: sudo systemctl stop ModemManager.",
+         (FIX_RETRY,)),
+    Kind(CONSOLE_RATE, "The board's console runs at another baud rate",
+         "The board answers, but not at 115200 baud: a program (main.py or boot.py) or a line typed "
+         "at the REPL called machine.UART(0, baudrate=...), which moves the REPL's console to that "
+         "rate until the next reset. The program, the cable and the firmware are fine.",
+         "The doctor set the console back to 115200 for now (no file was changed): connect again. "
+         "If main.py or boot.py sets UART 0's rate, remove that line (use UART 1 or 2, on other pins, "
+         "for your own serial device), or the next start moves the console again.",
          (FIX_RETRY,)),
     Kind(UNSUPPORTED_SENSOR, "Camera sensor not supported by this firmware",
          "The camera driver found a sensor it was built without (\"Detected camera not supported.\", "
