@@ -177,8 +177,8 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
             on_mac(mac)
         output = output_for(mac)
         setting = args.baud  # a SpeedSetting: argparse applies _baud to the default "auto" too
-        adapter, cap = fastlink.adapter_cap(port)
-        rates = fastlink.candidate_rates(setting, cap)
+        adapter, top = fastlink.adapter_cap(port)
+        rates = fastlink.candidate_rates(setting, top)
         if rates:
             negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
             try:

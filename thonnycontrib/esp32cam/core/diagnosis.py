@@ -119,7 +119,8 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "appears and Thonny cannot take over.",
          "Let the doctor reset the board and send Ctrl-C continuously while it starts; once the prompt "
          "appears it renames main.py to main.py.disabled (or the next free name, main.py.disabled-2...: "
-         "no file is replaced), so the board starts into the REPL. Fix the program and rename it back. If that does not work, reinstall the firmware (this erases the files).",
+         "no file is replaced), so the board starts into the REPL. Fix the program and rename it "
+         "back. If that does not work, reinstall the firmware (this erases the files).",
          (FIX_INTERRUPT_AT_BOOT, FIX_OPEN_INSTALLER)),
     Kind(PORT_BUSY, "The port is busy",
          "Another program has the serial port open: Thonny itself (another window, or this window's "

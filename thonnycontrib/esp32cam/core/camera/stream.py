@@ -49,20 +49,20 @@ def read_stream(source: ByteSource, write: Callable[[bytes], None], on_frame: Fr
     see it."""
     stopping = False
     while True:
+        frame: Optional[Frame]
         try:
             frame = read_frame(source, timeout)
         except DamagedFrame as e:
             if e.kind != KIND_JPEG:
                 raise
-            damaged = True  # dropped (read to its end, so in step): the board spent a credit on it
+            frame = None  # dropped (read to its end, so in step): the board spent a credit on it
         else:
-            damaged = False
             if frame is None or frame.kind != KIND_JPEG:
                 return frame
         if not stopping:
             stopping = not keep_going()
             write(STOP if stopping else GRANT)
-        if not damaged:
+        if frame is not None:
             on_frame(frame)
         elif on_damaged is not None:
             on_damaged()
