@@ -72,3 +72,37 @@ def test_main_py_that_moves_the_console_keeps_its_files_and_gets_no_reinstall_ad
     assert data["console_rate"] == 921600 and "921600 baud" in data["meaning"]
     assert "main.py" in files and "main.py.disabled" not in files  # nothing renamed
     assert "[repl_ok]" in text.stdout  # set back to 115200: the next run finds the prompt there
+
+
+STUBBORN_FAST = """\
+import machine, time
+machine.UART(0, baudrate=921600)
+time.sleep(0.5)  # set-up (Wi-Fi, camera...) before the loop
+while True:
+    try:
+        print('tick')
+        time.sleep(0.2)
+    except KeyboardInterrupt:
+        print('not now')
+"""
+
+
+def test_a_stubborn_program_at_another_rate_is_named_and_never_sent_to_the_installer():
+    """The program moved the console and ignores Ctrl-C there too: the diagnosis names the
+    rate; its fix stops the program as the board starts, following it to that rate."""
+    with VirtualBoard(firmware=LEMARIVA) as board:
+        _booted(board)
+        code = "f=open('main.py','w');f.write(%r);f.close()" % STUBBORN_FAST
+        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
+                       check=True, capture_output=True, timeout=60)
+        _reset_and_wait(board)
+        time.sleep(0.5)
+        d = doctor.diagnose(board.url, ports=[], check_camera=False, check_speed=False)
+        fixed = doctor.interrupt_at_boot(board.url)  # the fix it proposes works
+        after = doctor.diagnose(board.url, ports=[], check_camera=False, check_speed=False)
+    assert d.code == dg.CONSOLE_RATE, d.to_text()
+    assert d.extra["console_rate"] == 921600 and not d.extra["set_back"]
+    assert fixed.prompt and fixed.console_rate == 921600 and fixed.disabled_as == "main.py.disabled"
+    assert after.code == dg.REPL_OK  # renamed, and the console back at 115200
+    assert d.fixes == [dg.FIX_INTERRUPT_AT_BOOT]
+    assert "921600 baud" in d.meaning and "ignores Ctrl-C" not in d.title

@@ -195,11 +195,12 @@ class Doctor:
         if s.lost:
             return None
         s.say("Looking for the board at other baud rates")
-        rate = rates.find_console_rate(s)
-        if rate is None:
+        found = rates.find_console_rate(s)
+        if found is None:
             return None
-        back = s.poke(self.t.prompt)
-        return rates.console_rate(s, rate, back)
+        rate, answered = found
+        back = answered and s.poke(self.t.prompt)
+        return rates.console_rate(s, rate, back, answered)
 
     def _from_boot_log(self, s: Session, since: int, after_reset: bool) -> dg.Diagnosis:
         log = s.log

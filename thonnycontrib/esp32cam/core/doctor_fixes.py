@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import bootlog as bl
+from thonnycontrib.esp32cam.core.doctor_rates import BACK_TO_BOOT_RATE, KNOWN_RATES
+from thonnycontrib.esp32cam.core.fastlink import BOOT_BAUD
+from thonnycontrib.esp32cam.core.serial_port import set_baudrate
 from thonnycontrib.esp32cam.core.serialprobe import RELEASED, Session, Timings, close_serial, open_serial
 
 
@@ -57,6 +60,7 @@ class InterruptResult:
     prompt: bool                 # the REPL prompt appeared
     disabled_as: Optional[str] = None  # main.py was renamed to this (a free name)
     evidence: Optional[List[str]] = None
+    console_rate: Optional[int] = None  # the prompt came at this rate (main.py had moved the console)
 
     @property
     def main_disabled(self) -> bool:
@@ -78,6 +82,9 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
         s.pulse_reset()
         deadline = time.monotonic() + t.boot + 2.0
         prompt = False
+        rate = BOOT_BAUD
+        seen, clean = 0, time.monotonic()  # bytes judged so far; when clean text last came
+        followed = False
         while time.monotonic() < deadline and not s.lost:
             s.write(b"\x03" * 4)
             if s.listen(0.01, s.log.ends_with_prompt):
@@ -85,13 +92,46 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
                 prompt = s.poke(t.prompt)
                 if prompt:
                     break
-        result = InterruptResult(prompt, evidence=s.log.evidence()[-6:])
+            if len(s.log.raw) > seen:
+                if bl.garbage_ratio(bytes(s.log.raw[seen:])) == 0:
+                    clean = time.monotonic()
+                seen = len(s.log.raw)
+            if not followed and s.log.has(bl.RESET) and time.monotonic() - clean > MOVED_AFTER:
+                # the boot log (text at 115200) went by, then only noise or nothing: main.py
+                # (or boot.py) moved the console, machine.UART(0, baudrate=N)
+                followed = True
+                rate, prompt = _interrupt_at_other_rates(s)
+                if prompt:
+                    break
+        result = InterruptResult(prompt, evidence=s.log.evidence()[-6:],
+                                 console_rate=rate if rate != BOOT_BAUD else None)
         if prompt and disable_main:
             found = _RENAMED.search(s.run_raw(DISABLE_MAIN, t.camera) or "")
             result.disabled_as = found.group(1) if found else None
+        if prompt and rate != BOOT_BAUD:  # the console back at 115200 (until main.py moves it again)
+            s.write(BACK_TO_BOOT_RATE)
+            s.listen(0.15, quiet=0.1)
+            set_baudrate(s.ser, BOOT_BAUD)
         return result
     finally:
         close_serial(ser)
+
+
+MOVED_AFTER = 0.5  # seconds of Ctrl-C without text after the boot log: the console has moved
+
+
+def _interrupt_at_other_rates(s: Session) -> Tuple[int, bool]:
+    """(rate, prompt): Ctrl-C at each known rate in turn, briefly, while the moved program
+    may still be setting up; (115200, False) when it answers at none."""
+    for rate in KNOWN_RATES:
+        set_baudrate(s.ser, rate)
+        until = time.monotonic() + 0.08
+        while time.monotonic() < until and not s.lost:
+            s.write(b"\x03" * 4)
+            if s.listen(0.01, s.log.ends_with_prompt) and s.poke(0.3):
+                return rate, True
+    set_baudrate(s.ser, BOOT_BAUD)
+    return BOOT_BAUD, False
 
 
 def apply_fix(port: str, fix: str, progress: Callable[[str], None]) -> Optional[InterruptResult]:
