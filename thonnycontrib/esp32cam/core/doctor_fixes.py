@@ -117,19 +117,22 @@ def interrupt_at_boot(port: str, timings: Optional[Timings] = None, disable_main
         close_serial(ser)
 
 
-MOVED_AFTER = 0.5  # seconds of Ctrl-C without text after the boot log: the console has moved
+MOVED_AFTER = 0.25  # seconds of Ctrl-C without text after the boot log: the console may have moved
+COMMON_RATES = (921600, 460800, 230400)  # what example code and the fast link pick most
 
 
 def _interrupt_at_other_rates(s: Session) -> Tuple[int, bool]:
-    """(rate, prompt): Ctrl-C at each known rate in turn, briefly, while the moved program
-    may still be setting up; (115200, False) when it answers at none."""
-    for rate in KNOWN_RATES:
-        set_baudrate(s.ser, rate)
-        until = time.monotonic() + 0.08
-        while time.monotonic() < until and not s.lost:
-            s.write(b"\x03" * 4)
-            if s.listen(0.01, s.log.ends_with_prompt) and s.poke(0.3):
-                return rate, True
+    """(rate, prompt): Ctrl-C at each known rate in turn (the commonest first), briefly, while
+    the moved program may still be setting up, with 115200 in between (a silent program that
+    did not move the console may be setting up too); (115200, False) at none."""
+    for rate in sorted(KNOWN_RATES, key=lambda r: r not in COMMON_RATES):
+        for at in (rate, BOOT_BAUD):
+            set_baudrate(s.ser, at)
+            until = time.monotonic() + 0.05
+            while time.monotonic() < until and not s.lost:
+                s.write(b"\x03" * 4)
+                if s.listen(0.01, s.log.ends_with_prompt) and s.poke(0.3):
+                    return at, True
     set_baudrate(s.ser, BOOT_BAUD)
     return BOOT_BAUD, False
 
