@@ -140,7 +140,12 @@ class Doctor:
         return self._reset_and_read(s, printing)
 
     def _reset_and_read(self, s: Session, printing: bool) -> dg.Diagnosis:
-        # 3. Reset and read the boot log.
+        # 3. Reset and read the boot log; when nothing at all answered, first look for a console
+        # moved to another rate (its garbled echo may be lost): a reset would hide it.
+        if not printing and not s.log.raw:
+            moved = self._elsewhere(s)
+            if moved is not None:
+                return moved
         s.say("Resetting the board through RTS and reading its boot log")
         since = len(s.log.findings)
         raw_before = len(s.log.raw)

@@ -20,7 +20,7 @@ from thonnycontrib.esp32cam.core.serialprobe import Session
 
 # the fast link's ladder (what a program copying it would pick), then the classic slow ones
 KNOWN_RATES = tuple(LADDER) + (57600, 38400, 9600)
-POKE_SECONDS = 0.3
+POKE_SECONDS = 0.15
 CLEAN_TEXT = 8  # bytes of clean text (and no prompt) that say the board talks at a rate
 # set back at the REPL: the echo leaves at the old rate first (the 128-byte TX FIFO drains
 # at once on uart_set_baudrate, see fastlink), hence the short sleep
@@ -40,7 +40,7 @@ def find_console_rate(s: Session) -> Optional[Tuple[int, bool]]:
         _set_rate(s, rate)
         s.listen(0.05, quiet=0.02)  # bytes taken in at the old rate
         mark = len(s.log.raw)
-        if s.poke(POKE_SECONDS):
+        if _quick_poke(s):
             found = (rate, True)
             break
         got = bytes(s.log.raw[mark:])
@@ -52,6 +52,19 @@ def find_console_rate(s: Session) -> Optional[Tuple[int, bool]]:
     _set_rate(s, BOOT_BAUD)
     s.notes[:] = notes + [n for n in s.notes[len(notes):] if n.startswith("could not set")]
     return found
+
+
+def _quick_poke(s: Session) -> bool:
+    """``Session.poke`` in short: at the right rate MicroPython answers Ctrl-C at once."""
+    before = s.prompt_count()
+    s.write(b"\r\x03\x03")
+    s.listen(POKE_SECONDS, lambda: s.prompt_count() > before or s.at_raw_prompt())
+    if s.prompt_count() > before:
+        return True
+    if s.at_raw_prompt():  # left in the raw REPL at that rate: Ctrl-B brings the prompt
+        s.write(b"\x02")
+        return s.listen(0.4, lambda: s.prompt_count() > before)
+    return False
 
 
 def _set_rate(s: Session, rate: int) -> None:
