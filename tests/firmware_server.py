@@ -26,6 +26,9 @@ class FirmwareServer:
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         self.files: Dict[str, bytes] = {}
         self.requests: List[str] = []
+        self.redirects: Dict[str, str] = {}  # path -> Location (answered with 302)
+        self.stall_after: Dict[str, int] = {}  # path -> bytes sent before the server stalls
+        self.release = threading.Event()  # ends every stall (set when the server stops)
         self.user_agents: List[str] = []
         server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(server_ctx)
@@ -35,6 +38,12 @@ class FirmwareServer:
             def do_GET(self) -> None:  # noqa: N802
                 owner.requests.append(self.path)
                 owner.user_agents.append(self.headers.get("User-Agent", ""))
+                if self.path in owner.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", owner.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = owner.files.get(self.path)
                 if body is None:
                     page = b"<!DOCTYPE html><html><body>404 Not Found</body></html>"
@@ -48,6 +57,12 @@ class FirmwareServer:
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                stall = owner.stall_after.get(self.path)
+                if stall is not None:  # a link that dies mid-way: part of the body, then nothing
+                    self.wfile.write(body[:stall])
+                    self.wfile.flush()
+                    owner.release.wait(30)
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args) -> None:
@@ -62,6 +77,7 @@ class FirmwareServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

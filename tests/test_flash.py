@@ -327,3 +327,25 @@ def test_boot_check_reports_the_camera_module_or_the_boards_own_error():
     assert with_camera.camera_summary == "the camera module imports"
     assert official.started and official.camera is False
     assert official.camera_summary == "NO camera module: ImportError: no module named 'camera'"
+
+
+@pytest.mark.esptool
+def test_micropython_running_without_auto_reset_wiring_is_not_blamed_on_the_cable(tmp_path, fast_client):
+    """DTR/RTS reach neither EN nor IO0 (bare adapter) and MicroPython runs: its REPL echoes
+    esptool's SYNC frames ("Invalid head of packet"). The board must be put into download
+    mode by hand (exit 3), not "use a shorter cable" (issue 24)."""
+    image = _image(tmp_path, "kaki5")
+    env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"))
+    with VirtualBoard(flash_timing="fast", wiring="none", firmware=synthetic_firmware("lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        proc = _cli(["flash", "--port", board.url, "--file", str(image), "--yes"], env)
+        lines = []
+        result = _flasher(lines).flash(str(image), FlashOptions(port=board.url))
+        assert "v1.27.0" in board.info.banner or board.state == "running"  # never touched
+    text = proc.stdout + proc.stderr
+    assert "Invalid head of packet" in text  # esptool's own words, as a real board gives them
+    assert proc.returncode == 3, text
+    assert "unreliable" not in text and "shorter cable" not in text
+    assert "IO0 to GND" in proc.stderr and "tap RST" in proc.stderr and "--manual-boot" in proc.stderr
+    assert "DTR/RTS lines do not reach EN and IO0" in proc.stderr
+    assert not result.ok and result.needs_download_mode and not result.board_changed

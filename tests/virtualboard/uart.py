@@ -79,6 +79,7 @@ class Uart:
         self._in_free = 0.0
         self._last_garbled_event = 0.0
         self._closed = False
+        self._flips: Optional[list] = None  # flip_to_host: [marker, count, skip, every, times, tail, left]
         self.latency: Optional[tuple] = None  # ADAPTER_LATENCY entry of the adapter, if any
         self._usb = bytearray()  # bytes the adapter holds back (latency timer)
         self._usb_since = 0.0
@@ -152,9 +153,56 @@ class Uart:
                 self._out_free = self._pace(self._out_free, len(piece), self.chip_baud)
                 if generation != self._out_generation:
                     break
-                self._to_usb(self._maybe_garble(piece, "to_host"))
+                self._to_usb(self._flip(self._maybe_garble(piece, "to_host")))
                 with self._pending_lock:
                     self._pending = max(0, self._pending - len(piece))
+
+    def flip_to_host(self, marker: bytes, count: int, skip: int = 64, every: int = 97,
+                     times: int = 1) -> None:
+        """Fault: line noise on the way to the host, at the rate the link runs. After each of
+        the next ``times`` occurrences of ``marker`` in the chip's output, ``skip`` bytes pass,
+        then ``count`` bytes each get one bit flipped, ``every`` bytes apart (no framing
+        error: a UART cannot tell). Emits ``flipped`` [count] for each damaged stretch."""
+        self._flips = [bytes(marker), count, skip, every, times, b"", None]
+
+    def _flip(self, data: bytes) -> bytes:
+        f = self._flips
+        if f is None or not data:
+            return data
+        marker, count, skip, every, times, tail, left = f
+        out = bytearray(data)
+        i = 0
+        while i < len(out):
+            if left is None:  # looking for the marker
+                window = tail + bytes(out[i:])
+                found = window.find(marker)
+                if found < 0:
+                    f[5] = window[-(len(marker) - 1):] if len(marker) > 1 else b""
+                    break
+                i = i + found + len(marker) - len(tail)  # first byte after the marker in `out`
+                tail = b""
+                left = [skip, count]
+                continue
+            gap, flips = left
+            if gap > 0:
+                step = min(gap, len(out) - i)
+                left[0] -= step
+                i += step
+                continue
+            out[i] ^= 0x10
+            left[1] -= 1
+            left[0] = every - 1
+            i += 1
+            if left[1] == 0:
+                self.events.emit("flipped", count=count)
+                left = None
+                f[4] -= 1
+                if f[4] <= 0:
+                    self._flips = None
+                    break
+        if self._flips is not None:
+            f[5], f[6] = (f[5] if left is None else b""), left
+        return bytes(out)
 
     def _to_usb(self, data: bytes) -> None:
         """The adapter passes the chip's bytes on: at once, or in whole USB packets with the

@@ -101,8 +101,10 @@ def _run_one(args: argparse.Namespace) -> int:
 
     fixed = doctor.apply_fix(args.port, args.fix, progress) if args.fix else None
     if fixed is not None and fixed.main_disabled:  # said even with --json: the board's files changed
-        print("main.py was renamed to main.py.disabled: the board now starts into the REPL. "
-              "Fix the program, then rename it back.", file=sys.stderr)
+        moved = (f" Its console was at {fixed.console_rate} baud (machine.UART(0, ...)); it is back at "
+                 "115200 now." if fixed.console_rate else "")
+        print(f"main.py was renamed to {fixed.disabled_as}: the board now starts into the REPL. "
+              f"Fix the program, then rename it back.{moved}", file=sys.stderr)
     elif fixed is not None and not fixed.prompt:
         progress("the running program could not be interrupted")
 

@@ -4,7 +4,8 @@ Takes one photo (or ``--count N`` in a row, keeping the last) with whatever
 camera firmware the board runs (lemariva, KAKI5 or cnadler86, detected on the
 board), saves it, releases the camera. The link runs at the fastest rate that
 works (``--baud auto``, core.fastlink) and is back at 115200 when the command ends.
-Exit codes: 0 saved, 1 camera problem (explained), 3 port/REPL problem.
+Exit codes: 0 saved, 1 camera problem (explained) or an image damaged on the way
+(nothing written), 3 port/REPL problem.
 Several boards (``--port A --port B``, ``--all``): one photo per board, in
 parallel, named after the board's MAC (``machine.unique_id()``).
 """
@@ -15,12 +16,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from thonnycontrib.esp32cam.core import boards, fastlink
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
-from thonnycontrib.esp32cam.core.camera.problems import CameraProblem
+from thonnycontrib.esp32cam.core.camera.problems import TRANSFER, CameraProblem
 from thonnycontrib.esp32cam.core.camera.transfer import BASE64, ESCAPED, RAW, TransferError
 
 _CONNECTION_FAILED = ("The connection to the board failed: %s\nCheck the cable and the 5 V supply, "
@@ -98,15 +99,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _dimensions(jpeg: bytes) -> Optional[str]:
+    """"640×480" for a JPEG that decodes (None without Pillow: the frame's CRC-32 and its
+    JPEG markers are then all that was checked); TransferError when it does not decode."""
     try:
         import io
 
         from PIL import Image
     except ImportError:
         return None
-    with Image.open(io.BytesIO(jpeg)) as im:
-        im.load()
-        return "%d×%d" % im.size
+    try:
+        with Image.open(io.BytesIO(jpeg)) as im:
+            im.load()
+            return "%d×%d" % im.size
+    except Exception as e:  # PIL.UnidentifiedImageError, OSError "image file is truncated"...
+        raise TransferError("the JPEG does not decode: %s" % e) from None
+
+
+def _last_good(captures: list) -> tuple:
+    """(capture, dimensions) of the last frame that decodes; TransferError if none does."""
+    error: Optional[TransferError] = None
+    for cap in reversed(captures):
+        try:
+            return cap, _dimensions(cap.jpeg)
+        except TransferError as e:
+            error = e
+    raise error or TransferError("every frame was damaged on the way (CRC-32)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,7 +144,6 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
     from thonnycontrib.esp32cam.core import doctor, portcheck
     from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
     from thonnycontrib.esp32cam.core.camera.session import CameraSession
-    from thonnycontrib.esp32cam.core.camera.stream import frames_limit
     from thonnycontrib.esp32cam.core.download import write_atomically
 
     out_dir = os.path.dirname(os.path.abspath(output_for(None)))
@@ -142,6 +158,7 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
         return 3
     session = None
     negotiator = None
+    repl = None
     link = fastlink.Result(fastlink.BOOT_BAUD)
     try:
         try:
@@ -160,8 +177,8 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
             on_mac(mac)
         output = output_for(mac)
         setting = args.baud  # a SpeedSetting: argparse applies _baud to the default "auto" too
-        adapter, cap = fastlink.adapter_cap(port)
-        rates = fastlink.candidate_rates(setting, cap)
+        adapter, top = fastlink.adapter_cap(port)
+        rates = fastlink.candidate_rates(setting, top)
         if rates:
             negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
             try:
@@ -176,33 +193,34 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                 return 3
             if link.unsupported:
                 err("This firmware keeps its REPL at 115200 baud (%s)." % link.unsupported)
-        session = CameraSession(repl, args.board, encoding=_ENCODINGS[args.encoding], link_rate=link.rate)
-        settings = CameraSettings(args.size, args.quality, args.vflip, args.hmirror)
-        try:
-            info = session.detect()
-            session.start(settings)
-            if args.flash:
-                session.set_flash(True)
-            started = time.perf_counter()
-            if args.count == 1:
-                frames = [session.capture()]
-            else:  # streamed: one request, the board sends the frames back to back
-                frames = []
-                session.stream(frames.append, frames_limit(args.count))
-            elapsed = time.perf_counter() - started
-            cap = frames[-1]
-        except CameraProblem as e:
-            err(str(e))
-            return 1
-        except TransferError as e:
-            err("The image was damaged on the way (%s). Try again, or use --encoding base64." % e)
-            return 1
-        except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
-            err(_CONNECTION_FAILED % e)
-            return 3
+        for last_try in (not link.fast, True):
+            # at a fast rate, the first transfer the link garbles brings the board back to
+            # 115200 and the photo is taken again there (the negotiation's long check passed)
+            session = CameraSession(repl, args.board, encoding=_ENCODINGS[args.encoding], link_rate=link.rate)
+            try:
+                info, frames, elapsed = _take(args, session)
+                cap, dims = _last_good(frames)  # nothing is written unless it decodes
+                break
+            except (CameraProblem, TransferError) as e:
+                damaged = isinstance(e, TransferError) or e.kind == TRANSFER
+                if not damaged or last_try or negotiator is None:
+                    err(str(e) if isinstance(e, CameraProblem) else
+                        "The image was damaged on the way (%s); nothing was written. Try again, or "
+                        "use --encoding base64." % e)
+                    return 1
+                err("The serial link garbled data at %d baud (%s): continuing at 115200. Use "
+                    "--baud 115200 (or a lower rate) with this adapter." % (link.rate, adapter))
+                _release(session)
+                session = None
+                if not _restore(negotiator, link.rate, err):
+                    negotiator = None  # said how to bring the board back: nothing more to try
+                    return 3
+                link = fastlink.Result(fastlink.BOOT_BAUD, link.attempts)
+            except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
+                err(_CONNECTION_FAILED % e)
+                return 3
         write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
-        dims = _dimensions(cap.jpeg)
         out("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
             % (output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
                cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))
@@ -212,18 +230,56 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                100 * wire / line_rate))
         return 0
     finally:
+        # each step on its own: a failed camera release must not keep the board fast
+        if session is not None:
+            _release(session)
+        if negotiator is not None and link.fast:
+            _restore(negotiator, link.rate, err)  # leave the board at 115200, as found
         try:
-            if session is not None and session.protocol is not None:
-                session.release()
-            if negotiator is not None and link.fast:
-                negotiator.restore(link.rate)  # leave the board at 115200, as found
-            if session is not None:
-                session.runner.leave()
-            elif negotiator is not None:
+            if repl is not None:
                 repl.leave()
-        except Exception:
+        except Exception:  # the port is gone: nothing left to leave
             pass
         doctor.close_serial(ser)
+
+
+def _take(args: argparse.Namespace, session: Any) -> tuple:
+    """(device info, captures, seconds) of the photo(s) ``args`` ask for."""
+    from thonnycontrib.esp32cam.core.camera.stream import frames_limit
+
+    settings = CameraSettings(args.size, args.quality, args.vflip, args.hmirror)
+    info = session.detect()
+    session.start(settings)
+    if args.flash:
+        session.set_flash(True)
+    started = time.perf_counter()
+    if args.count == 1:
+        frames = [session.capture()]
+    else:  # streamed: one request, the board sends the frames back to back
+        frames = []
+        session.stream(frames.append, frames_limit(args.count))
+    return info, frames, time.perf_counter() - started
+
+
+def _release(session: Any) -> None:
+    """Deinit the camera; a failure here (the link, the board) is not worth a word."""
+    try:
+        if session.protocol is not None:
+            session.release()
+    except Exception:
+        pass
+
+
+def _restore(negotiator: Any, rate: int, err: Callable[[str], None]) -> bool:
+    """The board back at 115200, or one message saying exactly how to get it there."""
+    try:
+        if negotiator.restore(rate):
+            return True
+    except Exception:  # LinkLost, ReplBusy, OSError: the board did not answer at 115200
+        pass
+    err("The board did not come back to 115200 baud (it may still run its console at %d). "
+        "Press RST on the board (or unplug it and plug it in again) before using it." % rate)
+    return False
 
 
 def output_name(output: str, mac: Optional[str], port: str) -> str:

@@ -46,6 +46,7 @@ SILENT = "silent"
 BAUD_MISMATCH = "baud_mismatch"
 PORT_SHARED = "port_shared"
 UNSUPPORTED_SENSOR = "unsupported_sensor"
+CONSOLE_RATE = "console_rate"
 
 KINDS: Dict[str, Kind] = {k.code: k for k in [
     Kind(REPL_OK, "MicroPython REPL reachable",
@@ -117,8 +118,9 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "A program (main.py or boot.py) keeps running and catches KeyboardInterrupt, so no prompt "
          "appears and Thonny cannot take over.",
          "Let the doctor reset the board and send Ctrl-C continuously while it starts; once the prompt "
-         "appears it renames main.py to main.py.disabled, so the board starts into the REPL. Fix the "
-         "program and rename it back. If that does not work, reinstall the firmware (this erases the files).",
+         "appears it renames main.py to main.py.disabled (or the next free name, main.py.disabled-2...: "
+         "no file is replaced), so the board starts into the REPL. Fix the program and rename it "
+         "back. If that does not work, reinstall the firmware (this erases the files).",
          (FIX_INTERRUPT_AT_BOOT, FIX_OPEN_INSTALLER)),
     Kind(PORT_BUSY, "The port is busy",
          "Another program has the serial port open: Thonny itself (another window, or this window's "
@@ -153,6 +155,14 @@ KINDS: Dict[str, Kind] = {k.code: k for k in [
          "What does arrive is clean text, so the baud rate is not the problem.",
          "Close the other program (named below when the system tells), then retry. On Linux, "
          "ModemManager probes new serial ports: sudo systemctl stop ModemManager.",
+         (FIX_RETRY,)),
+    Kind(CONSOLE_RATE, "The board's console runs at another baud rate",
+         "The board answers, but not at 115200 baud: a program (main.py or boot.py) or a line typed "
+         "at the REPL called machine.UART(0, baudrate=...), which moves the REPL's console to that "
+         "rate until the next reset. The program, the cable and the firmware are fine.",
+         "The doctor set the console back to 115200 for now (no file was changed): connect again. "
+         "If main.py or boot.py sets UART 0's rate, remove that line (use UART 1 or 2, on other pins, "
+         "for your own serial device), or the next start moves the console again.",
          (FIX_RETRY,)),
     Kind(UNSUPPORTED_SENSOR, "Camera sensor not supported by this firmware",
          "The camera driver found a sensor it was built without (\"Detected camera not supported.\", "

@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core import doctor_rates as rates
 from thonnycontrib.esp32cam.core import doctor_verdicts as vd
 from thonnycontrib.esp32cam.core import port_errors as pe
 from thonnycontrib.esp32cam.core import portcheck, usbjtag
@@ -126,7 +127,7 @@ class Doctor:
         if s.lost:
             return vd.lost(self, s)
         if s.log.garbled():
-            return vd.garbled(self, s)
+            return self._stuck(s, vd.garbled)
         if vd.conclusive(s.log) and not s.log.has(bl.DOWNLOAD_MODE):
             return self._from_boot_log(s, since=0, after_reset=False)  # it booted meanwhile
         printing = len(s.log.raw) > 0 and not s.log.ends_with_prompt()
@@ -134,12 +135,17 @@ class Doctor:
             # output keeps coming and Ctrl-C did not stop it: one more try, then conclude
             if s.poke(self.t.prompt):
                 return PromptCheck(self, s).run()
-            return vd.not_interruptible(self, s)
+            return self._stuck(s, vd.not_interruptible)
 
         return self._reset_and_read(s, printing)
 
     def _reset_and_read(self, s: Session, printing: bool) -> dg.Diagnosis:
-        # 3. Reset and read the boot log.
+        # 3. Reset and read the boot log; when nothing at all answered, first look for a console
+        # moved to another rate (its garbled echo may be lost): a reset would hide it.
+        if not printing and not s.log.raw:
+            moved = self._elsewhere(s)
+            if moved is not None:
+                return moved
         s.say("Resetting the board through RTS and reading its boot log")
         since = len(s.log.findings)
         raw_before = len(s.log.raw)
@@ -150,13 +156,13 @@ class Doctor:
         if s.log.has(bl.RESET, since) or vd.conclusive(s.log, since):
             return self._from_boot_log(s, since, after_reset=True)
         if s.log.garbled():
-            return vd.garbled(self, s)
+            return self._stuck(s, vd.garbled)
         if len(s.log.raw) > raw_before or printing:
             # output, but no boot log and no prompt: a program that ignores Ctrl-C
             # on a board whose reset the adapter cannot reach
             if s.poke(self.t.prompt):
                 return PromptCheck(self, s).run()
-            return vd.not_interruptible(self, s)
+            return self._stuck(s, vd.not_interruptible)
 
         # 4. Nothing at all. A chip waiting in download mode prints nothing: ask the ROM.
         s.say("No answer; checking for the ROM bootloader (download mode)")
@@ -177,10 +183,29 @@ class Doctor:
                 s.notes.append("boot log after RST was pressed by hand")
                 return self._from_boot_log(s, since, after_reset=True)
             if s.log.garbled():
-                return vd.garbled(self, s)
+                return self._stuck(s, vd.garbled)
+        moved = self._elsewhere(s)
+        if moved is not None:
+            return moved
         return dg.Diagnosis(dg.SILENT, evidence=s.notes + [
             "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"
             + (f", nor within {self.wait_for_rst:.0f} s of listening for RST" if self.wait_for_rst > 0 else "")])
+
+    def _stuck(self, s: Session, verdict: Callable[[Any, Session], dg.Diagnosis]) -> dg.Diagnosis:
+        """No prompt at 115200: a board whose console moved to another rate, else ``verdict``."""
+        moved = self._elsewhere(s)
+        return moved if moved is not None else verdict(self, s)
+
+    def _elsewhere(self, s: Session) -> Optional[dg.Diagnosis]:
+        if s.lost:
+            return None
+        s.say("Looking for the board at other baud rates")
+        found = rates.find_console_rate(s)
+        if found is None:
+            return None
+        rate, answered = found
+        back = answered and s.poke(self.t.prompt)
+        return rates.console_rate(s, rate, back, answered)
 
     def _from_boot_log(self, s: Session, since: int, after_reset: bool) -> dg.Diagnosis:
         log = s.log
@@ -198,10 +223,10 @@ class Doctor:
         if log.ends_with_prompt() or s.poke(self.t.prompt):
             return PromptCheck(self, s).run()
         if log.garbled():
-            return vd.garbled(self, s)
+            return self._stuck(s, vd.garbled)
         if s.poke(self.t.prompt):
             return PromptCheck(self, s).run()
-        return vd.not_interruptible(self, s)
+        return self._stuck(s, vd.not_interruptible)
 
 
 

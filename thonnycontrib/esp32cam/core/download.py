@@ -20,6 +20,9 @@ from thonnycontrib.esp32cam.core.fetch import (  # noqa: F401 (also this module'
     unlink_quietly, write_atomically)
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
+# A download writes its ``.part-*`` file at least once per read timeout (30 s) or fails and
+# removes it; one untouched for this long belongs to a process that died (power loss, kill).
+STALE_PART_AGE = 600.0
 
 
 def sha256_of_file(path: Path) -> str:
@@ -132,6 +135,23 @@ class FirmwareCache:
             return None
         return path
 
+    def remove_stale_parts(self, now: Optional[float] = None) -> None:
+        """Partial files left by a download that was killed; a file another download is
+        writing now is younger than ``STALE_PART_AGE`` and stays."""
+        import time
+
+        now = time.time() if now is None else now
+        try:
+            parts = list(self.dir.glob(".part-*"))
+        except OSError:
+            return
+        for part in parts:
+            try:
+                if now - part.stat().st_mtime > STALE_PART_AGE:
+                    part.unlink()
+            except OSError:
+                pass  # gone meanwhile, or not ours to remove
+
     def from_mirror(self, build: Build, log: Log = lambda s: None) -> Optional[Path]:
         """Copy the build's image from a mirror into the cache, if a mirror has it intact."""
         if not (build.pinned and build.format == "bin"):
@@ -160,6 +180,7 @@ class FirmwareCache:
               ssl_context: Optional[ssl.SSLContext] = None, log: Log = lambda s: None) -> Path:
         """The build's image from the cache or a mirror, else downloaded (and verified)
         from the first of its URLs that delivers the pinned bytes."""
+        self.remove_stale_parts()
         path = self.cached(build) or self.from_mirror(build, log)
         if path is not None:
             if progress and build.size:

@@ -203,6 +203,12 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
         return CONNECTION_LOST if reached else PORT_MISSING  # the port refused us at open
     if any(s in fatal for s in _PORT_MISSING) and not wrote:
         return PORT_MISSING
+    if not reached and "Failed to connect to" in fatal:
+        # esptool syncs at min(115200, --baud) (esptool 4.8.1 and 5.6 __init__.py: "don't sync
+        # faster than the default baud rate"), so a connect that never reached the ROM is not a
+        # fast link's noise: "Invalid head of packet" there is a running firmware (MicroPython's
+        # REPL echoing the SYNC frames) on a board whose EN/IO0 the adapter's DTR/RTS do not reach
+        return NEEDS_DOWNLOAD_MODE
     switched = "Changing baud rate" in output and "Changed." in output
     if wrote or switched or any(s in fatal for s in _LINK):
         return LINK_FAILURE  # broke after the fast baud was set or while writing

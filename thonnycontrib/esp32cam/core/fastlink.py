@@ -269,6 +269,19 @@ def attempt_code(rate: int, back: int, guard_ms: int, token: bytes, with_helpers
     return (PACED_WRITER + DEVICE_HELPER + call) if with_helpers else call
 
 
+# A weak adapter (or a long cable) carries short messages above its real limit and garbles
+# sustained data once its FIFO overruns; the camera's code (several KB) and its frames (8-50 KB)
+# are such data. Hence a rate counts as working only when this much crosses intact each way:
+# up as code (raw-paste flow control keeps the board's 259-byte stdin ring from overflowing),
+# back through the paced writer.
+SUSTAINED_SIZE = 8192
+
+
+def sustained_code(rate: int, data: bytes) -> str:
+    """The board echoes ``data`` (hex digits: no quoting, no control bytes) after "FL:SUS"."""
+    return "__esp32cam_pw(%d)(b'FL:SUS\\n' + b'%s')" % (rate, data.decode("ascii"))
+
+
 def restore_code(to: int = BOOT_BAUD) -> str:
     """Back to ``to`` (115200) when the plug-in lets go; output "FL:BYE" at the old rate first."""
     return ("import machine, time\nprint('FL:BYE')\ntime.sleep_ms(%d)\nmachine.UART(0, baudrate=%d)"
@@ -309,12 +322,13 @@ _BACK_END = re.compile(rb"FL:BACK\r?\n\x04[^\x04]*\x04>")
 RUN_END = re.compile(rb"\x04([^\x04]*)\x04>")
 _RAW_BANNER = re.compile(rb"raw REPL; CTRL-B to exit\r\n>")
 _BYE = re.compile(rb"FL:BYE\r?\n")
+_SUS = re.compile(rb"FL:SUS\n")
 
 
 @dataclass
 class Attempt:
     rate: int
-    outcome: str  # "ok", "unsupported", "no_go", "bad_reply", "no_confirm"
+    outcome: str  # "ok", "unsupported", "no_go", "bad_reply", "no_confirm", "garbles_long"
     seconds: float
 
 
@@ -336,8 +350,9 @@ class LinkLost(Exception):
 
 class Negotiator:
     def __init__(self, io: LinkIO, submit: Callable[[str], None], *, guard_ms: int = GUARD_MS,
-                 log: Callable[[str], None] = lambda text: None) -> None:
+                 log: Callable[[str], None] = lambda text: None, sustained: bool = True) -> None:
         self.io = io
+        self.sustained = sustained  # also check a long transfer each way (``sustained_ok``)
         self.submit = submit  # runs code at the raw REPL prompt; returns once it started
         self.guard_ms = guard_ms
         self.log = log
@@ -406,7 +421,30 @@ class Negotiator:
             self.io.set_baud(back)
             self._finish_back(back, self.guard_ms / 1000 + 0.5)
             return done("no_confirm")
+        if self.sustained and not self.sustained_ok(rate):
+            self.restore(rate, back)  # a short message: it gets through where long ones do not
+            return done("garbles_long")
         return done("ok")
+
+    def sustained_ok(self, rate: int) -> bool:
+        """At ``rate`` (both sides, board at its raw prompt): SUSTAINED_SIZE bytes of code up
+        and the same bytes back arrive intact (a weak adapter passes the short probe and
+        garbles long transfers, see ``sustained_code``). The board is at its raw prompt after."""
+        data = os.urandom(SUSTAINED_SIZE // 2).hex().encode()
+        try:
+            self.submit(sustained_code(rate, data))
+        except Exception as e:  # the upload's flow control broke on damaged bytes (ReplBusy)
+            self.log("fast link: %d baud: the long upload failed (%s)" % (rate, e))
+            self._resync(rate)
+            return False
+        timeout = 2.0 + 30.0 * len(data) / rate
+        head = self.io.read_until(_SUS, timeout)
+        echo = self.io.read_exactly(len(data), timeout) if _SUS.search(head) else b""
+        end = self.io.read_until(RUN_END, 1.0)
+        if echo == data and RUN_END.search(end) is not None:
+            return True
+        self._resync(rate)
+        return False
 
     def _read_expected(self, expected: bytes, timeout: float) -> int:
         """How many leading bytes of ``expected`` arrived intact (stops at the first wrong one)."""
@@ -430,6 +468,7 @@ class Negotiator:
         """Bring the board (at its raw REPL prompt, at ``current``) back to ``to``."""
         if current == to:
             return True
+        self.io.discard_input()  # what a damaged transfer left behind would confuse the submission
         self.submit(restore_code(to))
         bye = self.io.read_until(_BYE, 2.0)
         self.io.set_baud(to)

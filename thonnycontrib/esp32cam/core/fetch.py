@@ -35,12 +35,25 @@ def require_https(url: str) -> None:
         raise DownloadError(f"Refusing to download {url!r}: only https:// URLs are allowed.")
 
 
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuses a redirect to anything but https:// before it is followed, so no
+    plain-text request is ever made (urllib's own handler follows http:// targets)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        if not newurl.lower().startswith("https://"):
+            fp.close()
+            raise DownloadError(f"{req.full_url} redirected to a non-HTTPS address ({newurl}); refused.")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def open_https(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
     require_https(url)
     context = ssl_context or ssl.create_default_context()  # honours SSL_CERT_FILE
     request = urllib.request.Request(url, headers={"User-Agent": user_agent()})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                         _HttpsOnlyRedirects())
     try:
-        response = urllib.request.urlopen(request, timeout=timeout, context=context)
+        response = opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise DownloadError(f"The server answered {e.code} {e.reason} for {url}.") from None
     except urllib.error.URLError as e:
@@ -52,7 +65,7 @@ def open_https(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
                             "connection; builds downloaded earlier still work offline.") from None
     except (TimeoutError, OSError) as e:
         raise DownloadError(f"Could not download {url}: {e}") from None
-    if not response.geturl().lower().startswith("https://"):
+    if not response.geturl().lower().startswith("https://"):  # belt and braces
         response.close()
         raise DownloadError(f"{url} redirected to a non-HTTPS address; refused.")
     return response

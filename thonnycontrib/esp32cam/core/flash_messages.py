@@ -19,6 +19,10 @@ DOWNLOAD_MODE_HELP = (
     "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
     "Then press Retry: the installer will not try to reset the board this time.")
 
+FIRMWARE_ANSWERED = ("The board answered as its running firmware, not as the bootloader: the adapter's "
+                     "DTR/RTS lines do not reach EN and IO0 (no auto-reset wiring), so the cable is "
+                     "not the problem.\n")
+
 
 def cancel_message(changed: bool) -> str:
     if not changed:
@@ -51,6 +55,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
     state = (" The flash is incomplete, so the board will not start MicroPython until an "
              "install succeeds; retrying is safe." if changed else " The board was not changed.")
     if outcome == ec.NEEDS_DOWNLOAD_MODE:
+        if "Invalid head of packet" in output:  # its firmware answered, not the ROM bootloader
+            return FIRMWARE_ANSWERED + DOWNLOAD_MODE_HELP
         return DOWNLOAD_MODE_HELP
     chips = ec.wrong_chip(output)
     if outcome == ec.WRONG_CHIP and chips:

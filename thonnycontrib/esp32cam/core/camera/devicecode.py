@@ -52,7 +52,12 @@ class __Esp32Cam:
             data = binascii.b2a_base64(data)
         elif s.enc == 'X':
             data = bytes(data).replace(b'\\x1b', b'\\x1b\\x1b').replace(b'\\x05', b'\\x1b\\x06')
-        s.w(('\\x02ESPCAM:%s:%s:%d\\n' % (kind, s.enc, len(data))).encode())
+        try:
+            from binascii import crc32
+            c = '%08x' % (crc32(data) & 0xffffffff)
+        except ImportError:
+            c = '-'
+        s.w(('\\x02ESPCAM:%s:%s:%d:%s\\n' % (kind, s.enc, len(data), c)).encode())
         s.w(data)
     def fail(s, e):
         import sys, io
@@ -129,7 +134,12 @@ def __esp32cam_detect():
     if err:
         info += 'error=' + err.replace('\\n', '\\\\n') + '\\n'
     data = info.encode()
-    w(('\\x02ESPCAM:I:N:%%d\\n' %% len(data)).encode())
+    try:
+        from binascii import crc32
+        c = '%%08x' %% (crc32(data) & 0xffffffff)
+    except ImportError:
+        c = '-'
+    w(('\\x02ESPCAM:I:N:%%d:%%s\\n' %% (len(data), c)).encode())
     w(data)
 __esp32cam_detect()
 del __esp32cam_detect

@@ -105,6 +105,16 @@ def transfer_problem(details: str = "") -> CameraProblem:
         "avoid USB hubs, and try again.", details)
 
 
+def link_garbled(rate: int, details: str = "") -> CameraProblem:
+    """The board read the plug-in's code (which compiles: tests check every piece) as a
+    syntax error: bytes changed on the way, at a rate above 115200."""
+    return CameraProblem(
+        TRANSFER, "The serial link garbled data at %d baud" % rate,
+        "The code sent to the board arrived damaged (the board read it as a syntax error): the "
+        "USB-serial adapter or cable does not carry long transfers at this speed. Use a lower "
+        "serial speed for this board (115200 always works).", details)
+
+
 def busy() -> CameraProblem:
     return CameraProblem(
         BUSY, "The board is busy",

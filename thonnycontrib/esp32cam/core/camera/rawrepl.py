@@ -14,7 +14,7 @@ from typing import Optional, Union
 from ..fastlink import RUN_END
 from .session import RunResult
 from .stream import STOP, FrameHandler, KeepGoing, read_stream
-from .transfer import EOT, Frame, read_frame
+from .transfer import EOT, DamagedFrame, Frame, read_frame
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 CTRL_A, CTRL_B, CTRL_C = b"\x01", b"\x02", b"\x03"
@@ -178,7 +178,12 @@ class RawRepl:
     def run(self, code: str, timeout: float) -> RunResult:
         started = time.perf_counter()
         self._submit(code.encode("utf-8"), timeout)
-        return self._finish(read_frame(self.source, timeout), started, timeout)
+        try:
+            frame = read_frame(self.source, timeout)
+        except DamagedFrame:
+            self._back_in_step()
+            raise
+        return self._finish(frame, started, timeout)
 
     def stream(self, code: str, on_frame: FrameHandler, keep_going: KeepGoing, timeout: float) -> RunResult:
         started = time.perf_counter()
@@ -191,6 +196,15 @@ class RawRepl:
             self.source.read_until(RUN_END, timeout)
             raise
         return self._finish(last, started, timeout)
+
+    def _back_in_step(self) -> None:
+        """After a damaged frame: wait until the line is quiet (its end may be damaged too),
+        then Ctrl-A at the raw prompt prints the banner again: the next request is in step."""
+        deadline = time.monotonic() + 5.0
+        while self.source.read(1 << 20, 0.1) and time.monotonic() < deadline:
+            pass  # until the line is quiet: the rest of the frame and the raw REPL's end
+        self.source.write(CTRL_A)
+        self.source.read_until(RAW_PROMPT, 2.0)
 
     def _finish(self, frame: Optional[Frame], started: float, timeout: float) -> RunResult:
         """Read the raw REPL's end after the frame: EOT, error text, EOT, ">"."""

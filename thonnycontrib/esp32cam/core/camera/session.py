@@ -17,7 +17,9 @@ from . import families as fam
 from . import problems, sensor_check
 from .devicecode import CameraSettings, DeviceProtocol, HELPER, Step, detect_step, parse_info, release_code
 from .stream import CREDIT, FrameHandler, KeepGoing
-from .transfer import KIND_ERROR, RAW, Frame, looks_like_jpeg
+from .transfer import KIND_ERROR, RAW, DamagedFrame, Frame, looks_like_jpeg
+
+CAPTURE_TRIES = 3  # a frame damaged on the way (CRC-32) is asked for again, this often in all
 
 
 @dataclass
@@ -69,6 +71,7 @@ class CameraSession:
         self.protocol: Optional[DeviceProtocol] = None
         self.settings: Optional[CameraSettings] = None  # what the camera runs with now
         self.flash_on = False
+        self.damaged_frames = 0  # frames dropped because their CRC-32 did not match
 
     @property
     def family(self) -> Optional[str]:
@@ -126,10 +129,16 @@ class CameraSession:
         if settings is not None or not self.started:
             self.apply(settings or self.settings or CameraSettings())
         assert self.protocol is not None
-        started = time.perf_counter()
-        frame = self._call(self.protocol.snap())
-        seconds = time.perf_counter() - started
-        return Capture(_jpeg(frame), frame.wire_bytes, seconds)
+        for attempt in range(CAPTURE_TRIES):
+            started = time.perf_counter()
+            try:
+                frame = self._call(self.protocol.snap())
+            except DamagedFrame as e:  # read to the prompt: ask for the next frame
+                self.damaged_frames += 1
+                damage = e
+                continue
+            return Capture(_jpeg(frame), frame.wire_bytes, time.perf_counter() - started)
+        raise problems.transfer_problem("%d frames in a row: %s" % (CAPTURE_TRIES, damage))
 
     def stream(self, on_frame: Callable[[Capture], None], keep_going: KeepGoing,
                settings: Optional[CameraSettings] = None, credit: int = CREDIT) -> int:
@@ -207,6 +216,10 @@ class CameraSession:
         return frame
 
     def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
+        frame = result.frame
+        text = result.error_output if frame is None else frame.text if frame.kind == KIND_ERROR else ""
+        if self.link_rate > 115200 and ("SyntaxError" in text or "IndentationError" in text):
+            raise problems.link_garbled(self.link_rate, text)  # our code compiles: the link changed it
         if result.frame is None:
             raise problems.classify(result.error_output or "no answer from the board",
                                     heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,

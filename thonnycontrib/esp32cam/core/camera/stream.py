@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .transfer import KIND_JPEG, ByteSource, Frame, read_frame
+from .transfer import KIND_JPEG, ByteSource, DamagedFrame, Frame, read_frame
 
 GRANT = b"+"  # one more frame, please
 STOP = b"."  # end the stream when the credit already granted is spent
@@ -37,21 +37,35 @@ KeepGoing = Callable[[], bool]
 
 
 def read_stream(source: ByteSource, write: Callable[[bytes], None], on_frame: FrameHandler,
-                keep_going: KeepGoing, timeout: float) -> Optional[Frame]:
+                keep_going: KeepGoing, timeout: float,
+                on_damaged: Optional[Callable[[], None]] = None) -> Optional[Frame]:
     """Read a running stream's frames until it ends; return its last frame (``K`` or ``E``),
     or None when the raw REPL's end came first (the code died; see ``read_frame``).
 
     After each JPEG frame ``keep_going()`` decides: grant one more, or stop (once). The
-    frames already granted still come after a stop (at most ``CREDIT``), and are handed on."""
+    frames already granted still come after a stop (at most ``CREDIT``), and are handed on.
+    A JPEG frame damaged on the way (CRC-32) is dropped (``on_damaged()`` is told; credit is
+    granted or not as after a good frame): the camera view and ``snapshot --count`` never
+    see it."""
     stopping = False
     while True:
-        frame = read_frame(source, timeout)
-        if frame is None or frame.kind != KIND_JPEG:
-            return frame
+        frame: Optional[Frame]
+        try:
+            frame = read_frame(source, timeout)
+        except DamagedFrame as e:
+            if e.kind != KIND_JPEG:
+                raise
+            frame = None  # dropped (read to its end, so in step): the board spent a credit on it
+        else:
+            if frame is None or frame.kind != KIND_JPEG:
+                return frame
         if not stopping:
             stopping = not keep_going()
             write(STOP if stopping else GRANT)
-        on_frame(frame)
+        if frame is not None:
+            on_frame(frame)
+        elif on_damaged is not None:
+            on_damaged()
 
 
 def frames_limit(count: int) -> KeepGoing:

@@ -2,7 +2,12 @@
 
 The device writes one *frame* per request on its stdout:
 
-    b"\\x02ESPCAM:<kind>:<encoding>:<n>\\n" + <n encoded payload bytes>
+    b"\\x02ESPCAM:<kind>:<encoding>:<n>:<crc>\\n" + <n encoded payload bytes>
+
+crc: the CRC-32 of the n bytes on the wire (8 hex digits, ``binascii.crc32`` as the
+Files view's blocks carry it), or ``-`` from a build without ``binascii.crc32``.
+A frame whose bytes do not match it was damaged on the way (``DamagedFrame``): it
+was read to its end, so the next frame (or the raw REPL's end) follows in step.
 
 kind: ``J`` JPEG image, ``I`` info (UTF-8 ``key=value`` lines), ``E`` error
 text (a MicroPython traceback), ``K`` acknowledgement.
@@ -36,10 +41,10 @@ KIND_ERROR = "E"
 KIND_ACK = "K"
 
 HEADER_PREFIX = b"\x02ESPCAM:"
-HEADER_RE = re.compile(rb"\x02ESPCAM:([JIEK]):([NXB]):(\d{1,9})\n")
+HEADER_RE = re.compile(rb"\x02ESPCAM:([JIEK]):([NXB]):(\d{1,9}):([0-9a-f]{8}|-)\n")
 EOT = b"\x04"
 # A header, or the raw REPL's end-of-output marker when the code failed before writing one.
-HEADER_OR_EOT_RE = re.compile(rb"\x02ESPCAM:([JIEK]):([NXB]):(\d{1,9})\n|\x04")
+HEADER_OR_EOT_RE = re.compile(rb"\x02ESPCAM:([JIEK]):([NXB]):(\d{1,9}):([0-9a-f]{8}|-)\n|\x04")
 
 _ESC = 0x1B
 _UNESCAPE = {0x1B: b"\x1b", 0x06: b"\x05"}
@@ -48,6 +53,15 @@ _ESCAPE_RE = re.compile(rb"\x1b(.)", re.DOTALL)
 
 class TransferError(Exception):
     """The bytes that arrived do not form a valid frame (line noise, lost bytes)."""
+
+
+class DamagedFrame(TransferError):
+    """A whole frame arrived but its CRC-32 does not match: bytes changed on the line.
+    The frame was read to its end, so the connection is still in step."""
+
+    def __init__(self, message: str, kind: str = KIND_JPEG) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class ByteSource(Protocol):
@@ -115,8 +129,13 @@ def decode(encoding: str, data: bytes) -> bytes:
     raise TransferError("unknown transfer encoding %r" % (encoding,))
 
 
-def make_header(kind: str, encoding: str, encoded_length: int) -> bytes:
-    return b"%s%s:%s:%d\n" % (HEADER_PREFIX, kind.encode(), encoding.encode(), encoded_length)
+def make_header(kind: str, encoding: str, encoded: Union[int, bytes]) -> bytes:
+    """The header for ``encoded`` (the bytes on the wire: with their CRC-32), or for a length
+    alone (no CRC, as from a build without ``binascii.crc32``)."""
+    if isinstance(encoded, int):
+        return b"%s%s:%s:%d:-\n" % (HEADER_PREFIX, kind.encode(), encoding.encode(), encoded)
+    return b"%s%s:%s:%d:%08x\n" % (HEADER_PREFIX, kind.encode(), encoding.encode(), len(encoded),
+                                   binascii.crc32(encoded) & 0xFFFFFFFF)
 
 
 def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
@@ -128,6 +147,8 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
     if match is None:  # a soft read that timed out
         raise TransferError("no answer from the camera within %.0f s" % timeout)
     if match.group(0) == EOT:
+        if HEADER_PREFIX in head[:match.start()]:  # a frame began, its header was damaged
+            raise DamagedFrame("a frame header arrived damaged", "?")
         unread = getattr(source, "unread", None)
         if unread is not None:
             unread(head)
@@ -136,6 +157,10 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
     body = bytes(source.read(length, timeout=max(timeout, 2 + length / 500.0)))
     if len(body) != length:
         raise TransferError("camera data cut short: %d of %d bytes" % (len(body), length))
+    crc = match.group(4)
+    if crc != b"-" and binascii.crc32(body) & 0xFFFFFFFF != int(crc, 16):
+        raise DamagedFrame("the CRC-32 of %d bytes does not match: bytes changed on the serial line"
+                           % length, kind)
     payload = decode(encoding, body)
     return Frame(kind, payload, wire_bytes=len(match.group(0)) + length,
                  stray_output=head[: match.start()])
