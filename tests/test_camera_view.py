@@ -74,11 +74,19 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     info = _frame_after(h, view, capture)
     result = {"first": info, "status": view.status_label.cget("text")}
     h.pump(0.5)
-    # pixels on screen: the image label's area in a screenshot of the X display
-    h.screenshot(screenshot_path)
-    x, y = view.image_label.winfo_rootx(), view.image_label.winfo_rooty()
-    w, hgt = view.image_label.winfo_width(), view.image_label.winfo_height()
-    result["label_box"] = [x, y, w, hgt]
+    # pixels on screen: the image label's area in a screenshot of the X display (taken again
+    # when the window was still settling: label and picture the same before and after it)
+    def on_screen():
+        label = view.image_label
+        return ([label.winfo_rootx(), label.winfo_rooty(), label.winfo_width(), label.winfo_height()],
+                list(view.shown_size))
+
+    for _ in range(3):
+        before = on_screen()
+        h.screenshot(screenshot_path)
+        if on_screen() == before:
+            break
+    result["label_box"], result["shown_on_screen"] = before
     home = view.home_widget if hasattr(view, "home_widget") else view
     result["view_box"] = [home.winfo_rootx(), home.winfo_rooty(), home.winfo_width(), home.winfo_height()]
     # live: successive frames, fps shown
@@ -182,7 +190,7 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     # the screenshot shows the colour bars where the view's image is
     x, y, w, h = r["label_box"]
     screen = Image.open(shot).convert("RGB")
-    img_w, img_h = r["first"]["shown"]  # the picture is scaled to the view, 4:3 kept
+    img_w, img_h = r["shown_on_screen"]  # the picture is scaled to the view, 4:3 kept
     assert abs(img_w / img_h - 4 / 3) < 0.02 and img_w <= w and img_h <= h, (r["first"], w, h)
     left, top = x + (w - img_w) // 2, y + (h - img_h) // 2
     for i, colour in enumerate(BAR_COLOURS):
