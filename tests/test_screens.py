@@ -365,7 +365,7 @@ def scenario_camera_view(h, url, shot):
         return dict(view.last_frame_info, area=[view.image_label.winfo_width(), view.image_label.winfo_height()],
                     status=view.status_label.cget("text"))
 
-    view._size.set("QVGA")
+    view.controls.frame_size.set("QVGA")
     result["single1"] = frame(view.capture)
     h.pump(1.0)
     result["single2"] = frame(view.capture)
@@ -387,11 +387,11 @@ def scenario_camera_view(h, url, shot):
     set_column(560)
     result["wide"] = _controls_report(view)
     result["wide_shown"] = [view.shown_size, [view.image_label.winfo_width(), view.image_label.winfo_height()]]
-    view._live.set(True)
+    view.controls.live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(view._frame_times) >= 4, 60, "live frames")
     result["live_status_running"] = view.status_label.cget("text")
-    view._live.set(False)
+    view.controls.live.set(False)
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_status"] = view.status_label.cget("text")
     return result
