@@ -227,10 +227,10 @@ def scenario_doctor(h, shot):
         h.pump(0.5)
         import tkinter.font as tkfont
 
-        font = tkfont.Font(font=dlg.evidence_text.cget("font"))
-        result.update(narrow=measure(dlg, buttons), wrap=str(dlg.evidence_text.cget("wrap")),
-                      evidence_xview=list(dlg.evidence_text.xview()),
-                      evidence_width=dlg.evidence_text.winfo_width(),
+        font = tkfont.Font(font=dlg.findings.evidence_text.cget("font"))
+        result.update(narrow=measure(dlg, buttons), wrap=str(dlg.findings.evidence_text.cget("wrap")),
+                      evidence_xview=list(dlg.findings.evidence_text.xview()),
+                      evidence_width=dlg.findings.evidence_text.winfo_width(),
                       longest_px=max(font.measure(line) for line in dlg.result.evidence))
         # download mode (IO0 held low): more fix buttons; in the narrow dialog they wrap
         mark = board.events.mark()
