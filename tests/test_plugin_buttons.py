@@ -153,12 +153,12 @@ def scenario_tray_all_none(h):
     ports = [("/dev/ttyUSB0", "CH340"), ("/dev/ttyUSB1", "CP2102"), ("/dev/ttyUSB2", "CH340")]
     tray = install_tray(h.wb, "a build", lambda say: None, {}, ports=ports)
     h.pump(0.2)
-    result = {"first": dict(tray.checked), "run_first": tray.run_button.cget("text")}
+    result = {"first": dict(tray.table.checked), "run_first": tray.run_button.cget("text")}
     tray.none_button.invoke()
-    result["none"] = dict(tray.checked)
+    result["none"] = dict(tray.table.checked)
     result["run_none"] = [tray.run_button.cget("text"), tray.run_button.instate(["disabled"])]
     tray.all_button.invoke()
-    result["all"] = dict(tray.checked)
+    result["all"] = dict(tray.table.checked)
     result["run_all"] = tray.run_button.cget("text")
     tray.close_button.invoke()
     h.pump(0.2)
