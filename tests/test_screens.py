@@ -162,7 +162,7 @@ def scenario_options_page(h, shot, switch):
         result["tabbed"] = tabbed  # dev head: Thonny's checkboxes are on the page's Options tab
         result["reach"] = reach
         # and it still works: choose asserted DTR, press OK
-        page._line_vars["dtr"].set("asserted")
+        page._lines.vars["dtr"].set("asserted")
         dlg._ok_button.invoke()
 
     _modal(h, lambda: ui_utils.show_dialog(dlg, h.wb), inspect)
