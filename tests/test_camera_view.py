@@ -67,7 +67,7 @@ def _text(widget) -> str:
 def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     view = _open_view(h, url)
     h.wb.geometry("1200x760+0+0")
-    view._size.set("QVGA")
+    view.controls.frame_size.set("QVGA")
     def capture():
         assert view.capture(), "the view refused to capture"
 
@@ -92,7 +92,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     # live: successive frames, fps shown
     live_jpegs = []
     h.wb.bind("Esp32CamFrame", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
-    view._live.set(True)
+    view.controls.live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(view._frame_times) >= 4 or getattr(view, "last_problem", None), 40, "live frames")
     # a Shell command while Live streams: the stream gives way, the command runs, Live resumes
@@ -100,11 +100,11 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     seen = len(live_jpegs)
     h.wait_until(lambda: len(live_jpegs) >= seen + 2, 40, "live frames after the Shell command")
     # a new size while Live streams: the next frames have it
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     view._settings_changed()
     h.wait_until(lambda: view.last_frame_info["size"] == (160, 120), 40, "live frames at the new size")
-    view._size.set("QVGA")
-    view._live.set(False)
+    view.controls.frame_size.set("QVGA")
+    view.controls.live.set(False)
     view._on_live_toggled()
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_frames"] = len(view._frame_times)
@@ -113,7 +113,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["live_numbers"] = [decode_frame_number(Image.open(io.BytesIO(j))) for j in live_jpegs if j]
     result["live_status"] = view.status_label.cget("text")
     # settings: frame size
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     result["small"] = _frame_after(h, view, view._settings_changed)
     view.save_to(save_path)
     # the Mirror checkbox and the Quality field, as the user works them
@@ -206,7 +206,7 @@ def scenario_family_capture(h, url):
     from thonny import get_shell
 
     view = _open_view(h, url)
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     info = _frame_after(h, view, view.capture)
     result = {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
     # a running user program is never disturbed: the view refuses to send while it runs
@@ -238,8 +238,8 @@ def scenario_no_camera_problem_then_template(h, url):
     view.capture()
     h.wait_until(lambda: getattr(view, "last_problem", None), 30, "an explanation")
     h.pump(0.2)
-    return {"problem": view.last_problem, "button": view.install_button.winfo_ismapped(),
-            "text": view.problem_text.cget("text")}
+    return {"problem": view.last_problem, "button": view.problem_frame.install_button.winfo_ismapped(),
+            "text": view.problem_frame.problem_text.cget("text")}
 
 
 @pytest.mark.parametrize("board_kwargs, kind, words, button", [
@@ -307,11 +307,11 @@ def scenario_profile_template_completion_flash(h, url):
     show_camera_view()
     view = h.wb.get_view(VIEW_ID)
     h.pump(0.2)
-    view._flash.set(True)
+    view.controls.flash.set(True)
     view._on_flash_toggled()
     h.wait_until(lambda: view._pending is None, 30, "flash on")
     result["flash_status"] = view.status_label.cget("text")
-    view._flash.set(False)
+    view.controls.flash.set(False)
     view._on_flash_toggled()
     h.wait_until(lambda: view._pending is None, 30, "flash off")
     return result

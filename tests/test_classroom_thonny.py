@@ -33,7 +33,7 @@ def _drive(h, opener, script, timeout: float):
 
 
 def _rows(tray):
-    return {port: tray.row(port) for port in tray.tree.get_children()}
+    return {port: tray.table.row(port) for port in tray.table.tree.get_children()}
 
 
 def scenario_tray(h, urls: dict, mirror: str, build_id: str):
@@ -50,9 +50,9 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
 
     def install(tray, result):
         result["detected"] = _rows(tray)
-        tray.toggle(urls["no_reset"])  # the user leaves one board out, then takes it back
+        tray.table.toggle(urls["no_reset"])  # the user leaves one board out, then takes it back
         result["run_text_3_minus_1"] = tray.run_button.cget("text")
-        tray.toggle(urls["no_reset"])
+        tray.table.toggle(urls["no_reset"])
         result["run_text"] = tray.run_button.cget("text")
         tray.run_button.invoke()
         yield lambda: tray.busy
@@ -62,7 +62,7 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
         result["statuses"] = sorted(seen)
         result["after"] = _rows(tray)
         result["summary"] = tray.status_var.get()
-        result["detail"] = tray.detail_text.get("1.0", "end").strip()
+        result["detail"] = tray.table.detail_text.get("1.0", "end").strip()
         result["boards"] = {b.port: b.to_json() for b in tray.boards}
         tray.close()
         yield lambda: True
@@ -91,8 +91,8 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
     h.wait_until(lambda: not tray.busy and tray.boards, 90, "every diagnosis")
     h.pump(0.3)
     result["doctor"] = {"rows": _rows(tray), "summary": tray.status_var.get(),
-                        "heading": tray.tree.heading("result", "text"),
-                        "detail": tray.detail_text.get("1.0", "end").strip()}
+                        "heading": tray.table.tree.heading("result", "text"),
+                        "detail": tray.table.detail_text.get("1.0", "end").strip()}
     tray.close()
     h.wait_for_prompt(30)
     return result

@@ -183,11 +183,11 @@ def scenario_dialog_held_in_reset(h, screenshot):
         dlg.geometry("+330+120")
         h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
         first = dlg.result.to_json()
-        evidence_hidden_at_first = not dlg.evidence_text.winfo_ismapped()
+        evidence_hidden_at_first = not dlg.findings.evidence_text.winfo_ismapped()
         dlg.toggle_evidence()
         h.pump(0.3)
         buttons = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
-        evidence_visible = dlg.evidence_text.winfo_ismapped()
+        evidence_visible = dlg.findings.evidence_text.winfo_ismapped()
         if screenshot:
             h.screenshot(screenshot)
 
