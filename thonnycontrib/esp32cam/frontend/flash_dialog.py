@@ -19,11 +19,11 @@ from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import backend_commands, boards
-from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, PSRAM_MISMATCH, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, PSRAM_MISMATCH, FlashOptions
+from thonnycontrib.esp32cam.core.install import CHECKING, Installer
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
 from thonnycontrib.esp32cam.core import sensors
@@ -48,7 +48,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self._board_facts = board_facts  # chip, PSRAM, sensor found by the doctor or camera view
         self._catalog = load_catalog(installer_dir(user_dir()))
         self._local_image: Optional[PreparedImage] = None
-        self._flasher: Optional[Flasher] = None
+        self._flasher: Optional[Installer] = None
         self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
         self._cancel_event = threading.Event()
         self._needs_manual_boot = False
@@ -392,7 +392,6 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self.append_text(prepared.summary() + "\n")
         # ESP32-S3: the flasher reads the board's PSRAM first; after a mismatch warning the
         # same install pressed again writes anyway (the user was told)
-        options.psram_mode = prepared.info.psram_mode
         attempt = (options.port, prepared.info.sha256)
         options.check_board = self._psram_warned != attempt
         try:
@@ -402,11 +401,17 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self.append_text(f"esptool {'.'.join(map(str, tool.version))}\n")
         self.set_action_text("Writing the firmware…")
         self.report_progress(0, 100)
-        self._flasher = Flasher(tool, on_line=lambda line: self.append_text(line + "\n"),
-                                on_progress=self._on_write_progress)
+
+        def on_stage(stage: str) -> None:
+            if stage == CHECKING:
+                self.set_action_text("Checking that the board starts…")
+
+        self._flasher = Installer(tool, on_line=lambda line: self.append_text(line + "\n"),
+                                  on_progress=self._on_write_progress, on_stage=on_stage)
         if self._cancel_event.is_set():
             return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
-        result = self._flasher.flash(str(prepared.path), options)
+        report = self._flasher.run(prepared, options)
+        result = report.flash
         if not result.ok:
             self.append_text("\n" + result.message + "\n")
             if result.outcome == PSRAM_MISMATCH:
@@ -420,21 +425,21 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
             return False
         self.report_progress(100, 100)
         self.append_text(result.message + "\n")
-        if options.manual_boot:
+        if report.manual_boot:
             self._post("guidance", "Firmware installed. Now remove the IO0–GND jumper (or release IO0) "
                        "and tap RST; then press Stop/Restart in Thonny.")
             self.set_action_text("Done — remove the jumper and tap RST")
             return True
-        self.set_action_text("Checking that the board starts…")
-        port = result.port or options.port  # USB-Serial/JTAG: the name the board came back with
-        check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
-        if check.started:
+        check = report.check
+        if report.started:
             self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
             if check.hardware_summary:
                 self.append_text(f"MicroPython reports: {check.hardware_summary}\n")
         else:
-            self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
-        self._post("reconnect", port)
+            self.append_text(report.not_started_message() + "\n")
+        for warning in report.warnings:
+            self.append_text(warning + "\n")
+        self._post("reconnect", report.port)
         self.set_action_text("Done — MicroPython is installed")
         return True
 
