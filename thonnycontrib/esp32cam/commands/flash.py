@@ -112,7 +112,8 @@ def _run_one(args: argparse.Namespace) -> int:
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
                            baud=args.baud, manual_boot=args.manual_boot,
                            psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
-                           usb_jtag=True if args.usb_jtag else None)
+                           usb_jtag=True if args.usb_jtag else None,
+                           work_dir=str(firmware_cache(user_dir, args.mirror).dir))
     refused = None if args.yes else _ask(f"Write this firmware to {args.port} at {options.start_offset():#x}"
                                           f"{' after erasing the whole flash' if options.erase else ''}?")
     if refused is not None:
@@ -237,6 +238,7 @@ def _run_many(args: argparse.Namespace) -> int:
         board.firmware, board.sha256 = firmware, prepared.info.sha256
 
     job = cr.FlashJob(tool, prepared, erase=not args.no_erase, baud=args.baud,
-                      manual_boot=args.manual_boot, check_psram=not args.ignore_psram)
+                      manual_boot=args.manual_boot, check_psram=not args.ignore_psram,
+                      work_dir=str(firmware_cache(thonny_user_dir(), args.mirror).dir))
 
     return multiboard.run_many(args, ports, job, "flash", prepare=prepare_board)

@@ -302,6 +302,7 @@ class FlashJob:
     flash_mode: Optional[str] = None
     flash_size: Optional[str] = None
     check_psram: bool = True          # False: the user chose to write a PSRAM-mismatched build
+    work_dir: Optional[str] = None    # the firmware cache: where a resumed write puts the rest
     check_seconds: float = 10.0
 
     def __call__(self, board: BoardRun) -> None:
@@ -323,7 +324,8 @@ class FlashJob:
         board.say("connecting")
         options = FlashOptions(port=board.port, erase=self.erase, baud=self.baud,
                                manual_boot=self.manual_boot, flash_mode=self.flash_mode,
-                               flash_size=self.flash_size, check_board=self.check_psram)
+                               flash_size=self.flash_size, check_board=self.check_psram,
+                               work_dir=self.work_dir)
         report = installer.run(self.prepared, options, check_seconds=self.check_seconds)
         result = report.flash
         board.detail["baud"] = result.baud

@@ -394,6 +394,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         # same install pressed again writes anyway (the user was told)
         attempt = (options.port, prepared.info.sha256)
         options.check_board = self._psram_warned != attempt
+        options.work_dir = str(self._cache.dir)
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
@@ -513,7 +514,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         options = dict(erase=self.erase_var.get(), baud=self.baud_combo.get_selected_value(),
                        manual_boot=self.manual_boot_var.get(),
                        flash_mode=self.mode_combo.get_selected_value(),
-                       flash_size=self.size_combo.get_selected_value())
+                       flash_size=self.size_combo.get_selected_value(), work_dir=str(cache.dir))
         return (local.path.name if local is not None else build.title), get_image, options
 
     def open_tray(self) -> None:
