@@ -135,7 +135,7 @@ def test_thonny_installs_on_all_boards_offline_then_diagnoses_them(xdisplay, tmp
     after = {by_port[p]: row for p, row in install["after"].items()}
     # a board without auto-reset never reached its ROM: it cannot tell its MAC
     assert {name: row["mac"] for name, row in after.items()} == dict(MACS, no_reset="?")
-    assert after["healthy"]["result"] == "ok (460800 baud)" and after["blank"]["result"] == "ok (460800 baud)"
+    assert after["healthy"]["result"] == "ok (921600 baud)" and after["blank"]["result"] == "ok (921600 baud)"
     assert after["no_reset"]["result"] == "failed (download-mode)"
     assert install["summary"].startswith("2 of 3 boards ok")
     assert "did not enter download mode by itself" in install["detail"]  # the failed board is selected

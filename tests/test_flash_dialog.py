@@ -180,7 +180,7 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
     assert result["default"] == "test-lemariva" and result["success"], result["log"]
     log = result["log"]
     assert "Disconnecting Thonny from" in log and "SHA-256 " in log
-    assert "Firmware written and verified at 460800 baud" in log
+    assert "Firmware written and verified at 921600 baud" in log
     assert "Board started: MicroPython v1.21.0 on 2023-10-13; ESP32-cam module (i2s) with ESP32" in log
     assert "(the camera module imports)" in log, log
     assert result["progress"] == 100.0 and result["action"].startswith("Done")

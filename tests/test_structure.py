@@ -42,3 +42,20 @@ def test_the_session_asks_the_protocol_for_steps_not_for_code():
     code_calls = sorted({n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr.endswith("_code")})
     assert code_calls == []
+
+
+def test_one_install_sequence_serves_the_cli_the_dialog_and_the_classroom():
+    """Only core/install.py drives the flasher and the post-install check; the CLI, the
+    installer dialog and the classroom's FlashJob go through its Installer."""
+    users = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+                  for n in ast.walk(tree) if isinstance(n, ast.Call)
+                  and isinstance(n.func, (ast.Name, ast.Attribute))}
+        for name in ("Flasher", "check_board", "Installer"):
+            if name in called:
+                users.setdefault(name, set()).add(path.relative_to(PACKAGE).as_posix())
+    assert users["Flasher"] == {"core/install.py"}
+    assert users["check_board"] == {"core/install.py"}
+    assert users["Installer"] == {"commands/flash.py", "frontend/install_run.py", "core/classroom.py"}

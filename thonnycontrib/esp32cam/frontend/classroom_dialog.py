@@ -278,8 +278,7 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
         except (DownloadError, ImageError, EsptoolMissing) as e:
             raise PrepareError(f"{e} Nothing was written to any board.")
         say(prepared.summary())
-        job = cr.FlashJob(tool, str(prepared.path), prepared.chip,
-                          probe_camera=prepared.info.family != "none", **options)
+        job = cr.FlashJob(tool, prepared, **options)
         firmware = prepared.build.id if prepared.build else prepared.path.name
 
         def run(board: cr.BoardRun) -> None:

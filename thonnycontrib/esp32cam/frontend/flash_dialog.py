@@ -216,7 +216,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
             say(f"Getting {build.title}…")
             return prepare_build(build, cache, log=say)
 
-        options = dict(erase=self.erase_var.get(), **self.advanced_frame.chosen())
+        options = dict(erase=self.erase_var.get(), work_dir=str(cache.dir), **self.advanced_frame.chosen())
         return (local.path.name if local is not None else build.title), get_image, options
 
     def open_tray(self) -> None:

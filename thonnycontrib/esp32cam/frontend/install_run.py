@@ -13,11 +13,11 @@ from typing import Any, Optional, Protocol
 
 from thonny import get_sys_path_directory_containg_plugins
 
-from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import Build
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, FirmwareCache
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, FlashOptions
+from thonnycontrib.esp32cam.core.install import CHECKING, InstallReport, Installer
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 
@@ -45,7 +45,7 @@ class InstallRun:
         self.report = report
         self.cancel = cancel
         self.psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
-        self.flasher: Optional[Flasher] = None
+        self.flasher: Optional[Installer] = None
         self.cache: Optional[FirmwareCache] = None
         self.restore_backend = False
 
@@ -89,9 +89,9 @@ class InstallRun:
         self._say(prepared.summary())
         # ESP32-S3: the flasher reads the board's PSRAM first; after a mismatch warning the
         # same install pressed again writes anyway (the user was told)
-        options.psram_mode = prepared.info.psram_mode
         attempt = (options.port, prepared.info.sha256)
         options.check_board = self.psram_warned != attempt
+        options.work_dir = str(self.cache.dir)  # a resumed write puts the image's rest there
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
@@ -99,10 +99,12 @@ class InstallRun:
         self._say(f"esptool {'.'.join(map(str, tool.version))}")
         report.set_action_text("Writing the firmware…")
         report.report_progress(0, 100)
-        self.flasher = Flasher(tool, on_line=self._say, on_progress=self._on_write_progress)
+        self.flasher = Installer(tool, on_line=self._say, on_progress=self._on_write_progress,
+                                 on_stage=self._on_stage)
         if self.cancel.is_set():
             return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
-        result = self.flasher.flash(str(prepared.path), options)
+        done = self.flasher.run(prepared, options)
+        result = done.flash
         if not result.ok:
             self._say("\n" + result.message)
             if result.outcome == PSRAM_MISMATCH:
@@ -116,24 +118,30 @@ class InstallRun:
             return False
         report.report_progress(100, 100)
         self._say(result.message)
-        if options.manual_boot:
+        if done.manual_boot:
             report.post_work_event("guidance", "Firmware installed. Now remove the IO0–GND jumper (or release IO0) "
                                    "and tap RST; then press Stop/Restart in Thonny.")
             report.set_action_text("Done — remove the jumper and tap RST")
             return True
-        return self._check_start(result.port or options.port, prepared)
+        return self._started(done)
 
-    def _check_start(self, port: str, prepared: PreparedImage) -> bool:
-        """``port``: for USB-Serial/JTAG, the name the board came back with."""
-        self.report.set_action_text("Checking that the board starts…")
-        check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
-        if check.started:
+    def _on_stage(self, stage: str) -> None:
+        if stage == CHECKING:
+            self.report.set_action_text("Checking that the board starts…")
+
+    def _started(self, done: InstallReport) -> bool:
+        """What the check after the write found (the port: for USB-Serial/JTAG, the name the
+        board came back with)."""
+        check = done.check
+        if done.started:
             self._say(f"Board started: {check.banner} ({check.camera_summary})")
             if check.hardware_summary:
                 self._say(f"MicroPython reports: {check.hardware_summary}")
         else:
-            self._say("The board did not show a MicroPython prompt yet; tap RST if it stays silent.")
-        self.report.post_work_event("reconnect", port)
+            self._say(done.not_started_message())
+        for warning in done.warnings:
+            self._say(warning)
+        self.report.post_work_event("reconnect", done.port)
         self.report.set_action_text("Done — MicroPython is installed")
         return True
 
