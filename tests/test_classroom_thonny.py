@@ -56,7 +56,7 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
         result["run_text"] = tray.run_button.cget("text")
         tray.run_button.invoke()
         yield lambda: tray.busy
-        result["disconnected"] = h.proxy is None
+        result["disconnected"] = h.backend_let_go()
         seen = set()
         yield lambda: seen.update(r["status"] for r in _rows(tray).values()) or not tray.busy
         result["statuses"] = sorted(seen)

@@ -179,7 +179,7 @@ def scenario_dialog_held_in_reset(h, screenshot):
         h.wait_until(lambda: any("does not answer" in x for x in _hints(h)), 10, "no-response hint")
 
         dlg = open_doctor_dialog()
-        disconnected = h.proxy is None
+        disconnected = h.backend_let_go()
         dlg.geometry("+330+120")
         h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
         first = dlg.result.to_json()

@@ -229,7 +229,10 @@ class TrayDialog(tk.Toplevel):
         proxy = runner.get_backend_proxy() if runner else None
         if self._disconnected or proxy is None or not hasattr(proxy, "disconnect"):
             return
-        runner.destroy_backend()
+        # Thonny's own Disconnect (Runner.disconnect): the proxy lets go of the port and stays;
+        # destroy_backend would leave the runner without a proxy, and a message batch Thonny
+        # is still working through then fails (dev head running.py _poll_backend_messages)
+        runner.disconnect()
         self._disconnected = True
 
     def close(self) -> None:

@@ -135,7 +135,10 @@ class DoctorDialog(tk.Toplevel):
         if proxy is None or not hasattr(proxy, "disconnect"):
             return False
         logger.info("Doctor: disconnecting Thonny's back-end from the port")
-        runner.destroy_backend()
+        # Thonny's own Disconnect (Runner.disconnect): the proxy lets go of the port and stays;
+        # destroy_backend would leave the runner without a proxy, and a message batch Thonny
+        # is still working through then fails (dev head running.py _poll_backend_messages)
+        runner.disconnect()
         return True
 
     def _reconnect_thonny(self) -> None:
