@@ -63,6 +63,8 @@ def add_backend(name: str, proxy_class: type, description: str, config_page: typ
     the ``<name>.*`` defaults, ``dtr``/``rts`` included, and registers the interpreter)."""
     from thonny.plugins.micropython.mp_front import add_micropython_backend
 
+    if generation() == MINNY:
+        _adapter().guard_backend_poll()
     add_micropython_backend(name, proxy_class, description, config_page, sort_key=sort_key,
                             dtr=dtr, rts=rts)
 

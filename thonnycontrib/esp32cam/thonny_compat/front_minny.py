@@ -174,3 +174,32 @@ def widen_view_column(view: tk.Widget, wanted: int) -> bool:
     if pane.winfo_width() < wanted:
         parent.paneconfigure(pane, width=wanted)
     return True
+
+
+def guard_backend_poll() -> None:
+    """The development head's Runner polls back-end messages from an idle callback it cannot
+    cancel (running.py ``_poll_backend_messages`` re-arms itself with ``after(20, lambda:
+    after_idle(...))`` and keeps only the ``after`` id): when that callback runs while
+    ``restart_backend`` is between two proxies (``_proxy`` None), it calls
+    ``has_next_message`` on None and Thonny shows an internal error. Such a poll has nothing
+    to do: ``restart_backend`` arms a new one. (Thonny 4.1/5.0 poll with one cancellable
+    ``after`` and never touch a missing proxy.)"""
+    from thonny.running import Runner
+
+    original = Runner._poll_backend_messages
+    if getattr(original, "esp32cam_guard", False):
+        return
+
+    def poll(self: Runner) -> None:
+        if self._proxy is None:
+            self._polling_after_id = None
+            return
+        try:
+            original(self)
+        except AttributeError:
+            if self._proxy is not None:  # the proxy went away while its messages were read
+                raise
+            self._polling_after_id = None
+
+    poll.esp32cam_guard = True  # type: ignore[attr-defined]
+    Runner._poll_backend_messages = poll
