@@ -9,9 +9,10 @@ and links its package folder in at the path Thonny expects.
 
 Parent side: ``language_server_missing()`` links it and returns None, or a reason to skip
 (no basedpyright, no node). Scenario side (in the Workbench process):
-``editor_completions(h, source)`` opens ``source`` in a new editor and asks the language
-server for the completions at its end, as Thonny's own completer
-(``thonny/plugins/autocomplete.py`` ``Completer.request_completions_for_text``) does.
+``editor_completions(h, source)`` opens ``source`` in a new editor, ``shell_completions(h,
+line)`` types ``line`` at the Shell's prompt, and each asks the language server for the
+completions at the end, as Thonny's own completer (``thonny/plugins/autocomplete.py``
+``Completer.request_completions_for_text``) does.
 """
 from __future__ import annotations
 
@@ -81,10 +82,27 @@ def initialized_language_server(h: Any, timeout: float = 90) -> Any:
     return h.wait_until(ready, timeout, "an initialized language server")
 
 
+def _complete(h: Any, server: Any, uri: str, position: Any, timeout: float) -> List[str]:
+    from thonny.lsp_types import CompletionItem, CompletionList, CompletionParams, LspResponse, TextDocumentIdentifier
+
+    answers: List[Any] = []
+
+    def on_answer(response: Any) -> None:
+        answers.append(response)
+
+    # Thonny's client decodes the answer into the type its handler's parameter names (not a string)
+    on_answer.__annotations__["response"] = LspResponse[Union[List[CompletionItem], CompletionList, None]]
+    server.request_completion(CompletionParams(textDocument=TextDocumentIdentifier(uri=uri), position=position),
+                              on_answer)
+    h.wait_until(lambda: answers, timeout, "the language server's completions")
+    result = answers[0].get_result_or_raise() or []
+    items = result.items if isinstance(result, CompletionList) else result
+    return sorted({item.label for item in items})
+
+
 def editor_completions(h: Any, source: str, timeout: float = 90) -> List[str]:
     """The labels the language server offers at the end of ``source`` in a new editor."""
-    from thonny.lsp_types import (CompletionItem, CompletionList, CompletionParams, LspResponse, Position,
-                                  TextDocumentIdentifier)
+    from thonny.lsp_types import Position
 
     server = initialized_language_server(h, timeout)
     notebook = h.wb.get_editor_notebook()
@@ -95,19 +113,26 @@ def editor_completions(h: Any, source: str, timeout: float = 90) -> List[str]:
     text.mark_set("insert", "end-1c")
     editor.send_changes_to_primed_servers()
     lines = source.split("\n")
-    answers: List[Any] = []
+    try:
+        return _complete(h, server, editor.get_uri(),
+                         Position(line=len(lines) - 1, character=len(lines[-1])), timeout)
+    finally:
+        text.edit_modified(False)  # no "save changes?" when the Workbench closes
 
-    def on_answer(response: Any) -> None:
-        answers.append(response)
 
-    # Thonny's client decodes the answer into the type its handler's parameter names (not a string)
-    on_answer.__annotations__["response"] = LspResponse[Union[List[CompletionItem], CompletionList, None]]
-    server.request_completion(
-        CompletionParams(textDocument=TextDocumentIdentifier(uri=editor.get_uri()),
-                         position=Position(line=len(lines) - 1, character=len(lines[-1]))),
-        on_answer)
-    h.wait_until(lambda: answers, timeout, "the language server's completions")
-    result = answers[0].get_result_or_raise() or []
-    items = result.items if isinstance(result, CompletionList) else result
-    text.edit_modified(False)  # no "save changes?" when the Workbench closes
-    return sorted({item.label for item in items})
+def shell_completions(h: Any, line: str, timeout: float = 90) -> List[str]:
+    """The labels the language server offers at the end of ``line`` typed at the Shell's prompt."""
+    from thonny import editor_helpers, get_shell
+
+    server = initialized_language_server(h, timeout)
+    text = get_shell().text
+    text.mark_set("insert", "end-1c")
+    start = text.index("insert")
+    text.insert("insert", line)
+    text.send_changes_to_language_server()
+    position = editor_helpers.get_cursor_ls_position(text, text.get_current_line_ls_offset(),
+                                                     text.get_current_column_ls_offset())
+    try:
+        return _complete(h, server, text.get_ls_uri(), position, timeout)
+    finally:
+        text.delete(start, "end-1c")  # the prompt back as it was

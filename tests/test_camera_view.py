@@ -347,7 +347,13 @@ def test_profile_chooser_templates_completion_and_flash_led(completion, tmp_path
 def scenario_completion(h, url, family):
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
-    return camera_completions(h, family)
+    result = {"editor": camera_completions(h, family), "shell": None}
+    if not _completes_in_the_back_end():
+        # the Shell asks the same language server (4.1/5.0: the live board's dir() and Jedi)
+        from tests.language_server import shell_completions
+
+        result["shell"] = shell_completions(h, "import camera; camera.")
+    return result
 
 
 @pytest.mark.parametrize("family, names, others", [
@@ -357,10 +363,10 @@ def scenario_completion(h, url, family):
 def test_completion_knows_the_camera_module_of_the_board(completion, tmp_path, family, names, others):
     with VirtualBoard(firmware=synthetic_firmware(family), line_rate="unlimited") as board:
         board.events.wait_for("firmware_started", timeout=20)
-        completions = run_scenario(scenario_completion, tmp_path / "user", url=board.url, family=family,
-                                   timeout=180)
-    assert names <= set(completions), completions
-    assert not others & set(completions), completions  # the board's family, no other
+        r = run_scenario(scenario_completion, tmp_path / "user", url=board.url, family=family, timeout=180)
+    for completions in [r["editor"]] + ([r["shell"]] if r["shell"] is not None else []):
+        assert names <= set(completions), r
+        assert not others & set(completions), r  # the board's family, no other
 
 
 def scenario_completion_follows_the_board(h, boards, no_camera_url):
