@@ -69,3 +69,25 @@ def test_only_the_plugins_families(folders):
     with pytest.raises(ValueError):
         place_stub(str(stubs), "../../evil", str(user))
     assert list(stubs.iterdir()) == []
+
+
+def test_a_language_server_that_cannot_restart_is_logged_not_raised(folders, monkeypatch, caplog):
+    """Thonny's development head restarts every language server; its ruff server, without
+    ruff installed, exits at once and the restart raises BrokenPipeError in Thonny's client:
+    the plug-in's event handler must not turn that into an internal error."""
+    from thonnycontrib.esp32cam import thonny_compat
+    from thonnycontrib.esp32cam.frontend import completion_stubs
+    from thonnycontrib.esp32cam.thonny_compat import front
+
+    user, stubs = folders
+
+    def broken_pipe() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(front, "completion_stubs_folder", lambda backend_name: str(stubs))
+    monkeypatch.setattr(front, "restart_language_servers", broken_pipe)
+    monkeypatch.setattr(thonny_compat, "user_dir", lambda: str(user))
+    monkeypatch.setattr(completion_stubs, "_placed", None)
+    completion_stubs._update("kaki5")
+    assert (stubs / STUB_NAME).read_text(encoding="utf-8") == stub_text("kaki5")
+    assert "did not restart" in caplog.text

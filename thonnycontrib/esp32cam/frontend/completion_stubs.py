@@ -104,7 +104,10 @@ def _update(family: Optional[str]) -> None:
         return
     _placed = family
     if changed:
-        front.restart_language_servers()
+        try:
+            front.restart_language_servers()
+        except Exception:  # e.g. BrokenPipeError: Thonny's ruff server exits at once without ruff
+            logger.exception("A language server did not restart; completion may lack the camera stub")
 
 
 # --- Thonny's events (bound by registration.register_all) ----------------------------------
