@@ -375,6 +375,27 @@ def test_machine_reset_asks_the_board_for_a_hard_reset(rig):
     r.stop()  # idempotent
 
 
+@pytest.mark.parametrize("repeat", range(3))
+def test_what_the_code_printed_before_machine_reset_leaves_the_chip_first(repeat):
+    """esp_restart() empties the UART's TX FIFO before the reset (ESP-IDF system_internal.c
+    esp_restart_noos): raw-paste's EOT acknowledgement of the code that resets, and what it
+    printed, reach the host before the ROM's boot log. (Thonny's back-end waits for that EOT.)"""
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from tests.virtualboard.testing import open_client, read_until
+
+    with VirtualBoard(firmware=synthetic_firmware("lemariva")) as board, open_client(board.url) as port:
+        board.events.wait_for("firmware_started", timeout=20)
+        port.write(b"\r\x03\x01")
+        read_until(port, b"raw REPL; CTRL-B to exit\r\n>", timeout=10)
+        port.write(b"\x05A\x01")
+        read_until(port, b"R\x01")
+        port.write(b"print('bye', 6 * 7)\nimport machine\nmachine.reset()\x04")
+        out = read_until(port, b"rst:0xc (SW_CPU_RESET)", timeout=10)
+    # before it: the window size and window grants (b"\x01", pyexec.c), nothing lost
+    before, _, _ = out.partition(b"\x04bye 42\r\n")
+    assert len(before) <= 4 and b"rst:" not in before, out[:80]
+
+
 def test_simulated_esp32_modules(rig):
     r = rig()
     r.start()

@@ -414,6 +414,9 @@ class MicroPythonFirmware:
         self._syntax = vb_syntax.FStringMask(self.version)
         self.sensor = CameraSensor(present=not camera_missing, psram=psram, model=sensor)
         self._lock = threading.RLock()
+        # held by the output reader from reading a chunk of the unix port's stdout until it is
+        # in the UART's queue: with it and an empty pipe, nothing written is still on its way
+        self._output_lock = threading.Lock()
         self._proc: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
         self._supervisor: Optional[threading.Thread] = None
@@ -658,17 +661,22 @@ class MicroPythonFirmware:
                         self._emit(held)
                     continue
                 try:
-                    chunk = os.read(fd, OUTPUT_CHUNK)
+                    select.select([fd], [], [])
                 except (OSError, ValueError):
-                    chunk = b""
-                if not chunk:
                     break
-                self._output_since_sigint = True
-                data = self._unmask_echo(out.feed(chunk))
-                if not self._track_mode(out, data):
-                    continue
-                if data and not self._stopping.is_set():
-                    self._emit(data)
+                with self._output_lock:
+                    try:
+                        chunk = os.read(fd, OUTPUT_CHUNK)
+                    except (OSError, ValueError):
+                        chunk = b""
+                    if not chunk:
+                        break
+                    self._output_since_sigint = True
+                    data = self._unmask_echo(out.feed(chunk))
+                    if not self._track_mode(out, data):
+                        continue
+                    if data and not self._stopping.is_set():
+                        self._emit(data)
             rest = out.flush()
             if rest and not self._stopping.is_set():
                 self._emit(rest)
@@ -767,6 +775,12 @@ class MicroPythonFirmware:
         if op == "reset":
             reason = str(req.get("reason", "machine.reset"))
             self._event("firmware_reset_request", {"reason": reason})
+            # esp_restart() and esp_deep_sleep_start() wait until the UART TX FIFOs are empty
+            # before the reset (ESP-IDF esp_system/port/soc/esp32/system_internal.c
+            # esp_restart_noos "Flush any data left in UART FIFOs", esp_hw_support/sleep_modes.c
+            # flush_uarts, v4.4-v5.4): what the program printed last, e.g. raw-paste's EOT
+            # acknowledgement of the very code that resets, leaves the chip first.
+            self._wait_output_left(tail=0)
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
         if op == "uart0":
@@ -815,6 +829,19 @@ class MicroPythonFirmware:
             return {"ok": True}
         return {"ok": True, "data": bus.read(int(req.get("n", 0))).hex()}
 
+    def _wait_output_left(self, tail: int, limit: float = 1.0) -> None:
+        """Until what the program wrote has left the chip but ``tail`` bytes (the unix port's
+        stdout pipe read, the UART's queue sent), at most ``limit`` seconds."""
+        proc = self._proc
+        deadline = time.monotonic() + limit
+        while proc is not None and time.monotonic() < deadline:
+            with self._output_lock:
+                if not _unread_bytes(proc.stdout):
+                    break
+            time.sleep(0.001)
+        while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:
+            time.sleep(0.0005)
+
     def _set_repl_baud(self, baud: int, tail: int = 0) -> Dict[str, Any]:
         """machine.UART(0, baudrate=N): uart_set_baudrate() only rewrites the divider
         (idf uart_ll_set_baudrate); bytes still in the 128-byte TX FIFO then go out at the
@@ -822,12 +849,7 @@ class MicroPythonFirmware:
         (the call itself takes compile and run time; 128 bytes leave in 1.4 ms at 921600):
         the twin lets what the program printed before go out at the old rate, and garbles
         only ``tail`` bytes written by the call itself (the IDF's error line)."""
-        proc = self._proc
-        deadline = time.monotonic() + 1.0
-        while proc is not None and _unread_bytes(proc.stdout) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:
-            time.sleep(0.0005)
+        self._wait_output_left(tail)
         if self._uart is None or baud <= 0:
             return {"ok": False}
         # the ESP32 divider: (APB 80 MHz << 4) / baud, 20.4 fixed point (idf hal uart_ll.h)
