@@ -51,6 +51,7 @@ class FirmwareRig:
         camera_missing: bool = False,
         banner: str = BANNER,
         sensor: str = "OV2640",
+        wifi: Any = None,
     ) -> None:
         self.flash = FlashFile(flash_path)
         self.info = types.SimpleNamespace(valid=True, banner=banner, camera_family=family, psram_build=True)
@@ -68,6 +69,7 @@ class FirmwareRig:
             emit=self._emit,
             event=self._event,
             request_reset=self._reset,
+            wifi=wifi,
         )
 
     def _emit(self, data: bytes) -> None:

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_frames, rom, sccb
+from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 
@@ -425,6 +426,7 @@ class MicroPythonFirmware:
         request_reset: Callable[[str], None],
         uart: Any = None,
         mac: Optional[bytes] = None,
+        wifi: Optional[WifiNetworks] = None,
     ) -> None:
         self.flash = flash
         self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
@@ -443,6 +445,9 @@ class MicroPythonFirmware:
         self.version = build_version(self.banner)
         self._syntax = vb_syntax.FStringMask(self.version)
         self.sensor = CameraSensor(present=not camera_missing, psram=psram, model=sensor)
+        # the access points around the board (none: scans find nothing, connect() never succeeds)
+        self.wifi = wifi if wifi is not None else WifiNetworks()
+        self.wifi.attach(self._unique_id(), on_event=event)
         self._lock = threading.RLock()
         self._proc: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
@@ -476,6 +481,7 @@ class MicroPythonFirmware:
             self._raw_mode = False
             self._crash_count = 0
             self.sensor.reset()
+            self.wifi.reset()  # a hard reset stops the radio
             self._spawn(raw=False)
             self._supervisor = threading.Thread(target=self._supervise, name="virtualboard-firmware", daemon=True)
             self._supervisor.start()
@@ -654,6 +660,7 @@ class MicroPythonFirmware:
             "psram_size": {"octal": 8 << 20, "quad": 2 << 20}.get(getattr(self.info, "psram_mode", None), 4 << 20),
             "flash_size": getattr(self.flash, "size", 4 << 20),
             "unique_id": list(self._unique_id()),
+            "wifi": self.wifi.lan,
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
         }
 
@@ -724,6 +731,9 @@ class MicroPythonFirmware:
             # cnadler86's Camera object is finalised (deinit) by the soft reset's GC
             if self.camera_family == "cnadler86":
                 self.sensor.reset()
+            # Wi-Fi stays associated over a soft reset (ports/esp32/main.c never stops it), but the
+            # sockets were the ended process's
+            self.wifi.forget_listeners()
             with self._lock:
                 if self._stopping.is_set():
                     return
@@ -801,6 +811,8 @@ class MicroPythonFirmware:
             return None, b""  # never answered: the chip resets
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
+        if op == "wlan":
+            return self.wifi.handle(req, self.version), b""
         if op == "pin":
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""
