@@ -182,9 +182,11 @@ class WifiNetworks:
 
     def set_ip(self, ip: Optional[str]) -> None:
         with self._lock:
+            changed = self.ip != (ip or None)
             self.ip = ip or None
             self._lock.notify_all()
-        self._event("wifi_ip", ip=ip)
+        if changed:
+            self._event("wifi_ip", ip=ip or None)
 
     def reset(self) -> None:
         """A hard reset of the chip: radio off, no address, no listening sockets."""
