@@ -15,6 +15,7 @@ from .board import VirtualBoard
 from .uart import ADAPTER_MODELS
 from .images import synthetic_firmware
 from .sccb import MODELS as SENSOR_MODELS
+from .wifi import DEFAULT_RSSI, parse_cli as parse_wifi
 from .wiring import WIRINGS
 
 FIRMWARE_CHOICES = ("lemariva", "kaki5", "cnadler86", "official", "blank")
@@ -53,6 +54,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="real: erase and program take the flash chip's time (chip erase 10 s)")
     parser.add_argument("--mac", metavar="XX:XX:XX:XX:XX:XX",
                         help="the chip's factory MAC in eFuse (default 24:0a:c4:5c:a3:01)")
+    parser.add_argument("--wifi", action="append", metavar="SSID=PASSWORD",
+                        help="an access point the board's radio hears (repeatable; SSID= for an open network)")
+    parser.add_argument("--wifi-5ghz", action="append", metavar="SSID=PASSWORD",
+                        help="a 5 GHz access point: the ESP32 (2.4 GHz only) never sees it")
+    parser.add_argument("--wifi-rssi", type=int, default=DEFAULT_RSSI, metavar="DBM",
+                        help=f"signal strength of the access points (default {DEFAULT_RSSI} dBm)")
     parser.add_argument("--tty-open", choices=("none", "linux"), default="none",
                         help="linux: DTR and RTS asserted from each open until the client sets them")
     return parser.parse_args(argv)
@@ -75,6 +82,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                          en_delay=args.en_delay, mode="pty" if args.pty else "rfc2217",
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,
                          adapter=args.adapter, mac=args.mac,
+                         wifi=parse_wifi(args.wifi, args.wifi_5ghz) if (args.wifi or args.wifi_5ghz) else None,
+                         wifi_rssi=args.wifi_rssi,
                          on_event=lambda event: print(event, file=sys.stderr, flush=True))
     try:
         print(board.url, flush=True)

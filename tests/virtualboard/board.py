@@ -8,7 +8,7 @@ low -> ROM download mode, high -> normal boot from flash.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Tuple, Union
 
 from . import bootlog
 from .events import Event, EventLog
@@ -19,6 +19,7 @@ from .rom import MAC, MAC_S3, RomBootloader, esp32_chip, esp32s3_chip, parse_mac
 from .sccb import MODELS as SENSOR_MODELS
 from .transport import PtyPort, Rfc2217Server
 from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
+from .wifi import DEFAULT_RSSI, WifiNetworks
 from .wiring import WIRINGS, pins_for, usb_serial_jtag
 
 CHIPS = ("esp32", "esp32s3")
@@ -45,11 +46,14 @@ class VirtualBoard:
                  tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
                  sensor: str = "OV2640", mac: Optional[str] = None,
                  chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False,
-                 fail_after: Optional[int] = None) -> None:
+                 fail_after: Optional[int] = None, wifi: Optional[Mapping[str, Any]] = None,
+                 wifi_rssi: int = DEFAULT_RSSI) -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
-        instead of a USB-UART bridge (see wiring.usb_serial_jtag)."""
+        instead of a USB-UART bridge (see wiring.usb_serial_jtag). `wifi={"SSID": "password"}`
+        (a value may be a dict: password, band "2.4GHz"/"5GHz", channel, rssi): the access points
+        its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py)."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
         if usb and chip != "esp32s3":
@@ -86,6 +90,8 @@ class VirtualBoard:
         self.events = EventLog()
         if on_event is not None:
             self.events.add_listener(on_event)
+        self._wifi_configured = wifi is not None
+        self.wifi = WifiNetworks(wifi, rssi=wifi_rssi)
         self.flash = Flash(flash_path, flash_size or DEFAULT_FLASH_SIZES[chip])
         self.chip_model = (esp32s3_chip(self.flash.size, self.psram_mode, usb_jtag=usb, mac=self.mac)
                            if chip == "esp32s3" else esp32_chip(self.flash.size, mac=self.mac))
@@ -145,6 +151,11 @@ class VirtualBoard:
         with self._lock:
             self._boot_button = held
             self._update_pins()
+
+    def wifi_address(self, port: int, timeout: float = 10.0) -> Tuple[str, int]:
+        """Where the host reaches a server the board runs on `port` over Wi-Fi: ("127.0.0.1", H),
+        once the board has an IP address and listens there (TimeoutError otherwise)."""
+        return self.wifi.address(port, timeout)
 
     @property
     def lines(self) -> dict:
@@ -363,9 +374,10 @@ class VirtualBoard:
             def event(kind: str, data: Optional[dict] = None) -> None:
                 self.events.emit(kind, **(data or {}))
 
+            extra = {"wifi": self.wifi} if self._firmware_factory is None or self._wifi_configured else {}
             firmware = factory(self.flash, info, psram=psram, camera_missing=self.camera_missing,
                                sensor=self.sensor, emit=emit, event=event, request_reset=self._request_reset,
-                               uart=self.uart, mac=self.mac)
+                               uart=self.uart, mac=self.mac, **extra)
             self._program = firmware
             self.state = "running"
         try:

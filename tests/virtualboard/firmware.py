@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_frames, rom, sccb
+from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 
@@ -306,6 +307,7 @@ class CameraSensor:
         self.bus = sccb.SccbBus(model if present else None)
         self.frame_number = 0
         self._last_frame = 0.0
+        self._vsync_origin: Optional[float] = None
         self.renderer = camera_frames.FrameRenderer()
         self.reset()
 
@@ -330,6 +332,7 @@ class CameraSensor:
             return {"ok": False, "err": "ESP_ERR_NOT_SUPPORTED", "code": 0x106, "sensor": self.model}
         self.in_use = True
         self.bus.driver_clock = True  # the driver's LEDC keeps XCLK running
+        self._vsync_origin = self._last_frame = time.monotonic()  # the sensor starts streaming
         self._update(req)
         return {"ok": True, "sensor": self.model}
 
@@ -350,6 +353,42 @@ class CameraSensor:
             if key in req:
                 self.settings[key] = req[key]
 
+    @staticmethod
+    def frame_period(width: int, height: int) -> float:
+        """Seconds per frame of the OV2640 in the mode esp32-camera picks for this size.
+
+        OV2640 datasheet v1.6 (key specifications): maximum image transfer rate UXGA/SXGA
+        15 frames/s, SVGA 30, CIF 60, at a 24 MHz XVCLK. esp32-camera's sensors/ov2640.c
+        (v2.0.4, v2.1.5) `set_framesize` uses the CIF mode up to FRAMESIZE_CIF (400 x 296),
+        SVGA up to 800 x 600, UXGA above; for JPEG `set_window` leaves CLKRC undivided
+        (clk_2x 0, clk_div 0), so the sensor runs at XCLK, which ESP32-CAM builds set to
+        20 MHz (XCLK_20MHz): 50, 25 and 12.5 frames/s."""
+        if width <= 400 and height <= 296:
+            return 1 / 50
+        if width * height <= 800 * 600:
+            return 1 / 25
+        return 1 / 12.5
+
+    def _wait_for_frame(self, width: int, height: int) -> None:
+        """esp_camera_fb_get(): the frame that starts after the previous one was handed back.
+
+        The sensor streams continuously from init (VSYNC every `frame_period`); with the one
+        frame buffer these builds configure, the driver fills the buffer from the first VSYNC
+        after esp_camera_fb_return() and fb_get() returns when that frame is complete. The
+        MicroPython modules return the buffer inside capture(), so a frame is ready one
+        period after the first frame boundary following the previous capture. A slow caller
+        (the serial link) finds it ready at once, as before; a fast one (Wi-Fi) waits for it."""
+        period = self.frame_period(width, height)
+        now = time.monotonic()
+        if self._vsync_origin is None:  # not seen an init since the twin started: streaming already
+            self._vsync_origin = self._last_frame = now - 2 * period
+        since = self._last_frame - self._vsync_origin
+        next_vsync = self._vsync_origin + -(-since // period) * period  # first boundary >= last return
+        ready = next_vsync + period
+        if ready > now:
+            time.sleep(ready - now)
+        self._last_frame = time.monotonic()
+
     def capture(self, req: Dict[str, Any]) -> Optional[bytes]:
         """A frame with the sensor's settings (the request may override them);
         None when the driver is not initialised."""
@@ -357,15 +396,7 @@ class CameraSensor:
             return None
         s = dict(self.settings)
         s.update({k: req[k] for k in self.SETTINGS if k in req})
-        # esp_camera_fb_get() waits for the sensor's next frame. OV2640 datasheet v1.6: UXGA
-        # at most 15 frames/s; SVGA preview 30 frames/s with a 24 MHz XVCLK (frame = 1190 x 672
-        # pixel clocks). ESP32-CAM boards clock it at 20 MHz (XCLK_20MHz): 25 frames/s up to
-        # SVGA and 12.5 above. (CIF mode would be faster; the twin keeps 25, the slower case.)
-        interval = 1 / (25 if int(s["width"]) * int(s["height"]) <= 800 * 600 else 12.5)
-        wait = self._last_frame + interval - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_frame = time.monotonic()
+        self._wait_for_frame(int(s["width"]), int(s["height"]))
         frame = self.renderer.render(
             int(s["width"]),
             int(s["height"]),
@@ -395,6 +426,7 @@ class MicroPythonFirmware:
         request_reset: Callable[[str], None],
         uart: Any = None,
         mac: Optional[bytes] = None,
+        wifi: Optional[WifiNetworks] = None,
     ) -> None:
         self.flash = flash
         self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
@@ -413,6 +445,9 @@ class MicroPythonFirmware:
         self.version = build_version(self.banner)
         self._syntax = vb_syntax.FStringMask(self.version)
         self.sensor = CameraSensor(present=not camera_missing, psram=psram, model=sensor)
+        # the access points around the board (none: scans find nothing, connect() never succeeds)
+        self.wifi = wifi if wifi is not None else WifiNetworks()
+        self.wifi.attach(self._unique_id(), on_event=event)
         self._lock = threading.RLock()
         # held by the output reader from reading a chunk of the unix port's stdout until it is
         # in the UART's queue: with it and an empty pipe, nothing written is still on its way
@@ -449,6 +484,7 @@ class MicroPythonFirmware:
             self._raw_mode = False
             self._crash_count = 0
             self.sensor.reset()
+            self.wifi.reset()  # a hard reset stops the radio
             self._spawn(raw=False)
             self._supervisor = threading.Thread(target=self._supervise, name="virtualboard-firmware", daemon=True)
             self._supervisor.start()
@@ -627,6 +663,7 @@ class MicroPythonFirmware:
             "psram_size": {"octal": 8 << 20, "quad": 2 << 20}.get(getattr(self.info, "psram_mode", None), 4 << 20),
             "flash_size": getattr(self.flash, "size", 4 << 20),
             "unique_id": list(self._unique_id()),
+            "wifi": self.wifi.lan,
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
         }
 
@@ -702,6 +739,9 @@ class MicroPythonFirmware:
             # cnadler86's Camera object is finalised (deinit) by the soft reset's GC
             if self.camera_family == "cnadler86":
                 self.sensor.reset()
+            # Wi-Fi stays associated over a soft reset (ports/esp32/main.c never stops it), but the
+            # sockets were the ended process's
+            self.wifi.forget_listeners()
             with self._lock:
                 if self._stopping.is_set():
                     return
@@ -785,6 +825,8 @@ class MicroPythonFirmware:
             return None, b""  # never answered: the chip resets
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
+        if op == "wlan":
+            return self.wifi.handle(req, self.version), b""
         if op == "pin":
             self._event("pin", {"pin": req.get("pin"), "value": req.get("value")})
             return {"ok": True}, b""

@@ -14,12 +14,13 @@ SIM_MODULES = (
     ("esp32", "sim_esp32"),
     ("esp", "sim_esp"),
     ("network", "sim_network"),
+    ("socket", "sim_socket"),  # after network: it asks sim_network for the STA address
     ("os", "sim_os"),
     ("vfs", "sim_vfs"),
     ("platform", "sim_platform"),
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
-ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform"}
+ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
 #import esp
