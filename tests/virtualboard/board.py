@@ -52,7 +52,8 @@ class VirtualBoard:
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
         instead of a USB-UART bridge (see wiring.usb_serial_jtag). `wifi={"SSID": "password"}`
-        (a value may be a dict: password, band "2.4GHz"/"5GHz", channel, rssi): the access points
+        (a value may be a dict: password, band "2.4GHz"/"5GHz", channel, rssi, dhcp=False for a
+        router that hands out no address): the access points
         its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py)."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")

@@ -93,6 +93,7 @@ class WifiNetworks:
                 "channel": channel,
                 "rssi": int(spec.get("rssi", self.rssi)),
                 "authmode": AUTH_WPA2_PSK if password else AUTH_OPEN,
+                "dhcp": bool(spec.get("dhcp", True)),  # False: its router hands out no address
                 # a locally administered unicast BSSID per SSID
                 "bssid": bytes([0x02]) + digest[:5],
             })
@@ -168,7 +169,7 @@ class WifiNetworks:
             if n["ssid"] == ssid and n["band"] == "2.4GHz":
                 ok = n["authmode"] == AUTH_OPEN or key == n["password"]
                 return {"found": True, "key_ok": ok, "channel": n["channel"], "rssi": n["rssi"],
-                        "bssid": n["bssid"].hex()}
+                        "bssid": n["bssid"].hex(), "dhcp": n["dhcp"]}
         return {"found": False}
 
     def listening(self, port: int, host_port: int) -> None:
@@ -268,7 +269,8 @@ class Station:
     def reset(self) -> None:
         self.active = False
         self.requested = False
-        self.connected = False
+        self.connected = False  # wifi_sta_connected: associated *and* an IP address
+        self.associated = False  # the driver's link to the AP (esp_wifi_sta_get_ap_info answers)
         self.reason = 0
         self.conf_reconnects = 0
         self.reconnects = 0
@@ -284,6 +286,7 @@ class Station:
             if self.connected:
                 self.reason = REASON_ASSOC_LEAVE
             self.connected = False
+            self.associated = False
             self._plan = None
             self.networks.set_ip(None)
         self.active = bool(active)
@@ -295,9 +298,10 @@ class Station:
             self.key = (key or "")[:64]
         elif key is not None:
             self.key = key[:64]
-        if self.connected:
+        if self.connected or self.associated:
             # esp_wifi_connect() while associated: the driver leaves the AP first
             self.connected = False
+            self.associated = False
             self.reason = REASON_ASSOC_LEAVE
             self.networks.set_ip(None)
         self.reconnects = 0
@@ -311,6 +315,7 @@ class Station:
         if self.connected or self._plan is not None:
             self.reason = REASON_ASSOC_LEAVE
         self.connected = False
+        self.associated = False
         self._plan = None
         self.networks.set_ip(None)
 
@@ -326,8 +331,13 @@ class Station:
         else:
             reach = SCAN_CHANNEL_SECONDS * plan["channel"] + ASSOC_SECONDS
             if plan["key_ok"]:
+                self.associated = elapsed >= reach
+                if not plan.get("dhcp", True) and not self._static:
+                    # lwIP's DHCP client keeps asking; the driver stays associated and
+                    # MicroPython's status() reads STAT_CONNECTING (no IP_EVENT_STA_GOT_IP)
+                    return
                 if elapsed >= reach + (0.0 if self._static else DHCP_SECONDS):
-                    self.connected = True
+                    self.connected = self.associated = True
                     self.reason = 0
                     self._plan = None
                     self.networks.set_ip(self.ip_info()[0])
@@ -385,7 +395,7 @@ class Station:
 
     def rssi(self) -> Optional[int]:
         self.advance()
-        if not self.connected:
+        if not (self.connected or self.associated):
             return None
         for n in self.networks.networks:
             if n["ssid"] == self.ssid:

@@ -22,6 +22,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "flash": ("flash", "install MicroPython firmware on an ESP32-CAM (esptool)"),
     "snapshot": ("snapshot", "take a photo with the ESP32-CAM and save it as JPEG"),
     "inspect": ("inspect", "tell what a firmware .bin is (chip, banner, camera driver, integrity)"),
+    "wifi": ("wifi", "put an ESP32-CAM on a Wi-Fi network (scan, join, join at every boot)"),
 }
 
 

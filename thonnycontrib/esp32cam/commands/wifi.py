@@ -1,0 +1,143 @@
+"""``python -m thonnycontrib.esp32cam wifi --port P --ssid S --password-file F``.
+
+Lists the networks the board hears (``--scan`` alone stops there), joins ``S`` with the
+password read from ``F`` (``-`` = standard input; never from the command line, where
+other users and the shell history see it), keeps the credentials on the board so it
+joins at every boot (``--no-store``: this time only), and ends with the line
+``IP address: A.B.C.D``. The password is never printed or logged.
+Exit codes: 0 joined (or listed), 1 Wi-Fi problem (explained), 2 usage, 3 port/REPL problem.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from thonnycontrib.esp32cam.core import wifi
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds, e.g. 20")
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError("use 1 .. 120 seconds")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--port", metavar="PORT",
+                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT) "
+                        "(default: $ESPTOOL_PORT)")
+    parser.add_argument("--scan", action="store_true", help="only list the networks the board hears")
+    parser.add_argument("--ssid", help="the network to join")
+    parser.add_argument("--password-file", metavar="FILE",
+                        help="file whose first line is the network's password ('-': standard input); "
+                        "leave out for an open network")
+    parser.add_argument("--timeout", type=_seconds, default=wifi.DEFAULT_JOIN_SECONDS, metavar="SECONDS",
+                        help="how long the board may take to join (default %.0f)" % wifi.DEFAULT_JOIN_SECONDS)
+    parser.add_argument("--no-store", action="store_true",
+                        help="join this time only: keep nothing on the board")
+    parser.add_argument("--interrupt", action="store_true",
+                        help="stop a program running on the board first (Ctrl-C)")
+
+
+def _read_password(path: Optional[str]) -> str:
+    if path is None:
+        return ""
+    if path == "-":
+        line = sys.stdin.readline()
+    else:
+        with open(path, encoding="utf-8") as f:
+            line = f.readline()
+    return line.rstrip("\r\n")
+
+
+def _print_networks(networks: List[wifi.Network]) -> None:
+    if not networks:
+        print("The board hears no Wi-Fi network (an ESP32 sees only 2.4 GHz networks).")
+        return
+    print("Networks the board hears (2.4 GHz only), strongest first:")
+    for n in networks:
+        print("  %-32s %4d dBm  %-9s  channel %2d%s" % (n.ssid, n.rssi, n.signal, n.channel,
+                                                      "" if n.secured else "  (open)"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from thonnycontrib.esp32cam.core import doctor, portcheck
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
+
+    err = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    port = args.port or os.environ.get("ESPTOOL_PORT", "").strip()
+    if not port:
+        err("No board given: pass --port PORT (or set ESPTOOL_PORT).")
+        return 2
+    if not args.scan and not args.ssid:
+        err("Name the network with --ssid (or list them with --scan).")
+        return 2
+    try:
+        password = _read_password(args.password_file)
+    except (OSError, UnicodeDecodeError) as e:
+        err("Cannot read the password file: %s" % e)
+        return 2
+    problem = wifi.check_password(password)
+    if problem and not args.scan:
+        err(problem)
+        return 2
+    try:
+        ser = doctor.open_serial(port)
+    except Exception as e:  # serial.SerialException, OSError, ValueError for bad URLs
+        err(portcheck.open_error_diagnosis(port, e, portcheck.list_ports()).to_text())
+        return 3
+    try:
+        try:
+            repl = RawRepl(ser, interrupt=args.interrupt)
+        except ReplBusy as e:
+            err(str(e))
+            return 3
+        try:
+            return _work(args, repl, password)
+        except wifi.NoNetworkModule as e:
+            err(str(e))
+            return 1
+        except (ReplBusy, OSError, RuntimeError, ValueError) as e:
+            err("The board stopped answering: %s\nPress RST and try again." % e)
+            return 3
+        finally:
+            try:
+                repl.leave()
+            except (OSError, ReplBusy):
+                pass
+    finally:
+        doctor.close_serial(ser)
+
+
+def _work(args: argparse.Namespace, repl, password: str) -> int:
+    networks = wifi.parse_scan(repl.exec_text(wifi.SCAN_CODE, timeout=15))
+    _print_networks(networks)
+    if args.scan:
+        return 0
+    ssid = args.ssid
+    if all(n.ssid != ssid for n in networks):
+        print("%s is not in the list; trying anyway (a hidden network is not listed)." % ssid)
+    print("Joining %s ..." % ssid)
+    result = wifi.parse_join(repl.exec_text(wifi.join_code(ssid, password, args.timeout),
+                                            timeout=args.timeout + 15))
+    outcome = wifi.judge(result, ssid, networks)
+    if not outcome.ok:
+        print(outcome.message, file=sys.stderr)
+        return 1
+    print(outcome.message)
+    if outcome.rssi is not None:
+        print("Signal: %d dBm (%s)" % (outcome.rssi, wifi.signal_words(outcome.rssi)))
+    if args.no_store:
+        print("Nothing kept on the board (--no-store): it forgets the network at the next reset.")
+    else:
+        boot = wifi.parse_boot(repl.exec_text(wifi.READ_BOOT_CODE, timeout=5))
+        for code in wifi.store_steps(ssid, password, boot):
+            repl.exec_text(code, timeout=10)
+        print("Kept on the board (/%s, joined at every boot from boot.py)." % wifi.CONFIG_FILE)
+    print("IP address: %s" % outcome.ip)
+    return 0
