@@ -12,6 +12,8 @@ Tools menu
   Install MicroPython for ESP32-CAM…   test_flash_dialog::test_tools_menu_and_interpreter_page_open_the_installer
   Diagnose ESP32-CAM connection…       B::test_tools_menu_opens_doctor_and_camera_view
   ESP32-CAM camera                     B::test_tools_menu_opens_doctor_and_camera_view
+  ESP32-CAM Wi-Fi… (list, Join, Enter, Escape)
+                                       test_wifi_thonny::test_the_wifi_dialog_scans_joins_and_keeps_the_password_out_of_thonny
   Open system shell (Thonny's item)    test_plugin_e2e::test_system_shell_keeps_lines_released
 View menu: ESP32-CAM camera            test_plugin_workbench::test_menu_entries_and_camera_view_from_the_view_menu
 Edit menu: ESP32-CAM template: … (4)   B::test_camera_view_capture_flip_and_save_as_buttons

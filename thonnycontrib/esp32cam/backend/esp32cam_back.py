@@ -18,6 +18,7 @@ from thonnycontrib.esp32cam.backend.fast_files import FastFilesMixin
 from thonnycontrib.esp32cam.backend.fast_link import FastLinkMixin
 from thonnycontrib.esp32cam.backend.link_keeping import LinkKeepingMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
+from thonnycontrib.esp32cam.backend.wifi_commands import WifiCommandsMixin
 from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.thonny_compat import back
 
@@ -28,7 +29,7 @@ RELEASE_LINES_COMMAND = backend_commands.RELEASE_LINES
 __all__ = ["Esp32CamBackend", "UrlSerialConnection", "main"]
 
 
-class Esp32CamBackend(FastFilesMixin, FastLinkMixin, LinkKeepingMixin, CameraCommandsMixin,
+class Esp32CamBackend(FastFilesMixin, FastLinkMixin, LinkKeepingMixin, CameraCommandsMixin, WifiCommandsMixin,
                       back.backend_base()):  # type: ignore[misc]
     def esp32cam_immediate(self, name: str) -> bool:
         if name == RELEASE_LINES_COMMAND:

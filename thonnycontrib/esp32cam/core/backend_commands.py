@@ -40,3 +40,9 @@ BOARD_FINDING_EVENT = "Esp32CamBoardFinding"
 # when the firmware has no camera module), so the front-end puts that family's camera.pyi
 # where the language server looks for stubs (frontend/completion_stubs.py).
 STUB_FAMILY = "esp32cam_stub_family"
+
+# InlineCommand of the Wi-Fi dialog: do="scan" (answer: networks, a list of dicts) or
+# do="join" (ssid, password_file, seconds, store; answer: ok, code, message, ip, rssi). The
+# password travels in a file only the user can read, removed by the back-end once read:
+# Thonny logs every command it sends (the development head at INFO level).
+WIFI = "esp32cam_wifi"

@@ -25,6 +25,12 @@ def open_installer(master: Any = None) -> None:
     open_dialog(master)
 
 
+def open_wifi(event: Any = None) -> None:
+    from thonnycontrib.esp32cam.frontend.wifi_dialog import open_wifi_dialog
+
+    open_wifi_dialog()
+
+
 def request_template(name: str) -> bool:
     from thonnycontrib.esp32cam.frontend.camera_templates import request_template as request
 

@@ -18,7 +18,7 @@ from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, CA
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
-                                                     open_installer, request_template)
+                                                     open_installer, open_wifi, request_template)
 from thonnycontrib.esp32cam.templates import TEMPLATES
 
 TOOLS_GROUP = 120
@@ -89,6 +89,8 @@ def register_all() -> None:
                    open_installer, group=TOOLS_GROUP)
     wb.add_command("esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", open_doctor,
                    group=TOOLS_GROUP)
+    wb.add_command("esp32cam_wifi", "tools", "ESP32-CAM Wi-Fi…", open_wifi,
+                   tester=esp32cam_backend_active, group=TOOLS_GROUP)
     wb.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
     wb.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)

@@ -1,0 +1,61 @@
+"""Wi-Fi setup in Thonny's back-end process: ``_cmd_esp32cam_wifi`` (core.wifi's code run at
+the board's idle prompt, between the user's commands)."""
+from __future__ import annotations
+
+import os
+from logging import getLogger
+from typing import Any, Dict
+
+from thonnycontrib.esp32cam.core import wifi
+
+logger = getLogger("thonnycontrib.esp32cam.backend.wifi")
+
+
+def take_password(path: str) -> str:
+    """The password the front-end left in ``path``; the file is removed at once."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    finally:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+class WifiCommandsMixin:
+    def _esp32cam_exec_text(self, code: str) -> str:
+        """Run ``code`` at the raw REPL; its output (a device error raises RuntimeError)."""
+        self.compat.submit_code(code)  # type: ignore[attr-defined]
+        out, err = self.compat.read_to_prompt()  # type: ignore[attr-defined]
+        if err.strip():
+            raise RuntimeError(err.strip())
+        return out
+
+    def _cmd_esp32cam_wifi(self, cmd: Any) -> Dict[str, Any]:
+        self._esp32cam_release()  # type: ignore[attr-defined]  # the camera view restarts it
+        password = take_password(cmd["password_file"]) if cmd.get("password_file") else ""
+        try:
+            networks = wifi.parse_scan(self._esp32cam_exec_text(wifi.SCAN_CODE))
+            found = [{"ssid": n.ssid, "rssi": n.rssi, "channel": n.channel, "secured": n.secured,
+                      "signal": n.signal} for n in networks]
+            if cmd.get("do") != "join":
+                return {"networks": found}
+            ssid = str(cmd.get("ssid", ""))
+            seconds = float(cmd.get("seconds", wifi.DEFAULT_JOIN_SECONDS))
+            result = wifi.parse_join(self._esp32cam_exec_text(wifi.join_code(ssid, password, seconds)))
+            outcome = wifi.judge(result, ssid, networks)
+            stored = False
+            if outcome.ok and cmd.get("store", True):
+                boot = wifi.parse_boot(self._esp32cam_exec_text(wifi.READ_BOOT_CODE))
+                for code in wifi.store_steps(ssid, password, boot):
+                    self._esp32cam_exec_text(code)
+                stored = True
+            logger.info("Wi-Fi join of %r: %s", ssid, outcome.code)  # never the password
+            return {"networks": found, "ok": outcome.ok, "code": outcome.code, "message": outcome.message,
+                    "ip": outcome.ip, "rssi": outcome.rssi, "stored": stored}
+        except wifi.NoNetworkModule as e:
+            return {"error": str(e), "code": "no_network"}
+        except (RuntimeError, ValueError, OSError) as e:
+            logger.info("Wi-Fi command failed", exc_info=True)
+            return {"error": "The board did not finish the Wi-Fi step: %s" % e, "code": "board_error"}

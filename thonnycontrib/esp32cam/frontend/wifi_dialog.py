@@ -1,0 +1,199 @@
+"""Tools → "Wi-Fi for ESP32-CAM…": pick a network the board hears, type the password once,
+the board joins and keeps it for every boot (core.wifi, backend/wifi_commands.py)."""
+from __future__ import annotations
+
+import os
+import tempfile
+import tkinter as tk
+from logging import getLogger
+from tkinter import ttk
+from typing import Any, Dict, List, Optional
+
+from thonny import get_runner, get_workbench
+from thonny.common import InlineCommand
+
+from thonnycontrib.esp32cam import thonny_compat
+from thonnycontrib.esp32cam.core import backend_commands, wifi
+from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
+
+logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
+
+TITLE = "ESP32-CAM Wi-Fi"
+RESPONSE = backend_commands.WIFI + "_response"
+WRAP = 460  # px: long messages wrap inside a dialog that fits 1280x720
+
+
+def _password_file(password: str) -> str:
+    """A file only the user can read (mkstemp: mode 0600) in Thonny's user folder."""
+    fd, path = tempfile.mkstemp(prefix=".esp32cam-wifi-", dir=thonny_compat.user_dir())
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(password)
+    return path
+
+
+class WifiDialog(tk.Toplevel):
+    def __init__(self, master: Any) -> None:
+        super().__init__(master)
+        self.title(TITLE)
+        self.networks: List[Dict[str, Any]] = []
+        self.result: Optional[Dict[str, Any]] = None
+        self._pending_file: Optional[str] = None
+        self._waiting = False
+        self._build()
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self.bind("<Escape>", lambda e: self.close())
+        self.bind("<Return>", lambda e: self.join())
+        get_workbench().bind(RESPONSE, self._on_response, True)
+        self.transient(master)
+        self.after(50, self.scan)
+
+    def _build(self) -> None:
+        pad = {"padx": 12, "pady": 4}
+        frame = ttk.Frame(self)
+        frame.grid(sticky="nsew")
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(0, weight=1)
+        frame.columnconfigure(0, weight=1)
+        frame.rowconfigure(1, weight=1)
+        ttk.Label(frame, text="Networks the board hears (an ESP32 sees only 2.4 GHz networks):",
+                  wraplength=WRAP).grid(row=0, column=0, columnspan=2, sticky="w", **pad)
+        self.tree = ttk.Treeview(frame, columns=("signal", "security"), height=7, selectmode="browse")
+        self.tree.heading("#0", text="Network")
+        self.tree.heading("signal", text="Signal")
+        self.tree.heading("security", text="Security")
+        self.tree.column("#0", width=220)
+        self.tree.column("signal", width=130)
+        self.tree.column("security", width=90)
+        self.tree.grid(row=1, column=0, sticky="nsew", **pad)
+        self.tree.bind("<<TreeviewSelect>>", self._on_select)
+        self.scan_button = ttk.Button(frame, text="Scan again", command=self.scan)
+        self.scan_button.grid(row=1, column=1, sticky="n", **pad)
+
+        form = ttk.Frame(frame)
+        form.grid(row=2, column=0, columnspan=2, sticky="we")
+        form.columnconfigure(1, weight=1)
+        ttk.Label(form, text="Network name:").grid(row=0, column=0, sticky="w", **pad)
+        self.ssid_var = tk.StringVar()
+        self.ssid_entry = ttk.Entry(form, textvariable=self.ssid_var)
+        self.ssid_entry.grid(row=0, column=1, sticky="we", **pad)
+        ttk.Label(form, text="Password:").grid(row=1, column=0, sticky="w", **pad)
+        self.password_var = tk.StringVar()
+        self.password_entry = ttk.Entry(form, textvariable=self.password_var, show="•")
+        self.password_entry.grid(row=1, column=1, sticky="we", **pad)
+        self.store_var = tk.BooleanVar(value=True)
+        ttk.Checkbutton(form, text="Join at every boot (kept on the board, not in Thonny)",
+                        variable=self.store_var).grid(row=2, column=1, sticky="w", **pad)
+
+        self.status_var = tk.StringVar(value="Scanning…")
+        ttk.Label(frame, textvariable=self.status_var, wraplength=WRAP, justify="left").grid(
+            row=3, column=0, columnspan=2, sticky="we", **pad)
+        buttons = ttk.Frame(frame)
+        buttons.grid(row=4, column=0, columnspan=2, sticky="e", padx=8, pady=(4, 10))
+        self.join_button = ttk.Button(buttons, text="Join", command=self.join, default="active")
+        self.join_button.grid(row=0, column=0, padx=4)
+        ttk.Button(buttons, text="Close", command=self.close).grid(row=0, column=1, padx=4)
+
+    # --- requests -----------------------------------------------------------------------
+    def _send(self, **kwargs: Any) -> bool:
+        if self._waiting:
+            return False
+        if not backend_is_idle():
+            self.status_var.set("The board is busy or not connected: select the ESP32-CAM interpreter, "
+                                "wait for its >>> prompt (press Stop if a program runs), then try again.")
+            return False
+        self._waiting = True
+        self.scan_button.state(["disabled"])
+        self.join_button.state(["disabled"])
+        get_runner().send_command(InlineCommand(backend_commands.WIFI, **kwargs))
+        return True
+
+    def scan(self) -> None:
+        if self._send(do="scan"):
+            self.status_var.set("Scanning…")
+
+    def join(self) -> None:
+        ssid = self.ssid_var.get().strip()
+        password = self.password_var.get()
+        if not ssid:
+            self.status_var.set("Pick a network in the list or type its name.")
+            return
+        problem = wifi.check_password(password)
+        if problem:
+            self.status_var.set(problem)
+            return
+        path = _password_file(password) if password else None
+        if self._send(do="join", ssid=ssid, password_file=path, store=self.store_var.get(),
+                      seconds=wifi.DEFAULT_JOIN_SECONDS):
+            self._pending_file = path
+            self.status_var.set("Joining {ssid}… (up to {seconds:.0f} s)".format(
+                ssid=ssid, seconds=wifi.DEFAULT_JOIN_SECONDS))
+        elif path:
+            os.remove(path)
+
+    # --- answers ------------------------------------------------------------------------
+    def _on_response(self, msg: Any) -> None:
+        if not self._waiting or not self.winfo_exists():
+            return
+        self._waiting = False
+        self._forget_password_file()
+        self.scan_button.state(["!disabled"])
+        self.join_button.state(["!disabled"])
+        answer = {key: getattr(msg, key, None) for key in ("networks", "ok", "code", "message", "ip",
+                                                           "rssi", "stored", "error")}
+        if answer["networks"] is not None:
+            self._show_networks(answer["networks"])
+        if answer["error"]:
+            self.status_var.set("✗ " + answer["error"])
+            return
+        if answer["code"] is None:  # a scan
+            self.status_var.set("Pick your network and type its password." if self.networks else
+                                "The board hears no network. An ESP32 sees only 2.4 GHz networks; "
+                                "move it closer to the access point and scan again.")
+            return
+        self.result = answer
+        if answer["ok"]:
+            self.password_var.set("")
+            lines = ["✓ " + answer["message"], "IP address: {ip}".format(ip=answer["ip"])]
+            if answer["rssi"] is not None:
+                lines.append("Signal: {rssi} dBm ({words})".format(rssi=answer["rssi"],
+                                                                   words=wifi.signal_words(answer["rssi"])))
+            if answer["stored"]:
+                lines.append("The board joins this network at every boot.")
+            self.status_var.set("\n".join(lines))
+        else:
+            self.status_var.set("✗ " + answer["message"])
+
+    def _show_networks(self, networks: List[Dict[str, Any]]) -> None:
+        self.networks = list(networks)
+        self.tree.delete(*self.tree.get_children())
+        for n in self.networks:
+            self.tree.insert("", "end", iid=n["ssid"], text=n["ssid"],
+                             values=("{rssi} dBm, {signal}".format(**n), "password" if n["secured"] else "open"))
+
+    def _on_select(self, event: Any = None) -> None:
+        selected = self.tree.selection()
+        if selected:
+            self.ssid_var.set(selected[0])
+            self.password_entry.focus_set()
+
+    def _forget_password_file(self) -> None:
+        path, self._pending_file = self._pending_file, None
+        if path and os.path.exists(path):  # the back-end removes it; not if it never ran
+            os.remove(path)
+
+    def close(self) -> None:
+        get_workbench().unbind(RESPONSE, self._on_response)
+        self._forget_password_file()
+        self.destroy()
+
+
+_open_dialog: Optional[WifiDialog] = None
+
+
+def open_wifi_dialog() -> WifiDialog:
+    global _open_dialog
+    if _open_dialog is not None and _open_dialog.winfo_exists():
+        _open_dialog.lift()
+        return _open_dialog
+    _open_dialog = WifiDialog(get_workbench())
+    return _open_dialog
