@@ -820,7 +820,7 @@ class MicroPythonFirmware:
             # esp_restart_noos "Flush any data left in UART FIFOs", esp_hw_support/sleep_modes.c
             # flush_uarts, v4.4-v5.4): what the program printed last, e.g. raw-paste's EOT
             # acknowledgement of the very code that resets, leaves the chip first.
-            self._wait_output_left(tail=0)
+            self._wait_output_left(tail=0, whole=True)
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
         if op == "uart0":
@@ -871,15 +871,19 @@ class MicroPythonFirmware:
             return {"ok": True}
         return {"ok": True, "data": bus.read(int(req.get("n", 0))).hex()}
 
-    def _wait_output_left(self, tail: int, limit: float = 1.0) -> None:
+    def _wait_output_left(self, tail: int, limit: float = 1.0, whole: bool = False) -> None:
         """Until what the program wrote has left the chip but ``tail`` bytes (the unix port's
-        stdout pipe read, the UART's queue sent), at most ``limit`` seconds."""
+        stdout pipe read, the UART's queue sent), at most ``limit`` seconds. ``whole``: a
+        chunk the output reader holds counts too (it waits for the reader to queue it)."""
         proc = self._proc
         deadline = time.monotonic() + limit
         while proc is not None and time.monotonic() < deadline:
-            with self._output_lock:
-                if not _unread_bytes(proc.stdout):
-                    break
+            if whole:
+                with self._output_lock:
+                    if not _unread_bytes(proc.stdout):
+                        break
+            elif not _unread_bytes(proc.stdout):
+                break
             time.sleep(0.001)
         while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:
             time.sleep(0.0005)

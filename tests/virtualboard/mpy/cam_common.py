@@ -81,7 +81,5 @@ def size_settings(w, h):
 def capture(**overrides):
     """Frame bytes (bytearray) with the sensor's settings, or None when the driver
     is not initialised (or cannot produce the pixel format)."""
-    r = host.call("cam_capture", **overrides)
-    if not r.get("ok"):
-        return None
-    return host.read_payload(r["len"])
+    r, payload = host.call_with_payload("cam_capture", **overrides)
+    return payload if r.get("ok") else None

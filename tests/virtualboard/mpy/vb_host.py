@@ -3,12 +3,33 @@
 import json
 
 
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        return False
+
+
 class Host:
+    """One request and its answer at a time: on a board the C APIs behind these calls (GPIO,
+    the camera driver, lwIP, esp_wifi) may be used from any _thread, so the channel is too."""
+
     def __init__(self, req, resp):
         self._req = req
         self._resp = resp
+        try:
+            import _thread
+
+            self._lock = _thread.allocate_lock()
+        except ImportError:
+            self._lock = _NoLock()
 
     def call(self, op, **args):
+        with self._lock:
+            return self._call(op, args)
+
+    def _call(self, op, args):
         args["op"] = op
         self._req.write(json.dumps(args).encode() + b"\n")
         line = self._resp.readline()
@@ -16,9 +37,16 @@ class Host:
             raise OSError("virtual board channel closed")
         return json.loads(line)
 
+    def call_with_payload(self, op, **args):
+        """(answer, its `len` payload bytes or None) as one exchange."""
+        with self._lock:
+            r = self._call(op, args)
+            return r, (self.read_payload(r["len"]) if r.get("ok") and "len" in r else None)
+
     def send(self, op, **args):
         args["op"] = op
-        self._req.write(json.dumps(args).encode() + b"\n")
+        with self._lock:
+            self._req.write(json.dumps(args).encode() + b"\n")
 
     def read_payload(self, n):
         buf = bytearray(n)
