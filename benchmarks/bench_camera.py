@@ -82,15 +82,15 @@ def scenario_view_fps(h, url, frames):
     h.wait_for_prompt(40)
     show_camera_view()
     view = h.wb.get_view(VIEW_ID)
-    view._size.set("QVGA")
-    view.capture()
-    h.wait_until(lambda: view._frame_times, 30, "first frame")
-    view._frame_times = __import__("collections").deque(maxlen=frames + 1)
-    view._live.set(True)
-    view.capture() if view._pending is None else None
-    h.wait_until(lambda: len(view._frame_times) > frames, 120, "live frames")
-    view._live.set(False)
-    times = list(view._frame_times)
+    view.controls.frame_size.set("QVGA")
+    got = []
+    h.wb.bind("Esp32CamFrame", lambda m: got.append(time.perf_counter()), True)  # one per Live frame
+    view.controls.live.set(True)
+    view._on_live_toggled()
+    h.wait_until(lambda: len(got) > frames, 120, "live frames")
+    view.controls.live.set(False)
+    view._on_live_toggled()
+    times = list(got)
     h.wait_until(lambda: view._pending is None, 30, "stop")
     return {"fps": (len(times) - 1) / (times[-1] - times[0]), "bytes": view.last_frame_info["bytes"]}
 

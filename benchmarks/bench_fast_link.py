@@ -90,7 +90,7 @@ def scenario_files(h, url, speed, workdir, size):
     view = h.wb.get_view(VIEW_ID)
     fps = {}
     for frame_size in ("QVGA", "VGA"):
-        view._size.set(frame_size)
+        view.controls.frame_size.set(frame_size)
         before = getattr(view, "last_frame_info", None)
         view._settings_changed()  # as the size box does: one frame at the new size
         h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before, 60, "a frame at " + frame_size)
@@ -104,7 +104,7 @@ def scenario_files(h, url, speed, workdir, size):
             sizes.append(m.wire_bytes)
 
         h.wb.bind("Esp32CamFrame", on_frame, True)
-        view._live.set(True)
+        view.controls.live.set(True)
         view._on_live_toggled()
         h.wait_until(lambda: len(got) >= 3, 60, "the first live frames")  # size change, warm-up
         start, first = time.perf_counter(), len(got)
@@ -112,7 +112,7 @@ def scenario_files(h, url, speed, workdir, size):
         fps[frame_size] = (len(got) - first) / (got[-1] - start)
         fps[frame_size + " bytes"] = sum(sizes[first:]) / max(1, len(sizes[first:]))
         fps[frame_size + " line"] = sum(sizes[first + 1:]) / (got[-1] - got[first])  # bytes/s on the wire
-        view._live.set(False)
+        view.controls.live.set(False)
         view._on_live_toggled()
         h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
         h.pump(0.5)

@@ -278,3 +278,25 @@ def test_an_asyncio_server_on_the_board_answers_the_host(wifi_rig):
     out = r.expect(b"\x04", timeout=15)
     assert "done" in out, out
     r.expect(b"\x04>")
+
+
+def test_on_a_loopback_lan_the_host_reaches_the_board_where_it_says_it_is():
+    import socket
+
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from tests.virtualboard.testing import open_client
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl
+
+    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), wifi={"lab": "labpass123"}, wifi_lan="loopback")
+    with board, open_client(board.url) as port:
+        board.events.wait_for("firmware_started", timeout=20)
+        repl = RawRepl(port)
+        ip = repl.exec_text("import network, time\nw = network.WLAN(network.STA_IF); w.active(True)\n"
+                            "w.connect('lab', 'labpass123')\nwhile not w.isconnected(): time.sleep_ms(50)\n"
+                            "print(w.ifconfig()[0])", timeout=20).strip()
+        assert ip.startswith("127.") and not ip.startswith("127.0.0.")
+        repl.submit("import socket\ns = socket.socket(); s.bind(('0.0.0.0', 8081)); s.listen(1)\n"
+                    "c, a = s.accept(); c.send(b'hello from the board'); c.close(); s.close()\n")
+        assert board.wifi_address(8081) == (ip, 8081)
+        with socket.create_connection((ip, 8081), timeout=10) as c:
+            assert c.recv(100) == b"hello from the board"

@@ -60,6 +60,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="a 5 GHz access point: the ESP32 (2.4 GHz only) never sees it")
     parser.add_argument("--wifi-rssi", type=int, default=DEFAULT_RSSI, metavar="DBM",
                         help=f"signal strength of the access points (default {DEFAULT_RSSI} dBm)")
+    parser.add_argument("--wifi-lan", choices=("home", "loopback"), default="home",
+                        help="home: the board is 192.168.1.N, its servers mapped to free loopback ports; "
+                        "loopback: it is 127.X.Y.N, reached at the address and port it reports (as on a LAN)")
     parser.add_argument("--tty-open", choices=("none", "linux"), default="none",
                         help="linux: DTR and RTS asserted from each open until the client sets them")
     return parser.parse_args(argv)
@@ -83,7 +86,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          erase_flash=args.firmware == "blank", tty_open=args.tty_open, flash_timing=args.flash_timing,
                          adapter=args.adapter, mac=args.mac,
                          wifi=parse_wifi(args.wifi, args.wifi_5ghz) if (args.wifi or args.wifi_5ghz) else None,
-                         wifi_rssi=args.wifi_rssi,
+                         wifi_rssi=args.wifi_rssi, wifi_lan=args.wifi_lan,
                          on_event=lambda event: print(event, file=sys.stderr, flush=True))
     try:
         print(board.url, flush=True)

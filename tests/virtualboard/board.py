@@ -47,14 +47,16 @@ class VirtualBoard:
                  sensor: str = "OV2640", mac: Optional[str] = None,
                  chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False,
                  fail_after: Optional[int] = None, wifi: Optional[Mapping[str, Any]] = None,
-                 wifi_rssi: int = DEFAULT_RSSI) -> None:
+                 wifi_rssi: int = DEFAULT_RSSI, wifi_lan: str = "home") -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
         instead of a USB-UART bridge (see wiring.usb_serial_jtag). `wifi={"SSID": "password"}`
         (a value may be a dict: password, band "2.4GHz"/"5GHz", channel, rssi, dhcp=False for a
         router that hands out no address): the access points
-        its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py)."""
+        its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py).
+        `wifi_lan="loopback"`: the board's address is on the host's loopback, where a host program
+        reaches its servers (ports from 1024) at the address and port the board reports."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
         if usb and chip != "esp32s3":
@@ -92,7 +94,7 @@ class VirtualBoard:
         if on_event is not None:
             self.events.add_listener(on_event)
         self._wifi_configured = wifi is not None
-        self.wifi = WifiNetworks(wifi, rssi=wifi_rssi)
+        self.wifi = WifiNetworks(wifi, rssi=wifi_rssi, lan=wifi_lan)
         self.flash = Flash(flash_path, flash_size or DEFAULT_FLASH_SIZES[chip])
         self.chip_model = (esp32s3_chip(self.flash.size, self.psram_mode, usb_jtag=usb, mac=self.mac)
                            if chip == "esp32s3" else esp32_chip(self.flash.size, mac=self.mac))

@@ -48,6 +48,7 @@ loopback: a connection to any other address of the LAN goes to 127.0.0.1 at the 
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import threading
 import time
@@ -66,6 +67,11 @@ HANDSHAKE_FAIL_SECONDS = 3.1  # hostapd: 0.1 s + 3 x 1 s of unanswered 1/4 retri
 CONNECTION_FAIL_SECONDS = 2.4  # ESP-IDF: the next attempts fail with 205 this far apart
 AUTH_OPEN = 0
 AUTH_WPA2_PSK = 3
+# lan="loopback": the board's LAN is a /24 of the host's loopback (Linux routes all of
+# 127.0.0.0/8 there), one per process, so the host reaches the board at the very address
+# and port it reports, as a computer on a real LAN would (ports from 1024 up; a server on
+# a lower port is mapped as on the "home" LAN: binding those needs root on the host)
+_LOOPBACK_LAN = "127.%d.%d" % (1 + os.getpid() % 250, (os.getpid() // 250) % 250)
 
 NetworkSpec = Union[str, None, Mapping[str, Any]]
 
@@ -74,7 +80,10 @@ class WifiNetworks:
     """The access points around one board, and the board's listening ports on the host."""
 
     def __init__(self, networks: Optional[Mapping[str, NetworkSpec]] = None, rssi: int = DEFAULT_RSSI,
-                 on_event: Any = None) -> None:
+                 on_event: Any = None, lan: str = "home") -> None:
+        if lan not in ("home", "loopback"):
+            raise ValueError("lan must be 'home' or 'loopback'")
+        self.lan_kind = lan
         self.rssi = int(rssi)
         self.networks: List[Dict[str, Any]] = []
         for index, (ssid, spec) in enumerate((networks or {}).items()):
@@ -100,6 +109,7 @@ class WifiNetworks:
         self._on_event = on_event
         self._lock = threading.Condition()
         self._listening: Dict[int, int] = {}
+        self._listening_host: Dict[int, str] = {}
         self.ip: Optional[str] = None  # the board's address while it has one
         self.lan = self.board_config(b"\x24\x0a\xc4\x5c\xa3\x01")
         self.station = Station(self)
@@ -149,11 +159,15 @@ class WifiNetworks:
         if do == "ip":
             return {"ip": sta.ip_info()[0] if sta.connected else None}
         if do == "port":
+            want = int(req.get("want", 0))
+            if self.lan_kind == "loopback" and want >= 1024:
+                # the board's own address and port, on the host's loopback (no root needed)
+                return {"ip": self.lan["ip"], "port": want}
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
-                return {"port": probe.getsockname()[1]}
+                return {"ip": "127.0.0.1", "port": probe.getsockname()[1]}
         if do == "listen":
-            self.listening(int(req.get("port", 0)), int(req.get("host_port", 0)))
+            self.listening(int(req.get("port", 0)), int(req.get("host_port", 0)), str(req.get("host", "127.0.0.1")))
             return {"ok": True}
         return {"ok": False, "err": "unknown"}
 
@@ -172,14 +186,15 @@ class WifiNetworks:
                         "bssid": n["bssid"].hex(), "dhcp": n["dhcp"]}
         return {"found": False}
 
-    def listening(self, port: int, host_port: int) -> None:
+    def listening(self, port: int, host_port: int, host: str = "127.0.0.1") -> None:
         with self._lock:
             if host_port:
                 self._listening[int(port)] = int(host_port)
+                self._listening_host[int(port)] = host
             else:
                 self._listening.pop(int(port), None)
             self._lock.notify_all()
-        self._event("wifi_listen", port=int(port), host="127.0.0.1", host_port=int(host_port))
+        self._event("wifi_listen", port=int(port), host=host, host_port=int(host_port))
 
     def set_ip(self, ip: Optional[str]) -> None:
         with self._lock:
@@ -214,15 +229,18 @@ class WifiNetworks:
                 if left <= 0:
                     raise TimeoutError(f"the board does not listen on port {port} with an IP address")
                 self._lock.wait(left)
-            return "127.0.0.1", self._listening[int(port)]
+            return self._listening_host.get(int(port), "127.0.0.1"), self._listening[int(port)]
 
     def board_config(self, mac: bytes) -> Dict[str, Any]:
         """The part of the boot configuration the board's network and socket modules read."""
+        ip, gateway = LAN_PREFIX + str(100 + mac[5] % 100), LAN_GATEWAY
+        if self.lan_kind == "loopback":
+            ip, gateway = _LOOPBACK_LAN + ".%d" % (100 + mac[5] % 100), _LOOPBACK_LAN + ".1"
         return {
-            "ip": LAN_PREFIX + str(100 + mac[5] % 100),
+            "ip": ip,
             "netmask": LAN_NETMASK,
-            "gateway": LAN_GATEWAY,
-            "dns": LAN_GATEWAY,
+            "gateway": gateway,
+            "dns": gateway,
             "rate": TCP_BYTES_PER_SECOND,
             "scan_s": SCAN_CHANNEL_SECONDS * SCAN_CHANNELS,
             "channel_s": SCAN_CHANNEL_SECONDS,

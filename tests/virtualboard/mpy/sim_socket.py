@@ -117,6 +117,7 @@ class socket(io.IOBase):
         self._s = _wrap if _wrap is not None else _real.socket(_real.AF_INET, type, 0 if type == SOCK_STREAM else proto)
         self._port = 0  # board port this socket listens on (reported to the host)
         self._host_port = 0
+        self._host_ip = "127.0.0.1"
         self._timeout = None
         self._closed = False
 
@@ -129,20 +130,21 @@ class socket(io.IOBase):
             raise OSError(_errno.EADDRNOTAVAIL)
         # the unix port has no getsockname(): the host picks a free loopback port for it
         for attempt in range(5):
-            host_port = _host.call("wlan", do="port")["port"]
+            r = _host.call("wlan", do="port", want=port if attempt == 0 else 0)
             try:
-                self._s.bind(_sockaddr("127.0.0.1", host_port))
+                self._s.bind(_sockaddr(r["ip"], r["port"]))
                 break
             except OSError as e:
                 if e.errno != _errno.EADDRINUSE or attempt == 4:
                     raise e
         self._port = port
-        self._host_port = host_port
+        self._host_port = r["port"]
+        self._host_ip = r["ip"]
 
     def listen(self, backlog=5):
         self._s.listen(backlog)
         if self._port:
-            _host.call("wlan", do="listen", port=self._port, host_port=self._host_port)
+            _host.call("wlan", do="listen", port=self._port, host_port=self._host_port, host=self._host_ip)
 
     def accept(self):
         while True:

@@ -96,6 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="take N frames in a row, keep the last (default 1); prints frames per second")
     parser.add_argument("--encoding", choices=sorted(_ENCODINGS), default="raw",
                         help="transfer encoding (default raw: no overhead)")
+    parser.add_argument("--wifi", action="store_true",
+                        help="take the frames over the board's Wi-Fi (it must be on a network: see the "
+                        "wifi command); the serial line only sets up the camera")
+    parser.add_argument("--wifi-port", type=int, default=8081, metavar="PORT",
+                        help="TCP port of the board's camera server (default 8081)")
 
 
 def _dimensions(jpeg: bytes) -> Optional[str]:
@@ -131,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
 
     if multiboard.is_multi(args):
         return _run_many(args)
+    if args.wifi:
+        from thonnycontrib.esp32cam.commands import snapshot_wifi
+
+        return snapshot_wifi.run(args)
     args.port = args.port[0]
     return _snapshot(args, args.port, lambda mac: args.output, print,
                      lambda text: print(text, file=sys.stderr))

@@ -1,0 +1,221 @@
+"""Camera frames over Wi-Fi: a small MJPEG server the plug-in starts on the board, and the
+host side that reads it.
+
+The server runs in a ``_thread`` on the board (the ESP32 port has ``_thread``; the REPL on
+the serial line stays free), next to the camera helper that ``devicecode`` installs over
+serial: it takes each frame with the helper's own ``snap()``, so every driver family works
+as it does over serial. One client at a time (an ESP32 has little RAM for more):
+``GET /stream?size=VGA&quality=85`` sends ``multipart/x-mixed-replace`` JPEG parts until the
+client goes away; ``GET /capture?...`` one JPEG. Only the frame sizes and qualities the
+plug-in knows are accepted (a table in the generated code: nothing from the network is
+evaluated). ``stop_code()`` ends it within half a second.
+
+Frames cross the air in TCP, whose checksums and retransmissions keep them intact; a JPEG is
+still checked for its start and end markers before it is shown or saved.
+"""
+from __future__ import annotations
+
+import http.client
+import socket
+from typing import Iterator, Optional, Tuple
+from urllib.parse import urlencode
+
+from . import families as fam
+from .devicecode import HELPER, size_argument
+
+DEFAULT_PORT = 8081
+BOUNDARY = "esp32cam"
+STATE = "__esp32cam_http_state"
+
+_SERVER = '''
+def __esp32cam_http(port, sizes, quals):
+    import socket, _thread
+    h = %(helper)s
+    st = {'stop': False, 'frames': 0, 'running': True, 'error': ''}
+    globals()['%(state)s'] = st
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('0.0.0.0', port))
+    ls.listen(1)
+    ls.settimeout(0.5)
+    def frame():
+        f = []
+        h.out = lambda k, d: f.append((k, d))
+        try:
+            h.snap()
+        finally:
+            del h.out
+        return f[-1][1] if f and f[-1][0] == 'J' else None
+    def apply(q):
+        for part in q.split('&'):
+            k, _, v = part.partition('=')
+            if k == 'size' and v in sizes:
+                h.setsize(sizes[v])
+            elif k == 'quality' and v.isdigit() and int(v) <= 100:
+                h.setquality(quals[int(v)])
+    def serve(c):
+        c.settimeout(10)
+        line = c.recv(1024).split(b'\\r\\n', 1)[0].decode()
+        parts = line.split(' ')
+        path, _, q = (parts[1] if len(parts) > 1 else '/').partition('?')
+        if path not in ('/stream', '/capture'):
+            c.sendall(b'HTTP/1.1 404 Not Found\\r\\nConnection: close\\r\\n\\r\\n')
+            return
+        apply(q)
+        one = path == '/capture'
+        c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: ' + (b'image/jpeg' if one else
+                  b'multipart/x-mixed-replace; boundary=%(boundary)s') +
+                  b'\\r\\nCache-Control: no-cache\\r\\nConnection: close\\r\\n\\r\\n')
+        while not st['stop']:
+            d = frame()
+            if d is None:
+                break
+            if one:
+                c.sendall(d)
+                break
+            c.sendall(b'--%(boundary)s\\r\\nContent-Type: image/jpeg\\r\\nContent-Length: %%d\\r\\n\\r\\n' %% len(d))
+            c.sendall(d)
+            c.sendall(b'\\r\\n')
+            st['frames'] += 1
+    def run():
+        try:
+            while not st['stop']:
+                try:
+                    c, a = ls.accept()
+                except OSError:
+                    continue
+                try:
+                    serve(c)
+                except Exception as e:
+                    st['error'] = repr(e)
+                finally:
+                    c.close()
+        finally:
+            ls.close()
+            st['running'] = False
+    _thread.start_new_thread(run, ())
+''' % {"helper": HELPER, "state": STATE, "boundary": BOUNDARY}
+
+
+def start_code(family: str, port: int = DEFAULT_PORT) -> str:
+    """Starts the server on the board (the camera helper must be installed and started);
+    prints ``IP PORT`` of the board on its Wi-Fi, or ``NO-WIFI``."""
+    sizes = {name: _native_size(family, name) for name in fam.frame_size_names()}
+    quals = [fam.native_quality(family, q) for q in range(101)]
+    return (_SERVER + "\nimport network\n_w = network.WLAN(network.STA_IF)\n"
+            "if _w.isconnected():\n"
+            "    if globals().get(%r, {}).get('running'):\n"
+            "        %s['stop'] = True\n"
+            "        import time\n"
+            "        while %s['running']:\n"
+            "            time.sleep_ms(50)\n"
+            "    __esp32cam_http(%d, {%s}, %r)\n"
+            "    print(_w.ifconfig()[0], %d)\n"
+            "else:\n"
+            "    print('NO-WIFI')\n"
+            "del _w, __esp32cam_http\n"
+            % (STATE, STATE, STATE, int(port),
+               ", ".join("%r: %s" % (k, v) for k, v in sizes.items()), quals, int(port)))
+
+
+def _native_size(family: str, name: str) -> str:
+    return size_argument(family, name)
+
+
+def stop_code() -> str:
+    """Ends the server (and its client's stream) within half a second; prints its frame count."""
+    return ("import time\n_s = globals().get(%r)\n"
+            "if _s:\n    _s['stop'] = True\n    while _s['running']:\n        time.sleep_ms(50)\n"
+            "print(_s['frames'] if _s else 0)\ndel _s\n" % STATE)
+
+
+class NotOnWifi(Exception):
+    def __str__(self) -> str:
+        return ("The board is not on a Wi-Fi network. Put it on one first: Tools → ESP32-CAM Wi-Fi… "
+                "in Thonny, or `esp32cam wifi --port PORT --ssid NAME --password-file FILE`.")
+
+
+def parse_address(text: str) -> Tuple[str, int]:
+    line = text.strip().splitlines()[-1] if text.strip() else ""
+    if line == "NO-WIFI":
+        raise NotOnWifi()
+    ip, _, port = line.partition(" ")
+    if not ip or not port.isdigit():
+        raise ValueError("the board did not start its camera server: %r" % text[-200:])
+    return ip, int(port)
+
+
+class WifiCameraError(Exception):
+    """The board's camera server could not be reached or sent something that is no JPEG."""
+
+
+def _check_jpeg(data: bytes) -> bytes:
+    if not (data.startswith(b"\xff\xd8") and data.rstrip(b"\x00").endswith(b"\xff\xd9")):
+        raise WifiCameraError("a frame over Wi-Fi is not a whole JPEG (%d bytes)" % len(data))
+    return data
+
+
+def _query(frame_size: Optional[str], quality: Optional[int]) -> str:
+    params = {}
+    if frame_size:
+        params["size"] = fam.frame_size(frame_size).name
+    if quality is not None:
+        params["quality"] = str(fam.clamp_quality(quality))
+    return ("?" + urlencode(params)) if params else ""
+
+
+class MjpegStream:
+    """The board's ``/stream``: ``frames()`` yields JPEGs until ``close()`` or the board ends."""
+
+    def __init__(self, host: str, port: int, frame_size: Optional[str] = None,
+                 quality: Optional[int] = None, timeout: float = 10.0) -> None:
+        self.address = "%s:%d" % (host, port)
+        try:
+            self._conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            self._conn.request("GET", "/stream" + _query(frame_size, quality))
+            self._resp = self._conn.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            raise WifiCameraError(
+                "The board's camera server at %s cannot be reached (%s). Is this computer on the "
+                "same network as the board?" % (self.address, e)) from None
+        kind = self._resp.getheader("Content-Type", "")
+        if self._resp.status != 200 or "multipart/x-mixed-replace" not in kind:
+            raise WifiCameraError("The camera server at %s answered %d %s." % (self.address, self._resp.status, kind))
+
+    def frames(self) -> Iterator[bytes]:
+        fp = self._resp.fp
+        while True:
+            try:
+                line = fp.readline()
+                while line in (b"\r\n", b"\n"):
+                    line = fp.readline()
+                if not line:
+                    return  # the board ended the stream
+                if line.strip() != b"--" + BOUNDARY.encode():
+                    raise WifiCameraError("unexpected data in the stream from %s: %r" % (self.address, line[:60]))
+                headers = {}
+                while True:
+                    line = fp.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    key, _, value = line.decode("latin-1").partition(":")
+                    headers[key.strip().lower()] = value.strip()
+                size = int(headers.get("content-length", "-1"))
+                if size < 0:
+                    raise WifiCameraError("a frame from %s has no length" % self.address)
+                data = fp.read(size)
+                if len(data) != size:
+                    return  # cut off: the board stopped mid-frame
+            except (OSError, socket.timeout, ValueError) as e:
+                raise WifiCameraError("The Wi-Fi stream from %s broke off: %s" % (self.address, e)) from None
+            yield _check_jpeg(data)
+
+    def close(self) -> None:
+        """Ends the connection: the board's server sees it and waits for the next client. (The
+        response holds its own reference to the socket: closing the connection alone would
+        leave it open, and the board streaming into it.)"""
+        for part in (self._resp, self._conn):
+            try:
+                part.close()
+            except OSError:
+                pass
