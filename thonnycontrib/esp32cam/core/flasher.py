@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import board_restart, chipinfo, fastlink, usbjtag
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
@@ -39,6 +39,8 @@ class FlashOptions:
     usb_jtag: Optional[bool] = None        # on the chip's USB-Serial/JTAG; None: from the port's VID/PID
     work_dir: Optional[str] = None         # where a resumed write's rest of the image is put (default:
                                            # the image's folder, the firmware cache for catalog builds)
+    regions: Optional[Sequence[Tuple[int, int]]] = None  # (flash address, length) to write: the parts
+                                           # that differ from the board (core/reinstall.py); None: all
 
     def on_usb_jtag(self) -> bool:
         if self.usb_jtag is None:
@@ -190,11 +192,11 @@ class Flasher:
             changed = changed or wrote or erased
             # the whole chip was erased: a later attempt need not erase it again
             erase = erase and not any(s in line for line in log for s in CHIP_ERASED)
-            if outcome == ec.OK and resume is not None:
+            if outcome == ec.OK and (resume is not None or options.regions is not None):
                 outcome = self._verify_whole(image_path, options, baud, log)
                 resume = None if outcome != ec.OK else resume
             if outcome == ec.OK:
-                return FlashResult(True, ec.OK, _done_message(bauds, index, resume), baud=baud,
+                return FlashResult(True, ec.OK, _done_message(bauds, index, resume, options.regions), baud=baud,
                                    board_changed=True, log=log)
             if self._runner.cancelled:
                 return FlashResult(False, "cancelled", self._cancel_message(changed),
@@ -209,33 +211,39 @@ class Flasher:
 
     def _write(self, image_path: str, options: FlashOptions, baud: int, erase: bool,
                resume: Optional[int], log: List[str]):
-        """One esptool write: the whole image, or from ``resume`` on (the rest of the image
-        in a file beside it, removed afterwards)."""
-        if resume is None:
-            return self._run_once(self._write_command(image_path, options, baud, erase), options, log)
+        """One esptool write: the whole image, or the parts of it still to write (the regions
+        that differ, from ``resume`` on) as files beside it, removed afterwards."""
         offset = options.start_offset()
+        if resume is None and options.regions is None:
+            return self._run_once(self._write_command([(offset, image_path)], options, baud, erase), options, log)
+        pieces = _pieces(options.regions, resume, offset, os.path.getsize(image_path))
+        if not pieces:
+            return ec.OK, False, False, []
         folder = options.work_dir or os.path.dirname(os.path.abspath(image_path))
         os.makedirs(folder, exist_ok=True)
-        rest_path = os.path.join(folder, f".{os.path.basename(image_path)}.from-{resume:x}.part")
-        with open(image_path, "rb") as src:
-            src.seek(resume - offset)
-            rest = src.read()
+        paths = [os.path.join(folder, f".{os.path.basename(image_path)}.{a:x}-{n:x}.part") for a, n in pieces]
         try:
-            with open(rest_path, "wb") as f:
-                f.write(rest)
-            return self._run_once(self._write_command(rest_path, options, baud, False, resume), options, log)
+            with open(image_path, "rb") as src:
+                for (address, length), path in zip(pieces, paths):
+                    src.seek(address - offset)
+                    with open(path, "wb") as f:
+                        f.write(src.read(length))
+            parts = [(address, path) for (address, _), path in zip(pieces, paths)]
+            return self._run_once(self._write_command(parts, options, baud, False), options, log)
         finally:
-            try:
-                os.remove(rest_path)
-            except OSError:
-                pass
+            for path in paths:
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
-    def _write_command(self, image: str, options: FlashOptions, baud: int, erase: bool,
-                       offset: Optional[int] = None) -> List[str]:
-        at_image_start = offset is None
+    def _write_command(self, parts: List[Tuple[int, str]], options: FlashOptions, baud: int,
+                       erase: bool) -> List[str]:
+        # esptool rewrites the header's flash mode/size/frequency only in a file at the image's start
+        at_image_start = any(address == options.start_offset() for address, _ in parts)
         return self.esptool.write_command(
-            port=options.port, chip=options.chip, baud=baud, image=image,
-            offset=options.start_offset() if at_image_start else offset, erase=erase,
+            port=options.port, chip=options.chip, baud=baud, image=parts[0][1], offset=parts[0][0],
+            erase=erase, parts=parts,
             manual_boot=options.manual_boot, flash_mode=options.flash_mode if at_image_start else None,
             flash_size=options.flash_size if at_image_start else None,
             flash_freq=options.flash_freq if at_image_start else None, usb_reset=options.on_usb_jtag())
@@ -281,8 +289,24 @@ class Flasher:
     _failure_message = staticmethod(fm.failure_message)
 
 
-def _done_message(bauds: List[int], index: int, resume: Optional[int]) -> str:
+def _pieces(regions: Optional[Sequence[Tuple[int, int]]], resume: Optional[int], offset: int,
+            size: int) -> List[Tuple[int, int]]:
+    """(address, length) still to write: ``regions`` (None: the whole image), from ``resume`` on."""
+    pieces = []
+    for address, length in regions if regions is not None else [(offset, size)]:
+        start = max(address, resume if resume is not None else address)
+        if start < address + length:
+            pieces.append((start, address + length - start))
+    return pieces
+
+
+def _done_message(bauds: List[int], index: int, resume: Optional[int],
+                  regions: Optional[Sequence[Tuple[int, int]]] = None) -> str:
     text = f"Firmware written and verified at {bauds[index]} baud."
+    if regions is not None:
+        kb = sum(length for _, length in regions) // 1024
+        text = (f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
+                f"({kb} KB) were written, then the whole image was verified.")
     if index:
         text += f" ({bauds[0]} baud garbled data with this adapter and cable.)"
     if resume is not None:
