@@ -293,10 +293,14 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 class FlashJob:
     """Write one verified image to a board through the one install sequence (its own
     esptool process, its own baud fallback; an ESP32-S3's PSRAM checked first), then wait
-    for its MicroPython prompt."""
+    for its MicroPython prompt. Only what differs is written; a board whose files the
+    install would erase (another partition layout) has them copied into ``backup_dir``/<port>
+    first, or is erased only with ``erase_files``, else left as it is."""
     esptool: Any
     prepared: Any                     # core.prepare.PreparedImage
-    erase: bool = True
+    erase: bool = False               # the whole flash erased first (the board's files too)
+    erase_files: bool = False         # the run's choice: a layout change may erase the board's files
+    backup_dir: Optional[str] = None  # ... after they are copied into a folder per board here
     baud: Optional[int] = None
     manual_boot: bool = False
     flash_mode: Optional[str] = None
@@ -307,7 +311,7 @@ class FlashJob:
 
     def __call__(self, board: BoardRun) -> None:
         from thonnycontrib.esp32cam.core.flasher import FlashOptions
-        from thonnycontrib.esp32cam.core.install import CHECKING, Installer
+        from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, CHECKING, FILES_AT_RISK, READING, Installer
 
         def on_line(line: str) -> None:
             board.set_mac(mac_from_esptool_line(line))
@@ -317,6 +321,8 @@ class FlashJob:
         def on_stage(stage: str) -> None:
             if stage == CHECKING:
                 board.say("checking the prompt")
+            elif stage == READING:
+                board.say("reading the board")
 
         installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p),
                               on_stage=on_stage)
@@ -326,11 +332,16 @@ class FlashJob:
                                manual_boot=self.manual_boot, flash_mode=self.flash_mode,
                                flash_size=self.flash_size, check_board=self.check_psram,
                                work_dir=self.work_dir)
-        report = installer.run(self.prepared, options, check_seconds=self.check_seconds)
+        backup = os.path.join(self.backup_dir, re.sub(r"[^\w.-]+", "_", board.port).strip("_")) \
+            if self.backup_dir else None
+        report = installer.run(self.prepared, options, check_seconds=self.check_seconds,
+                               erase_files=self.erase_files, backup_dir=backup)
         result = report.flash
         board.detail["baud"] = result.baud
+        if report.plan is not None:
+            board.detail["files"] = "erased" if report.plan.files_at_risk else report.plan.mode
         if not result.ok:
-            code = 3 if result.needs_download_mode else 1
+            code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
             if code == 3:  # not the single-board dialog's "press Retry"
                 message = message.split("\nThen press Retry")[0] + (
