@@ -238,8 +238,10 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
         return PORT_BUSY
     if problem is not None and problem.kind == pe.PERMISSION:
         return PORT_PERMISSION
-    if not wrote and any(s in fatal for s in ("Wrong boot mode detected", "No serial data received")):
-        return NEEDS_DOWNLOAD_MODE
+    switched = "Changing baud rate" in output and "Changed." in output
+    if not wrote and not switched and any(s in fatal for s in ("Wrong boot mode detected",
+                                                                "No serial data received")):
+        return NEEDS_DOWNLOAD_MODE  # (after the stub switched to the fast rate it is the link)
     if any(s.lower() in fatal.lower() for s in _LOST):
         return CONNECTION_LOST if reached else PORT_MISSING  # the port refused us at open
     if any(s in fatal for s in _PORT_MISSING) and not wrote:
@@ -250,7 +252,6 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
         # fast link's noise: "Invalid head of packet" there is a running firmware (MicroPython's
         # REPL echoing the SYNC frames) on a board whose EN/IO0 the adapter's DTR/RTS do not reach
         return NEEDS_DOWNLOAD_MODE
-    switched = "Changing baud rate" in output and "Changed." in output
     if wrote or switched or any(s in fatal for s in _LINK):
         return LINK_FAILURE  # broke after the fast baud was set or while writing
     if not wrote and any(s in fatal for s in _BOOT_MODE):
