@@ -132,12 +132,19 @@ def _run_one(args: argparse.Namespace) -> int:
         return 5
     print(f"Using esptool {'.'.join(map(str, tool.version))}")
     installer = Installer(tool, on_line=print)
-    survey = None if options.erase else installer.survey(prepared, options)
-    erase_files = _erase_files_asked(args, options, survey)
-    if not isinstance(erase_files, bool):  # an exit code
-        return erase_files
-    report = installer.run(prepared, options, survey=survey, erase_files=erase_files,
-                           backup_dir=args.backup_files)
+
+    def read_ask_write():
+        """Read the board, ask (saying what happens to its files), write: the report, or an exit code."""
+        survey = None if options.erase else installer.survey(prepared, options)
+        erase_files = _erase_files_asked(args, options, survey)
+        if not isinstance(erase_files, bool):  # an exit code: nothing written
+            return erase_files
+        return installer.run(prepared, options, survey=survey, erase_files=erase_files,
+                             backup_dir=args.backup_files)
+
+    report = read_ask_write()
+    if isinstance(report, int):
+        return report
     if report.flash.needs_download_mode and not args.yes:  # offer the retry without reset
         print(report.flash.message.replace("Then press Retry", "Then press Enter"))
         try:
@@ -146,7 +153,9 @@ def _run_one(args: argparse.Namespace) -> int:
             pass
         else:
             options.manual_boot = True
-            report = installer.run(prepared, options, erase_files=erase_files, backup_dir=args.backup_files)
+            report = read_ask_write()  # the board could not be read before: now it is, and asked about
+            if isinstance(report, int):
+                return report
     result = report.flash
     if not result.ok:
         print(result.message, file=sys.stderr)

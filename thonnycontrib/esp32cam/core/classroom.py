@@ -289,6 +289,10 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 # ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
 
+FILES_LEFT = ("Nothing was written to this board. To install on it, choose for the run that its files are "
+              "copied first, or erased, and install again.")
+
+
 @dataclass
 class FlashJob:
     """Write one verified image to a board through the one install sequence (its own
@@ -338,8 +342,8 @@ class FlashJob:
                                erase_files=self.erase_files, backup_dir=backup)
         result = report.flash
         board.detail["baud"] = result.baud
-        if report.plan is not None:
-            board.detail["files"] = "erased" if report.plan.files_at_risk else report.plan.mode
+        if report.files_outcome():
+            board.detail["files"] = report.files_outcome()
         if not result.ok:
             code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
@@ -348,16 +352,18 @@ class FlashJob:
                     "\nThen install on this board again with manual boot (command line: "
                     "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
                     "download mode').")
+            if result.outcome == FILES_AT_RISK:  # the run's choice left it: say how to install on it
+                message = report.plan.message + " " + FILES_LEFT
             board.detail["log"] = result.log[-8:]
             board.finish(False, result.outcome, message, exit_code=code)
             return
         if report.check is None:  # manual boot: the board starts when IO0 is released and RST tapped
-            board.finish(True, "ok", result.message)
+            board.finish(True, "ok", " ".join([result.message] + ([report.copied_message()] if report.copied else [])))
             return
         board.detail["banner"] = report.check.banner
         board.detail["camera"] = report.check.camera
-        message = " ".join([result.message] + ([] if report.started else [report.not_started_message()])
-                           + report.warnings)
+        message = " ".join([result.message] + ([report.copied_message()] if report.copied else [])
+                           + ([] if report.started else [report.not_started_message()]) + report.warnings)
         board.finish(True, "ok", message)
 
 

@@ -115,13 +115,17 @@ class Esptool:
                        usb_reset: bool = False) -> List[str]:
         """core/board_survey.py in esptool's Python: esptool connects as for a write, then the
         board's partition table, flash size, filesystem blocks and per-region MD5 are read.
-        By hand in download mode the board stays in the bootloader for the write after it."""
+        By hand in download mode the flasher stub is left running for the write after it
+        (``no-reset-stub``): esptool's plain ``no-reset`` would leave the stub with FLASH_END's
+        reboot flag, and the stub then calls software_reset() (esptool 4.8.1 and 5.x
+        ``soft_reset(True)``; flasher stub stub_flasher.c), which boots the firmware once IO0
+        is released. The write then finds the stub ("already running", esptool's sync)."""
         return [self.python, "-m", "thonnycontrib.esp32cam.core.board_survey",
                 "--md5", ",".join(f"{a:#x}:{n:#x}" for a, n in md5),
                 "--probe", ",".join(f"{a:#x}" for a in probes), "--",
                 "--chip", chip, "--port", port, "--baud", str(baud),
                 "--before", self.spell(_before(manual_boot, usb_reset)),
-                "--after", self.spell("no-reset" if manual_boot else "hard-reset"),
+                "--after", self.spell("no-reset-stub" if manual_boot else "hard-reset"),
                 "--connect-attempts", "3", self.spell("flash-id")]
 
     def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,

@@ -192,11 +192,16 @@ class Flasher:
             changed = changed or wrote or erased
             # the whole chip was erased: a later attempt need not erase it again
             erase = erase and not any(s in line for line in log for s in CHIP_ERASED)
-            if outcome == ec.OK and (resume is not None or options.regions is not None):
-                outcome = self._verify_whole(image_path, options, baud, log)
+            # the whole image hashed again: after a resumed write, and after a write of the parts
+            # that differed (write-flash hashes each part it wrote; the rest matched the board's
+            # hash just before). Not by hand in download mode: the write left the stub at the fast
+            # rate, where a new esptool cannot reach it without a reset (it connects at 115200)
+            whole = resume is not None or (options.regions is not None and not options.manual_boot)
+            if outcome == ec.OK and whole:
+                outcome = self._verify_whole(image_path, options, baud, log, resume)
                 resume = None if outcome != ec.OK else resume
             if outcome == ec.OK:
-                return FlashResult(True, ec.OK, _done_message(bauds, index, resume, options.regions), baud=baud,
+                return FlashResult(True, ec.OK, _done_message(bauds, index, resume, options.regions, whole), baud=baud,
                                    board_changed=True, log=log)
             if self._runner.cancelled:
                 return FlashResult(False, "cancelled", self._cancel_message(changed),
@@ -248,10 +253,12 @@ class Flasher:
             flash_size=options.flash_size if at_image_start else None,
             flash_freq=options.flash_freq if at_image_start else None, usb_reset=options.on_usb_jtag())
 
-    def _verify_whole(self, image_path: str, options: FlashOptions, baud: int, log: List[str]) -> str:
+    def _verify_whole(self, image_path: str, options: FlashOptions, baud: int, log: List[str],
+                      resume: Optional[int] = None) -> str:
         """After a resumed write: the board hashes the whole image's region (the part written
         at the faster rate too) and esptool compares it with the image."""
-        self._say("Verifying the whole image (part of it was written at the faster rate)...", log)
+        self._say("Verifying the whole image (part of it was written at the faster rate)..." if resume else
+                  "Verifying the whole image...", log)
         cmd = self.esptool.verify_command(
             port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
             manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
@@ -301,12 +308,15 @@ def _pieces(regions: Optional[Sequence[Tuple[int, int]]], resume: Optional[int],
 
 
 def _done_message(bauds: List[int], index: int, resume: Optional[int],
-                  regions: Optional[Sequence[Tuple[int, int]]] = None) -> str:
+                  regions: Optional[Sequence[Tuple[int, int]]] = None, whole: bool = True) -> str:
     text = f"Firmware written and verified at {bauds[index]} baud."
     if regions is not None:
         kb = sum(length for _, length in regions) // 1024
         text = (f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
-                f"({kb} KB) were written, then the whole image was verified.")
+                f"({kb} KB) were written, then the whole image was verified." if whole else
+                f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
+                f"({kb} KB) were written, and esptool verified each of them (the rest matched the "
+                "board's hash just before).")
     if index:
         text += f" ({bauds[0]} baud garbled data with this adapter and cable.)"
     if resume is not None:

@@ -18,7 +18,7 @@ from thonnycontrib.esp32cam.core.bootcheck import BootCheck, check_board
 from thonnycontrib.esp32cam.core.esptool_cmd import Esptool
 from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher
 from thonnycontrib.esp32cam.core.prepare import PreparedImage
-from thonnycontrib.esp32cam.core.reinstall import Plan
+from thonnycontrib.esp32cam.core.reinstall import KEEP, Plan
 from thonnycontrib.esp32cam.core.survey_run import SurveyResult, Surveyor
 
 CHECK_SECONDS = 10.0  # how long a freshly written board may take to show its prompt
@@ -29,6 +29,9 @@ WRITING = "writing"
 CHECKING = "checking"
 FILES_AT_RISK = "files-would-be-erased"  # outcome: the install would erase the board's files
 BACKUP_FAILED = "backup-failed"
+NO_COPY_IN_DOWNLOAD_MODE = ("The board is in download mode, where its files cannot be read: release IO0 (remove "
+                            "the jumper), tap RST and install without manual boot to copy them first. "
+                            "Nothing was written.")
 
 
 @dataclass
@@ -43,6 +46,7 @@ class InstallReport:
     warnings: List[str] = field(default_factory=list)
     plan: Optional[Plan] = None      # what the board held decided (None: the user chose a full erase)
     copied: List[str] = field(default_factory=list)  # the board's files copied before the erase
+    backup_dir: Optional[str] = None                 # ... into this folder
 
     @property
     def ok(self) -> bool:
@@ -51,6 +55,24 @@ class InstallReport:
     @property
     def started(self) -> bool:
         return self.check is not None and self.check.started
+
+    def files_outcome(self) -> Optional[str]:
+        """What became of the board's files, in a word or three (classroom results)."""
+        if self.plan is None:
+            return "erased" if self.flash.board_changed else None  # the user's whole-flash erase
+        if self.plan.mode == KEEP:
+            return "kept"
+        if not self.plan.files_at_risk:
+            return "none"
+        if not self.flash.board_changed:
+            return "left as they were"
+        return "copied, then erased" if self.copied else "erased"
+
+    def copied_message(self) -> str:
+        if not self.copied:
+            return ""
+        return "The board's {count} files were copied to {folder} first.".format(
+            count=len(self.copied), folder=self.backup_dir)
 
     def not_started_message(self) -> str:
         """The one sentence for a board that was written but showed no prompt."""
@@ -126,7 +148,7 @@ class Installer:
             self.on_stage(WRITING)
             result = self.flasher.flash(str(prepared.path), options)
         report = InstallReport(result, result.port or options.port, options.manual_boot,
-                               check_seconds=check_seconds, plan=plan, copied=copied)
+                               check_seconds=check_seconds, plan=plan, copied=copied, backup_dir=backup_dir)
         if not result.ok or options.manual_boot:
             return report  # nothing to ask: failed, or the chip waits for RST without IO0
         self.on_stage(CHECKING)
@@ -142,6 +164,8 @@ class Installer:
         """Before an erase that deletes the board's files: copy them, or refuse (nothing written)."""
         if not plan.files_at_risk:
             return None
+        if backup_dir and options.manual_boot:  # the chip waits in its bootloader: no MicroPython to ask
+            return FlashResult(False, BACKUP_FAILED, plan.message + " " + NO_COPY_IN_DOWNLOAD_MODE, port=options.port)
         if backup_dir:
             try:
                 copied += copy_files(options.port, backup_dir, self.on_line)

@@ -103,6 +103,10 @@ def image_filesystems(image: bytes) -> Tuple[str, ...]:
     return tuple(kinds)
 
 
+def size_text(size: int) -> str:
+    return f"{size // 1024} KB" if size < 0x100000 else f"{size / 0x100000:g} MB"
+
+
 def describe(part: Partition, kind: Optional[str] = None) -> str:
-    size = f"{part.size // 1024} KB" if part.size < 0x100000 else f"{part.size / 0x100000:g} MB"
-    return f"{kind + ' ' if kind and kind not in (BLANK, OTHER) else ''}filesystem at {part.offset:#x} ({size})"
+    return (f"{kind + ' ' if kind and kind not in (BLANK, OTHER) else ''}filesystem at {part.offset:#x} "
+            f"({size_text(part.size)})")

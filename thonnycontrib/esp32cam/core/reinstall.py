@@ -109,10 +109,14 @@ def plan_install(image: bytes, offset: int, survey: BoardSurvey, header_changed:
         if same_place and old_kind in pt.image_filesystems(image) and image_end <= old_fs.offset:
             return Plan(KEEP, _merge(differ), len(spans), _keep_message(old_fs, old_kind, differ, spans),
                         filesystem=old_fs)
-        why = (f"the new firmware's filesystem is at {new_fs.offset:#x} ({new_fs.size // 1024} KB)"
-               if new_fs is not None and not same_place else
-               "the new firmware has no filesystem partition" if new_fs is None else
-               f"the new firmware cannot mount a {old_kind} filesystem")
+        if new_fs is None:
+            why = "the new firmware has no filesystem partition"
+        elif not same_place:
+            why = f"the new firmware's filesystem is at {new_fs.offset:#x} ({pt.size_text(new_fs.size)})"
+        elif old_kind not in pt.image_filesystems(image):
+            why = f"the new firmware cannot mount a {old_kind} filesystem"
+        else:
+            why = "the new firmware reaches into it"
         return Plan(ERASE, spans, len(spans),
                     f"The board's files will be erased: they are in a {pt.describe(old_fs, old_kind)}, and "
                     f"{why}. The whole flash is erased before writing.", files_at_risk=True, filesystem=old_fs)
