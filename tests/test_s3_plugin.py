@@ -160,7 +160,8 @@ def test_flash_over_usb_serial_jtag_uses_the_usb_reset_and_waits_for_the_port(tm
         out = proc.stdout + proc.stderr
         assert proc.returncode == 0, out
         assert board.flash.read(0x0, build.size) == real_image(build.sha256)
-        assert len(board.events.all("usb_gone")) == 2  # after the chip probe and after the write
+        # after the chip probe, the board survey and the write
+        assert len(board.events.all("usb_gone")) == 3
         photo = tmp_path / "photo.jpg"
         snap = _cli(["snapshot", "--port", board.url, "-o", str(photo), "--size", "QVGA"], env)
     assert snap.returncode == 0, snap.stdout + snap.stderr

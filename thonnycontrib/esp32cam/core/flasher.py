@@ -102,7 +102,7 @@ class Flasher:
         self._runner.reset()
         board: Optional[chipinfo.ChipInfo] = None
         if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
-            refused, board = self._check_board(options, _image_flash_mb(image_path))
+            refused, board = self.read_s3_board(options, image_path)
             if refused is not None:
                 return refused
         serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
@@ -110,7 +110,7 @@ class Flasher:
         result.board = board
         result.port = options.port
         if not result.ok:
-            self._restart_after_failure(result, options)
+            restart_after_failure(result, options, self.on_line)
         if result.ok and options.on_usb_jtag() and not options.manual_boot:
             # leaving the bootloader, the chip's USB device drops off the bus and comes back
             self._say("Waiting for the board's USB port to come back after the reset...", result.log)
@@ -123,21 +123,7 @@ class Flasher:
                 result.message += f" The board came back as {back}."
         return result
 
-    def _restart_after_failure(self, result: FlashResult, options: FlashOptions) -> None:
-        """esptool leaves a board it reached in the ROM bootloader when it fails: reset it
-        into its firmware and say what state it is in."""
-        if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log
-                                                      for mark in fm.ROM_REACHED):
-            return
-        if options.manual_boot:
-            result.message += fm.MANUAL_BOOT_STATE
-            return
-        self._say("Resetting the board out of download mode...", result.log)
-        state = board_restart.restart_into_firmware(options.port)
-        self._say(state, result.log)
-        result.message += " " + state
-
-    def _check_board(self, options: FlashOptions, image_flash_mb: Optional[int] = None):
+    def read_s3_board(self, options: FlashOptions, image_path: str):
         """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
         an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
         the reason. A board that cannot be read is left to the write's own errors."""
@@ -156,7 +142,7 @@ class Flasher:
         if board.chip != options.chip:
             return FlashResult(False, WRONG_CHIP, fm.wrong_chip_message(board.description, "ESP32-S3"),
                                log=log, board=board), board
-        wanted_mb = _flash_mb(options.flash_size) or image_flash_mb
+        wanted_mb = _flash_mb(options.flash_size) or _image_flash_mb(image_path)
         if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
             return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
                                f"the board has {board.flash_mb} MB: its file system would lie beyond the end "
@@ -196,7 +182,8 @@ class Flasher:
             # that differed (write-flash hashes each part it wrote; the rest matched the board's
             # hash just before). Not by hand in download mode: the write left the stub at the fast
             # rate, where a new esptool cannot reach it without a reset (it connects at 115200)
-            whole = resume is not None or (options.regions is not None and not options.manual_boot)
+            partial = options.regions is not None and sum(n for _, n in options.regions) < os.path.getsize(image_path)
+            whole = resume is not None or (partial and not options.manual_boot)
             if outcome == ec.OK and whole:
                 outcome = self._verify_whole(image_path, options, baud, log, resume)
                 resume = None if outcome != ec.OK else resume
@@ -259,6 +246,9 @@ class Flasher:
         at the faster rate too) and esptool compares it with the image."""
         self._say("Verifying the whole image (part of it was written at the faster rate)..." if resume else
                   "Verifying the whole image...", log)
+        if options.on_usb_jtag() and not options.manual_boot:  # the write's reset re-enumerated it
+            options.port = usbjtag.wait_for_port(options.port, timeout=10, serial_number=getattr(
+                usbjtag.port_info(options.port), "serial_number", None)) or options.port
         cmd = self.esptool.verify_command(
             port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
             manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
@@ -294,6 +284,22 @@ class Flasher:
 
     _cancel_message = staticmethod(fm.cancel_message)
     _failure_message = staticmethod(fm.failure_message)
+
+
+def restart_after_failure(result: FlashResult, options: FlashOptions, on_line: Callable[[str], None]) -> None:
+    """esptool leaves a board it reached in the ROM bootloader when it fails: reset it
+    into its firmware and say what state it is in."""
+    if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log for mark in fm.ROM_REACHED):
+        return
+    if options.manual_boot:
+        result.message += fm.MANUAL_BOOT_STATE
+        return
+    result.log.append("Resetting the board out of download mode...")
+    on_line(result.log[-1])
+    state = board_restart.restart_into_firmware(options.port)
+    result.log.append(state)
+    on_line(state)
+    result.message += " " + state
 
 
 def _pieces(regions: Optional[Sequence[Tuple[int, int]]], resume: Optional[int], offset: int,

@@ -16,7 +16,7 @@ from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core.board_files import CopyFailed, copy_files
 from thonnycontrib.esp32cam.core.bootcheck import BootCheck, check_board
 from thonnycontrib.esp32cam.core.esptool_cmd import Esptool
-from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher
+from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher, restart_after_failure
 from thonnycontrib.esp32cam.core.prepare import PreparedImage
 from thonnycontrib.esp32cam.core.reinstall import KEEP, Plan
 from thonnycontrib.esp32cam.core.survey_run import SurveyResult, Surveyor
@@ -113,6 +113,14 @@ class Installer:
         whether the board's files are kept. Front-ends that ask the user first call this, say
         ``result.plan.message``, then pass the result to :meth:`run`."""
         options.chip = prepared.chip
+        options.psram_mode = prepared.info.psram_mode
+        if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
+            # the S3's chip, PSRAM and flash size first, as a write would check them
+            refused, _board = self.flasher.read_s3_board(options, str(prepared.path))
+            if refused is not None:
+                return SurveyResult(None, refused.outcome, message=refused.message, log=refused.log,
+                                    refused=refused)
+            options.check_board = False  # checked: the write need not ask the board again
         self.on_stage(READING)
         return self.surveyor.survey(prepared.path.read_bytes(), options)
 
@@ -131,10 +139,15 @@ class Installer:
         plan, copied = None, []
         if not options.erase:
             survey = survey or self.survey(prepared, options)
+            if survey.refused is not None:  # the S3 check before the read refused the image
+                return InstallReport(survey.refused, options.port, options.manual_boot)
             if not survey.ok:
-                return InstallReport(FlashResult(False, survey.outcome, survey.message, baud=survey.baud,
-                                                 needs_download_mode=survey.outcome == ec.NEEDS_DOWNLOAD_MODE,
-                                                 log=survey.log), options.port, options.manual_boot)
+                failed = FlashResult(False, survey.outcome, survey.message, baud=survey.baud,
+                                     needs_download_mode=survey.outcome == ec.NEEDS_DOWNLOAD_MODE,
+                                     log=list(survey.log), port=options.port)
+                if survey.outcome != "cancelled":
+                    restart_after_failure(failed, options, self.on_line)  # out of the ROM, as after a write
+                return InstallReport(failed, options.port, options.manual_boot)
             plan = survey.plan
             refused = self._files(plan, options, erase_files, backup_dir, copied)
             if refused is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core import fastlink, usbjtag
@@ -25,6 +25,7 @@ class SurveyResult:
     message: str = ""            # why the board could not be read
     log: List[str] = field(default_factory=list)
     plan: Optional[Plan] = None
+    refused: Any = None          # core.flasher.FlashResult: the S3 check before the read refused the image
 
     @property
     def ok(self) -> bool:
