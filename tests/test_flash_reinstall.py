@@ -8,6 +8,7 @@ mpremote, an independent client.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -207,3 +208,30 @@ def test_the_cli_says_before_writing_that_the_files_will_be_erased(tmp_path, fas
         out = proc.stdout + proc.stderr
         assert proc.returncode == 0, out
         assert "already holds this firmware" in out and "files are kept" in out
+
+
+def test_the_cli_on_several_boards_copies_the_files_of_the_one_whose_layout_changes(tmp_path, fast_client):
+    builds = load_bundled()
+    new = builds.get("kaki5-20230607-ble")
+    env = dict(os.environ, THONNY_USER_DIR=str(tmp_path / "user"),
+               ESP32CAM_FIRMWARE_MIRROR=str(real_firmware_dir()))
+    backup = tmp_path / "class"
+    with VirtualBoard(wiring="classic", flash_timing="fast", en_delay=0.02,
+                      firmware=real_image(builds.get("lemariva-v1.21.0").sha256)) as other, \
+            VirtualBoard(wiring="classic", flash_timing="fast", en_delay=0.02,
+                         firmware=real_image(builds.get("kaki5-20230521-ble").sha256)) as same:
+        main_py, _ = _board_with_files(other, tmp_path)
+        _board_with_files(same, tmp_path)
+        same_fs = same.flash.read(0x300000, 0x100000)
+        proc = _cli(["flash", "--port", other.url, "--port", same.url, "--build", new.id, "--baud", "921600",
+                     "--yes", "--backup-files", str(backup), "--json"], env)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out
+        for board in (other, same):
+            assert board.flash.read(0x1000, new.size) == real_image(new.sha256)
+        assert same.flash.read(0x300000, 0x100000) == same_fs
+    folders = list(backup.iterdir())
+    assert len(folders) == 1 and (folders[0] / "main.py").read_bytes() == main_py, folders
+    results = {r["port"]: r for r in json.loads(proc.stdout[proc.stdout.index("["):])}
+    assert results[other.url]["files"] == "copied, then erased" and "files were copied" in results[other.url]["message"]
+    assert results[same.url]["files"] == "kept"
