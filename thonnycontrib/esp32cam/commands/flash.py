@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
                         help="target chip (default: the build's chip, or the one the image's header "
                         "names; the board is asked before writing)")
-    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: 460800, falling "
-                        "back to 115200 and 38400 when writes fail)")
+    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: the fastest rate the "
+                        "adapter carries, one rate lower at a time when writes fail)")
     parser.add_argument("--erase", action="store_true", help="erase the whole flash first and write the "
                         "whole image (deletes the board's files)")
     parser.add_argument("--no-erase", action="store_true", help="(the default) do not erase the whole "
