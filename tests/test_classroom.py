@@ -105,7 +105,10 @@ def test_a_mixed_tray_is_flashed_in_parallel_then_checked(tmp_path):
             written = board.flash.read(0x1000, len(image)) == image
             assert written == (name != "drops"), name
             assert bool(board.events.all("connection_dropped")) == (name == "drops"), name
-            assert bool(board.events.all("garbled")) == (name == "weak"), name
+            # the adapter's own garbling; not the boot log of the board survey's reset, which a port
+            # esptool has just opened (at pyserial's 9600, before its 115200) reads as noise, as a real one does
+            weak = [e for e in board.events.all("garbled") if e.data["reason"] == "above max baud"]
+            assert bool(weak) == (name == "weak"), (name, board.events.all("garbled"))
         # the CSV log: one row per board, its MAC next to its port
         rows = list(csv.DictReader(log.open(encoding="utf-8")))
         assert {by_url[r["port"]]: (r["mac"], r["result"], r["ok"]) for r in rows} == {

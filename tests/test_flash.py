@@ -272,16 +272,18 @@ def test_cli_offers_download_mode_retry(tmp_path, fast_client):
                 output += chunk
 
         try:
-            read_until(b"[y/N]")
-            proc.stdin.write(b"y\n")
-            proc.stdin.flush()
+            # the board is read before the question: it cannot be, so download mode comes first
             read_until(b"Press Enter when the board is in download mode")
-            assert b"hold the IO0 button, tap RST" in output
+            assert b"hold the IO0 button, tap RST" in output and b"[y/N]" not in output
             mark = board.events.mark()
             board.hold_boot(True)
             board.press_reset()
             board.events.wait_for("boot", since=mark, mode="download", timeout=5)
             proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            read_until(b"[y/N]")  # read now, the board is asked about with what would be written
+            assert b"The board has no files to keep" in output
+            proc.stdin.write(b"y\n")
             proc.stdin.flush()
             rest, _ = proc.communicate(timeout=120)
         finally:

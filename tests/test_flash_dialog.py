@@ -326,7 +326,8 @@ def test_dialog_cancel_mid_write_explains_and_retry_installs(xdisplay, tmp_path)
     assert cancelled["install_state"] == "normal"
     assert retry["success"] is True, retry["log"]
     assert "Firmware written and verified" in retry["log"]
-    command = next(line for line in retry["log"].splitlines() if line.startswith("$ "))
+    command = next(line for line in retry["log"].splitlines()  # the write (after the board survey)
+                   if line.startswith("$ ") and re.search(r"write[-_]flash", line))
     assert re.search(r"--flash[-_]mode dio --flash[-_]size 4MB", command), command
     assert "Writing at 0x" in cancelled["log"]  # cancelled while data was flowing...
     assert len(writes) == 1  # ...so only the retry completed a write

@@ -106,8 +106,9 @@ def scenario_installer_menu(h, image: str, mirror: str):
         result["local_button_info"] = dlg.info_label.cget("text")
         result["refresh_state"] = menu.entrycget(labels["Refresh catalog (set a URL first)"], "state")
         erase = next(w for w in h.widgets(dlg) if _text(w).startswith("Erase the whole flash"))
-        erase.invoke()  # the user unticks "Erase the whole flash before writing"
-        result["erase_after_untick"] = dlg.tray_choice()[2]["erase"]
+        result["erase_default"] = dlg.tray_choice()[2]["erase"]
+        erase.invoke()  # the user ticks "Erase the whole flash first" (off: only what differs is written)
+        result["erase_after_tick"] = dlg.tray_choice()[2]["erase"]
         menu.invoke(labels["Firmware mirror folder…"])
         result["mirror_info"] = dlg.info_label.cget("text")
         result["mirror_option"] = h.wb.get_option("ESP32CAM.firmware_mirror")
@@ -145,7 +146,7 @@ def test_installer_menu_items_and_local_file_button(xdisplay, tmp_path):
     assert f"Firmware mirror folder… ({mirror})" in r["labels_after"]
     assert r["asked"] == ["file", "file", "folder"]
     assert r["tray"] and r["installer_closed"]
-    assert r["erase_after_untick"] is False  # what "Install"/"All boards…" get
+    assert (r["erase_default"], r["erase_after_tick"]) == (False, True)  # what "Install"/"All boards…" get
 
 
 # ------------------------------------------------------------ several-boards tray: All / None

@@ -29,6 +29,7 @@ def scenario_s3_psram_warning_then_install(h, url: str, mirror: str):
         dlg._fill_builds()
         result["offered"] = [b.id for b in dlg.build_combo.mapping.values()]
         _select_build(dlg, XIAO_BUILD)  # ...and the S3 build
+        dlg.erase_var.set(True)  # the whole flash erased (the default reads the board and keeps files)
         yield _press_install(dlg)
         result.update(first_success=dlg.success, first_log=dlg.log_text.text.get("1.0", "end"),
                       guidance=dlg.guidance_label["text"])

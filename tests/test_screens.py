@@ -199,6 +199,17 @@ def scenario_installer(h, shot, long_dir, long_url, not_firmware):
         result["full"] = measure(dlg, buttons)
         log = dlg.log_text.text
         result["log_xview"] = list(log.xview())
+        from thonnycontrib.esp32cam.frontend.files_question import FilesAnswer, FilesQuestion
+
+        question = FilesQuestion(dlg, "The board's files will be erased: they are in a littlefs filesystem at "
+                                 "0x200000 (2 MB), and the new firmware's filesystem is at 0x300000 (1 MB). "
+                                 "The whole flash is erased before writing.", FilesAnswer(),
+                                 long_dir + "/ESP32-CAM files/2026-12-03 17.30.00")
+        h.pump(0.3)
+        result["files_question"] = measure(question, {"copy": question.copy_button, "erase": question.erase_button,
+                                                      "cancel": question.cancel_button,
+                                                      "browse": question.browse_button})
+        question.cancel_button.invoke()
         dlg._cancel_button.invoke()
 
     _modal(h, lambda: open_installer(h.wb), inspect)
@@ -305,7 +316,7 @@ def test_installer_dialog_fits_with_long_url_paths_and_log(screen, tmp_path):
     shot = _photo(size, "installer.png", tmp_path)
     r = run_scenario(scenario_installer, tmp_path / "user", env=env, shot=shot, long_dir=LONG_DIR,
                      long_url=LONG_URL, not_firmware=str(not_firmware))
-    for state in ("first", "mirror", "refused", "full"):
+    for state in ("first", "mirror", "refused", "full", "files_question"):
         assert_fits(r[state])
     assert r["refused_text"].startswith("Refused downloaded-from-a-forum-")
     assert r["log_xview"] == [0.0, 1.0]  # log lines wrap: nothing hidden to the right

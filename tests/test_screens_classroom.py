@@ -49,7 +49,11 @@ def scenario_trays(h, shot):
 
     def inspect():
         h.pump(0.3)
-        result["install_first"] = measure(tray, _buttons(tray))
+        files = tray.files_choice  # what a board whose files another layout would erase gets
+        files.choose("backup")
+        h.pump(0.1)
+        result["install_first"] = measure(tray, dict(_buttons(tray), files=files.choice_box,
+                                                     folder=files.folder_entry, browse=files.browse_button))
         _results(tray, "lemariva-v1.21.0")
         h.pump(0.3)
         result["install_done"] = measure(tray, _buttons(tray))

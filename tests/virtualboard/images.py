@@ -36,6 +36,9 @@ FAMILY_MARKERS = {
                   b"reconfigure"],
     None: [],
 }
+# The filesystems MicroPython's `vfs` module can mount (extmod/vfs_lfs.c VfsLfs2, extmod/vfs_fat.c
+# VfsFat): both qstrs are in every real ESP32/ESP32-S3 image the catalog pins
+VFS_MARKERS = [b"VfsLfs2", b"VfsFat"]
 PSRAM_MARKERS = [b"esp_spiram", b"SPIRAM", b"spiram: Found 64MBit SPI RAM device"]
 # An S3 PSRAM build carries one PSRAM driver, named by its log tag (IDF v4.4: "opi psram"
 # for octal, as in the real KAKI5 S3 images; IDF v5: "octal_psram" / "quad_psram")
@@ -66,7 +69,7 @@ def _bootloader(chip: str) -> bytes:
 
 def _app(family: Optional[str], banner: str, chip: str, psram: bool, psram_mode: str = "octal") -> bytes:
     strings = [banner.encode(), b'Type "help()" for more information.']
-    strings += FAMILY_MARKERS[family] + (PSRAM_MARKERS if psram else [])
+    strings += FAMILY_MARKERS[family] + VFS_MARKERS + (PSRAM_MARKERS if psram else [])
     if psram and chip == "esp32s3":
         strings += S3_PSRAM_MARKERS[psram_mode]
     rodata = _app_description(banner) + b"\0".join(strings) + b"\0"

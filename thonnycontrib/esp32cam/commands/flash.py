@@ -3,9 +3,16 @@
 Exit codes: 0 = written and verified; 1 = flashing failed; 3 = the board must
 be put into download mode by hand (rerun with ``--manual-boot``); 4 = image
 or download refused (also: an ESP32-S3 whose chip or PSRAM does not fit the
-build, or the board answered as another chip); 5 = esptool missing; 2 = bad ports, or
-no terminal to confirm on (pass ``--yes``). After a failed write the board is reset out
-of download mode, and the message says what it does then.
+build, or the board answered as another chip, or its files would be erased without
+``--yes``/``--backup-files`` on several boards, or could not be copied); 5 = esptool missing;
+2 = bad ports, or no terminal to confirm on (pass ``--yes``). After a failed write the board
+is reset out of download mode, and the message says what it does then.
+
+The board is read before anything is written (``core/reinstall.py``): only the regions that
+differ are written, and the board's files are kept when the new build's filesystem is where
+the board's is. When it is not, that is said before writing, and the files are erased only
+after a yes (or ``--yes``); ``--backup-files DIR`` copies them first. ``--erase`` erases the
+whole flash and writes the whole image, as before.
 
 Several boards (``--port A --port B``, ``--all``): the image is fetched and
 checked once, then every board is written in parallel, each by its own esptool
@@ -24,7 +31,7 @@ from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, 
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH, WRONG_CHIP, FlashOptions
 from thonnycontrib.esp32cam.core.image import MB, ImageError
-from thonnycontrib.esp32cam.core.install import Installer
+from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, FILES_AT_RISK, Installer
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
 
@@ -38,9 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
                         help="target chip (default: the build's chip, or the one the image's header "
                         "names; the board is asked before writing)")
-    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: 460800, falling "
-                        "back to 115200 and 38400 when writes fail)")
-    parser.add_argument("--no-erase", action="store_true", help="do not erase the flash first")
+    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: the fastest rate the "
+                        "adapter carries, one rate lower at a time when writes fail)")
+    parser.add_argument("--erase", action="store_true", help="erase the whole flash first and write the "
+                        "whole image (deletes the board's files)")
+    parser.add_argument("--no-erase", action="store_true", help="(the default) do not erase the whole "
+                        "flash: the board is read first, only what differs is written, and its files are "
+                        "kept when the new build's filesystem is where the old one's is")
+    parser.add_argument("--backup-files", metavar="DIR", help="when the install would erase the board's "
+                        "files (another partition layout), copy them into DIR first")
     parser.add_argument("--manual-boot", action="store_true", help="the board is already in "
                         "download mode (IO0 held low, RST tapped): do not reset it")
     parser.add_argument("--flash-size", type=int, default=4, metavar="MB",
@@ -109,21 +122,29 @@ def _run_one(args: argparse.Namespace) -> int:
         print(f"Refused: {e}\nNothing was written to the board.", file=sys.stderr)
         return 4
     print(prepared.summary())
-    options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
+    options = FlashOptions(port=args.port, chip=prepared.chip, erase=args.erase,
                            baud=args.baud, manual_boot=args.manual_boot,
                            psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
                            usb_jtag=True if args.usb_jtag else None,
                            work_dir=str(firmware_cache(user_dir, args.mirror).dir))
-    refused = None if args.yes else _ask(f"Write this firmware to {args.port} at {options.start_offset():#x}"
-                                          f"{' after erasing the whole flash' if options.erase else ''}?")
-    if refused is not None:
-        return refused
     tool = _esptool_or_none()
     if tool is None:
         return 5
     print(f"Using esptool {'.'.join(map(str, tool.version))}")
     installer = Installer(tool, on_line=print)
-    report = installer.run(prepared, options)
+
+    def read_ask_write():
+        """Read the board, ask (saying what happens to its files), write: the report, or an exit code."""
+        survey = None if options.erase else installer.survey(prepared, options)
+        erase_files = _erase_files_asked(args, options, survey)
+        if not isinstance(erase_files, bool):  # an exit code: nothing written
+            return erase_files
+        return installer.run(prepared, options, survey=survey, erase_files=erase_files,
+                             backup_dir=args.backup_files)
+
+    report = read_ask_write()
+    if isinstance(report, int):
+        return report
     if report.flash.needs_download_mode and not args.yes:  # offer the retry without reset
         print(report.flash.message.replace("Then press Retry", "Then press Enter"))
         try:
@@ -132,11 +153,13 @@ def _run_one(args: argparse.Namespace) -> int:
             pass
         else:
             options.manual_boot = True
-            report = installer.run(prepared, options)
+            report = read_ask_write()  # the board could not be read before: now it is, and asked about
+            if isinstance(report, int):
+                return report
     result = report.flash
     if not result.ok:
         print(result.message, file=sys.stderr)
-        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL):
+        if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL, FILES_AT_RISK, BACKUP_FAILED):
             if result.outcome == PSRAM_MISMATCH:
                 print("To write it anyway, add --ignore-psram.", file=sys.stderr)
             return 4
@@ -161,6 +184,29 @@ def _run_one(args: argparse.Namespace) -> int:
 
 
 NOT_A_TERMINAL = 2  # exit code: asked to confirm without a terminal to answer on
+
+
+def _erase_files_asked(args: argparse.Namespace, options: FlashOptions, survey):
+    """Ask before writing, saying what happens to the board's files. True/False: whether
+    they may be erased (the install goes on); an int: the exit code (nothing written)."""
+    plan = survey.plan if survey is not None and survey.ok else None
+    at_risk = plan is not None and plan.files_at_risk
+    if at_risk:
+        print(plan.message, file=sys.stderr)
+        print(f"They are copied into {args.backup_files} first." if args.backup_files else
+              "To copy them to this computer first, add --backup-files DIR.", file=sys.stderr)
+    if args.yes or (survey is not None and not survey.ok):  # a board that could not be read: the
+        return at_risk                                      # run says why, nothing is written
+    if at_risk:
+        question = f"Erase the board's files and write this firmware to {args.port}?"
+    elif options.erase:
+        question = f"Write this firmware to {args.port} after erasing the whole flash (and the board's files)?"
+    elif plan.nothing_to_write:
+        return False
+    else:
+        question = f"Write {plan.written_bytes() // 1024} KB of this firmware to {args.port}?"
+    refused = _ask(question)
+    return at_risk if refused is None else refused
 
 
 def _confirmed(question: str) -> Optional[bool]:
@@ -223,8 +269,11 @@ def _run_many(args: argparse.Namespace) -> int:
         print(prepared.summary())
     offset = FlashOptions(port="", chip=prepared.chip).start_offset()
     refused = None if args.yes else _ask(
-        f"Write this firmware at {offset:#x} to {len(ports)} boards "
-        f"({', '.join(ports)}){' after erasing their whole flash' if not args.no_erase else ''}?")
+        f"Write this firmware at {offset:#x} to {len(ports)} boards ({', '.join(ports)})"
+        + (" after erasing their whole flash?" if args.erase else
+           "? A board whose partition layout differs has its files erased"
+           + (f" (copied into {args.backup_files} first)." if args.backup_files else "."))
+        )
     if refused is not None:
         return refused
     tool = _esptool_or_none()
@@ -237,7 +286,8 @@ def _run_many(args: argparse.Namespace) -> int:
     def prepare_board(board: cr.BoardRun) -> None:
         board.firmware, board.sha256 = firmware, prepared.info.sha256
 
-    job = cr.FlashJob(tool, prepared, erase=not args.no_erase, baud=args.baud,
+    job = cr.FlashJob(tool, prepared, erase=args.erase, baud=args.baud, erase_files=True,
+                      backup_dir=args.backup_files,
                       manual_boot=args.manual_boot, check_psram=not args.ignore_psram,
                       work_dir=str(firmware_cache(thonny_user_dir(), args.mirror).dir))
 

@@ -289,14 +289,22 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 # ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
 
+FILES_LEFT = ("Nothing was written to this board. To install on it, choose for the run that its files are "
+              "copied first, or erased, and install again.")
+
+
 @dataclass
 class FlashJob:
     """Write one verified image to a board through the one install sequence (its own
     esptool process, its own baud fallback; an ESP32-S3's PSRAM checked first), then wait
-    for its MicroPython prompt."""
+    for its MicroPython prompt. Only what differs is written; a board whose files the
+    install would erase (another partition layout) has them copied into ``backup_dir``/<port>
+    first, or is erased only with ``erase_files``, else left as it is."""
     esptool: Any
     prepared: Any                     # core.prepare.PreparedImage
-    erase: bool = True
+    erase: bool = False               # the whole flash erased first (the board's files too)
+    erase_files: bool = False         # the run's choice: a layout change may erase the board's files
+    backup_dir: Optional[str] = None  # ... after they are copied into a folder per board here
     baud: Optional[int] = None
     manual_boot: bool = False
     flash_mode: Optional[str] = None
@@ -307,7 +315,7 @@ class FlashJob:
 
     def __call__(self, board: BoardRun) -> None:
         from thonnycontrib.esp32cam.core.flasher import FlashOptions
-        from thonnycontrib.esp32cam.core.install import CHECKING, Installer
+        from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, CHECKING, FILES_AT_RISK, READING, Installer
 
         def on_line(line: str) -> None:
             board.set_mac(mac_from_esptool_line(line))
@@ -317,6 +325,8 @@ class FlashJob:
         def on_stage(stage: str) -> None:
             if stage == CHECKING:
                 board.say("checking the prompt")
+            elif stage == READING:
+                board.say("reading the board")
 
         installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p),
                               on_stage=on_stage)
@@ -326,27 +336,34 @@ class FlashJob:
                                manual_boot=self.manual_boot, flash_mode=self.flash_mode,
                                flash_size=self.flash_size, check_board=self.check_psram,
                                work_dir=self.work_dir)
-        report = installer.run(self.prepared, options, check_seconds=self.check_seconds)
+        backup = os.path.join(self.backup_dir, re.sub(r"[^\w.-]+", "_", board.port).strip("_")) \
+            if self.backup_dir else None
+        report = installer.run(self.prepared, options, check_seconds=self.check_seconds,
+                               erase_files=self.erase_files, backup_dir=backup)
         result = report.flash
         board.detail["baud"] = result.baud
+        if report.files_outcome():
+            board.detail["files"] = report.files_outcome()
         if not result.ok:
-            code = 3 if result.needs_download_mode else 1
+            code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
             if code == 3:  # not the single-board dialog's "press Retry"
                 message = message.split("\nThen press Retry")[0] + (
                     "\nThen install on this board again with manual boot (command line: "
                     "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
                     "download mode').")
+            if result.outcome == FILES_AT_RISK:  # the run's choice left it: say how to install on it
+                message = report.plan.message + " " + FILES_LEFT
             board.detail["log"] = result.log[-8:]
             board.finish(False, result.outcome, message, exit_code=code)
             return
         if report.check is None:  # manual boot: the board starts when IO0 is released and RST tapped
-            board.finish(True, "ok", result.message)
+            board.finish(True, "ok", " ".join([result.message] + ([report.copied_message()] if report.copied else [])))
             return
         board.detail["banner"] = report.check.banner
         board.detail["camera"] = report.check.camera
-        message = " ".join([result.message] + ([] if report.started else [report.not_started_message()])
-                           + report.warnings)
+        message = " ".join([result.message] + ([report.copied_message()] if report.copied else [])
+                           + ([] if report.started else [report.not_started_message()]) + report.warnings)
         board.finish(True, "ok", message)
 
 

@@ -64,13 +64,14 @@ class Esptool:
                       erase: bool = True, manual_boot: bool = False,
                       flash_mode: Optional[str] = None, flash_size: Optional[str] = None,
                       flash_freq: Optional[str] = None, connect_attempts: int = 3,
-                      usb_reset: bool = False) -> List[str]:
+                      usb_reset: bool = False, parts: Optional[Sequence[Tuple[int, str]]] = None) -> List[str]:
         """Argument list (never a shell string) for writing ``image`` at ``offset``.
 
         ``manual_boot``: the user put the board into download mode by hand
         (IO0 held low, RST tapped), so esptool must not reset it. ``usb_reset``: the
         board is on the chip's own USB-Serial/JTAG (esptool's USBJTAGSerialReset; esptool
-        picks it itself from a real port's VID/PID, not from a URL).
+        picks it itself from a real port's VID/PID, not from a URL). ``parts``: several
+        (address, file) pairs instead of ``offset``/``image`` (write-flash takes any number).
         """
         before = _before(manual_boot, usb_reset)
         option = lambda name: "--" + self.spell(name)  # noqa: E731  (--flash_mode in 4.x)
@@ -88,7 +89,8 @@ class Esptool:
             cmd += [option("flash-size"), flash_size]
         if flash_freq:
             cmd += [option("flash-freq"), flash_freq]
-        cmd += [f"{offset:#x}", image]
+        for address, path in parts or [(offset, image)]:
+            cmd += [f"{address:#x}", path]
         return cmd
 
 
@@ -107,6 +109,24 @@ class Esptool:
             if value:
                 cmd += [option(name), value]
         return cmd + [f"{offset:#x}", image]
+
+    def survey_command(self, *, port: str, chip: str, baud: int, md5: Sequence[Tuple[int, int]],
+                       probes: Sequence[int] = (), manual_boot: bool = False,
+                       usb_reset: bool = False) -> List[str]:
+        """core/board_survey.py in esptool's Python: esptool connects as for a write, then the
+        board's partition table, flash size, filesystem blocks and per-region MD5 are read.
+        By hand in download mode the flasher stub is left running for the write after it
+        (``no-reset-stub``): esptool's plain ``no-reset`` would leave the stub with FLASH_END's
+        reboot flag, and the stub then calls software_reset() (esptool 4.8.1 and 5.x
+        ``soft_reset(True)``; flasher stub stub_flasher.c), which boots the firmware once IO0
+        is released. The write then finds the stub ("already running", esptool's sync)."""
+        return [self.python, "-m", "thonnycontrib.esp32cam.core.board_survey",
+                "--md5", ",".join(f"{a:#x}:{n:#x}" for a, n in md5),
+                "--probe", ",".join(f"{a:#x}" for a in probes), "--",
+                "--chip", chip, "--port", port, "--baud", str(baud),
+                "--before", self.spell(_before(manual_boot, usb_reset)),
+                "--after", self.spell("no-reset-stub" if manual_boot else "hard-reset"),
+                "--connect-attempts", "3", self.spell("flash-id")]
 
     def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,
                          chip: str = "auto", connect_attempts: int = 3, usb_reset: bool = False) -> List[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import board_restart, chipinfo, fastlink, usbjtag
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
@@ -39,6 +39,8 @@ class FlashOptions:
     usb_jtag: Optional[bool] = None        # on the chip's USB-Serial/JTAG; None: from the port's VID/PID
     work_dir: Optional[str] = None         # where a resumed write's rest of the image is put (default:
                                            # the image's folder, the firmware cache for catalog builds)
+    regions: Optional[Sequence[Tuple[int, int]]] = None  # (flash address, length) to write: the parts
+                                           # that differ from the board (core/reinstall.py); None: all
 
     def on_usb_jtag(self) -> bool:
         if self.usb_jtag is None:
@@ -100,7 +102,7 @@ class Flasher:
         self._runner.reset()
         board: Optional[chipinfo.ChipInfo] = None
         if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
-            refused, board = self._check_board(options, _image_flash_mb(image_path))
+            refused, board = self.read_s3_board(options, image_path)
             if refused is not None:
                 return refused
         serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
@@ -108,7 +110,7 @@ class Flasher:
         result.board = board
         result.port = options.port
         if not result.ok:
-            self._restart_after_failure(result, options)
+            restart_after_failure(result, options, self.on_line)
         if result.ok and options.on_usb_jtag() and not options.manual_boot:
             # leaving the bootloader, the chip's USB device drops off the bus and comes back
             self._say("Waiting for the board's USB port to come back after the reset...", result.log)
@@ -121,21 +123,7 @@ class Flasher:
                 result.message += f" The board came back as {back}."
         return result
 
-    def _restart_after_failure(self, result: FlashResult, options: FlashOptions) -> None:
-        """esptool leaves a board it reached in the ROM bootloader when it fails: reset it
-        into its firmware and say what state it is in."""
-        if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log
-                                                      for mark in fm.ROM_REACHED):
-            return
-        if options.manual_boot:
-            result.message += fm.MANUAL_BOOT_STATE
-            return
-        self._say("Resetting the board out of download mode...", result.log)
-        state = board_restart.restart_into_firmware(options.port)
-        self._say(state, result.log)
-        result.message += " " + state
-
-    def _check_board(self, options: FlashOptions, image_flash_mb: Optional[int] = None):
+    def read_s3_board(self, options: FlashOptions, image_path: str):
         """Read the S3's chip and PSRAM from its ROM (esptool flash-id) before writing:
         an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
         the reason. A board that cannot be read is left to the write's own errors."""
@@ -154,7 +142,7 @@ class Flasher:
         if board.chip != options.chip:
             return FlashResult(False, WRONG_CHIP, fm.wrong_chip_message(board.description, "ESP32-S3"),
                                log=log, board=board), board
-        wanted_mb = _flash_mb(options.flash_size) or image_flash_mb
+        wanted_mb = _flash_mb(options.flash_size) or _image_flash_mb(image_path)
         if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
             return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
                                f"the board has {board.flash_mb} MB: its file system would lie beyond the end "
@@ -190,11 +178,17 @@ class Flasher:
             changed = changed or wrote or erased
             # the whole chip was erased: a later attempt need not erase it again
             erase = erase and not any(s in line for line in log for s in CHIP_ERASED)
-            if outcome == ec.OK and resume is not None:
-                outcome = self._verify_whole(image_path, options, baud, log)
+            # the whole image hashed again: after a resumed write, and after a write of the parts
+            # that differed (write-flash hashes each part it wrote; the rest matched the board's
+            # hash just before). Not by hand in download mode: the write left the stub at the fast
+            # rate, where a new esptool cannot reach it without a reset (it connects at 115200)
+            partial = options.regions is not None and sum(n for _, n in options.regions) < os.path.getsize(image_path)
+            whole = resume is not None or (partial and not options.manual_boot)
+            if outcome == ec.OK and whole:
+                outcome = self._verify_whole(image_path, options, baud, log, resume)
                 resume = None if outcome != ec.OK else resume
             if outcome == ec.OK:
-                return FlashResult(True, ec.OK, _done_message(bauds, index, resume), baud=baud,
+                return FlashResult(True, ec.OK, _done_message(bauds, index, resume, options.regions, whole), baud=baud,
                                    board_changed=True, log=log)
             if self._runner.cancelled:
                 return FlashResult(False, "cancelled", self._cancel_message(changed),
@@ -209,41 +203,52 @@ class Flasher:
 
     def _write(self, image_path: str, options: FlashOptions, baud: int, erase: bool,
                resume: Optional[int], log: List[str]):
-        """One esptool write: the whole image, or from ``resume`` on (the rest of the image
-        in a file beside it, removed afterwards)."""
-        if resume is None:
-            return self._run_once(self._write_command(image_path, options, baud, erase), options, log)
+        """One esptool write: the whole image, or the parts of it still to write (the regions
+        that differ, from ``resume`` on) as files beside it, removed afterwards."""
         offset = options.start_offset()
+        if resume is None and options.regions is None:
+            return self._run_once(self._write_command([(offset, image_path)], options, baud, erase), options, log)
+        pieces = _pieces(options.regions, resume, offset, os.path.getsize(image_path))
+        if not pieces:
+            return ec.OK, False, False, []
         folder = options.work_dir or os.path.dirname(os.path.abspath(image_path))
         os.makedirs(folder, exist_ok=True)
-        rest_path = os.path.join(folder, f".{os.path.basename(image_path)}.from-{resume:x}.part")
-        with open(image_path, "rb") as src:
-            src.seek(resume - offset)
-            rest = src.read()
+        paths = [os.path.join(folder, f".{os.path.basename(image_path)}.{a:x}-{n:x}.part") for a, n in pieces]
         try:
-            with open(rest_path, "wb") as f:
-                f.write(rest)
-            return self._run_once(self._write_command(rest_path, options, baud, False, resume), options, log)
+            with open(image_path, "rb") as src:
+                for (address, length), path in zip(pieces, paths):
+                    src.seek(address - offset)
+                    with open(path, "wb") as f:
+                        f.write(src.read(length))
+            parts = [(address, path) for (address, _), path in zip(pieces, paths)]
+            return self._run_once(self._write_command(parts, options, baud, False), options, log)
         finally:
-            try:
-                os.remove(rest_path)
-            except OSError:
-                pass
+            for path in paths:
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
-    def _write_command(self, image: str, options: FlashOptions, baud: int, erase: bool,
-                       offset: Optional[int] = None) -> List[str]:
-        at_image_start = offset is None
+    def _write_command(self, parts: List[Tuple[int, str]], options: FlashOptions, baud: int,
+                       erase: bool) -> List[str]:
+        # esptool rewrites the header's flash mode/size/frequency only in a file at the image's start
+        at_image_start = any(address == options.start_offset() for address, _ in parts)
         return self.esptool.write_command(
-            port=options.port, chip=options.chip, baud=baud, image=image,
-            offset=options.start_offset() if at_image_start else offset, erase=erase,
+            port=options.port, chip=options.chip, baud=baud, image=parts[0][1], offset=parts[0][0],
+            erase=erase, parts=parts,
             manual_boot=options.manual_boot, flash_mode=options.flash_mode if at_image_start else None,
             flash_size=options.flash_size if at_image_start else None,
             flash_freq=options.flash_freq if at_image_start else None, usb_reset=options.on_usb_jtag())
 
-    def _verify_whole(self, image_path: str, options: FlashOptions, baud: int, log: List[str]) -> str:
+    def _verify_whole(self, image_path: str, options: FlashOptions, baud: int, log: List[str],
+                      resume: Optional[int] = None) -> str:
         """After a resumed write: the board hashes the whole image's region (the part written
         at the faster rate too) and esptool compares it with the image."""
-        self._say("Verifying the whole image (part of it was written at the faster rate)...", log)
+        self._say("Verifying the whole image (part of it was written at the faster rate)..." if resume else
+                  "Verifying the whole image...", log)
+        if options.on_usb_jtag() and not options.manual_boot:  # the write's reset re-enumerated it
+            options.port = usbjtag.wait_for_port(options.port, timeout=10, serial_number=getattr(
+                usbjtag.port_info(options.port), "serial_number", None)) or options.port
         cmd = self.esptool.verify_command(
             port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
             manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
@@ -281,8 +286,43 @@ class Flasher:
     _failure_message = staticmethod(fm.failure_message)
 
 
-def _done_message(bauds: List[int], index: int, resume: Optional[int]) -> str:
+def restart_after_failure(result: FlashResult, options: FlashOptions, on_line: Callable[[str], None]) -> None:
+    """esptool leaves a board it reached in the ROM bootloader when it fails: reset it
+    into its firmware and say what state it is in."""
+    if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log for mark in fm.ROM_REACHED):
+        return
+    if options.manual_boot:
+        result.message += fm.MANUAL_BOOT_STATE
+        return
+    result.log.append("Resetting the board out of download mode...")
+    on_line(result.log[-1])
+    state = board_restart.restart_into_firmware(options.port)
+    result.log.append(state)
+    on_line(state)
+    result.message += " " + state
+
+
+def _pieces(regions: Optional[Sequence[Tuple[int, int]]], resume: Optional[int], offset: int,
+            size: int) -> List[Tuple[int, int]]:
+    """(address, length) still to write: ``regions`` (None: the whole image), from ``resume`` on."""
+    pieces = []
+    for address, length in regions if regions is not None else [(offset, size)]:
+        start = max(address, resume if resume is not None else address)
+        if start < address + length:
+            pieces.append((start, address + length - start))
+    return pieces
+
+
+def _done_message(bauds: List[int], index: int, resume: Optional[int],
+                  regions: Optional[Sequence[Tuple[int, int]]] = None, whole: bool = True) -> str:
     text = f"Firmware written and verified at {bauds[index]} baud."
+    if regions is not None:
+        kb = sum(length for _, length in regions) // 1024
+        text = (f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
+                f"({kb} KB) were written, then the whole image was verified." if whole else
+                f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
+                f"({kb} KB) were written, and esptool verified each of them (the rest matched the "
+                "board's hash just before).")
     if index:
         text += f" ({bauds[0]} baud garbled data with this adapter and cable.)"
     if resume is not None:

@@ -12,16 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
+from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core.board_files import CopyFailed, copy_files
 from thonnycontrib.esp32cam.core.bootcheck import BootCheck, check_board
 from thonnycontrib.esp32cam.core.esptool_cmd import Esptool
-from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher
+from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher, restart_after_failure
 from thonnycontrib.esp32cam.core.prepare import PreparedImage
+from thonnycontrib.esp32cam.core.reinstall import KEEP, Plan
+from thonnycontrib.esp32cam.core.survey_run import SurveyResult, Surveyor
 
 CHECK_SECONDS = 10.0  # how long a freshly written board may take to show its prompt
 
 # stages reported to ``on_stage``
+READING = "reading"
 WRITING = "writing"
 CHECKING = "checking"
+FILES_AT_RISK = "files-would-be-erased"  # outcome: the install would erase the board's files
+BACKUP_FAILED = "backup-failed"
+NO_COPY_IN_DOWNLOAD_MODE = ("The board is in download mode, where its files cannot be read: release IO0 (remove "
+                            "the jumper), tap RST and install without manual boot to copy them first. "
+                            "Nothing was written.")
 
 
 @dataclass
@@ -34,6 +44,9 @@ class InstallReport:
     check: Optional[BootCheck] = None
     check_seconds: float = CHECK_SECONDS
     warnings: List[str] = field(default_factory=list)
+    plan: Optional[Plan] = None      # what the board held decided (None: the user chose a full erase)
+    copied: List[str] = field(default_factory=list)  # the board's files copied before the erase
+    backup_dir: Optional[str] = None                 # ... into this folder
 
     @property
     def ok(self) -> bool:
@@ -42,6 +55,24 @@ class InstallReport:
     @property
     def started(self) -> bool:
         return self.check is not None and self.check.started
+
+    def files_outcome(self) -> Optional[str]:
+        """What became of the board's files, in a word or three (classroom results)."""
+        if self.plan is None:
+            return "erased" if self.flash.board_changed else None  # the user's whole-flash erase
+        if self.plan.mode == KEEP:
+            return "kept"
+        if not self.plan.files_at_risk:
+            return "none"
+        if not self.flash.board_changed:
+            return "left as they were"
+        return "copied, then erased" if self.copied else "erased"
+
+    def copied_message(self) -> str:
+        if not self.copied:
+            return ""
+        return "The board's {count} files were copied to {folder} first.".format(
+            count=len(self.copied), folder=self.backup_dir)
 
     def not_started_message(self) -> str:
         """The one sentence for a board that was written but showed no prompt."""
@@ -65,25 +96,72 @@ class Installer:
                  on_progress: Callable[[float], None] = lambda p: None,
                  on_stage: Callable[[str], None] = lambda s: None) -> None:
         self.on_stage = on_stage
+        self.on_line = on_line
         self.flasher = Flasher(esptool, on_line=on_line, on_progress=on_progress)
+        self.surveyor = Surveyor(esptool, on_line=on_line)
 
     def cancel(self) -> None:
+        self.surveyor.cancel()
         self.flasher.cancel()
 
     @property
     def cancelled(self) -> bool:
         return self.flasher.cancelled
 
-    def run(self, prepared: PreparedImage, options: FlashOptions, *,
-            check_seconds: float = CHECK_SECONDS) -> InstallReport:
-        """Write ``prepared`` with ``options`` (port, erase, baud, manual boot, whether an
-        ESP32-S3's PSRAM is checked first); the image decides the chip and PSRAM mode."""
+    def survey(self, prepared: PreparedImage, options: FlashOptions) -> SurveyResult:
+        """Read the board (nothing written) and plan the install: which regions differ, and
+        whether the board's files are kept. Front-ends that ask the user first call this, say
+        ``result.plan.message``, then pass the result to :meth:`run`."""
         options.chip = prepared.chip
         options.psram_mode = prepared.info.psram_mode
-        self.on_stage(WRITING)
-        result = self.flasher.flash(str(prepared.path), options)
+        if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
+            # the S3's chip, PSRAM and flash size first, as a write would check them
+            refused, _board = self.flasher.read_s3_board(options, str(prepared.path))
+            if refused is not None:
+                return SurveyResult(None, refused.outcome, message=refused.message, log=refused.log,
+                                    refused=refused)
+            options.check_board = False  # checked: the write need not ask the board again
+        self.on_stage(READING)
+        return self.surveyor.survey(prepared.path.read_bytes(), options)
+
+    def run(self, prepared: PreparedImage, options: FlashOptions, *, check_seconds: float = CHECK_SECONDS,
+            survey: Optional[SurveyResult] = None, erase_files: bool = False,
+            backup_dir: Optional[str] = None) -> InstallReport:
+        """Write ``prepared`` with ``options`` (port, erase, baud, manual boot, whether an
+        ESP32-S3's PSRAM is checked first); the image decides the chip and PSRAM mode.
+
+        Unless ``options.erase`` (the user's "erase the whole flash": full erase, full write),
+        the board is read first (or ``survey`` is that read) and only what differs is written.
+        When that would erase the board's files: with ``backup_dir`` they are copied there
+        first; else without ``erase_files`` nothing is written (outcome FILES_AT_RISK)."""
+        options.chip = prepared.chip
+        options.psram_mode = prepared.info.psram_mode
+        plan, copied = None, []
+        if not options.erase:
+            survey = survey or self.survey(prepared, options)
+            if survey.refused is not None:  # the S3 check before the read refused the image
+                return InstallReport(survey.refused, options.port, options.manual_boot)
+            if not survey.ok:
+                failed = FlashResult(False, survey.outcome, survey.message, baud=survey.baud,
+                                     needs_download_mode=survey.outcome == ec.NEEDS_DOWNLOAD_MODE,
+                                     log=list(survey.log), port=options.port)
+                if survey.outcome != "cancelled":
+                    restart_after_failure(failed, options, self.on_line)  # out of the ROM, as after a write
+                return InstallReport(failed, options.port, options.manual_boot)
+            plan = survey.plan
+            refused = self._files(plan, options, erase_files, backup_dir, copied)
+            if refused is not None:
+                return InstallReport(refused, options.port, options.manual_boot, plan=plan)
+            options.erase, options.regions = plan.erase_all, None if plan.erase_all else plan.write
+        if plan is not None and plan.nothing_to_write:
+            result = FlashResult(True, ec.OK, f"The board already holds this firmware (each region's hash, "
+                                 f"read at {survey.baud} baud, matches the image): nothing was written.",
+                                 baud=survey.baud, log=survey.log, port=options.port)
+        else:
+            self.on_stage(WRITING)
+            result = self.flasher.flash(str(prepared.path), options)
         report = InstallReport(result, result.port or options.port, options.manual_boot,
-                               check_seconds=check_seconds)
+                               check_seconds=check_seconds, plan=plan, copied=copied, backup_dir=backup_dir)
         if not result.ok or options.manual_boot:
             return report  # nothing to ask: failed, or the chip waits for RST without IO0
         self.on_stage(CHECKING)
@@ -93,3 +171,21 @@ class Installer:
         if warning:
             report.warnings.append(warning)
         return report
+
+    def _files(self, plan: Plan, options: FlashOptions, erase_files: bool, backup_dir: Optional[str],
+               copied: List[str]) -> Optional[FlashResult]:
+        """Before an erase that deletes the board's files: copy them, or refuse (nothing written)."""
+        if not plan.files_at_risk:
+            return None
+        if backup_dir and options.manual_boot:  # the chip waits in its bootloader: no MicroPython to ask
+            return FlashResult(False, BACKUP_FAILED, plan.message + " " + NO_COPY_IN_DOWNLOAD_MODE, port=options.port)
+        if backup_dir:
+            try:
+                copied += copy_files(options.port, backup_dir, self.on_line)
+            except CopyFailed as e:
+                return FlashResult(False, BACKUP_FAILED, str(e), port=options.port)
+            return None
+        if erase_files:
+            return None
+        return FlashResult(False, FILES_AT_RISK, plan.message + " Nothing was written: copy the files "
+                           "first, or confirm that they may be erased.", port=options.port)

@@ -21,6 +21,7 @@ from thonny import get_runner, get_sys_path_directory_containg_plugins
 from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core import ports as pt
 from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  # noqa: F401 (the session's MACs)
+from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
@@ -113,8 +114,11 @@ class TrayDialog(tk.Toplevel):
         ttk.Label(frame, textvariable=self.status_var, foreground="gray30").grid(
             row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
+        self.extra_frame = ttk.Frame(frame)  # a tray's own choices for the run (install: the files)
+        self.extra_frame.grid(row=4, column=0, columnspan=2, sticky="we")
+        self.extra_frame.columnconfigure(0, weight=1)
         buttons = ttk.Frame(frame)
-        buttons.grid(row=4, column=0, columnspan=2, sticky="we", pady=(8, 0))
+        buttons.grid(row=5, column=0, columnspan=2, sticky="we", pady=(8, 0))
         self.all_button = ttk.Button(buttons, text="All", command=lambda: self.table.check_all(True))
         self.none_button = ttk.Button(buttons, text="None", command=lambda: self.table.check_all(False))
         self.refresh_button = ttk.Button(buttons, text="Refresh", command=self.refresh)
@@ -274,6 +278,9 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
         from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing
         from thonnycontrib.esp32cam.core.image import ImageError
 
+        if files.problem:
+            raise PrepareError(f"{files.problem} Nothing was written to any board.")
+        chosen = dict(files.chosen)  # this run's choice for boards whose files would be erased
         try:
             prepared = get_image(say)
             say("Looking for esptool…")
@@ -281,7 +288,7 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
         except (DownloadError, ImageError, EsptoolMissing) as e:
             raise PrepareError(f"{e} Nothing was written to any board.")
         say(prepared.summary())
-        job = cr.FlashJob(tool, prepared, **options)
+        job = cr.FlashJob(tool, prepared, **options, **chosen)
         firmware = prepared.build.id if prepared.build else prepared.path.name
 
         def run(board: cr.BoardRun) -> None:
@@ -292,8 +299,12 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
     what = (f"Install {title} on every checked board at once. Each board gets its own esptool "
             "(and its own slower speed if its adapter needs one); a failing board does not stop "
             "the others. Click ☐ to leave a board out.")
-    return TrayDialog(master, "Install MicroPython on several ESP32-CAMs", what,
+    tray = TrayDialog(master, "Install MicroPython on several ESP32-CAMs", what,
                       "Install on {n} {boards}", prepare, result_heading="Result", ports=ports)
+    files = TrayFilesChoice(tray.extra_frame)
+    files.grid(row=0, column=0, sticky="we", pady=(6, 0))
+    tray.files_choice = files
+    return tray
 
 
 def doctor_tray(master: Any, configured: Any = None,

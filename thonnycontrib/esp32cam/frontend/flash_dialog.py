@@ -25,6 +25,7 @@ from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlashOptions
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
+from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
@@ -103,10 +104,9 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
         self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
 
-        self.erase_var = tk.BooleanVar(value=True)
-        ttk.Checkbutton(frame, text="Erase the whole flash before writing (recommended)",
-                        variable=self.erase_var).grid(row=4, column=0, columnspan=3, sticky="w",
-                                                      padx=pad, pady=(pad / 2, 0))
+        self.erase_var = tk.BooleanVar(value=False)  # off: only what differs is written, files kept
+        ttk.Checkbutton(frame, text="Erase the whole flash first (also deletes the board's files)",
+                        variable=self.erase_var).grid(row=4, column=0, columnspan=3, sticky="w", padx=pad, pady=(pad / 2, 0))
         self.advanced_var = tk.BooleanVar(value=False)
         ttk.Checkbutton(frame, text="Advanced options", variable=self.advanced_var,
                         command=self._toggle_advanced).grid(row=5, column=0, columnspan=3,
@@ -167,6 +167,8 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
                 self.advanced_var.set(True)
                 self._toggle_advanced()
                 self.ok_button().configure(text="Retry (board in download mode)")
+        elif type == "files-question":  # the install would erase the board's files: ask first
+            ask_about_files(self, *args)
         elif type == "reconnect":
             self._reconnect(args[0])
         elif type == "restore":

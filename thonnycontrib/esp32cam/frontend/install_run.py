@@ -17,9 +17,10 @@ from thonnycontrib.esp32cam.core.catalog import Build
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, FirmwareCache
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, FlashOptions
-from thonnycontrib.esp32cam.core.install import CHECKING, InstallReport, Installer
+from thonnycontrib.esp32cam.core.install import CHECKING, READING, WRITING, InstallReport, Installer
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
+from thonnycontrib.esp32cam.frontend.files_question import CANCEL, ERASE, FilesAnswer
 
 logger = getLogger(__name__)
 
@@ -103,7 +104,16 @@ class InstallRun:
                                  on_stage=self._on_stage)
         if self.cancel.is_set():
             return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
-        done = self.flasher.run(prepared, options)
+        survey = None if options.erase else self.flasher.survey(prepared, options)
+        choice, folder = ERASE, None
+        if survey is not None and survey.ok and survey.plan.files_at_risk:
+            answer = FilesAnswer()  # the dialog asks (Tk's thread); this thread waits for the answer
+            report.post_work_event("files-question", survey.plan.message, answer)
+            choice, folder = answer.wait(self.cancel)
+            if choice == CANCEL:
+                return self._untouched("Cancelled", "Nothing was written: the board and its files are as they were.")
+        done = self.flasher.run(prepared, options, survey=survey, erase_files=choice == ERASE,
+                                backup_dir=folder)
         result = done.flash
         if not result.ok:
             self._say("\n" + result.message)
@@ -128,6 +138,10 @@ class InstallRun:
     def _on_stage(self, stage: str) -> None:
         if stage == CHECKING:
             self.report.set_action_text("Checking that the board starts…")
+        elif stage == READING:
+            self.report.set_action_text("Reading what the board holds…")
+        elif stage == WRITING:
+            self.report.set_action_text("Writing the firmware…")
 
     def _started(self, done: InstallReport) -> bool:
         """What the check after the write found (the port: for USB-Serial/JTAG, the name the
