@@ -792,6 +792,8 @@ class MicroPythonFirmware:
                 header, payload = self._handle(req, config)
                 if header is None:
                     continue
+                if "_id" in req:
+                    header = dict(header, _id=req["_id"])
                 resp_file.write(json.dumps(header).encode() + b"\n" + payload)
         except (OSError, ValueError):
             return

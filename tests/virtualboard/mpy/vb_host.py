@@ -18,6 +18,7 @@ class Host:
     def __init__(self, req, resp):
         self._req = req
         self._resp = resp
+        self._seq = 0
         try:
             import _thread
 
@@ -30,12 +31,23 @@ class Host:
             return self._call(op, args)
 
     def _call(self, op, args):
+        # Each request carries a number its answer repeats. A KeyboardInterrupt (Ctrl-C as
+        # SIGINT) can end a read before the answer came: that answer is skipped next time,
+        # so the channel stays in step, as a C call on the chip completes before the
+        # interrupt is raised.
+        self._seq += 1
         args["op"] = op
+        args["_id"] = self._seq
         self._req.write(json.dumps(args).encode() + b"\n")
-        line = self._resp.readline()
-        if not line:
-            raise OSError("virtual board channel closed")
-        return json.loads(line)
+        while True:
+            line = self._resp.readline()
+            if not line:
+                raise OSError("virtual board channel closed")
+            r = json.loads(line)
+            if r.get("_id", self._seq) == self._seq:
+                return r
+            if r.get("ok") and "len" in r:
+                self.read_payload(r["len"])  # a stale answer's payload
 
     def call_with_payload(self, op, **args):
         """(answer, its `len` payload bytes or None) as one exchange."""

@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from thonnycontrib.esp32cam.core import boards, fastlink
 from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.camera import jpeg_check
 from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
 from thonnycontrib.esp32cam.core.camera.problems import TRANSFER, CameraProblem
 from thonnycontrib.esp32cam.core.camera.transfer import BASE64, ESCAPED, RAW, TransferError
@@ -103,21 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="TCP port of the board's camera server (default 8081)")
 
 
-def _dimensions(jpeg: bytes) -> Optional[str]:
-    """"640×480" for a JPEG that decodes (None without Pillow: the frame's CRC-32 and its
-    JPEG markers are then all that was checked); TransferError when it does not decode."""
-    try:
-        import io
-
-        from PIL import Image
-    except ImportError:
-        return None
-    try:
-        with Image.open(io.BytesIO(jpeg)) as im:
-            im.load()
-            return "%d×%d" % im.size
-    except Exception as e:  # PIL.UnidentifiedImageError, OSError "image file is truncated"...
-        raise TransferError("the JPEG does not decode: %s" % e) from None
+_dimensions = jpeg_check.dimensions
 
 
 def _last_good(captures: list) -> tuple:

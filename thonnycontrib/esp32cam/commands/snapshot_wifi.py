@@ -14,9 +14,9 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
-    from thonnycontrib.esp32cam.commands.snapshot import _dimensions, _release
     from thonnycontrib.esp32cam.core import doctor, portcheck
     from thonnycontrib.esp32cam.core.camera import transfer, wifi_stream
+    from thonnycontrib.esp32cam.core.camera.jpeg_check import dimensions
     from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
     from thonnycontrib.esp32cam.core.camera.problems import CameraProblem
     from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl, ReplBusy
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             err("The board's camera server at %s:%d sent no frame." % (host, http_port))
             return 1
         try:
-            dims = _dimensions(jpegs[-1])
+            dims = dimensions(jpegs[-1])
         except transfer.TransferError as e:
             err("The image over Wi-Fi does not decode (%s); nothing was written." % e)
             return 1
@@ -86,8 +86,11 @@ def run(args: argparse.Namespace) -> int:
                 repl.exec_text(wifi_stream.stop_code(), timeout=10)
             except Exception:  # the board went away: nothing to stop
                 pass
-        if session is not None:
-            _release(session)
+        if session is not None and session.protocol is not None:
+            try:
+                session.release()
+            except Exception:  # the link or the board went away: not worth a word
+                pass
         if repl is not None:
             try:
                 repl.leave()
