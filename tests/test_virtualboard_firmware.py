@@ -391,6 +391,28 @@ def test_simulated_esp32_modules(rig):
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
 
 
+def test_sys_and_micropython_have_the_esp32_ports_attributes(rig):
+    """py/modsys.c and py/modmicropython.c with the ESP32 port's options: no atexit, exc_info,
+    executable, getsizeof, intern, mem_total; alloc_emergency_exception_buf; 32-bit maxsize."""
+    r = rig()
+    r.start()
+    r.run("import sys, micropython")
+    assert r.run("print([n for n in ('atexit', 'exc_info', 'executable', 'getsizeof', 'intern') if hasattr(sys, n)])") == "[]"
+    assert r.run("print(sys.maxsize, hasattr(micropython, 'mem_total'), micropython.alloc_emergency_exception_buf(100))") == \
+        "2147483647 False None"
+
+
+def test_print_and_import_work_while_the_heap_is_locked(rig):
+    """MicroPython's tests/micropython/heapalloc*.py: a board's print and import are C and do not
+    allocate; the twin's paced print must not raise MemoryError under micropython.heap_lock()."""
+    r = rig()
+    r.start()
+    r.run("import micropython, sys")
+    assert r.run("micropython.heap_lock(); print(1, 'a'); import sys; micropython.heap_lock(); print(micropython.heap_unlock()); "
+                 "print(micropython.heap_unlock())") == "1 a\r\n1\r\n0"
+    assert r.run("print([])") == "[]"
+
+
 def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
     """MicroPython's tests/basics/attrtuple2.py: os.uname() is an attrtuple (py/objattrtuple.c),
     a tuple printed as (sysname=..., ...) that works with the % operator."""

@@ -8,9 +8,15 @@ for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not cop
     if not _name.startswith("__") and _name not in globals():
         globals()[_name] = getattr(_sys, _name)
 del _name
+# Not in an ESP32 build's sys (py/modsys.c; py/mpconfig.h defaults, which the ESP32 port's
+# ROM level EXTRA_FEATURES and ports/esp32/mpconfigport.h leave off, v1.14-v1.27): atexit,
+# exc_info, executable, getsizeof, intern, settrace (the unix port enables some of them).
+for _name in ("atexit", "exc_info", "executable", "getsizeof", "intern", "settrace"):
+    globals().pop(_name, None)
+del _name
 
 platform = "esp32"
-executable = ""
+maxsize = 2147483647  # the ESP32's mp_int_t is 32 bits: MP_SSIZE_MAX (py/modsys.c mp_sys_maxsize_obj)
 _BOARD = {"release": "1.21.0", "version": "v1.21.0 on 2023-10-13", "machine": "ESP32 module with ESP32", "tuple": (1, 21, 0)}
 
 

@@ -9,7 +9,8 @@ import gc
 
 BLOCK_SIZE = 4096
 SIM_MODULES = (
-    ("sys", "sim_sys"),  # first: sim_os uses it
+    ("micropython", "sim_micropython"),  # first: it keeps the unix port's C print, __import__...
+    ("sys", "sim_sys"),  # before sim_os, which uses it
     ("machine", "sim_machine"),
     ("esp32", "sim_esp32"),
     ("esp", "sim_esp"),
@@ -94,6 +95,7 @@ def _import_native(name):
     helpers = [n for n in sys.modules if n.startswith(("sim_", "cam_")) and n not in _NATIVE and n != name]
     for each in helpers + [name]:
         _NATIVE.add(each)
+        gc.collect()  # a build without PSRAM has a small heap: room for the source and its compilation
         exec(compile(_native_source(each), each + ".py", "exec"), sys.modules[each].__dict__)
     return mod
 
