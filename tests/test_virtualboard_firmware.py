@@ -391,6 +391,48 @@ def test_simulated_esp32_modules(rig):
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
 
 
+def test_idf_heap_info_filters_regions_by_capabilities(rig):
+    """MicroPython's tests/ports/esp32/esp32_idf_heap_info.py: modesp32.c lists the heaps whose
+    caps include all asked for (heap_caps_match): >= 3 data and >= 3 executable regions on an
+    ESP32, PSRAM only among the data ones, none for -1."""
+    r = rig()
+    r.start()
+    r.run("import esp32; d = esp32.idf_heap_info(esp32.HEAP_DATA); x = esp32.idf_heap_info(esp32.HEAP_EXEC)")
+    assert r.run("print(len(d) >= 3, len(x) >= 3, max(h[0] for h in d) > 4000000, max(h[0] for h in x) < 200000)") == \
+        "True True True True"
+    assert r.run("print(esp32.idf_heap_info(-1))") == "[]"
+
+
+def test_nvs_keeps_values_in_the_nvs_partition_across_restarts(rig, tmp_path):
+    """MicroPython's tests/ports/esp32/esp32_nvs.py: errors are check_esp_err's (code, name)."""
+    r = rig()
+    r.start()
+    r.run("import esp32; n = esp32.NVS('mp-test'); n.set_i32('key1', -503); n.set_blob('b', 'a blob')")
+    assert r.run("b = bytearray(10); print(n.get_i32('key1'), n.get_blob('b', b), b)") == "-503 6 bytearray(b'a blob\\x00\\x00\\x00\\x00')"
+    assert r.run("print(n)") == "<NVS namespace>"
+    assert r.run("n.get_i32('b')").endswith("OSError: (-4354, 'ESP_ERR_NVS_NOT_FOUND')")
+    assert r.run("n.get_blob('b', bytearray(3))").endswith("OSError: (-4364, 'ESP_ERR_NVS_INVALID_LENGTH')")
+    assert r.run("esp32.NVS('other').get_i32('key1')").endswith("OSError: (-4354, 'ESP_ERR_NVS_NOT_FOUND')")
+    r.stop()
+    r2 = rig()
+    r2.start()
+    assert r2.run("import esp32; print(esp32.NVS('mp-test').get_i32('key1'))") == "-503"
+
+
+def test_partition_reads_the_flashed_table_and_has_no_ota(rig):
+    """ports/esp32/esp32_partition.c: an ESP32-CAM build's table has a factory app and no
+    OTA slots (tests/ports/esp32/partition_ota.py skips on it)."""
+    r = rig()
+    r.start()
+    r.run("from esp32 import Partition; p = Partition(Partition.RUNNING)")
+    assert r.run("print(p.info())") == "(0, 0, 65536, 2031616, 'factory', False)"
+    assert r.run("print([q.info()[4] for q in Partition.find(Partition.TYPE_DATA)])") == "['nvs', 'phy_init', 'vfs']"
+    assert r.run("p.get_next_update()").endswith("OSError: [Errno 2] ENOENT")
+    r.run("v = Partition('phy_init'); v.writeblocks(0, bytes(4096)); b = bytearray(2)")
+    assert r.run("v.readblocks(0, b); print(b, v.ioctl(4, 0), v.ioctl(6, 0))") == "bytearray(b'\\x00\\x00') 1 0"
+    assert r.run("v.readblocks(0, b); print(b)") == "bytearray(b'\\xff\\xff')"
+
+
 def test_sys_and_micropython_have_the_esp32_ports_attributes(rig):
     """py/modsys.c and py/modmicropython.c with the ESP32 port's options: no atexit, exc_info,
     executable, getsizeof, intern, mem_total; alloc_emergency_exception_buf; 32-bit maxsize."""

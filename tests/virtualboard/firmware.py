@@ -193,6 +193,19 @@ def vfs_region(flash: Any) -> Tuple[int, int]:
     return VFS_OFFSET, VFS_SIZE
 
 
+def partition_table(flash: Any) -> List[List[Any]]:
+    """The flashed partition table as [type, subtype, offset, size, label] rows (what
+    esp32.Partition and NVS find on the board); like `vfs_region`, the stock 4 MiB
+    layout when the flash holds none."""
+    try:
+        from .esp_image import MICROPYTHON_4MB_TABLE, parse_partition_table
+
+        table = parse_partition_table(flash.read(PARTITION_TABLE_OFFSET, 0xC00)) or MICROPYTHON_4MB_TABLE
+    except Exception:  # the image helpers are not available
+        return []
+    return [[p.type, p.subtype, p.offset, p.size, p.label] for p in table]
+
+
 def _sigint_caught(pid: int) -> bool:
     """True while MicroPython executes code (it installs its SIGINT handler only then)."""
     try:
@@ -574,6 +587,7 @@ class MicroPythonFirmware:
             "flash": str(self.flash.path),
             "vfs_offset": vfs_offset,
             "vfs_size": vfs_size,
+            "partitions": partition_table(self.flash),
             "banner": self.banner,
             "camera": self.camera_family,
             "psram": bool(self.psram),
