@@ -455,6 +455,16 @@ def test_print_and_import_work_while_the_heap_is_locked(rig):
     assert r.run("print([])") == "[]"
 
 
+def test_select_poll_takes_streams_not_file_descriptors(rig):
+    """extmod/modselect.c without the unix port's POSIX optimisations: register() asks for the
+    stream protocol (MicroPython's tests/extmod/select_poll_fd.py skips on an ESP32)."""
+    r = rig()
+    r.start()
+    r.run("import select, sys; p = select.poll()")
+    assert r.run("p.register(0)").endswith("OSError: stream operation not supported")
+    assert r.run("p.register(sys.stdin, select.POLLIN); print(p.poll(0))") == "[]"
+
+
 def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
     """MicroPython's tests/basics/attrtuple2.py: os.uname() is an attrtuple (py/objattrtuple.c),
     a tuple printed as (sysname=..., ...) that works with the % operator."""

@@ -17,10 +17,11 @@ SIM_MODULES = (
     ("network", "sim_network"),
     ("os", "sim_os"),
     ("vfs", "sim_vfs"),
+    ("select", "sim_select"),
     ("platform", "sim_platform"),
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
-ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform"}
+ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "uselect": "select"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
 #import esp
