@@ -428,6 +428,7 @@ def test_partition_reads_the_flashed_table_and_has_no_ota(rig):
     assert r.run("print(p.info())") == "(0, 0, 65536, 2031616, 'factory', False)"
     assert r.run("print([q.info()[4] for q in Partition.find(Partition.TYPE_DATA)])") == "['nvs', 'phy_init', 'vfs']"
     assert r.run("p.get_next_update()").endswith("OSError: [Errno 2] ENOENT")
+    assert r.run("Partition('nvs').set_boot()").endswith("OSError: (-5379, 'ESP_ERR_OTA_VALIDATE_FAILED')")
     r.run("v = Partition('phy_init'); v.writeblocks(0, bytes(4096)); b = bytearray(2)")
     assert r.run("v.readblocks(0, b); print(b, v.ioctl(4, 0), v.ioctl(6, 0))") == "bytearray(b'\\x00\\x00') 1 0"
     assert r.run("v.readblocks(0, b); print(b)") == "bytearray(b'\\xff\\xff')"

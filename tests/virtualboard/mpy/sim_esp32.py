@@ -1,5 +1,6 @@
 # `esp32` as on ESP32 MicroPython (the parts a program on an ESP32-CAM asks about).
 import binascii as _binascii
+import sim_micropython as _smp  # heap lock state (the module is "micropython" after boot)
 import json as _json
 
 HEAP_DATA = 4  # MALLOC_CAP_8BIT (ESP-IDF esp_heap_caps.h)
@@ -22,7 +23,11 @@ def _setup(host, cfg):
 
 def _esp_err(code, name):
     # check_esp_err (ports/esp32/mphalport.c, v1.27.0): OSError(-code, name) with the
-    # ESP_ERR_... name (MICROPY_ERROR_REPORTING_NORMAL)
+    # ESP_ERR_... name (MICROPY_ERROR_REPORTING_NORMAL). With the heap locked the name's str
+    # object cannot be made: mp_raise_OSError(-code), whose argument only fits into an
+    # emergency exception buffer (py/objexcept.c); without one the OSError has no arguments.
+    if _smp._locked():
+        return OSError(-code) if _smp._emergency[0] else OSError()
     return OSError(-code, name)
 
 
@@ -75,6 +80,8 @@ def wake_on_ext1(pins, level):
 # --- Partition (ports/esp32/esp32_partition.c, v1.27.0) on the board's flash image ---
 _ERR_INVALID_SIZE = (0x104, "ESP_ERR_INVALID_SIZE")
 _ERR_NOT_FOUND = (0x105, "ESP_ERR_NOT_FOUND")
+_ERR_OTA_VALIDATE_FAILED = (0x1503, "ESP_ERR_OTA_VALIDATE_FAILED")
+_MAGIC = bytearray(1)  # ESP_IMAGE_HEADER_MAGIC 0xE9 is read into this
 
 
 class Partition:
@@ -118,7 +125,7 @@ class Partition:
 
     def _range(self, offset, n):
         if offset < 0 or offset + n > self._p[3]:
-            raise _esp_err(*_ERR_INVALID_SIZE)
+            raise _esp_err(_ERR_INVALID_SIZE[0], _ERR_INVALID_SIZE[1])
         return self._p[2] + offset
 
     def readblocks(self, block, buf, offset=0):
@@ -137,7 +144,7 @@ class Partition:
             if self._bs >= 4096:
                 # esp_partition_erase_range(offset, len): whole 4 KB sectors only
                 if start % 4096 or len(data) % 4096:
-                    raise _esp_err(*_ERR_INVALID_SIZE)
+                    raise _esp_err(_ERR_INVALID_SIZE[0], _ERR_INVALID_SIZE[1])
                 self._erase(start, len(data))
                 at = start
             else:  # smaller blocks: erase the sectors around them, keeping the rest
@@ -173,9 +180,16 @@ class Partition:
         return None
 
     def set_boot(self):
-        # esp_ota_set_boot_partition needs an otadata partition, which the table lacks
+        # esp_ota_set_boot_partition (ESP-IDF app_update/esp_ota_ops.c): esp_image_verify of
+        # the partition first (the twin checks the image header's magic byte), then a factory
+        # app needs an otadata partition, which the table lacks. Nothing here allocates, so a
+        # call with the heap locked raises the OSError as C code does (without arguments then).
+        _flash.seek(self._p[2])
+        _flash.readinto(_MAGIC)
+        if _MAGIC[0] != 0xE9:
+            raise _esp_err(_ERR_OTA_VALIDATE_FAILED[0], _ERR_OTA_VALIDATE_FAILED[1])
         if _first(1, None, 0x00) is None:
-            raise _esp_err(*_ERR_NOT_FOUND)
+            raise _esp_err(_ERR_NOT_FOUND[0], _ERR_NOT_FOUND[1])
 
     def get_next_update(self):
         # esp_ota_get_next_update_partition: NULL without ota_N partitions -> MP_ENOENT
@@ -221,7 +235,7 @@ def _nvs_load():
     if _nvs[0] is None:
         p = _nvs_part()
         if p is None:
-            raise _esp_err(*_NVS_NOT_INITIALIZED)
+            raise _esp_err(_NVS_NOT_INITIALIZED[0], _NVS_NOT_INITIALIZED[1])
         _flash.seek(p[2])
         head = _flash.read(10)
         store = {}
@@ -240,7 +254,7 @@ def _nvs_save():
     p = _nvs_part()
     data = _json.dumps(_nvs[0]).encode()
     if len(data) + 10 > p[3]:
-        raise _esp_err(*_NVS_NOT_ENOUGH_SPACE)
+        raise _esp_err(_NVS_NOT_ENOUGH_SPACE[0], _NVS_NOT_ENOUGH_SPACE[1])
     _flash.seek(p[2])
     _flash.write(_NVS_MAGIC + len(data).to_bytes(4, "little") + data)
     _flash.flush()
@@ -250,7 +264,7 @@ def _key(key):
     if not isinstance(key, str):
         raise TypeError("can't convert %s to str" % type(key).__name__)
     if len(key) > 15:  # NVS_KEY_NAME_MAX_SIZE 16, NUL included
-        raise _esp_err(*_NVS_KEY_TOO_LONG)
+        raise _esp_err(_NVS_KEY_TOO_LONG[0], _NVS_KEY_TOO_LONG[1])
     return key
 
 
@@ -270,7 +284,7 @@ class NVS:
     def _get(self, key, kind):
         item = self._items().get(_key(key))
         if item is None or item[0] != kind:
-            raise _esp_err(*_NVS_NOT_FOUND)
+            raise _esp_err(_NVS_NOT_FOUND[0], _NVS_NOT_FOUND[1])
         return item[1]
 
     def _set(self, key, kind, value):
@@ -297,14 +311,14 @@ class NVS:
         data = _binascii.unhexlify(hexed)
         mv = memoryview(buf)
         if len(mv) < len(data):
-            raise _esp_err(*_NVS_INVALID_LENGTH)
+            raise _esp_err(_NVS_INVALID_LENGTH[0], _NVS_INVALID_LENGTH[1])
         mv[:len(data)] = data
         return len(data)
 
     def erase_key(self, key):
         items = self._items()
         if _key(key) not in items:
-            raise _esp_err(*_NVS_NOT_FOUND)
+            raise _esp_err(_NVS_NOT_FOUND[0], _NVS_NOT_FOUND[1])
         del items[key]
         _nvs_save()
 

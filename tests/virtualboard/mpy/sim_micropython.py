@@ -28,9 +28,18 @@ _TWIN = [None] * len(_SWAPPED)  # the twin's versions while the heap is locked
 _depth = [0]
 
 
+_emergency = [0]  # the size asked for by alloc_emergency_exception_buf (0: no buffer)
+
+
 def alloc_emergency_exception_buf(size):
-    # the unix port needs no buffer for this (its exceptions are made without one)
+    # the unix port has a static buffer of its own; the size decides what the simulated C
+    # modules' exceptions carry while the heap is locked (sim_esp32._esp_err)
+    _emergency[0] = size
     return None
+
+
+def _locked():
+    return _depth[0] > 0
 
 
 def heap_lock():
