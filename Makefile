@@ -29,12 +29,16 @@ ifdef THONNY_WHEEL
 # install the minny wheel that lies beside the Thonny wheel
 THONNY_PKGS := $(THONNY_WHEEL) $(wildcard $(dir $(THONNY_WHEEL))minny-*.whl)
 THONNY_DEPS := $(THONNY_PKGS)
+# its wheel does not vendor basedpyright, the language server it completes code with: the
+# completion tests take it from the pip package (tests/language_server.py); never the plug-in's
+TEST_PKGS := basedpyright
 VENV ?= .venv-$(firstword $(subst -py, ,$(notdir $(THONNY_WHEEL))))
 # (the wheel smoke test installs the same wheels in its fresh virtualenv: it reads
 # their paths from the installed distributions' direct_url.json, so it needs no folder)
 else
 THONNY_PKGS := $(THONNY)
 THONNY_DEPS :=
+TEST_PKGS :=
 VENV ?= $(if $(filter thonny==5.0.1,$(THONNY)),.venv,.venv-$(subst <,,$(subst >,,$(subst =,,$(subst $(COMMA),_,$(THONNY))))))
 endif
 COMMA := ,
@@ -48,7 +52,7 @@ export PYTHONPATH := $(CURDIR)
 $(VENV)/.installed: requirements-dev.txt setup.cfg $(THONNY_DEPS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(foreach p,$(THONNY_PKGS),"$(p)") "$(ESPTOOL)" -r requirements-dev.txt
+	$(PY) -m pip install -q $(foreach p,$(THONNY_PKGS),"$(p)") "$(ESPTOOL)" -r requirements-dev.txt $(TEST_PKGS)
 # a rebuilt wheel keeps its version number: put its files in anyway
 ifdef THONNY_WHEEL
 	$(PY) -m pip install -q --force-reinstall --no-deps $(foreach p,$(THONNY_PKGS),"$(p)")

@@ -86,7 +86,7 @@ class Tray:
 def flash(ports: Sequence[str], image: Path, user_dir: str) -> float:
     env = dict(os.environ, THONNY_USER_DIR=user_dir,
                PYTHONPATH=os.pathsep.join([str(FASTCLIENT_DIR), str(REPO)]))
-    args = [sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--file", str(image), "--yes"]
+    args = [sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--file", str(image), "--yes", "--baud", "460800"]
     for port in ports:
         args += ["--port", port]
     started = time.perf_counter()

@@ -21,18 +21,50 @@ pytestmark = [pytest.mark.thonny, pytest.mark.timeout(240)]
 
 def _completes_in_the_back_end() -> bool:
     """Thonny 4.1/5.0 complete code with Jedi in the back-end (``editor_autocomplete``,
-    where the plug-in's back-end adds the board family's stubs)."""
+    where the plug-in's back-end adds the board family's stubs). The development head
+    completes in the front-end, through the basedpyright language server, which reads the
+    family's ``camera.pyi`` that the plug-in puts into the interpreter's stub folder
+    (``frontend/completion_stubs.py``)."""
     from thonnycontrib.esp32cam import thonny_compat
 
     return thonny_compat.generation() == thonny_compat.CLASSIC
 
 
-NO_DEV_HEAD_COMPLETION = (
-    "Thonny's development head completes code through the basedpyright language server "
-    "(thonny/plugins/pyright.py, launched from thonny/vendored_libs/basedpyright/langserver.index.js), "
-    "which its wheel does not vendor, and the plug-in does not yet put the family's camera.pyi "
-    "into the server's stubPath (the proxy's get_user_stubs_location())")
-classic_completion_only = pytest.mark.skipif("not _completes_in_the_back_end()", reason=NO_DEV_HEAD_COMPLETION)
+@pytest.fixture
+def completion(xdisplay):
+    """On the development head: basedpyright's language server where Thonny runs it from
+    (``tests/language_server.py``); a skip with the reason when node or basedpyright is missing."""
+    if not _completes_in_the_back_end():
+        from tests.language_server import language_server_missing
+
+        missing = language_server_missing()
+        if missing:
+            pytest.skip(f"Thonny's development head completes code through basedpyright: {missing}")
+    return xdisplay
+
+
+def camera_completions(h, family):
+    """What the editor's completion offers after ``camera.`` with the board connected."""
+    source = "import camera\ncamera."
+    if _completes_in_the_back_end():
+        from thonny.common import InlineCommand
+
+        answers = []
+        h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
+        h.wait_until(h.runner.is_waiting_toplevel_command, 20, "idle")
+        h.runner.send_command(InlineCommand("editor_autocomplete", source=source, row=2, column=7, filename=None))
+        h.wait_until(lambda: answers, 30, "completions")
+        return sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+    from tests.language_server import editor_completions
+    from thonnycontrib.esp32cam.frontend.completion_stubs import MARKER, STUB_NAME
+
+    # the plug-in put the board's family's stub where the language server looks (and
+    # restarted the server when it changed)
+    stub = Path(h.proxy.get_user_stubs_location()) / STUB_NAME
+    h.wait_until(lambda: stub.is_file() and stub.read_text().startswith(f"{MARKER} ({family})"), 60,
+                 f"the {family} camera.pyi in {stub.parent}")
+    return editor_completions(h, source)
+
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "camera-view.png"
 
@@ -64,27 +96,47 @@ def _text(widget) -> str:
         return ""
 
 
+def _bars_on_screen(shot, label_box, shown):
+    """(the pixel at the middle of each colour bar, whether all are the bars' colours) of
+    the picture centred in ``label_box`` (x, y, w, h) at size ``shown`` in screenshot ``shot``."""
+    x, y, w, h = label_box
+    img_w, img_h = shown
+    screen = Image.open(shot).convert("RGB")
+    left, top = x + (w - img_w) // 2, y + (h - img_h) // 2
+    pixels = [screen.getpixel((left + (2 * i + 1) * img_w // 16, top + img_h // 3)) for i in range(len(BAR_COLOURS))]
+    return pixels, all(abs(a - b) < 40 for px, colour in zip(pixels, BAR_COLOURS) for a, b in zip(px, colour))
+
+
 def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     view = _open_view(h, url)
     h.wb.geometry("1200x760+0+0")
-    view._size.set("QVGA")
+    view.controls.frame_size.set("QVGA")
     def capture():
         assert view.capture(), "the view refused to capture"
 
     info = _frame_after(h, view, capture)
     result = {"first": info, "status": view.status_label.cget("text")}
     h.pump(0.5)
-    # pixels on screen: the image label's area in a screenshot of the X display
-    h.screenshot(screenshot_path)
-    x, y = view.image_label.winfo_rootx(), view.image_label.winfo_rooty()
-    w, hgt = view.image_label.winfo_width(), view.image_label.winfo_height()
-    result["label_box"] = [x, y, w, hgt]
+    # pixels on screen: the image label's area in a screenshot of the X display (taken again
+    # when the window was still settling: label and picture the same before and after it)
+    def on_screen():
+        label = view.image_label
+        return ([label.winfo_rootx(), label.winfo_rooty(), label.winfo_width(), label.winfo_height()],
+                list(view.shown_size))
+
+    for _ in range(4):  # on a loaded machine the X server may show the frame a moment later
+        before = on_screen()
+        h.screenshot(screenshot_path)
+        if on_screen() == before and _bars_on_screen(screenshot_path, *before)[1]:
+            break
+        h.pump(1.0)
+    result["label_box"], result["shown_on_screen"] = before
     home = view.home_widget if hasattr(view, "home_widget") else view
     result["view_box"] = [home.winfo_rootx(), home.winfo_rooty(), home.winfo_width(), home.winfo_height()]
     # live: successive frames, fps shown
     live_jpegs = []
     h.wb.bind("Esp32CamFrame", lambda m: live_jpegs.append(getattr(m, "jpeg", None)), True)
-    view._live.set(True)
+    view.controls.live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(view._frame_times) >= 4 or getattr(view, "last_problem", None), 40, "live frames")
     # a Shell command while Live streams: the stream gives way, the command runs, Live resumes
@@ -92,11 +144,11 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     seen = len(live_jpegs)
     h.wait_until(lambda: len(live_jpegs) >= seen + 2, 40, "live frames after the Shell command")
     # a new size while Live streams: the next frames have it
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     view._settings_changed()
     h.wait_until(lambda: view.last_frame_info["size"] == (160, 120), 40, "live frames at the new size")
-    view._size.set("QVGA")
-    view._live.set(False)
+    view.controls.frame_size.set("QVGA")
+    view.controls.live.set(False)
     view._on_live_toggled()
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_frames"] = len(view._frame_times)
@@ -105,7 +157,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
     result["live_numbers"] = [decode_frame_number(Image.open(io.BytesIO(j))) for j in live_jpegs if j]
     result["live_status"] = view.status_label.cget("text")
     # settings: frame size
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     result["small"] = _frame_after(h, view, view._settings_changed)
     view.save_to(save_path)
     # the Mirror checkbox and the Quality field, as the user works them
@@ -182,12 +234,10 @@ def test_camera_view_shows_frames_live_saves_and_releases(xdisplay, tmp_path):
     # the screenshot shows the colour bars where the view's image is
     x, y, w, h = r["label_box"]
     screen = Image.open(shot).convert("RGB")
-    img_w, img_h = r["first"]["shown"]  # the picture is scaled to the view, 4:3 kept
+    img_w, img_h = r["shown_on_screen"]  # the picture is scaled to the view, 4:3 kept
     assert abs(img_w / img_h - 4 / 3) < 0.02 and img_w <= w and img_h <= h, (r["first"], w, h)
-    left, top = x + (w - img_w) // 2, y + (h - img_h) // 2
-    for i, colour in enumerate(BAR_COLOURS):
-        px = screen.getpixel((left + (2 * i + 1) * img_w // 16, top + img_h // 3))
-        assert all(abs(a - b) < 40 for a, b in zip(px, colour)), (i, px, colour)
+    pixels, match = _bars_on_screen(shot, r["label_box"], r["shown_on_screen"])
+    assert match, list(zip(pixels, BAR_COLOURS))
     if os.environ.get("UPDATE_SCREENSHOTS"):  # UPDATE_SCREENSHOTS=1 refreshes the docs image
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         vx, vy, vw, vh = r["view_box"]
@@ -198,7 +248,7 @@ def scenario_family_capture(h, url):
     from thonny import get_shell
 
     view = _open_view(h, url)
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     info = _frame_after(h, view, view.capture)
     result = {"info": info, "status": view.status_label.cget("text"), "jpeg_head": list(view._jpeg[:2])}
     # a running user program is never disturbed: the view refuses to send while it runs
@@ -230,8 +280,8 @@ def scenario_no_camera_problem_then_template(h, url):
     view.capture()
     h.wait_until(lambda: getattr(view, "last_problem", None), 30, "an explanation")
     h.pump(0.2)
-    return {"problem": view.last_problem, "button": view.install_button.winfo_ismapped(),
-            "text": view.problem_text.cget("text")}
+    return {"problem": view.last_problem, "button": view.problem_frame.install_button.winfo_ismapped(),
+            "text": view.problem_frame.problem_text.cget("text")}
 
 
 @pytest.mark.parametrize("board_kwargs, kind, words, button", [
@@ -249,8 +299,6 @@ def test_camera_view_explains_camera_problems(xdisplay, tmp_path, board_kwargs, 
 
 
 def scenario_profile_template_completion_flash(h, url):
-    from thonny.common import InlineCommand
-
     from thonnycontrib.esp32cam.core import boards
     from thonnycontrib.esp32cam.frontend import camera_templates
 
@@ -281,17 +329,8 @@ def scenario_profile_template_completion_flash(h, url):
     editor = h.wait_until(template_editor, 20, "the template in a new editor")
     result["template"] = editor.get_text_widget().get("1.0", "end")
     editor.get_text_widget().edit_modified(False)  # no "save changes?" when the Workbench closes
-    # code completion knows `camera` (the stubs of the family on the board); not on the
-    # development head (NO_DEV_HEAD_COMPLETION)
-    answers = []
-    result["completions"] = None
-    if _completes_in_the_back_end():
-        h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
-        h.wait_until(h.runner.is_waiting_toplevel_command, 20, "idle")
-        h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
-                                            column=7, filename=None))
-        h.wait_until(lambda: answers, 30, "completions")
-        result["completions"] = sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+    # code completion knows `camera` (the stubs of the family on the board)
+    result["completions"] = camera_completions(h, "cnadler86")
     # flash LED through the view, with the AI-Thinker profile (GPIO4)
     h.wb.set_option(boards.OPTION_NAME, "ai_thinker")
     from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
@@ -299,17 +338,17 @@ def scenario_profile_template_completion_flash(h, url):
     show_camera_view()
     view = h.wb.get_view(VIEW_ID)
     h.pump(0.2)
-    view._flash.set(True)
+    view.controls.flash.set(True)
     view._on_flash_toggled()
     h.wait_until(lambda: view._pending is None, 30, "flash on")
     result["flash_status"] = view.status_label.cget("text")
-    view._flash.set(False)
+    view.controls.flash.set(False)
     view._on_flash_toggled()
     h.wait_until(lambda: view._pending is None, 30, "flash off")
     return result
 
 
-def test_profile_chooser_templates_completion_and_flash_led(xdisplay, tmp_path):
+def test_profile_chooser_templates_completion_and_flash_led(completion, tmp_path):
     with VirtualBoard(firmware=synthetic_firmware("cnadler86")) as board:
         board.events.wait_for("firmware_started", timeout=20)
         r = run_scenario(scenario_profile_template_completion_flash, tmp_path / "user", url=board.url, timeout=200)
@@ -317,34 +356,66 @@ def test_profile_chooser_templates_completion_and_flash_led(xdisplay, tmp_path):
     assert r["initial"] == "ai_thinker" and r["after_cancel"] == "ai_thinker" and r["after_ok"] == "m5stack_wide"
     t = r["template"]
     assert "cnadler86" in t and "Camera(" in t and "LED_PIN = 2" in t and "M5Stack Camera Wide pins" in t
-    if _completes_in_the_back_end():
-        assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
-    else:
-        assert r["completions"] is None  # NO_DEV_HEAD_COMPLETION
+    assert {"Camera", "FrameSize", "PixelFormat"} <= set(r["completions"]), r["completions"]
+    assert not {"conf", "FRAME_VGA"} & set(r["completions"]), r["completions"]  # not another family's
     assert "Flash LED on" in r["flash_status"]
     assert led[-2:] == [1, 0], led
 
 
-def scenario_completion(h, url):
-    from thonny.common import InlineCommand
-
+def scenario_completion(h, url, family):
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
-    answers = []
-    h.wb.bind("editor_autocomplete_response", lambda msg: answers.append(msg), True)
-    h.runner.send_command(InlineCommand("editor_autocomplete", source="import camera\ncamera.", row=2,
-                                        column=7, filename=None))
-    h.wait_until(lambda: answers, 30, "completions")
-    return sorted({getattr(c, "name", None) or c["name"] for c in answers[0].completions})
+    result = {"editor": camera_completions(h, family), "shell": None}
+    if not _completes_in_the_back_end():
+        # the Shell asks the same language server (4.1/5.0: the live board's dir() and Jedi)
+        from tests.language_server import shell_completions
+
+        result["shell"] = shell_completions(h, "import camera; camera.")
+    return result
 
 
-@pytest.mark.parametrize("family, names", [
-    ("lemariva", {"init", "capture", "framesize", "quality", "mirror", "JPEG", "FRAME_VGA"}),
-    ("kaki5", {"conf", "init", "capture", "capture_jpg", "deinit"}),
+@pytest.mark.parametrize("family, names, others", [
+    ("lemariva", {"init", "capture", "framesize", "quality", "mirror", "JPEG", "FRAME_VGA"}, {"conf", "Camera"}),
+    ("kaki5", {"conf", "init", "capture", "capture_jpg", "deinit"}, {"FRAME_VGA", "Camera"}),
 ])
-@classic_completion_only
-def test_completion_knows_the_camera_module_of_the_board(xdisplay, tmp_path, family, names):
+def test_completion_knows_the_camera_module_of_the_board(completion, tmp_path, family, names, others):
     with VirtualBoard(firmware=synthetic_firmware(family), line_rate="unlimited") as board:
         board.events.wait_for("firmware_started", timeout=20)
-        completions = run_scenario(scenario_completion, tmp_path / "user", url=board.url, timeout=120)
-    assert names <= set(completions), completions
+        r = run_scenario(scenario_completion, tmp_path / "user", url=board.url, family=family, timeout=180)
+    for completions in [r["editor"]] + ([r["shell"]] if r["shell"] is not None else []):
+        assert names <= set(completions), r
+        assert not others & set(completions), r  # the board's family, no other
+
+
+def scenario_completion_follows_the_board(h, boards, no_camera_url):
+    result = {}
+    for family, url in boards:
+        h.select_backend("ESP32CAM", port=url)
+        h.wait_for_prompt(40)
+        result[family] = camera_completions(h, family)
+    result["stub_without_camera_module"] = None
+    if not _completes_in_the_back_end():
+        from thonnycontrib.esp32cam.frontend.completion_stubs import STUB_NAME
+
+        stub = Path(h.proxy.get_user_stubs_location()) / STUB_NAME
+        h.select_backend("ESP32CAM", port=no_camera_url)
+        h.wait_for_prompt(40)
+        h.wait_until(lambda: not stub.exists(), 30, "the plug-in's camera.pyi taken out")
+        result["stub_without_camera_module"] = stub.exists()
+    return result
+
+
+def test_completion_follows_the_board_and_its_firmware(completion, tmp_path):
+    """Another board (or new firmware) on the same interpreter: completion knows its family,
+    and nothing of the last one; a firmware without camera module: no camera stub."""
+    with VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="unlimited") as lemariva, \
+            VirtualBoard(firmware=synthetic_firmware("kaki5"), line_rate="unlimited") as kaki5, \
+            VirtualBoard(firmware=synthetic_firmware(None), line_rate="unlimited") as bare:
+        for board in (lemariva, kaki5, bare):
+            board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_completion_follows_the_board, tmp_path / "user",
+                         boards=[["lemariva", lemariva.url], ["kaki5", kaki5.url]], no_camera_url=bare.url,
+                         timeout=200)
+    assert {"FRAME_VGA", "JPEG"} <= set(r["lemariva"]) and "conf" not in r["lemariva"], r
+    assert {"conf", "capture_jpg"} <= set(r["kaki5"]) and not {"FRAME_VGA", "JPEG"} & set(r["kaki5"]), r
+    assert r["stub_without_camera_module"] in (None, False), r

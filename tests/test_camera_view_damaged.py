@@ -18,14 +18,14 @@ pytestmark = [pytest.mark.thonny, pytest.mark.timeout(240)]
 
 def scenario_damaged_frames(h, url):
     view = _open_view(h, url)
-    view._size.set("QQVGA")
+    view.controls.frame_size.set("QQVGA")
     first = _frame_after(h, view, view.capture)  # its first frame is damaged: asked for again
     shown = []
     h.wb.bind("Esp32CamFrame", lambda m: shown.append(getattr(m, "jpeg", None)), True)
-    view._live.set(True)
+    view.controls.live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(shown) >= 8 or getattr(view, "last_problem", None), 60, "live frames")
-    view._live.set(False)
+    view.controls.live.set(False)
     view._on_live_toggled()
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     decoded = []

@@ -91,7 +91,7 @@ def test_a_mixed_tray_is_flashed_in_parallel_then_checked(tmp_path):
             "drops": (False, "connection-lost", 1)}, proc.stdout
         # the weak adapter fell back on its own; the others were not slowed down to its rate
         assert {name: r["baud"] for name, r in results.items()} == {
-            "healthy": 460800, "weak": 115200, "blank": 460800, "drops": 460800}
+            "healthy": 921600, "weak": 115200, "blank": 921600, "drops": 921600}
         assert "connection to the board was lost" in results["drops"]["message"]
         # in parallel: every board's first esptool session began before any of them ended
         sessions = [(b.events.all("client_connected")[0].time, b.events.all("client_disconnected")[0].time)

@@ -33,7 +33,7 @@ def _drive(h, opener, script, timeout: float):
 
 
 def _rows(tray):
-    return {port: tray.row(port) for port in tray.tree.get_children()}
+    return {port: tray.table.row(port) for port in tray.table.tree.get_children()}
 
 
 def scenario_tray(h, urls: dict, mirror: str, build_id: str):
@@ -50,19 +50,19 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
 
     def install(tray, result):
         result["detected"] = _rows(tray)
-        tray.toggle(urls["no_reset"])  # the user leaves one board out, then takes it back
+        tray.table.toggle(urls["no_reset"])  # the user leaves one board out, then takes it back
         result["run_text_3_minus_1"] = tray.run_button.cget("text")
-        tray.toggle(urls["no_reset"])
+        tray.table.toggle(urls["no_reset"])
         result["run_text"] = tray.run_button.cget("text")
         tray.run_button.invoke()
         yield lambda: tray.busy
-        result["disconnected"] = h.proxy is None
+        result["disconnected"] = h.backend_let_go()
         seen = set()
         yield lambda: seen.update(r["status"] for r in _rows(tray).values()) or not tray.busy
         result["statuses"] = sorted(seen)
         result["after"] = _rows(tray)
         result["summary"] = tray.status_var.get()
-        result["detail"] = tray.detail_text.get("1.0", "end").strip()
+        result["detail"] = tray.table.detail_text.get("1.0", "end").strip()
         result["boards"] = {b.port: b.to_json() for b in tray.boards}
         tray.close()
         yield lambda: True
@@ -91,8 +91,8 @@ def scenario_tray(h, urls: dict, mirror: str, build_id: str):
     h.wait_until(lambda: not tray.busy and tray.boards, 90, "every diagnosis")
     h.pump(0.3)
     result["doctor"] = {"rows": _rows(tray), "summary": tray.status_var.get(),
-                        "heading": tray.tree.heading("result", "text"),
-                        "detail": tray.detail_text.get("1.0", "end").strip()}
+                        "heading": tray.table.tree.heading("result", "text"),
+                        "detail": tray.table.detail_text.get("1.0", "end").strip()}
     tray.close()
     h.wait_for_prompt(30)
     return result
@@ -135,7 +135,7 @@ def test_thonny_installs_on_all_boards_offline_then_diagnoses_them(xdisplay, tmp
     after = {by_port[p]: row for p, row in install["after"].items()}
     # a board without auto-reset never reached its ROM: it cannot tell its MAC
     assert {name: row["mac"] for name, row in after.items()} == dict(MACS, no_reset="?")
-    assert after["healthy"]["result"] == "ok (460800 baud)" and after["blank"]["result"] == "ok (460800 baud)"
+    assert after["healthy"]["result"] == "ok (921600 baud)" and after["blank"]["result"] == "ok (921600 baud)"
     assert after["no_reset"]["result"] == "failed (download-mode)"
     assert install["summary"].startswith("2 of 3 boards ok")
     assert "did not enter download mode by itself" in install["detail"]  # the failed board is selected

@@ -46,6 +46,7 @@ def next_dir(tmp_path):
 def test_default_thonny_is_5_0_1_in_dot_venv():
     line = _pip_install(_make("venv"))
     assert line.startswith(".venv/bin/python ") and '"thonny==5.0.1"' in line and '"esptool>=5"' in line
+    assert "basedpyright" not in line  # Thonny 5.0.1 completes with Jedi
     assert "--user-dir .run/thonny-user" in _make("run").stdout
 
 
@@ -56,6 +57,7 @@ def test_thonny_next_installs_both_wheels_into_its_own_venv_and_user_folder(next
     assert f'"{next_dir}/thonny-5.0.0b1.dev0-py3-none-any.whl"' in line
     assert f'"{next_dir}/minny-0.0.1a2-py3-none-any.whl"' in line   # minny comes along
     assert "-r requirements-dev.txt" in line                          # with their dependencies
+    assert line.split()[-1] == "basedpyright"                         # its language server, for the tests
     assert "--force-reinstall --no-deps" in result.stdout             # a rebuilt wheel is taken
     run = _make("run", "THONNY=next", f"NEXT_DIR={next_dir}").stdout
     assert "--user-dir .run/thonny-user-thonny-5.0.0b1.dev0" in run

@@ -51,14 +51,19 @@ def test_a_rate_typed_at_the_repl_is_named_and_set_back():
     assert after.code == dg.REPL_OK
 
 
+def _boot_with_main_py(board: VirtualBoard, source: str) -> None:
+    """Write main.py (with mpremote, as a user would), then reset: the board runs it."""
+    _booted(board)
+    code = "f=open('main.py','w');f.write(%r);f.close()" % source
+    subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
+                   check=True, capture_output=True, timeout=60)
+    _reset_and_wait(board)
+    time.sleep(0.5)
+
+
 def test_main_py_that_moves_the_console_keeps_its_files_and_gets_no_reinstall_advice():
     with VirtualBoard(firmware=LEMARIVA) as board:
-        _booted(board)
-        code = "f=open('main.py','w');f.write(%r);f.close()" % MAIN
-        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
-                       check=True, capture_output=True, timeout=60)
-        _reset_and_wait(board)
-        time.sleep(0.5)
+        _boot_with_main_py(board, MAIN)
         assert not _at_115200(board)
         stuck = _cli("--port", board.url, "--json", "--no-camera-check", "--no-speed-check")
         text = _cli("--port", board.url, "--no-camera-check", "--no-speed-check")
@@ -91,12 +96,7 @@ def test_a_stubborn_program_at_another_rate_is_named_and_never_sent_to_the_insta
     """The program moved the console and ignores Ctrl-C there too: the diagnosis names the
     rate; its fix stops the program as the board starts, following it to that rate."""
     with VirtualBoard(firmware=LEMARIVA) as board:
-        _booted(board)
-        code = "f=open('main.py','w');f.write(%r);f.close()" % STUBBORN_FAST
-        subprocess.run([sys.executable, "-m", "mpremote", "connect", board.url, "exec", code],
-                       check=True, capture_output=True, timeout=60)
-        _reset_and_wait(board)
-        time.sleep(0.5)
+        _boot_with_main_py(board, STUBBORN_FAST)
         d = doctor.diagnose(board.url, ports=[], check_camera=False, check_speed=False)
         fixed = doctor.interrupt_at_boot(board.url)  # the fix it proposes works
         after = doctor.diagnose(board.url, ports=[], check_camera=False, check_speed=False)

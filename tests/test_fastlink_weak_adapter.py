@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.virtualboard import VirtualBoard, synthetic_firmware
-from thonnycontrib.esp32cam.core import doctor
+from thonnycontrib.esp32cam.core import doctor, fastlink
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -64,3 +64,29 @@ def test_the_first_garbled_transfer_falls_back_to_115200_and_says_it_is_the_link
     assert "serial link garbled data at 921600 baud" in proc.stderr
     assert "camera" not in proc.stderr.lower() and "Traceback" not in proc.stderr
     assert "Link 115200 baud" in proc.stdout and out.stat().st_size > 10000
+
+
+def test_a_board_that_does_not_come_back_to_115200_gets_one_message_saying_how(tmp_path):
+    """The fast link is up at 921600, then the board stops answering (here: someone held
+    BOOT and pressed RST, so the ROM waits in download mode): the restore cannot reach it,
+    and the user is told once, exactly, how to bring the board back."""
+    from thonnycontrib.esp32cam.commands.snapshot import _restore
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl
+
+    with VirtualBoard(firmware=synthetic_firmware("lemariva")) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        ser = doctor.open_serial(board.url, baudrate=115200)
+        try:
+            repl = RawRepl(ser)
+            negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
+            link = negotiator.negotiate([921600])
+            assert link.rate == 921600 and not _at_115200(board)
+            board.hold_boot(True)
+            board.press_reset()
+            said = []
+            assert _restore(negotiator, link.rate, said.append) is False
+        finally:
+            doctor.close_serial(ser)
+    assert len(said) == 1, said
+    assert "did not come back to 115200 baud" in said[0] and "921600" in said[0]
+    assert "Press RST on the board (or unplug it and plug it in again)" in said[0]

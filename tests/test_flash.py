@@ -76,7 +76,7 @@ def test_cli_installs_a_catalog_build_over_https(tmp_path, fast_client):
         assert listing.returncode == 0 and "test-lemariva" in listing.stdout, listing.stderr
         proc = _cli(["flash", "--port", board.url, "--build", "test-lemariva", "--yes"], env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "Firmware written and verified at 460800 baud" in proc.stdout
+        assert "Firmware written and verified at 921600 baud" in proc.stdout
         assert "Board started: MicroPython v1.21.0 on 2023-10-13" in proc.stdout
         assert "(the camera module imports)" in proc.stdout
         started = board.events.all("firmware_started")[-1]

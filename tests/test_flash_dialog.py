@@ -180,7 +180,7 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
     assert result["default"] == "test-lemariva" and result["success"], result["log"]
     log = result["log"]
     assert "Disconnecting Thonny from" in log and "SHA-256 " in log
-    assert "Firmware written and verified at 460800 baud" in log
+    assert "Firmware written and verified at 921600 baud" in log
     assert "Board started: MicroPython v1.21.0 on 2023-10-13; ESP32-cam module (i2s) with ESP32" in log
     assert "(the camera module imports)" in log, log
     assert result["progress"] == 100.0 and result["action"].startswith("Done")
@@ -235,7 +235,7 @@ def scenario_download_mode(h, image_file: str):
             yield _press_install(dlg)
             dlg.update_ui()
             result["first"] = {"success": dlg.success, "guidance": dlg.guidance_label["text"],
-                               "ok_text": str(dlg._ok_button["text"]), "manual": dlg.manual_boot_var.get(),
+                               "ok_text": str(dlg._ok_button["text"]), "manual": dlg.advanced_frame.manual_boot_var.get(),
                                "ok_state": str(dlg._ok_button["state"])}
             mark = board.events.mark()
             board.hold_boot(True)  # the user holds IO0 and taps RST
@@ -291,8 +291,8 @@ def scenario_cancel_then_retry(h, url: str, image_file: str):
         result["cancelled"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end"),
                                "action": dlg._current_action_label["text"],
                                "install_state": str(dlg._ok_button["state"])}
-        dlg.mode_combo.select_value("dio")  # Advanced options: flash mode and size overridden
-        dlg.size_combo.select_value("4MB")
+        dlg.advanced_frame.mode_combo.select_value("dio")  # Advanced options: flash mode and size overridden
+        dlg.advanced_frame.size_combo.select_value("4MB")
         yield _press_install(dlg)  # the safe retry: the same image again
         dlg.update_ui()
         result["retry"] = {"success": dlg.success, "log": dlg.log_text.text.get("1.0", "end")}

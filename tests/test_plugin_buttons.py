@@ -153,12 +153,12 @@ def scenario_tray_all_none(h):
     ports = [("/dev/ttyUSB0", "CH340"), ("/dev/ttyUSB1", "CP2102"), ("/dev/ttyUSB2", "CH340")]
     tray = install_tray(h.wb, "a build", lambda say: None, {}, ports=ports)
     h.pump(0.2)
-    result = {"first": dict(tray.checked), "run_first": tray.run_button.cget("text")}
+    result = {"first": dict(tray.table.checked), "run_first": tray.run_button.cget("text")}
     tray.none_button.invoke()
-    result["none"] = dict(tray.checked)
+    result["none"] = dict(tray.table.checked)
     result["run_none"] = [tray.run_button.cget("text"), tray.run_button.instate(["disabled"])]
     tray.all_button.invoke()
-    result["all"] = dict(tray.checked)
+    result["all"] = dict(tray.table.checked)
     result["run_all"] = tray.run_button.cget("text")
     tray.close_button.invoke()
     h.pump(0.2)
@@ -222,7 +222,7 @@ def scenario_camera_buttons(h, url: str, save_path: str):
     show_camera_view()
     h.pump(0.3)
     view = h.wb.get_view(VIEW_ID)
-    result = {"save_state_before": str(view.save_button.cget("state"))}
+    result = {"save_state_before": str(view.controls.save_button.cget("state"))}
 
     def frame_after(action):
         before = getattr(view, "last_frame_info", None)
@@ -232,14 +232,14 @@ def scenario_camera_buttons(h, url: str, save_path: str):
         assert not getattr(view, "last_problem", None), view.last_problem
         return view.last_frame_info
 
-    result["capture"] = frame_after(view.capture_button.invoke)  # "Capture"
+    result["capture"] = frame_after(view.controls.capture_button.invoke)  # "Capture"
     flip = next(w for w in view.controls.winfo_children() if _text(w) == "Flip")
     frame_after(flip.invoke)  # "Flip" takes a new picture, upside down
-    result["vflip"] = bool(view._vflip.get())
+    result["vflip"] = bool(view.controls.vflip.get())
     result["settings"] = view.settings()
     asked = []
     filedialog.asksaveasfilename = lambda **kw: asked.append(kw.get("initialfile")) or save_path
-    view.save_button.invoke()  # "Save as…"
+    view.controls.save_button.invoke()  # "Save as…"
     result["asked"] = asked
     result["status"] = view.status_label.cget("text")
     # Edit → "ESP32-CAM template: …": each template for this board's driver, in a new editor

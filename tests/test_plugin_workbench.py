@@ -47,7 +47,7 @@ def scenario_registration(h):
 def scenario_page_cancel_then_ok(h, url):
     dlg, page = h.open_options()
     first = page.get_line_values()
-    page._line_vars["dtr"].set("asserted")
+    page._lines.vars["dtr"].set("asserted")
     page._port_desc_variable.set(url)
     h.wb.get_variable("ESP32CAM.interrupt_on_connect").set(False)  # as its checkbox would
     h.press_cancel(dlg)
@@ -59,7 +59,7 @@ def scenario_page_cancel_then_ok(h, url):
 
     dlg, page = h.open_options()
     reopened = page.get_line_values()
-    page._line_vars["rts"].set("asserted")
+    page._lines.vars["rts"].set("asserted")
     page._port_desc_variable.set(url)
     restart = h.press_ok(dlg)
     return {
@@ -79,7 +79,7 @@ def scenario_read_page(h):
     dlg, page = h.open_options()
     values = page.get_line_values()
     port_text = page._port_desc_variable.get()
-    note = getattr(page, "_ignored_label", None)
+    note = getattr(page._lines, "ignored_label", None)
     note_text = note.cget("text") if note is not None else ""
     restart = h.press_ok(dlg)
     return {"values": values, "port_text": port_text, "note": note_text, "restart": restart}

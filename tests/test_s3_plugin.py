@@ -234,3 +234,38 @@ def test_a_16mb_build_on_an_8mb_s3_is_refused_before_writing(tmp_path):
         assert board.events.all("flash_write") == []
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "built for 16 MB of flash, but the board has 8 MB" in proc.stderr
+
+
+def test_a_multi_board_install_refuses_the_psram_mismatch_and_warns_like_a_single_one(tmp_path):
+    """One install sequence (issue 22 item 0): the classroom path gets the image's PSRAM
+    mode too, so an octal build is refused on a quad-PSRAM S3 before anything is written,
+    and written with --ignore-psram it gets the "started without PSRAM" warning."""
+    import json
+
+    env = _env(tmp_path)
+    with VirtualBoard(chip="esp32s3", psram="quad", line_rate="unlimited", en_delay=0.02,
+                      flash_timing="fast", erase_flash=True, micropython=False) as quad, \
+            VirtualBoard(chip="esp32s3", psram="octal", line_rate="unlimited", en_delay=0.02,
+                         flash_timing="fast", erase_flash=True) as octal:
+        proc = _cli(["flash", "--port", quad.url, "--port", octal.url, "--build", XIAO_BUILD, "--yes",
+                     "--baud", "921600", "--json"], env)
+        assert quad.events.all("flash_write") == [] and quad.events.all("flash_erase") == []
+        assert octal.events.all("flash_write")
+    rows = {row["port"]: row for row in json.loads(proc.stdout)}
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert rows[quad.url]["result"] == "psram-mismatch" and not rows[quad.url]["ok"]
+    assert "but the board's ESP32-S3 has 2 MB quad" in rows[quad.url]["message"]
+    assert rows[octal.url]["ok"] and rows[octal.url]["result"] == "ok", rows[octal.url]
+
+    boards = [VirtualBoard(chip="esp32s3", psram="quad", line_rate="unlimited", en_delay=0.02,
+                           flash_timing="fast") for _ in range(2)]
+    try:
+        proc = _cli(["flash", "--port", boards[0].url, "--port", boards[1].url, "--build", XIAO_BUILD,
+                     "--yes", "--baud", "921600", "--json", "--ignore-psram"], env)
+    finally:
+        for board in boards:
+            board.close()
+    rows = json.loads(proc.stdout)
+    assert proc.returncode == 0 and [row["ok"] for row in rows] == [True, True], proc.stdout + proc.stderr
+    for row in rows:
+        assert "Warning: this octal-PSRAM build started without PSRAM" in row["message"], row

@@ -74,7 +74,7 @@ def scenario_s3_usb_files_and_camera_view(h, url):
     from tests.test_camera_view import _frame_after, _open_view
 
     view = _open_view(h, url)  # selects the ESP32-CAM interpreter on the S3's USB port
-    view._size.set("QVGA")
+    view.controls.frame_size.set("QVGA")
     info = _frame_after(h, view, view.capture)
     result = {"info": info, "status": view.status_label.cget("text")}
     h.run_in_shell("open('s3.txt', 'w').write('on an S3')")

@@ -162,7 +162,7 @@ def scenario_options_page(h, shot, switch):
         result["tabbed"] = tabbed  # dev head: Thonny's checkboxes are on the page's Options tab
         result["reach"] = reach
         # and it still works: choose asserted DTR, press OK
-        page._line_vars["dtr"].set("asserted")
+        page._lines.vars["dtr"].set("asserted")
         dlg._ok_button.invoke()
 
     _modal(h, lambda: ui_utils.show_dialog(dlg, h.wb), inspect)
@@ -227,10 +227,10 @@ def scenario_doctor(h, shot):
         h.pump(0.5)
         import tkinter.font as tkfont
 
-        font = tkfont.Font(font=dlg.evidence_text.cget("font"))
-        result.update(narrow=measure(dlg, buttons), wrap=str(dlg.evidence_text.cget("wrap")),
-                      evidence_xview=list(dlg.evidence_text.xview()),
-                      evidence_width=dlg.evidence_text.winfo_width(),
+        font = tkfont.Font(font=dlg.findings.evidence_text.cget("font"))
+        result.update(narrow=measure(dlg, buttons), wrap=str(dlg.findings.evidence_text.cget("wrap")),
+                      evidence_xview=list(dlg.findings.evidence_text.xview()),
+                      evidence_width=dlg.findings.evidence_text.winfo_width(),
                       longest_px=max(font.measure(line) for line in dlg.result.evidence))
         # download mode (IO0 held low): more fix buttons; in the narrow dialog they wrap
         mark = board.events.mark()
@@ -365,7 +365,7 @@ def scenario_camera_view(h, url, shot):
         return dict(view.last_frame_info, area=[view.image_label.winfo_width(), view.image_label.winfo_height()],
                     status=view.status_label.cget("text"))
 
-    view._size.set("QVGA")
+    view.controls.frame_size.set("QVGA")
     result["single1"] = frame(view.capture)
     h.pump(1.0)
     result["single2"] = frame(view.capture)
@@ -387,11 +387,11 @@ def scenario_camera_view(h, url, shot):
     set_column(560)
     result["wide"] = _controls_report(view)
     result["wide_shown"] = [view.shown_size, [view.image_label.winfo_width(), view.image_label.winfo_height()]]
-    view._live.set(True)
+    view.controls.live.set(True)
     view._on_live_toggled()
     h.wait_until(lambda: len(view._frame_times) >= 4, 60, "live frames")
     result["live_status_running"] = view.status_label.cget("text")
-    view._live.set(False)
+    view.controls.live.set(False)
     h.wait_until(lambda: view._pending is None, 20, "live mode to stop")
     result["live_status"] = view.status_label.cget("text")
     return result

@@ -58,9 +58,9 @@ def scenario_unsupported_sensor(h, url):
     view.capture()
     h.wait_until(lambda: getattr(view, "last_problem", None), 40, "an explanation")
     h.pump(0.2)
-    result["view"] = {"kind": view.last_problem["kind"], "title": view.problem_title.cget("text"),
-                      "text": view.problem_text.cget("text"), "button": bool(view.install_button.winfo_ismapped())}
-    _installer_seen(h, view.install_button.invoke, "view_installer", result)
+    result["view"] = {"kind": view.last_problem["kind"], "title": view.problem_frame.problem_title.cget("text"),
+                      "text": view.problem_frame.problem_text.cget("text"), "button": bool(view.problem_frame.install_button.winfo_ismapped())}
+    _installer_seen(h, view.problem_frame.install_button.invoke, "view_installer", result)
     # Tools → Install MicroPython for ESP32-CAM…: the installer asks the board itself
     from thonnycontrib.esp32cam.frontend.actions import open_installer
 

@@ -12,16 +12,6 @@ from thonnycontrib.esp32cam.core.camera.transfer import KIND_ACK, KIND_JPEG
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "thonnycontrib" / "esp32cam"
 MAX_CLASS_LINES = 200
-# Classes over the bound when it was set, in files other helpers own (issue 20): each may
-# shrink, none may grow; remove an entry once its class is under the bound.
-KNOWN_LARGE = {
-    "frontend/flash_dialog.py:FirmwareInstallerDialog": 490,
-    "frontend/camera_view.py:Esp32CamCameraView": 319,
-    "frontend/doctor_dialog.py:DoctorDialog": 295,
-    "frontend/classroom_dialog.py:TrayDialog": 290,
-    "frontend/config_page.py:Esp32CamConfigPage": 214,
-    "backend/fast_link.py:FastLinkMixin": 208,
-}
 
 
 def class_sizes():
@@ -32,15 +22,8 @@ def class_sizes():
 
 
 def test_no_class_is_over_200_lines():
-    too_large = {name: size for name, size in class_sizes()
-                 if size > KNOWN_LARGE.get(name, MAX_CLASS_LINES)}
+    too_large = {name: size for name, size in class_sizes() if size > MAX_CLASS_LINES}
     assert too_large == {}
-
-
-def test_the_known_large_classes_still_exist_and_are_still_large():
-    sizes = dict(class_sizes())
-    stale = {name for name in KNOWN_LARGE if sizes.get(name, 0) <= MAX_CLASS_LINES}
-    assert stale == set(), "under the bound now: remove from KNOWN_LARGE"
 
 
 def test_the_protocol_says_which_calls_a_settings_change_takes():
@@ -59,3 +42,20 @@ def test_the_session_asks_the_protocol_for_steps_not_for_code():
     code_calls = sorted({n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr.endswith("_code")})
     assert code_calls == []
+
+
+def test_one_install_sequence_serves_the_cli_the_dialog_and_the_classroom():
+    """Only core/install.py drives the flasher and the post-install check; the CLI, the
+    installer dialog and the classroom's FlashJob go through its Installer."""
+    users = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+                  for n in ast.walk(tree) if isinstance(n, ast.Call)
+                  and isinstance(n.func, (ast.Name, ast.Attribute))}
+        for name in ("Flasher", "check_board", "Installer"):
+            if name in called:
+                users.setdefault(name, set()).add(path.relative_to(PACKAGE).as_posix())
+    assert users["Flasher"] == {"core/install.py"}
+    assert users["check_board"] == {"core/install.py"}
+    assert users["Installer"] == {"commands/flash.py", "frontend/install_run.py", "core/classroom.py"}

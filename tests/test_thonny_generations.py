@@ -35,7 +35,7 @@ def scenario_ok_then_killed(h):
 
     dlg, page = h.open_options()
     page._speed.var.set(dict(SPEED_CHOICES)["115200"])  # the user picks "115200 baud only"
-    page._line_vars["rts"].set("asserted")
+    page._lines.vars["rts"].set("asserted")
     h.pump(0.1)
     dlg._ok()  # OK (the back-end restart it asks for does not matter here)
     h.pump(0.2)
@@ -68,7 +68,7 @@ def scenario_both_lines_choices(h):
     h.pump(0.1)
     result["page_after_box"] = page.get_line_values()
     # ...then releases DTR on the ESP32-CAM choice
-    page._line_vars["dtr"].set("released")
+    page._lines.vars["dtr"].set("released")
     h.pump(0.1)
     result["box_after_page"] = list(box.get_selected_value())
     dlg._ok()

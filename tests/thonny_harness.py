@@ -206,6 +206,20 @@ class Harness:
     def proxy(self):
         return self.runner.get_backend_proxy()
 
+    def backend_let_go(self, timeout: float = 5.0) -> bool:
+        """Thonny's back-end no longer holds the board's port: no proxy, or (after Thonny's
+        own Disconnect) a proxy whose back-end process has ended."""
+        from thonnycontrib.esp32cam.thonny_compat import front
+
+        def released() -> bool:
+            proc = None if self.proxy is None else front.proxy_process(self.proxy)
+            return proc is None or proc.poll() is not None
+
+        deadline = time.monotonic() + timeout
+        while not released() and time.monotonic() < deadline:
+            self.pump(0.05)
+        return released()
+
     def pump(self, seconds: float = 0.1) -> None:
         deadline = time.monotonic() + seconds
         while True:

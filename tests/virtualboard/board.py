@@ -44,7 +44,8 @@ class VirtualBoard:
                  micropython: bool = True, erase_flash: bool = False, on_event: Optional[Callable[[Event], None]] = None,
                  tty_open: str = "none", flash_timing: str = "real", adapter: Optional[str] = None,
                  sensor: str = "OV2640", mac: Optional[str] = None,
-                 chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False) -> None:
+                 chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False,
+                 fail_after: Optional[int] = None) -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
@@ -98,7 +99,8 @@ class VirtualBoard:
             if adapter not in ADAPTER_MODELS:
                 raise ValueError(f"adapter must be one of {sorted(ADAPTER_MODELS)}")
             max_baud = ADAPTER_MODELS[adapter] if max_baud is None else min(max_baud, ADAPTER_MODELS[adapter] or max_baud)
-        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after, usb=usb)
+        self.uart = Uart(self.events, line_rate=line_rate, max_baud=max_baud, weak_after=weak_after, usb=usb,
+                         fail_after=fail_after)
         self.uart.chip_rx = self._chip_rx
         if adapter is not None:
             self.uart.set_adapter_latency(ADAPTER_LATENCY.get(adapter))

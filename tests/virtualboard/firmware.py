@@ -43,10 +43,12 @@ import json
 import os
 import re
 import select
+import atexit
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -55,6 +57,48 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import camera_frames, rom, sccb
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
+
+_native_dir: Optional[Path] = None
+_native_lock = threading.Lock()
+
+
+def _native_source(source: str) -> str:
+    """A simulated module's source with every function compiled to native code.
+
+    On a board these modules are C: a C function that raises adds no traceback entry,
+    only the bytecode frames of the user's code do (py/vm.c calls
+    mp_obj_exception_add_traceback for each bytecode frame the exception leaves;
+    py/obj.c mp_obj_print_exception prints what was recorded). MicroPython's native
+    emitter records none either, so the twin's tracebacks show the user's frames only.
+    `@micropython.native` is resolved by the compiler (py/compile.c), not looked up."""
+    lines = []
+    for line in source.splitlines(keepends=True):
+        body = line.lstrip()
+        if body.startswith("def "):
+            lines.append(line[: len(line) - len(body)] + "@micropython.native\n")
+        lines.append(line)
+    return "".join(lines)
+
+
+def native_module_dir() -> Path:
+    """A folder (one per host process) of the simulated modules made native.
+
+    Written on the host, so the board imports each from a file once (MicroPython's
+    reader streams it): transforming and compiling them on the board would need the
+    source and a second compilation in its heap, and a build without PSRAM has only
+    internal RAM for that at boot — a real board's C modules take none of it."""
+    global _native_dir
+    with _native_lock:
+        if _native_dir is None or not _native_dir.is_dir():
+            folder = Path(tempfile.mkdtemp(prefix="virtualboard-native-"))
+            for path in sorted(MPY_DIR.glob("*.py")):
+                if path.name.startswith(("sim_", "cam_")):
+                    (folder / path.name).write_text(_native_source(path.read_text(encoding="utf-8")),
+                                                    encoding="utf-8")
+            atexit.register(shutil.rmtree, folder, True)
+            _native_dir = folder
+        return _native_dir
+
 
 VFS_OFFSET = 0x200000  # ESP32 MicroPython partition table: "vfs" data partition on 4 MiB flash
 VFS_SIZE = 0x200000
@@ -585,6 +629,7 @@ class MicroPythonFirmware:
         vfs_offset, vfs_size = vfs_region(self.flash)
         return {
             "flash": str(self.flash.path),
+            "native_dir": str(native_module_dir()),
             "vfs_offset": vfs_offset,
             "vfs_size": vfs_size,
             "partitions": partition_table(self.flash),

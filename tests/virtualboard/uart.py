@@ -6,7 +6,9 @@ adapter's baud differs from the chip's, or when the adapter runs above the
 speed it can really sustain (`max_baud`). With `weak_after`, a weak adapter
 copes with short messages above `max_baud` and garbles only sustained
 transfers: bytes past the first `weak_after` of a burst (a burst ends after
-BURST_GAP of silence), as an overrunning FIFO does.
+BURST_GAP of silence), as an overrunning FIFO does. With `fail_after`, a link that holds
+above `max_baud` for a while and then fails (an adapter heating up, a loose cable that is
+moved): the first `fail_after` bytes sent above `max_baud` arrive intact, later ones do not.
 
 In the ROM's download mode the chip adopts the host's baud until the first
 SYNC (`start_autobaud`), as the ESP32 ROM's auto-baud detection does.
@@ -54,7 +56,8 @@ ADAPTER_LATENCY = {
 
 class Uart:
     def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None,
-                 weak_after: Optional[int] = None, usb: bool = False) -> None:
+                 weak_after: Optional[int] = None, usb: bool = False,
+                 fail_after: Optional[int] = None) -> None:
         if line_rate not in ("real", "unlimited"):
             raise ValueError("line_rate must be 'real' or 'unlimited'")
         self.events = events
@@ -64,6 +67,8 @@ class Uart:
         self.real_rate = line_rate == "real" and not usb
         self.max_baud = max_baud
         self.weak_after = weak_after
+        self.fail_after = fail_after
+        self._sent_above_max = 0  # bytes sent to the chip above max_baud (for `fail_after`)
         self.autobaud = False
         self._bursts = {"to_chip": [0.0, 0], "to_host": [0.0, 0]}  # direction -> [last byte time, length]
         self.chip_baud = ROM_BAUD
@@ -303,6 +308,11 @@ class Uart:
         if self.weak_after is not None:  # bursts are tracked only for a weak adapter
             if self._burst_length(data, direction) <= self.weak_after and reason == "above max baud":
                 reason = None  # short messages get through a weak adapter
+        if self.fail_after is not None and reason == "above max baud":
+            if direction == "to_chip":
+                self._sent_above_max += len(data)
+            if self._sent_above_max <= self.fail_after:
+                reason = None  # the link still holds, both ways
         if reason is None:
             return data
         if reason == "baud mismatch":

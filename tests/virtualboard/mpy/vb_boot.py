@@ -68,41 +68,11 @@ class FlashBdev:
         return 0
 
 
-def _native_source(name):
-    """A simulated module's source with every function compiled to native code.
-
-    On a board these modules are C: a C function that raises adds no traceback entry,
-    only the bytecode frames of the user's code do (py/vm.c calls
-    mp_obj_exception_add_traceback for each bytecode frame the exception leaves;
-    py/obj.c mp_obj_print_exception prints what was recorded). MicroPython's native
-    emitter records none either, so the twin's tracebacks show the user's frames only.
-    `@micropython.native` is resolved by the compiler (py/compile.c), not looked up."""
-    lines = []
-    with open(name + ".py") as f:
-        for line in f:
-            body = line.lstrip()
-            if body.startswith("def "):
-                lines.append(line[: len(line) - len(body)] + "@micropython.native\n")
-            lines.append(line)
-    return "".join(lines)
-
-
-_NATIVE = set()
-
-
-def _import_native(name):
-    """Import a simulated module (and the helpers it imported) as native code."""
-    mod = __import__(name)
-    helpers = [n for n in sys.modules if n.startswith(("sim_", "cam_")) and n not in _NATIVE and n != name]
-    for each in helpers + [name]:
-        _NATIVE.add(each)
-        gc.collect()  # a build without PSRAM has a small heap: room for the source and its compilation
-        exec(compile(_native_source(each), each + ".py", "exec"), sys.modules[each].__dict__)
-    return mod
-
-
 def _load(name, host, cfg):
-    mod = _import_native(name)  # stays in sys.modules until boot() ends: sim_os shares sim_sys
+    # from the host's copies compiled to native code (firmware.py native_module_dir): on a
+    # board these modules are C and add no traceback entries; they stay in sys.modules
+    # until boot() ends (sim_os shares sim_sys)
+    mod = __import__(name)
     mod.__dict__.pop("__file__", None)
     setup = getattr(mod, "_setup", None)
     if setup:
@@ -255,6 +225,7 @@ def boot(g):
     global _syntax
     import vb_syntax as _syntax
     modules = {}
+    sys.path.insert(0, cfg["native_dir"])
     for public, private in SIM_MODULES:
         modules[public] = _load(private, host, cfg)
     if cfg.get("camera"):

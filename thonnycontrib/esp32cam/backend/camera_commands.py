@@ -243,6 +243,14 @@ class CameraCommandsMixin:
     # --- code completion: the stubs of the family on the board ---------------------------------
     _esp32cam_stub_family: Optional[str] = None
     _esp32cam_stub_checked = False
+    _esp32cam_stub_known = False  # the board answered: a family, or no camera module
+
+    def _cmd_esp32cam_stub_family(self, cmd: Any) -> Dict[str, Any]:
+        """Thonny's development head completes code in the front-end (a language server):
+        it asks which family's stub to give the server (``frontend/completion_stubs.py``).
+        ``known`` is False when the board could not say (busy, a transfer error)."""
+        family = self._esp32cam_family_for_stubs()
+        return {"family": family, "known": bool(family) or self._esp32cam_stub_known}
 
     def esp32cam_analysis_paths(self, paths: List[str]) -> List[str]:
         paths = list(super().esp32cam_analysis_paths(paths))  # type: ignore[misc]
@@ -260,10 +268,16 @@ class CameraCommandsMixin:
         if not self._esp32cam_stub_checked:
             # asked once per back-end process, at the prompt (completion runs there)
             self._esp32cam_stub_checked = True
-            try:
-                from thonnycontrib.esp32cam.core.camera.session import CameraSession
+            from thonnycontrib.esp32cam.core.camera import problems
+            from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
+            try:
                 self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self)).detect().family
+                self._esp32cam_stub_known = True
+            except problems.CameraProblem as e:
+                # the firmware has no (usable) camera module: no stub; anything else: unknown
+                self._esp32cam_stub_known = e.kind in (problems.NO_CAMERA_MODULE, problems.NO_PSRAM)
+                logger.info("No camera driver found for code completion", exc_info=True)
             except Exception:
                 logger.info("No camera driver found for code completion", exc_info=True)
         return self._esp32cam_stub_family

@@ -16,6 +16,7 @@ from logging import getLogger
 from thonnycontrib.esp32cam.backend.camera_commands import CameraCommandsMixin
 from thonnycontrib.esp32cam.backend.fast_files import FastFilesMixin
 from thonnycontrib.esp32cam.backend.fast_link import FastLinkMixin
+from thonnycontrib.esp32cam.backend.link_keeping import LinkKeepingMixin
 from thonnycontrib.esp32cam.backend.url_serial import UrlSerialConnection
 from thonnycontrib.esp32cam.core import backend_commands
 from thonnycontrib.esp32cam.thonny_compat import back
@@ -27,7 +28,8 @@ RELEASE_LINES_COMMAND = backend_commands.RELEASE_LINES
 __all__ = ["Esp32CamBackend", "UrlSerialConnection", "main"]
 
 
-class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, back.backend_base()):  # type: ignore[misc]
+class Esp32CamBackend(FastFilesMixin, FastLinkMixin, LinkKeepingMixin, CameraCommandsMixin,
+                      back.backend_base()):  # type: ignore[misc]
     def esp32cam_immediate(self, name: str) -> bool:
         if name == RELEASE_LINES_COMMAND:
             self._release_lines_and_exit()
@@ -37,7 +39,7 @@ class Esp32CamBackend(FastFilesMixin, FastLinkMixin, CameraCommandsMixin, back.b
         connection = self.compat.connection
         self._esp32cam_end_stream()  # a live camera stream ends at its next frame
         try:
-            self._esp32cam_leave()  # the board back at 115200 (backend.fast_link)
+            self._esp32cam_leave()  # the board back at 115200 (backend.link_keeping)
         except Exception:
             logger.exception("Could not restore the board's rate")
         logger.info("Releasing RTS, then DTR, before the port closes")

@@ -12,14 +12,14 @@ Mixed into ``Esp32CamBackend`` before Thonny's classes; it implements hooks of
 - when Thonny lets go of the port (close, interpreter change, Stop/Restart, doctor,
   installer, system shell) an idle board is put back at 115200 first, so PuTTY,
   mpremote or another Thonny work at once. A busy board (a program still running)
-  cannot be asked: the rate is remembered in ``fast_link.json`` in Thonny's user
-  folder (``thonny_compat.plugin_user_dir()``) and the next connect probes it.
+  cannot be asked: the rate is remembered (``backend.link_store``) and the next
+  connect probes it.
+
+Staying in sync and letting go are ``backend.link_keeping``'s.
 """
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import threading
 import time
 from logging import getLogger
@@ -27,15 +27,14 @@ from typing import Any, Optional
 
 from thonny.common import BackendEvent
 
+from thonnycontrib.esp32cam.backend import link_store
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
 from thonnycontrib.esp32cam.core.linkwatch import POKE, LinkWatch
 from thonnycontrib.esp32cam.core.serialprobe import SYNC_FRAME
-from thonnycontrib.esp32cam.thonny_compat import plugin_user_dir
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
 SETTING_ARG = "esp32cam_serial_speed"
-STORE_NAME = "fast_link.json"
 PROBE_WAIT = 0.35  # seconds to wait for a prompt when probing a rate
 
 
@@ -68,7 +67,6 @@ class ThonnyLinkIO:
 
 class FastLinkMixin:
     _esp32cam_link_rate = fastlink.BOOT_BAUD
-    _esp32cam_relocked: Optional[int] = None
     _esp32cam_said_unsupported = False
 
     # --- connecting -----------------------------------------------------------------------
@@ -118,7 +116,7 @@ class FastLinkMixin:
 
     def _esp32cam_find_board(self, interrupt: bool) -> None:
         """After Thonny was killed while the board ran fast: find it at the remembered rate."""
-        left_at = fastlink.left_fast_rate(_load_store(), self._esp32cam_port)
+        left_at = fastlink.left_fast_rate(link_store.load_store(), self._esp32cam_port)
         if left_at is None:
             return
         connection = self.compat.connection  # type: ignore[attr-defined]
@@ -140,7 +138,7 @@ class FastLinkMixin:
             self._esp32cam_announce(fastlink.Result(fastlink.BOOT_BAUD), "USB-Serial/JTAG: no line rate")
             return
         current = current or self._esp32cam_link_rate
-        store = _load_store()
+        store = link_store.load_store()
         rates = fastlink.candidate_rates(self._esp32cam_setting, self._esp32cam_cap,
                                          fastlink.remembered_rate(store, self._esp32cam_port, self._esp32cam_adapter))
         if not rates:
@@ -153,7 +151,7 @@ class FastLinkMixin:
         self._esp32cam_link_rate = result.rate
         if connection.link_watch is not None:
             connection.link_watch.agreed(result.rate)
-        _save_store(self._esp32cam_port, self._esp32cam_adapter, result.rate, result.rate if result.fast else None)
+        link_store.save_store(self._esp32cam_port, self._esp32cam_adapter, result.rate, result.rate if result.fast else None)
         self._esp32cam_announce(result, fastlink.describe(result, self._esp32cam_adapter))
 
     def _esp32cam_renegotiate(self, why: str) -> None:
@@ -209,67 +207,6 @@ class FastLinkMixin:
                                        adapter=self._esp32cam_adapter, text=text,
                                        unsupported=bool(result.unsupported)))
 
-    # --- staying in sync ----------------------------------------------------------------------
-    def _esp32cam_on_relock(self, rate: int) -> None:
-        """Reader thread: text reads clean again at ``rate`` (board reset, or a program's UART call)."""
-        logger.info("Link found again at %d baud", rate)
-        self._esp32cam_link_rate = rate
-        self._esp32cam_relocked = rate
-
-    def _esp32cam_on_lost(self) -> None:
-        logger.warning("The board is not readable at any known rate")
-        self.compat.send_output(  # type: ignore[attr-defined]
-            "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows, nor as a "
-            "bootloader: a program probably changed its speed with machine.UART(0, ...). Press the "
-            "board's RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
-
-    def _esp32cam_on_download_mode(self) -> None:
-        """Watch thread: the ROM bootloader answered a SYNC at 115200; the Shell hint says
-        what to do (the boot log that would have said so passed before the host followed)."""
-        logger.warning("The ROM bootloader answered: the board is in download mode")
-        self.compat.send_event(BackendEvent(backend_commands.BOARD_FINDING_EVENT,  # type: ignore[attr-defined]
-                                       code="download_mode", evidence="the ROM bootloader answered a SYNC request"))
-
-    def _esp32cam_check_link(self) -> None:
-        relocked, self._esp32cam_relocked = self._esp32cam_relocked, None
-        if relocked is None or self._esp32cam_setting.mode == "off":
-            if relocked is not None:
-                self._esp32cam_announce(fastlink.Result(relocked), "%d baud" % relocked)
-            return
-        self._esp32cam_renegotiate("the board's rate changed to %d" % relocked)
-
-    def esp32cam_busy(self) -> Any:
-        """Held while a command, idle task, input or soft reboot runs: _esp32cam_leave sees "busy"."""
-        return self._esp32cam_io_lock
-
-    def esp32cam_before_command(self) -> None:
-        self._esp32cam_guarded(self._esp32cam_check_link)
-        super().esp32cam_before_command()  # type: ignore[misc]
-
-    # --- letting go ---------------------------------------------------------------------------
-    def _esp32cam_leave(self) -> None:
-        """Board back at 115200 before the port closes (called from the command reader thread)."""
-        rate = self._esp32cam_link_rate
-        if rate == fastlink.BOOT_BAUD:
-            _save_store(self._esp32cam_port, self._esp32cam_adapter, None, None)
-            return
-        lock = getattr(self, "_esp32cam_io_lock", None)
-        if lock is None or not lock.acquire(timeout=0.5):
-            logger.info("Board busy: leaving it at %d baud (remembered for the next connect)", rate)
-            return
-        try:
-            if self._esp32cam_restore():
-                self.compat.connection.write(b"\x02")  # type: ignore[attr-defined]  # the friendly REPL, as found
-                _save_store(self._esp32cam_port, self._esp32cam_adapter, rate, None)
-        except Exception:
-            logger.warning("Could not put the board back at 115200 (busy, reset or in download mode)", exc_info=True)
-        finally:
-            lock.release()
-
-    def esp32cam_before_disconnect(self) -> None:
-        self._esp32cam_leave()  # in the main loop, which holds the (re-entrant) lock
-        super().esp32cam_before_disconnect()  # type: ignore[misc]
-
 
 @contextlib.contextmanager
 def binary_io(connection: Any):
@@ -282,39 +219,3 @@ def binary_io(connection: Any):
             yield
         finally:
             connection.set_text_mode(True)
-
-
-# --- remembered rates (the plug-in's folder in Thonny's user folder) --------------------------
-
-def _store_path() -> str:
-    return os.path.join(plugin_user_dir(), STORE_NAME)
-
-
-def _load_store() -> dict:
-    try:
-        with open(_store_path(), encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_store(port: str, adapter: str, rate: Optional[int], left_fast: Optional[int]) -> None:
-    """Remember the port's good rate and whether the board is left running at it."""
-    if not port:
-        return
-    store = _load_store()
-    entry = store.get(port) if isinstance(store.get(port), dict) else {}
-    entry = dict(entry, adapter=adapter, left_fast=bool(left_fast))
-    if rate:
-        entry["rate"] = rate
-    store[port] = entry
-    path = _store_path()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(store, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        logger.warning("Could not remember the link rate in %s", path, exc_info=True)

@@ -19,12 +19,12 @@ import sys
 from typing import List, Optional
 
 from thonnycontrib.esp32cam.commands.catalog import thonny_user_dir
-from thonnycontrib.esp32cam.core.bootcheck import check_board
 from thonnycontrib.esp32cam.core.catalog import CatalogError, load_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, firmware_cache, installer_dir
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH, WRONG_CHIP, FlashOptions, Flasher
+from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH, WRONG_CHIP, FlashOptions
 from thonnycontrib.esp32cam.core.image import MB, ImageError
+from thonnycontrib.esp32cam.core.install import Installer
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
 
 
@@ -112,7 +112,8 @@ def _run_one(args: argparse.Namespace) -> int:
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=not args.no_erase,
                            baud=args.baud, manual_boot=args.manual_boot,
                            psram_mode=prepared.info.psram_mode, check_board=not args.ignore_psram,
-                           usb_jtag=True if args.usb_jtag else None)
+                           usb_jtag=True if args.usb_jtag else None,
+                           work_dir=str(firmware_cache(user_dir, args.mirror).dir))
     refused = None if args.yes else _ask(f"Write this firmware to {args.port} at {options.start_offset():#x}"
                                           f"{' after erasing the whole flash' if options.erase else ''}?")
     if refused is not None:
@@ -121,17 +122,18 @@ def _run_one(args: argparse.Namespace) -> int:
     if tool is None:
         return 5
     print(f"Using esptool {'.'.join(map(str, tool.version))}")
-    flasher = Flasher(tool, on_line=print)
-    result = flasher.flash(str(prepared.path), options)
-    if result.needs_download_mode and not args.yes:  # offer the retry without reset
-        print(result.message.replace("Then press Retry", "Then press Enter"))
+    installer = Installer(tool, on_line=print)
+    report = installer.run(prepared, options)
+    if report.flash.needs_download_mode and not args.yes:  # offer the retry without reset
+        print(report.flash.message.replace("Then press Retry", "Then press Enter"))
         try:
             input("Press Enter when the board is in download mode (Ctrl+C to stop)… ")
         except EOFError:
             pass
         else:
             options.manual_boot = True
-            result = flasher.flash(str(prepared.path), options)
+            report = installer.run(prepared, options)
+    result = report.flash
     if not result.ok:
         print(result.message, file=sys.stderr)
         if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL):
@@ -143,21 +145,18 @@ def _run_one(args: argparse.Namespace) -> int:
             return 3
         return 1
     print(result.message)
-    if options.manual_boot:
+    if report.manual_boot:
         print("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware.")
         return 0
-    check = check_board(result.port or args.port, timeout=10, probe_camera=prepared.info.family != "none")
-    if check.started:
+    check = report.check
+    if report.started:
         print(f"Board started: {check.banner} ({check.camera_summary})")
         if check.hardware_summary:
             print(f"MicroPython reports: {check.hardware_summary}")
-        if prepared.info.psram_mode and check.psram_mb == 0:
-            print(f"Warning: this {prepared.info.psram_mode}-PSRAM build started without PSRAM, so the "
-                  "camera cannot get frame buffers. The board's PSRAM is of the other kind or missing: "
-                  "install the build for your module (the doctor shows the boot log).", file=sys.stderr)
     else:
-        print("The board was written and verified but did not show the MicroPython prompt "
-              "within 10 s; tap RST (and remove an IO0 jumper if present).")
+        print(report.not_started_message())
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
     return 0
 
 
@@ -234,12 +233,12 @@ def _run_many(args: argparse.Namespace) -> int:
     if not quiet:
         print(f"Using esptool {'.'.join(map(str, tool.version))}")
     firmware = prepared.build.id if prepared.build else prepared.path.name
-    probe_camera = prepared.info.family != "none"
 
     def prepare_board(board: cr.BoardRun) -> None:
         board.firmware, board.sha256 = firmware, prepared.info.sha256
 
-    job = cr.FlashJob(tool, str(prepared.path), prepared.chip, erase=not args.no_erase,
-                      baud=args.baud, manual_boot=args.manual_boot, probe_camera=probe_camera)
+    job = cr.FlashJob(tool, prepared, erase=not args.no_erase, baud=args.baud,
+                      manual_boot=args.manual_boot, check_psram=not args.ignore_psram,
+                      work_dir=str(firmware_cache(thonny_user_dir(), args.mirror).dir))
 
     return multiboard.run_many(args, ports, job, "flash", prepare=prepare_board)

@@ -34,3 +34,9 @@ LINK_RATE_EVENT = "Esp32CamLinkRate"
 # board itself did not print (data: code, a core.bootlog problem code, e.g. "download_mode"
 # when the ROM bootloader answered the link watch); the front-end shows its Shell hint.
 BOARD_FINDING_EVENT = "Esp32CamBoardFinding"
+
+# InlineCommand of the front-end on Thonny's development head, at the back-end's first
+# prompt: which camera driver family the board has (answer: family, None with known=True
+# when the firmware has no camera module), so the front-end puts that family's camera.pyi
+# where the language server looks for stubs (frontend/completion_stubs.py).
+STUB_FAMILY = "esp32cam_stub_family"

@@ -291,35 +291,43 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 @dataclass
 class FlashJob:
-    """Write one verified image to a board: its own Flasher (own esptool process, own
-    baud fallback), then wait for its MicroPython prompt."""
+    """Write one verified image to a board through the one install sequence (its own
+    esptool process, its own baud fallback; an ESP32-S3's PSRAM checked first), then wait
+    for its MicroPython prompt."""
     esptool: Any
-    image_path: str
-    chip: str
+    prepared: Any                     # core.prepare.PreparedImage
     erase: bool = True
     baud: Optional[int] = None
     manual_boot: bool = False
     flash_mode: Optional[str] = None
     flash_size: Optional[str] = None
-    probe_camera: bool = True
+    check_psram: bool = True          # False: the user chose to write a PSRAM-mismatched build
+    work_dir: Optional[str] = None    # the firmware cache: where a resumed write puts the rest
     check_seconds: float = 10.0
 
     def __call__(self, board: BoardRun) -> None:
-        from thonnycontrib.esp32cam.core.bootcheck import check_board
-        from thonnycontrib.esp32cam.core.flasher import FlashOptions, Flasher
+        from thonnycontrib.esp32cam.core.flasher import FlashOptions
+        from thonnycontrib.esp32cam.core.install import CHECKING, Installer
 
         def on_line(line: str) -> None:
             board.set_mac(mac_from_esptool_line(line))
             if line.startswith("Retrying at"):
                 board.say(line.split(":")[0].lower())
 
-        flasher = Flasher(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p))
-        board.cancel = flasher.cancel
+        def on_stage(stage: str) -> None:
+            if stage == CHECKING:
+                board.say("checking the prompt")
+
+        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p),
+                              on_stage=on_stage)
+        board.cancel = installer.cancel
         board.say("connecting")
-        options = FlashOptions(port=board.port, chip=self.chip, erase=self.erase, baud=self.baud,
+        options = FlashOptions(port=board.port, erase=self.erase, baud=self.baud,
                                manual_boot=self.manual_boot, flash_mode=self.flash_mode,
-                               flash_size=self.flash_size)
-        result = flasher.flash(self.image_path, options)
+                               flash_size=self.flash_size, check_board=self.check_psram,
+                               work_dir=self.work_dir)
+        report = installer.run(self.prepared, options, check_seconds=self.check_seconds)
+        result = report.flash
         board.detail["baud"] = result.baud
         if not result.ok:
             code = 3 if result.needs_download_mode else 1
@@ -332,16 +340,14 @@ class FlashJob:
             board.detail["log"] = result.log[-8:]
             board.finish(False, result.outcome, message, exit_code=code)
             return
-        if self.manual_boot:
+        if report.check is None:  # manual boot: the board starts when IO0 is released and RST tapped
             board.finish(True, "ok", result.message)
             return
-        board.say("checking the prompt")
-        check = check_board(board.port, timeout=self.check_seconds, probe_camera=self.probe_camera)
-        board.detail["banner"] = check.banner
-        board.detail["camera"] = check.camera
-        board.finish(True, "ok", result.message if check.started else
-                     result.message + " The board did not show the MicroPython prompt within "
-                     f"{self.check_seconds:.0f} s; tap RST.")
+        board.detail["banner"] = report.check.banner
+        board.detail["camera"] = report.check.camera
+        message = " ".join([result.message] + ([] if report.started else [report.not_started_message()])
+                           + report.warnings)
+        board.finish(True, "ok", message)
 
 
 @dataclass

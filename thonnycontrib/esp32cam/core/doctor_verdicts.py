@@ -126,9 +126,12 @@ def name_other_readers(ctx: PortFacts, d: dg.Diagnosis) -> dg.Diagnosis:
 def lost(ctx: PortFacts, s: Session) -> dg.Diagnosis:
     """The port went away after it opened: unplugged, or the network link dropped;
     or pyserial found the bytes it was told about taken by another reader."""
-    if any(port_sharers.PYSERIAL_SHARED_READ in note for note in s.notes) and \
-            portcheck.port_exists(ctx.port, ctx.ports, ctx.platform):
-        return shared(ctx, s.evidence())
+    if not portcheck.is_url(ctx.port) and portcheck.port_exists(ctx.port, ctx.ports, ctx.platform):
+        # still there: whatever pyserial said (its "multiple access" guess, or a failed read
+        # or write), a port another process holds open lost its bytes to that process
+        others = port_sharers.other_openers(ctx.port)
+        if others or any(port_sharers.PYSERIAL_SHARED_READ in note for note in s.notes):
+            return shared(ctx, s.evidence(), others)
     if portcheck.is_url(ctx.port):
         return dg.Diagnosis(
             dg.PORT_MISSING, evidence=s.evidence(), replace_generic=True,

@@ -92,6 +92,22 @@ class Esptool:
         return cmd
 
 
+    def verify_command(self, *, port: str, chip: str, baud: int, image: str, offset: int,
+                       manual_boot: bool = False, flash_mode: Optional[str] = None,
+                       flash_size: Optional[str] = None, flash_freq: Optional[str] = None,
+                       usb_reset: bool = False) -> List[str]:
+        """``verify-flash``: the board hashes the region (the stub's SPI_FLASH_MD5) and esptool
+        compares it with ``image`` (header updated by the same flash options as the write)."""
+        option = lambda name: "--" + self.spell(name)  # noqa: E731
+        cmd = self.base_command() + [
+            "--chip", chip, "--port", port, "--baud", str(baud),
+            "--before", self.spell(_before(manual_boot, usb_reset)), "--after", self.spell("hard-reset"),
+            self.spell("verify-flash")]
+        for name, value in (("flash-mode", flash_mode), ("flash-size", flash_size), ("flash-freq", flash_freq)):
+            if value:
+                cmd += [option(name), value]
+        return cmd + [f"{offset:#x}", image]
+
     def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,
                          chip: str = "auto", connect_attempts: int = 3, usb_reset: bool = False) -> List[str]:
         """``flash-id``: connect to the ROM (chip, revision, eFuse features, MAC) and read
@@ -134,6 +150,15 @@ def find_esptool(python: str, extra_paths: Sequence[str] = (), timeout: float = 
 # esptool 5: "Writing at 0x00010000 [=====     ] 25.0% 1234/5678 bytes..."
 # esptool 4: "Writing at 0x00010000... (12 %)"
 _PROGRESS_RE = re.compile(r"Writing at 0x[0-9a-fA-F]+\D*?(?:\[[^\]]*\]\s*)?\(?(\d+(?:\.\d+)?)\s?%")
+
+
+_WRITE_ADDRESS_RE = re.compile(r"Writing at (0x[0-9a-fA-F]+)")
+
+
+def parse_write_address(line: str) -> Optional[int]:
+    """The flash address a 'Writing at 0x...' line names (where the block being sent starts)."""
+    m = _WRITE_ADDRESS_RE.search(line)
+    return int(m.group(1), 16) if m else None
 
 
 def parse_progress(line: str) -> Optional[float]:
@@ -197,8 +222,10 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
         return PORT_BUSY
     if problem is not None and problem.kind == pe.PERMISSION:
         return PORT_PERMISSION
-    if not wrote and any(s in fatal for s in ("Wrong boot mode detected", "No serial data received")):
-        return NEEDS_DOWNLOAD_MODE
+    switched = "Changing baud rate" in output and "Changed." in output
+    if not wrote and not switched and any(s in fatal for s in ("Wrong boot mode detected",
+                                                                "No serial data received")):
+        return NEEDS_DOWNLOAD_MODE  # (after the stub switched to the fast rate it is the link)
     if any(s.lower() in fatal.lower() for s in _LOST):
         return CONNECTION_LOST if reached else PORT_MISSING  # the port refused us at open
     if any(s in fatal for s in _PORT_MISSING) and not wrote:
@@ -209,7 +236,6 @@ def classify(output: str, returncode: int, wrote: bool, port: str = "",
         # fast link's noise: "Invalid head of packet" there is a running firmware (MicroPython's
         # REPL echoing the SYNC frames) on a board whose EN/IO0 the adapter's DTR/RTS do not reach
         return NEEDS_DOWNLOAD_MODE
-    switched = "Changing baud rate" in output and "Changed." in output
     if wrote or switched or any(s in fatal for s in _LINK):
         return LINK_FAILURE  # broke after the fast baud was set or while writing
     if not wrote and any(s in fatal for s in _BOOT_MODE):

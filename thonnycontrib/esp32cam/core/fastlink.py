@@ -92,6 +92,17 @@ def adapter_cap(port: str, vid: Optional[int] = None, pid: Optional[int] = None)
     return adapter.name, adapter.max_baud
 
 
+FLASH_FLOOR = (BOOT_BAUD, 38400)  # esptool's last resorts below the adapter's ladder
+
+
+def flash_rates(port: str) -> Tuple[str, List[int]]:
+    """(adapter name, esptool rates fastest first) for installing through ``port``: the
+    same caps as the fast link, then down the ladder to 115200 (38400 as a last resort).
+    On the chip's own USB-Serial/JTAG the rate means nothing: 115200."""
+    adapter, top = adapter_cap(port)
+    return adapter, [r for r in LADDER if r <= top] + [r for r in FLASH_FLOOR if r <= max(top, BOOT_BAUD)]
+
+
 def usb_ids(port: str) -> Tuple[Optional[int], Optional[int]]:
     try:
         from serial.tools import list_ports

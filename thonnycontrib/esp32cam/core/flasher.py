@@ -6,20 +6,21 @@ adapter cannot keep up, and turns failures into instructions.
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import threading
+import os
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
-from thonnycontrib.esp32cam.core import board_restart, chipinfo, usbjtag
+from thonnycontrib.esp32cam.core import board_restart, chipinfo, fastlink, usbjtag
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core.esptool_run import EsptoolRunner
 from thonnycontrib.esp32cam.core import flash_messages as fm
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
 from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP  # noqa: F401 (public name)
 
-DEFAULT_BAUDS = (460800, 115200, 38400)
+SECTOR = 0x1000  # esptool writes and erases whole 4 KB flash sectors
+# esptool 4.8 cmds.py erase_flash / verify_flash; esptool 5.x cmds.py erase_flash / verify_flash
+CHIP_ERASED = ("Chip erase completed successfully", "Flash memory erased successfully")
+VERIFIED = ("-- verify OK (digest matched)", "Verification successful (digest matched)")
 
 @dataclass
 class FlashOptions:
@@ -28,7 +29,7 @@ class FlashOptions:
     offset: Optional[int] = None           # default: from the chip
     erase: bool = True
     baud: Optional[int] = None             # pinned baud: no automatic fallback
-    bauds: Sequence[int] = DEFAULT_BAUDS
+    bauds: Optional[Sequence[int]] = None  # rates to try; None: the adapter's (fastlink.flash_rates)
     manual_boot: bool = False              # board already in download mode (IO0 held, RST tapped)
     flash_mode: Optional[str] = None       # None: keep what the image declares
     flash_size: Optional[str] = None
@@ -36,6 +37,8 @@ class FlashOptions:
     psram_mode: Optional[str] = None       # ESP32-S3 build's PSRAM driver: "octal" | "quad"
     check_board: bool = True               # S3: read chip and PSRAM first, refuse a mismatch
     usb_jtag: Optional[bool] = None        # on the chip's USB-Serial/JTAG; None: from the port's VID/PID
+    work_dir: Optional[str] = None         # where a resumed write's rest of the image is put (default:
+                                           # the image's folder, the firmware cache for catalog builds)
 
     def on_usb_jtag(self) -> bool:
         if self.usb_jtag is None:
@@ -89,14 +92,12 @@ class Flasher:
                  on_progress: Callable[[float], None] = lambda p: None) -> None:
         self.esptool = esptool
         self.on_line = on_line
-        self.on_progress = on_progress
-        self._proc: Optional[subprocess.Popen] = None
-        self._cancelled = threading.Event()
-        self._lock = threading.Lock()
+        self._log: List[str] = []  # the current install's lines (esptool's and ours)
+        self._runner = EsptoolRunner(esptool.env, self._runner_line, on_progress)
 
     # -- public ---------------------------------------------------------------
     def flash(self, image_path: str, options: FlashOptions) -> FlashResult:
-        self._cancelled.clear()
+        self._runner.reset()
         board: Optional[chipinfo.ChipInfo] = None
         if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
             refused, board = self._check_board(options, _image_flash_mb(image_path))
@@ -165,20 +166,37 @@ class Flasher:
                                board=board), board
         return None, board
 
+    def _rates(self, options: FlashOptions, log: List[str]) -> List[int]:
+        if options.baud:
+            return [options.baud]
+        if options.bauds:
+            return list(options.bauds)
+        adapter, rates = fastlink.flash_rates(options.port)
+        self._say(f"Trying {rates[0]} baud first: the fastest rate the {adapter} carries.", log)
+        return rates
+
     def _flash(self, image_path: str, options: FlashOptions) -> FlashResult:
-        bauds = [options.baud] if options.baud else list(options.bauds)
-        changed = False
         log: List[str] = []
+        bauds = self._rates(options, log)
+        changed = False
+        erase = options.erase
+        resume: Optional[int] = None  # where the next attempt continues (a failed rate's progress)
         for index, baud in enumerate(bauds):
             if index:
                 self._say(f"Retrying at {baud} baud: data was garbled at {bauds[index - 1]} baud, "
-                          "as happens with weak USB-serial adapters and long cables.", log)
-            outcome, wrote, erased = self._run_once(image_path, options, baud, log)
+                          "as happens with weak USB-serial adapters and long cables"
+                          + (f"; continuing from {resume:#x}." if resume is not None else "."), log)
+            outcome, wrote, erased, addresses = self._write(image_path, options, baud, erase, resume, log)
             changed = changed or wrote or erased
+            # the whole chip was erased: a later attempt need not erase it again
+            erase = erase and not any(s in line for line in log for s in CHIP_ERASED)
+            if outcome == ec.OK and resume is not None:
+                outcome = self._verify_whole(image_path, options, baud, log)
+                resume = None if outcome != ec.OK else resume
             if outcome == ec.OK:
-                return FlashResult(True, ec.OK, f"Firmware written and verified at {baud} baud.",
-                                   baud=baud, board_changed=True, log=log)
-            if self._cancelled.is_set():
+                return FlashResult(True, ec.OK, _done_message(bauds, index, resume), baud=baud,
+                                   board_changed=True, log=log)
+            if self._runner.cancelled:
                 return FlashResult(False, "cancelled", self._cancel_message(changed),
                                    baud=baud, board_changed=changed, log=log)
             if outcome != ec.LINK_FAILURE or index == len(bauds) - 1:
@@ -186,86 +204,97 @@ class Flasher:
                                                                              "\n".join(log)),
                                    baud=baud, board_changed=changed,
                                    needs_download_mode=outcome == ec.NEEDS_DOWNLOAD_MODE, log=log)
+            resume = _resume_point(addresses, resume, options.start_offset())
         raise AssertionError("unreachable")
 
-    def cancel(self) -> None:
-        """Stop esptool: interrupt first (it closes the port), then terminate."""
-        self._cancelled.set()
-        with self._lock:
-            proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
+    def _write(self, image_path: str, options: FlashOptions, baud: int, erase: bool,
+               resume: Optional[int], log: List[str]):
+        """One esptool write: the whole image, or from ``resume`` on (the rest of the image
+        in a file beside it, removed afterwards)."""
+        if resume is None:
+            return self._run_once(self._write_command(image_path, options, baud, erase), options, log)
+        offset = options.start_offset()
+        folder = options.work_dir or os.path.dirname(os.path.abspath(image_path))
+        os.makedirs(folder, exist_ok=True)
+        rest_path = os.path.join(folder, f".{os.path.basename(image_path)}.from-{resume:x}.part")
+        with open(image_path, "rb") as src:
+            src.seek(resume - offset)
+            rest = src.read()
         try:
-            if sys.platform != "win32":
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(3)
-                    return
-                except subprocess.TimeoutExpired:
-                    pass
-            proc.terminate()
-            proc.wait(3)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
+            with open(rest_path, "wb") as f:
+                f.write(rest)
+            return self._run_once(self._write_command(rest_path, options, baud, False, resume), options, log)
+        finally:
+            try:
+                os.remove(rest_path)
+            except OSError:
+                pass
+
+    def _write_command(self, image: str, options: FlashOptions, baud: int, erase: bool,
+                       offset: Optional[int] = None) -> List[str]:
+        at_image_start = offset is None
+        return self.esptool.write_command(
+            port=options.port, chip=options.chip, baud=baud, image=image,
+            offset=options.start_offset() if at_image_start else offset, erase=erase,
+            manual_boot=options.manual_boot, flash_mode=options.flash_mode if at_image_start else None,
+            flash_size=options.flash_size if at_image_start else None,
+            flash_freq=options.flash_freq if at_image_start else None, usb_reset=options.on_usb_jtag())
+
+    def _verify_whole(self, image_path: str, options: FlashOptions, baud: int, log: List[str]) -> str:
+        """After a resumed write: the board hashes the whole image's region (the part written
+        at the faster rate too) and esptool compares it with the image."""
+        self._say("Verifying the whole image (part of it was written at the faster rate)...", log)
+        cmd = self.esptool.verify_command(
+            port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
+            manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
+            flash_freq=options.flash_freq, usb_reset=options.on_usb_jtag())
+        outcome, _, _, _ = self._run_once(cmd, options, log, verify=True)
+        return outcome
+
+    def cancel(self) -> None:
+        """Stop esptool (from another thread)."""
+        self._runner.cancel()
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled.is_set()
+        return self._runner.cancelled
 
     # -- internals ------------------------------------------------------------
     def _say(self, text: str, log: List[str]) -> None:
         log.append(text)
         self.on_line(text)
 
-    def _run_once(self, image_path: str, options: FlashOptions, baud: int, log: List[str]):
-        cmd = self.esptool.write_command(
-            port=options.port, chip=options.chip, baud=baud, image=image_path,
-            offset=options.start_offset(), erase=options.erase, manual_boot=options.manual_boot,
-            flash_mode=options.flash_mode, flash_size=options.flash_size,
-            flash_freq=options.flash_freq, usb_reset=options.on_usb_jtag())
-        self._say("$ python " + subprocess.list2cmdline(cmd[1:]), log)
-        creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=self.esptool.env, bufsize=0,
-                                creationflags=creationflags)
-        with self._lock:
-            self._proc = proc
-        if self._cancelled.is_set():
-            self.cancel()
-        wrote = erased = False
-        last_decile = -1
-        output: List[str] = []
-        pending = b""
-        assert proc.stdout is not None
-        while True:
-            chunk = proc.stdout.read(4096)  # unbuffered pipe: returns what is available
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-            for raw in lines:
-                line = raw.decode("utf-8", "replace").rstrip()
-                if not line:
-                    continue
-                output.append(line)
-                percent = ec.parse_progress(line)
-                if percent is not None:
-                    wrote = True
-                    self.on_progress(percent)
-                    if percent < 100 and int(percent) // 10 == last_decile:
-                        continue  # log one progress line per 10 %
-                    last_decile = int(percent) // 10
-                if "Erasing flash" in line or "Chip erase" in line or "erased" in line.lower():
-                    erased = True
-                self._say(line, log)
-        if pending.strip():
-            line = pending.decode("utf-8", "replace").rstrip()
-            output.append(line)
-            self._say(line, log)
-        returncode = proc.wait()
-        with self._lock:
-            self._proc = None
-        return ec.classify("\n".join(output), returncode, wrote, port=options.port), wrote, erased
+    def _runner_line(self, line: str) -> None:
+        self._say(line, self._log)
+
+    def _run_once(self, cmd: List[str], options: FlashOptions, log: List[str], verify: bool = False):
+        """Run one esptool command: (outcome, wrote, erased, the 'Writing at' addresses seen)."""
+        self._log = log
+        out = self._runner.run(cmd)
+        if verify:
+            verified = out.returncode == 0 and any(s in out.text for s in VERIFIED)
+            return (ec.OK if verified else ec.LINK_FAILURE), False, False, out.addresses
+        return ec.classify(out.text, out.returncode, out.wrote, port=options.port), out.wrote, out.erased, \
+            out.addresses
 
     _cancel_message = staticmethod(fm.cancel_message)
     _failure_message = staticmethod(fm.failure_message)
+
+
+def _done_message(bauds: List[int], index: int, resume: Optional[int]) -> str:
+    text = f"Firmware written and verified at {bauds[index]} baud."
+    if index:
+        text += f" ({bauds[0]} baud garbled data with this adapter and cable.)"
+    if resume is not None:
+        text += f" The write continued from {resume:#x} instead of starting over."
+    return text
+
+
+def _resume_point(addresses: List[int], resume: Optional[int], start: int) -> Optional[int]:
+    """Where to continue after a write failed: the start of the block before the one that
+    failed (esptool's stub writes a block to flash while the next one arrives, so that one
+    may be half written), down to its 4 KB sector. No progress: where this attempt began."""
+    if len(addresses) < 2:
+        return resume
+    point = addresses[-2] - addresses[-2] % SECTOR
+    return point if point > (start if resume is None else resume) else resume

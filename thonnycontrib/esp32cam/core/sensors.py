@@ -92,7 +92,10 @@ del _esp32cam_sensor
 
 # as printed text, or as the camera view's info frame (core.camera.transfer, kind "I")
 _PRINT = "sys.stdout.write(t)"
-_FRAME = "sys.stdout.buffer.write(('\\x02ESPCAM:I:N:%d\\n' % len(t)).encode() + t.encode())"
+# (with the CRC-32 every frame carries, "-" from a build without binascii.crc32)
+_FRAME = ("d = t.encode(); c = getattr(__import__('binascii'), 'crc32', None); "
+          "sys.stdout.buffer.write(('\\x02ESPCAM:I:N:%d:%s\\n' % (len(d), '%08x' % (c(d) & 0xffffffff) "
+          "if c else '-')).encode() + d)")
 
 
 def probe_code(profile: BoardProfile, frame: bool = False) -> str:

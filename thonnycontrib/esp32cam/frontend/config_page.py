@@ -17,16 +17,14 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
-from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.core.ports import check_port_text
-from thonnycontrib.esp32cam.frontend.options import effective_line_options
+from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
 from thonnycontrib.esp32cam.frontend.speed_chooser import SpeedChooser
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
-RELEASED, ASSERTED = "released", "asserted"
 FIRMWARE_INSTALLER_KIND = "camera firmware"
 
 # Opens the camera-firmware installer dialog; registered from load_plugin().
@@ -69,10 +67,8 @@ class Esp32CamConfigPage(front.config_page_base()):
         ).grid(row=0, column=0, sticky="nw")
         self._port_error_label = ttk.Label(below_port, text="", foreground="red")  # gridded when needed
 
-        self._line_vars: Dict[str, tk.StringVar] = {}
-        self._initial_lines: Dict[str, bool] = {}
-        self._build_lines_frame(area).grid(row=7, column=0, columnspan=2, sticky="nwe",
-                                           pady=(ems_to_pixels(1), 0))
+        self._lines = LineChooser(area, self.backend_name)
+        self._lines.grid(row=7, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
         from thonnycontrib.esp32cam.frontend.board_profile_chooser import BoardProfileChooser
 
         self._board_profile = BoardProfileChooser(area)
@@ -80,7 +76,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._board_profile.combo.bind("<<ComboboxSelected>>", lambda e: self.esp32cam_live_change(), True)
         self._speed = SpeedChooser(area, self.backend_name)
         self._speed.grid(row=9, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
-        for var in list(self._line_vars.values()) + [self._speed.var]:
+        for var in list(self._lines.vars.values()) + [self._speed.var]:
             var.trace_add("write", lambda *args: self.esp32cam_live_change())
         self.esp32cam_ready()
 
@@ -110,49 +106,14 @@ class Esp32CamConfigPage(front.config_page_base()):
         else:
             self._port_error_label.grid_remove()
 
-    # --- widgets --------------------------------------------------------
-    def _build_lines_frame(self, area: tk.Widget) -> ttk.Frame:
-        frame = ttk.LabelFrame(area, text=" Control lines (DTR / RTS) ")
-        effective = effective_line_options(log=True)
-        for row, (name, (label, released_text, asserted_text)) in enumerate(LINE_CHOICES.items()):
-            value = effective[name].value
-            self._initial_lines[name] = value
-            var = tk.StringVar(self, value=ASSERTED if value else RELEASED)
-            self._line_vars[name] = var
-            ttk.Label(frame, text=label).grid(row=row * 3, column=0, sticky="w", padx=5, pady=(4, 0))
-            for offset, (choice, text) in enumerate(((RELEASED, released_text), (ASSERTED, asserted_text)), 1):
-                ttk.Radiobutton(frame, text=text, value=choice, variable=var).grid(
-                    row=row * 3 + offset, column=0, sticky="w", padx=(ems_to_pixels(2), 5)
-                )
-        ttk.Label(frame, text=LINES_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
-            row=10, column=0, sticky="w", padx=5, pady=(6, 4)
-        )
-        notes = [coerced.note for coerced in effective.values() if coerced.note]
-        if notes:
-            self._ignored_label = ttk.Label(
-                frame,
-                text="In configuration.ini: " + "; ".join(notes) + ". OK writes the values shown.",
-                foreground="#b35900",
-                wraplength=ems_to_pixels(40),
-            )
-            self._ignored_label.grid(row=11, column=0, sticky="w", padx=5, pady=(0, 4))
-        self._lines_had_notes = bool(notes)
-        return frame
-
     # --- values ---------------------------------------------------------
     def get_line_values(self) -> Dict[str, bool]:
         """DTR/RTS as chosen on the page (True = asserted)."""
-        return {name: var.get() == ASSERTED for name, var in self._line_vars.items()}
-
-    def _lines_changed(self) -> bool:
-        return self.get_line_values() != self._initial_lines
+        return self._lines.values()
 
     def on_thonny_lines_chosen(self, dtr: bool, rts: bool) -> None:
         """Thonny's own DTR/RTS box changed: this page shows the same value."""
-        for name, value in (("dtr", dtr), ("rts", rts)):
-            wanted = ASSERTED if value else RELEASED
-            if self._line_vars[name].get() != wanted:
-                self._line_vars[name].set(wanted)
+        self._lines.show(dtr, rts)
 
     def get_stored_port_desc(self):
         desc = super().get_stored_port_desc()
@@ -171,13 +132,13 @@ class Esp32CamConfigPage(front.config_page_base()):
 
     # --- the options-page contract's hooks (thonny_compat.front_page) ----
     def esp32cam_modified(self) -> bool:
-        return self._lines_changed() or self._board_profile.is_modified() or self._speed.is_modified()
+        return self._lines.is_modified() or self._board_profile.is_modified() or self._speed.is_modified()
 
     def esp32cam_needs_restart(self) -> bool:
-        return self._lines_changed() or self._speed.is_modified()
+        return self._lines.is_modified() or self._speed.is_modified()
 
     def esp32cam_has_notes(self) -> bool:
-        return bool(self._speed.note or self._lines_had_notes or not self._stored_lines_are_booleans())
+        return bool(self._speed.note or self._lines.had_notes or not self._lines.stored_are_booleans())
 
     def esp32cam_check(self) -> bool:
         self._applied = True
@@ -197,15 +158,9 @@ class Esp32CamConfigPage(front.config_page_base()):
             self._board_profile.apply()
         if force or self._speed.is_modified() or self._speed.note:
             wb.set_option(f"{self.backend_name}.{SPEED_OPTION}", self._speed.value())
-        if force or self._lines_changed() or self._lines_had_notes or not self._stored_lines_are_booleans():
+        if force or self._lines.is_modified() or self._lines.had_notes or not self._lines.stored_are_booleans():
             for name, value in self.get_line_values().items():
                 wb.set_option(f"{self.backend_name}.{name}", value)
-
-    def _stored_lines_are_booleans(self) -> bool:
-        return all(
-            isinstance(get_workbench().get_option(f"{self.backend_name}.{name}"), bool)
-            for name in self._line_vars
-        )
 
     def _on_destroy(self, event) -> None:
         if event.widget is self and not self._applied:

@@ -1,58 +1,47 @@
 """Tools → "Install MicroPython for ESP32-CAM…": Thonny dialog around the core installer.
 
-The work (download, inspection, esptool) runs in a thread; it talks to the
-dialog only through WorkDialog's thread-safe queue (``append_text``,
-``report_progress``, ``set_action_text`` and the ``_post`` events below).
+The work (download, inspection, esptool) runs in a thread (``frontend.install_run``); it
+talks to the dialog only through WorkDialog's thread-safe queue (``append_text``,
+``report_progress``, ``set_action_text`` and the ``post_work_event`` events below).
+Where the firmware comes from besides the catalog: ``frontend.firmware_sources``.
 """
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import tkinter as tk
-from logging import getLogger
-from tkinter import filedialog, ttk
-from typing import Any, Dict, List, Optional
+from tkinter import ttk
+from typing import Optional
 
-from thonny import get_runner, get_sys_path_directory_containg_plugins, get_workbench
+from thonny import get_runner, get_workbench
 from thonny.ui_utils import MappingCombobox, ems_to_pixels, show_dialog
 
 from thonnycontrib.esp32cam import BACKEND_NAME
-from thonnycontrib.esp32cam.core import backend_commands, boards
-from thonnycontrib.esp32cam.core.bootcheck import check_board
-from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
-from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, firmware_cache, installer_dir
-from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, PSRAM_MISMATCH, FlashOptions, Flasher
-from thonnycontrib.esp32cam.core.image import ImageError
-from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build, prepare_file
+from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core.catalog import Build, load_catalog
+from thonnycontrib.esp32cam.core.download import installer_dir
+from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions
+from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
+from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlashOptions
+from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
+from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
+from thonnycontrib.esp32cam.frontend.install_run import InstallRun
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
-logger = getLogger(__name__)
-
-CATALOG_URL_OPTION = f"{BACKEND_NAME}.catalog_url"
-MIRROR_OPTION = f"{BACKEND_NAME}.firmware_mirror"  # folder of <sha256>.bin, see core.download
-AUTO = "auto"
-BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
-                "230400": 230400, "115200": 115200, "38400": 38400}
-KEEP = {"from the image": None}
-UNTOUCHED = "Nothing was written: the board is as it was."
+__all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
 
 
-class FirmwareInstallerDialog(front.work_dialog_base()):
+class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
         self._board_facts = board_facts  # chip, PSRAM, sensor found by the doctor or camera view
         self._catalog = load_catalog(installer_dir(user_dir()))
         self._local_image: Optional[PreparedImage] = None
-        self._flasher: Optional[Flasher] = None
-        self._psram_warned: Optional[tuple] = None  # (port, sha256) of an install refused for its PSRAM
         self._cancel_event = threading.Event()
+        self._install = InstallRun(self, self._cancel_event)
         self._needs_manual_boot = False
-        self._disconnected_backend = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
         if board_facts is None:
@@ -76,18 +65,6 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
 
     def has_action_menu(self) -> bool:
         return True
-
-    def populate_action_menu(self, menu: tk.Menu) -> None:
-        url = get_workbench().get_option(CATALOG_URL_OPTION) or ""
-        menu.add_command(label="Select local file…", command=self.choose_local_file)
-        menu.add_command(label="Refresh catalog" + (f" from {url}" if url else " (set a URL first)"),
-                         command=self.refresh_catalog,
-                         state="normal" if url.startswith("https://") else "disabled")
-        menu.add_command(label="Install on several boards…", command=self.open_tray)
-        menu.add_command(label="Open firmware cache folder", command=self._open_cache_folder)
-        mirror = get_workbench().get_option(MIRROR_OPTION) or ""
-        menu.add_command(label="Firmware mirror folder…" + (f" ({mirror})" if mirror else ""),
-                         command=self.choose_mirror)
 
     def get_initial_log_line_count(self) -> int:
         return 8
@@ -134,7 +111,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         ttk.Checkbutton(frame, text="Advanced options", variable=self.advanced_var,
                         command=self._toggle_advanced).grid(row=5, column=0, columnspan=3,
                                                             sticky="w", padx=pad)
-        self.advanced_frame = self._build_advanced(frame)
+        self.advanced_frame = AdvancedFlashOptions(frame)
 
         self.guidance_label = ttk.Label(frame, text="", justify="left", foreground="#9a3b00",
                                         wraplength=ems_to_pixels(60))
@@ -143,185 +120,12 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         if self._catalog.problem:
             self.guidance_label.configure(text=self._catalog.problem)
 
-    def _build_advanced(self, parent) -> ttk.Frame:
-        frame = ttk.Frame(parent)
-        rows = [("Baud rate", "baud_combo", BAUD_CHOICES),
-                ("Flash mode", "mode_combo", dict(KEEP, **{m.upper(): m for m in ("dio", "qio", "dout", "qout")})),
-                ("Flash size", "size_combo", dict(KEEP, **{s: s for s in ("4MB", "8MB", "16MB", "2MB")}))]
-        for row, (label, attr, mapping) in enumerate(rows):
-            ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w")
-            combo = MappingCombobox(frame, mapping=mapping, exportselection=False)
-            combo.set(next(iter(mapping)))
-            combo.grid(row=row, column=1, sticky="we", padx=(ems_to_pixels(1), 0))
-            setattr(self, attr, combo)
-        self.manual_boot_var = tk.BooleanVar(value=False)
-        ttk.Checkbutton(frame, text="Board is already in download mode (IO0 held low, RST tapped): "
-                        "don't reset it", variable=self.manual_boot_var).grid(
-            row=len(rows), column=0, columnspan=2, sticky="w")
-        return frame
-
     def _toggle_advanced(self) -> None:
         if self.advanced_var.get():
             self.advanced_frame.grid(row=6, column=0, columnspan=3, sticky="we",
                                      padx=self.get_large_padding() * 2)
         else:
             self.advanced_frame.grid_forget()
-
-    # --- choices ----------------------------------------------------------
-    def _default_port(self) -> str:
-        if self._initial_port:
-            return self._initial_port
-        port = get_workbench().get_option(f"{BACKEND_NAME}.port")
-        if port and port != AUTO:
-            return port
-        choices = self._port_choices()
-        return choices[0] if choices else ""
-
-    @staticmethod
-    def _port_choices() -> List[str]:
-        try:
-            from serial.tools.list_ports import comports
-
-            return sorted(p.device for p in comports())
-        except Exception:  # listing ports must never break the dialog
-            logger.exception("Could not list serial ports")
-            return []
-
-    def _builds_for_board(self) -> List[Build]:
-        profile = boards.get_profile(self.board_combo.get_selected_value())
-        matching = self._catalog.for_board(profile.key)
-        return matching or [b for b in self._catalog.builds if b.chip == profile.chip]
-
-    def _fill_builds(self) -> None:
-        builds = self._builds_for_board()
-        mapping: Dict[str, Any] = {}
-        for b in builds:
-            label = ("★ " if b.recommended else "") + b.title + (" — non-commercial licence"
-                                                                  if b.non_commercial else "")
-            mapping[label] = b
-        self.build_combo.set_mapping(mapping)
-        default = self._catalog.default_for(boards.get_profile(self.board_combo.get_selected_value()).key)
-        choice = default if default in builds else (builds[0] if builds else None)
-        choice = self._preselect_for_board(builds, choice)
-        if choice:
-            self.build_combo.select_value(choice)
-        else:
-            self.build_combo.select_none()
-        self._local_image = None
-        self._on_build_selected()
-
-    def _on_build_selected(self) -> None:
-        build = self.build_combo.get_selected_value()
-        if build is None:
-            self.info_label.configure(text="No catalog build for this board: select a local file.")
-            return
-        self._local_image = None
-        self.info_label.configure(text=self.describe_build(build) + self._fit_warning(build))
-
-    # --- the board's chip + PSRAM + sensor (given by the doctor / camera view) --------
-    def _preselect_for_board(self, builds: List[Build], choice: Optional[Build]) -> Optional[Build]:
-        facts = self._board_facts
-        if facts is None:
-            return choice
-        return sensors.preselect(builds, choice, facts.chip, facts.psram, facts.sensor) or choice
-
-    def _ask_board_facts(self) -> None:
-        """Opened on its own (Tools menu): ask the connected board for its chip, PSRAM and
-        sensor, so the list is preselected and checked as when the doctor opens it."""
-        from thonny import get_runner
-        from thonny.common import InlineCommand
-
-        from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle, board_profile_key
-
-        if not backend_is_idle():
-            return
-        get_workbench().bind(backend_commands.BOARD_FACTS + "_response", self._on_board_facts, True)
-        self._facts_asked = True
-        get_runner().send_command(InlineCommand(backend_commands.BOARD_FACTS, profile=board_profile_key()))
-
-    def _on_board_facts(self, msg: Any) -> None:
-        facts = sensors.BoardFacts.from_diagnosis(getattr(msg, "facts", None) or {})
-        if facts is None or self._board_facts is not None or not self.winfo_exists():
-            return
-        self._board_facts = facts
-        untouched = self.build_combo.get_selected_value() is self._catalog.default_for(
-            boards.get_profile(self.board_combo.get_selected_value()).key)
-        if untouched and self._local_image is None:
-            self._fill_builds()  # preselect for this board
-        else:
-            self._on_build_selected()  # keep the user's choice, add the warning if it does not fit
-
-    def destroy(self) -> None:
-        if getattr(self, "_facts_asked", False):
-            self._facts_asked = False
-            get_workbench().unbind(backend_commands.BOARD_FACTS + "_response", self._on_board_facts)
-        super().destroy()
-
-    def _fit_warning(self, build: Build) -> str:
-        facts = self._board_facts
-        why = sensors.mismatch(build, facts.chip, facts.psram, facts.sensor) if facts else ""
-        return "\n⚠ This build does not fit your board: %s." % why if why else ""
-
-    @staticmethod
-    def describe_build(b: Build) -> str:
-        camera = f"{b.family} camera driver" if b.has_camera else "NO camera module (REPL only)"
-        size = f"{b.size:,} bytes, SHA-256 {b.sha256}" if b.pinned else "size/hash not pinned: inspected after download"
-        return (f"MicroPython {b.micropython or '?'} · {camera} · {b.chip.upper()} at {b.offset:#x}\n"
-                f"{b.notes}\nLicence: {b.license}{' (non-commercial use only)' if b.non_commercial else ''} · {size}\nMore: {b.info_url}")
-
-    def choose_local_file(self) -> None:
-        path = filedialog.askopenfilename(
-            parent=self, title="Select firmware image",
-            filetypes=[("Firmware images", "*.bin"), ("All files", "*")])
-        if path:
-            self.select_local_file(path)
-
-    def select_local_file(self, path: str) -> bool:
-        """Inspect a local image and select it; show why if it is refused. Its header names
-        its chip; the installer asks the board for its own before writing."""
-        try:
-            self._local_image = prepare_file(path)
-        except ImageError as e:
-            self._local_image = None
-            self.build_combo.select_none()  # nothing to install until the user picks again
-            self.info_label.configure(text=f"Refused {os.path.basename(path)}: {e}")
-            return False
-        self.build_combo.select_none()
-        self.info_label.configure(text=f"Local file: {self._local_image.summary()}")
-        return True
-
-    def refresh_catalog(self) -> None:
-        """Fetch the catalog from the configured URL in a thread: the dialog stays responsive."""
-        url = get_workbench().get_option(CATALOG_URL_OPTION) or ""
-        self.info_label.configure(text=f"Refreshing the catalog from {url}…")
-
-        def fetch() -> None:
-            try:
-                self._post("catalog", refresh_catalog(url, installer_dir(user_dir())))
-            except (CatalogError, DownloadError) as e:
-                self._post("catalog", f"Catalog not refreshed (still using the previous one): {e}")
-
-        threading.Thread(target=fetch, daemon=True, name="esp32cam-catalog").start()
-
-    def choose_mirror(self) -> None:
-        """A folder of verified images (<sha256>.bin) used before downloading; Cancel clears it."""
-        folder = filedialog.askdirectory(parent=self, title="Firmware mirror folder (Cancel: none)",
-                                         initialdir=get_workbench().get_option(MIRROR_OPTION) or None)
-        self.set_mirror(folder or "")
-
-    def set_mirror(self, folder: str) -> None:
-        get_workbench().set_option(MIRROR_OPTION, folder)
-        self.info_label.configure(text=f"Firmware mirror: {folder}. Images found there are used "
-                                       "when their SHA-256 matches the catalog." if folder else
-                                       "No firmware mirror: images are downloaded.")
-
-    def _firmware_cache(self):
-        return firmware_cache(user_dir(), get_workbench().get_option(MIRROR_OPTION) or None)
-
-    def _open_cache_folder(self) -> None:
-        folder = firmware_cache(user_dir()).dir
-        folder.mkdir(parents=True, exist_ok=True)
-        front.open_folder(str(folder))
 
     def is_ready_for_work(self) -> bool:
         return bool(self.port_combo.get().strip()) and (
@@ -331,20 +135,16 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
     def start_work(self):
         port = self.port_combo.get().strip()
         build: Optional[Build] = self.build_combo.get_selected_value()
-        options = FlashOptions(
-            port=port, chip=build.chip if build and not self._local_image else self._local_image.chip,
-            erase=self.erase_var.get(), baud=self.baud_combo.get_selected_value(),
-            manual_boot=self.manual_boot_var.get(),
-            flash_mode=self.mode_combo.get_selected_value(),
-            flash_size=self.size_combo.get_selected_value())
+        local = self._local_image
+        options = FlashOptions(port=port, chip=build.chip if build and not local else local.chip,
+                               erase=self.erase_var.get(), **self.advanced_frame.chosen())
         self.clear_log()
         self.show_log_frame()
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
         backend_proc = self._release_port(port)
-        self._disconnected_backend = backend_proc is not None
-        self._cache = self._firmware_cache()  # options are read here, on Tk's thread
-        threading.Thread(target=self._work, args=(build, self._local_image, options, backend_proc),
+        cache = self._firmware_cache()  # options are read here, on Tk's thread
+        threading.Thread(target=lambda: self.report_done(self._install.run(build, local, options, backend_proc, cache)),
                          daemon=True, name="esp32cam-installer").start()
         return True
 
@@ -358,108 +158,12 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         proxy.disconnect()
         return proc
 
-    def _work(self, build: Optional[Build], local: Optional[PreparedImage], options: FlashOptions,
-              backend_proc) -> None:
-        try:
-            ok = self._do_work(build, local, options, backend_proc)
-        except Exception as e:  # show it in the dialog instead of an internal-error box
-            logger.exception("Installer failed")
-            self.append_text(f"\nUnexpected error: {e}\n")
-            ok = False
-        self.report_done(ok)
-
-    def _do_work(self, build, local, options: FlashOptions, backend_proc) -> bool:
-        if backend_proc is not None:
-            try:
-                backend_proc.wait(5)
-            except Exception:
-                pass
-        if local is None:
-            self.set_action_text("Getting the firmware…")
-            try:
-                prepared = prepare_build(
-                    build, self._cache, cancel=self._cancel_event,
-                    log=lambda text: self.append_text(text + "\n"),
-                    progress=lambda done, total: total and self.report_progress(done, total))
-            except DownloadCancelled as e:
-                return self._untouched("Cancelled", f"{e} The board is unchanged.")
-            except DownloadError as e:
-                return self._untouched("Download failed", f"{e}\n{UNTOUCHED}")
-            except ImageError as e:
-                return self._untouched("Firmware refused", f"Refused: {e}\n{UNTOUCHED}")
-        else:
-            prepared = local
-        self.append_text(prepared.summary() + "\n")
-        # ESP32-S3: the flasher reads the board's PSRAM first; after a mismatch warning the
-        # same install pressed again writes anyway (the user was told)
-        options.psram_mode = prepared.info.psram_mode
-        attempt = (options.port, prepared.info.sha256)
-        options.check_board = self._psram_warned != attempt
-        try:
-            tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
-        except EsptoolMissing as e:
-            return self._untouched("esptool missing", f"{e}\n{UNTOUCHED}")
-        self.append_text(f"esptool {'.'.join(map(str, tool.version))}\n")
-        self.set_action_text("Writing the firmware…")
-        self.report_progress(0, 100)
-        self._flasher = Flasher(tool, on_line=lambda line: self.append_text(line + "\n"),
-                                on_progress=self._on_write_progress)
-        if self._cancel_event.is_set():
-            return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
-        result = self._flasher.flash(str(prepared.path), options)
-        if not result.ok:
-            self.append_text("\n" + result.message + "\n")
-            if result.outcome == PSRAM_MISMATCH:
-                self._psram_warned = attempt
-                self._post("guidance", result.message + " To write it anyway, press the install button again.")
-                self.set_action_text("PSRAM does not match — see above")
-                return False
-            self._post("guidance", result.message if result.needs_download_mode else "")
-            self.set_action_text("Board needs download mode — see above" if result.needs_download_mode
-                                 else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
-            return False
-        self.report_progress(100, 100)
-        self.append_text(result.message + "\n")
-        if options.manual_boot:
-            self._post("guidance", "Firmware installed. Now remove the IO0–GND jumper (or release IO0) "
-                       "and tap RST; then press Stop/Restart in Thonny.")
-            self.set_action_text("Done — remove the jumper and tap RST")
-            return True
-        self.set_action_text("Checking that the board starts…")
-        port = result.port or options.port  # USB-Serial/JTAG: the name the board came back with
-        check = check_board(port, timeout=10, probe_camera=prepared.info.family != "none")
-        if check.started:
-            self.append_text(f"Board started: {check.banner} ({check.camera_summary})\n")
-            if check.hardware_summary:
-                self.append_text(f"MicroPython reports: {check.hardware_summary}\n")
-        else:
-            self.append_text("The board did not show a MicroPython prompt yet; tap RST if it stays silent.\n")
-        self._post("reconnect", port)
-        self.set_action_text("Done — MicroPython is installed")
-        return True
-
-    def _untouched(self, action: str, text: str) -> bool:
-        """The install stopped before esptool touched the board: say so and give the
-        board back to Thonny's interpreter, connected as it was before."""
-        self.append_text(text + "\n")
-        self.set_action_text(action)
-        if self._disconnected_backend:
-            self._post("restore", None)
-        return False
-
-    def _on_write_progress(self, percent: float) -> None:
-        self.report_progress(percent, 100)
-        self.set_action_text(f"Writing the firmware… {percent:.0f} %")
-
-    def _post(self, kind: str, value: Any) -> None:
-        self.post_work_event(kind, value)
-
     def handle_work_event(self, type, args):
         if type == "guidance":
             self.guidance_label.configure(text=args[0])
             self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
             if self._needs_manual_boot:
-                self.manual_boot_var.set(True)
+                self.advanced_frame.manual_boot_var.set(True)
                 self.advanced_var.set(True)
                 self._toggle_advanced()
                 self.ok_button().configure(text="Retry (board in download mode)")
@@ -489,6 +193,13 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         wb.set_option("run.backend_name", BACKEND_NAME)
         get_runner().restart_backend(clean=True)
 
+    def cancel_work(self):
+        super().cancel_work()
+        self._cancel_event.set()
+        flasher = self._install.flasher
+        if flasher is not None:
+            threading.Thread(target=flasher.cancel, daemon=True).start()
+
     # --- several boards (frontend.classroom_dialog) ------------------------------
     def tray_choice(self):
         """What the tray installs: (title, get_image(say), FlashJob options) from this
@@ -505,10 +216,7 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
             say(f"Getting {build.title}…")
             return prepare_build(build, cache, log=say)
 
-        options = dict(erase=self.erase_var.get(), baud=self.baud_combo.get_selected_value(),
-                       manual_boot=self.manual_boot_var.get(),
-                       flash_mode=self.mode_combo.get_selected_value(),
-                       flash_size=self.size_combo.get_selected_value())
+        options = dict(erase=self.erase_var.get(), work_dir=str(cache.dir), **self.advanced_frame.chosen())
         return (local.path.name if local is not None else build.title), get_image, options
 
     def open_tray(self) -> None:
@@ -523,12 +231,6 @@ class FirmwareInstallerDialog(front.work_dialog_base()):
         self.destroy()
         self.tray = install_tray(master, *choice)
         show_dialog(self.tray, master)
-
-    def cancel_work(self):
-        super().cancel_work()
-        self._cancel_event.set()
-        if self._flasher is not None:
-            threading.Thread(target=self._flasher.cancel, daemon=True).start()
 
 
 def open_installer(master: Optional[tk.Misc] = None,

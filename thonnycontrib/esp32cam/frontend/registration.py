@@ -1,5 +1,5 @@
 """Everything ``load_plugin()`` registers besides the back-end: Tools/View/Edit
-menu entries, the camera view and the Shell hints.
+menu entries, the camera view, the Shell hints and the camera stub for completion.
 
 Only labels and small closures live here. Each feature's module (dialogs, the
 camera view, the boot-log classifier) is imported the first time it is used,
@@ -8,12 +8,13 @@ so Thonny's start-up does not pay for what the user may never open
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
-from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, LINK_RATE_EVENT
+from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, CAMERA, LINK_RATE_EVENT, STUB_FAMILY
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
@@ -52,6 +53,32 @@ def _on_board_finding(event: Any) -> None:
     shell_hints.install().on_finding(event)
 
 
+_COMPLETION_STUBS = "thonnycontrib.esp32cam.frontend.completion_stubs"
+
+
+def _on_toplevel_response(event: Any) -> None:
+    """Thonny's development head: the board's camera stub for its language server, asked
+    for at the back-end's first prompt (``completion_stubs``)."""
+    if esp32cam_backend_active():
+        from thonnycontrib.esp32cam.frontend import completion_stubs
+
+        completion_stubs.on_toplevel_response(event)
+
+
+def _on_backend_restart(event: Any) -> None:
+    module = sys.modules.get(_COMPLETION_STUBS)
+    if module is not None:
+        module.on_backend_restart(event)
+
+
+def _on_stub_answer(msg: Any) -> None:
+    """The board's camera family (the stub question, the camera view, the templates)."""
+    if esp32cam_backend_active():
+        from thonnycontrib.esp32cam.frontend import completion_stubs
+
+        completion_stubs.RESPONSES[msg.event_type](msg)
+
+
 def register_all() -> None:
     wb = get_workbench()
     wb.set_default(OPTION_NAME, DEFAULT_PROFILE)
@@ -71,6 +98,10 @@ def register_all() -> None:
     wb.bind("ProgramOutput", _on_program_output, True)
     wb.bind(LINK_RATE_EVENT, _on_link_rate, True)
     wb.bind(BOARD_FINDING_EVENT, _on_board_finding, True)
+    wb.bind("ToplevelResponse", _on_toplevel_response, True)
+    wb.bind("BackendRestart", _on_backend_restart, True)
+    for response in (STUB_FAMILY + "_response", CAMERA + "_response"):
+        wb.bind(response, _on_stub_answer, True)
 
 
 def _on_link_rate(event: Any) -> None:

@@ -18,7 +18,8 @@ Interface (names the front-end uses): ``require_supported``, ``add_backend``,
 ``front_page.PageBase``), ``work_dialog_base`` (→ ``front_dialog.WorkDialogBase``),
 ``proxy_port``, ``proxy_process``, ``run_miniterm_in_terminal``,
 ``save_configuration``, ``open_folder``, ``insert_shell_prompt``, ``status_bar``,
-``widen_view_column``, ``report_unsupported``.
+``widen_view_column``, ``report_unsupported``, ``completion_stubs_folder``,
+``restart_language_servers``.
 """
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ def add_backend(name: str, proxy_class: type, description: str, config_page: typ
     the ``<name>.*`` defaults, ``dtr``/``rts`` included, and registers the interpreter)."""
     from thonny.plugins.micropython.mp_front import add_micropython_backend
 
+    if generation() == MINNY:
+        _adapter().guard_backend_poll()
     add_micropython_backend(name, proxy_class, description, config_page, sort_key=sort_key,
                             dtr=dtr, rts=rts)
 
@@ -174,6 +177,19 @@ def report_unsupported(message: str) -> None:
         wb.bind("WorkbenchReady", show, True)  # 4.1.7 … dev head: after the start-up
 
 
+# --- code completion -----------------------------------------------------------------------
+def completion_stubs_folder(backend_name: str) -> Optional[str]:
+    """The folder where this Thonny's front-end completion (the development head's language
+    server) looks for the stubs of ``backend_name``'s interpreter; None where completion
+    runs in the back-end (Thonny 4.1/5.0: Jedi, fed by the back-end itself)."""
+    return _adapter().completion_stubs_folder(backend_name)
+
+
+def restart_language_servers() -> None:
+    """Let the language servers read the stub folder again (nothing on Thonny 4.1/5.0)."""
+    _adapter().restart_language_servers()
+
+
 # --- views -------------------------------------------------------------------------------
 def widen_view_column(view: tk.Widget, wanted: int) -> bool:
     """Give the column (pane of Thonny's horizontal main paned window) holding ``view``
@@ -182,8 +198,8 @@ def widen_view_column(view: tk.Widget, wanted: int) -> bool:
 
 
 __all__ = [
-    "CLASSIC", "MINNY", "MINITERM_MODULE", "UnsupportedThonny", "add_backend", "config_page_base",
-    "insert_shell_prompt", "open_folder", "proxy_base", "proxy_port", "proxy_process",
-    "report_unsupported", "require_supported", "run_miniterm_in_terminal", "save_configuration", "status_bar",
-    "unsupported_message", "widen_view_column", "work_dialog_base",
+    "CLASSIC", "MINNY", "MINITERM_MODULE", "UnsupportedThonny", "add_backend", "completion_stubs_folder",
+    "config_page_base", "insert_shell_prompt", "open_folder", "proxy_base", "proxy_port", "proxy_process",
+    "report_unsupported", "require_supported", "restart_language_servers", "run_miniterm_in_terminal",
+    "save_configuration", "status_bar", "unsupported_message", "widen_view_column", "work_dialog_base",
 ]

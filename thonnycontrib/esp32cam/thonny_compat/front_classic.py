@@ -47,3 +47,15 @@ def widen_view_column(view: tk.Widget, wanted: int) -> bool:
         if restore is not None:
             restore()
     return True
+
+
+# --- code completion -----------------------------------------------------------------------
+def completion_stubs_folder(backend_name: str) -> None:
+    """Thonny 4.1/5.0 complete code with Jedi in the back-end, where the plug-in's back-end
+    puts the family's stub folder on Jedi's path (``esp32cam_analysis_paths``): no
+    front-end folder to fill."""
+    return None
+
+
+def restart_language_servers() -> None:
+    """No language server on Thonny 4.1/5.0."""

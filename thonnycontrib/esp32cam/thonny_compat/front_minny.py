@@ -174,3 +174,57 @@ def widen_view_column(view: tk.Widget, wanted: int) -> bool:
     if pane.winfo_width() < wanted:
         parent.paneconfigure(pane, width=wanted)
     return True
+
+
+def guard_backend_poll() -> None:
+    """The development head's Runner polls back-end messages from an idle callback it cannot
+    cancel (running.py ``_poll_backend_messages`` re-arms itself with ``after(20, lambda:
+    after_idle(...))`` and keeps only the ``after`` id): when that callback runs while
+    ``restart_backend`` is between two proxies (``_proxy`` None), it calls
+    ``has_next_message`` on None and Thonny shows an internal error. Such a poll has nothing
+    to do: ``restart_backend`` arms a new one. (Thonny 4.1/5.0 poll with one cancellable
+    ``after`` and never touch a missing proxy.)"""
+    from thonny.running import Runner
+
+    original = Runner._poll_backend_messages
+    if getattr(original, "esp32cam_guard", False):
+        return
+
+    def poll(self: Runner) -> None:
+        if self._proxy is None:
+            self._polling_after_id = None
+            return
+        try:
+            original(self)
+        except AttributeError:
+            if self._proxy is not None:  # the proxy went away while its messages were read
+                raise
+            self._polling_after_id = None
+
+    poll.esp32cam_guard = True  # type: ignore[attr-defined]
+    Runner._poll_backend_messages = poll
+
+
+# --- code completion: where the language server looks for stubs ---------------------------
+def completion_stubs_folder(backend_name: str) -> Optional[str]:
+    """The folder the development head's basedpyright takes as ``stubPath`` for this
+    interpreter. ``thonny/plugins/pyright.py`` ``PyrightProxy.get_settings`` sets
+    ``basedpyright.analysis.stubPath`` to the current proxy's ``get_user_stubs_location()``
+    when that folder holds more than a typeshed (``_folder_may_contain_stubs_beyond_typeshed``:
+    a ``camera.pyi`` there is); ``thonny/running.py`` ``BackendProxy.get_user_stubs_location``
+    (a classmethod) is ``<Thonny user folder>/stubs/<backend name>``, the proxy's vendored
+    typeshed copied in at the first call."""
+    from thonny import get_workbench
+
+    backend = get_workbench().get_backends().get(backend_name)
+    getter = getattr(getattr(backend, "proxy_class", None), "get_user_stubs_location", None)
+    return getter() if callable(getter) else None
+
+
+def restart_language_servers() -> None:
+    """The servers read ``stubPath`` when they start: restart them, as Thonny itself does
+    after it replaced a board's stubs (``thonny/running.py``
+    ``SubprocessProxy._store_state_info`` → ``Workbench.start_or_restart_language_servers``)."""
+    from thonny import get_workbench
+
+    get_workbench().start_or_restart_language_servers()

@@ -1,0 +1,37 @@
+"""The installer's "Advanced options": baud rate, flash mode and size, and a board already
+in download mode. Shown under the dialog's "Advanced options" checkbox."""
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import Any, Dict
+
+from thonny.ui_utils import MappingCombobox, ems_to_pixels
+
+BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
+                "230400": 230400, "115200": 115200, "38400": 38400}
+KEEP = {"from the image": None}
+
+
+class AdvancedFlashOptions(ttk.Frame):
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master)
+        rows = [("Baud rate", "baud_combo", BAUD_CHOICES),
+                ("Flash mode", "mode_combo", dict(KEEP, **{m.upper(): m for m in ("dio", "qio", "dout", "qout")})),
+                ("Flash size", "size_combo", dict(KEEP, **{s: s for s in ("4MB", "8MB", "16MB", "2MB")}))]
+        for row, (label, attr, mapping) in enumerate(rows):
+            ttk.Label(self, text=label).grid(row=row, column=0, sticky="w")
+            combo = MappingCombobox(self, mapping=mapping, exportselection=False)
+            combo.set(next(iter(mapping)))
+            combo.grid(row=row, column=1, sticky="we", padx=(ems_to_pixels(1), 0))
+            setattr(self, attr, combo)
+        self.manual_boot_var = tk.BooleanVar(value=False)
+        ttk.Checkbutton(self, text="Board is already in download mode (IO0 held low, RST tapped): "
+                        "don't reset it", variable=self.manual_boot_var).grid(
+            row=len(rows), column=0, columnspan=2, sticky="w")
+
+    def chosen(self) -> Dict[str, Any]:
+        """As ``FlashOptions`` / ``FlashJob`` keywords (None: esptool's or the image's own)."""
+        return dict(baud=self.baud_combo.get_selected_value(), manual_boot=self.manual_boot_var.get(),
+                    flash_mode=self.mode_combo.get_selected_value(),
+                    flash_size=self.size_combo.get_selected_value())

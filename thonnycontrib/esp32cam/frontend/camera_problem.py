@@ -1,0 +1,32 @@
+"""The camera view's explanation of a camera problem (core.camera.problems): its title,
+what it means, what the board said, and the installer button when a firmware would help."""
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import Any, Callable, Dict
+
+from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
+
+
+class CameraProblemPanel(ttk.Frame):
+    def __init__(self, master: tk.Misc, open_installer: Callable[[], None]) -> None:
+        super().__init__(master)
+        self.problem_title = ttk.Label(self, text="", foreground="#b00020", font="BoldTkDefaultFont")
+        self.problem_title.grid(row=0, column=0, sticky="w")
+        self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
+        self.problem_text.grid(row=1, column=0, sticky="w")
+        self.install_button = ttk.Button(self, text="Install camera firmware…", command=open_installer)
+
+    def show(self, problem: Dict[str, Any]) -> None:
+        """Fill the panel in (the view grids it)."""
+        self.problem_title.configure(text=problem.get("title", "Camera problem"))
+        text = problem.get("explanation", "")
+        details = (problem.get("details") or "").strip()
+        if details:
+            text += "\n\nThe board said: " + details.splitlines()[-1]
+        self.problem_text.configure(text=text)
+        if problem.get("action") == ACTION_INSTALL_FIRMWARE:
+            self.install_button.grid(row=2, column=0, sticky="w", pady=(6, 0))
+        else:
+            self.install_button.grid_remove()
