@@ -445,6 +445,17 @@ def test_sys_and_micropython_have_the_esp32_ports_attributes(rig):
         "2147483647 False None"
 
 
+def test_micropython_module_holds_only_the_boards_names(rig):
+    """help(micropython) lists the module's dict: on a board the ROM table of py/modmicropython.c
+    (v1.27.0 with the ESP32 port's options), not the twin's heap-lock helpers."""
+    r = rig()
+    r.start()
+    r.run("import micropython")
+    assert r.run("print(sorted(micropython.__dict__))") == str(sorted([
+        "__name__", "const", "opt_level", "mem_info", "qstr_info", "stack_use", "alloc_emergency_exception_buf",
+        "heap_lock", "heap_unlock", "kbd_intr", "RingIO", "schedule"]))
+
+
 def test_print_and_import_work_while_the_heap_is_locked(rig):
     """MicroPython's tests/micropython/heapalloc*.py: a board's print and import are C and do not
     allocate; the twin's paced print must not raise MemoryError under micropython.heap_lock()."""

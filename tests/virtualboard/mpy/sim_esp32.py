@@ -1,6 +1,6 @@
 # `esp32` as on ESP32 MicroPython (the parts a program on an ESP32-CAM asks about).
 import binascii as _binascii
-import sim_micropython as _smp  # heap lock state (the module is "micropython" after boot)
+import sim_heap as _heap  # the heap lock state of the board's micropython module
 import json as _json
 
 HEAP_DATA = 4  # MALLOC_CAP_8BIT (ESP-IDF esp_heap_caps.h)
@@ -26,8 +26,8 @@ def _esp_err(code, name):
     # ESP_ERR_... name (MICROPY_ERROR_REPORTING_NORMAL). With the heap locked the name's str
     # object cannot be made: mp_raise_OSError(-code), whose argument only fits into an
     # emergency exception buffer (py/objexcept.c); without one the OSError has no arguments.
-    if _smp._locked():
-        return OSError(-code) if _smp._emergency[0] else OSError()
+    if _heap.locked():
+        return OSError(-code) if _heap.emergency[0] else OSError()
     return OSError(-code, name)
 
 
