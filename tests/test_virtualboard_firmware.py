@@ -488,11 +488,18 @@ def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
 
 
 def test_stdout_objects_print_as_a_boards(rig):
-    """shared/runtime/sys_stdio_mphal.c (v1.21.0): both stdout objects are a FileIO type."""
+    """shared/runtime/sys_stdio_mphal.c: sys.stdout's type is FileIO up to v1.23, TextIOWrapper
+    from v1.24.0 (MicroPython's tests/basics/sys_stdio.py, sys_stdio_buffer.py); its buffer is
+    a FileIO with fd 0 in all versions."""
+    code = "import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))"
     r = rig()
     r.start()
-    assert r.run("import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))") == \
-        "<io.FileIO 1> <io.FileIO 1> <class 'FileIO'> <class 'FileIO'>"
+    assert r.run(code) == "<io.FileIO 1> <io.FileIO 0> <class 'FileIO'> <class 'FileIO'>"
+    r.stop()
+    r = rig(banner="MicroPython v1.24.0 on 2024-10-25; ESP32 module with ESP32")
+    r.start()
+    assert r.run(code) == "<io.TextIOWrapper 1> <io.FileIO 0> <class 'TextIOWrapper'> <class 'FileIO'>"
+    assert r.run("print(sys.stdout.write('ab'), sys.stdout.buffer.write(b'cd', 1))") == "abc2 1"
 
 
 def test_uart1_flush_waits_for_the_line_like_a_board(rig):
