@@ -417,6 +417,92 @@ def test_simulated_esp32_modules(rig):
     assert r.run("import os; print('machine.py' in os.listdir('/'))") == "False"
 
 
+def test_idf_heap_info_filters_regions_by_capabilities(rig):
+    """MicroPython's tests/ports/esp32/esp32_idf_heap_info.py: modesp32.c lists the heaps whose
+    caps include all asked for (heap_caps_match): >= 3 data and >= 3 executable regions on an
+    ESP32, PSRAM only among the data ones, none for -1."""
+    r = rig()
+    r.start()
+    r.run("import esp32; d = esp32.idf_heap_info(esp32.HEAP_DATA); x = esp32.idf_heap_info(esp32.HEAP_EXEC)")
+    assert r.run("print(len(d) >= 3, len(x) >= 3, max(h[0] for h in d) > 4000000, max(h[0] for h in x) < 200000)") == \
+        "True True True True"
+    assert r.run("print(esp32.idf_heap_info(-1))") == "[]"
+
+
+def test_nvs_keeps_values_in_the_nvs_partition_across_restarts(rig, tmp_path):
+    """MicroPython's tests/ports/esp32/esp32_nvs.py: errors are check_esp_err's (code, name)."""
+    r = rig()
+    r.start()
+    r.run("import esp32; n = esp32.NVS('mp-test'); n.set_i32('key1', -503); n.set_blob('b', 'a blob')")
+    assert r.run("b = bytearray(10); print(n.get_i32('key1'), n.get_blob('b', b), b)") == "-503 6 bytearray(b'a blob\\x00\\x00\\x00\\x00')"
+    assert r.run("print(n)") == "<NVS namespace>"
+    assert r.run("n.get_i32('b')").endswith("OSError: (-4354, 'ESP_ERR_NVS_NOT_FOUND')")
+    assert r.run("n.get_blob('b', bytearray(3))").endswith("OSError: (-4364, 'ESP_ERR_NVS_INVALID_LENGTH')")
+    assert r.run("esp32.NVS('other').get_i32('key1')").endswith("OSError: (-4354, 'ESP_ERR_NVS_NOT_FOUND')")
+    r.stop()
+    r2 = rig()
+    r2.start()
+    assert r2.run("import esp32; print(esp32.NVS('mp-test').get_i32('key1'))") == "-503"
+
+
+def test_partition_reads_the_flashed_table_and_has_no_ota(rig):
+    """ports/esp32/esp32_partition.c: an ESP32-CAM build's table has a factory app and no
+    OTA slots (tests/ports/esp32/partition_ota.py skips on it)."""
+    r = rig()
+    r.start()
+    r.run("from esp32 import Partition; p = Partition(Partition.RUNNING)")
+    assert r.run("print(p.info())") == "(0, 0, 65536, 2031616, 'factory', False)"
+    assert r.run("print([q.info()[4] for q in Partition.find(Partition.TYPE_DATA)])") == "['nvs', 'phy_init', 'vfs']"
+    assert r.run("p.get_next_update()").endswith("OSError: [Errno 2] ENOENT")
+    assert r.run("Partition('nvs').set_boot()").endswith("OSError: (-5379, 'ESP_ERR_OTA_VALIDATE_FAILED')")
+    r.run("v = Partition('phy_init'); v.writeblocks(0, bytes(4096)); b = bytearray(2)")
+    assert r.run("v.readblocks(0, b); print(b, v.ioctl(4, 0), v.ioctl(6, 0))") == "bytearray(b'\\x00\\x00') 1 0"
+    assert r.run("v.readblocks(0, b); print(b)") == "bytearray(b'\\xff\\xff')"
+
+
+def test_sys_and_micropython_have_the_esp32_ports_attributes(rig):
+    """py/modsys.c and py/modmicropython.c with the ESP32 port's options: no atexit, exc_info,
+    executable, getsizeof, intern, mem_total; alloc_emergency_exception_buf; 32-bit maxsize."""
+    r = rig()
+    r.start()
+    r.run("import sys, micropython")
+    assert r.run("print([n for n in ('atexit', 'exc_info', 'executable', 'getsizeof', 'intern') if hasattr(sys, n)])") == "[]"
+    assert r.run("print(sys.maxsize, hasattr(micropython, 'mem_total'), micropython.alloc_emergency_exception_buf(100))") == \
+        "2147483647 False None"
+
+
+def test_micropython_module_holds_only_the_boards_names(rig):
+    """help(micropython) lists the module's dict: on a board the ROM table of py/modmicropython.c
+    (v1.27.0 with the ESP32 port's options), not the twin's heap-lock helpers."""
+    r = rig()
+    r.start()
+    r.run("import micropython")
+    assert r.run("print(sorted(micropython.__dict__))") == str(sorted([
+        "__name__", "const", "opt_level", "mem_info", "qstr_info", "stack_use", "alloc_emergency_exception_buf",
+        "heap_lock", "heap_unlock", "kbd_intr", "RingIO", "schedule"]))
+
+
+def test_print_and_import_work_while_the_heap_is_locked(rig):
+    """MicroPython's tests/micropython/heapalloc*.py: a board's print and import are C and do not
+    allocate; the twin's paced print must not raise MemoryError under micropython.heap_lock()."""
+    r = rig()
+    r.start()
+    r.run("import micropython, sys")
+    assert r.run("micropython.heap_lock(); print(1, 'a'); import sys; micropython.heap_lock(); print(micropython.heap_unlock()); "
+                 "print(micropython.heap_unlock())") == "1 a\r\n1\r\n0"
+    assert r.run("print([])") == "[]"
+
+
+def test_select_poll_takes_streams_not_file_descriptors(rig):
+    """extmod/modselect.c without the unix port's POSIX optimisations: register() asks for the
+    stream protocol (MicroPython's tests/extmod/select_poll_fd.py skips on an ESP32)."""
+    r = rig()
+    r.start()
+    r.run("import select, sys; p = select.poll()")
+    assert r.run("p.register(0)").endswith("OSError: stream operation not supported")
+    assert r.run("p.register(sys.stdin, select.POLLIN); print(p.poll(0))") == "[]"
+
+
 def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
     """MicroPython's tests/basics/attrtuple2.py: os.uname() is an attrtuple (py/objattrtuple.c),
     a tuple printed as (sysname=..., ...) that works with the % operator."""
@@ -428,11 +514,18 @@ def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
 
 
 def test_stdout_objects_print_as_a_boards(rig):
-    """shared/runtime/sys_stdio_mphal.c (v1.21.0): both stdout objects are a FileIO type."""
+    """shared/runtime/sys_stdio_mphal.c: sys.stdout's type is FileIO up to v1.23, TextIOWrapper
+    from v1.24.0 (MicroPython's tests/basics/sys_stdio.py, sys_stdio_buffer.py); its buffer is
+    a FileIO with fd 0 in all versions."""
+    code = "import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))"
     r = rig()
     r.start()
-    assert r.run("import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))") == \
-        "<io.FileIO 1> <io.FileIO 1> <class 'FileIO'> <class 'FileIO'>"
+    assert r.run(code) == "<io.FileIO 1> <io.FileIO 0> <class 'FileIO'> <class 'FileIO'>"
+    r.stop()
+    r = rig(banner="MicroPython v1.24.0 on 2024-10-25; ESP32 module with ESP32")
+    r.start()
+    assert r.run(code) == "<io.TextIOWrapper 1> <io.FileIO 0> <class 'TextIOWrapper'> <class 'FileIO'>"
+    assert r.run("print(sys.stdout.write('ab'), sys.stdout.buffer.write(b'cd', 1))") == "abc2 1"
 
 
 def test_uart1_flush_waits_for_the_line_like_a_board(rig):

@@ -8,9 +8,15 @@ for _name in dir(_sys):  # delegated attributes (path, argv, ps1...) are not cop
     if not _name.startswith("__") and _name not in globals():
         globals()[_name] = getattr(_sys, _name)
 del _name
+# Not in an ESP32 build's sys (py/modsys.c; py/mpconfig.h defaults, which the ESP32 port's
+# ROM level EXTRA_FEATURES and ports/esp32/mpconfigport.h leave off, v1.14-v1.27): atexit,
+# exc_info, executable, getsizeof, intern, settrace (the unix port enables some of them).
+for _name in ("atexit", "exc_info", "executable", "getsizeof", "intern", "settrace"):
+    globals().pop(_name, None)
+del _name
 
 platform = "esp32"
-executable = ""
+maxsize = 2147483647  # the ESP32's mp_int_t is 32 bits: MP_SSIZE_MAX (py/modsys.c mp_sys_maxsize_obj)
 _BOARD = {"release": "1.21.0", "version": "v1.21.0 on 2023-10-13", "machine": "ESP32 module with ESP32", "tuple": (1, 21, 0)}
 
 
@@ -147,8 +153,11 @@ def _raw_write(raw, data):
     raw.write(data)
 
 
-# Both of a board's stdout objects are of a type named FileIO and print as <io.FileIO 1>
-# (shared/runtime/sys_stdio_mphal.c stdio_obj_print, v1.21.0; the ESP32 port uses it).
+# A board's sys.stdout and sys.stdout.buffer (shared/runtime/sys_stdio_mphal.c, read at each
+# tag): stdio_obj_type is named FileIO up to v1.23 and TextIOWrapper from v1.24.0 (commit
+# 455415b1e1 "Fix printed type for stdio streams"), printed "<io.TYPE 1>"; the buffer is
+# stdio_buffer_obj_type, named FileIO in all versions, one object with fd 0 ("fd unused"),
+# so it prints "<io.FileIO 0>".
 class FileIO:
     """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
     ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged. On builds
@@ -173,16 +182,16 @@ class FileIO:
         pass
 
     def __repr__(self):
-        return "<io.FileIO 1>"
+        return "<io.FileIO 0>"
 
 
 _StdoutBuffer = FileIO
 
 
-class FileIO(_io.IOBase):  # noqa: F811  (sys.stdout: the same type name)
-    def __init__(self, real):
+class _Stdout(_io.IOBase):
+    def __init__(self, real, buffer):
         self._real = real
-        self.buffer = _StdoutBuffer(real.buffer)
+        self.buffer = buffer
 
     def write(self, s, *window):
         if window:
@@ -195,13 +204,21 @@ class FileIO(_io.IOBase):  # noqa: F811  (sys.stdout: the same type name)
     def flush(self):
         pass
 
+
+class FileIO(_Stdout):  # noqa: F811  (sys.stdout up to v1.23: the same type name as its buffer)
     def __repr__(self):
         return "<io.FileIO 1>"
 
 
+class TextIOWrapper(_Stdout):  # sys.stdout from v1.24.0
+    def __repr__(self):
+        return "<io.TextIOWrapper 1>"
+
+
 _RAW_MARK = b"\x1b\x00vb-raw:"  # must match firmware.py
-stdout = FileIO(_sys.stdout)
-del FileIO, _StdoutBuffer  # not names of sys
+stdout = FileIO(_sys.stdout, _StdoutBuffer(_sys.stdout.buffer))
+_STDOUT_TYPES = (FileIO, TextIOWrapper)
+del FileIO, TextIOWrapper, _StdoutBuffer  # not names of sys
 del _sys
 
 
@@ -216,8 +233,9 @@ def _print(*args, sep=" ", end="\n", file=None):
 
 
 def _setup(host, cfg):
-    global version
+    global version, stdout
     _parse_banner(cfg["banner"])
+    stdout = _STDOUT_TYPES[1 if _BOARD["tuple"] >= (1, 24) else 0](stdout._real, stdout.buffer)
     if cfg.get("uart", {}).get("tx_tick"):
         stdout.buffer.fifo = _TxFifo()
         import builtins

@@ -9,7 +9,8 @@ import gc
 
 BLOCK_SIZE = 4096
 SIM_MODULES = (
-    ("sys", "sim_sys"),  # first: sim_os uses it
+    ("micropython", "sim_micropython"),  # first: it keeps the unix port's C print, __import__...
+    ("sys", "sim_sys"),  # before sim_os, which uses it
     ("machine", "sim_machine"),
     ("esp32", "sim_esp32"),
     ("esp", "sim_esp"),
@@ -17,10 +18,12 @@ SIM_MODULES = (
     ("socket", "sim_socket"),  # after network: it asks sim_network for the STA address
     ("os", "sim_os"),
     ("vfs", "sim_vfs"),
+    ("select", "sim_select"),
     ("platform", "sim_platform"),
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
-ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket"}
+ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",
+           "uselect": "select"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
 #import esp
