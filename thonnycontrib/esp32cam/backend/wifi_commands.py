@@ -43,14 +43,8 @@ class WifiCommandsMixin:
                 return {"networks": found}
             ssid = str(cmd.get("ssid", ""))
             seconds = float(cmd.get("seconds", wifi.DEFAULT_JOIN_SECONDS))
-            result = wifi.parse_join(self._esp32cam_exec_text(wifi.join_code(ssid, password, seconds)))
-            outcome = wifi.judge(result, ssid, networks)
-            stored = False
-            if outcome.ok and cmd.get("store", True):
-                boot = wifi.parse_boot(self._esp32cam_exec_text(wifi.READ_BOOT_CODE))
-                for code in wifi.store_steps(ssid, password, boot):
-                    self._esp32cam_exec_text(code)
-                stored = True
+            _, outcome, stored = wifi.join_and_keep(self._esp32cam_exec_text, ssid, password, seconds,
+                                                    bool(cmd.get("store", True)), networks)
             logger.info("Wi-Fi join of %r: %s", ssid, outcome.code)  # never the password
             return {"networks": found, "ok": outcome.ok, "code": outcome.code, "message": outcome.message,
                     "ip": outcome.ip, "rssi": outcome.rssi, "stored": stored}

@@ -123,21 +123,17 @@ def _work(args: argparse.Namespace, repl, password: str) -> int:
     if all(n.ssid != ssid for n in networks):
         print("%s is not in the list; trying anyway (a hidden network is not listed)." % ssid)
     print("Joining %s ..." % ssid)
-    result = wifi.parse_join(repl.exec_text(wifi.join_code(ssid, password, args.timeout),
-                                            timeout=args.timeout + 15))
-    outcome = wifi.judge(result, ssid, networks)
+    _, outcome, stored = wifi.join_and_keep(lambda code: repl.exec_text(code, timeout=args.timeout + 15), ssid,
+                                            password, args.timeout, not args.no_store, networks)
     if not outcome.ok:
         print(outcome.message, file=sys.stderr)
         return 1
     print(outcome.message)
     if outcome.rssi is not None:
         print("Signal: %d dBm (%s)" % (outcome.rssi, wifi.signal_words(outcome.rssi)))
-    if args.no_store:
-        print("Nothing kept on the board (--no-store): it forgets the network at the next reset.")
-    else:
-        boot = wifi.parse_boot(repl.exec_text(wifi.READ_BOOT_CODE, timeout=5))
-        for code in wifi.store_steps(ssid, password, boot):
-            repl.exec_text(code, timeout=10)
+    if stored:
         print("Kept on the board (/%s, joined at every boot from boot.py)." % wifi.CONFIG_FILE)
+    else:
+        print("Nothing kept on the board (--no-store): it forgets the network at the next reset.")
     print("IP address: %s" % outcome.ip)
     return 0

@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple
 
 STAT_IDLE = 1000
 STAT_CONNECTING = 1001
@@ -290,3 +290,19 @@ def store_steps(ssid: str, password: str, boot: Optional[str]) -> List[str]:
     return [write_file_code("/" + CONFIG_FILE, config),
             write_file_code("/%s.py" % BOOT_MODULE, BOOT_MODULE_SOURCE),
             write_file_code("/boot.py", boot_with_hook(boot))]
+
+
+def join_and_keep(run: Callable[[str], str], ssid: str, password: str, seconds: float = DEFAULT_JOIN_SECONDS,
+                  store: bool = True, networks: Optional[List[Network]] = None) -> Tuple[List[Network], Outcome, bool]:
+    """The whole join: scan (unless ``networks`` are given), join, judge, and on success keep
+    the credentials on the board. ``run`` runs code on the board and returns its output.
+    Returns (networks, outcome, stored)."""
+    if networks is None:
+        networks = parse_scan(run(SCAN_CODE))
+    outcome = judge(parse_join(run(join_code(ssid, password, seconds))), ssid, networks)
+    stored = False
+    if outcome.ok and store:
+        for code in store_steps(ssid, password, parse_boot(run(READ_BOOT_CODE))):
+            run(code)
+        stored = True
+    return networks, outcome, stored

@@ -100,7 +100,7 @@ def __esp32cam_http(port, sizes, quals):
 def start_code(family: str, port: int = DEFAULT_PORT) -> str:
     """Starts the server on the board (the camera helper must be installed and started);
     prints ``IP PORT`` of the board on its Wi-Fi, or ``NO-WIFI``."""
-    sizes = {name: _native_size(family, name) for name in fam.frame_size_names()}
+    sizes = {name: size_argument(family, name) for name in fam.frame_size_names()}
     quals = [fam.native_quality(family, q) for q in range(101)]
     return (_SERVER + "\nimport network\n_w = network.WLAN(network.STA_IF)\n"
             "if _w.isconnected():\n"
@@ -116,10 +116,6 @@ def start_code(family: str, port: int = DEFAULT_PORT) -> str:
             "del _w, __esp32cam_http\n"
             % (STATE, STATE, STATE, int(port),
                ", ".join("%r: %s" % (k, v) for k, v in sizes.items()), quals, int(port)))
-
-
-def _native_size(family: str, name: str) -> str:
-    return size_argument(family, name)
 
 
 def stop_code() -> str:
