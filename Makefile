@@ -47,7 +47,7 @@ PY := $(VENV)/bin/python
 RUN_USER_DIR ?= .run/thonny-user$(subst .venv,,$(notdir $(VENV)))
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test venv bench wheel dist clean
+.PHONY: run test venv bench wheel dist clean i18n
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg $(THONNY_DEPS)
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,17 @@ test: venv
 
 bench: venv
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+# Translations (README "Translating"): re-extract every _()/N_()/ngettext() string into the
+# template, merge it into each language's catalog, compile the catalogs Thonny reads.
+LOCALE := thonnycontrib/esp32cam/locale
+BABEL := $(PY) -m babel.messages.frontend
+i18n: venv
+	$(BABEL) extract --project=thonny-esp32cam --copyright-holder="The thonny-esp32cam authors" \
+	  --msgid-bugs-address="https://github.com/thonny-esp32cam/thonny-esp32cam/issues" \
+	  -k N_ -k ngettext:1,2 --sort-by-file --width=100 -o $(LOCALE)/thonny_esp32cam.pot thonnycontrib/esp32cam
+	$(BABEL) update -D thonny_esp32cam -i $(LOCALE)/thonny_esp32cam.pot -d $(LOCALE) --width=100 --ignore-obsolete
+	$(BABEL) compile -D thonny_esp32cam -d $(LOCALE) --statistics
 
 wheel: venv
 	$(PY) -m build --wheel --outdir dist .

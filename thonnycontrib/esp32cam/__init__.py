@@ -39,6 +39,11 @@ def load_plugin() -> None:
 
 
 def _register(front) -> None:
+    from thonny import get_workbench
+
+    from thonnycontrib.esp32cam.core.i18n import set_language
+
+    set_language(get_workbench().get_option("general.language"))  # before any label is made
     from thonnycontrib.esp32cam.core.lines import DEFAULT_DTR, DEFAULT_RTS
     from thonnycontrib.esp32cam.frontend.config_page import Esp32CamConfigPage, set_firmware_installer
     from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
