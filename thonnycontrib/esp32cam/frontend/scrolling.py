@@ -17,7 +17,14 @@ from typing import Callable, Optional
 MIN_VISIBLE = 120  # px of content always shown, however small the screen
 BOTTOM_RESERVE = 48  # px kept free at the bottom (task bar / dock)
 SCROLL_TAG_PREFIX = "Esp32CamScroll"
-WHEEL_OWNERS = ("TCombobox", "TSpinbox", "Text", "Listbox")
+# Widgets that scroll their own content with the wheel: the page leaves it to them.
+WHEEL_OWNERS = ("Text", "Listbox")
+# Widgets whose *value* Tk's class bindings change with the wheel (ttk::combobox::Scroll,
+# ttk::spinbox::Spin, Tk 8.6): on a page that scrolls this changed a choice under a pointer
+# that stood still while the page moved beneath it. Here the wheel always scrolls the
+# page and never changes a value, focused or not; the keyboard (Up/Down) and the
+# drop-down list change it, deliberate acts on the control.
+WHEEL_VALUE_CHANGERS = ("TCombobox", "TSpinbox", "Spinbox", "Scale", "TScale")
 
 
 def screen_top_of(widget: tk.Misc) -> int:
@@ -139,11 +146,14 @@ class ScreenFitScroller(ttk.Frame):
                 child.bindtags((self._tag,) + tags)
             self._tag_descendants(child)
 
-    def _on_wheel(self, event: tk.Event, units: int) -> None:
-        if event.widget.winfo_class() in WHEEL_OWNERS:
-            return  # the wheel changes a combobox's / spinbox's value there
+    def _on_wheel(self, event: tk.Event, units: int) -> Optional[str]:
+        widget_class = event.widget.winfo_class()
+        if widget_class in WHEEL_OWNERS:
+            return None  # a text or list under the pointer scrolls itself
         if self.scrolls:
             self.canvas.yview_scroll(units * 2, "units")
+        # "break": the widget's class binding (a combobox changing its value) does not run
+        return "break" if widget_class in WHEEL_VALUE_CHANGERS else None
 
     def _on_focus_in(self, event: tk.Event) -> None:
         """Tab into a field below the visible part: bring it into view."""
