@@ -1,0 +1,91 @@
+"""The plug-in's texts fit Thonny's default window (800 px wide: ``layout.width`` in
+Thonny 4.1.7 and 5.0.1, ``Workbench._init_window``) and do not widen their dialogs:
+the status bar's link rate, the camera view's explanation and installer button
+(official firmware, no camera module), the interpreter page's port error."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+
+from tests.test_screens import _modal, _walk
+from tests.thonny_harness import run_scenario
+from tests.virtualboard import VirtualBoard, synthetic_firmware
+
+pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300)]
+
+DEFAULT_WIDTH = 800
+
+
+def _box(w) -> List[int]:
+    return [w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()]
+
+
+def _natural_width(w) -> int:
+    """What a ttk button needs for its whole text: Thonny's themes give TButton a fixed
+    width (11 characters), so its own reqwidth can be less than its text."""
+    from tkinter import ttk
+
+    if w.winfo_class() != "TButton":
+        return w.winfo_reqwidth()
+    probe = ttk.Button(w.master, text=w.cget("text"), style=w.cget("style") or "TButton", width=-1)
+    try:
+        probe.update_idletasks()
+        return max(w.winfo_reqwidth(), probe.winfo_reqwidth())
+    finally:
+        probe.destroy()
+
+
+def _clipped(root) -> List[str]:
+    """Mapped labels and buttons inside ``root`` that got less than they ask for, or that
+    stick out of ``root`` on the right."""
+    root.update_idletasks()
+    right = root.winfo_rootx() + root.winfo_width()
+    found = []
+    for w in [root] + list(_walk(root)):
+        if w.winfo_class() not in ("TLabel", "TButton", "Label", "Button") or not w.winfo_ismapped():
+            continue
+        if _natural_width(w) > w.winfo_width() + 1 or w.winfo_rootx() + w.winfo_width() > right + 1:
+            found.append("%s %r req %d: %r" % (w.winfo_class(), str(w.cget("text"))[:60], _natural_width(w), _box(w)))
+    return found
+
+
+def scenario_camera_problem(h, url, shot):
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    show_camera_view()
+    h.pump(0.3)
+    view = h.wb.get_view(VIEW_ID)
+    view.capture()
+    h.wait_until(lambda: getattr(view, "last_problem", None), 30, "an explanation")
+    h.pump(0.5)
+    panel = view.problem_frame
+    tools = h.wb.get_menu("tools")
+    labels = [str(tools.entrycget(i, "label")) for i in range(tools.index("end") + 1)
+              if tools.type(i) == "command"]
+    result = {"window": h.wb.winfo_width(), "kind": view.last_problem["kind"], "tools": labels,
+              "clipped_panel": _clipped(panel),
+              "text": str(panel.problem_text.cget("text")), "button": str(panel.install_button.cget("text")),
+              "button_mapped": bool(panel.install_button.winfo_ismapped()),
+              "clipped": _clipped(view), "view": _box(view),
+              "panel": _box(panel), "button_box": _box(panel.install_button),
+              "wb": _box(h.wb), "geom": h.wb.wm_geometry(), "breq": panel.install_button.winfo_reqwidth(),
+              "wrap": str(panel.problem_text.cget("wraplength")), "treq": panel.problem_text.winfo_reqwidth(),
+              "tbox": _box(panel.problem_text)}
+    if shot:
+        h.screenshot(shot)
+    return result
+
+
+def test_camera_problem_fits_the_default_window_and_names_the_menu_item(xdisplay, tmp_path):
+    with VirtualBoard(firmware=synthetic_firmware(None)) as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_camera_problem, tmp_path / "user", url=board.url, timeout=120,
+                         shot=str(tmp_path / "camera-problem.png"))
+    assert r["window"] == DEFAULT_WIDTH, r  # Thonny's default window, nothing set
+    assert r["kind"] == "no_camera_module" and r["button_mapped"], r
+    assert not r["clipped"] and not r["clipped_panel"], r  # the button and every text whole
+    named = [label for label in r["tools"] if "Tools → " + label in r["text"]]
+    assert named and "install" in named[0].lower(), (r["tools"], r["text"])  # a real Tools-menu item
