@@ -89,3 +89,43 @@ def test_camera_problem_fits_the_default_window_and_names_the_menu_item(xdisplay
     assert not r["clipped"] and not r["clipped_panel"], r  # the button and every text whole
     named = [label for label in r["tools"] if "Tools → " + label in r["text"]]
     assert named and "install" in named[0].lower(), (r["tools"], r["text"])  # a real Tools-menu item
+
+
+def scenario_link_rate(h, url):
+    from thonnycontrib.esp32cam.core.backend_commands import LINK_RATE_EVENT
+    from thonnycontrib.esp32cam.frontend import link_status
+    from thonnycontrib.esp32cam.thonny_compat import front
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    h.wait_until(link_status.current_text, 20, "the link rate in the status bar")
+    bar = front.status_bar()
+    result: Dict[str, Any] = {"window": h.wb.winfo_width()}
+    # the longest a user sees: a direct-wired board at 1500000 baud whose firmware caps it
+    for name, width in (("default", None), ("wide", 1300), ("narrow", 660)):
+        if width:
+            h.wb.geometry("%dx%d" % (width, h.wb.winfo_height()))
+        h.wb.event_generate(LINK_RATE_EVENT, rate=1500000, unsupported=True, text="")
+        h.pump(0.5)
+        label = link_status._label
+        switcher = [w for w in bar.grid_slaves(row=1) if w.winfo_class() == "TButton"]
+        result[name] = {"text": link_status.current_text(), "clipped": _clipped(bar),
+                        "label": _box(label), "switcher": [_box(w) for w in switcher],
+                        "bar": _box(bar)}
+    return result
+
+
+def test_link_rate_fits_the_status_bar_of_the_default_window(xdisplay, tmp_path):
+    with VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="unlimited") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        r = run_scenario(scenario_link_rate, tmp_path / "user", url=board.url, timeout=120)
+    assert r["window"] == DEFAULT_WIDTH, r
+    for name in ("default", "wide", "narrow"):
+        state = r[name]
+        assert not state["clipped"], state  # the label whole, and Thonny's switcher too
+        x, _y, w, _h = state["label"]
+        assert all(x + w <= sx for sx, _sy, _sw, _sh in state["switcher"]), state  # not under the switcher
+    # the switcher names a network port here (long): in the default window a shorter form
+    assert "1500000" in r["default"]["text"], r
+    assert r["wide"]["text"] == "ESP32-CAM link: 1500000 baud (firmware limit)", r  # room: all of it
+    assert r["narrow"]["text"] == "1.5 Mbd", r  # the shortest form, whole
