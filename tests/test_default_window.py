@@ -129,3 +129,40 @@ def test_link_rate_fits_the_status_bar_of_the_default_window(xdisplay, tmp_path)
     assert "1500000" in r["default"]["text"], r
     assert r["wide"]["text"] == "ESP32-CAM link: 1500000 baud (firmware limit)", r  # room: all of it
     assert r["narrow"]["text"] == "1.5 Mbd", r  # the shortest form, whole
+
+
+LONG_TYPED_URL = "rfc2217://" + "classroom-board-server-" * 13  # 309 characters, no port number
+
+
+def scenario_long_port_error(h, typed):
+    from thonny import ui_utils
+    from thonny.config_ui import ConfigurationDialog
+
+    h.wb.set_option("run.backend_name", "ESP32CAM")
+    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
+    dlg.select_page("interpreter")
+    result: Dict[str, Any] = {}
+
+    def inspect():
+        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        dlg.update()
+        result["before"] = [dlg.winfo_width(), dlg.winfo_reqwidth()]
+        page.port_text_variable().set(typed)
+        dlg._ok_button.invoke()  # refused: the dialog stays, with the error below the port
+        h.pump(0.5)
+        label = page._port_error_label
+        result["error"] = str(label.cget("text"))
+        result["mapped"] = bool(label.winfo_ismapped())
+        result["after"] = [dlg.winfo_width(), dlg.winfo_reqwidth()]
+        result["clipped"] = _clipped(page.scroller)
+        dlg._cancel_button.invoke()
+
+    _modal(h, lambda: ui_utils.show_dialog(dlg, h.wb), inspect)
+    return result
+
+
+def test_a_long_typed_url_does_not_widen_the_options_dialog(xdisplay, tmp_path):
+    r = run_scenario(scenario_long_port_error, tmp_path / "user", typed=LONG_TYPED_URL)
+    assert r["mapped"] and LONG_TYPED_URL in r["error"], r  # the error quotes what was typed
+    assert r["after"][0] <= r["before"][0] + 1 and r["after"][1] <= r["before"][1] + 1, r
+    assert not r["clipped"], r["clipped"]  # the error wraps inside the page, whole

@@ -17,6 +17,7 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
@@ -26,6 +27,7 @@ from thonnycontrib.esp32cam.thonny_compat import front
 logger = getLogger(__name__)
 
 FIRMWARE_INSTALLER_KIND = "camera firmware"
+PORT_TEXT_EMS = 36  # wrap width of the texts below the port field, in em
 
 # Opens the camera-firmware installer dialog; registered from load_plugin().
 _firmware_installer: Optional[Callable[[tk.Misc], None]] = None
@@ -62,10 +64,14 @@ class Esp32CamConfigPage(front.config_page_base()):
         area = self.esp32cam_area()
         below_port = ttk.Frame(area)
         below_port.grid(row=5, column=0, sticky="nw")
+        # Both wrap: the page asks for its content's width (ScreenFitScroller), so an unwrapped
+        # error quoting a long typed URL would widen the whole Options dialog.
         ttk.Label(
-            below_port, text="…or type a network port, e.g. rfc2217://192.168.1.20:4000"
+            below_port, text=_("…or type a network port, e.g. rfc2217://192.168.1.20:4000"),
+            wraplength=ems_to_pixels(PORT_TEXT_EMS), justify="left",
         ).grid(row=0, column=0, sticky="nw")
-        self._port_error_label = ttk.Label(below_port, text="", foreground="red")  # gridded when needed
+        self._port_error_label = ttk.Label(below_port, text="", foreground="red", justify="left",
+                                           wraplength=ems_to_pixels(PORT_TEXT_EMS))  # gridded when needed
 
         self._lines = LineChooser(area, self.backend_name)
         self._lines.grid(row=7, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
@@ -98,7 +104,9 @@ class Esp32CamConfigPage(front.config_page_base()):
         return self._scroller
 
     def _show_port_error(self, text: str) -> None:
-        self._port_error_label.configure(text=text)
+        # as wide as the page already is (never less than PORT_TEXT_EMS), never wider
+        width = max(ems_to_pixels(PORT_TEXT_EMS), self.esp32cam_area().winfo_width() - ems_to_pixels(1))
+        self._port_error_label.configure(text=text, wraplength=width)
         if text:
             self._port_error_label.grid(row=1, column=0, sticky="nw")
             self.update_idletasks()
