@@ -26,7 +26,7 @@ from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlash
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
-from thonnycontrib.esp32cam.frontend.install_run import InstallRun
+from thonnycontrib.esp32cam.frontend.install_run import REASON_EVENT, InstallRun
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
@@ -43,6 +43,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self._cancel_event = threading.Event()
         self._install = InstallRun(self, self._cancel_event)
         self._needs_manual_boot = False
+        self._reason_index: Optional[str] = None  # where the log says why the install failed
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
         if board_facts is None:
@@ -139,6 +140,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         options = FlashOptions(port=port, chip=build.chip if build and not local else local.chip,
                                erase=self.erase_var.get(), **self.advanced_frame.chosen())
         self.clear_log()
+        self._reason_index = None
         self.show_log_frame()
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
@@ -159,7 +161,9 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         return proc
 
     def handle_work_event(self, type, args):
-        if type == "guidance":
+        if type == REASON_EVENT:
+            self._reason_index = self.log_text.text.index("end-1c")
+        elif type == "guidance":
             self.guidance_label.configure(text=args[0])
             self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
             if self._needs_manual_boot:
@@ -187,6 +191,11 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         super().on_done(success)
         if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
             self.progress_bar().configure(value=100, maximum=100)
+        elif self._reason_index is not None:
+            # the log followed its end; on a small screen (advanced options open) it has only a
+            # few lines left, and the reason would be above them: show the log from the reason on
+            self.update_idletasks()  # OnScreenKeeper has taken its lines: scroll what remains
+            self.log_text.text.yview(self._reason_index)
 
     def _reconnect(self, port: str) -> None:
         """Land the user at the new prompt: ESP32-CAM interpreter on this port."""
