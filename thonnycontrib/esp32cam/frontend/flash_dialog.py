@@ -27,7 +27,7 @@ from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import REASON_EVENT, InstallRun
-from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend.scrolling import LogReason, OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
@@ -43,13 +43,13 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self._cancel_event = threading.Event()
         self._install = InstallRun(self, self._cancel_event)
         self._needs_manual_boot = False
-        self._reason_index: Optional[str] = None  # where the log says why the install failed
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
         if board_facts is None:
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
         self._on_screen = OnScreenKeeper(self, self.log_text.text)
+        self._reason = LogReason(self.log_text.text)  # shown when an install failed
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:
@@ -140,29 +140,19 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         options = FlashOptions(port=port, chip=build.chip if build and not local else local.chip,
                                erase=self.erase_var.get(), **self.advanced_frame.chosen())
         self.clear_log()
-        self._reason_index = None
+        self._reason.index = None
         self.show_log_frame()
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
-        backend_proc = self._release_port(port)
+        backend_proc = release_port(self, port)
         cache = self._firmware_cache()  # options are read here, on Tk's thread
         threading.Thread(target=lambda: self.report_done(self._install.run(build, local, options, backend_proc, cache)),
                          daemon=True, name="esp32cam-installer").start()
         return True
 
-    def _release_port(self, port: str):
-        """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
-        proxy = get_runner().get_backend_proxy() if get_runner() else None
-        if proxy is None or front.proxy_port(proxy) != port:
-            return None
-        proc = front.proxy_process(proxy)
-        self.append_text(f"Disconnecting Thonny from {port}…\n")
-        proxy.disconnect()
-        return proc
-
     def handle_work_event(self, type, args):
         if type == REASON_EVENT:
-            self._reason_index = self.log_text.text.index("end-1c")
+            self._reason.mark()
         elif type == "guidance":
             self.guidance_label.configure(text=args[0])
             self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
@@ -191,11 +181,8 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         super().on_done(success)
         if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
             self.progress_bar().configure(value=100, maximum=100)
-        elif self._reason_index is not None:
-            # the log followed its end; on a small screen (advanced options open) it has only a
-            # few lines left, and the reason would be above them: show the log from the reason on
-            self.update_idletasks()  # OnScreenKeeper has taken its lines: scroll what remains
-            self.log_text.text.yview(self._reason_index)
+        else:  # with advanced options open on a small screen the log has few lines: show why
+            self._reason.show()
 
     def _reconnect(self, port: str) -> None:
         """Land the user at the new prompt: ESP32-CAM interpreter on this port."""
@@ -242,6 +229,17 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self.destroy()
         self.tray = install_tray(master, *choice)
         show_dialog(self.tray, master)
+
+
+def release_port(dialog: FirmwareInstallerDialog, port: str):
+    """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
+    proxy = get_runner().get_backend_proxy() if get_runner() else None
+    if proxy is None or front.proxy_port(proxy) != port:
+        return None
+    proc = front.proxy_process(proxy)
+    dialog.append_text(f"Disconnecting Thonny from {port}…\n")
+    proxy.disconnect()
+    return proc
 
 
 def open_installer(master: Optional[tk.Misc] = None,

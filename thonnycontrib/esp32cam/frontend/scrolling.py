@@ -223,3 +223,22 @@ def move_into_screen(top: tk.Misc) -> None:
         if match:
             x, y = int(match.group(1)), int(match.group(2))
             top.wm_geometry("+%d+%d" % (x, max(0, y - overflow)))
+
+
+class LogReason:
+    """Where a work dialog's log starts to say why the work failed (``mark``, in the
+    order the log's text came), and ``show``: the log scrolled so that line is at
+    the top. A log follows its end; when a small screen leaves it few lines, the
+    reason would otherwise be above them."""
+
+    def __init__(self, text: tk.Text) -> None:
+        self.text = text
+        self.index: Optional[str] = None
+
+    def mark(self) -> None:
+        self.index = self.text.index("end-1c")
+
+    def show(self) -> None:
+        if self.index is not None:
+            self.text.update_idletasks()  # a keeper that takes lines from the log has done so
+            self.text.yview(self.index)
