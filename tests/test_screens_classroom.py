@@ -43,8 +43,14 @@ def scenario_trays(h, shot):
 
     from thonnycontrib.esp32cam.frontend.classroom_dialog import doctor_tray, install_tray
 
+    from thonnycontrib.esp32cam.core.catalog import load_bundled
+
     result = {}
-    title = "lemariva camera driver, MicroPython 1.21.0 (" + "a long build title " * 3 + ")"
+    # photographed for the README: the catalog's recommended build, as a user sees it; else
+    # a title three times as long, which must wrap inside the window too
+    title = load_bundled().get("lemariva-v1.21.0").title
+    if not shot:
+        title = title.replace("(", "(" + "a long build title " * 3)
     tray = install_tray(h.wb, title, lambda say: None, {}, ports=CLASS)
 
     def inspect():

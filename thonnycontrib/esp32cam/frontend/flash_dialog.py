@@ -27,6 +27,7 @@ from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import REASON_EVENT, InstallRun
+from thonnycontrib.esp32cam.frontend.progress_style import apply_visible_bar
 from thonnycontrib.esp32cam.frontend.scrolling import LogReason, OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
@@ -75,6 +76,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         pad = self.get_large_padding()
         frame = self.main_frame
         self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
+        apply_visible_bar(self.progress_bar())
         frame.columnconfigure(1, weight=1)
 
         ttk.Label(frame, text="Port").grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
