@@ -1,6 +1,7 @@
 """What the installer tells the user when an esptool run did not write the firmware."""
 from __future__ import annotations
 
+import re
 from typing import Optional, Protocol
 
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
@@ -14,16 +15,41 @@ class FlashTarget(Protocol):
     baud: Optional[int]
 
 # the constants are marked with N_: translate where shown (``failure_message`` does)
-DOWNLOAD_MODE_HELP = N_(
+DOWNLOAD_MODE_STEPS = N_(
     "The board did not enter download mode by itself. Put it there by hand:\n"
     "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
     "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
-    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
-    "Then press Retry: the installer will not try to reset the board this time.")
+    "(keep the jumper on while flashing; remove it and tap RST again afterwards).")
+PRESS_RETRY = N_("Then press Retry: the installer will not try to reset the board this time.")
+DOWNLOAD_MODE_HELP = DOWNLOAD_MODE_STEPS + "\n" + PRESS_RETRY  # in English; translated: download_mode_help()
+
+
+def download_mode_help() -> str:
+    """``DOWNLOAD_MODE_HELP`` in the current language."""
+    return _(DOWNLOAD_MODE_STEPS) + "\n" + _(PRESS_RETRY)
+
 
 FIRMWARE_ANSWERED = N_("The board answered as its running firmware, not as the bootloader: the "
                        "adapter's DTR/RTS lines do not reach EN and IO0 (no auto-reset wiring), so "
                        "the cable is not the problem.")
+
+
+# a write (flasher) or a read (survey_run) that falls back to a slower rate says one of these
+RETRY_GARBLED = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
+                   "with weak USB-serial adapters and long cables.")
+RETRY_GARBLED_RESUME = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
+                          "with weak USB-serial adapters and long cables; continuing from {address}.")
+RETRY_READ = N_("Retrying at {baud} baud: data was garbled at {previous} baud.")
+
+
+def retry_baud(line: str) -> Optional[int]:
+    """The new rate when ``line`` is one of the retry messages above (in the current language)."""
+    for template in (RETRY_GARBLED, RETRY_GARBLED_RESUME, RETRY_READ):
+        prefix = _(template).split("{baud}")[0]
+        found = re.match(r"\d+", line[len(prefix):]) if prefix and line.startswith(prefix) else None
+        if found:
+            return int(found.group(0))
+    return None
 
 
 def cancel_message(changed: bool) -> str:
@@ -59,8 +85,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
                "install succeeds; retrying is safe.") if changed else _("The board was not changed."))
     if outcome == ec.NEEDS_DOWNLOAD_MODE:
         if "Invalid head of packet" in output:  # its firmware answered, not the ROM bootloader
-            return _(FIRMWARE_ANSWERED) + "\n" + _(DOWNLOAD_MODE_HELP)
-        return _(DOWNLOAD_MODE_HELP)
+            return _(FIRMWARE_ANSWERED) + "\n" + download_mode_help()
+        return download_mode_help()
     chips = ec.wrong_chip(output)
     if outcome == ec.WRONG_CHIP and chips:
         return wrong_chip_message(*chips)

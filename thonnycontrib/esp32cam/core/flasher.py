@@ -173,10 +173,7 @@ class Flasher:
         resume: Optional[int] = None  # where the next attempt continues (a failed rate's progress)
         for index, baud in enumerate(bauds):
             if index:
-                retry = (_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
-                           "with weak USB-serial adapters and long cables.") if resume is None else
-                         _("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
-                           "with weak USB-serial adapters and long cables; continuing from {address}."))
+                retry = _(fm.RETRY_GARBLED if resume is None else fm.RETRY_GARBLED_RESUME)
                 self._say(retry.format(baud=baud, previous=bauds[index - 1],
                                        address=f"{resume:#x}" if resume is not None else ""), log)
             outcome, wrote, erased, addresses = self._write(image_path, options, baud, erase, resume, log)

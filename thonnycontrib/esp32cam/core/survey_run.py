@@ -94,7 +94,7 @@ class Surveyor:
             if outcome != ec.LINK_FAILURE or index == len(rates) - 1:
                 message = fm.failure_message(outcome, False, baud, options, out.text)
                 return SurveyResult(None, outcome, baud, message, log=self._log)
-            self._say(_("Retrying at {baud} baud: data was garbled at {previous} baud.").format(
+            self._say(_(fm.RETRY_READ).format(
                 baud=rates[index + 1], previous=baud))
         raise AssertionError("unreachable")
 
