@@ -97,7 +97,8 @@ def register_all() -> None:
     wb.add_command("esp32cam_camera_view", "tools", _(menu_items.CAMERA_VIEW), show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
     for name, (label, _file) in TEMPLATES.items():
-        wb.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
+        wb.add_command("esp32cam_template_" + name, "edit",
+                       _("ESP32-CAM template: {title}").format(title=_(label)),
                        lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
     wb.bind("ProgramOutput", _on_program_output, True)
     wb.bind(LINK_RATE_EVENT, _on_link_rate, True)
