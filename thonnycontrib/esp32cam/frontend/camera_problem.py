@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 
 # A button whose text wraps (the label element's wraplength, set through a style: a
 # ttk.Button has no wraplength option of its own).
@@ -28,10 +29,8 @@ class CameraProblemPanel(ttk.Frame):
         self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
         self.problem_text.grid(row=1, column=0, sticky="w")
         ttk.Style(self).configure(WRAPPING_BUTTON_STYLE, justify="center")
-        # width=-11: Thonny's themes give TButton a fixed width of 11 characters (which
-        # clipped "Install camera firmware…"); negative keeps it as the least width only
         self.install_button = ttk.Button(self, text=_("Install camera firmware…"), command=open_installer,
-                                         width=-11, style=WRAPPING_BUTTON_STYLE)
+                                         width=BUTTON_WIDTH, style=WRAPPING_BUTTON_STYLE)
         self.columnconfigure(0, weight=1)
 
     def wrap_to(self, width: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.i18n import N_, _
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
@@ -78,7 +79,7 @@ def _folder_row(master: Any, var: tk.StringVar, title: str) -> Tuple[ttk.Entry, 
         if chosen:
             var.set(chosen)
 
-    return entry, ttk.Button(master, text=_(BROWSE), command=browse)
+    return entry, ttk.Button(master, text=_(BROWSE), command=browse, width=BUTTON_WIDTH)
 
 
 class FilesQuestion(tk.Toplevel):
@@ -105,11 +106,11 @@ class FilesQuestion(tk.Toplevel):
         self.note_label.grid(row=3, column=0, columnspan=2, sticky="w")
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(10, 0))
-        self.copy_button = ttk.Button(buttons, text=_(COPY_BUTTON), command=self._copy,
+        self.copy_button = ttk.Button(buttons, text=_(COPY_BUTTON), command=self._copy, width=BUTTON_WIDTH,
                                       default="active")
-        self.erase_button = ttk.Button(buttons, text=_(ERASE_BUTTON),
+        self.erase_button = ttk.Button(buttons, text=_(ERASE_BUTTON), width=BUTTON_WIDTH,
                                        command=lambda: self._give(ERASE))
-        self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON),
+        self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON), width=BUTTON_WIDTH,
                                         command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))

@@ -27,6 +27,7 @@ from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlash
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
+from thonnycontrib.esp32cam.frontend.fit import at_least
 from thonnycontrib.esp32cam.frontend.install_run import REASON_EVENT, InstallRun
 from thonnycontrib.esp32cam.frontend.progress_style import apply_visible_bar
 from thonnycontrib.esp32cam.frontend.scrolling import LogReason, OnScreenKeeper
@@ -84,10 +85,10 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
         self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
         self.port_combo.set(self._default_port())
-        button_width = len(_("Select local file…")) + 1  # the two buttons of the right column
+        button_width = at_least(len(_("Select local file…")) + 1)  # the two buttons of the right column
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray,
                                       width=button_width)
-        self.tray_button.grid(row=0, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad, 0))
+        self.tray_button.grid(row=0, column=2, sticky="we", padx=(pad / 3, pad), pady=(pad, 0))
 
         ttk.Label(frame, text=_("Board")).grid(row=1, column=0, sticky="w", padx=(pad, 0),
                                                pady=(pad / 2, 0))
@@ -106,7 +107,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
         self.local_button = ttk.Button(frame, text=_("Select local file…"), command=self.choose_local_file,
                                        width=button_width)
-        self.local_button.grid(row=2, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad / 2, 0))
+        self.local_button.grid(row=2, column=2, sticky="we", padx=(pad / 3, pad), pady=(pad / 2, 0))
 
         self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
         self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
