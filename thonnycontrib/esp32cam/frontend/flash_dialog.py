@@ -19,7 +19,8 @@ from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.catalog import Build, load_catalog
 from thonnycontrib.esp32cam.core.download import installer_dir
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions
+from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP, download_mode_help
+from thonnycontrib.esp32cam.core.flasher import FlashOptions
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
@@ -167,7 +168,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
     def handle_work_event(self, type, args):
         if type == "guidance":
             self.guidance_label.configure(text=args[0])
-            self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, _(DOWNLOAD_MODE_HELP))
+            self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, download_mode_help())
             if self._needs_manual_boot:
                 self.advanced_frame.manual_boot_var.set(True)
                 self.advanced_var.set(True)
