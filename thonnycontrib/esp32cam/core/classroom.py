@@ -191,9 +191,10 @@ def _seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
-    """Port, board identity, result, firmware (or what the command produced), time."""
-    rows = [(_("PORT"), "MAC", _("RESULT"), what.upper(), _("TIME"))]
+def summary_table(boards: Sequence[BoardRun], what: str = N_("firmware")) -> str:
+    """Port, board identity, result, firmware (or what the command produced: ``what``, marked
+    with N_), time."""
+    rows = [(_("PORT"), "MAC", _("RESULT"), _(what).upper(), _("TIME"))]
     for b in boards:
         baud = b.detail.get("baud")
         done = _("ok ({baud} baud)").format(baud=baud) if baud else _("ok")
