@@ -22,7 +22,8 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "catalog": ("catalog", N_("list the curated MicroPython camera firmware builds")),
     "flash": ("flash", N_("install MicroPython firmware on an ESP32-CAM (esptool)")),
     "snapshot": ("snapshot", N_("take a photo with the ESP32-CAM and save it as JPEG")),
-    "inspect": ("inspect", N_("tell what a firmware .bin is (chip, banner, camera driver, integrity)")),
+    "inspect": ("inspect", N_("tell what a firmware .bin is (chip, banner, camera driver, "
+                              "integrity)")),
     "wifi": ("wifi", N_("put an ESP32-CAM on a Wi-Fi network (scan, join, join at every boot)")),
 }
 

@@ -135,11 +135,13 @@ class CameraCommandsMixin:
                                     "details": p.details, "action": None}}
         except TimeoutError as e:  # Thonny's ReadingTimeoutError: the board went silent mid-answer
             self._esp32cam_session = None
-            response = {"problem": {"kind": problems.TRANSFER, "title": _("The board stopped answering"),
-                                    "explanation": _("The board went silent in the middle of a camera "
-                                                     "request (a reset, a brownout or a loose cable). Check "
-                                                     "the 5 V supply and press Stop/Restart (Ctrl+F2) to "
-                                                     "reconnect."),
+            response = {"problem": {"kind": problems.TRANSFER, "title": _(
+                    "The board stopped answering"),
+                                    "explanation": _(
+                                            "The board went silent in the middle of a camera "
+                                            "request (a reset, a brownout or a loose cable). "
+                                            "Check the 5 V supply and press Stop/Restart "
+                                            "(Ctrl+F2) to reconnect."),
                                     "details": str(e), "action": None}}
         response.update(action=action, request_id=request_id)
         return response

@@ -146,8 +146,8 @@ class FastFilesMixin:
                     if retries > RETRIES:
                         connection.write(b"q")
                         connection.soft_read_until(RUN_END, TIMEOUT)
-                        raise OSError(_("{path} arrived damaged {count} times in a row; try again, or "
-                                        "set the serial speed to 115200.").format(path=source_path,
+                        raise OSError(_("{path} arrived damaged {count} times in a row; try "
+                                        "again, or set the serial speed to 115200.").format(path=source_path,
                                                                                   count=retries))
                     request = b"r"
                     continue
@@ -196,12 +196,12 @@ class FastFilesMixin:
                         break
                     if answer != b"\x15":  # silence or an error: the board ended the program
                         rest = connection.soft_read_until(RUN_END, TIMEOUT)
-                        raise OSError(_("The board stopped receiving {path} after {count} bytes: "
-                                        "{answer}").format(path=target_path, count=done, answer=bytes(
+                        raise OSError(_("The board stopped receiving {path} after {count} "
+                                        "bytes: {answer}").format(path=target_path, count=done, answer=bytes(
                                             answer + rest)[-200:].decode("utf-8", "replace")))
                 else:
-                    raise OSError(_("{path} was damaged on the way {count} times in a row; try again, "
-                                    "or set the serial speed to 115200.").format(path=target_path,
+                    raise OSError(_("{path} was damaged on the way {count} times in a row; try "
+                                    "again, or set the serial speed to 115200.").format(path=target_path,
                                                                                  count=RETRIES + 1))
                 done += len(chunk)
             end = bytes(connection.soft_read_until(RUN_END, TIMEOUT))

@@ -136,7 +136,8 @@ class FastLinkMixin:
     # --- negotiating ------------------------------------------------------------------------
     def _esp32cam_negotiate(self, current: Optional[int] = None) -> None:
         if self._esp32cam_adapter == fastlink.NATIVE_USB:
-            self._esp32cam_announce(fastlink.Result(fastlink.BOOT_BAUD), _("USB-Serial/JTAG: no line rate"))
+            self._esp32cam_announce(fastlink.Result(fastlink.BOOT_BAUD), _(
+                    "USB-Serial/JTAG: no line rate"))
             return
         current = current or self._esp32cam_link_rate
         store = link_store.load_store()
@@ -202,8 +203,9 @@ class FastLinkMixin:
         if result.unsupported and not self._esp32cam_said_unsupported:
             self._esp32cam_said_unsupported = True
             self.compat.send_output(  # type: ignore[attr-defined]
-                "[ESP32-CAM] " + _("This firmware keeps its REPL at 115200 baud ({reason}); everything "
-                                   "works, only slower. MicroPython 1.19 or newer can run faster.").format(
+                "[ESP32-CAM] " + _("This firmware keeps its REPL at 115200 baud ({reason}); "
+                                   "everything works, only slower. MicroPython 1.19 or newer "
+                                   "can run faster.").format(
                                        reason=result.unsupported) + "\n", "stderr")
         self.compat.send_event(BackendEvent(backend_commands.LINK_RATE_EVENT, rate=result.rate,  # type: ignore[attr-defined]
                                        adapter=self._esp32cam_adapter, text=text,

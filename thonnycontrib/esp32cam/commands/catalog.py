@@ -34,8 +34,9 @@ def thonny_user_dir() -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=_("print the catalog as JSON"))
     parser.add_argument("--refresh", metavar="URL", nargs="?", const="",
-                        help=_("download a newer catalog from this HTTPS URL (validated, then cached); "
-                        "without URL: the one set in Thonny's options ([ESP32CAM] catalog_url)"))
+                        help=_("download a newer catalog from this HTTPS URL (validated, then "
+                               "cached); without URL: the one set in Thonny's options "
+                               "([ESP32CAM] catalog_url)"))
     parser.add_argument("--board", help=_("only builds for this board profile (e.g. ai_thinker)"))
 
 
@@ -87,9 +88,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1, ensure_ascii=False, default=list))
         return 0
     default = catalog.default_for()
-    print((_("Firmware catalog of {date} (bundled). * recommended; default for AI-Thinker: {default}")
+    print((_("Firmware catalog of {date} (bundled). * recommended; default for AI-Thinker: "
+             "{default}")
            if catalog.origin == "bundled" else
-           _("Firmware catalog of {date} (refreshed). * recommended; default for AI-Thinker: {default}"))
+           _("Firmware catalog of {date} (refreshed). * recommended; default for AI-Thinker: "
+             "{default}"))
           .format(date=catalog.updated, default=default.id if default else "-"))
     print(table_header())
     for b in builds:

@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait-for-rst", type=float, default=0.0, metavar="SECONDS",
                         help=_("if the board stays silent, listen this long while you press RST"))
     parser.add_argument("--board", type=_profile, default=None,
-                        help=_("board pin profile for the camera sensor check (default ai_thinker): "
-                               "{profiles}").format(profiles=", ".join(boards.profile_keys())))
+                        help=_("board pin profile for the camera sensor check (default "
+                               "ai_thinker): {profiles}").format(profiles=", ".join(boards.profile_keys())))
     parser.add_argument("--quiet", "-q", action="store_true", help=_("no progress messages"))
 
 
@@ -105,8 +105,8 @@ def _run_one(args: argparse.Namespace) -> int:
         renamed = _("main.py was renamed to {name}: the board now starts into the REPL. Fix the "
                     "program, then rename it back.").format(name=fixed.disabled_as)
         if fixed.console_rate:
-            renamed += " " + _("Its console was at {rate} baud (machine.UART(0, ...)); it is back at "
-                               "115200 now.").format(rate=fixed.console_rate)
+            renamed += " " + _("Its console was at {rate} baud (machine.UART(0, ...)); it is "
+                               "back at 115200 now.").format(rate=fixed.console_rate)
         print(renamed, file=sys.stderr)
     elif fixed is not None and not fixed.prompt:
         progress(_("the running program could not be interrupted"))

@@ -42,20 +42,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     multiboard.add_arguments(parser, timeout=300.0)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--build", metavar="ID", help=_("catalog build id (see the 'catalog' command)"))
+    source.add_argument("--build", metavar="ID", help=_(
+            "catalog build id (see the 'catalog' command)"))
     source.add_argument("--file", metavar="PATH", help=_("local firmware image (.bin)"))
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
-                        help=_("target chip (default: the build's chip, or the one the image's header "
-                        "names; the board is asked before writing)"))
-    parser.add_argument("-b", "--baud", type=int, help=_("pin the baud rate (default: the fastest rate the "
-                        "adapter carries, one rate lower at a time when writes fail)"))
-    parser.add_argument("--erase", action="store_true", help=_("erase the whole flash first and write the "
-                        "whole image (deletes the board's files)"))
-    parser.add_argument("--no-erase", action="store_true", help=_("(the default) do not erase the whole "
-                        "flash: the board is read first, only what differs is written, and its files are "
-                        "kept when the new build's filesystem is where the old one's is"))
-    parser.add_argument("--backup-files", metavar="DIR", help=_("when the install would erase the board's "
-                        "files (another partition layout), copy them into DIR first"))
+                        help=_("target chip (default: the build's chip, or the one the image's "
+                               "header names; the board is asked before writing)"))
+    parser.add_argument("-b", "--baud", type=int, help=_(
+            "pin the baud rate (default: the fastest rate the adapter carries, one rate lower "
+            "at a time when writes fail)"))
+    parser.add_argument("--erase", action="store_true", help=_(
+            "erase the whole flash first and write the whole image (deletes the board's files)"))
+    parser.add_argument("--no-erase", action="store_true", help=_(
+            "(the default) do not erase the whole flash: the board is read first, only what "
+            "differs is written, and its files are kept when the new build's filesystem is "
+            "where the old one's is"))
+    parser.add_argument("--backup-files", metavar="DIR", help=_(
+            "when the install would erase the board's files (another partition layout), copy "
+            "them into DIR first"))
     parser.add_argument("--manual-boot", action="store_true", help=_("the board is already in "
                         "download mode (IO0 held low, RST tapped): do not reset it"))
     parser.add_argument("--flash-size", type=int, default=4, metavar="MB",
@@ -118,7 +122,8 @@ def _run_one(args: argparse.Namespace) -> int:
                 return 4
             print(_("Getting {title} ...").format(title=build.title))
             prepared = prepare_build(build, firmware_cache(user_dir, args.mirror),
-                                     flash_size=flash_size, progress=_progress_printer(_("Download")),
+                                     flash_size=flash_size, progress=_progress_printer(_(
+                                             "Download")),
                                      log=lambda text: print(text, file=sys.stderr))
         else:
             prepared = prepare_file(args.file, args.chip, flash_size=flash_size)
@@ -174,7 +179,8 @@ def _run_one(args: argparse.Namespace) -> int:
         return 1
     print(result.message)
     if report.manual_boot:
-        print(_("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware."))
+        print(_("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new "
+                "firmware."))
         return 0
     check = report.check
     if report.started:
@@ -279,8 +285,8 @@ def _run_many(args: argparse.Namespace) -> int:
         print(prepared.summary())
     offset = FlashOptions(port="", chip=prepared.chip).start_offset()
     if args.erase:
-        question = _("Write this firmware at {offset} to {count} boards ({ports}) after erasing their "
-                     "whole flash?")
+        question = _("Write this firmware at {offset} to {count} boards ({ports}) after erasing "
+                     "their whole flash?")
     elif args.backup_files:
         question = _("Write this firmware at {offset} to {count} boards ({ports})? A board whose "
                      "partition layout differs has its files erased (copied into {folder} first).")

@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                 (_("Flash"), f"{info.flash_mode.upper()}, {info.flash_size}"),
                 (_("Size"), _("{size} bytes").format(size=f"{info.size:,}")), ("SHA-256", info.sha256),
                 (_("Integrity"), _("ok (checksums and SHA-256 of every part verified)")
-                 if info.integrity == "ok" else _("CORRUPT: {reason}").format(reason=info.integrity_problem))]
+                 if info.integrity == "ok" else _(
+                         "CORRUPT: {reason}").format(reason=info.integrity_problem))]
         for name, value in rows:
             print(f"{name + ':':15}{value}")
     return 0 if info.integrity == "ok" else 4

@@ -18,19 +18,22 @@ from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bool = True) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("-p", "--port", action="append", metavar="PORT",
-                        help=_("serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT); "
-                               "repeat for several boards, handled in parallel (default: ${env})").format(
+                        help=_("serial device (COM5, /dev/ttyUSB0) or URL "
+                               "(rfc2217://HOST:PORT); repeat for several boards, handled in "
+                               "parallel (default: ${env})").format(
                                    env=PORT_ENV))
     target.add_argument("--all", action="store_true",
                         help=_("every detected ESP32-CAM adapter (CH340/CH9102, CP210x, FTDI; "
                                "network ports from ${env})").format(env=pt.NETWORK_PORTS_ENV))
     if json_flag:
         parser.add_argument("--json", action="store_true",
-                            help=_("print the result as JSON (several boards: a list, one entry per board)"))
+                            help=_("print the result as JSON (several boards: a list, one entry "
+                                   "per board)"))
     parser.add_argument("--log", metavar="FILE", help=_("append one CSV row per board (time, port, "
                         "MAC, firmware, SHA-256, result, seconds)"))
     parser.add_argument("--timeout", type=float, default=timeout, metavar="SECONDS",
-                        help=_("give up a board after this long when several run (default {seconds})")
+                        help=_("give up a board after this long when several run (default "
+                               "{seconds})")
                         .format(seconds=f"{timeout:.0f}"))
 
 
@@ -65,14 +68,16 @@ def resolve_ports(args: argparse.Namespace) -> List[str]:
 
         found = list(pt.camera_adapter_ports(portcheck.list_ports()))
         if not found:
-            raise ValueError(_("--all found no ESP32-CAM adapter (CH340/CH341/CH9102, CP210x, FTDI). "
-                               "Plug the boards in, check their drivers, or name them with --port."))
+            raise ValueError(_("--all found no ESP32-CAM adapter (CH340/CH341/CH9102, CP210x, "
+                               "FTDI). Plug the boards in, check their drivers, or name them "
+                               "with --port."))
         return found
     ports = []
     for port in args.port:
         checked, error = pt.check_port_text(port)
         if error or checked == "auto":
-            raise ValueError(error or _("'auto' cannot be used here: name each port, or use --all."))
+            raise ValueError(error or _("'auto' cannot be used here: name each port, or use "
+                                        "--all."))
         ports.append(checked)
     duplicates = sorted({p for p in ports if ports.count(p) > 1})
     if duplicates:

@@ -85,25 +85,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=_("frame size: {sizes} (default VGA)").format(
                             sizes=", ".join(fam.frame_size_names())))
     parser.add_argument("--quality", type=_quality, default=fam.DEFAULT_QUALITY,
-                        help=_("JPEG quality 0..100, higher = better, for every driver family (default 85)"))
+                        help=_("JPEG quality 0..100, higher = better, for every driver family "
+                               "(default 85)"))
     parser.add_argument("--board", type=_profile, default=boards.DEFAULT_PROFILE,
                         help=_("board pin profile: {profiles}").format(
                             profiles=", ".join(boards.profile_keys())))
     parser.add_argument("--vflip", action="store_true", help=_("flip the image vertically"))
     parser.add_argument("--hmirror", action="store_true", help=_("mirror the image horizontally"))
-    parser.add_argument("--flash", action="store_true", help=_("switch the flash LED on for the photo"))
+    parser.add_argument("--flash", action="store_true", help=_(
+            "switch the flash LED on for the photo"))
     parser.add_argument("--interrupt", action="store_true",
                         help=_("stop a program running on the board first (Ctrl-C)"))
     parser.add_argument("-b", "--baud", type=_baud, default="auto",
                         help=_("serial speed after the prompt: auto (fastest that works, default), "
                              "115200 (no switch) or a fixed rate such as 921600"))
     parser.add_argument("--count", type=_count, default=1,
-                        help=_("take N frames in a row, keep the last (default 1); prints frames per second"))
+                        help=_("take N frames in a row, keep the last (default 1); prints "
+                               "frames per second"))
     parser.add_argument("--encoding", choices=sorted(_ENCODINGS), default="raw",
                         help=_("transfer encoding (default raw: no overhead)"))
     parser.add_argument("--wifi", action="store_true",
-                        help=_("take the frames over the board's Wi-Fi (it must be on a network: see the "
-                        "wifi command); the serial line only sets up the camera"))
+                        help=_("take the frames over the board's Wi-Fi (it must be on a "
+                               "network: see the wifi command); the serial line only sets up "
+                               "the camera"))
     parser.add_argument("--wifi-port", type=int, default=8081, metavar="PORT",
                         help=_("TCP port of the board's camera server (default 8081)"))
 
@@ -209,8 +213,8 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                         _("The image was damaged on the way ({error}); nothing was written. Try "
                           "again, or use --encoding base64.").format(error=e))
                     return 1
-                err(_("The serial link garbled data at {rate} baud ({adapter}): continuing at 115200. "
-                      "Use --baud 115200 (or a lower rate) with this adapter.").format(
+                err(_("The serial link garbled data at {rate} baud ({adapter}): continuing at "
+                      "115200. Use --baud 115200 (or a lower rate) with this adapter.").format(
                           rate=link.rate, adapter=adapter))
                 _release(session)
                 session = None
@@ -223,8 +227,8 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                 return 3
         write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
-        out(_("Saved {file}: {dimensions}{size} bytes, {family} driver, {seconds:.2f} s, {speed:.0f} B/s "
-              "on the wire = {share:.0f} % of the line").format(
+        out(_("Saved {file}: {dimensions}{size} bytes, {family} driver, {seconds:.2f} s, "
+              "{speed:.0f} B/s on the wire = {share:.0f} % of the line").format(
                   file=output, dimensions=(dims + ", ") if dims else "", size=len(cap.jpeg),
                   family=info.family, seconds=cap.seconds, speed=cap.bytes_per_second,
                   share=100 * cap.bytes_per_second / line_rate))

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         write_atomically(Path(args.output), jpegs[-1])
         size = sum(len(j) for j in jpegs)
-        print(_("Saved {file}: {dimensions}{size} bytes, {family} driver, over Wi-Fi from {host}:{port}")
+        print(_("Saved {file}: {dimensions}{size} bytes, {family} driver, over Wi-Fi from "
+                "{host}:{port}")
               .format(file=args.output, dimensions=(dims + ", ") if dims else "", size=len(jpegs[-1]),
                       family=info.family, host=host, port=http_port))
         print(ngettext("Wi-Fi, {count} frame, {fps:.1f} frames/s, {speed:.0f} kB/s",

@@ -32,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--port", metavar="PORT",
                         help=_("serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT) "
                         "(default: $ESPTOOL_PORT)"))
-    parser.add_argument("--scan", action="store_true", help=_("only list the networks the board hears"))
+    parser.add_argument("--scan", action="store_true", help=_(
+            "only list the networks the board hears"))
     parser.add_argument("--ssid", help=_("the network to join"))
     parser.add_argument("--password-file", metavar="FILE",
-                        help=_("file whose first line is the network's password ('-': standard input); "
-                        "leave out for an open network"))
+                        help=_("file whose first line is the network's password ('-': standard "
+                               "input); leave out for an open network"))
     parser.add_argument("--timeout", type=_seconds, default=wifi.DEFAULT_JOIN_SECONDS, metavar="SECONDS",
                         help=_("how long the board may take to join (default {seconds})").format(
                             seconds=f"{wifi.DEFAULT_JOIN_SECONDS:.0f}"))
@@ -140,6 +141,7 @@ def _work(args: argparse.Namespace, repl, password: str) -> int:
         print(_("Kept on the board (/{file}, joined at every boot from boot.py).").format(
             file=wifi.CONFIG_FILE))
     else:
-        print(_("Nothing kept on the board (--no-store): it forgets the network at the next reset."))
+        print(_("Nothing kept on the board (--no-store): it forgets the network at the next "
+                "reset."))
     print(_("IP address: {ip}").format(ip=outcome.ip))
     return 0

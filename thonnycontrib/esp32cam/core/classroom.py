@@ -198,7 +198,8 @@ def summary_table(boards: Sequence[BoardRun], what: str = N_("firmware")) -> str
     for b in boards:
         baud = b.detail.get("baud")
         done = _("ok ({baud} baud)").format(baud=baud) if baud else _("ok")
-        rows.append((b.port, b.mac or "?", done if b.ok else _("FAILED ({result})").format(result=b.result),
+        rows.append((b.port, b.mac or "?", done if b.ok else _(
+                "FAILED ({result})").format(result=b.result),
                      b.firmware or "-", _seconds(b.seconds)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
@@ -294,8 +295,8 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 # ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
 
-FILES_LEFT = N_("Nothing was written to this board. To install on it, choose for the run that its files are "
-              "copied first, or erased, and install again.")
+FILES_LEFT = N_("Nothing was written to this board. To install on it, choose for the run that "
+                "its files are copied first, or erased, and install again.")
 
 
 @dataclass
@@ -335,7 +336,8 @@ class FlashJob:
             elif stage == READING:
                 board.say(_("reading the board"))
 
-        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say(_("writing"), p),
+        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say(_(
+                "writing"), p),
                               on_stage=on_stage)
         board.cancel = installer.cancel
         board.say(_("connecting"))

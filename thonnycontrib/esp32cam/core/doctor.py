@@ -172,9 +172,10 @@ class Doctor:
         s.listen(0.3, lambda: SYNC_REPLY in s.log.raw[mark:])
         if SYNC_REPLY in s.log.raw[mark:]:
             return dg.Diagnosis(
-                dg.DOWNLOAD_MODE, evidence=s.notes + [_("the ROM bootloader answered a SYNC request")],
-                detail=_("The board did not react to the reset through RTS, so its RST button must be "
-                         "pressed by hand."))
+                dg.DOWNLOAD_MODE, evidence=s.notes + [_(
+                        "the ROM bootloader answered a SYNC request")],
+                detail=_("The board did not react to the reset through RTS, so its RST button "
+                         "must be pressed by hand."))
         if self.wait_for_rst > 0:
             s.say(_("Press the RST button on the board now (listening for {seconds} s)").format(
                 seconds=f"{self.wait_for_rst:.0f}"))

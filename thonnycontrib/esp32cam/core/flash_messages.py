@@ -37,8 +37,9 @@ FIRMWARE_ANSWERED = N_("The board answered as its running firmware, not as the b
 # a write (flasher) or a read (survey_run) that falls back to a slower rate says one of these
 RETRY_GARBLED = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
                    "with weak USB-serial adapters and long cables.")
-RETRY_GARBLED_RESUME = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
-                          "with weak USB-serial adapters and long cables; continuing from {address}.")
+RETRY_GARBLED_RESUME = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as "
+                          "happens with weak USB-serial adapters and long cables; continuing "
+                          "from {address}.")
 RETRY_READ = N_("Retrying at {baud} baud: data was garbled at {previous} baud.")
 
 
@@ -82,7 +83,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
                     output: str = "") -> str:
     """``output``: esptool's own output (it names the chip that answered)."""
     state = (_("The flash is incomplete, so the board will not start MicroPython until an "
-               "install succeeds; retrying is safe.") if changed else _("The board was not changed."))
+               "install succeeds; retrying is safe.") if changed else _(
+                       "The board was not changed."))
     if outcome == ec.NEEDS_DOWNLOAD_MODE:
         if "Invalid head of packet" in output:  # its firmware answered, not the ROM bootloader
             return _(FIRMWARE_ANSWERED) + "\n" + download_mode_help()
@@ -102,8 +104,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
                  "program holds it. Check the USB cable, pick the right port, close other "
                  "serial programs and retry.").format(port=options.port)
     if outcome == ec.CONNECTION_LOST:
-        return " ".join((_("The connection to the board was lost during flashing ({port}). Check "
-                           "the USB cable and power, then retry.").format(port=options.port), state))
+        return " ".join((_("The connection to the board was lost during flashing ({port}). "
+                           "Check the USB cable and power, then retry.").format(port=options.port), state))
     if outcome == ec.LINK_FAILURE:
         hint = (_("Unpin the baud rate in the advanced options to let the installer try slower "
                   "speeds.") if options.baud else

@@ -74,7 +74,8 @@ def check_port_text(text: str) -> Tuple[Optional[str], Optional[str]]:
                 "(e.g. esp_rfc2217_server, ser2net) or socket://HOST:PORT."
             ).format(scheme=scheme)
         if scheme in ("rfc2217", "socket") and not re.match(r"^[^:/\s]+:\d{1,5}(/.*)?$|^\[[^\]]+\]:\d{1,5}", match.group("rest")):
-            return None, _("'{text}' needs a host and a port number, e.g. {scheme}://192.168.1.20:4000.").format(
+            return None, _("'{text}' needs a host and a port number, e.g. "
+                           "{scheme}://192.168.1.20:4000.").format(
                 text=text, scheme=scheme)
         return text, None
     if re.match(r"^(COM\d+|/dev/\S+|\\\\\.\\COM\d+)$", text, re.IGNORECASE):
@@ -91,7 +92,8 @@ def url_port_label(url: str) -> str:
     if not match:
         return url
     scheme = match.group("scheme").lower()
-    kind = {"rfc2217": _("Network serial (RFC 2217)"), "socket": _("Raw TCP serial")}.get(scheme, scheme)
+    kind = {"rfc2217": _("Network serial (RFC 2217)"), "socket": _(
+            "Raw TCP serial")}.get(scheme, scheme)
     return f"{kind} @ {match.group('rest')}"
 
 
