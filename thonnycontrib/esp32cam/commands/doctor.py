@@ -19,7 +19,8 @@ from thonnycontrib.esp32cam.core.i18n import N_, _
 
 def _profile(text: str) -> str:
     if not boards.is_valid_profile(text):
-        raise argparse.ArgumentTypeError("choose one of: " + ", ".join(boards.profile_keys()))
+        raise argparse.ArgumentTypeError(_("choose one of: {profiles}").format(
+            profiles=", ".join(boards.profile_keys())))
     return text.strip().lower()
 
 
@@ -29,7 +30,7 @@ def _line_state(text: str) -> bool:
         return True
     if word in ("off", "0", "false", "released"):
         return False
-    raise argparse.ArgumentTypeError("use on or off")
+    raise argparse.ArgumentTypeError(_("use on or off"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

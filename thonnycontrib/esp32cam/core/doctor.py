@@ -91,7 +91,7 @@ class Doctor:
 
     def _run(self) -> dg.Diagnosis:
         if pe.malformed_port(self.port):
-            return portcheck.open_error_diagnosis(self.port, ValueError("malformed URL"), [], self.platform)
+            return portcheck.open_error_diagnosis(self.port, ValueError(_("malformed URL")), [], self.platform)
         if not portcheck.is_url(self.port) and not portcheck.port_exists(self.port, self.ports, self.platform):
             return portcheck.missing_port_diagnosis(self.port, self.ports, self.platform)
         self.progress(_("Opening {port} with DTR and RTS released").format(port=self.port))

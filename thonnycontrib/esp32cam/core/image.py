@@ -236,7 +236,7 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
     if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
         raise ImageError(_not_an_image_reason(data))
     chip_id = struct.unpack_from("<H", data, 12)[0]
-    chip = CHIP_IDS.get(chip_id, f"unknown chip id {chip_id}")
+    chip = CHIP_IDS.get(chip_id) or _("unknown chip id {id}").format(id=chip_id)
     if target_chip and chip != target_chip:
         raise ImageError(_("This image is for {image_chip}, but the board is {board_chip}. "
                            "Choose a build for {board_chip}.").format(
