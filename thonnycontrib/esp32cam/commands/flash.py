@@ -33,7 +33,7 @@ from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH,
 from thonnycontrib.esp32cam.core.image import MB, ImageError
 from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, FILES_AT_RISK, Installer
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
-from thonnycontrib.esp32cam.core.flash_messages import PRESS_RETRY
+from thonnycontrib.esp32cam.core.flash_messages import without_retry
 from thonnycontrib.esp32cam.core.i18n import _
 
 
@@ -155,7 +155,7 @@ def _run_one(args: argparse.Namespace) -> int:
     if isinstance(report, int):
         return report
     if report.flash.needs_download_mode and not args.yes:  # offer the retry without reset
-        print(report.flash.message.replace(_(PRESS_RETRY), _(
+        print(without_retry(report.flash.message, _(
             "Then press Enter: the installer will not try to reset the board this time.")))
         try:
             input(_("Press Enter when the board is in download mode (Ctrl+C to stop)… "))

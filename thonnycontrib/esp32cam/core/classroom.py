@@ -320,7 +320,7 @@ class FlashJob:
     check_seconds: float = 10.0
 
     def __call__(self, board: BoardRun) -> None:
-        from thonnycontrib.esp32cam.core.flash_messages import PRESS_RETRY, retry_baud
+        from thonnycontrib.esp32cam.core.flash_messages import retry_baud, without_retry
         from thonnycontrib.esp32cam.core.flasher import FlashOptions
         from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, CHECKING, FILES_AT_RISK, READING, Installer
 
@@ -357,10 +357,10 @@ class FlashJob:
             code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
             if code == 3:  # not the single-board dialog's "press Retry"
-                message = message.split("\n" + _(PRESS_RETRY))[0] + "\n" + _(
+                message = without_retry(message, _(
                     "Then install on this board again with manual boot (command line: "
                     "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
-                    "download mode').")
+                    "download mode')."))
             if result.outcome == FILES_AT_RISK:  # the run's choice left it: say how to install on it
                 message = report.plan.message + " " + _(FILES_LEFT)
             board.detail["log"] = result.log[-8:]

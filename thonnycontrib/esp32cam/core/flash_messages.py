@@ -20,13 +20,24 @@ DOWNLOAD_MODE_STEPS = N_(
     "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
     "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
     "(keep the jumper on while flashing; remove it and tap RST again afterwards).")
-PRESS_RETRY = N_("Then press Retry: the installer will not try to reset the board this time.")
-DOWNLOAD_MODE_HELP = DOWNLOAD_MODE_STEPS + "\n" + PRESS_RETRY  # in English; translated: download_mode_help()
+# the steps and what to press then, in one msgid: the dialog recognises the message by it
+DOWNLOAD_MODE_HELP = N_(
+    "The board did not enter download mode by itself. Put it there by hand:\n"
+    "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
+    "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
+    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
+    "Then press Retry: the installer will not try to reset the board this time.")
 
 
 def download_mode_help() -> str:
     """``DOWNLOAD_MODE_HELP`` in the current language."""
-    return _(DOWNLOAD_MODE_STEPS) + "\n" + _(PRESS_RETRY)
+    return _(DOWNLOAD_MODE_HELP)
+
+
+def without_retry(message: str, then: str) -> str:
+    """``message`` with the download-mode help's last line ("Then press Retry...") replaced
+    by ``then`` (the command line and the classroom have no Retry button)."""
+    return message.replace(_(DOWNLOAD_MODE_HELP), _(DOWNLOAD_MODE_STEPS) + "\n" + then)
 
 
 FIRMWARE_ANSWERED = N_("The board answered as its running firmware, not as the bootloader: the "
