@@ -29,15 +29,17 @@ class CameraProblemPanel(ttk.Frame):
         self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
         self.problem_text.grid(row=1, column=0, sticky="w")
         ttk.Style(self).configure(WRAPPING_BUTTON_STYLE, justify="center")
-        self.install_button = ttk.Button(self, text=_("Install camera firmware…"), command=open_installer,
-                                         width=BUTTON_WIDTH, style=WRAPPING_BUTTON_STYLE)
+        self.install_button = ttk.Button(self, text=_("Install camera firmware…"),
+                                         command=open_installer, width=BUTTON_WIDTH,
+                                         style=WRAPPING_BUTTON_STYLE)
         self.columnconfigure(0, weight=1)
 
     def wrap_to(self, width: int) -> None:
         """Wrap the texts (and the button's) to ``width`` pixels."""
         self.problem_title.configure(wraplength=max(40, width - LABEL_SLACK))
         self.problem_text.configure(wraplength=max(40, width - LABEL_SLACK))
-        ttk.Style(self).configure(WRAPPING_BUTTON_STYLE, wraplength=max(40, width - BUTTON_PADDING))
+        ttk.Style(self).configure(WRAPPING_BUTTON_STYLE,
+                                  wraplength=max(40, width - BUTTON_PADDING))
 
     def show(self, problem: Dict[str, Any]) -> None:
         """Fill the panel in (the view grids it)."""
