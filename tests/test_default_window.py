@@ -15,6 +15,13 @@ from tests.virtualboard import VirtualBoard, synthetic_firmware
 pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300)]
 
 DEFAULT_WIDTH = 800
+LANGUAGES = ["en_US", "de_DE", "es_ES"]  # English and the plug-in's catalogs (German runs longest)
+
+
+@pytest.fixture(params=LANGUAGES)
+def language_ini(request):
+    """Thonny's language setting (its back-end gets it as THONNY_LANGUAGE)."""
+    return {"general": {"language": request.param}}
 
 
 def _natural_width(w) -> int:
@@ -61,7 +68,11 @@ def scenario_camera_problem(h, url):
     tools = h.wb.get_menu("tools")
     labels = [str(tools.entrycget(i, "label")) for i in range(tools.index("end") + 1)
               if tools.type(i) == "command"]
+    from thonnycontrib.esp32cam.core import menu_items
+    from thonnycontrib.esp32cam.core.i18n import _
+
     return {"window": h.wb.winfo_width(), "kind": view.last_problem["kind"], "tools": labels,
+            "install_item": _(menu_items.INSTALL_FIRMWARE),
             "text": str(panel.problem_text.cget("text")),
             "button_mapped": bool(panel.install_button.winfo_ismapped()),
             # inside the panel (which the view's column clips) and inside the view
@@ -69,15 +80,16 @@ def scenario_camera_problem(h, url):
             "view": _box(view), "panel": _box(panel), "button": _box(panel.install_button)}
 
 
-def test_camera_problem_fits_the_default_window_and_names_the_menu_item(xdisplay, tmp_path):
+def test_camera_problem_fits_the_default_window_and_names_the_menu_item(xdisplay, tmp_path, language_ini):
     with VirtualBoard(firmware=synthetic_firmware(None)) as board:
         board.events.wait_for("firmware_started", timeout=20)
-        r = run_scenario(scenario_camera_problem, tmp_path / "user", url=board.url, timeout=120)
+        r = run_scenario(scenario_camera_problem, tmp_path / "user", url=board.url, timeout=120,
+                         ini=language_ini)
     assert r["window"] == DEFAULT_WIDTH, r  # Thonny's default window, nothing set
     assert r["kind"] == "no_camera_module" and r["button_mapped"], r
     assert not r["clipped"] and not r["clipped_panel"], r  # the button and every text whole
-    named = [label for label in r["tools"] if "Tools → " + label in r["text"]]
-    assert named and "install" in named[0].lower(), (r["tools"], r["text"])  # a real Tools-menu item
+    # the installer's item, as the Tools menu shows it, named in the explanation
+    assert r["install_item"] in r["tools"] and "→ " + r["install_item"] in r["text"], r
 
 
 def scenario_link_rate(h, url):
@@ -89,9 +101,12 @@ def scenario_link_rate(h, url):
     h.wait_for_prompt(40)
     h.wait_until(link_status.current_text, 20, "the link rate in the status bar")
     bar = front.status_bar()
-    result: Dict[str, Any] = {"window": h.wb.winfo_width()}
+    result: Dict[str, Any] = {"window": h.wb.winfo_width(), "forms": link_status.status_texts(1500000, True)}
     # the longest a user sees: a direct-wired board at 1500000 baud whose firmware caps it
-    for name, width in (("default", None), ("wide", 1300), ("narrow", 660)):
+    switcher_width = max(w.winfo_reqwidth() for w in bar.grid_slaves(row=1) if w.winfo_class() == "TButton")
+    # narrow: 100 px left beside Thonny's switcher (its text is longer in German)
+    narrow = h.wb.winfo_width() - bar.winfo_width() + switcher_width + 100 + link_status.PAD_RIGHT
+    for name, width in (("default", None), ("wide", 1300), ("narrow", narrow)):
         if width:
             h.wb.geometry("%dx%d" % (width, h.wb.winfo_height()))
         h.wb.event_generate(LINK_RATE_EVENT, rate=1500000, unsupported=True, text="")
@@ -104,10 +119,11 @@ def scenario_link_rate(h, url):
     return result
 
 
-def test_link_rate_fits_the_status_bar_of_the_default_window(xdisplay, tmp_path):
+def test_link_rate_fits_the_status_bar_of_the_default_window(xdisplay, tmp_path, language_ini):
     with VirtualBoard(firmware=synthetic_firmware("lemariva"), line_rate="unlimited") as board:
         board.events.wait_for("firmware_started", timeout=20)
-        r = run_scenario(scenario_link_rate, tmp_path / "user", url=board.url, timeout=120)
+        r = run_scenario(scenario_link_rate, tmp_path / "user", url=board.url, timeout=120,
+                         ini=language_ini)
     assert r["window"] == DEFAULT_WIDTH, r
     for name in ("default", "wide", "narrow"):
         state = r[name]
@@ -116,8 +132,9 @@ def test_link_rate_fits_the_status_bar_of_the_default_window(xdisplay, tmp_path)
         assert all(x + w <= sx for sx, _sy, _sw, _sh in state["switcher"]), state  # not under the switcher
     # the switcher names a network port here (long): in the default window a shorter form
     assert "1500000" in r["default"]["text"], r
-    assert r["wide"]["text"] == "ESP32-CAM link: 1500000 baud (firmware limit)", r  # room: all of it
-    assert r["narrow"]["text"] == "1.5 Mbd", r  # the shortest form, whole
+    forms = r["forms"]
+    assert r["wide"]["text"] == forms[0], r  # room: all of it
+    assert r["narrow"]["text"] == forms[-1], r  # the shortest form, whole
 
 
 LONG_TYPED_URL = "rfc2217://" + "classroom-board-server-" * 13  # 309 characters, no port number
@@ -150,8 +167,8 @@ def scenario_long_port_error(h, typed):
     return result
 
 
-def test_a_long_typed_url_does_not_widen_the_options_dialog(xdisplay, tmp_path):
-    r = run_scenario(scenario_long_port_error, tmp_path / "user", typed=LONG_TYPED_URL)
+def test_a_long_typed_url_does_not_widen_the_options_dialog(xdisplay, tmp_path, language_ini):
+    r = run_scenario(scenario_long_port_error, tmp_path / "user", typed=LONG_TYPED_URL, ini=language_ini)
     assert r["mapped"] and LONG_TYPED_URL in r["error"], r  # the error quotes what was typed
     assert r["after"][0] <= r["before"][0] + 1 and r["after"][1] <= r["before"][1] + 1, r
     assert not r["clipped"], r["clipped"]  # the error wraps inside the page, whole

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 
 Action = Callable[[], Any]
@@ -27,10 +28,10 @@ class CameraToolbar(FlowFrame):
         self.hmirror = tk.BooleanVar(self, False)
         self.flash = tk.BooleanVar(self, False)
         add = self.add
-        self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture))
+        self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture, width=BUTTON_WIDTH))
         add(ttk.Checkbutton(self, text=_("Live"), variable=self.live, command=live_toggled))
         self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as,
-                                          state="disabled"))
+                                          state="disabled", width=BUTTON_WIDTH))
         add(ttk.Checkbutton(self, text=_("Flash LED"), variable=self.flash, command=flash_toggled))
         size = add(ttk.Frame(self))  # a label stays with its field
         ttk.Label(size, text=_("Size")).pack(side="left", padx=(0, 2))
