@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Deque, Optional, Tuple
 
-from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.core.i18n import _, percent
 
 FPS_WINDOW = 8  # live frames the frames-per-second figure averages over
 
@@ -39,7 +39,7 @@ def link_rate_text(wire_bytes: int, seconds: float, baudrate: Optional[int]) -> 
     bps = wire_bytes / seconds
     rate = "%.1f kB/s" % (bps / 1000)
     if baudrate:
-        rate += " " + _("({share} % of {baud} baud)").format(share=round(100 * bps / (baudrate / 10)),
+        rate += " " + _("({share} of {baud} baud)").format(share=percent(100 * bps / (baudrate / 10)),
                                                             baud=baudrate)
     return rate
 
