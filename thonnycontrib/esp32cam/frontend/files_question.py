@@ -17,6 +17,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
+
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
 QUESTION_TITLE = "The board's files will be erased"
@@ -107,7 +109,8 @@ class FilesQuestion(tk.Toplevel):
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
-        self.bind("<Escape>", lambda e: self._give(CANCEL), True)
+        # Enter: copy, then install (the focused button instead, if one has it); Escape: write nothing
+        bind_dialog_keys(self, default=self._copy, cancel=lambda: self._give(CANCEL))
         self._place(parent)
         self.after_idle(self._grab)
         self._watch()
