@@ -262,7 +262,7 @@ def scenario_install(h, url: str, image_file: str):
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
 
     result = dict(h.drive_modal(FirmwareInstallerDialog, install_steps(url, image_file),
-                                lambda: open_installer(h.wb), 180,
+                                lambda: open_installer(h.wb), 90,
                                 close=lambda dlg: dlg.close(), details=lambda dlg: getattr(dlg, "stdout", "")))
     result["closed"] = not any(isinstance(w, FirmwareInstallerDialog) for w in h.widgets())
     return result
