@@ -213,6 +213,25 @@ def scenario_wifi_and_camera(h, url: str):
     press(dlg, "Escape")
     h.wait_until(lambda: not dlg.winfo_exists(), 5, "the dialog to close")
 
+    # --- the interpreter page in Thonny's Options (Thonny's OK on Enter, Cancel on Escape)
+    options, page = h.open_options("interpreter")
+    options.deiconify()  # shown as show_dialog would (without its modal wait)
+    h.wait_until(options.winfo_viewable, 10, "the Options dialog")
+    page.port_combobox().focus_set()
+    press(options)
+    h.wait_until(lambda: has_focus(options), 5, "the focus")
+    stops: List[str] = []
+    for _step in range(40):
+        before = options.focus_get()
+        press(options, "Tab")
+        h.wait_until(lambda: options.focus_get() is not before, 5, "Tab in the Options dialog")
+        stops.append(str(options.focus_get()))
+    ours = [w for w in page._lines.winfo_children() if w.winfo_class() == "TRadiobutton"]
+    ours += [page._board_profile.combo, page._speed.combo]
+    result["config"] = {"positions": [stops.index(str(w)) if str(w) in stops else -1 for w in ours]}
+    press(options, "Escape")
+    h.wait_until(lambda: not options.winfo_exists(), 5, "Options to close")
+
     # --- camera view: F12 from the editor (anywhere in Thonny), and in the view itself
     show_camera_view()
     h.pump(0.3)
@@ -307,6 +326,8 @@ def test_wifi_and_camera_capture_by_keys(xdisplay, tmp_path):
                              "join_button", "Close", "tree", "scan_button", "tree"], wifi
     assert wifi["ssid"] == "school" and wifi["focus_after_arrows"] == "tree", wifi
     assert wifi["joined"].startswith("✓ Joined school."), wifi
+    positions = r["config"]["positions"]  # the page's own sections, in their visual order
+    assert -1 not in positions and positions == sorted(positions), r["config"]
     camera = r["camera"]
     assert camera["focus_was"], camera
     assert camera["first"]["bytes"] > 1000 and camera["second"]["bytes"] > 1000, camera
