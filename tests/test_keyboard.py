@@ -146,6 +146,22 @@ def scenario_dialogs(h, url: str):
     return result
 
 
+def _cut_off_buttons(window: Any) -> List[str]:
+    """Buttons narrower than their text (Thonny's themes give buttons a fixed width)."""
+    import tkinter.font as tkfont
+    from tkinter import ttk
+
+    font = tkfont.nametofont(ttk.Style().lookup("TButton", "font") or "TkDefaultFont")
+    buttons = [w for w in _all(window) if isinstance(w, ttk.Button)]
+    return [b.cget("text") for b in buttons if font.measure(b.cget("text")) > b.winfo_width()]
+
+
+def _all(widget: Any) -> Iterator[Any]:
+    for child in widget.winfo_children():
+        yield child
+        yield from _all(child)
+
+
 def scenario_files_question(h):
     from thonnycontrib.esp32cam.frontend.files_question import FilesAnswer, ask_about_files
 
@@ -157,6 +173,7 @@ def scenario_files_question(h):
         press(question)
         h.wait_until(lambda: has_focus(question), 5, "the focus")
         result.setdefault("first", focused(question))
+        result.setdefault("cut_off", _cut_off_buttons(question))
         if case == "erase":
             order: List[str] = []
             run_steps(h, tab_order(question, 5, order))
@@ -307,7 +324,7 @@ def test_doctor_and_tray_by_keys(xdisplay, tmp_path):
 
 def test_files_question_by_keys(xdisplay, tmp_path):
     r = run_scenario(scenario_files_question, tmp_path / "user", timeout=120)
-    assert r["first"] == "copy_button", r
+    assert r["first"] == "copy_button" and r["cut_off"] == [], r
     assert r["order"] == ["erase_button", "cancel_button", "folder_entry", "browse_button", "copy_button"], r
     assert (r["erase"], r["cancel"], r["copy"]) == ("erase", "cancel", "backup"), r
 

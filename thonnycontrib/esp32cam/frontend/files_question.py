@@ -107,6 +107,7 @@ class FilesQuestion(tk.Toplevel):
         self.erase_button = ttk.Button(buttons, text=ERASE_BUTTON, command=lambda: self._give(ERASE))
         self.cancel_button = ttk.Button(buttons, text=CANCEL_BUTTON, command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
+            button.configure(width=len(str(button.cget("text"))) + 2)  # Thonny's themes fix a button's width
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
         # Enter: copy, then install (the focused button instead, if one has it); Escape: write nothing
