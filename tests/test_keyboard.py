@@ -103,6 +103,7 @@ def doctor_steps(h, url: str, result: dict) -> Steps:
     yield lambda: dlg.findings.evidence_text.winfo_ismapped()
     yield from tab_order(dlg, 1, order, owners)
     result["into_evidence"] = order[-1]
+    result["cut_off"] = _cut_off_buttons(dlg)
     press(dlg, "Escape")
     yield lambda: not dlg.winfo_exists()
     result["closed"] = True
@@ -116,6 +117,7 @@ def tray_steps(h, url: str, result: dict) -> Steps:
     press(tray)
     yield lambda: has_focus(tray)
     result["first"] = focused(tray, (tray.table,))
+    result["cut_off"] = _cut_off_buttons(tray)
     press(tray, "space")  # Space: leave the board under the cursor out
     yield lambda: not tray.table.checked[url]
     result["unchecked_run_disabled"] = tray.run_button.instate(["disabled"])
@@ -208,7 +210,7 @@ def scenario_wifi_and_camera(h, url: str):
     h.wait_until(lambda: dlg.networks, 40, "the scan")
     press(dlg)
     h.wait_until(lambda: has_focus(dlg), 5, "the focus")
-    wifi = result["wifi"] = {"first": focused(dlg)}
+    wifi = result["wifi"] = {"first": focused(dlg), "cut_off": _cut_off_buttons(dlg)}
     order: List[str] = []
     run_steps(h, tab_order(dlg, 8, order))
     wifi["order"] = order
@@ -275,6 +277,7 @@ def install_steps(url: str, image_file: str):
         press(dlg)
         yield lambda: has_focus(dlg)
         result["first"] = focused(dlg)
+        result["cut_off"] = _cut_off_buttons(dlg)
         order: List[str] = []
         yield from tab_order(dlg, 10, order, (dlg.advanced_frame,))
         result["order"] = order
@@ -310,11 +313,11 @@ def test_doctor_and_tray_by_keys(xdisplay, tmp_path):
         board.events.wait_for("firmware_started", timeout=20)
         r = run_scenario(scenario_dialogs, tmp_path / "user", url=board.url, timeout=240)
     doctor, tray = r["doctor"], r["tray"]
-    assert doctor["first"] == "port_box", doctor
+    assert doctor["first"] == "port_box" and doctor["cut_off"] == [], doctor
     assert doctor["order"][:-1] == ["run_button", "tray_button", "evidence_button",
                                     *doctor["fixes"], "close_button", "port_box"], doctor
     assert doctor["enter"] and doctor["into_evidence"] == "evidence_text" and doctor["closed"], doctor
-    assert tray["first"] == "tree", tray
+    assert tray["first"] == "tree" and tray["cut_off"] == [], tray
     assert tray["unchecked_run_disabled"]
     assert tray["order"] == ["all_button", "none_button", "refresh_button", "identify_button", "run_button",
                              "close_button", "tree"], tray
@@ -338,7 +341,7 @@ def test_wifi_and_camera_capture_by_keys(xdisplay, tmp_path):
     assert r["shortcut_option"] == "<F12>"
     assert r["menu"] == [["Capture a picture (ESP32-CAM camera)", "F12"]], r["menu"]
     wifi = r["wifi"]
-    assert wifi["first"] == "tree", wifi
+    assert wifi["first"] == "tree" and wifi["cut_off"] == [], wifi
     assert wifi["order"] == ["scan_button", "ssid_entry", "password_entry", "Join at every boot (kept on the board, not in Thonny)",
                              "join_button", "Close", "tree", "scan_button", "tree"], wifi
     assert wifi["ssid"] == "school" and wifi["focus_after_arrows"] == "tree", wifi
@@ -360,7 +363,7 @@ def test_installer_by_keys(xdisplay, tmp_path):
         r = run_scenario(scenario_install, tmp_path / "user", env={"PYTHONPATH": path.rstrip(os.pathsep)},
                          timeout=240, url=board.url, image_file=str(image))
         assert board.flash.read(0x1000, len(data)) == data
-    assert r["first"] == "port_combo", r
+    assert r["first"] == "port_combo" and r["cut_off"] == [], r
     assert r["order"] == ["tray_button", "board_combo", "build_combo", "local_button",
                           "Erase the whole flash first (also deletes the board's files)", "Advanced options",
                           "☰", "Install", "Cancel", "port_combo"], r["order"]
