@@ -44,7 +44,7 @@ class WifiDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         # Enter joins (in the list: on to the password), Escape closes
         bind_dialog_keys(self, default=self.join, cancel=self.close, focus=self.tree)
-        bind_enter(self.tree, self._to_password)
+        bind_enter(self.tree, self._enter_in_list)
         get_workbench().bind(RESPONSE, self._on_response, True)
         self.transient(master)
         self.after(50, self.scan)
@@ -179,9 +179,17 @@ class WifiDialog(tk.Toplevel):
         if selected:
             self.ssid_var.set(selected[0])
 
+    def _enter_in_list(self) -> None:
+        """Enter in the list: on to the password if the network needs one not typed yet, else Join."""
+        chosen = next((n for n in self.networks if (n["ssid"],) == self.tree.selection()), None)
+        if chosen is not None and chosen["secured"] and not self.password_var.get():
+            self.password_entry.focus_set()
+        else:
+            self.join()
+
     def _to_password(self) -> None:
-        """A network picked (a click, or Enter in the list): the password is next. The arrow
-        keys only move the selection, so the list keeps the focus while the user looks."""
+        """A network clicked: the password is next. The arrow keys only move the selection,
+        so the list keeps the focus while the user looks."""
         if self.tree.selection():
             self.password_entry.focus_set()
 
