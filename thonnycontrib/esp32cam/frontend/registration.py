@@ -103,21 +103,22 @@ def register_all() -> None:
     wb.set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer firmware catalog
     wb.set_default(f"{BACKEND_NAME}.{SPEED_OPTION}", "auto")  # core.fastlink
 
-    wb.add_command("esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
+    wb.add_command("esp32cam_install_firmware", "tools", _("Install MicroPython for ESP32-CAM…"),
                    open_installer, group=TOOLS_GROUP)
-    wb.add_command("esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", open_doctor,
+    wb.add_command("esp32cam_doctor", "tools", _("Diagnose ESP32-CAM connection…"), open_doctor,
                    group=TOOLS_GROUP)
-    wb.add_command("esp32cam_wifi", "tools", "ESP32-CAM Wi-Fi…", open_wifi,
+    wb.add_command("esp32cam_wifi", "tools", _("ESP32-CAM Wi-Fi…"), open_wifi,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
-    wb.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
-    wb.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
+    wb.add_view(Esp32CamCameraView, _("ESP32-CAM camera"), "e")
+    wb.add_command("esp32cam_camera_view", "tools", _("ESP32-CAM camera"), show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
     # F12 anywhere in Thonny while the view is shown (as F5 runs from anywhere), also in the menu
     wb.add_command(CAPTURE_COMMAND, "tools", _("Capture a picture (ESP32-CAM camera)"),
                    capture_in_camera_view, default_sequence=CAPTURE_SEQUENCE, group=TOOLS_GROUP,
                    tester=lambda: esp32cam_backend_active() and shown_camera_view() is not None)
     for name, (label, _file) in TEMPLATES.items():
-        wb.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
+        wb.add_command("esp32cam_template_" + name, "edit",
+                       _("ESP32-CAM template: {title}").format(title=_(label)),
                        lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
     wb.bind("ProgramOutput", _on_program_output, True)
     wb.bind(LINK_RATE_EVENT, _on_link_rate, True)
