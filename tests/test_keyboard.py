@@ -103,7 +103,7 @@ def doctor_steps(h, url: str, result: dict) -> Steps:
     yield lambda: dlg.findings.evidence_text.winfo_ismapped()
     yield from tab_order(dlg, 1, order, owners)
     result["into_evidence"] = order[-1]
-    result["cut_off"] = _cut_off_buttons(dlg)
+    result["cut_off"] = _cut_off_buttons(h, dlg)
     press(dlg, "Escape")
     yield lambda: not dlg.winfo_exists()
     result["closed"] = True
@@ -117,7 +117,7 @@ def tray_steps(h, url: str, result: dict) -> Steps:
     press(tray)
     yield lambda: has_focus(tray)
     result["first"] = focused(tray, (tray.table,))
-    result["cut_off"] = _cut_off_buttons(tray)
+    result["cut_off"] = _cut_off_buttons(h, tray)
     press(tray, "space")  # Space: leave the board under the cursor out
     yield lambda: not tray.table.checked[url]
     result["unchecked_run_disabled"] = tray.run_button.instate(["disabled"])
@@ -148,20 +148,14 @@ def scenario_dialogs(h, url: str):
     return result
 
 
-def _cut_off_buttons(window: Any) -> List[str]:
+def _cut_off_buttons(h, window: Any) -> List[str]:
     """Buttons narrower than their text (Thonny's themes give buttons a fixed width)."""
     import tkinter.font as tkfont
     from tkinter import ttk
 
     font = tkfont.nametofont(ttk.Style().lookup("TButton", "font") or "TkDefaultFont")
-    buttons = [w for w in _all(window) if isinstance(w, ttk.Button)]
+    buttons = [w for w in h.widgets(window) if isinstance(w, ttk.Button)]
     return [b.cget("text") for b in buttons if font.measure(b.cget("text")) > b.winfo_width()]
-
-
-def _all(widget: Any) -> Iterator[Any]:
-    for child in widget.winfo_children():
-        yield child
-        yield from _all(child)
 
 
 def scenario_files_question(h):
@@ -175,7 +169,7 @@ def scenario_files_question(h):
         press(question)
         h.wait_until(lambda: has_focus(question), 5, "the focus")
         result.setdefault("first", focused(question))
-        result.setdefault("cut_off", _cut_off_buttons(question))
+        result.setdefault("cut_off", _cut_off_buttons(h, question))
         if case == "erase":
             order: List[str] = []
             run_steps(h, tab_order(question, 5, order))
@@ -210,7 +204,7 @@ def scenario_wifi_and_camera(h, url: str):
     h.wait_until(lambda: dlg.networks, 40, "the scan")
     press(dlg)
     h.wait_until(lambda: has_focus(dlg), 5, "the focus")
-    wifi = result["wifi"] = {"first": focused(dlg), "cut_off": _cut_off_buttons(dlg)}
+    wifi = result["wifi"] = {"first": focused(dlg), "cut_off": _cut_off_buttons(h, dlg)}
     order: List[str] = []
     run_steps(h, tab_order(dlg, 8, order))
     wifi["order"] = order
@@ -272,12 +266,12 @@ def scenario_wifi_and_camera(h, url: str):
     return result
 
 
-def install_steps(url: str, image_file: str):
+def install_steps(h, url: str, image_file: str):
     def script(dlg, result):
         press(dlg)
         yield lambda: has_focus(dlg)
         result["first"] = focused(dlg)
-        result["cut_off"] = _cut_off_buttons(dlg)
+        result["cut_off"] = _cut_off_buttons(h, dlg)
         order: List[str] = []
         yield from tab_order(dlg, 10, order, (dlg.advanced_frame,))
         result["order"] = order
@@ -300,7 +294,7 @@ def install_steps(url: str, image_file: str):
 def scenario_install(h, url: str, image_file: str):
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
 
-    result = dict(h.drive_modal(FirmwareInstallerDialog, install_steps(url, image_file),
+    result = dict(h.drive_modal(FirmwareInstallerDialog, install_steps(h, url, image_file),
                                 lambda: open_installer(h.wb), 90,
                                 close=lambda dlg: dlg.close(), details=lambda dlg: getattr(dlg, "stdout", "")))
     result["closed"] = not any(isinstance(w, FirmwareInstallerDialog) for w in h.widgets())
