@@ -12,7 +12,8 @@ would do something in the plug-in's windows and nothing in Thonny's own.
 
 The camera view's capture: F12, free in Thonny 4.1.7 and 5.0.1 (their shortcuts: F5 run,
 F6/F7/F8 debug, F9 cells/macros, F11 full screen, F3 find, Ctrl+F2 stop), registered as a
-Thonny command so that Thonny 5's shortcut settings can change it.
+Thonny command: Thonny reads its key from the option ``shortcuts.esp32cam_camera_capture``
+(``[shortcuts]`` in configuration.ini, workbench.py ``_publish_command``, 4.1.7 and 5.0.1).
 """
 from __future__ import annotations
 
