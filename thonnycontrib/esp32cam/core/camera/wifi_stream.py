@@ -40,7 +40,7 @@ def __esp32cam_http(port, sizes, quals):
     ls.settimeout(0.5)
     def frame():
         f = []
-        h.out = lambda k, d: f.append((k, d))
+        h.out = lambda k, d: f.append((k, bytes(d)))  # cnadler86: a view of a buffer given back
         try:
             h.snap()
         finally:
@@ -109,12 +109,13 @@ def start_code(family: str, port: int = DEFAULT_PORT) -> str:
             "        import time\n"
             "        while %s['running']:\n"
             "            time.sleep_ms(50)\n"
+            "    %s.buffers(2)\n"
             "    __esp32cam_http(%d, {%s}, %r)\n"
             "    print(_w.ifconfig()[0], %d)\n"
             "else:\n"
             "    print('NO-WIFI')\n"
             "del _w, __esp32cam_http\n"
-            % (STATE, STATE, STATE, int(port),
+            % (STATE, STATE, STATE, HELPER, int(port),
                ", ".join("%r: %s" % (k, v) for k, v in sizes.items()), quals, int(port)))
 
 
@@ -122,7 +123,8 @@ def stop_code() -> str:
     """Ends the server (and its client's stream) within half a second; prints its frame count."""
     return ("import time\n_s = globals().get(%r)\n"
             "if _s:\n    _s['stop'] = True\n    while _s['running']:\n        time.sleep_ms(50)\n"
-            "print(_s['frames'] if _s else 0)\ndel _s\n" % STATE)
+            "    if %r in globals():\n        %s.buffers(1)\n"
+            "print(_s['frames'] if _s else 0)\ndel _s\n" % (STATE, HELPER, HELPER))
 
 
 class NotOnWifi(Exception):
