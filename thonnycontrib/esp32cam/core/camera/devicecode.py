@@ -20,6 +20,7 @@ from . import stream
 from .transfer import ENCODINGS, KIND_ACK, KIND_INFO, KIND_JPEG, RAW
 
 HELPER = "__esp32cam"
+HTTP_STATE = "__esp32cam_http_state"  # the Wi-Fi camera server's state (wifi_stream)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ class __Esp32Cam:
         s.led.value(1 if on else 0)
         return on
     def release(s):
+        g = globals().get('__esp32cam_http_state')  # HTTP_STATE
+        if g:  # the Wi-Fi camera server ends first (within half a second)
+            import time
+            g['stop'] = True
+            while g['running']:
+                time.sleep_ms(50)
         if s.led is not None:
             s.led.value(0)
         s.stop()
