@@ -1,6 +1,7 @@
 """The camera view's Live over Wi-Fi in a real Thonny Workbench with its real back-end process,
 on a virtual board whose Wi-Fi is a loopback LAN the host reaches (issue 23, item 2): off the
-network Live runs over serial and says so; after Tools → ESP32-CAM Wi-Fi… it streams from the
+network Live runs over serial and says so; after joining from the interpreter page's Wi-Fi…
+button (the dialog modal over Options) it streams from the
 board's MJPEG server while the Shell keeps working over the serial line."""
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ V127 = "MicroPython v1.27.0 on 2026-01-12; Generic ESP32 module with SPIRAM with
 PASSWORD = "classroom-2024"
 
 
-def _join_in_the_dialog(h) -> str:
+def _join_from_the_interpreter_page(h) -> tuple:
+    """Tools → Options → Interpreter → Wi-Fi…: the dialog, modal over Options; join there."""
     from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
 
-    menu = h.wb.get_menu("tools")
-    labels = {menu.entrycget(i, "label"): i for i in range(menu.index("end") + 1) if menu.type(i) == "command"}
-    menu.invoke(labels["ESP32-CAM Wi-Fi…"])
+    options, page = h.open_options("interpreter")
+    page._wifi.open()
     dlg = h.wait_until(lambda: next((w for w in h.widgets() if isinstance(w, WifiDialog)), None), 10, "the dialog")
+    modal = (dlg.grab_current() is dlg, dlg.master.winfo_toplevel() is options)
     h.wait_until(lambda: dlg.networks, 30, "the scan")
     dlg.tree.selection_set("school")
     h.pump(0.1)
@@ -31,7 +33,8 @@ def _join_in_the_dialog(h) -> str:
     joined = dlg.status_var.get()
     dlg.event_generate("<Escape>")
     h.pump(0.2)
-    return joined
+    h.press_cancel(options)
+    return joined, modal
 
 
 def _live_frames(h, view, count: int, timeout: float = 40) -> list:
@@ -68,7 +71,7 @@ def scenario_live_over_wifi(h, url: str):
     view.controls.live.set(False)
     view._on_live_toggled()
     h.wait_until(lambda: view._pending is None, 20, "serial Live to end")
-    result["joined"] = _join_in_the_dialog(h)
+    result["joined"], result["modal"] = _join_from_the_interpreter_page(h)
     # on the network: Live comes over Wi-Fi, VGA from the view's settings
     view.controls.frame_size.set("VGA")
     view.controls.live.set(True)
@@ -101,7 +104,7 @@ def test_live_goes_over_wifi_when_the_board_is_on_a_network(xdisplay, tmp_path):
         server_frames = [e for e in board.events.all("camera_frame") if e.data.get("fb_count") == 2]
     over_wifi, status = r["off_network"]
     assert not over_wifi and "not on a Wi-Fi network: Live runs over the serial line" in status, status
-    assert r["joined"].startswith("✓ Joined school.")
+    assert r["joined"].startswith("✓ Joined school.") and r["modal"] == [True, True]
     over_wifi, status, size, fps = r["wifi"]
     assert over_wifi and "Live over Wi-Fi from %s:8081" % ip in status, status
     assert tuple(size) == (640, 480)
