@@ -336,9 +336,12 @@ def _cnadler86_methods(profile: BoardProfile, default_profile: bool) -> str:
         b = s.cam.capture()
         if b is None:
             raise OSError('Camera.capture() returned no image')
-        s.out('J', b)
         if hasattr(s.cam, 'free_buffer'):
+            # capture() keeps the buffer until free_buffer() (modcamera.c): a copy lets the DMA
+            # fill it with the next frame while this one goes out
+            b = bytes(b)
             s.cam.free_buffer()
+        s.out('J', b)
     def stop(s):
         if s.cam is not None:
             c = s.cam
