@@ -112,3 +112,52 @@ def test_live_goes_over_wifi_when_the_board_is_on_a_network(xdisplay, tmp_path):
     assert float(fps.split()[-2]) > 8, fps
     assert "42" in r["shell"] and r["after_shell"] and r["stopped"] is False
     assert len(server_frames) >= 12
+
+
+def scenario_network_lost(h, url: str, flag: str):
+    """Live over Wi-Fi, then the access point goes away (the test's side switches it off)."""
+    from pathlib import Path
+
+    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+    h.select_backend("ESP32CAM", port=url)
+    h.wait_for_prompt(40)
+    _join_from_the_interpreter_page(h)
+    show_camera_view()
+    h.pump(0.3)
+    view = h.wb.get_view(VIEW_ID)
+    view.controls.frame_size.set("QVGA")
+    view.controls.live.set(True)
+    view._on_live_toggled()
+    h.wait_until(lambda: view.over_wifi, 30, "Live over Wi-Fi")
+    _live_frames(h, view, 5)
+    Path(flag).write_text("over Wi-Fi")
+    h.wait_until(lambda: "Live over Wi-Fi failed" in view.status_label.cget("text"), 40, "the failure")
+    failed = view.status_label.cget("text")
+    frames = _live_frames(h, view, 3, timeout=60)  # serial Live
+    status = view.status_label.cget("text")
+    view.controls.live.set(False)
+    view._on_live_toggled()
+    return {"failed": failed, "status": status, "frames": len(frames), "over_wifi": view.over_wifi}
+
+
+def test_when_the_network_goes_away_live_falls_back_to_serial_and_says_why(xdisplay, tmp_path):
+    import threading
+    import time
+
+    board = VirtualBoard(firmware=synthetic_firmware("lemariva", banner=V127), wifi={"school": PASSWORD},
+                         wifi_lan="loopback")
+    flag = tmp_path / "flag"
+    results = {}
+    with board:
+        runner = threading.Thread(target=lambda: results.update(r=run_scenario(
+            scenario_network_lost, tmp_path / "user", url=board.url, flag=str(flag), timeout=240)))
+        runner.start()
+        deadline = time.monotonic() + 200
+        while not flag.exists() and runner.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        board.wifi.lose_signal()
+        runner.join(240)
+    r = results["r"]
+    assert "Live over Wi-Fi failed" in r["failed"] and "Live runs over the serial line" in r["failed"], r
+    assert "Live over Wi-Fi failed" in r["status"] and r["frames"] == 3 and not r["over_wifi"]

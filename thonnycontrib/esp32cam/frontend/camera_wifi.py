@@ -27,6 +27,7 @@ from thonnycontrib.esp32cam.frontend.camera_view import Esp32CamCameraView
 Base = Esp32CamCameraView
 
 POLL_MS = 30
+READ_SECONDS = 5.0  # no frame for this long: the stream failed (UXGA comes 12 times a second)
 
 
 class MjpegReader(threading.Thread):
@@ -42,13 +43,18 @@ class MjpegReader(threading.Thread):
         self.stopped = False
 
     def run(self) -> None:
+        frames = 0
         try:
-            self._stream = MjpegStream(*self._args)
+            self._stream = MjpegStream(*self._args, timeout=READ_SECONDS)
             for jpeg in self._stream.frames():
                 if self.stopped:
                     return
+                frames += 1
                 self._out.put((self, "frame", jpeg))
-            self._out.put((self, "end", None))
+            if frames or self.stopped:
+                self._out.put((self, "end", None))
+            else:  # not one frame: the server is there, the camera is not working for it
+                self._out.put((self, "error", _("the board's server sent no frame")))
         except Exception as e:  # WifiCameraError, or the connection closed under the read by stop()
             self._out.put((self, "end" if self.stopped else "error", str(e)))
         finally:
@@ -122,6 +128,7 @@ class WifiCameraView(Base):
         self.after(POLL_MS, self._poll)
 
     def _fall_back(self, note: str) -> None:
+        self._frame_times.clear()  # serial frames: their own rate
         self._wifi_note = note
         self._show_status(note)
         super().capture()
@@ -159,9 +166,10 @@ class WifiCameraView(Base):
             if backend_is_idle():
                 self.after(50, self.capture)
             return
-        self._wifi_note = _("The Wi-Fi stream broke off ({error}): Live runs over the serial line.").format(
+        self._wifi_note = _("Live over Wi-Fi failed ({error}): Live runs over the serial line.").format(
             error=error)
         self._show_status(self._wifi_note)
+        self._frame_times.clear()
         self._send("wifi_stop", settings=self.settings())  # then serial Live (see _on_response)
 
     def _show_frame(self, msg: Any, live: bool) -> None:
