@@ -118,10 +118,10 @@ def unwrapped_texts(tree: ast.AST) -> List[Tuple[int, str]]:
 
 
 def translation_misuse(tree: ast.AST) -> List[Tuple[int, str]]:
-    """``_()``/``ngettext()`` of a built string, and ``_`` bound again in a module that imports it."""
+    """``_()``/``ngettext()`` of a built string; ``_`` bound again in a module importing it."""
     found: List[Tuple[int, str]] = []
-    imports_underscore = any(isinstance(node, ast.ImportFrom) and any(a.name == "_" and a.asname is None
-                                                                       for a in node.names)
+    imports_underscore = any(isinstance(node, ast.ImportFrom)
+                             and any(a.name == "_" and a.asname is None for a in node.names)
                              for node in ast.walk(tree))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _name(node.func) in ("_", "ngettext") \
@@ -147,7 +147,8 @@ def test_every_user_visible_front_end_string_is_translated():
         found = unwrapped_texts(ast.parse(path.read_text(encoding="utf-8")))
         if found:
             findings[str(path.relative_to(PACKAGE.parent.parent))] = found
-    assert not findings, "Front-end texts not given to _() / ngettext() / N_():\n" + _listing(findings)
+    assert not findings, ("Front-end texts not given to _() / ngettext() / N_():\n"
+                          + _listing(findings))
 
 
 def test_translation_calls_get_literals_and_keep_their_name():

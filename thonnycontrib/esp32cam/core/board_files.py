@@ -76,8 +76,8 @@ def copy_files(port: str, folder: str, on_line: Callable[[str], None] = lambda s
             text = repl.exec_text(READ_CODE.format(path=path), timeout=10 + size / 4000)
             data = b"".join(base64.b64decode(line) for line in text.split())
             if len(data) != size:
-                raise CopyFailed(_("{path} came back with {received} of its {size} bytes. Nothing was "
-                                   "written.").format(path=path, received=len(data), size=size))
+                raise CopyFailed(_("{path} came back with {received} of its {size} bytes. "
+                                   "Nothing was written.").format(path=path, received=len(data), size=size))
             target = os.path.join(folder, *[p for p in path.split("/") if p not in ("", ".", "..")])
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:

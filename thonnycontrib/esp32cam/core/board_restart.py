@@ -15,8 +15,8 @@ from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core.serialprobe import RELEASED, Session, Timings, close_serial, open_serial
 from thonnycontrib.esp32cam.core.i18n import N_, _
 
-NOT_RESET = N_("It could not be reset ({reason}): it may still wait in its ROM bootloader (download "
-             "mode). Tap RST to start it.")
+NOT_RESET = N_("It could not be reset ({reason}): it may still wait in its ROM bootloader "
+               "(download mode). Tap RST to start it.")
 
 
 def restart_into_firmware(port: str, timings: Optional[Timings] = None,

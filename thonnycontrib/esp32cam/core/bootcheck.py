@@ -47,7 +47,8 @@ class BootCheck:
         if self.camera is True:
             return _("the camera module imports")
         if self.camera is False:
-            return _("NO camera module: {answer}").format(answer=last[0]) if last else _("NO camera module")
+            return _("NO camera module: {answer}").format(answer=last[0]) if last else _(
+                    "NO camera module")
         if last:
             return _("camera not checked: import camera said {answer!r}").format(answer=last[0])
         return _("camera not checked")

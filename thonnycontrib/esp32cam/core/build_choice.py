@@ -17,7 +17,8 @@ def builds_for_board(catalog: Catalog, profile: BoardProfile) -> List[Build]:
 
 def build_labels(builds: List[Build]) -> Dict[str, Build]:
     """Label shown in the list → build (★ marks the recommended ones)."""
-    return {("★ " if b.recommended else "") + (_("{title} — non-commercial licence").format(title=b.title)
+    return {("★ " if b.recommended else "") + (_(
+            "{title} — non-commercial licence").format(title=b.title)
                                               if b.non_commercial else b.title): b
             for b in builds}
 

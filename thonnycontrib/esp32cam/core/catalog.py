@@ -229,7 +229,7 @@ def load_catalog(cache_dir: Optional[Path]) -> Catalog:
         refreshed = parse_catalog(refreshed_path.read_text(encoding="utf-8"), str(refreshed_path))
     except (CatalogError, OSError, UnicodeDecodeError) as e:
         bundled.problem = (_("The refreshed catalog {path} is damaged ({error}); using the "
-                              "catalog that came with the plug-in. Refresh the catalog again.").format(
+                             "catalog that came with the plug-in. Refresh the catalog again.").format(
                               path=refreshed_path, error=e))
         return bundled
     return refreshed if refreshed.updated > bundled.updated else bundled

@@ -115,7 +115,8 @@ def identify(esptool: ec.Esptool, port: str, *, baud: int = 115200, manual_boot:
                               env=esptool.env, timeout=timeout,
                               creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except subprocess.TimeoutExpired:
-        raise ChipProbeError(_("esptool did not finish reading the chip on {port} within {seconds} s.")
+        raise ChipProbeError(_("esptool did not finish reading the chip on {port} within "
+                               "{seconds} s.")
                              .format(port=port, seconds=f"{timeout:.0f}")) from None
     output = proc.stdout + proc.stderr
     info = parse_esptool_output(output)

@@ -191,13 +191,15 @@ def _seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
-    """Port, board identity, result, firmware (or what the command produced), time."""
-    rows = [(_("PORT"), "MAC", _("RESULT"), what.upper(), _("TIME"))]
+def summary_table(boards: Sequence[BoardRun], what: str = N_("firmware")) -> str:
+    """Port, board identity, result, firmware (or what the command produced: ``what``, marked
+    with N_), time."""
+    rows = [(_("PORT"), "MAC", _("RESULT"), _(what).upper(), _("TIME"))]
     for b in boards:
         baud = b.detail.get("baud")
         done = _("ok ({baud} baud)").format(baud=baud) if baud else _("ok")
-        rows.append((b.port, b.mac or "?", done if b.ok else _("FAILED ({result})").format(result=b.result),
+        rows.append((b.port, b.mac or "?", done if b.ok else _(
+                "FAILED ({result})").format(result=b.result),
                      b.firmware or "-", _seconds(b.seconds)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
@@ -293,8 +295,8 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 # ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
 
-FILES_LEFT = N_("Nothing was written to this board. To install on it, choose for the run that its files are "
-              "copied first, or erased, and install again.")
+FILES_LEFT = N_("Nothing was written to this board. To install on it, choose for the run that "
+                "its files are copied first, or erased, and install again.")
 
 
 @dataclass
@@ -318,7 +320,7 @@ class FlashJob:
     check_seconds: float = 10.0
 
     def __call__(self, board: BoardRun) -> None:
-        from thonnycontrib.esp32cam.core.flash_messages import PRESS_RETRY, retry_baud
+        from thonnycontrib.esp32cam.core.flash_messages import retry_baud, without_retry
         from thonnycontrib.esp32cam.core.flasher import FlashOptions
         from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, CHECKING, FILES_AT_RISK, READING, Installer
 
@@ -334,7 +336,8 @@ class FlashJob:
             elif stage == READING:
                 board.say(_("reading the board"))
 
-        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say(_("writing"), p),
+        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say(_(
+                "writing"), p),
                               on_stage=on_stage)
         board.cancel = installer.cancel
         board.say(_("connecting"))
@@ -354,10 +357,10 @@ class FlashJob:
             code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
             if code == 3:  # not the single-board dialog's "press Retry"
-                message = message.split("\n" + _(PRESS_RETRY))[0] + "\n" + _(
+                message = without_retry(message, _(
                     "Then install on this board again with manual boot (command line: "
                     "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
-                    "download mode').")
+                    "download mode')."))
             if result.outcome == FILES_AT_RISK:  # the run's choice left it: say how to install on it
                 message = report.plan.message + " " + _(FILES_LEFT)
             board.detail["log"] = result.log[-8:]

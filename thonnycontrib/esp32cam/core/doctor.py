@@ -91,7 +91,7 @@ class Doctor:
 
     def _run(self) -> dg.Diagnosis:
         if pe.malformed_port(self.port):
-            return portcheck.open_error_diagnosis(self.port, ValueError("malformed URL"), [], self.platform)
+            return portcheck.open_error_diagnosis(self.port, ValueError(_("malformed URL")), [], self.platform)
         if not portcheck.is_url(self.port) and not portcheck.port_exists(self.port, self.ports, self.platform):
             return portcheck.missing_port_diagnosis(self.port, self.ports, self.platform)
         self.progress(_("Opening {port} with DTR and RTS released").format(port=self.port))
@@ -172,9 +172,10 @@ class Doctor:
         s.listen(0.3, lambda: SYNC_REPLY in s.log.raw[mark:])
         if SYNC_REPLY in s.log.raw[mark:]:
             return dg.Diagnosis(
-                dg.DOWNLOAD_MODE, evidence=s.notes + [_("the ROM bootloader answered a SYNC request")],
-                detail=_("The board did not react to the reset through RTS, so its RST button must be "
-                         "pressed by hand."))
+                dg.DOWNLOAD_MODE, evidence=s.notes + [_(
+                        "the ROM bootloader answered a SYNC request")],
+                detail=_("The board did not react to the reset through RTS, so its RST button "
+                         "must be pressed by hand."))
         if self.wait_for_rst > 0:
             s.say(_("Press the RST button on the board now (listening for {seconds} s)").format(
                 seconds=f"{self.wait_for_rst:.0f}"))

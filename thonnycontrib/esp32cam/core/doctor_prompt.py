@@ -118,8 +118,9 @@ class PromptCheck:
         if ctx.check_speed:
             self.measure_speed(d)
         if working.dtr:
-            d.detail = _("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
-                         "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
+            d.detail = _("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() "
+                         "starts the bootloader instead of MicroPython. Releasing DTR and RTS "
+                         "is safer.")
         return d
 
     def camera(self, out: str):

@@ -86,10 +86,11 @@ def console_rate(s: Session, rate: int, back: bool, answered: bool = True) -> dg
     at_boot = s.log.has(bl.BANNER) or s.log.has(bl.RESET)
     text = [line for line in s.log.evidence()[-8:] if bl.garbage_ratio(line.encode()) == 0][-3:]
     seen = (_("no prompt at 115200 baud; the board answered Ctrl-C at {rate} baud") if answered
-            else _("no prompt at 115200 baud; clean text at {rate} baud, but no prompt after Ctrl-C"))
+            else _("no prompt at 115200 baud; clean text at {rate} baud, but no prompt after "
+                   "Ctrl-C"))
     d = dg.Diagnosis(dg.CONSOLE_RATE, evidence=s.notes + text + [seen.format(rate=rate)])
-    d.detail = (_("The board's console runs at {rate} baud: it moved there after the board started, "
-                  "so main.py or boot.py does it.") if at_boot
+    d.detail = (_("The board's console runs at {rate} baud: it moved there after the board "
+                  "started, so main.py or boot.py does it.") if at_boot
                 else _("The board's console runs at {rate} baud.")).format(rate=rate)
     d.extra["console_rate"] = rate
     d.extra["set_back"] = back
@@ -102,16 +103,17 @@ def console_rate(s: Session, rate: int, back: bool, answered: bool = True) -> dg
         return d
     # a program runs at that rate and catches Ctrl-C: the only way in is to stop it as the
     # board starts (at 115200, before main.py moves the console), which renames main.py
-    d.detail = _("The board prints at {rate} baud, not at 115200: a program (main.py or boot.py) moved the "
-                "console there with machine.UART(0, baudrate=...), keeps running and does not stop "
-                 "for Ctrl-C. The cable and the firmware are fine.").format(rate=rate)
+    d.detail = _("The board prints at {rate} baud, not at 115200: a program (main.py or "
+                 "boot.py) moved the console there with machine.UART(0, baudrate=...), keeps "
+                 "running and does not stop for Ctrl-C. The cable and the firmware are fine.").format(rate=rate)
     d.replace_generic = True
-    d.fix_detail = _("Let the doctor reset the board and send Ctrl-C while it starts, at 115200 and then "
-                     "at {rate} baud; once the prompt appears it renames main.py to a free name "
-                    "(main.py.disabled...) and sets the console back to 115200. Then remove the "
-                    "machine.UART(0, baudrate=...) line, or use UART 1 or 2 for your own device. A "
-                    "program that moves the console and loops at once cannot be stopped over the "
-                    "serial line: only reinstalling the firmware (which erases the files) helps then."
+    d.fix_detail = _("Let the doctor reset the board and send Ctrl-C while it starts, at 115200 "
+                     "and then at {rate} baud; once the prompt appears it renames main.py to a "
+                     "free name (main.py.disabled...) and sets the console back to 115200. Then "
+                     "remove the machine.UART(0, baudrate=...) line, or use UART 1 or 2 for "
+                     "your own device. A program that moves the console and loops at once "
+                     "cannot be stopped over the serial line: only reinstalling the firmware "
+                     "(which erases the files) helps then."
                      ).format(rate=rate)
     d.extra["fixes"] = (dg.FIX_INTERRUPT_AT_BOOT,)
     return d

@@ -248,7 +248,8 @@ def extract_member(archive: Path, member: str, max_size: int = 16 * 1024 * 1024)
     except zipfile.BadZipFile:
         with open(archive, "rb") as f:
             head = f.read(200).lstrip().lower()
-        what = _("a web page") if head.startswith((_(b"<!doctype"), _(b"<html"))) else _("damaged or not a zip")
+        what = _("a web page") if head.startswith((b"<!doctype", b"<html")) else _(
+                "damaged or not a zip")
         raise DownloadError(_("The download is not a ZIP archive ({what}); nothing was kept.").format(
                                what=what)) from None
     if len(data) > max_size:

@@ -20,13 +20,24 @@ DOWNLOAD_MODE_STEPS = N_(
     "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
     "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
     "(keep the jumper on while flashing; remove it and tap RST again afterwards).")
-PRESS_RETRY = N_("Then press Retry: the installer will not try to reset the board this time.")
-DOWNLOAD_MODE_HELP = DOWNLOAD_MODE_STEPS + "\n" + PRESS_RETRY  # in English; translated: download_mode_help()
+# the steps and what to press then, in one msgid: the dialog recognises the message by it
+DOWNLOAD_MODE_HELP = N_(
+    "The board did not enter download mode by itself. Put it there by hand:\n"
+    "  • ESP32-CAM-MB (USB daughterboard): hold the IO0 button, tap RST, release IO0.\n"
+    "  • Bare ESP32-CAM on a USB-serial adapter: connect IO0 to GND with a jumper, tap RST "
+    "(keep the jumper on while flashing; remove it and tap RST again afterwards).\n"
+    "Then press Retry: the installer will not try to reset the board this time.")
 
 
 def download_mode_help() -> str:
     """``DOWNLOAD_MODE_HELP`` in the current language."""
-    return _(DOWNLOAD_MODE_STEPS) + "\n" + _(PRESS_RETRY)
+    return _(DOWNLOAD_MODE_HELP)
+
+
+def without_retry(message: str, then: str) -> str:
+    """``message`` with the download-mode help's last line ("Then press Retry...") replaced
+    by ``then`` (the command line and the classroom have no Retry button)."""
+    return message.replace(_(DOWNLOAD_MODE_HELP), _(DOWNLOAD_MODE_STEPS) + "\n" + then)
 
 
 FIRMWARE_ANSWERED = N_("The board answered as its running firmware, not as the bootloader: the "
@@ -37,8 +48,9 @@ FIRMWARE_ANSWERED = N_("The board answered as its running firmware, not as the b
 # a write (flasher) or a read (survey_run) that falls back to a slower rate says one of these
 RETRY_GARBLED = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
                    "with weak USB-serial adapters and long cables.")
-RETRY_GARBLED_RESUME = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as happens "
-                          "with weak USB-serial adapters and long cables; continuing from {address}.")
+RETRY_GARBLED_RESUME = N_("Retrying at {baud} baud: data was garbled at {previous} baud, as "
+                          "happens with weak USB-serial adapters and long cables; continuing "
+                          "from {address}.")
 RETRY_READ = N_("Retrying at {baud} baud: data was garbled at {previous} baud.")
 
 
@@ -82,7 +94,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
                     output: str = "") -> str:
     """``output``: esptool's own output (it names the chip that answered)."""
     state = (_("The flash is incomplete, so the board will not start MicroPython until an "
-               "install succeeds; retrying is safe.") if changed else _("The board was not changed."))
+               "install succeeds; retrying is safe.") if changed else _(
+                       "The board was not changed."))
     if outcome == ec.NEEDS_DOWNLOAD_MODE:
         if "Invalid head of packet" in output:  # its firmware answered, not the ROM bootloader
             return _(FIRMWARE_ANSWERED) + "\n" + download_mode_help()
@@ -102,8 +115,8 @@ def failure_message(outcome: str, changed: bool, baud: int, options: FlashTarget
                  "program holds it. Check the USB cable, pick the right port, close other "
                  "serial programs and retry.").format(port=options.port)
     if outcome == ec.CONNECTION_LOST:
-        return " ".join((_("The connection to the board was lost during flashing ({port}). Check "
-                           "the USB cable and power, then retry.").format(port=options.port), state))
+        return " ".join((_("The connection to the board was lost during flashing ({port}). "
+                           "Check the USB cable and power, then retry.").format(port=options.port), state))
     if outcome == ec.LINK_FAILURE:
         hint = (_("Unpin the baud rate in the advanced options to let the installer try slower "
                   "speeds.") if options.baud else

@@ -117,8 +117,8 @@ class Flasher:
             self._say(_("Waiting for the board's USB port to come back after the reset..."), result.log)
             back = usbjtag.wait_for_port(options.port, timeout=10, serial_number=serial_number)
             if back is None:
-                result.message += " " + _("The board's USB port ({port}) did not come back within "
-                                          "10 s: unplug and replug the board.").format(port=options.port)
+                result.message += " " + _("The board's USB port ({port}) did not come back "
+                                          "within 10 s: unplug and replug the board.").format(port=options.port)
             elif back != options.port:
                 result.port = back
                 result.message += " " + _("The board came back as {port}.").format(port=back)
@@ -145,13 +145,14 @@ class Flasher:
                                log=log, board=board), board
         wanted_mb = _flash_mb(options.flash_size) or _image_flash_mb(image_path)
         if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
-            message = _("This firmware is built for {wanted} MB of flash, but the board has {board} MB: "
-                        "its file system would lie beyond the end of the flash. Choose the build for "
-                        "your board. Nothing was written.").format(wanted=wanted_mb, board=board.flash_mb)
+            message = _("This firmware is built for {wanted} MB of flash, but the board has "
+                        "{board} MB: its file system would lie beyond the end of the flash. "
+                        "Choose the build for your board. Nothing was written.").format(wanted=wanted_mb, board=board.flash_mb)
             return FlashResult(False, FLASH_TOO_SMALL, message, log=log, board=board), board
         warning = chipinfo.psram_mismatch(board, options.psram_mode)
         if warning is not None:
-            return FlashResult(False, PSRAM_MISMATCH, " ".join((warning, _("Nothing was written."))),
+            return FlashResult(False, PSRAM_MISMATCH, " ".join((warning, _(
+                    "Nothing was written."))),
                                log=log, board=board), board
         return None, board
 

@@ -75,12 +75,15 @@ class ImageInfo:
                   "{banner}; {family}; SHA-256 {sha256}"))
         return text.format(chip=CHIP_LABELS.get(self.chip, self.chip), kind=self.kind, size=self.size,
                            mode=self.flash_mode.upper(), flash_size=self.flash_size,
-                           psram=self.psram_mode, banner=self.banner or _("no MicroPython banner found"),
+                           psram=self.psram_mode, banner=self.banner or _(
+                                   "no MicroPython banner found"),
                            family=family, sha256=self.sha256)
 
 
 # what ``_segments_end`` parses, in words
-PART_NAMES = {"bootloader": N_("bootloader"), "image": N_("image"), "application": N_("application")}
+PART_NAMES = {"bootloader": N_("bootloader"), "image": N_(
+        "image"), "application": N_(
+        "application")}
 
 
 def _segments_end(data: bytes, start: int, part: str) -> int:
@@ -93,14 +96,14 @@ def _segments_end(data: bytes, start: int, part: str) -> int:
     pos = start + 24
     for index in range(count):
         if pos + 8 > len(data):
-            raise ImageError(_("The file is truncated: {what} segment {index} of {count} is missing. "
-                               "Download the firmware again.").format(what=what, index=index + 1,
+            raise ImageError(_("The file is truncated: {what} segment {index} of {count} is "
+                               "missing. Download the firmware again.").format(what=what, index=index + 1,
                                                                       count=count))
         _addr, length = struct.unpack_from("<II", data, pos)
         pos += 8 + length
         if pos > len(data):
-            raise ImageError(_("The file is truncated: {what} segment {index} of {count} needs {missing} "
-                               "more bytes. Download the firmware again.").format(
+            raise ImageError(_("The file is truncated: {what} segment {index} of {count} needs "
+                               "{missing} more bytes. Download the firmware again.").format(
                                    what=what, index=index + 1, count=count, missing=pos - len(data)))
     pos += 16 - (pos - start) % 16  # padding, last byte is the checksum
     if hash_appended:
@@ -233,10 +236,10 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
     if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
         raise ImageError(_not_an_image_reason(data))
     chip_id = struct.unpack_from("<H", data, 12)[0]
-    chip = CHIP_IDS.get(chip_id, f"unknown chip id {chip_id}")
+    chip = CHIP_IDS.get(chip_id) or _("unknown chip id {id}").format(id=chip_id)
     if target_chip and chip != target_chip:
-        raise ImageError(_("This image is for {image_chip}, but the board is {board_chip}. Choose a "
-                           "build for {board_chip}.").format(
+        raise ImageError(_("This image is for {image_chip}, but the board is {board_chip}. "
+                           "Choose a build for {board_chip}.").format(
                                image_chip=CHIP_LABELS.get(chip, chip),
                                board_chip=CHIP_LABELS.get(target_chip, target_chip)))
     flash_mode = FLASH_MODES.get(data[2], f"mode {data[2]}")
@@ -264,8 +267,8 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
         if bootloader_end >= len(data) or len(data) < 0x8000:
             raise ImageError(_("The file is truncated or incomplete: it holds only a bootloader, "
                                "with no partition table or MicroPython application."))
-        raise ImageError(_("The image has no partition table where a combined {chip} image has one; "
-                           "it cannot be flashed as a whole firmware.").format(
+        raise ImageError(_("The image has no partition table where a combined {chip} image has "
+                           "one; it cannot be flashed as a whole firmware.").format(
                                chip=CHIP_LABELS.get(chip, chip)))
     start = IMAGE_OFFSETS.get(chip, 0) if offset is None else offset
     if start + len(data) > flash_size:

@@ -30,9 +30,9 @@ WRITING = "writing"
 CHECKING = "checking"
 FILES_AT_RISK = "files-would-be-erased"  # outcome: the install would erase the board's files
 BACKUP_FAILED = "backup-failed"
-NO_COPY_IN_DOWNLOAD_MODE = N_("The board is in download mode, where its files cannot be read: release IO0 (remove "
-                            "the jumper), tap RST and install without manual boot to copy them first. "
-                            "Nothing was written.")
+NO_COPY_IN_DOWNLOAD_MODE = N_("The board is in download mode, where its files cannot be read: "
+                              "release IO0 (remove the jumper), tap RST and install without "
+                              "manual boot to copy them first. Nothing was written.")
 
 
 @dataclass
@@ -88,9 +88,9 @@ def psram_warning(prepared: PreparedImage, check: BootCheck) -> Optional[str]:
     if prepared.info.psram_mode and check.started and check.psram_mb == 0:
         mode = _("octal") if prepared.info.psram_mode == "octal" else (
             _("quad") if prepared.info.psram_mode == "quad" else prepared.info.psram_mode)
-        return _("Warning: this {mode}-PSRAM build started without PSRAM, so the "
-                 "camera cannot get frame buffers. The board's PSRAM is of the other kind or missing: "
-                 "install the build for your module (the doctor shows the boot log).").format(mode=mode)
+        return _("Warning: this {mode}-PSRAM build started without PSRAM, so the camera cannot "
+                 "get frame buffers. The board's PSRAM is of the other kind or missing: install "
+                 "the build for your module (the doctor shows the boot log).").format(mode=mode)
     return None
 
 
@@ -159,8 +159,8 @@ class Installer:
                 return InstallReport(refused, options.port, options.manual_boot, plan=plan)
             options.erase, options.regions = plan.erase_all, None if plan.erase_all else plan.write
         if plan is not None and plan.nothing_to_write:
-            same = _("The board already holds this firmware (each region's hash, read at {baud} baud, "
-                     "matches the image): nothing was written.").format(baud=survey.baud)
+            same = _("The board already holds this firmware (each region's hash, read at {baud} "
+                     "baud, matches the image): nothing was written.").format(baud=survey.baud)
             result = FlashResult(True, ec.OK, same, baud=survey.baud, log=survey.log, port=options.port)
         else:
             self.on_stage(WRITING)
@@ -192,5 +192,6 @@ class Installer:
             return None
         if erase_files:
             return None
-        refusal = _("Nothing was written: copy the files first, or confirm that they may be erased.")
+        refusal = _("Nothing was written: copy the files first, or confirm that they may be "
+                    "erased.")
         return FlashResult(False, FILES_AT_RISK, plan.message + " " + refusal, port=options.port)

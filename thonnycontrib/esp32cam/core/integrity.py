@@ -62,8 +62,8 @@ def check_part(data: bytes, offset: int, name: str, chip: str) -> PartCheck:
                                          "{computed})").format(stored=f"{image.checksum:#04x}",
                                                                computed=f"{calculated:#04x}"))
     if image.append_digest and image.stored_digest != image.calc_digest:
-        return PartCheck(name, offset, _("its SHA-256 does not match (stored {stored}…, computed "
-                                         "{computed}…)").format(stored=image.stored_digest.hex()[:16],
+        return PartCheck(name, offset, _("its SHA-256 does not match (stored {stored}…, "
+                                         "computed {computed}…)").format(stored=image.stored_digest.hex()[:16],
                                                                computed=image.calc_digest.hex()[:16]))
     return PartCheck(name, offset, None)
 

@@ -93,10 +93,11 @@ def classify_port_error(port: str, text: str, errno: Optional[int] = None,
     if code == errno_codes.ENOENT or any(s in low for s in ("no such file", "filenotfounderror",
                                                             "cannot find the file", "doesn't exist",
                                                             "does not exist")):
-        advice = _("The port does not exist: plug the adapter in (with a data cable) and choose its port.")
+        advice = _("The port does not exist: plug the adapter in (with a data cable) and choose "
+                   "its port.")
         if platform.startswith("linux"):
-            advice += " " + _("If a CH340 port vanishes right after plugging in, the brltty service "
-                              "took it: sudo apt remove brltty.")
+            advice += " " + _("If a CH340 port vanishes right after plugging in, the brltty "
+                              "service took it: sudo apt remove brltty.")
         return PortProblem(MISSING, advice)
     return None
 

@@ -26,7 +26,8 @@ class PreparedImage:
         origin = f"{self.build.title} [{self.build.id}]" if self.build else str(self.path)
         lines = [origin, self.info.describe()]
         if self.build and self.build.family != self.info.family and self.info.family:
-            lines.append(_("Note: the catalog lists a {listed} build, the image looks like {found}.")
+            lines.append(_("Note: the catalog lists a {listed} build, the image looks like "
+                           "{found}.")
                          .format(listed=self.build.family, found=self.info.family))
         if self.info.family == "none":
             lines.append(_("This firmware has no camera module (REPL only)."))
@@ -42,9 +43,9 @@ def prepare_build(build: Build, cache: FirmwareCache, *, flash_size: int = 4 * M
     try:
         info = inspect_image(path.read_bytes(), None, flash_size)
         if info.chip != build.chip:  # the catalog's word against the image's header; the board was not asked
-            raise ImageError(_("The downloaded image is for {image_chip}, but the catalog lists this "
-                               "build for {build_chip}: the catalog entry is wrong. The image was not "
-                               "kept.").format(image_chip=CHIP_LABELS.get(info.chip, info.chip),
+            raise ImageError(_("The downloaded image is for {image_chip}, but the catalog lists "
+                               "this build for {build_chip}: the catalog entry is wrong. The "
+                               "image was not kept.").format(image_chip=CHIP_LABELS.get(info.chip, info.chip),
                                                build_chip=CHIP_LABELS.get(build.chip, build.chip)))
     except ImageError:
         path.unlink()  # never keep an unusable image in the cache
@@ -70,8 +71,9 @@ def prepare_file(path: str, chip: Optional[str] = None, *, flash_size: int = 4 *
         raise ImageError(_("This image is for {chip}: the installer writes ESP32 and ESP32-S3 "
                            "images only.").format(chip=info.chip))
     if chip and chip != info.chip:
-        raise ImageError(_("This image is for {image_chip}, not for {chosen_chip} as chosen. Leave "
-                           "the chip to the image, or choose a build for your board's chip.").format(
+        raise ImageError(_("This image is for {image_chip}, not for {chosen_chip} as chosen. "
+                           "Leave the chip to the image, or choose a build for your board's "
+                           "chip.").format(
                                image_chip=CHIP_LABELS.get(info.chip, info.chip),
                                chosen_chip=CHIP_LABELS.get(chip, chip)))
     return PreparedImage(path=file, info=info, chip=info.chip)

@@ -115,8 +115,9 @@ def plan_install(image: bytes, offset: int, survey: BoardSurvey, header_changed:
             why = _("The board's files will be erased: they are in a {where}, and the new firmware "
                     "has no filesystem partition. The whole flash is erased before writing.")
         elif not same_place:
-            why = _("The board's files will be erased: they are in a {where}, and the new firmware's "
-                    "filesystem is at {offset} ({size}). The whole flash is erased before writing.")
+            why = _("The board's files will be erased: they are in a {where}, and the new "
+                    "firmware's filesystem is at {offset} ({size}). The whole flash is erased "
+                    "before writing.")
         elif old_kind not in pt.image_filesystems(image):
             why = _("The board's files will be erased: they are in a {where}, and the new firmware "
                     "cannot mount a {kind} filesystem. The whole flash is erased before writing.")
@@ -139,7 +140,8 @@ def plan_install(image: bytes, offset: int, survey: BoardSurvey, header_changed:
 
 def _write_summary(differ, spans) -> str:
     if not differ:
-        return _("It already holds this firmware: every region's hash matches, nothing needs writing.")
+        return _("It already holds this firmware: every region's hash matches, nothing needs "
+                 "writing.")
     return ngettext("{count} of {total} regions of 64 KB differs from the image: only that one "
                     "is written, then the whole image is verified.",
                     "{count} of {total} regions of 64 KB differ from the image: only those are "

@@ -88,8 +88,8 @@ class Surveyor:
                 self._say(plan.message)
                 return SurveyResult(survey, ec.OK, baud, log=self._log, plan=plan)
             if self._runner.cancelled:
-                return SurveyResult(None, "cancelled", baud, _("Cancelled while reading the board: "
-                                                               "nothing was written."), log=self._log)
+                return SurveyResult(None, "cancelled", baud, _(
+                        "Cancelled while reading the board: nothing was written."), log=self._log)
             outcome = ec.classify(out.text, out.returncode, False, port=options.port)
             if outcome != ec.LINK_FAILURE or index == len(rates) - 1:
                 message = fm.failure_message(outcome, False, baud, options, out.text)

@@ -193,26 +193,27 @@ def judge(result: JoinResult, ssid: str, scanned: List[Network]) -> Outcome:
     if result.status in (STAT_WRONG_PASSWORD, STAT_HANDSHAKE_TIMEOUT) or (
             heard is not None and result.rssi is None and result.status == STAT_CONNECTING):
         return Outcome(False, "wrong_password",
-                       _("{ssid} did not accept the password. Check it (upper and lower case count) "
-                         "and try again.").format(ssid=ssid))
+                       _("{ssid} did not accept the password. Check it (upper and lower case "
+                         "count) and try again.").format(ssid=ssid))
     if result.status == STAT_CONNECTING and result.rssi is not None:
         return Outcome(False, "no_dhcp",
-                       _("The board joined {ssid} but got no IP address: the network's router did not "
-                         "answer (no DHCP). Restart the router or ask whoever runs the network.").format(
+                       _("The board joined {ssid} but got no IP address: the network's router "
+                         "did not answer (no DHCP). Restart the router or ask whoever runs the "
+                         "network.").format(
                              ssid=ssid),
                        rssi=result.rssi)
     if heard is not None and result.status in (STAT_BEACON_TIMEOUT, STAT_ASSOC_FAIL):
         return Outcome(False, "out_of_range",
-                       _("{ssid} is too far away (signal {rssi} dBm, {signal}): move the board closer to "
-                         "the access point, or power it from a stronger 5 V supply.").format(
+                       _("{ssid} is too far away (signal {rssi} dBm, {signal}): move the board "
+                         "closer to the access point, or power it from a stronger 5 V supply.").format(
                              ssid=ssid, rssi=heard.rssi, signal=_(heard.signal)))
     return Outcome(False, "not_found", not_found_message(ssid))
 
 
 def not_found_message(ssid: str) -> str:
-    return _("The board does not hear a network called {ssid}. An ESP32 sees only 2.4 GHz networks: "
-             "if {ssid} is a 5 GHz network, use the router's 2.4 GHz one. Otherwise it is out of "
-             "range, or the name is spelt differently.").format(ssid=ssid)
+    return _("The board does not hear a network called {ssid}. An ESP32 sees only 2.4 GHz "
+             "networks: if {ssid} is a 5 GHz network, use the router's 2.4 GHz one. Otherwise "
+             "it is out of range, or the name is spelt differently.").format(ssid=ssid)
 
 
 def check_password(password: str) -> Optional[str]:

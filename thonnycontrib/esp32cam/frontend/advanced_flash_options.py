@@ -35,8 +35,9 @@ class AdvancedFlashOptions(ttk.Frame):
             combo.grid(row=row, column=1, sticky="we", padx=(ems_to_pixels(1), 0))
             setattr(self, attr, combo)
         self.manual_boot_var = tk.BooleanVar(value=False)
-        ttk.Checkbutton(self, text=_("Board is already in download mode (IO0 held low, RST tapped): "
-                                     "don't reset it"), variable=self.manual_boot_var).grid(
+        ttk.Checkbutton(self, text=_("Board is already in download mode (IO0 held low, "
+                                     "RST tapped): don't reset it"),
+                        variable=self.manual_boot_var).grid(
             row=len(rows), column=0, columnspan=2, sticky="w")
 
     def chosen(self) -> Dict[str, Any]:

@@ -17,7 +17,8 @@ class CameraProblemPanel(ttk.Frame):
         self.problem_title.grid(row=0, column=0, sticky="w")
         self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
         self.problem_text.grid(row=1, column=0, sticky="w")
-        self.install_button = ttk.Button(self, text=_("Install camera firmware…"), command=open_installer)
+        self.install_button = ttk.Button(self, text=_("Install camera firmware…"),
+                                         command=open_installer)
 
     def show(self, problem: Dict[str, Any]) -> None:
         """Fill the panel in (the view grids it)."""

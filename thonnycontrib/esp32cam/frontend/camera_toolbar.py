@@ -29,12 +29,13 @@ class CameraToolbar(FlowFrame):
         add = self.add
         self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture))
         add(ttk.Checkbutton(self, text=_("Live"), variable=self.live, command=live_toggled))
-        self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as, state="disabled"))
+        self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as,
+                                          state="disabled"))
         add(ttk.Checkbutton(self, text=_("Flash LED"), variable=self.flash, command=flash_toggled))
         size = add(ttk.Frame(self))  # a label stays with its field
         ttk.Label(size, text=_("Size")).pack(side="left", padx=(0, 2))
-        size_box = ttk.Combobox(size, textvariable=self.frame_size, values=fam.frame_size_names(), width=8,
-                                state="readonly")
+        size_box = ttk.Combobox(size, textvariable=self.frame_size, values=fam.frame_size_names(),
+                                width=8, state="readonly")
         size_box.pack(side="left")
         size_box.bind("<<ComboboxSelected>>", lambda e: settings_changed(), True)
         quality_group = add(ttk.Frame(self))
@@ -44,7 +45,8 @@ class CameraToolbar(FlowFrame):
         quality.pack(side="left")
         quality.bind("<Return>", lambda e: settings_changed(), True)
         add(ttk.Checkbutton(self, text=_("Flip"), variable=self.vflip, command=settings_changed))
-        add(ttk.Checkbutton(self, text=_("Mirror"), variable=self.hmirror, command=settings_changed))
+        add(ttk.Checkbutton(self, text=_("Mirror"), variable=self.hmirror,
+                            command=settings_changed))
 
     def settings(self) -> Dict[str, Any]:
         """The camera settings chosen (a quality typed out of range is corrected in the field)."""

@@ -180,7 +180,8 @@ class Esp32CamCameraView(ttk.Frame):
         try:
             full_size = self.image_label.show(jpeg)
         except Exception as e:  # a damaged frame: say so, keep the old picture
-            self._show_status(_("A frame could not be decoded ({error}); try again.").format(error=e))
+            self._show_status(_("A frame could not be decoded ({error}); try again.").format(
+                error=e))
             return
         self._jpeg = jpeg
         self.controls.save_button.configure(state="normal")

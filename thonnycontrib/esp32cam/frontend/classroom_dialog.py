@@ -122,7 +122,8 @@ class TrayDialog(tk.Toplevel):
         self.extra_frame.columnconfigure(0, weight=1)
         buttons = ttk.Frame(frame)
         buttons.grid(row=5, column=0, columnspan=2, sticky="we", pady=(8, 0))
-        self.all_button = ttk.Button(buttons, text=_("All"), command=lambda: self.table.check_all(True))
+        self.all_button = ttk.Button(buttons, text=_("All"),
+                                     command=lambda: self.table.check_all(True))
         self.none_button = ttk.Button(buttons, text=_("None"),
                                       command=lambda: self.table.check_all(False))
         self.refresh_button = ttk.Button(buttons, text=_("Refresh"), command=self.refresh)
@@ -313,7 +314,8 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
              "(and its own slower speed if its adapter needs one); a failing board does not stop "
              "the others. Click ☐ to leave a board out.").format(title=title)
     tray = TrayDialog(master, _("Install MicroPython on several ESP32-CAMs"), what,
-                      lambda n: ngettext("Install on {n} board", "Install on {n} boards", n).format(n=n),
+                      lambda n: ngettext("Install on {n} board", "Install on {n} boards",
+                                         n).format(n=n),
                       prepare, result_heading=_("Result"), ports=ports)
     files = TrayFilesChoice(tray.extra_frame)
     files.grid(row=0, column=0, sticky="we", pady=(6, 0))
@@ -335,5 +337,6 @@ def doctor_tray(master: Any, configured: Any = None,
              "its MAC (from MicroPython, or from the chip's ROM when MicroPython does not answer). "
              "Select a board to read what to do.")
     return TrayDialog(master, _("Diagnose several ESP32-CAMs"), what,
-                      lambda n: ngettext("Check {n} board", "Check {n} boards", n).format(n=n), prepare,
+                      lambda n: ngettext("Check {n} board", "Check {n} boards", n).format(n=n),
+                      prepare,
                       result_heading=_("Diagnosis"), timeout=120.0, ports=ports)

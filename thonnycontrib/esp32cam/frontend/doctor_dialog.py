@@ -124,7 +124,8 @@ class DoctorDialog(tk.Toplevel):
         self.run_button = ttk.Button(frame, text=_("Diagnose"), command=self.start)
         self.run_button.grid(row=0, column=2, sticky="e", **pad)
 
-        self.status_var = tk.StringVar(value="" if port else _("Choose the board's port, then press Diagnose."))
+        self.status_var = tk.StringVar(
+            value="" if port else _("Choose the board's port, then press Diagnose."))
         ttk.Label(frame, textvariable=self.status_var, foreground="gray40").grid(
             row=1, column=0, columnspan=2, sticky="w", **pad)
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray)

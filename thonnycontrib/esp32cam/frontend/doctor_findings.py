@@ -91,10 +91,10 @@ class DoctorFindings:
         self._evidence_shown = visible
         n = self._evidence_lines
         if visible:
-            self.evidence_button.configure(text=ngettext("▾ Evidence ({n} line)", "▾ Evidence ({n} lines)",
-                                                         n).format(n=n))
+            self.evidence_button.configure(text=ngettext(
+                "▾ Evidence ({n} line)", "▾ Evidence ({n} lines)", n).format(n=n))
             self.evidence_frame.grid(row=self._row + 4, column=0, columnspan=3, sticky="nsew", padx=12, pady=4)
         else:
-            self.evidence_button.configure(text=ngettext("▸ Evidence ({n} line)", "▸ Evidence ({n} lines)",
-                                                         n).format(n=n))
+            self.evidence_button.configure(text=ngettext(
+                "▸ Evidence ({n} line)", "▸ Evidence ({n} lines)", n).format(n=n))
             self.evidence_frame.grid_remove()

@@ -36,8 +36,8 @@ class FirmwareSourcesMixin:
         menu.add_command(label=_("Install on several boards…"), command=self.open_tray)
         menu.add_command(label=_("Open firmware cache folder"), command=self._open_cache_folder)
         mirror = get_workbench().get_option(MIRROR_OPTION) or ""
-        menu.add_command(label=(_("Firmware mirror folder… ({folder})").format(folder=mirror) if mirror
-                                else _("Firmware mirror folder…")),
+        menu.add_command(label=(_("Firmware mirror folder… ({folder})").format(folder=mirror)
+                                if mirror else _("Firmware mirror folder…")),
                          command=self.choose_mirror)
 
     def choose_local_file(self) -> None:
@@ -59,7 +59,8 @@ class FirmwareSourcesMixin:
                 file=os.path.basename(path), reason=e))
             return False
         self.build_combo.select_none()
-        self.info_label.configure(text=_("Local file: {summary}").format(summary=self._local_image.summary()))
+        self.info_label.configure(
+            text=_("Local file: {summary}").format(summary=self._local_image.summary()))
         return True
 
     def refresh_catalog(self) -> None:
@@ -71,22 +72,24 @@ class FirmwareSourcesMixin:
             try:
                 self.post_work_event("catalog", refresh_catalog(url, installer_dir(user_dir())))
             except (CatalogError, DownloadError) as e:
-                self.post_work_event("catalog", _(
-                    "Catalog not refreshed (still using the previous one): {reason}").format(reason=e))
+                self.post_work_event("catalog", _("Catalog not refreshed (still using the previous "
+                                                  "one): {reason}").format(reason=e))
 
         threading.Thread(target=fetch, daemon=True, name="esp32cam-catalog").start()
 
     def choose_mirror(self) -> None:
         """A folder of verified images (<sha256>.bin) used before downloading; Cancel clears it."""
-        folder = filedialog.askdirectory(parent=self, title=_("Firmware mirror folder (Cancel: none)"),
-                                         initialdir=get_workbench().get_option(MIRROR_OPTION) or None)
+        folder = filedialog.askdirectory(
+            parent=self, title=_("Firmware mirror folder (Cancel: none)"),
+            initialdir=get_workbench().get_option(MIRROR_OPTION) or None)
         self.set_mirror(folder or "")
 
     def set_mirror(self, folder: str) -> None:
         get_workbench().set_option(MIRROR_OPTION, folder)
-        self.info_label.configure(text=_("Firmware mirror: {folder}. Images found there are used "
-                                         "when their SHA-256 matches the catalog.").format(folder=folder)
-                                  if folder else _("No firmware mirror: images are downloaded."))
+        self.info_label.configure(
+            text=_("Firmware mirror: {folder}. Images found there are used when their SHA-256 "
+                   "matches the catalog.").format(folder=folder)
+            if folder else _("No firmware mirror: images are downloaded."))
 
     def _firmware_cache(self) -> FirmwareCache:
         return firmware_cache(user_dir(), get_workbench().get_option(MIRROR_OPTION) or None)

@@ -19,7 +19,8 @@ from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.catalog import Build, load_catalog
 from thonnycontrib.esp32cam.core.download import installer_dir
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions
+from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP, download_mode_help
+from thonnycontrib.esp32cam.core.flasher import FlashOptions
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
@@ -60,8 +61,8 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         return _("Install")
 
     def get_instructions(self) -> Optional[str]:
-        return _("Installs MicroPython with a camera driver on an ESP32-CAM through its USB-serial\n"
-                 "adapter or ESP32-CAM-MB. Downloads are checked (SHA-256) before use.")
+        return _("Installs MicroPython with a camera driver on an ESP32-CAM through its "
+                 "USB-serial\nadapter or ESP32-CAM-MB. Downloads are checked (SHA-256) before use.")
 
     def get_action_text_max_length(self) -> int:
         return 60
@@ -78,7 +79,8 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
         frame.columnconfigure(1, weight=1)
 
-        ttk.Label(frame, text=_("Port")).grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
+        ttk.Label(frame, text=_("Port")).grid(row=0, column=0, sticky="w", padx=(pad, 0),
+                                              pady=(pad, 0))
         self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
         self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
         self.port_combo.set(self._default_port())
@@ -102,15 +104,16 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         self.build_combo = MappingCombobox(frame, mapping={}, exportselection=False, width=40)  # dev head: mapping required
         self.build_combo.grid(row=2, column=1, sticky="we", padx=(pad, 0), pady=(pad / 2, 0))
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
-        self.local_button = ttk.Button(frame, text=_("Select local file…"), command=self.choose_local_file,
-                                       width=button_width)
+        self.local_button = ttk.Button(frame, text=_("Select local file…"),
+                                       command=self.choose_local_file, width=button_width)
         self.local_button.grid(row=2, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad / 2, 0))
 
         self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
         self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
 
         self.erase_var = tk.BooleanVar(value=False)  # off: only what differs is written, files kept
-        ttk.Checkbutton(frame, text=_("Erase the whole flash first (also deletes the board's files)"),
+        ttk.Checkbutton(frame, text=_("Erase the whole flash first (also deletes the board's "
+                                      "files)"),
                         variable=self.erase_var).grid(row=4, column=0, columnspan=3, sticky="w", padx=pad, pady=(pad / 2, 0))
         self.advanced_var = tk.BooleanVar(value=False)
         ttk.Checkbutton(frame, text=_("Advanced options"), variable=self.advanced_var,
@@ -166,7 +169,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
     def handle_work_event(self, type, args):
         if type == "guidance":
             self.guidance_label.configure(text=args[0])
-            self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, _(DOWNLOAD_MODE_HELP))
+            self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, download_mode_help())
             if self._needs_manual_boot:
                 self.advanced_frame.manual_boot_var.set(True)
                 self.advanced_var.set(True)

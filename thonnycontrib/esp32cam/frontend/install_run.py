@@ -81,7 +81,8 @@ class InstallRun:
                     build, self.cache, cancel=self.cancel, log=self._say,
                     progress=lambda done, total: total and report.report_progress(done, total))
             except DownloadCancelled as e:
-                return self._untouched(_("Cancelled"), _("{reason} The board is unchanged.").format(reason=e))
+                return self._untouched(_("Cancelled"),
+                                       _("{reason} The board is unchanged.").format(reason=e))
             except DownloadError as e:
                 return self._untouched(_("Download failed"), f"{e}\n{_(UNTOUCHED)}")
             except ImageError as e:
@@ -106,7 +107,8 @@ class InstallRun:
                                  on_stage=self._on_stage)
         if self.cancel.is_set():
             return self._untouched(_("Cancelled"),
-                                   _("Cancelled before anything was written: the board is unchanged."))
+                                   _("Cancelled before anything was written: "
+                                     "the board is unchanged."))
         survey = None if options.erase else self.flasher.survey(prepared, options)
         choice, folder = ERASE, None
         if survey is not None and survey.ok and survey.plan.files_at_risk:
@@ -115,7 +117,8 @@ class InstallRun:
             choice, folder = answer.wait(self.cancel)
             if choice == CANCEL:
                 return self._untouched(_("Cancelled"),
-                                       _("Nothing was written: the board and its files are as they were."))
+                                       _("Nothing was written: "
+                                         "the board and its files are as they were."))
         done = self.flasher.run(prepared, options, survey=survey, erase_files=choice == ERASE,
                                 backup_dir=folder)
         result = done.flash
@@ -128,16 +131,16 @@ class InstallRun:
                 report.set_action_text(_("PSRAM does not match — see above"))
                 return False
             report.post_work_event("guidance", result.message if result.needs_download_mode else "")
-            report.set_action_text(_("Board needs download mode — see above") if result.needs_download_mode
-                                   else (_("Cancelled") if result.outcome == "cancelled"
-                                         else _("Failed — see log")))
+            report.set_action_text(
+                _("Board needs download mode — see above") if result.needs_download_mode
+                else (_("Cancelled") if result.outcome == "cancelled" else _("Failed — see log")))
             return False
         report.report_progress(100, 100)
         self._say(result.message)
         if done.manual_boot:
-            report.post_work_event("guidance", _("Firmware installed. Now remove the IO0–GND jumper "
-                                                 "(or release IO0) and tap RST; then press Stop/Restart "
-                                                 "in Thonny."))
+            report.post_work_event("guidance", _(
+                "Firmware installed. Now remove the IO0–GND jumper (or release IO0) and tap RST; "
+                "then press Stop/Restart in Thonny."))
             report.set_action_text(_("Done — remove the jumper and tap RST"))
             return True
         return self._started(done)
@@ -158,7 +161,8 @@ class InstallRun:
             self._say(_("Board started: {banner} ({camera})").format(banner=check.banner,
                                                                      camera=check.camera_summary))
             if check.hardware_summary:
-                self._say(_("MicroPython reports: {summary}").format(summary=check.hardware_summary))
+                self._say(_("MicroPython reports: {summary}").format(
+                    summary=check.hardware_summary))
         else:
             self._say(done.not_started_message())
         for warning in done.warnings:
@@ -178,4 +182,5 @@ class InstallRun:
 
     def _on_write_progress(self, percent: float) -> None:
         self.report.report_progress(percent, 100)
-        self.report.set_action_text(_("Writing the firmware… {percent} %").format(percent=round(percent)))
+        self.report.set_action_text(_("Writing the firmware… {percent} %").format(
+            percent=round(percent)))

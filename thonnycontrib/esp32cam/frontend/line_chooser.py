@@ -28,7 +28,8 @@ class LineChooser(ttk.LabelFrame):
             self._initial[name] = value
             var = tk.StringVar(self, value=ASSERTED if value else RELEASED)
             self.vars[name] = var
-            ttk.Label(self, text=_(label)).grid(row=row * 3, column=0, sticky="w", padx=5, pady=(4, 0))
+            ttk.Label(self, text=_(label)).grid(row=row * 3, column=0, sticky="w", padx=5,
+                                                pady=(4, 0))
             for offset, (choice, text) in enumerate(((RELEASED, released_text), (ASSERTED, asserted_text)), 1):
                 ttk.Radiobutton(self, text=_(text), value=choice, variable=var).grid(
                     row=row * 3 + offset, column=0, sticky="w", padx=(ems_to_pixels(2), 5)

@@ -29,7 +29,8 @@ class SpeedChooser(ttk.LabelFrame):
         ttk.Label(self, text=_(SPEED_EXPLANATION), wraplength=ems_to_pixels(40)).grid(
             row=1, column=0, sticky="w", padx=5, pady=(4, 4))
         if note:
-            ttk.Label(self, text=_("In configuration.ini: {note} OK writes the value shown.").format(note=note),
+            text = _("In configuration.ini: {note} OK writes the value shown.").format(note=note)
+            ttk.Label(self, text=text,
                       foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
 
     def value(self) -> str:

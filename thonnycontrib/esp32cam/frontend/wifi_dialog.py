@@ -99,8 +99,9 @@ class WifiDialog(tk.Toplevel):
         if self._waiting:
             return False
         if not backend_is_idle():
-            self.status_var.set(_("The board is busy or not connected: select the ESP32-CAM interpreter, "
-                                  "wait for its >>> prompt (press Stop if a program runs), then try again."))
+            self.status_var.set(_("The board is busy or not connected: select the ESP32-CAM "
+                                  "interpreter, wait for its >>> prompt (press Stop if a program "
+                                  "runs), then try again."))
             return False
         self._waiting = True
         self.scan_button.state(["disabled"])
@@ -148,8 +149,8 @@ class WifiDialog(tk.Toplevel):
             return
         if answer["code"] is None:  # a scan
             self.status_var.set(_("Pick your network and type its password.") if self.networks else
-                                _("The board hears no network. An ESP32 sees only 2.4 GHz networks; "
-                                  "move it closer to the access point and scan again."))
+                                _("The board hears no network. An ESP32 sees only 2.4 GHz "
+                                  "networks; move it closer to the access point and scan again."))
             return
         self.result = answer
         if answer["ok"]:

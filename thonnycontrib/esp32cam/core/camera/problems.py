@@ -68,11 +68,11 @@ def no_psram(details: str = "", heap: Optional[int] = None, no_module: bool = Fa
 
 
 def init_failed(details: str = "", profile_title: str = "") -> CameraProblem:
-    profile = (_("• the board profile in Tools → Options → Interpreter (now: {profile}) matches your "
-                 "board — a wrong pin map is the usual cause on non-AI-Thinker boards;").format(
+    profile = (_("• the board profile in Tools → Options → Interpreter (now: {profile}) matches "
+                 "your board — a wrong pin map is the usual cause on non-AI-Thinker boards;").format(
                      profile=profile_title) if profile_title else
-               _("• the board profile in Tools → Options → Interpreter matches your board — a wrong "
-                 "pin map is the usual cause on non-AI-Thinker boards;"))
+               _("• the board profile in Tools → Options → Interpreter matches your board — a "
+                 "wrong pin map is the usual cause on non-AI-Thinker boards;"))
     return CameraProblem(
         INIT_FAILED, _("The camera did not start (Camera Init Failed)"),
         _("The driver could not talk to the camera sensor. Check, in this order:") + "\n" + profile

@@ -220,7 +220,8 @@ class CameraSession:
     def _answer(self, result: RunResult, step: Step) -> Frame:
         frame = self._frame_or_raise(result, step.during)
         if frame.kind != step.expect:
-            raise problems.transfer_problem(_("expected frame {expected!r} during {step}, got {kind!r}")
+            raise problems.transfer_problem(_("expected frame {expected!r} during {step}, got "
+                                              "{kind!r}")
                                             .format(expected=step.expect, step=step.during, kind=frame.kind))
         return frame
 

@@ -162,8 +162,8 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
             received=len(body), length=length))
     crc = match.group(4)
     if crc != b"-" and binascii.crc32(body) & 0xFFFFFFFF != int(crc, 16):
-        raise DamagedFrame(_("the CRC-32 of {length} bytes does not match: bytes changed on the serial "
-                             "line").format(length=length), kind)
+        raise DamagedFrame(_("the CRC-32 of {length} bytes does not match: bytes changed on the "
+                             "serial line").format(length=length), kind)
     payload = decode(encoding, body)
     return Frame(kind, payload, wire_bytes=len(match.group(0)) + length,
                  stray_output=head[: match.start()])

@@ -162,8 +162,9 @@ def stop_on(session: "CameraSession") -> int:
 
 class NotOnWifi(Exception):
     def __str__(self) -> str:
-        return _("The board is not on a Wi-Fi network. Put it on one first: Tools → ESP32-CAM Wi-Fi… "
-                 "in Thonny, or `esp32cam wifi --port PORT --ssid NAME --password-file FILE`.")
+        return _("The board is not on a Wi-Fi network. Put it on one first: Tools → ESP32-CAM "
+                 "Wi-Fi… in Thonny, or `esp32cam wifi --port PORT --ssid NAME --password-file "
+                 "FILE`.")
 
 
 def parse_address(text: str) -> Tuple[str, int]:
@@ -227,7 +228,8 @@ class MjpegStream:
                 if not line:
                     return  # the board ended the stream
                 if line.strip() != b"--" + BOUNDARY.encode():
-                    raise WifiCameraError(_("unexpected data in the stream from {address}: {data!r}")
+                    raise WifiCameraError(_("unexpected data in the stream from {address}: "
+                                            "{data!r}")
                                           .format(address=self.address, data=line[:60]))
                 headers = {}
                 while True:
