@@ -110,6 +110,10 @@ class WifiCameraView(Base):
             self._wifi_family = getattr(msg, "family", None) or "?"
             self._start_reader(address["host"], int(address["port"]))
             return
+        if action == "wifi_start" and getattr(msg, "wifi_down", None) == "no_server":
+            self._fall_back(_("The board's camera server did not start ({details}): Live runs over the "
+                              "serial line.").format(details=getattr(msg, "details", "")))
+            return
         if action == "wifi_start":
             self._fall_back(_("The board is not on a Wi-Fi network: Live runs over the serial line. "
                               "Tools → ESP32-CAM Wi-Fi… puts the board on one."))
