@@ -42,7 +42,7 @@ class WifiRow(ttk.LabelFrame):
     """The interpreter page's *Wi-Fi* section: a button to the dialog, modal over Options."""
 
     def __init__(self, master: tk.Misc) -> None:
-        super().__init__(master, text=_(" Wi-Fi "))
+        super().__init__(master, text=" " + _("Wi-Fi") + " ")
         self.button = ttk.Button(self, text=_("Wi-Fi…"), command=self.open)
         self.button.grid(row=0, column=0, sticky="w", padx=5, pady=(4, 4))
         self.note = ttk.Label(self, text=_("Put the board on a Wi-Fi network (the camera view then "
