@@ -31,12 +31,13 @@ from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
 from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiOfferMixin
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
 
 
-class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.work_dialog_base()):
+class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOfferMixin, front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
@@ -190,8 +191,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def on_done(self, success):
         super().on_done(success)
-        if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self.progress_bar().configure(value=100, maximum=100)
+        self._finished(success)  # the bar full (WorkDialog's stop() empties it), Set up Wi-Fi…
 
     def cancel_work(self):
         super().cancel_work()
