@@ -22,6 +22,7 @@ from thonnycontrib.esp32cam.frontend.doctor_findings import DoctorFindings, offe
 from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH, wrap_to_width
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front
@@ -129,8 +130,7 @@ class DoctorDialog(tk.Toplevel):
             value="" if port else _("Choose the board's port, then press Diagnose."))
         status = ttk.Label(frame, textvariable=self.status_var, foreground="gray40", justify="left")
         status.grid(row=1, column=0, columnspan=2, sticky="w", **pad)
-        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray,
-                                      width=BUTTON_WIDTH)
+        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray, width=BUTTON_WIDTH)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)
         wrap_to_width(status, frame, lambda: self.tray_button.winfo_reqwidth() + 64)  # long port, narrow dialog
 
@@ -141,6 +141,8 @@ class DoctorDialog(tk.Toplevel):
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self.minsize(360, 200)
         self._on_screen = OnScreenKeeper(self, self.findings.evidence_text)
+        # Enter: Diagnose (a fix button has it when focused); Escape: Close (after the probe)
+        bind_dialog_keys(self, default=self.run_button, cancel=self.close, focus=self.port_box)
 
     # -- Thonny's back-end ---------------------------------------------------
     def _disconnect_thonny(self) -> bool:
