@@ -70,10 +70,12 @@ def scenario_install(h, url: str, shot: str):
                       progress=float(dlg._progress_bar["value"]),
                       action=dlg._current_action_label["text"], button=dlg._cancel_button["text"])
         yield h.is_at_prompt  # the installer reconnected the ESP32-CAM interpreter
+        dlg.update()
         bar = dlg._progress_bar
         result["bar_at_shot"] = [float(bar["value"]), float(bar["maximum"]), str(bar["mode"])]
         result["bar_box"] = [bar.winfo_rootx() - dlg.winfo_rootx(), bar.winfo_rooty() - dlg.winfo_rooty(),
                              bar.winfo_width(), bar.winfo_height()]
+        _dialog_shot(dlg, shot)  # as the user sees it done, before going on to Wi-Fi
         # its last page offers the Wi-Fi dialog: modal over the installer, the grab given back
         from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
 
@@ -86,7 +88,6 @@ def scenario_install(h, url: str, shot: str):
         wifi_dlg.close()
         h.pump(0.2)
         result["grab_back"] = dlg.grab_current() is dlg
-        _dialog_shot(dlg, shot)
         dlg._cancel_button.invoke()  # "Close"
         yield lambda: True
 
