@@ -34,12 +34,21 @@ BOOT_PY = """\
 
 
 class FlashBdev:
-    """Block device on the flash image file (the ESP32 "vfs" partition)."""
+    """Block device on the flash image file (the ESP32 "vfs" partition). Like esp32.Partition
+    (ports/esp32/esp32_partition.c, v1.24.0: esp_partition_erase_range / esp_partition_write)
+    it returns when the chip is done: each erase and program is charged the flash chip's time
+    (cfg "fs_timing", flash.py FlashTiming), which the host waits out (op "flash_busy")."""
 
-    def __init__(self, f, start, size):
+    def __init__(self, f, start, size, host=None, timing=None):
         self.f = f
         self.start = start
         self.blocks = size // BLOCK_SIZE
+        self.host = host
+        self.timing = timing or {}
+
+    def _busy(self, seconds):
+        if self.host is not None and seconds > 0:
+            self.host.call("flash_busy", s=seconds)
 
     def readblocks(self, n, buf, off=0):
         self.f.seek(self.start + n * BLOCK_SIZE + off)
@@ -57,6 +66,8 @@ class FlashBdev:
             off = 0
         self.f.seek(self.start + n * BLOCK_SIZE + off)
         self.f.write(buf)
+        page = self.timing.get("page_size", 256)
+        self._busy(-(-len(buf) // page) * self.timing.get("page_program", 0))
 
     def ioctl(self, op, arg):
         if op == 4:  # block count
@@ -66,6 +77,7 @@ class FlashBdev:
         if op == 6:  # erase block
             self.f.seek(self.start + arg * BLOCK_SIZE)
             self.f.write(b"\xff" * BLOCK_SIZE)
+            self._busy(self.timing.get("sector_erase", 0))
             return 0
         return 0
 
@@ -236,7 +248,7 @@ def boot(g):
     # the host's filesystem goes away for good; the board's flash takes its place
     for mount_point in ("/",):
         vfs.umount(mount_point)
-    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]), host)
+    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"], host, cfg.get("fs_timing")), host)
     if mounted:
         os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
