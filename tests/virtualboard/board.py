@@ -18,7 +18,7 @@ from .images import firmware_offset
 from .rom import MAC, MAC_S3, RomBootloader, esp32_chip, esp32s3_chip, parse_mac
 from .sccb import MODELS as SENSOR_MODELS
 from .transport import PtyPort, Rfc2217Server
-from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
+from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ADAPTER_USB_FRAME, ROM_BAUD, Uart
 from .wifi import DEFAULT_RSSI, WifiNetworks
 from .wiring import WIRINGS, pins_for, usb_serial_jtag
 
@@ -113,6 +113,7 @@ class VirtualBoard:
         self.uart.chip_rx = self._chip_rx
         if adapter is not None:
             self.uart.set_adapter_latency(ADAPTER_LATENCY.get(adapter))
+            self.uart.set_usb_frame(ADAPTER_USB_FRAME.get(adapter))
         self._firmware_factory = firmware_factory
         self._run_micropython = micropython
         self._lock = threading.RLock()
