@@ -37,6 +37,7 @@ Behaviour that needs the host's help:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import json
@@ -55,6 +56,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_frames, rom, sccb
+from .cpu import CpuGovernor, host_factor
 from .flash import PAGE_SIZE, FlashTiming
 from .wifi import WifiNetworks
 
@@ -442,7 +444,15 @@ class MicroPythonFirmware:
         uart: Any = None,
         mac: Optional[bytes] = None,
         wifi: Optional[WifiNetworks] = None,
+        cpu: str = "esp32",
     ) -> None:
+        """`cpu="esp32"`: the board's code runs at a 240 MHz ESP32's speed (cpu.py);
+        `"host"`: at the host's."""
+        if cpu not in ("esp32", "host"):
+            raise ValueError("cpu must be 'esp32' or 'host'")
+        self.cpu = cpu
+        self._governor: Optional[CpuGovernor] = None
+        self._meter_path = ""  # where the board process reports its own modules' time
         self.flash = flash
         self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
         self.info = info
@@ -531,7 +541,9 @@ class MicroPythonFirmware:
                     pending.clear()
                     if not self._may_signal():
                         continue  # the previous Ctrl-C is still pending
-                    with self._flash_busy:  # raised once the flash operation has returned
+                    governor = self._governor
+                    with self._flash_busy, (governor.hold() if governor else contextlib.nullcontext()):
+                        # raised once a flash operation has returned; the CPU governor waits
                         sent = _interrupt_running_code(proc.pid)
                     if sent:
                         self._last_sigint = time.monotonic()
@@ -595,6 +607,9 @@ class MicroPythonFirmware:
     def stop(self) -> None:
         """Chip reset or power loss: the firmware dies at once. Idempotent."""
         self._stopping.set()  # before taking the lock: no soft reboot can spawn after this
+        governor = self._governor
+        if governor is not None:
+            governor.close()  # output held for the CPU's time goes nowhere now
         with self._lock:
             proc = self._proc
             threads = (self._supervisor, self._channel_thread)
@@ -619,6 +634,9 @@ class MicroPythonFirmware:
         child_fds = (req_write, resp_read)
         config = self._boot_config()
         config["raw_repl"] = raw
+        meter_fd, meter_path = tempfile.mkstemp(prefix="virtualboard-cpu-")
+        os.close(meter_fd)
+        config["cpu_meter"] = self._meter_path = meter_path
         # PSRAM build heap vs internal RAM only. The twin's own modules (C on a board) live in
         # this heap too: 178K leaves as much free after boot (gc.mem_free() ~104 KB lemariva,
         # ~96 KB cnadler86) as 160K did before esp32.NVS/Partition, micropython and select.
@@ -726,6 +744,9 @@ class MicroPythonFirmware:
                     select.select([fd], [], [])
                 except (OSError, ValueError):
                     break
+                # what it printed leaves once an ESP32 would have it; it stays in the pipe
+                # meanwhile, where a UART(0) rate change waits for it (_wait_output_left)
+                self._pay_cpu()
                 with self._output_lock:
                     try:
                         chunk = os.read(fd, OUTPUT_CHUNK)
@@ -743,6 +764,7 @@ class MicroPythonFirmware:
             if rest and not self._stopping.is_set():
                 self._emit(rest)
             proc.wait()
+            self._end_governor()
             with self._lock:
                 for pipe in (proc.stdin, proc.stdout):
                     try:
@@ -803,6 +825,28 @@ class MicroPythonFirmware:
             self._raw_mode = out.mode == "raw"
         return True
 
+    # --- ESP32 CPU speed (cpu.py) ---------------------------------------
+    def _start_governor(self, config: Dict[str, Any]) -> None:
+        proc = self._proc
+        if self.cpu != "esp32" or proc is None or self._governor is not None:
+            return
+        self._governor = CpuGovernor(proc.pid, host_factor(micropython_command()), config["cpu_meter"])
+        self._governor.start()
+
+    def _pay_cpu(self) -> None:
+        governor = self._governor
+        if governor is not None:
+            governor.pay()
+
+    def _end_governor(self) -> None:
+        governor, self._governor = self._governor, None
+        if governor is not None:
+            governor.close()
+        try:
+            os.unlink(self._meter_path)
+        except OSError:
+            pass
+
     # --- private channel ----------------------------------------------
     def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
         try:
@@ -814,6 +858,7 @@ class MicroPythonFirmware:
                     req = json.loads(line)
                 except ValueError:
                     continue
+                self._pay_cpu()  # the request is made once an ESP32 would have got there
                 header, payload = self._handle(req, config)
                 if header is None:
                     continue
@@ -837,6 +882,7 @@ class MicroPythonFirmware:
             self._interruptible.set()
             if op == "booted":
                 self._booted.set()
+                self._start_governor(config)
                 self.sensor.bus.pwm.clear()  # a soft reset stops PWM (ports/esp32/main.c machine_pwm_deinit_all)
             return {"ok": True}, b""
         if op == "reset":

@@ -8,8 +8,10 @@ import micropython
 import gc
 
 BLOCK_SIZE = 4096
+_METER = [None]  # vb_host.Meter: the twin's own work, not paced at ESP32 speed (cpu.py)
 SIM_MODULES = (
     ("micropython", "sim_micropython"),  # first: it keeps the unix port's C print, __import__...
+    ("time", "sim_time"),  # early: the other modules sleep through it (see _load)
     ("sys", "sim_sys"),  # before sim_os, which uses it
     ("machine", "sim_machine"),
     ("esp32", "sim_esp32"),
@@ -22,7 +24,7 @@ SIM_MODULES = (
     ("platform", "sim_platform"),
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
-ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",
+ALIASES = {"utime": "time", "uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",
            "uselect": "select"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
@@ -51,6 +53,8 @@ class FlashBdev:
             self.host.call("flash_busy", s=seconds)
 
     def readblocks(self, n, buf, off=0):
+        meter = _METER[0]
+        t0 = meter.start()
         self.f.seek(self.start + n * BLOCK_SIZE + off)
         mv = memoryview(buf)
         got = 0
@@ -59,14 +63,18 @@ class FlashBdev:
             if not k:
                 raise OSError(5)
             got += k
+        meter.stop(t0)
 
     def writeblocks(self, n, buf, off=None):
+        meter = _METER[0]
         if off is None:
             self.ioctl(6, n)
             off = 0
+        t0 = meter.start()
         self.f.seek(self.start + n * BLOCK_SIZE + off)
         self.f.write(buf)
         page = self.timing.get("page_size", 256)
+        meter.stop(t0)
         self._busy(-(-len(buf) // page) * self.timing.get("page_program", 0))
 
     def ioctl(self, op, arg):
@@ -75,8 +83,10 @@ class FlashBdev:
         if op == 5:  # block size
             return BLOCK_SIZE
         if op == 6:  # erase block
+            t0 = _METER[0].start()
             self.f.seek(self.start + arg * BLOCK_SIZE)
             self.f.write(b"\xff" * BLOCK_SIZE)
+            _METER[0].stop(t0)
             self._busy(self.timing.get("sector_erase", 0))
             return 0
         return 0
@@ -180,7 +190,9 @@ def _check_module_syntax(name):
                 continue
             src = f.read()
             f.close()
+            t0 = _METER[0].start()
             masked = _syntax.mask(src, _VERSION[0])
+            _METER[0].stop(t0)
             if masked is not src:
                 compile(masked, path, "exec")
             return
@@ -214,27 +226,32 @@ def _install_language(g, version):
     # the REPL's globals (g), where code typed at the REPL runs
     maker = {}
     exec(
-        "def wrap(orig, mask, v):\n"
+        "def wrap(orig, mask, v, meter):\n"
         " @micropython.native\n"
         " def w(src, *a):\n"
-        "  return orig(mask(src, v) if isinstance(src, (str, bytes)) else src, *a)\n"
+        "  if isinstance(src, (str, bytes)):\n"
+        "   t0 = meter.start()\n"
+        "   src = mask(src, v)\n"
+        "   meter.stop(t0)\n"
+        "  return orig(src, *a)\n"
         " return w\n",
         g,
         maker,
     )
     wrap = maker["wrap"]
-    builtins.exec = wrap(exec, _syntax.mask, version)
-    builtins.eval = wrap(eval, _syntax.mask, version)
-    builtins.compile = wrap(compile, _syntax.mask, version)
+    builtins.exec = wrap(exec, _syntax.mask, version, _METER[0])
+    builtins.eval = wrap(eval, _syntax.mask, version, _METER[0])
+    builtins.compile = wrap(compile, _syntax.mask, version, _METER[0])
 
 
 def boot(g):
     micropython.kbd_intr(-1)  # the chip's own start-up cannot be interrupted
-    from vb_host import Host
+    from vb_host import Host, Meter
 
     host = Host(open(int(sys.argv[1]), "wb"), open(int(sys.argv[2]), "rb"))
     del sys.modules["vb_host"]
     cfg = host.call("hello")
+    host.meter = _METER[0] = Meter(cfg.get("cpu_meter"))
     flash = open(cfg["flash"], "r+b")
     global _syntax
     import vb_syntax as _syntax
@@ -242,6 +259,8 @@ def boot(g):
     sys.path.insert(0, cfg["native_dir"])
     for public, private in SIM_MODULES:
         modules[public] = _load(private, host, cfg)
+        if public == "time":
+            sys.modules["time"] = modules["time"]  # what the modules loaded next import
     if cfg.get("camera"):
         modules["camera"] = _load("cam_" + cfg["camera"], host, cfg)
 
