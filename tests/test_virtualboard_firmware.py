@@ -236,6 +236,7 @@ def test_board_code_takes_a_240_mhz_esp32s_time(rig):
     from tests.virtualboard import cpu
 
     r = rig()
+    r.fw.cpu = "esp32"
     r.start()
     r.send(b"\x01")
     r.expect(b"raw REPL; CTRL-B to exit\r\n>")

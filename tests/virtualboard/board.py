@@ -47,7 +47,7 @@ class VirtualBoard:
                  sensor: str = "OV2640", mac: Optional[str] = None,
                  chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False,
                  fail_after: Optional[int] = None, wifi: Optional[Mapping[str, Any]] = None,
-                 wifi_rssi: int = DEFAULT_RSSI, wifi_lan: str = "home", cpu: str = "esp32") -> None:
+                 wifi_rssi: int = DEFAULT_RSSI, wifi_lan: str = "home", cpu: str = "host") -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
@@ -57,8 +57,8 @@ class VirtualBoard:
         its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py).
         `wifi_lan="loopback"`: the board's address is on the host's loopback, where a host program
         reaches its servers (ports from 1024) at the address and port the board reports.
-        `cpu="esp32"`: MicroPython's code takes a 240 MHz ESP32's time (cpu.py); "host": the
-        host's (much faster)."""
+        `cpu="esp32"`: MicroPython's code takes a 240 MHz ESP32's time (cpu.py; it still
+        over-charges the twin's own pipe and sleep system calls); "host" (default): the host's."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
         if usb and chip != "esp32s3":

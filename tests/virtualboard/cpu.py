@@ -11,18 +11,18 @@ takes about 39 ms on an ESP32 (bm_chaos's ratio; misc_mandel's gives 41-49 ms, a
 ESP32-CAM's heap in PSRAM is slower still, so the figure is not unkind to the twin).
 
 At start the twin times CALIBRATION on the machine it runs on (`host_factor`). After the
-board's boot, whenever its process has used c seconds of CPU running the board's code, the
-next thing it does that the outside sees waits (factor - 1) * c: its output is held before
-it reaches the UART, its requests on the private channel (camera, flash, pins...) before
-the host answers them. The process itself is not stopped (signals would cost it CPU and
-race with Ctrl-C's SIGINT); while output is held it blocks on the small stdout pipe, so it
-cannot run ahead of what an ESP32 would have sent. Not modelled: its own clock (ticks_ms
-inside one computation reads host speed) and work followed by a sleep with no output.
-CPU time is the kernel's own count (the process's CPU-time clock), so a loaded host does
-not change the result; a process on a CPU gets 1 ms to block first, as the count of a
-running thread lags. The twin's own modules (C on a board: the private channel, the block
-device, the syntax masks) report the time they take (mpy/vb_host.py `Meter`); it is not
-charged. A Ctrl-C forgives what is owed, as the chip would drop that work.
+board's boot (with ``cpu="esp32"``, opt-in), whenever its process has used c seconds of CPU
+running the board's code, it is stopped (SIGSTOP) for (factor - 1) * c: before its output is
+read from its pipe, before its requests on the private channel are answered, and every
+POLL_SECONDS while it computes, so its own clock and what it sends agree with a chip's.
+CPU time is the kernel's count (the process's CPU-time clock), so a loaded host does not
+change it; a process on a CPU gets 1 ms to block first, as the count of a running thread
+lags. The twin's own modules (C on a board: the private channel, the block device, the UART
+output path, the syntax masks) report the time they take (mpy/vb_host.py `Meter`); it is
+not charged. A Ctrl-C forgives what is owed, as the chip would drop that work. Still
+charged, and why this is not the default: the kernel time of the twin's plumbing (pipe
+writes and wake-ups, short sleeps, these stops), which the chip does not spend
+(tests/virtualboard/README.md has the figures).
 """
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ CALIBRATION_ESP32_SECONDS = 0.039  # one run of CALIBRATION on a 240 MHz ESP32 (
 CALIBRATION_RUNS = 50  # about 10 ms of the host's CPU, timed 3 times; the least counts
 MIN_PAUSE = 0.0002  # smaller debts wait for the next output or request
 POLL_SECONDS = 0.005  # how often a computation that prints nothing pays
+CARRY_MAX = 0.005  # CPU seconds of module time reported late (or blocked) that may offset later code
 
 _factor: List[float] = []
 _TIMING = """
@@ -131,6 +132,8 @@ class CpuGovernor:
         self._start_cpu: Optional[float] = None
         self._start_meter = 0.0
         self._paid = 0.0
+        self._board = 0.0  # CPU seconds of the board's own code so far
+        self._carry = 0.0
         self._wake = threading.Event()  # Ctrl-C or the end: a pause under way ends
         self._closed = threading.Event()
 
@@ -183,12 +186,18 @@ class CpuGovernor:
                     pass
 
     def _owed(self) -> Optional[float]:
-        """Extra seconds the board's code has cost an ESP32 so far (None: process gone)."""
+        """Extra seconds the board's code has cost an ESP32 so far (None: process gone). What
+        the twin's modules report beyond the CPU actually used (a section that blocked after
+        all) is carried over only up to CARRY_MAX: it cannot make later code free."""
         cpu = process_cpu_seconds(self.pid)
         if cpu is None or self._start_cpu is None:
             return None
-        board = (cpu - self._start_cpu) - (self._meter() - self._start_meter)
-        return board * (self.factor - 1.0)
+        meter = self._meter()
+        delta = (cpu - self._start_cpu) - (meter - self._start_meter) + self._carry
+        self._start_cpu, self._start_meter = cpu, meter
+        self._carry = max(delta, -CARRY_MAX) if delta < 0 else 0.0
+        self._board += max(delta, 0.0)
+        return self._board * (self.factor - 1.0)
 
     def _meter(self) -> float:
         try:

@@ -444,10 +444,10 @@ class MicroPythonFirmware:
         uart: Any = None,
         mac: Optional[bytes] = None,
         wifi: Optional[WifiNetworks] = None,
-        cpu: str = "esp32",
+        cpu: str = "host",
     ) -> None:
         """`cpu="esp32"`: the board's code runs at a 240 MHz ESP32's speed (cpu.py);
-        `"host"`: at the host's."""
+        `"host"` (default): at the host's."""
         if cpu not in ("esp32", "host"):
             raise ValueError("cpu must be 'esp32' or 'host'")
         self.cpu = cpu

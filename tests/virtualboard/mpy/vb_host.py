@@ -4,6 +4,9 @@ import json
 import time
 
 
+WRITE_US = 50  # a pipe write that took longer than this was blocked
+
+
 class Meter:
     """CPU time the twin's own modules spend (C on a board: not ESP32-paced, cpu.py), as
     decimal microseconds in a file the host reads. Sections must not block."""
@@ -14,6 +17,15 @@ class Meter:
 
     def start(self):
         return time.ticks_us()
+
+    def idle(self, t0):
+        """Inside a section: the time since t0 was spent waiting (a sleep), not computing."""
+        self.total -= time.ticks_diff(time.ticks_us(), t0)
+
+    def unblocked(self, t0):
+        """Inside a section: a write since t0 counts only as long as one that did not block
+        (the host holding the board's output back fills the pipe)."""
+        self.total -= max(0, time.ticks_diff(time.ticks_us(), t0) - WRITE_US)
 
     def stop(self, t0):
         now = time.ticks_us()
@@ -63,8 +75,9 @@ class Host:
         self._seq += 1
         args["op"] = op
         args["_id"] = self._seq
-        self._req.write(json.dumps(args).encode() + b"\n")
-        meter.stop(t0)
+        line = json.dumps(args).encode() + b"\n"
+        meter.stop(t0)  # before the host reads the request and the count
+        self._req.write(line)
         while True:
             line = self._resp.readline()
             t0 = meter.start()
