@@ -705,6 +705,7 @@ class MicroPythonFirmware:
             "unique_id": list(self._unique_id()),
             "wifi": self.wifi.lan,
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
+            "cpu": self.cpu,
             # the filesystem's erase/program times: the same chip the ROM path models
             "fs_timing": {"sector_erase": FlashTiming.SECTOR_ERASE, "page_program": FlashTiming.PAGE_PROGRAM,
                           "page_size": PAGE_SIZE},
