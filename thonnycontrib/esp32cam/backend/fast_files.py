@@ -4,8 +4,8 @@ Thonny's serial transfer sends each 1 KB block as hexadecimal inside a Python
 command (upload) or prints it as hexadecimal (download): twice the bytes, a full
 raw-REPL exchange per block, and on MicroPython v1.19+ every print longer than
 the 128-byte TX FIFO waits for FreeRTOS ticks (ports/esp32/uart.c
-``uart_stdout_tx_strn``): measured on the virtual board at 921600, 8.0 kB/s up and
-25.2 kB/s down (benchmarks/bench_fast_link.py). Here one small program per file moves
+``uart_stdout_tx_strn``): measured on the virtual board at 921600, 5-8 kB/s up and
+18-25 kB/s down (benchmarks/bench_fast_link.py, README). Here one small program per file moves
 raw bytes:
 
 - download: the board sends 4 KB blocks (header: length, CRC-32) through the fast
