@@ -76,3 +76,14 @@ def test_dark_and_light_backgrounds():
 def test_link_colour_readable():
     for bg in THEME_BACKGROUNDS:
         assert c.contrast_ratio(c.link_colour(bg, ["#3A66DD"]), bg) >= c.AA_NORMAL_TEXT
+
+
+def test_status_texts_carry_a_symbol_once():
+    assert c.marked(c.WARNING, "Catalog unreadable") == "\u26a0 Catalog unreadable"
+    assert c.marked(c.ERROR, c.marked(c.ERROR, "x")) == "\u2716 x"
+    assert c.marked(c.OK, "") == ""
+    assert len(set(c.STATUS_MARKS.values())) == 3
+
+
+def test_plain_text():
+    assert c.plain_text("#252525") == c.WHITE and c.plain_text("#dcdad5") == c.BLACK

@@ -17,6 +17,9 @@ Colour = Union[str, RGB]
 AA_NORMAL_TEXT = 4.5  # WCAG 2.1 SC 1.4.3
 
 OK, WARNING, ERROR = "ok", "warning", "error"
+# Status texts carry a symbol too: they stay distinguishable without colour (WCAG 2.1 SC 1.4.1)
+STATUS_MARKS = {OK: "\u2714", WARNING: "\u26a0", ERROR: "\u2716"}  # ✔ ⚠ ✖
+WHITE, BLACK = "#ffffff", "#000000"
 
 # Status colours to choose from, darkest first: the first one readable (>= 4.5:1) on the
 # actual background wins (dark ones on light themes, light ones on dark themes).
@@ -71,6 +74,17 @@ def contrast_ratio(a: Colour, b: Colour) -> float:
 def is_dark(background: Colour) -> bool:
     """Black text would be less readable on it than white text."""
     return contrast_ratio(background, "#ffffff") > contrast_ratio(background, "#000000")
+
+
+def plain_text(background: Colour) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    return WHITE if is_dark(background) else BLACK
+
+
+def marked(kind: str, text: str) -> str:
+    """``text`` led by the status' symbol (once), e.g. "⚠ The catalog could not be read"."""
+    mark = STATUS_MARKS[kind]
+    return text if not text or text.startswith(mark) else f"{mark} {text}"
 
 
 def first_readable(candidates: Iterable[Optional[Colour]], background: Colour,

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 Action = Callable[[], Any]
 
@@ -37,8 +38,9 @@ class CameraToolbar(FlowFrame):
         size_box.bind("<<ComboboxSelected>>", lambda e: settings_changed(), True)
         quality_group = add(ttk.Frame(self))
         ttk.Label(quality_group, text="Quality").pack(side="left", padx=(0, 2))
+        theme_colors.use_theme(self)
         quality = ttk.Spinbox(quality_group, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
-                              textvariable=self.quality, width=4, command=settings_changed)
+                              textvariable=self.quality, width=4, command=settings_changed, style=theme_colors.SPINBOX)
         quality.pack(side="left")
         quality.bind("<Return>", lambda e: settings_changed(), True)
         add(ttk.Checkbutton(self, text="Flip", variable=self.vflip, command=settings_changed))

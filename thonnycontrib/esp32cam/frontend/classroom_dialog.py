@@ -24,6 +24,7 @@ from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 logger = getLogger(__name__)
 
@@ -111,7 +112,8 @@ class TrayDialog(tk.Toplevel):
         self.table = BoardTable(frame, 1, result_heading, on_checked=self._update_run_button, locked=lambda: self.busy)
 
         self.status_var = tk.StringVar()
-        ttk.Label(frame, textvariable=self.status_var, foreground="gray30").grid(
+        theme_colors.use_theme(frame)
+        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.MUTED).grid(
             row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
         self.extra_frame = ttk.Frame(frame)  # a tray's own choices for the run (install: the files)

@@ -22,6 +22,7 @@ from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -115,7 +116,8 @@ class DoctorDialog(tk.Toplevel):
         self.run_button.grid(row=0, column=2, sticky="e", **pad)
 
         self.status_var = tk.StringVar(value="" if port else "Choose the board's port, then press Diagnose.")
-        ttk.Label(frame, textvariable=self.status_var, foreground="gray40").grid(
+        theme_colors.use_theme(frame)
+        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.MUTED).grid(
             row=1, column=0, columnspan=2, sticky="w", **pad)
         self.tray_button = ttk.Button(frame, text="All boards…", command=self.open_tray)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)

@@ -7,6 +7,7 @@ from tkinter import ttk
 from typing import Callable, List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 
 FIX_LABELS = {dg.FIX_SET_LINES: "Use DTR/RTS that worked", dg.FIX_RELEASE_AND_RESET: "Release lines and reset",
@@ -29,6 +30,7 @@ class DoctorFindings:
 
     def __init__(self, frame: ttk.Frame, row: int) -> None:
         pad = {"padx": 12, "pady": 4}
+        theme_colors.use_theme(frame)
         self._frame, self._row = frame, row
         self.title_var = tk.StringVar()
         self.title_label = ttk.Label(frame, textvariable=self.title_var, font="TkHeadingFont")
@@ -48,6 +50,7 @@ class DoctorFindings:
         self.evidence_frame.columnconfigure(0, weight=1)
         self.evidence_frame.rowconfigure(0, weight=1)
         self.evidence_text = tk.Text(self.evidence_frame, height=9, width=72, wrap="word", font="TkFixedFont")
+        theme_colors.paint_text(self.evidence_text)
         self.evidence_text.grid(row=0, column=0, sticky="nsew")
         scrollbar = ttk.Scrollbar(self.evidence_frame, orient="vertical", command=self.evidence_text.yview)
         scrollbar.grid(row=0, column=1, sticky="ns")
@@ -67,7 +70,7 @@ class DoctorFindings:
         if result.ok or result.code == dg.HELD_IN_RESET:
             title += f" (works with DTR {onoff(result.dtr)}, RTS {onoff(result.rts)})"
         self.title_var.set(mark + title)
-        self.title_label.configure(foreground="dark green" if result.ok else "firebrick")
+        self.title_label.configure(style=theme_colors.OK if result.ok else theme_colors.ERROR)
         self.meaning_var.set(result.meaning)
         self.fix_var.set("Fix: " + result.fix)
 

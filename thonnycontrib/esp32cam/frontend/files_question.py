@@ -17,6 +17,9 @@ from typing import Any, Dict, Optional, Tuple
 
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
+from thonnycontrib.esp32cam.frontend import theme_colors
+
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
 QUESTION_TITLE = "The board's files will be erased"
@@ -97,7 +100,8 @@ class FilesQuestion(tk.Toplevel):
         self.folder_entry, self.browse_button = _folder_row(frame, self.folder_var, COPY_INTO)
         self.folder_entry.grid(row=2, column=0, sticky="we")
         self.browse_button.grid(row=2, column=1, padx=(6, 0))
-        self.note_label = ttk.Label(frame, text="", foreground="#9a3b00")
+        theme_colors.use_theme(frame)
+        self.note_label = ttk.Label(frame, text="", style=theme_colors.WARNING)
         self.note_label.grid(row=3, column=0, columnspan=2, sticky="w")
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(10, 0))
@@ -138,7 +142,7 @@ class FilesQuestion(tk.Toplevel):
     def _copy(self) -> None:
         folder = self.folder_var.get().strip()
         if not folder:
-            self.note_label.configure(text=NO_FOLDER)
+            self.note_label.configure(text=marked(WARNING, NO_FOLDER))
             return
         self._give(BACKUP, os.path.expanduser(folder))
 

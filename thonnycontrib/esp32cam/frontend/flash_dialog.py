@@ -22,12 +22,14 @@ from thonnycontrib.esp32cam.core.download import installer_dir
 from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlashOptions
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
@@ -113,12 +115,12 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
                                                             sticky="w", padx=pad)
         self.advanced_frame = AdvancedFlashOptions(frame)
 
-        self.guidance_label = ttk.Label(frame, text="", justify="left", foreground="#9a3b00",
-                                        wraplength=ems_to_pixels(60))
+        self.guidance_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60),
+                                        style=theme_colors.themed(frame, theme_colors.WARNING))
         self.guidance_label.grid(row=7, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
         self._fill_builds()
         if self._catalog.problem:
-            self.guidance_label.configure(text=self._catalog.problem)
+            self.guidance_label.configure(text=marked(WARNING, self._catalog.problem))
 
     def _toggle_advanced(self) -> None:
         if self.advanced_var.get():
@@ -160,7 +162,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def handle_work_event(self, type, args):
         if type == "guidance":
-            self.guidance_label.configure(text=args[0])
+            self.guidance_label.configure(text=marked(WARNING, args[0]))
             self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
             if self._needs_manual_boot:
                 self.advanced_frame.manual_boot_var.set(True)

@@ -8,6 +8,8 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 
 class SpeedChooser(ttk.LabelFrame):
@@ -28,8 +30,10 @@ class SpeedChooser(ttk.LabelFrame):
         ttk.Label(self, text=SPEED_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
             row=1, column=0, sticky="w", padx=5, pady=(4, 4))
         if note:
-            ttk.Label(self, text="In configuration.ini: " + note + " OK writes the value shown.",
-                      foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
+            theme_colors.use_theme(self)
+            ttk.Label(self, text=marked(WARNING, "In configuration.ini: " + note + " OK writes the value shown."),
+                      style=theme_colors.WARNING, wraplength=ems_to_pixels(40)).grid(
+                row=2, column=0, sticky="w", padx=5)
 
     def value(self) -> str:
         shown = self.var.get()

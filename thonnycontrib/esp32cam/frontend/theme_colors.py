@@ -1,0 +1,149 @@
+"""The colours of the plug-in's widgets, taken from Thonny's active UI theme.
+
+Normal text, backgrounds and fields come from the ttk style (what Thonny's theme set,
+``ttk.Style().lookup``); status colours (ok / warning / error), muted text and links are
+chosen so that they read at least 4.5:1 against the actual background (WCAG 2.1 AA,
+``core.contrast``), preferring the syntax theme's own error and link colours.
+
+ttk widgets take the plug-in's styles (``MUTED``, ``OK``, ``WARNING``, ``ERROR`` labels,
+``SPINBOX``); plain Tk widgets are painted with ``paint``. Both follow a theme switch: Tk
+sends ``<<ThemeChanged>>`` to every widget after ``ttk::style theme use`` (Tk's
+``library/ttk/ttk.tcl``, ``ttk::ThemeChanged``), which Thonny's Tools → Options → Theme &
+Font calls through ``Workbench.reload_themes`` (Thonny 4.1.7 and 5.0.1).
+"""
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import Callable, Dict, Optional
+
+from thonnycontrib.esp32cam.core import contrast
+from thonnycontrib.esp32cam.thonny_compat import front
+
+MUTED = "Esp32camMuted.TLabel"
+OK = "Esp32camOk.TLabel"
+WARNING = "Esp32camWarning.TLabel"
+ERROR = "Esp32camError.TLabel"
+SPINBOX = "Esp32cam.TSpinbox"
+STATUS_STYLES = {contrast.OK: OK, contrast.WARNING: WARNING, contrast.ERROR: ERROR}
+
+_followed: Dict[str, bool] = {}  # root window paths whose theme changes re-apply the styles
+
+
+def _lookup(widget: tk.Misc, style: str, option: str) -> str:
+    return str(ttk.Style(widget).lookup(style, option) or "")
+
+
+def _hex(widget: tk.Misc, colour: str) -> str:
+    return contrast.to_hex(contrast.from_16bit(widget.winfo_rgb(colour)))
+
+
+def _first(widget: tk.Misc, *looked_up: str) -> Optional[str]:
+    for colour in looked_up:
+        if colour:
+            try:
+                return _hex(widget, colour)
+            except tk.TclError:  # not a colour Tk knows on this system
+                continue
+    return None
+
+
+def background(widget: tk.Misc) -> str:
+    """Behind labels and frames."""
+    return _first(widget, _lookup(widget, "TLabel", "background"), _lookup(widget, "TFrame", "background"),
+                  _lookup(widget, ".", "background"), str(widget.winfo_toplevel().cget("background"))) \
+        or contrast.WHITE
+
+
+def foreground(widget: tk.Misc) -> str:
+    """Normal label text."""
+    bg = background(widget)
+    return _first(widget, _lookup(widget, "TLabel", "foreground"), _lookup(widget, ".", "foreground")) \
+        or contrast.plain_text(bg)
+
+
+def muted_foreground(widget: tk.Misc) -> str:
+    """Secondary text (progress, hints): fainter than normal text, still readable."""
+    return contrast.muted(foreground(widget), background(widget))
+
+
+def status_foreground(widget: tk.Misc, kind: str) -> str:
+    """``contrast.OK`` / ``WARNING`` / ``ERROR`` text on the labels' background."""
+    preferred = _first(widget, front.syntax_colour("stderr") or "") if kind == contrast.ERROR else None
+    return contrast.status_colour(kind, background(widget), preferred)
+
+
+def link_foreground(widget: tk.Misc) -> str:
+    theme_links = [_first(widget, front.syntax_colour("hyperlink") or ""),
+                   _first(widget, _lookup(widget, "Url.TLabel", "foreground"))]
+    return contrast.link_colour(background(widget), theme_links)
+
+
+def field_colours(widget: tk.Misc) -> Dict[str, str]:
+    """``foreground`` and ``background`` of entry fields (what Thonny's theme gives TEntry)."""
+    bg = _first(widget, _lookup(widget, "TEntry", "fieldbackground"), _lookup(widget, "Text", "background")) \
+        or background(widget)
+    fg = _first(widget, _lookup(widget, "TEntry", "foreground"), _lookup(widget, ".", "foreground"))
+    return {"foreground": contrast.first_readable([fg, contrast.plain_text(bg)], bg), "background": bg}
+
+
+def text_area_colours(widget: tk.Misc) -> Dict[str, str]:
+    """Colours of a Tk ``Text`` (Thonny's themes configure the pseudo-style ``Text``)."""
+    field = field_colours(widget)
+    bg = _first(widget, _lookup(widget, "Text", "background")) or field["background"]
+    fg = _first(widget, _lookup(widget, "Text", "foreground")) or field["foreground"]
+    return {"foreground": contrast.first_readable([fg, contrast.plain_text(bg)], bg), "background": bg}
+
+
+def apply_styles(widget: tk.Misc) -> None:
+    """(Re)configure the plug-in's styles in the active theme."""
+    style = ttk.Style(widget)
+    style.configure(MUTED, foreground=muted_foreground(widget))
+    for kind, name in STATUS_STYLES.items():
+        style.configure(name, foreground=status_foreground(widget, kind))
+    field = field_colours(widget)
+    # clam's spinbox field stays white unless its style says otherwise (Clean Dark sets TEntry only)
+    style.configure(SPINBOX, fieldbackground=field["background"], foreground=field["foreground"],
+                    insertcolor=field["foreground"], arrowcolor=field["foreground"])
+
+
+def use_theme(widget: tk.Misc) -> None:
+    """Styles ready for a window about to be built, and kept up to date on theme changes."""
+    apply_styles(widget)
+    root = widget.nametowidget(".")
+    if not _followed.get(str(root)):
+        _followed[str(root)] = True
+        root.bind("<<ThemeChanged>>", lambda event: _on_root_theme_changed(root, event), "+")
+
+
+def themed(widget: tk.Misc, style: str) -> str:
+    """``style`` (one of the plug-in's), after ``use_theme(widget)``."""
+    use_theme(widget)
+    return style
+
+
+def _on_root_theme_changed(root: tk.Misc, event: tk.Event) -> None:
+    if str(event.widget) == str(root):  # the event reaches every widget: act once
+        apply_styles(root)
+
+
+def paint(widget: tk.Misc, **options: Callable[[tk.Misc], str]) -> None:
+    """Configure a Tk widget's colour ``options`` (e.g. ``background=background``) now and
+    after every theme change."""
+    def apply(event: Optional[tk.Event] = None) -> None:
+        if event is None or event.widget is widget:
+            widget.configure(**{name: role(widget) for name, role in options.items()})
+
+    apply()
+    widget.bind("<<ThemeChanged>>", apply, "+")
+
+
+def paint_text(text: tk.Text) -> None:
+    """A Tk ``Text`` in the theme's text colours (also its cursor), now and after theme changes."""
+    paint(text, foreground=lambda w: text_area_colours(w)["foreground"],
+          background=lambda w: text_area_colours(w)["background"],
+          insertbackground=lambda w: text_area_colours(w)["foreground"])
+
+
+def status_style(kind: str) -> str:
+    return STATUS_STYLES[kind]
