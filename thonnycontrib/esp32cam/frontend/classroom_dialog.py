@@ -23,6 +23,7 @@ from thonnycontrib.esp32cam.core import ports as pt
 from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  # noqa: F401 (the session's MACs)
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
 
@@ -97,6 +98,7 @@ class TrayDialog(tk.Toplevel):
         self.fill(detected_ports() if ports is None else ports)
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self._on_screen = OnScreenKeeper(self, self.table.detail_text)
 
     # -- layout -----------------------------------------------------------------

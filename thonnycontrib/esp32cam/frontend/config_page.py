@@ -20,6 +20,7 @@ from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.core.contrast import ERROR, marked
 from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_tree
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
 from thonnycontrib.esp32cam.frontend.speed_chooser import SpeedChooser
 from thonnycontrib.esp32cam.frontend import theme_colors
@@ -82,6 +83,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         for var in list(self._lines.vars.values()) + [self._speed.var]:
             var.trace_add("write", lambda *args: self.esp32cam_live_change())
         self.esp32cam_ready()
+        readable_tree(self)  # Thonny's styles as they read on this page (WCAG AA)
 
     # --- geometry: Thonny manages the page, we hand that to the scroller ----
     # BackendConfigurationPage calls page.grid(...) / page.grid_forget() (Thonny 4.1.7, 5.0.1).

@@ -21,6 +21,7 @@ from thonnycontrib.esp32cam.frontend.doctor_findings import DoctorFindings, offe
 from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front
@@ -94,6 +95,7 @@ class DoctorDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._build(port)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self._disconnected = self._disconnect_thonny()
         if autostart and port:
             self.after(50, self.start)

@@ -19,6 +19,7 @@ from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
@@ -89,6 +90,7 @@ class FilesQuestion(tk.Toplevel):
         super().__init__(parent)
         self.title(QUESTION_TITLE)
         self.transient(parent)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self.answer = answer
         frame = ttk.Frame(self, padding=12)
         frame.grid(sticky="nsew")

@@ -28,6 +28,7 @@ from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
@@ -50,7 +51,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         if board_facts is None:
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
-        self._on_screen = OnScreenKeeper(self, self.log_text.text)
+        self._on_screen = OnScreenKeeper(readable_window(self), self.log_text.text)  # + readable styles
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:

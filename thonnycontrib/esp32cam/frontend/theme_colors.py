@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 from thonnycontrib.esp32cam.core import contrast
 from thonnycontrib.esp32cam.thonny_compat import front
@@ -28,6 +28,7 @@ SPINBOX = "Esp32cam.TSpinbox"
 STATUS_STYLES = {contrast.OK: OK, contrast.WARNING: WARNING, contrast.ERROR: ERROR}
 
 _followed: Dict[str, bool] = {}  # root window paths whose theme changes re-apply the styles
+_followers: List[Callable[[tk.Misc], None]] = []  # more to redo on a theme change (readable_styles)
 
 
 def _lookup(widget: tk.Misc, style: str, option: str) -> str:
@@ -38,7 +39,8 @@ def _hex(widget: tk.Misc, colour: str) -> str:
     return contrast.to_hex(contrast.from_16bit(widget.winfo_rgb(colour)))
 
 
-def _first(widget: tk.Misc, *looked_up: str) -> Optional[str]:
+def colour(widget: tk.Misc, *looked_up: str) -> Optional[str]:
+    """The first of ``looked_up`` that is a colour (``#rrggbb``); None if none is."""
     for colour in looked_up:
         if colour:
             try:
@@ -50,7 +52,7 @@ def _first(widget: tk.Misc, *looked_up: str) -> Optional[str]:
 
 def background(widget: tk.Misc) -> str:
     """Behind labels and frames."""
-    return _first(widget, _lookup(widget, "TLabel", "background"), _lookup(widget, "TFrame", "background"),
+    return colour(widget, _lookup(widget, "TLabel", "background"), _lookup(widget, "TFrame", "background"),
                   _lookup(widget, ".", "background"), str(widget.winfo_toplevel().cget("background"))) \
         or contrast.WHITE
 
@@ -58,7 +60,7 @@ def background(widget: tk.Misc) -> str:
 def foreground(widget: tk.Misc) -> str:
     """Normal label text."""
     bg = background(widget)
-    return _first(widget, _lookup(widget, "TLabel", "foreground"), _lookup(widget, ".", "foreground")) \
+    return colour(widget, _lookup(widget, "TLabel", "foreground"), _lookup(widget, ".", "foreground")) \
         or contrast.plain_text(bg)
 
 
@@ -69,29 +71,29 @@ def muted_foreground(widget: tk.Misc) -> str:
 
 def status_foreground(widget: tk.Misc, kind: str) -> str:
     """``contrast.OK`` / ``WARNING`` / ``ERROR`` text on the labels' background."""
-    preferred = _first(widget, front.syntax_colour("stderr") or "") if kind == contrast.ERROR else None
+    preferred = colour(widget, front.syntax_colour("stderr") or "") if kind == contrast.ERROR else None
     return contrast.status_colour(kind, background(widget), preferred)
 
 
 def link_foreground(widget: tk.Misc) -> str:
-    theme_links = [_first(widget, front.syntax_colour("hyperlink") or ""),
-                   _first(widget, _lookup(widget, "Url.TLabel", "foreground"))]
+    theme_links = [colour(widget, front.syntax_colour("hyperlink") or ""),
+                   colour(widget, _lookup(widget, "Url.TLabel", "foreground"))]
     return contrast.link_colour(background(widget), theme_links)
 
 
 def field_colours(widget: tk.Misc) -> Dict[str, str]:
     """``foreground`` and ``background`` of entry fields (what Thonny's theme gives TEntry)."""
-    bg = _first(widget, _lookup(widget, "TEntry", "fieldbackground"), _lookup(widget, "Text", "background")) \
+    bg = colour(widget, _lookup(widget, "TEntry", "fieldbackground"), _lookup(widget, "Text", "background")) \
         or background(widget)
-    fg = _first(widget, _lookup(widget, "TEntry", "foreground"), _lookup(widget, ".", "foreground"))
+    fg = colour(widget, _lookup(widget, "TEntry", "foreground"), _lookup(widget, ".", "foreground"))
     return {"foreground": contrast.first_readable([fg, contrast.plain_text(bg)], bg), "background": bg}
 
 
 def text_area_colours(widget: tk.Misc) -> Dict[str, str]:
     """Colours of a Tk ``Text`` (Thonny's themes configure the pseudo-style ``Text``)."""
     field = field_colours(widget)
-    bg = _first(widget, _lookup(widget, "Text", "background")) or field["background"]
-    fg = _first(widget, _lookup(widget, "Text", "foreground")) or field["foreground"]
+    bg = colour(widget, _lookup(widget, "Text", "background")) or field["background"]
+    fg = colour(widget, _lookup(widget, "Text", "foreground")) or field["foreground"]
     return {"foreground": contrast.first_readable([fg, contrast.plain_text(bg)], bg), "background": bg}
 
 
@@ -105,6 +107,14 @@ def apply_styles(widget: tk.Misc) -> None:
     # clam's spinbox field stays white unless its style says otherwise (Clean Dark sets TEntry only)
     style.configure(SPINBOX, fieldbackground=field["background"], foreground=field["foreground"],
                     insertcolor=field["foreground"], arrowcolor=field["foreground"])
+    for follower in _followers:
+        follower(widget)
+
+
+def follow_theme(callback: Callable[[tk.Misc], None]) -> None:
+    """``callback(widget)`` runs with ``apply_styles``: when a window opens, on theme changes."""
+    if callback not in _followers:
+        _followers.append(callback)
 
 
 def use_theme(widget: tk.Misc) -> None:

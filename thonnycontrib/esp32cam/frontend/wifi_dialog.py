@@ -15,6 +15,7 @@ from thonny.common import InlineCommand
 from thonnycontrib.esp32cam import thonny_compat
 from thonnycontrib.esp32cam.core import backend_commands, wifi
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
 
@@ -45,6 +46,7 @@ class WifiDialog(tk.Toplevel):
         self.bind("<Return>", lambda e: self.join())
         get_workbench().bind(RESPONSE, self._on_response, True)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self.after(50, self.scan)
 
     def _build(self) -> None:
