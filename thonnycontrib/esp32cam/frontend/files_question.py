@@ -90,7 +90,6 @@ class FilesQuestion(tk.Toplevel):
         super().__init__(parent)
         self.title(QUESTION_TITLE)
         self.transient(parent)
-        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self.answer = answer
         frame = ttk.Frame(self, padding=12)
         frame.grid(sticky="nsew")
@@ -112,6 +111,7 @@ class FilesQuestion(tk.Toplevel):
         self.cancel_button = ttk.Button(buttons, text=CANCEL_BUTTON, command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA), before it shows
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
         self.bind("<Escape>", lambda e: self._give(CANCEL), True)
         self._place(parent)

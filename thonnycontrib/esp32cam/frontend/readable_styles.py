@@ -69,7 +69,7 @@ def configure_derived(widget: tk.Misc, derived: str) -> None:
     style = ttk.Style(widget)
     for suffix, bg_option in PARTS[cls]:
         mine, theirs = derived + suffix, parent + suffix
-        style.configure(mine, foreground=_readable(widget, style, theirs, bg_option, ()))
+        theme_colors.set_options(style, mine, foreground=_readable(widget, style, theirs, bg_option, ()))
         entries = []
         for spec in _states(style, theirs, bg_option):
             if "disabled" in spec:  # inactive: the theme's own colour
@@ -78,7 +78,7 @@ def configure_derived(widget: tk.Misc, derived: str) -> None:
                 value = _readable(widget, style, theirs, bg_option, spec)
             entries.append((*spec, value))
         if entries:
-            style.map(mine, foreground=entries)
+            theme_colors.set_map(style, mine, "foreground", entries)
 
 
 def reconfigure_all(widget: tk.Misc) -> None:
@@ -94,11 +94,15 @@ def make_readable(widget: tk.Misc) -> None:
     current = str(widget.cget("style")) or cls
     if current.startswith(OWN_PREFIX):
         return
+    widget.configure(style=_derive(widget, current, cls))
+
+
+def _derive(widget: tk.Misc, current: str, cls: str) -> str:
     derived = PREFIX + current
     if derived not in _derived:
         _derived[derived] = (current, cls)
         configure_derived(widget, derived)
-    widget.configure(style=derived)
+    return derived
 
 
 def _descendants(widget: tk.Misc):
@@ -110,6 +114,8 @@ def _descendants(widget: tk.Misc):
 def readable_tree(widget: tk.Misc) -> None:
     """Every ttk widget in ``widget`` and below, as built now."""
     theme_colors.use_theme(widget)
+    for cls in PARTS:  # derived now, not when a widget appears: a style change makes Tk redraw everything
+        _derive(widget, cls, cls)
     for w in [widget, *_descendants(widget)]:
         make_readable(w)
 

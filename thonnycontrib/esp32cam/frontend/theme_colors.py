@@ -97,16 +97,34 @@ def text_area_colours(widget: tk.Misc) -> Dict[str, str]:
     return {"foreground": contrast.first_readable([fg, contrast.plain_text(bg)], bg), "background": bg}
 
 
+def set_options(style: ttk.Style, name: str, **options: str) -> None:
+    """``style.configure(name, **options)`` for the options that differ: every style change
+    makes Tk send ``<<ThemeChanged>>`` to all widgets again (which calls ``apply_styles``)."""
+    changed = {key: value for key, value in options.items()
+               if str(style.configure(name, query_opt=key) or "") != value}
+    if changed:
+        style.configure(name, **changed)
+
+
+def set_map(style: ttk.Style, name: str, option: str, entries: List[tuple]) -> None:
+    """``style.map(name, option=entries)`` if that is not the map already (see ``set_options``)."""
+    def normal(items: List[tuple]) -> List[tuple]:
+        return [(" ".join(str(s) for s in e[:-1]).split(), str(e[-1])) for e in items]
+
+    if normal(list(style.map(name, option) or [])) != normal(entries):
+        style.map(name, **{option: entries})
+
+
 def apply_styles(widget: tk.Misc) -> None:
     """(Re)configure the plug-in's styles in the active theme."""
     style = ttk.Style(widget)
-    style.configure(MUTED, foreground=muted_foreground(widget))
+    set_options(style, MUTED, foreground=muted_foreground(widget))
     for kind, name in STATUS_STYLES.items():
-        style.configure(name, foreground=status_foreground(widget, kind))
+        set_options(style, name, foreground=status_foreground(widget, kind))
     field = field_colours(widget)
     # clam's spinbox field stays white unless its style says otherwise (Clean Dark sets TEntry only)
-    style.configure(SPINBOX, fieldbackground=field["background"], foreground=field["foreground"],
-                    insertcolor=field["foreground"], arrowcolor=field["foreground"])
+    set_options(style, SPINBOX, fieldbackground=field["background"], foreground=field["foreground"],
+                insertcolor=field["foreground"], arrowcolor=field["foreground"])
     for follower in _followers:
         follower(widget)
 
