@@ -17,7 +17,9 @@ states (active, hover, pressed).
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -28,6 +30,8 @@ from tests.thonny_harness import REPO_ROOT, run_scenario
 THEMES = [("Enhanced Clam", "Default Light"), ("Clean Dark", "Default Dark"),
           ("Clean Dark Blue", "Default Dark"), ("Raspberry Pi Dark", "Default Dark")]
 MINIMUM = 4.5
+SHOT_THEME = "Clean Dark"  # the README's picture: the doctor in a dark theme
+DOCS_SHOT = REPO_ROOT / "docs" / "screenshots" / "1366x768" / "doctor-dark.png"
 TRANSIENT = {"active", "hover", "pressed"}
 FIELDS = {"TEntry", "TCombobox", "TSpinbox"}
 PASSWORD = "theme-test-password"
@@ -220,7 +224,19 @@ def _doctor_both_verdicts(h, doctor) -> List[Dict[str, Any]]:
     return found
 
 
-def scenario_themes(h, camera_url: str, doctor_url: str) -> Dict[str, Any]:
+def _shot(window, path: str) -> None:
+    """The window alone, from the real X screen (no window manager: root coordinates are exact)."""
+    import subprocess
+
+    window.lift()
+    window.update()
+    x, y, w, hgt = window.winfo_rootx(), window.winfo_rooty(), window.winfo_width(), window.winfo_height()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["import", "-window", "root", "-crop", f"{w}x{hgt}+{x}+{y}", "+repage", path],
+                   check=True, timeout=30)
+
+
+def scenario_themes(h, camera_url: str, doctor_url: str, shot: str) -> Dict[str, Any]:
     from tkinter import ttk
 
     windows = _open_lasting_windows(h, camera_url, doctor_url)
@@ -238,6 +254,10 @@ def scenario_themes(h, camera_url: str, doctor_url: str) -> Dict[str, Any]:
         if label is not None and link.current_text():
             found += [dict(m, window="status bar") for m in measure("status bar", label.master)
                       if m["widget"].endswith(str(label))]
+        if ui == SHOT_THEME and shot and h.wb.winfo_screenwidth() == 1366:  # the docs' screen size
+            windows["doctor"].lift()
+            h.pump(0.5)
+            _shot(windows["doctor"], shot)
         style = ttk.Style(h.wb)
 
         def field(style_name: str) -> List[int]:  # no style option: clam's element default, white
@@ -264,8 +284,12 @@ def measured(tmp_path_factory, xdisplay):
     with camera, doctor:
         camera.events.wait_for("firmware_started", timeout=20)
         doctor.events.wait_for("firmware_started", timeout=20)
-        return run_scenario(scenario_themes, tmp / "user", ini=ini, camera_url=camera.url,
-                            doctor_url=doctor.url, timeout=600)
+        shot = tmp / "doctor-dark.png"
+        result = run_scenario(scenario_themes, tmp / "user", ini=ini, camera_url=camera.url,
+                              doctor_url=doctor.url, shot=str(shot), timeout=600)
+    if shot.exists() and os.environ.get("UPDATE_SCREENSHOTS"):  # as tests/test_screens.py
+        shutil.copy(shot, DOCS_SHOT)
+    return result
 
 
 WINDOWS = {"camera view", "Wi-Fi dialog", "doctor (problem found)", "doctor (ok)", "classroom tray",

@@ -166,11 +166,18 @@ def paint(widget: tk.Misc, **options: Callable[[tk.Misc], str]) -> None:
     widget.bind("<<ThemeChanged>>", apply, "+")
 
 
+def focus_ring(widget: tk.Misc) -> str:
+    """The theme's selection colour, for a Tk widget's focus highlight."""
+    return colour(widget, _lookup(widget, ".", "selectbackground")) or foreground(widget)
+
+
 def paint_text(text: tk.Text) -> None:
-    """A Tk ``Text`` in the theme's text colours (also its cursor), now and after theme changes."""
+    """A Tk ``Text`` in the theme's text colours (also its cursor and its highlight ring, which
+    Thonny's themes leave light grey), now and after theme changes."""
     paint(text, foreground=lambda w: text_area_colours(w)["foreground"],
           background=lambda w: text_area_colours(w)["background"],
-          insertbackground=lambda w: text_area_colours(w)["foreground"])
+          insertbackground=lambda w: text_area_colours(w)["foreground"],
+          highlightbackground=background, highlightcolor=focus_ring)
 
 
 def status_style(kind: str) -> str:
