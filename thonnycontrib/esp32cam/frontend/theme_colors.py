@@ -41,10 +41,10 @@ def _hex(widget: tk.Misc, colour: str) -> str:
 
 def colour(widget: tk.Misc, *looked_up: str) -> Optional[str]:
     """The first of ``looked_up`` that is a colour (``#rrggbb``); None if none is."""
-    for colour in looked_up:
-        if colour:
+    for name in looked_up:
+        if name:
             try:
-                return _hex(widget, colour)
+                return _hex(widget, name)
             except tk.TclError:  # not a colour Tk knows on this system
                 continue
     return None
@@ -178,7 +178,3 @@ def paint_text(text: tk.Text) -> None:
           background=lambda w: text_area_colours(w)["background"],
           insertbackground=lambda w: text_area_colours(w)["foreground"],
           highlightbackground=background, highlightcolor=focus_ring)
-
-
-def status_style(kind: str) -> str:
-    return STATUS_STYLES[kind]
