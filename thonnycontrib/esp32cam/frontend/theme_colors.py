@@ -27,7 +27,7 @@ ERROR = "Esp32camError.TLabel"
 SPINBOX = "Esp32cam.TSpinbox"
 STATUS_STYLES = {contrast.OK: OK, contrast.WARNING: WARNING, contrast.ERROR: ERROR}
 
-_followed: Dict[str, bool] = {}  # root window paths whose theme changes re-apply the styles
+_applied: Dict[str, str] = {}  # root window path → the theme the styles were last worked out for
 _followers: List[Callable[[tk.Misc], None]] = []  # more to redo on a theme change (readable_styles)
 
 
@@ -135,13 +135,17 @@ def follow_theme(callback: Callable[[tk.Misc], None]) -> None:
         _followers.append(callback)
 
 
+def _theme_signature(widget: tk.Misc) -> str:
+    return "%s|%s" % (ttk.Style(widget).theme_use(), front.syntax_colour("stderr"))
+
+
 def use_theme(widget: tk.Misc) -> None:
-    """Styles ready for a window about to be built, and kept up to date on theme changes."""
-    apply_styles(widget)
+    """Styles ready for a window about to be built, and kept up to date on theme changes
+    (worked out again only when the UI or syntax theme changed: a window opens quickly)."""
     root = widget.nametowidget(".")
-    if not _followed.get(str(root)):
-        _followed[str(root)] = True
+    if str(root) not in _applied:
         root.bind("<<ThemeChanged>>", lambda event: _on_root_theme_changed(root, event), "+")
+    _apply_if_changed(root)
 
 
 def themed(widget: tk.Misc, style: str) -> str:
@@ -150,9 +154,16 @@ def themed(widget: tk.Misc, style: str) -> str:
     return style
 
 
+def _apply_if_changed(root: tk.Misc) -> None:
+    signature = _theme_signature(root)
+    if _applied.get(str(root)) != signature:
+        _applied[str(root)] = signature
+        apply_styles(root)
+
+
 def _on_root_theme_changed(root: tk.Misc, event: tk.Event) -> None:
     if str(event.widget) == str(root):  # the event reaches every widget: act once
-        apply_styles(root)
+        _apply_if_changed(root)
 
 
 def paint(widget: tk.Misc, **options: Callable[[tk.Misc], str]) -> None:
