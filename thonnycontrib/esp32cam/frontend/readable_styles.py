@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from thonnycontrib.esp32cam.core import contrast
 from thonnycontrib.esp32cam.frontend import theme_colors
@@ -86,9 +86,26 @@ def reconfigure_all(widget: tk.Misc) -> None:
         configure_derived(widget, derived)
 
 
+def _readable_tk_label(label: tk.Label, event: Any = None) -> None:
+    """A Tk label (Thonny's development head writes a WorkDialog's instructions with one, in
+    Clean Dark #9f9f9f on #404040): its foreground made readable on its own background."""
+    if event is not None and event.widget is not label:
+        return
+    fg, bg = (theme_colors.colour(label, str(label.cget(o))) for o in ("foreground", "background"))
+    if fg and bg and contrast.contrast_ratio(fg, bg) < contrast.AA_NORMAL_TEXT:
+        style = ttk.Style(label)
+        label.configure(foreground=contrast.first_readable(
+            [theme_colors.colour(label, str(style.lookup(".", "selectforeground") or "")),
+             theme_colors.foreground(label), contrast.plain_text(bg)], bg))
+
+
 def make_readable(widget: tk.Misc) -> None:
     """Give ``widget`` (a ttk widget of the plug-in's windows) its readable derived style."""
     cls = widget.winfo_class()
+    if cls == "Label" and isinstance(widget, tk.Label) and str(widget.cget("text")):
+        _readable_tk_label(widget)
+        widget.bind("<<ThemeChanged>>", lambda event: _readable_tk_label(widget, event), "+")
+        return
     if cls not in PARTS:
         return
     current = str(widget.cget("style")) or cls
