@@ -30,6 +30,7 @@ from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
+from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
@@ -50,6 +51,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self._needs_manual_boot = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
+        bind_work_dialog_keys(self)  # Enter: Install (Retry); Escape: WorkDialog's own Cancel
         if board_facts is None:
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
@@ -131,11 +133,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
             self.guidance_label.configure(text=marked(WARNING, self._catalog.problem))
 
     def _toggle_advanced(self) -> None:
-        if self.advanced_var.get():
-            self.advanced_frame.grid(row=6, column=0, columnspan=3, sticky="we",
-                                     padx=self.get_large_padding() * 2)
-        else:
-            self.advanced_frame.grid_forget()
+        self.advanced_frame.set_shown(self.advanced_var.get(), padx=self.get_large_padding() * 2)
 
     def is_ready_for_work(self) -> bool:
         return bool(self.port_combo.get().strip()) and (
