@@ -130,8 +130,7 @@ class DoctorDialog(tk.Toplevel):
 
         self.status_var = tk.StringVar(
             value="" if port else _("Choose the board's port, then press Diagnose."))
-        theme_colors.use_theme(frame)
-        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.MUTED).grid(
+        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.themed(frame, theme_colors.MUTED)).grid(
             row=1, column=0, columnspan=2, sticky="w", **pad)
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)
