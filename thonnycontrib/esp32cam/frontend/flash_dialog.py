@@ -34,12 +34,13 @@ from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiOfferMixin
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
 
 
-class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.work_dialog_base()):
+class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOfferMixin, front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
@@ -193,8 +194,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def on_done(self, success):
         super().on_done(success)
-        if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self.progress_bar().configure(value=100, maximum=100)
+        self._finished(success)  # the bar full (WorkDialog's stop() empties it), Set up Wi-Fi…
 
     def cancel_work(self):
         super().cancel_work()
