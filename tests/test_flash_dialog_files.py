@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,11 @@ def scenario_other_layout(h, url: str, mirror: str, backup: str):
         _press_install(dlg)
         yield lambda: _question(h) is not None
         question = _question(h)
+        # the question takes the grab once mapped (Tk: a grab needs a viewable window), which a
+        # loaded X server may show a moment after the window exists
+        yield lambda: question.grab_status() or time.monotonic() > result.setdefault(
+            "grab_deadline", time.monotonic() + 5)
+        result.pop("grab_deadline", None)
         result.update(message=question.message_label.cget("text"),
                       log_while_asked=_log(dlg), default_folder=question.folder_var.get(),
                       grabbed=str(question.grab_status() or ""))

@@ -298,6 +298,7 @@ WINDOWS = {"camera view", "Wi-Fi dialog", "doctor (problem found)", "doctor (ok)
 
 @pytest.mark.thonny
 @pytest.mark.slow
+@pytest.mark.ui
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("theme", [ui for ui, _ in THEMES])
 def test_every_text_of_every_window_reads_4_5_to_1(measured, theme):
