@@ -375,6 +375,22 @@ class Harness:
         assert "error" not in result, result["error"]
         return result
 
+    def camera_view(self) -> Any:
+        """Show the plug-in's camera view, as its View menu item does, and return it."""
+        from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+        show_camera_view()
+        self.pump(0.3)
+        return self.wb.get_view(VIEW_ID)
+
+    @staticmethod
+    def set_live(view: Any, on: bool, frame_size: Optional[str] = None) -> None:
+        """The camera view's Live check box, as the user ticks it (after picking a frame size)."""
+        if frame_size:
+            view.controls.frame_size.set(frame_size)
+        view.controls.live.set(on)
+        view._on_live_toggled()
+
     def remote_files(self) -> List[str]:
         view = self.wb.get_view("FilesView")
         tree = view.remote_files.tree
