@@ -179,14 +179,11 @@ def _open_lasting_windows(h, camera_url: str, doctor_url: str) -> Dict[str, Any]
     """Camera view with its problem panel, Wi-Fi dialog, doctor with findings, classroom tray."""
     from thonnycontrib.esp32cam.frontend import doctor_dialog, link_status
     from thonnycontrib.esp32cam.frontend.classroom_dialog import doctor_tray
-    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
     from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
 
     h.select_backend("ESP32CAM", port=camera_url)
     h.wait_for_prompt(40)
-    show_camera_view()
-    h.pump(0.3)
-    view = h.wb.get_view(VIEW_ID)
+    view = h.camera_view()
     view.capture()
     h.wait_until(lambda: getattr(view, "last_problem", None), 30, "the camera problem")
     h.wait_until(lambda: not view._pending and h.is_at_prompt(), 30, "the camera to be idle")
