@@ -54,28 +54,19 @@ def _live_frames(h, view, count: int, timeout: float = 40) -> list:
 
 
 def scenario_live_over_wifi(h, url: str):
-    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
-
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
-    show_camera_view()
-    h.pump(0.3)
-    view = h.wb.get_view(VIEW_ID)
-    view.controls.frame_size.set("QVGA")
+    view = h.camera_view()
     result = {}
     # not on a network yet: serial Live, and the view says why
-    view.controls.live.set(True)
-    view._on_live_toggled()
+    h.set_live(view, True, "QVGA")
     _live_frames(h, view, 3)
     result["off_network"] = (view.over_wifi, view.status_label.cget("text"))
-    view.controls.live.set(False)
-    view._on_live_toggled()
+    h.set_live(view, False)
     h.wait_until(lambda: view._pending is None, 20, "serial Live to end")
     result["joined"], result["modal"] = _join_from_the_interpreter_page(h)
     # on the network: Live comes over Wi-Fi, VGA from the view's settings
-    view.controls.frame_size.set("VGA")
-    view.controls.live.set(True)
-    view._on_live_toggled()
+    h.set_live(view, True, "VGA")
     h.wait_until(lambda: view.over_wifi, 30, "Live over Wi-Fi")
     infos = _live_frames(h, view, 12)
     result["wifi"] = (view.over_wifi, view.status_label.cget("text"), infos[-1]["size"], infos[-1]["fps"])
@@ -88,8 +79,7 @@ def scenario_live_over_wifi(h, url: str):
     view.controls.frame_size.set("QVGA")
     view._settings_changed()
     h.wait_until(lambda: view.over_wifi and (view.last_frame_info or {}).get("size") == (320, 240), 30, "QVGA over Wi-Fi")
-    view.controls.live.set(False)
-    view._on_live_toggled()
+    h.set_live(view, False)
     h.pump(1.0)
     result["stopped"] = view.over_wifi
     return result
@@ -118,17 +108,11 @@ def scenario_network_lost(h, url: str, flag: str):
     """Live over Wi-Fi, then the access point goes away (the test's side switches it off)."""
     from pathlib import Path
 
-    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
-
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
     _join_from_the_interpreter_page(h)
-    show_camera_view()
-    h.pump(0.3)
-    view = h.wb.get_view(VIEW_ID)
-    view.controls.frame_size.set("QVGA")
-    view.controls.live.set(True)
-    view._on_live_toggled()
+    view = h.camera_view()
+    h.set_live(view, True, "QVGA")
     h.wait_until(lambda: view.over_wifi, 30, "Live over Wi-Fi")
     _live_frames(h, view, 5)
     Path(flag).write_text("over Wi-Fi")
@@ -136,8 +120,7 @@ def scenario_network_lost(h, url: str, flag: str):
     failed = view.status_label.cget("text")
     frames = _live_frames(h, view, 3, timeout=60)  # serial Live
     status = view.status_label.cget("text")
-    view.controls.live.set(False)
-    view._on_live_toggled()
+    h.set_live(view, False)
     return {"failed": failed, "status": status, "frames": len(frames), "over_wifi": view.over_wifi}
 
 

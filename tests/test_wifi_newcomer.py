@@ -18,7 +18,6 @@ PASSWORD = "classroom-2024"
 
 def scenario_newcomer(h, url: str, password: str):
     from thonnycontrib.esp32cam.frontend.flash_dialog import FirmwareInstallerDialog, open_installer
-    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
     from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
 
     def script(dlg, result):
@@ -42,16 +41,11 @@ def scenario_newcomer(h, url: str, password: str):
 
     result = h.drive_modal(FirmwareInstallerDialog, script, lambda: open_installer(h.wb), 300,
                            close=lambda dlg: dlg.close(), details=lambda dlg: getattr(dlg, "stdout", ""))
-    show_camera_view()
-    h.pump(0.3)
-    view = h.wb.get_view(VIEW_ID)
-    view.controls.frame_size.set("VGA")
-    view.controls.live.set(True)
-    view._on_live_toggled()
+    view = h.camera_view()
+    h.set_live(view, True, "VGA")
     h.wait_until(lambda: view.over_wifi and (getattr(view, "last_frame_info", None) or {}).get("fps"), 40, "Live over Wi-Fi")
     result.update(status=view.status_label.cget("text"), frame=view.last_frame_info)
-    view.controls.live.set(False)
-    view._on_live_toggled()
+    h.set_live(view, False)
     return result
 
 

@@ -37,6 +37,7 @@ Behaviour that needs the host's help:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import json
@@ -55,6 +56,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_buffers, camera_frames, rom, sccb
+from .cpu import CpuGovernor, host_factor
+from .flash import PAGE_SIZE, FlashTiming
 from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
@@ -108,6 +111,7 @@ DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
 
 SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first one is pending
 SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
+CHANNEL_ROUND_TRIP = 0.0001  # what one private-channel request costs by itself (0.1-0.2 ms measured on a loaded 2-core host)
 BOOT_OUTPUT_KEPT = 4096  # bytes of a failed boot's output kept for its event
 CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
@@ -479,7 +483,15 @@ class MicroPythonFirmware:
         uart: Any = None,
         mac: Optional[bytes] = None,
         wifi: Optional[WifiNetworks] = None,
+        cpu: str = "host",
     ) -> None:
+        """`cpu="esp32"`: the board's code runs at a 240 MHz ESP32's speed (cpu.py);
+        `"host"` (default): at the host's."""
+        if cpu not in ("esp32", "host"):
+            raise ValueError("cpu must be 'esp32' or 'host'")
+        self.cpu = cpu
+        self._governor: Optional[CpuGovernor] = None
+        self._meter_path = ""  # where the board process reports its own modules' time
         self.flash = flash
         self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
         self.info = info
@@ -514,6 +526,7 @@ class MicroPythonFirmware:
         self._prompt_seen = False
         self._booted = threading.Event()  # this process has its board modules (see vb_boot)
         self._interruptible = threading.Event()  # its boot has enabled Ctrl-C
+        self._flash_busy = threading.Lock()  # held while the filesystem's flash erases/programs
         self._boot_output = bytearray()  # what this process printed before it booted
         self._crash_count = 0
         self._rx_backlog = bytearray()
@@ -567,7 +580,11 @@ class MicroPythonFirmware:
                     pending.clear()
                     if not self._may_signal():
                         continue  # the previous Ctrl-C is still pending
-                    if _interrupt_running_code(proc.pid):
+                    governor = self._governor
+                    with self._flash_busy, (governor.hold() if governor else contextlib.nullcontext()):
+                        # raised once a flash operation has returned; the CPU governor waits
+                        sent = _interrupt_running_code(proc.pid)
+                    if sent:
                         self._last_sigint = time.monotonic()
                         self._output_since_sigint = False
                         continue
@@ -629,6 +646,9 @@ class MicroPythonFirmware:
     def stop(self) -> None:
         """Chip reset or power loss: the firmware dies at once. Idempotent."""
         self._stopping.set()  # before taking the lock: no soft reboot can spawn after this
+        governor = self._governor
+        if governor is not None:
+            governor.close()  # output held for the CPU's time goes nowhere now
         with self._lock:
             proc = self._proc
             threads = (self._supervisor, self._channel_thread)
@@ -653,6 +673,9 @@ class MicroPythonFirmware:
         child_fds = (req_write, resp_read)
         config = self._boot_config()
         config["raw_repl"] = raw
+        meter_fd, meter_path = tempfile.mkstemp(prefix="virtualboard-cpu-")
+        os.close(meter_fd)
+        config["cpu_meter"] = self._meter_path = meter_path
         # PSRAM build heap vs internal RAM only. The twin's own modules (C on a board) live in
         # this heap too: 178K leaves as much free after boot (gc.mem_free() ~104 KB lemariva,
         # ~96 KB cnadler86) as 160K did before esp32.NVS/Partition, micropython and select.
@@ -721,6 +744,10 @@ class MicroPythonFirmware:
             "unique_id": list(self._unique_id()),
             "wifi": self.wifi.lan,
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
+            "cpu": self.cpu,
+            # the filesystem's erase/program times: the same chip the ROM path models
+            "fs_timing": {"sector_erase": FlashTiming.SECTOR_ERASE, "page_program": FlashTiming.PAGE_PROGRAM,
+                          "page_size": PAGE_SIZE},
         }
 
     def _unique_id(self) -> bytes:
@@ -757,6 +784,9 @@ class MicroPythonFirmware:
                     select.select([fd], [], [])
                 except (OSError, ValueError):
                     break
+                # what it printed leaves once an ESP32 would have it; it stays in the pipe
+                # meanwhile, where a UART(0) rate change waits for it (_wait_output_left)
+                self._pay_cpu()
                 with self._output_lock:
                     try:
                         chunk = os.read(fd, OUTPUT_CHUNK)
@@ -774,6 +804,7 @@ class MicroPythonFirmware:
             if rest and not self._stopping.is_set():
                 self._emit(rest)
             proc.wait()
+            self._end_governor()
             with self._lock:
                 for pipe in (proc.stdin, proc.stdout):
                     try:
@@ -834,6 +865,28 @@ class MicroPythonFirmware:
             self._raw_mode = out.mode == "raw"
         return True
 
+    # --- ESP32 CPU speed (cpu.py) ---------------------------------------
+    def _start_governor(self, config: Dict[str, Any]) -> None:
+        proc = self._proc
+        if self.cpu != "esp32" or proc is None or self._governor is not None:
+            return
+        self._governor = CpuGovernor(proc.pid, host_factor(micropython_command()), config["cpu_meter"])
+        self._governor.start()
+
+    def _pay_cpu(self) -> None:
+        governor = self._governor
+        if governor is not None:
+            governor.pay()
+
+    def _end_governor(self) -> None:
+        governor, self._governor = self._governor, None
+        if governor is not None:
+            governor.close()
+        try:
+            os.unlink(self._meter_path)
+        except OSError:
+            pass
+
     # --- private channel ----------------------------------------------
     def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
         try:
@@ -845,6 +898,7 @@ class MicroPythonFirmware:
                     req = json.loads(line)
                 except ValueError:
                     continue
+                self._pay_cpu()  # the request is made once an ESP32 would have got there
                 header, payload = self._handle(req, config)
                 if header is None:
                     continue
@@ -868,6 +922,7 @@ class MicroPythonFirmware:
             self._interruptible.set()
             if op == "booted":
                 self._booted.set()
+                self._start_governor(config)
                 self.sensor.bus.pwm.clear()  # a soft reset stops PWM (ports/esp32/main.c machine_pwm_deinit_all)
             return {"ok": True}, b""
         if op == "reset":
@@ -881,6 +936,10 @@ class MicroPythonFirmware:
             self._wait_output_left(tail=0, whole=True)
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
+        if op == "flash_busy":
+            with self._flash_busy:  # Ctrl-C waits (feed): the chip finishes the C call first
+                time.sleep(max(0.0, float(req.get("s", 0)) - CHANNEL_ROUND_TRIP))
+            return {"ok": True}, b""
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
         if op == "wlan":

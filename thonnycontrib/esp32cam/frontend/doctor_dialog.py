@@ -24,7 +24,9 @@ from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH, wrap_to_width
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -105,6 +107,7 @@ class DoctorDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._build(port)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self._disconnected = self._disconnect_thonny()
         if autostart and port:
             self.after(50, self.start)
@@ -125,10 +128,9 @@ class DoctorDialog(tk.Toplevel):
         self.port_box.grid(row=0, column=1, sticky="we", **pad)
         self.run_button = ttk.Button(frame, text=_("Diagnose"), command=self.start, width=BUTTON_WIDTH)
         self.run_button.grid(row=0, column=2, sticky="e", **pad)
-
         self.status_var = tk.StringVar(
             value="" if port else _("Choose the board's port, then press Diagnose."))
-        status = ttk.Label(frame, textvariable=self.status_var, foreground="gray40", justify="left")
+        status = ttk.Label(frame, textvariable=self.status_var, style=theme_colors.themed(frame, theme_colors.MUTED))
         status.grid(row=1, column=0, columnspan=2, sticky="w", **pad)
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray, width=BUTTON_WIDTH)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)

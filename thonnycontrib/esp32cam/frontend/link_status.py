@@ -18,6 +18,7 @@ from typing import Any, List, Optional, Tuple
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend.readable_styles import make_readable
 from thonnycontrib.esp32cam.thonny_compat import front
 
 _label: Optional[ttk.Label] = None
@@ -57,6 +58,7 @@ def _ensure_label() -> Optional[ttk.Label]:
     if bar is None:
         return None
     _label = ttk.Label(bar, text="")
+    make_readable(_label)
     _label.grid(row=1, column=2, sticky="e", padx=(0, PAD_RIGHT))
     bar.bind("<Configure>", lambda event: _fit(), True)  # the window was resized
     workbench.bind("BackendRestart", lambda event=None: clear(), True)
