@@ -63,13 +63,14 @@ def camera_image(app_kib: int) -> bytes:
 class Tray:
     """N virtual boards, each in its own process."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, extra: Sequence[str] = ()) -> None:
+        """``extra``: more ``python -m tests.virtualboard`` options for every board."""
         self.procs: List[subprocess.Popen] = []
         self.urls: List[str] = []
         env = dict(os.environ, PYTHONPATH=str(REPO))
         for i in range(count):
             proc = subprocess.Popen([sys.executable, "-m", "tests.virtualboard", "--firmware", "blank",
-                                     "--mac", f"24:0a:c4:be:00:{i + 1:02x}"],
+                                     "--mac", f"24:0a:c4:be:00:{i + 1:02x}", *extra],
                                     cwd=str(REPO), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True)
             self.procs.append(proc)

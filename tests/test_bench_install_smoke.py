@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.esptool]
 
-RATIOS = ("plug-in / Thonny dialog", "plug-in / expert", "re-install / first install", "re-run / first run")
+RATIOS = ("plug-in / Thonny dialog", "plug-in / expert", "plug-in 2M / Thonny dialog", "plug-in 2M / expert",
+          "re-install / first install", "re-run / first run")
 
 
 def test_quick_run_prints_the_ratios() -> None:
