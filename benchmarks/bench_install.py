@@ -139,12 +139,15 @@ def _image(spec: str, quick: bool, folder: Path) -> Path:
         return path
     if Path(spec).is_file():
         return Path(spec)
-    from tests.real_images import real_firmware_dir
+    from tests.real_images import default_cache_dir, default_mirrors, real_image_path
 
-    found = sorted(real_firmware_dir().glob(spec + "*.bin"))
-    if len(found) != 1:
-        raise SystemExit(f"no single image {spec}*.bin in {real_firmware_dir()}")
-    return found[0]
+    folders = [*default_mirrors(), default_cache_dir()]  # as the tests find images
+    found = sorted({p.name: p for f in folders if f.is_dir() for p in f.glob(spec + "*.bin")}.values())
+    if len(found) == 1:
+        return found[0]
+    if len(spec) == 64 and not found:
+        return real_image_path(spec)  # the catalog's URL, verified
+    raise SystemExit(f"not one image {spec}*.bin in " + ", ".join(map(str, folders)))
 
 
 def report(times: Dict[str, List[float]], boards: int) -> List[str]:
