@@ -31,7 +31,8 @@ is noisy), medians with every run:
     command again (same build). Goal: re-run <= 0.25x the first run.
 
 Every board is behind a modelled CH340 (``--adapter ch340``: garbles above 2 Mbaud), as on
-the ESP32-CAM-MB. Serial clients use the virtual board's fast RFC2217 client
+the ESP32-CAM-MB, with a 20 ms EN delay (``--en-delay 0.02``, the twin README's value for the
+fast client: esptool's first reset attempt gets download mode). Serial clients use the virtual board's fast RFC2217 client
 (tests/virtualboard/fastclient) in every path alike: a USB adapter answers at once, stock
 pyserial's RFC2217 client polls every 50 ms.
 
@@ -61,7 +62,10 @@ from tests.virtualboard.testing import FASTCLIENT_DIR  # noqa: E402
 from thonnycontrib.esp32cam.core.esptool_cmd import find_esptool  # noqa: E402
 
 LEMARIVA_1_21 = "d23e4e4e35844537f2b7f4693c80bc7d603cdbd51c09013b304326607cc138ab"
-BOARD = ("--adapter", "ch340")  # the ESP32-CAM-MB's USB-serial chip
+# the ESP32-CAM-MB's USB-serial chip; EN's RC delay below esptool's 50 ms IO0 hold, so its
+# first reset attempt lands in download mode as on a USB adapter (the twin's 0.1 s default
+# suits stock pyserial's RFC2217 client, whose line changes come >= 50 ms apart)
+BOARD = ("--adapter", "ch340", "--en-delay", "0.02")
 QUICK_BOARD = ("--line-rate", "unlimited", "--flash-timing", "fast")
 GOALS = {"plugin/thonny": 0.2, "plugin/expert": 0.6, "reinstall/first": 0.2, "classroom": 0.25}
 
