@@ -16,6 +16,11 @@ from tests.xvfb import start_xvfb, stop_xvfb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The tests read the plug-in's English messages: a developer's German locale must not
+# translate them (Thonny's back-ends get THONNY_LANGUAGE from the test Workbench's setting).
+os.environ["LANGUAGE"] = "en"
+os.environ.pop("THONNY_LANGUAGE", None)
+
 
 def pytest_report_header(config) -> str:
     """Where the real firmware images come from (tests/real_images.py), without the network."""

@@ -5,6 +5,7 @@ heavy import (pyserial, esptool, PIL, dialogs) happens when the user needs it,
 so Thonny starts as fast as without the plug-in. ``python -m thonnycontrib.esp32cam``
 runs the CLI and never imports Thonny.
 """
+from thonnycontrib.esp32cam.core.i18n import N_
 
 # The one place the release version is written: setup.cfg reads it
 # (``version = attr:``), the CLI prints it (``--version``).
@@ -15,7 +16,7 @@ __version__ = "0.1.0"
 TESTED_THONNY = ("4.1.7", "5.0.1", "5.0.0b1.dev0")
 
 BACKEND_NAME = "ESP32CAM"
-BACKEND_DESCRIPTION = "MicroPython (ESP32-CAM)"
+BACKEND_DESCRIPTION = N_("MicroPython (ESP32-CAM)")  # translated at registration
 
 
 def load_plugin() -> None:
@@ -25,8 +26,10 @@ def load_plugin() -> None:
     raises ``UnsupportedThonny``, or a name it imports moved), nothing is
     registered: one line in the log and in the Shell says so, no dialog, and
     Thonny's other interpreters are untouched."""
+    from thonnycontrib.esp32cam.core.i18n import _
     from thonnycontrib.esp32cam.thonny_compat import UnsupportedThonny, unsupported_message
 
+    _follow_thonny_language()  # before the unsupported-Thonny message and any label
     try:
         from thonnycontrib.esp32cam.thonny_compat import front
 
@@ -35,15 +38,25 @@ def load_plugin() -> None:
     except UnsupportedThonny as e:
         _report_unsupported(str(e))
     except ImportError as e:  # a Thonny name moved again
-        _report_unsupported(unsupported_message(f"the Thonny module or name {e.name or e}"))
+        _report_unsupported(unsupported_message(
+            _("the Thonny module or name {name}").format(name=e.name or e)))
+
+
+def _follow_thonny_language() -> None:
+    """The plug-in speaks the language chosen in Thonny's options (general.language)."""
+    from thonnycontrib.esp32cam.core.i18n import set_language
+
+    try:
+        from thonny import get_workbench
+
+        set_language(get_workbench().get_option("general.language"))
+    except Exception:  # no workbench: the locale variables decide (core.i18n)
+        return
 
 
 def _register(front) -> None:
-    from thonny import get_workbench
+    from thonnycontrib.esp32cam.core.i18n import _
 
-    from thonnycontrib.esp32cam.core.i18n import set_language
-
-    set_language(get_workbench().get_option("general.language"))  # before any label is made
     from thonnycontrib.esp32cam.core.lines import DEFAULT_DTR, DEFAULT_RTS
     from thonnycontrib.esp32cam.frontend.config_page import Esp32CamConfigPage, set_firmware_installer
     from thonnycontrib.esp32cam.frontend.proxy import Esp32CamProxy
@@ -51,7 +64,7 @@ def _register(front) -> None:
     front.add_backend(
         BACKEND_NAME,
         Esp32CamProxy,
-        BACKEND_DESCRIPTION,
+        _(BACKEND_DESCRIPTION),
         Esp32CamConfigPage,
         sort_key="35a",  # right after Thonny's "MicroPython (ESP32)" (35)
         dtr=DEFAULT_DTR,

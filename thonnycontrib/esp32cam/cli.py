@@ -14,20 +14,22 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from thonnycontrib.esp32cam import __version__
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
-# command name -> (module under thonnycontrib.esp32cam.commands, one-line help)
+# command name -> (module under thonnycontrib.esp32cam.commands, one-line help: N_, shown with _())
 COMMANDS: Dict[str, Tuple[str, str]] = {
-    "doctor": ("doctor", "diagnose the serial connection to an ESP32-CAM"),
-    "catalog": ("catalog", "list the curated MicroPython camera firmware builds"),
-    "flash": ("flash", "install MicroPython firmware on an ESP32-CAM (esptool)"),
-    "snapshot": ("snapshot", "take a photo with the ESP32-CAM and save it as JPEG"),
-    "inspect": ("inspect", "tell what a firmware .bin is (chip, banner, camera driver, integrity)"),
-    "wifi": ("wifi", "put an ESP32-CAM on a Wi-Fi network (scan, join, join at every boot)"),
+    "doctor": ("doctor", N_("diagnose the serial connection to an ESP32-CAM")),
+    "catalog": ("catalog", N_("list the curated MicroPython camera firmware builds")),
+    "flash": ("flash", N_("install MicroPython firmware on an ESP32-CAM (esptool)")),
+    "snapshot": ("snapshot", N_("take a photo with the ESP32-CAM and save it as JPEG")),
+    "inspect": ("inspect", N_("tell what a firmware .bin is (chip, banner, camera driver, "
+                              "integrity)")),
+    "wifi": ("wifi", N_("put an ESP32-CAM on a Wi-Fi network (scan, join, join at every boot)")),
 }
 
 
 def _load(name: str):
-    module_name, _ = COMMANDS[name]
+    module_name = COMMANDS[name][0]
     return importlib.import_module("thonnycontrib.esp32cam.commands." + module_name)
 
 
@@ -40,12 +42,12 @@ def _prog() -> str:
 def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_prog(),
-        description="ESP32-CAM tools from the thonny-esp32cam plug-in.",
+        description=_("ESP32-CAM tools from the thonny-esp32cam plug-in."),
     )
     parser.add_argument("--version", action="version", version=f"thonny-esp32cam {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    for name, (_module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=_(help_text), description=_(help_text))
         if name == command:
             _load(name).add_arguments(p)
     return parser
@@ -68,5 +70,5 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(_load(args.command).run(args) or 0)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        print(_("Interrupted."), file=sys.stderr)
         return 130

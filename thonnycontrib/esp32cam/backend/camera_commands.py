@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from thonnycontrib.esp32cam.backend.fast_link import binary_io
 from thonnycontrib.esp32cam.core import backend_commands
+from thonnycontrib.esp32cam.core.i18n import _
 
 if TYPE_CHECKING:
     from thonnycontrib.esp32cam.core.camera.session import CameraSession, RunResult
@@ -134,10 +135,13 @@ class CameraCommandsMixin:
                                     "details": p.details, "action": None}}
         except TimeoutError as e:  # Thonny's ReadingTimeoutError: the board went silent mid-answer
             self._esp32cam_session = None
-            response = {"problem": {"kind": problems.TRANSFER, "title": "The board stopped answering",
-                                    "explanation": "The board went silent in the middle of a camera request "
-                                    "(a reset, a brownout or a loose cable). Check the 5 V supply and press "
-                                    "Stop/Restart (Ctrl+F2) to reconnect.",
+            response = {"problem": {"kind": problems.TRANSFER, "title": _(
+                    "The board stopped answering"),
+                                    "explanation": _(
+                                            "The board went silent in the middle of a camera "
+                                            "request (a reset, a brownout or a loose cable). "
+                                            "Check the 5 V supply and press Stop/Restart "
+                                            "(Ctrl+F2) to reconnect."),
                                     "details": str(e), "action": None}}
         response.update(action=action, request_id=request_id)
         return response
@@ -163,7 +167,7 @@ class CameraCommandsMixin:
                     "baudrate": self._esp32cam_baudrate()}
         if action == "stream":
             return {"streamed": self._esp32cam_stream(session, settings, cmd)}
-        raise problems.CameraProblem(problems.OTHER, "Unknown camera request", repr(action))
+        raise problems.CameraProblem(problems.OTHER, _("Unknown camera request"), repr(action))
 
     def _esp32cam_stream(self, session: CameraSession, settings: Any, cmd: Any) -> int:
         """Live frames as ``CAMERA_FRAME_EVENT`` events until the front-end says stop, another
@@ -208,7 +212,7 @@ class CameraCommandsMixin:
             logger.info("Board probe failed", exc_info=True)
             return {"facts": None, "error": str(e)}
         if result.frame is None or result.frame.kind != KIND_INFO:
-            return {"facts": None, "error": result.error_output or "no answer to the probe"}
+            return {"facts": None, "error": result.error_output or _("no answer to the probe")}
         facts = sensors.parse_probe(result.frame.text)
         return {"facts": {"chip": facts.chip or profile.chip, "psram": facts.psram, "sensor": facts.to_json()}}
 

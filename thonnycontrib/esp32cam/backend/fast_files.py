@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, Callable
 
 from thonnycontrib.esp32cam.backend.fast_link import binary_io
 from thonnycontrib.esp32cam.core import fastlink
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_files")
 
@@ -136,7 +137,8 @@ class FastFilesMixin:
                     if done == 0:  # e.g. no binascii.crc32: Thonny's own way says what is wrong
                         logger.info("Fast download refused (%r); Thonny's transfer instead", header)
                         return super().esp32cam_read_file(source_path, target_fp, callback)  # type: ignore[misc]
-                    raise OSError("The board stopped sending %s after %d bytes." % (source_path, done))
+                    raise OSError(_("The board stopped sending {path} after {count} bytes.").format(
+                        path=source_path, count=done))
                 size, crc = struct.unpack("<II", header[2:])
                 block = bytes(connection.soft_read(size, TIMEOUT))
                 if len(block) != size or binascii.crc32(block) & 0xFFFFFFFF != crc:
@@ -144,8 +146,9 @@ class FastFilesMixin:
                     if retries > RETRIES:
                         connection.write(b"q")
                         connection.soft_read_until(RUN_END, TIMEOUT)
-                        raise OSError("%s arrived damaged %d times in a row; try again, or set the "
-                                      "serial speed to 115200." % (source_path, retries))
+                        raise OSError(_("{path} arrived damaged {count} times in a row; try "
+                                        "again, or set the serial speed to 115200.").format(path=source_path,
+                                                                                  count=retries))
                     request = b"r"
                     continue
                 retries = 0
@@ -186,23 +189,25 @@ class FastFilesMixin:
                 if not chunk:
                     connection.write(header)
                     break
-                for _ in range(RETRIES + 1):
+                for _attempt in range(RETRIES + 1):
                     connection.write(header + chunk)
                     answer = bytes(connection.soft_read(1, TIMEOUT))
                     if answer == b"\x06":
                         break
                     if answer != b"\x15":  # silence or an error: the board ended the program
                         rest = connection.soft_read_until(RUN_END, TIMEOUT)
-                        raise OSError("The board stopped receiving %s after %d bytes: %s"
-                                      % (target_path, done, bytes(answer + rest)[-200:].decode("utf-8", "replace")))
+                        raise OSError(_("The board stopped receiving {path} after {count} "
+                                        "bytes: {answer}").format(path=target_path, count=done, answer=bytes(
+                                            answer + rest)[-200:].decode("utf-8", "replace")))
                 else:
-                    raise OSError("%s was damaged on the way %d times in a row; try again, or set the "
-                                  "serial speed to 115200." % (target_path, RETRIES + 1))
+                    raise OSError(_("{path} was damaged on the way {count} times in a row; try "
+                                    "again, or set the serial speed to 115200.").format(path=target_path,
+                                                                                 count=RETRIES + 1))
                 done += len(chunk)
             end = bytes(connection.soft_read_until(RUN_END, TIMEOUT))
             if b"\x02D" not in end:
-                raise OSError("The board could not finish writing %s: %s"
-                              % (target_path, end[-200:].decode("utf-8", "replace")))
+                raise OSError(_("The board could not finish writing {path}: {answer}").format(
+                    path=target_path, answer=end[-200:].decode("utf-8", "replace")))
         callback(done, file_size)
         logger.info("Fast upload of %s: %d bytes", target_path, done)
         return done

@@ -31,6 +31,7 @@ from thonnycontrib.esp32cam.backend import link_store
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
 from thonnycontrib.esp32cam.core.linkwatch import POKE, LinkWatch
 from thonnycontrib.esp32cam.core.serialprobe import SYNC_FRAME
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
@@ -135,14 +136,15 @@ class FastLinkMixin:
     # --- negotiating ------------------------------------------------------------------------
     def _esp32cam_negotiate(self, current: Optional[int] = None) -> None:
         if self._esp32cam_adapter == fastlink.NATIVE_USB:
-            self._esp32cam_announce(fastlink.Result(fastlink.BOOT_BAUD), "USB-Serial/JTAG: no line rate")
+            self._esp32cam_announce(fastlink.Result(fastlink.BOOT_BAUD), _(
+                    "USB-Serial/JTAG: no line rate"))
             return
         current = current or self._esp32cam_link_rate
         store = link_store.load_store()
         rates = fastlink.candidate_rates(self._esp32cam_setting, self._esp32cam_cap,
                                          fastlink.remembered_rate(store, self._esp32cam_port, self._esp32cam_adapter))
         if not rates:
-            self._esp32cam_announce(fastlink.Result(current), "115200 only (setting)")
+            self._esp32cam_announce(fastlink.Result(current), _("115200 only (setting)"))
             return
         connection = self.compat.connection  # type: ignore[attr-defined]
         negotiator = self._esp32cam_negotiator()
@@ -201,8 +203,10 @@ class FastLinkMixin:
         if result.unsupported and not self._esp32cam_said_unsupported:
             self._esp32cam_said_unsupported = True
             self.compat.send_output(  # type: ignore[attr-defined]
-                "[ESP32-CAM] This firmware keeps its REPL at 115200 baud (%s); everything works, "
-                "only slower. MicroPython 1.19 or newer can run faster.\n" % result.unsupported, "stderr")
+                "[ESP32-CAM] " + _("This firmware keeps its REPL at 115200 baud ({reason}); "
+                                   "everything works, only slower. MicroPython 1.19 or newer "
+                                   "can run faster.").format(
+                                       reason=result.unsupported) + "\n", "stderr")
         self.compat.send_event(BackendEvent(backend_commands.LINK_RATE_EVENT, rate=result.rate,  # type: ignore[attr-defined]
                                        adapter=self._esp32cam_adapter, text=text,
                                        unsupported=bool(result.unsupported)))

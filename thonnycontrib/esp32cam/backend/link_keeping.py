@@ -17,6 +17,7 @@ from thonny.common import BackendEvent
 
 from thonnycontrib.esp32cam.backend import link_store
 from thonnycontrib.esp32cam.core import backend_commands, fastlink
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
@@ -34,22 +35,25 @@ class LinkKeepingMixin:
     def _esp32cam_on_lost(self) -> None:
         logger.warning("The board is not readable at any known rate")
         self.compat.send_output(  # type: ignore[attr-defined]
-            "\n[ESP32-CAM] The board does not answer at any serial speed the plug-in knows, nor as a "
-            "bootloader: a program probably changed its speed with machine.UART(0, ...). Press the "
-            "board's RST button: it starts at 115200 and the link comes back by itself.\n", "stderr")
+            "\n[ESP32-CAM] " + _("The board does not answer at any serial speed the plug-in "
+                                 "knows, nor as a bootloader: a program probably changed its "
+                                 "speed with machine.UART(0, ...). Press the board's RST "
+                                 "button: it starts at 115200 and the link comes back by itself.") + "\n", "stderr")
 
     def _esp32cam_on_download_mode(self) -> None:
         """Watch thread: the ROM bootloader answered a SYNC at 115200; the Shell hint says
         what to do (the boot log that would have said so passed before the host followed)."""
         logger.warning("The ROM bootloader answered: the board is in download mode")
         self.compat.send_event(BackendEvent(backend_commands.BOARD_FINDING_EVENT,  # type: ignore[attr-defined]
-                                       code="download_mode", evidence="the ROM bootloader answered a SYNC request"))
+                                       code="download_mode", evidence=_(
+                                               "the ROM bootloader answered a SYNC request")))
 
     def _esp32cam_check_link(self) -> None:
         relocked, self._esp32cam_relocked = self._esp32cam_relocked, None
         if relocked is None or self._esp32cam_setting.mode == "off":
             if relocked is not None:
-                self._esp32cam_announce(fastlink.Result(relocked), "%d baud" % relocked)
+                self._esp32cam_announce(fastlink.Result(relocked), _(
+                        "{rate} baud").format(rate=relocked))
             return
         self._esp32cam_renegotiate("the board's rate changed to %d" % relocked)
 

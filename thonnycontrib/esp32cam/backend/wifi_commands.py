@@ -7,6 +7,7 @@ from logging import getLogger
 from typing import Any, Dict
 
 from thonnycontrib.esp32cam.core import wifi
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger("thonnycontrib.esp32cam.backend.wifi")
 
@@ -43,7 +44,7 @@ class WifiCommandsMixin:
                 return {"networks": found}
             ssid = str(cmd.get("ssid", ""))
             seconds = float(cmd.get("seconds", wifi.DEFAULT_JOIN_SECONDS))
-            _, outcome, stored = wifi.join_and_keep(self._esp32cam_exec_text, ssid, password, seconds,
+            _result, outcome, stored = wifi.join_and_keep(self._esp32cam_exec_text, ssid, password, seconds,
                                                     bool(cmd.get("store", True)), networks)
             logger.info("Wi-Fi join of %r: %s", ssid, outcome.code)  # never the password
             return {"networks": found, "ok": outcome.ok, "code": outcome.code, "message": outcome.message,
@@ -52,4 +53,5 @@ class WifiCommandsMixin:
             return {"error": str(e), "code": "no_network"}
         except (RuntimeError, ValueError, OSError) as e:
             logger.info("Wi-Fi command failed", exc_info=True)
-            return {"error": "The board did not finish the Wi-Fi step: %s" % e, "code": "board_error"}
+            return {"error": _("The board did not finish the Wi-Fi step: {error}").format(error=e),
+                    "code": "board_error"}

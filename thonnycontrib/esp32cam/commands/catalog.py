@@ -10,6 +10,7 @@ from dataclasses import asdict
 from thonnycontrib.esp32cam.core.boards import PROFILES
 from thonnycontrib.esp32cam.core.catalog import Build, CatalogError, load_catalog, refresh_catalog
 from thonnycontrib.esp32cam.core.download import DownloadError, installer_dir
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 NO_THONNY_DIR = ".esp32cam"  # in the home folder, when Thonny is not installed
@@ -31,11 +32,12 @@ def thonny_user_dir() -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the catalog as JSON"))
     parser.add_argument("--refresh", metavar="URL", nargs="?", const="",
-                        help="download a newer catalog from this HTTPS URL (validated, then cached); "
-                        "without URL: the one set in Thonny's options ([ESP32CAM] catalog_url)")
-    parser.add_argument("--board", help="only builds for this board profile (e.g. ai_thinker)")
+                        help=_("download a newer catalog from this HTTPS URL (validated, then "
+                               "cached); without URL: the one set in Thonny's options "
+                               "([ESP32CAM] catalog_url)"))
+    parser.add_argument("--board", help=_("only builds for this board profile (e.g. ai_thinker)"))
 
 
 def configured_catalog_url(user_dir: str) -> str:
@@ -64,19 +66,19 @@ def run(args: argparse.Namespace) -> int:
     if url == "":
         url = configured_catalog_url(user_dir)
         if not url:
-            print("No catalog URL: give one (--refresh URL) or set catalog_url in the [ESP32CAM] "
-                  "section of Thonny's configuration.ini.", file=sys.stderr)
+            print(_("No catalog URL: give one (--refresh URL) or set catalog_url in the [ESP32CAM] "
+                    "section of Thonny's configuration.ini."), file=sys.stderr)
             return 2
     try:
         catalog = refresh_catalog(url, cache) if url else load_catalog(cache)
     except (CatalogError, DownloadError) as e:
-        print(f"Catalog not refreshed: {e}", file=sys.stderr)
+        print(_("Catalog not refreshed: {error}").format(error=e), file=sys.stderr)
         return 1
     if catalog.problem:
         print(catalog.problem, file=sys.stderr)
     if args.board and args.board not in PROFILES:
-        print(f"Unknown board profile {args.board!r}. Known profiles: {', '.join(PROFILES)}.",
-              file=sys.stderr)
+        print(_("Unknown board profile {board!r}. Known profiles: {profiles}.").format(
+            board=args.board, profiles=", ".join(PROFILES)), file=sys.stderr)
         return 2
     builds = catalog.for_board(args.board) if args.board else catalog.builds
     if args.json:
@@ -86,15 +88,18 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1, ensure_ascii=False, default=list))
         return 0
     default = catalog.default_for()
-    print(f"Firmware catalog of {catalog.updated} "
-          f"({'bundled' if catalog.origin == 'bundled' else 'refreshed'}). "
-          f"* recommended; default for AI-Thinker: {default.id if default else '-'}")
+    print((_("Firmware catalog of {date} (bundled). * recommended; default for AI-Thinker: "
+             "{default}")
+           if catalog.origin == "bundled" else
+           _("Firmware catalog of {date} (refreshed). * recommended; default for AI-Thinker: "
+             "{default}"))
+          .format(date=catalog.updated, default=default.id if default else "-"))
     print(table_header())
     for b in builds:
         print(table_row(b))
     if any(b.non_commercial for b in builds):
-        print("NC = licence allows non-commercial use only.")
-    print("Details of a build: --json, or the installer in Thonny.")
+        print(_("NC = licence allows non-commercial use only."))
+    print(_("Details of a build: --json, or the installer in Thonny."))
     return 0
 
 
@@ -103,15 +108,15 @@ _ROW = "{mark:2}{id:<%d} {chip:<9}{camera:<11}{version:<9}{licence}" % ID_WIDTH
 
 
 def table_header() -> str:
-    return _ROW.format(mark="", id="ID", chip="CHIP", camera="CAMERA", version="MPY",
-                       licence="LICENCE")
+    return _ROW.format(mark="", id="ID", chip=_("CHIP"), camera=_("CAMERA"), version="MPY",
+                       licence=_("LICENCE"))
 
 
 def table_row(b: Build) -> str:
     """One build in at most 100 columns; a long id stands on its own line above its row."""
     licence = b.license.replace(" (repository)", "") + (" NC" if b.non_commercial else "")
     fields = dict(mark="*" if b.recommended else "", chip=b.chip.upper().replace("ESP32S3", "ESP32-S3"),
-                  camera=b.family if b.has_camera else "none", version=b.micropython or "?",
+                  camera=b.family if b.has_camera else _("none"), version=b.micropython or "?",
                   licence=licence[:100 - len(_ROW.format(mark="", id="", chip="", camera="",
                                                           version="", licence=""))])
     if len(b.id) <= ID_WIDTH:

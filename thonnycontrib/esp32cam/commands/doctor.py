@@ -14,11 +14,13 @@ import sys
 
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 
 def _profile(text: str) -> str:
     if not boards.is_valid_profile(text):
-        raise argparse.ArgumentTypeError("choose one of: " + ", ".join(boards.profile_keys()))
+        raise argparse.ArgumentTypeError(_("choose one of: {profiles}").format(
+            profiles=", ".join(boards.profile_keys())))
     return text.strip().lower()
 
 
@@ -28,7 +30,7 @@ def _line_state(text: str) -> bool:
         return True
     if word in ("off", "0", "false", "released"):
         return False
-    raise argparse.ArgumentTypeError("use on or off")
+    raise argparse.ArgumentTypeError(_("use on or off"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,24 +38,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     multiboard.add_arguments(parser, timeout=120.0)
     parser.add_argument("--no-rom-mac", action="store_true",
-                        help="several boards: do not ask a board without MicroPython for its MAC "
-                        "through the ROM (esptool)")
+                        help=_("several boards: do not ask a board without MicroPython for its MAC "
+                        "through the ROM (esptool)"))
     parser.add_argument("--dtr", type=_line_state, metavar="on|off",
-                        help="DTR your interpreter uses; with --rts, the doctor also tries them")
+                        help=_("DTR your interpreter uses; with --rts, the doctor also tries them"))
     parser.add_argument("--rts", type=_line_state, metavar="on|off",
-                        help="RTS your interpreter uses")
+                        help=_("RTS your interpreter uses"))
     parser.add_argument("--no-camera-check", action="store_true",
-                        help="do not import/initialise the camera module")
+                        help=_("do not import/initialise the camera module"))
     parser.add_argument("--no-speed-check", action="store_true",
-                        help="skip measuring the fastest serial speed the adapter sustains")
+                        help=_("skip measuring the fastest serial speed the adapter sustains"))
     parser.add_argument("--fix", choices=["release-and-reset", "interrupt-at-boot"],
-                        help="apply this fix first, then diagnose")
+                        help=_("apply this fix first, then diagnose"))
     parser.add_argument("--wait-for-rst", type=float, default=0.0, metavar="SECONDS",
-                        help="if the board stays silent, listen this long while you press RST")
+                        help=_("if the board stays silent, listen this long while you press RST"))
     parser.add_argument("--board", type=_profile, default=None,
-                        help="board pin profile for the camera sensor check (default ai_thinker): "
-                             + ", ".join(boards.profile_keys()))
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+                        help=_("board pin profile for the camera sensor check (default "
+                               "ai_thinker): {profiles}").format(profiles=", ".join(boards.profile_keys())))
+    parser.add_argument("--quiet", "-q", action="store_true", help=_("no progress messages"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +91,7 @@ def _run_many(args: argparse.Namespace) -> int:
     job = cr.DoctorJob(configured, tool, check_camera=not args.no_camera_check,
                        check_speed=not args.no_speed_check, wait_for_rst=max(0.0, args.wait_for_rst),
                        fix=args.fix, profile=boards.get_profile(args.board) if args.board else None)
-    return multiboard.run_many(args, ports, job, "doctor", what="diagnosis")
+    return multiboard.run_many(args, ports, job, "doctor", what=N_("diagnosis"))
 
 
 def _run_one(args: argparse.Namespace) -> int:
@@ -101,12 +103,14 @@ def _run_one(args: argparse.Namespace) -> int:
 
     fixed = doctor.apply_fix(args.port, args.fix, progress) if args.fix else None
     if fixed is not None and fixed.main_disabled:  # said even with --json: the board's files changed
-        moved = (f" Its console was at {fixed.console_rate} baud (machine.UART(0, ...)); it is back at "
-                 "115200 now." if fixed.console_rate else "")
-        print(f"main.py was renamed to {fixed.disabled_as}: the board now starts into the REPL. "
-              f"Fix the program, then rename it back.{moved}", file=sys.stderr)
+        renamed = _("main.py was renamed to {name}: the board now starts into the REPL. Fix the "
+                    "program, then rename it back.").format(name=fixed.disabled_as)
+        if fixed.console_rate:
+            renamed += " " + _("Its console was at {rate} baud (machine.UART(0, ...)); it is "
+                               "back at 115200 now.").format(rate=fixed.console_rate)
+        print(renamed, file=sys.stderr)
     elif fixed is not None and not fixed.prompt:
-        progress("the running program could not be interrupted")
+        progress(_("the running program could not be interrupted"))
 
     configured = None
     if args.dtr is not None or args.rts is not None:
@@ -118,7 +122,8 @@ def _run_one(args: argparse.Namespace) -> int:
                                                wait_for_rst=max(0.0, args.wait_for_rst),
                                                profile=boards.get_profile(args.board) if args.board else None)
     except Exception as e:  # a bug, not a board problem: say so without a traceback wall
-        print(f"The doctor stopped unexpectedly: {type(e).__name__}: {e}", file=sys.stderr)
+        print(_("The doctor stopped unexpectedly: {error}").format(error=f"{type(e).__name__}: {e}"),
+              file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

@@ -33,6 +33,8 @@ from thonnycontrib.esp32cam.core.flasher import FLASH_TOO_SMALL, PSRAM_MISMATCH,
 from thonnycontrib.esp32cam.core.image import MB, ImageError
 from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, FILES_AT_RISK, Installer
 from thonnycontrib.esp32cam.core.prepare import prepare_build, prepare_file
+from thonnycontrib.esp32cam.core.flash_messages import without_retry
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,31 +42,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     multiboard.add_arguments(parser, timeout=300.0)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--build", metavar="ID", help="catalog build id (see the 'catalog' command)")
-    source.add_argument("--file", metavar="PATH", help="local firmware image (.bin)")
+    source.add_argument("--build", metavar="ID", help=_(
+            "catalog build id (see the 'catalog' command)"))
+    source.add_argument("--file", metavar="PATH", help=_("local firmware image (.bin)"))
     parser.add_argument("--chip", choices=["esp32", "esp32s3"],
-                        help="target chip (default: the build's chip, or the one the image's header "
-                        "names; the board is asked before writing)")
-    parser.add_argument("-b", "--baud", type=int, help="pin the baud rate (default: the fastest rate the "
-                        "adapter carries, one rate lower at a time when writes fail)")
-    parser.add_argument("--erase", action="store_true", help="erase the whole flash first and write the "
-                        "whole image (deletes the board's files)")
-    parser.add_argument("--no-erase", action="store_true", help="(the default) do not erase the whole "
-                        "flash: the board is read first, only what differs is written, and its files are "
-                        "kept when the new build's filesystem is where the old one's is")
-    parser.add_argument("--backup-files", metavar="DIR", help="when the install would erase the board's "
-                        "files (another partition layout), copy them into DIR first")
-    parser.add_argument("--manual-boot", action="store_true", help="the board is already in "
-                        "download mode (IO0 held low, RST tapped): do not reset it")
+                        help=_("target chip (default: the build's chip, or the one the image's "
+                               "header names; the board is asked before writing)"))
+    parser.add_argument("-b", "--baud", type=int, help=_(
+            "pin the baud rate (default: the fastest rate the adapter carries, one rate lower "
+            "at a time when writes fail)"))
+    parser.add_argument("--erase", action="store_true", help=_(
+            "erase the whole flash first and write the whole image (deletes the board's files)"))
+    parser.add_argument("--no-erase", action="store_true", help=_(
+            "(the default) do not erase the whole flash: the board is read first, only what "
+            "differs is written, and its files are kept when the new build's filesystem is "
+            "where the old one's is"))
+    parser.add_argument("--backup-files", metavar="DIR", help=_(
+            "when the install would erase the board's files (another partition layout), copy "
+            "them into DIR first"))
+    parser.add_argument("--manual-boot", action="store_true", help=_("the board is already in "
+                        "download mode (IO0 held low, RST tapped): do not reset it"))
     parser.add_argument("--flash-size", type=int, default=4, metavar="MB",
-                        help="board flash size for the size check (default 4)")
-    parser.add_argument("--mirror", metavar="DIR", help="folder of verified <sha256>.bin images "
-                        "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)")
-    parser.add_argument("--ignore-psram", action="store_true", help="ESP32-S3: write even if the "
-                        "build's PSRAM mode (octal/quad) does not match the board's")
-    parser.add_argument("--usb-jtag", action="store_true", help="the board is on the chip's own "
-                        "USB-Serial/JTAG (detected from a real port's VID/PID; needed for URLs)")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+                        help=_("board flash size for the size check (default 4)"))
+    parser.add_argument("--mirror", metavar="DIR", help=_("folder of verified <sha256>.bin images "
+                        "consulted before downloading (also $ESP32CAM_FIRMWARE_MIRROR)"))
+    parser.add_argument("--ignore-psram", action="store_true", help=_("ESP32-S3: write even if the "
+                        "build's PSRAM mode (octal/quad) does not match the board's"))
+    parser.add_argument("--usb-jtag", action="store_true", help=_("the board is on the chip's own "
+                        "USB-Serial/JTAG (detected from a real port's VID/PID; needed for URLs)"))
+    parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask for confirmation"))
 
 
 def _progress_printer(label: str):
@@ -75,7 +81,7 @@ def _progress_printer(label: str):
             percent = int(done * 100 / total)
             if percent // 10 != last[0]:
                 last[0] = percent // 10
-                print(f"{label}: {percent} %", file=sys.stderr)
+                print(_("{label}: {percent} %").format(label=label, percent=percent), file=sys.stderr)
     return show
 
 
@@ -86,10 +92,11 @@ def _prepare(args: argparse.Namespace, user_dir: str, quiet: bool = False):
     if args.build:
         build = load_catalog(installer_dir(user_dir)).get(args.build)
         if args.chip and args.chip != build.chip:
-            raise ImageError(f"Build {build.id} is for {build.chip}, not {args.chip}.")
-        say(f"Getting {build.title} ...")
+            raise ImageError(_("Build {id} is for {chip}, not {wanted}.").format(
+                id=build.id, chip=build.chip, wanted=args.chip))
+        say(_("Getting {title} ...").format(title=build.title))
         return prepare_build(build, firmware_cache(user_dir, args.mirror), flash_size=flash_size,
-                             progress=None if quiet else _progress_printer("Download"),
+                             progress=None if quiet else _progress_printer(_("Download")),
                              log=lambda text: print(text, file=sys.stderr))
     return prepare_file(args.file, args.chip, flash_size=flash_size)
 
@@ -110,16 +117,18 @@ def _run_one(args: argparse.Namespace) -> int:
         if args.build:
             build = load_catalog(installer_dir(user_dir)).get(args.build)
             if args.chip and args.chip != build.chip:
-                print(f"Build {build.id} is for {build.chip}, not {args.chip}.", file=sys.stderr)
+                print(_("Build {id} is for {chip}, not {wanted}.").format(
+                    id=build.id, chip=build.chip, wanted=args.chip), file=sys.stderr)
                 return 4
-            print(f"Getting {build.title} ...")
+            print(_("Getting {title} ...").format(title=build.title))
             prepared = prepare_build(build, firmware_cache(user_dir, args.mirror),
-                                     flash_size=flash_size, progress=_progress_printer("Download"),
+                                     flash_size=flash_size, progress=_progress_printer(_(
+                                             "Download")),
                                      log=lambda text: print(text, file=sys.stderr))
         else:
             prepared = prepare_file(args.file, args.chip, flash_size=flash_size)
     except (CatalogError, DownloadError, ImageError) as e:
-        print(f"Refused: {e}\nNothing was written to the board.", file=sys.stderr)
+        print(_("Refused: {reason}\nNothing was written to the board.").format(reason=e), file=sys.stderr)
         return 4
     print(prepared.summary())
     options = FlashOptions(port=args.port, chip=prepared.chip, erase=args.erase,
@@ -130,7 +139,7 @@ def _run_one(args: argparse.Namespace) -> int:
     tool = _esptool_or_none()
     if tool is None:
         return 5
-    print(f"Using esptool {'.'.join(map(str, tool.version))}")
+    print(_("Using esptool {version}").format(version=".".join(map(str, tool.version))))
     installer = Installer(tool, on_line=print)
 
     def read_ask_write():
@@ -146,9 +155,10 @@ def _run_one(args: argparse.Namespace) -> int:
     if isinstance(report, int):
         return report
     if report.flash.needs_download_mode and not args.yes:  # offer the retry without reset
-        print(report.flash.message.replace("Then press Retry", "Then press Enter"))
+        print(without_retry(report.flash.message, _(
+            "Then press Enter: the installer will not try to reset the board this time.")))
         try:
-            input("Press Enter when the board is in download mode (Ctrl+C to stop)… ")
+            input(_("Press Enter when the board is in download mode (Ctrl+C to stop)… "))
         except EOFError:
             pass
         else:
@@ -161,21 +171,23 @@ def _run_one(args: argparse.Namespace) -> int:
         print(result.message, file=sys.stderr)
         if result.outcome in (PSRAM_MISMATCH, WRONG_CHIP, FLASH_TOO_SMALL, FILES_AT_RISK, BACKUP_FAILED):
             if result.outcome == PSRAM_MISMATCH:
-                print("To write it anyway, add --ignore-psram.", file=sys.stderr)
+                print(_("To write it anyway, add --ignore-psram."), file=sys.stderr)
             return 4
         if result.needs_download_mode:
-            print("Then run the same command again with --manual-boot.", file=sys.stderr)
+            print(_("Then run the same command again with --manual-boot."), file=sys.stderr)
             return 3
         return 1
     print(result.message)
     if report.manual_boot:
-        print("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new firmware.")
+        print(_("Remove the IO0-GND jumper (or release IO0) and tap RST to start the new "
+                "firmware."))
         return 0
     check = report.check
     if report.started:
-        print(f"Board started: {check.banner} ({check.camera_summary})")
+        print(_("Board started: {banner} ({camera})").format(banner=check.banner,
+                                                             camera=check.camera_summary))
         if check.hardware_summary:
-            print(f"MicroPython reports: {check.hardware_summary}")
+            print(_("MicroPython reports: {hardware}").format(hardware=check.hardware_summary))
     else:
         print(report.not_started_message())
     for warning in report.warnings:
@@ -193,18 +205,21 @@ def _erase_files_asked(args: argparse.Namespace, options: FlashOptions, survey):
     at_risk = plan is not None and plan.files_at_risk
     if at_risk:
         print(plan.message, file=sys.stderr)
-        print(f"They are copied into {args.backup_files} first." if args.backup_files else
-              "To copy them to this computer first, add --backup-files DIR.", file=sys.stderr)
+        print(_("They are copied into {folder} first.").format(folder=args.backup_files)
+              if args.backup_files else
+              _("To copy them to this computer first, add --backup-files DIR."), file=sys.stderr)
     if args.yes or (survey is not None and not survey.ok):  # a board that could not be read: the
         return at_risk                                      # run says why, nothing is written
     if at_risk:
-        question = f"Erase the board's files and write this firmware to {args.port}?"
+        question = _("Erase the board's files and write this firmware to {port}?").format(port=args.port)
     elif options.erase:
-        question = f"Write this firmware to {args.port} after erasing the whole flash (and the board's files)?"
+        question = _("Write this firmware to {port} after erasing the whole flash (and the board's "
+                     "files)?").format(port=args.port)
     elif plan.nothing_to_write:
         return False
     else:
-        question = f"Write {plan.written_bytes() // 1024} KB of this firmware to {args.port}?"
+        question = _("Write {kb} KB of this firmware to {port}?").format(
+            kb=plan.written_bytes() // 1024, port=args.port)
     refused = _ask(question)
     return at_risk if refused is None else refused
 
@@ -213,17 +228,18 @@ def _confirmed(question: str) -> Optional[bool]:
     """Ask before writing; "Nothing written." unless the answer is yes. None when nobody can
     answer: stdin ends without a line (a script, ``| tee``, cron, ``< /dev/null``)."""
     try:
-        answer = input(question + " [y/N] ")
+        answer = input(question + " " + _("[y/N]") + " ")
     except EOFError:
         if sys.stdin is not None and sys.stdin.isatty():  # Ctrl-D at the question: a no
             answer = ""
         else:
-            print("\nstdin is not a terminal: pass --yes to write without asking. Nothing written.",
-                  file=sys.stderr)
+            print("\n" + _("stdin is not a terminal: pass --yes to write without asking. Nothing "
+                          "written."), file=sys.stderr)
             return None
-    if answer.strip().lower() in ("y", "yes"):
+    # "y"/"yes" in every language; the translated words too (e.g. "j"/"ja")
+    if answer.strip().lower() in ("y", "yes", _("y"), _("yes")):
         return True
-    print("Nothing written.")
+    print(_("Nothing written."))
     return False
 
 
@@ -263,24 +279,29 @@ def _run_many(args: argparse.Namespace) -> int:
     try:
         prepared = _prepare(args, thonny_user_dir(), quiet=quiet)
     except (CatalogError, DownloadError, ImageError) as e:
-        print(f"Refused: {e}\nNothing was written to any board.", file=sys.stderr)
+        print(_("Refused: {reason}\nNothing was written to any board.").format(reason=e), file=sys.stderr)
         return 4
     if not quiet:
         print(prepared.summary())
     offset = FlashOptions(port="", chip=prepared.chip).start_offset()
-    refused = None if args.yes else _ask(
-        f"Write this firmware at {offset:#x} to {len(ports)} boards ({', '.join(ports)})"
-        + (" after erasing their whole flash?" if args.erase else
-           "? A board whose partition layout differs has its files erased"
-           + (f" (copied into {args.backup_files} first)." if args.backup_files else "."))
-        )
+    if args.erase:
+        question = _("Write this firmware at {offset} to {count} boards ({ports}) after erasing "
+                     "their whole flash?")
+    elif args.backup_files:
+        question = _("Write this firmware at {offset} to {count} boards ({ports})? A board whose "
+                     "partition layout differs has its files erased (copied into {folder} first).")
+    else:
+        question = _("Write this firmware at {offset} to {count} boards ({ports})? A board whose "
+                     "partition layout differs has its files erased.")
+    refused = None if args.yes else _ask(question.format(
+        offset=f"{offset:#x}", count=len(ports), ports=", ".join(ports), folder=args.backup_files))
     if refused is not None:
         return refused
     tool = _esptool_or_none()
     if tool is None:
         return 5
     if not quiet:
-        print(f"Using esptool {'.'.join(map(str, tool.version))}")
+        print(_("Using esptool {version}").format(version=".".join(map(str, tool.version))))
     firmware = prepared.build.id if prepared.build else prepared.path.name
 
     def prepare_board(board: cr.BoardRun) -> None:

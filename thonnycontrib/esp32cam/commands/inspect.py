@@ -12,11 +12,12 @@ from typing import Any, Dict
 
 from thonnycontrib.esp32cam.core.image import CHIP_LABELS, ImageError, ImageInfo, inspect_image
 from thonnycontrib.esp32cam.core.prepare import MAX_IMAGE
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="firmware image (.bin)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("file", metavar="FILE", help=_("firmware image (.bin)"))
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def as_dict(info: ImageInfo) -> Dict[str, Any]:
@@ -32,26 +33,28 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         if path.stat().st_size > MAX_IMAGE:
-            raise ImageError(f"{path.name} is {path.stat().st_size} bytes: far too large for a "
-                             "firmware image.")
+            raise ImageError(_("{name} is {size} bytes: far too large for a firmware image.").format(
+                name=path.name, size=path.stat().st_size))
         info = inspect_image(path.read_bytes(), require_intact=False, flash_size=MAX_IMAGE)
     except OSError as e:
-        return _refuse(args, f"Cannot read {path}: {e.strerror or e}")
+        return _refuse(args, _("Cannot read {path}: {error}").format(path=path, error=e.strerror or e))
     except ImageError as e:
         return _refuse(args, str(e))
     if args.json:
         print(json.dumps(as_dict(info), indent=1))
     else:
-        family = {"none": "none (no camera module: REPL only)", None: "unknown"}.get(
+        family = {"none": _("none (no camera module: REPL only)"), None: _("unknown")}.get(
             info.family, info.family)
-        rows = [("Chip", CHIP_LABELS.get(info.chip, info.chip)),
-                ("Kind", f"{info.kind} image, flash at {info.offset:#x}"),
-                ("Banner", info.banner or "no MicroPython banner found"),
-                ("MicroPython", info.version or "?"), ("Camera driver", family),
-                ("Flash", f"{info.flash_mode.upper()}, {info.flash_size}"),
-                ("Size", f"{info.size:,} bytes"), ("SHA-256", info.sha256),
-                ("Integrity", "ok (checksums and SHA-256 of every part verified)"
-                 if info.integrity == "ok" else f"CORRUPT: {info.integrity_problem}")]
+        rows = [(_("Chip"), CHIP_LABELS.get(info.chip, info.chip)),
+                (_("Kind"), _("{kind} image, flash at {offset}").format(kind=info.kind,
+                                                                      offset=f"{info.offset:#x}")),
+                (_("Banner"), info.banner or _("no MicroPython banner found")),
+                ("MicroPython", info.version or "?"), (_("Camera driver"), family),
+                (_("Flash"), f"{info.flash_mode.upper()}, {info.flash_size}"),
+                (_("Size"), _("{size} bytes").format(size=f"{info.size:,}")), ("SHA-256", info.sha256),
+                (_("Integrity"), _("ok (checksums and SHA-256 of every part verified)")
+                 if info.integrity == "ok" else _(
+                         "CORRUPT: {reason}").format(reason=info.integrity_problem))]
         for name, value in rows:
             print(f"{name + ':':15}{value}")
     return 0 if info.integrity == "ok" else 4
@@ -62,5 +65,5 @@ def _refuse(args: argparse.Namespace, reason: str) -> int:
         print(json.dumps({"chip": None, "family": None, "banner": None, "version": None,
                           "offset": None, "integrity": "corrupt", "reason": reason}, indent=1))
     else:
-        print(f"Not a usable firmware image: {reason}", file=sys.stderr)
+        print(_("Not a usable firmware image: {reason}").format(reason=reason), file=sys.stderr)
     return 4

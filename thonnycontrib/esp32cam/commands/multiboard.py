@@ -12,23 +12,29 @@ from typing import Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core import ports as pt
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 
 
 def add_arguments(parser: argparse.ArgumentParser, timeout: float, json_flag: bool = True) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("-p", "--port", action="append", metavar="PORT",
-                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT); "
-                        f"repeat for several boards, handled in parallel (default: ${PORT_ENV})")
+                        help=_("serial device (COM5, /dev/ttyUSB0) or URL "
+                               "(rfc2217://HOST:PORT); repeat for several boards, handled in "
+                               "parallel (default: ${env})").format(
+                                   env=PORT_ENV))
     target.add_argument("--all", action="store_true",
-                        help="every detected ESP32-CAM adapter (CH340/CH9102, CP210x, FTDI; "
-                        f"network ports from ${pt.NETWORK_PORTS_ENV})")
+                        help=_("every detected ESP32-CAM adapter (CH340/CH9102, CP210x, FTDI; "
+                               "network ports from ${env})").format(env=pt.NETWORK_PORTS_ENV))
     if json_flag:
         parser.add_argument("--json", action="store_true",
-                            help="print the result as JSON (several boards: a list, one entry per board)")
-    parser.add_argument("--log", metavar="FILE", help="append one CSV row per board (time, port, "
-                        "MAC, firmware, SHA-256, result, seconds)")
+                            help=_("print the result as JSON (several boards: a list, one entry "
+                                   "per board)"))
+    parser.add_argument("--log", metavar="FILE", help=_("append one CSV row per board (time, port, "
+                        "MAC, firmware, SHA-256, result, seconds)"))
     parser.add_argument("--timeout", type=float, default=timeout, metavar="SECONDS",
-                        help=f"give up a board after this long when several run (default {timeout:.0f})")
+                        help=_("give up a board after this long when several run (default "
+                               "{seconds})")
+                        .format(seconds=f"{timeout:.0f}"))
 
 
 # esptool 4.8.1 (argparse) and 5.x (click): ``--port/-p`` defaults to $ESPTOOL_PORT, read as
@@ -43,7 +49,7 @@ def default_port(args: argparse.Namespace, environ=None) -> Optional[str]:
         return None
     port = (os.environ if environ is None else environ).get(PORT_ENV, "").strip()
     if not port:
-        return f"No board given: pass --port PORT (or set {PORT_ENV}), or --all."
+        return _("No board given: pass --port PORT (or set {env}), or --all.").format(env=PORT_ENV)
     args.port = [port]
     return None
 
@@ -62,18 +68,21 @@ def resolve_ports(args: argparse.Namespace) -> List[str]:
 
         found = list(pt.camera_adapter_ports(portcheck.list_ports()))
         if not found:
-            raise ValueError("--all found no ESP32-CAM adapter (CH340/CH341/CH9102, CP210x, FTDI). "
-                             "Plug the boards in, check their drivers, or name them with --port.")
+            raise ValueError(_("--all found no ESP32-CAM adapter (CH340/CH341/CH9102, CP210x, "
+                               "FTDI). Plug the boards in, check their drivers, or name them "
+                               "with --port."))
         return found
     ports = []
     for port in args.port:
         checked, error = pt.check_port_text(port)
         if error or checked == "auto":
-            raise ValueError(error or "'auto' cannot be used here: name each port, or use --all.")
+            raise ValueError(error or _("'auto' cannot be used here: name each port, or use "
+                                        "--all."))
         ports.append(checked)
     duplicates = sorted({p for p in ports if ports.count(p) > 1})
     if duplicates:
-        raise ValueError(f"{', '.join(duplicates)} given twice: one job per board at a time.")
+        raise ValueError(_("{ports} given twice: one job per board at a time.").format(
+            ports=", ".join(duplicates)))
     return ports
 
 
@@ -87,22 +96,23 @@ def ports_or_none(args: argparse.Namespace) -> Optional[List[str]]:
 
 
 def run_many(args: argparse.Namespace, ports: Sequence[str], job: Callable[[cr.BoardRun], None],
-             command: str, what: str = "firmware",
+             command: str, what: str = N_("firmware"),
              prepare: Callable[[cr.BoardRun], None] = lambda b: None,
              stream=None) -> int:
     quiet = getattr(args, "json", False) or getattr(args, "quiet", False)
     stream = sys.stderr if stream is None else stream
     printer: Optional[cr.StatusLines] = None if quiet else cr.StatusLines(ports, stream)
     if printer is not None:
-        print(f"{command}: {len(ports)} board{'s' if len(ports) != 1 else ''} in parallel",
-              file=stream, flush=True)
+        print(ngettext("{command}: {count} board in parallel", "{command}: {count} boards in parallel",
+                       len(ports)).format(command=command, count=len(ports)), file=stream, flush=True)
     boards = cr.run_boards(ports, job, args.timeout,
                            on_update=printer.update if printer else (lambda b: None), prepare=prepare)
     if args.log:
         try:
             cr.append_csv_log(args.log, boards, command)
         except OSError as e:
-            print(f"Could not write the log {args.log}: {e.strerror or e}", file=sys.stderr)
+            print(_("Could not write the log {file}: {error}").format(file=args.log, error=e.strerror or e),
+                  file=sys.stderr)
     if getattr(args, "json", False):
         print(json.dumps(cr.to_json(boards), indent=1))
     else:

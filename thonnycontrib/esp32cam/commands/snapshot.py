@@ -24,9 +24,10 @@ from thonnycontrib.esp32cam.core.camera import jpeg_check
 from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
 from thonnycontrib.esp32cam.core.camera.problems import TRANSFER, CameraProblem
 from thonnycontrib.esp32cam.core.camera.transfer import BASE64, ESCAPED, RAW, TransferError
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 
-_CONNECTION_FAILED = ("The connection to the board failed: %s\nCheck the cable and the 5 V supply, "
-                      "press RST and try again.")
+_CONNECTION_FAILED = N_("The connection to the board failed: {error}\nCheck the cable and the 5 V "
+                        "supply, press RST and try again.")  # _(...).format(error=...) where said
 _ENCODINGS = {"raw": RAW, "escaped": ESCAPED, "base64": BASE64}
 
 
@@ -34,9 +35,9 @@ def _quality(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("a whole number from 0 (smallest file) to 100 (best)")
+        raise argparse.ArgumentTypeError(_("a whole number from 0 (smallest file) to 100 (best)"))
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("use 0 (smallest file) .. 100 (best)")
+        raise argparse.ArgumentTypeError(_("use 0 (smallest file) .. 100 (best)"))
     return value
 
 
@@ -60,15 +61,16 @@ def _count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("a whole number of frames, 1 or more")
+        raise argparse.ArgumentTypeError(_("a whole number of frames, 1 or more"))
     if value < 1:
-        raise argparse.ArgumentTypeError("a whole number of frames, 1 or more")
+        raise argparse.ArgumentTypeError(_("a whole number of frames, 1 or more"))
     return value
 
 
 def _profile(text: str) -> str:
     if not boards.is_valid_profile(text):
-        raise argparse.ArgumentTypeError("choose one of: " + ", ".join(boards.profile_keys()))
+        raise argparse.ArgumentTypeError(_("choose one of: {profiles}").format(
+            profiles=", ".join(boards.profile_keys())))
     return text.strip().lower()
 
 
@@ -77,31 +79,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     multiboard.add_arguments(parser, timeout=120.0)
     parser.add_argument("-o", "--output", default="photo.jpg",
-                        help="JPEG file to write (default photo.jpg); with several boards each "
-                        "file gets the board's MAC: photo-240ac45ca301.jpg")
+                        help=_("JPEG file to write (default photo.jpg); with several boards each "
+                        "file gets the board's MAC: photo-240ac45ca301.jpg"))
     parser.add_argument("--size", type=_size, default=fam.DEFAULT_FRAME_SIZE,
-                        help="frame size: " + ", ".join(fam.frame_size_names()) + " (default VGA)")
+                        help=_("frame size: {sizes} (default VGA)").format(
+                            sizes=", ".join(fam.frame_size_names())))
     parser.add_argument("--quality", type=_quality, default=fam.DEFAULT_QUALITY,
-                        help="JPEG quality 0..100, higher = better, for every driver family (default 85)")
+                        help=_("JPEG quality 0..100, higher = better, for every driver family "
+                               "(default 85)"))
     parser.add_argument("--board", type=_profile, default=boards.DEFAULT_PROFILE,
-                        help="board pin profile: " + ", ".join(boards.profile_keys()))
-    parser.add_argument("--vflip", action="store_true", help="flip the image vertically")
-    parser.add_argument("--hmirror", action="store_true", help="mirror the image horizontally")
-    parser.add_argument("--flash", action="store_true", help="switch the flash LED on for the photo")
+                        help=_("board pin profile: {profiles}").format(
+                            profiles=", ".join(boards.profile_keys())))
+    parser.add_argument("--vflip", action="store_true", help=_("flip the image vertically"))
+    parser.add_argument("--hmirror", action="store_true", help=_("mirror the image horizontally"))
+    parser.add_argument("--flash", action="store_true", help=_(
+            "switch the flash LED on for the photo"))
     parser.add_argument("--interrupt", action="store_true",
-                        help="stop a program running on the board first (Ctrl-C)")
+                        help=_("stop a program running on the board first (Ctrl-C)"))
     parser.add_argument("-b", "--baud", type=_baud, default="auto",
-                        help="serial speed after the prompt: auto (fastest that works, default), "
-                             "115200 (no switch) or a fixed rate such as 921600")
+                        help=_("serial speed after the prompt: auto (fastest that works, default), "
+                             "115200 (no switch) or a fixed rate such as 921600"))
     parser.add_argument("--count", type=_count, default=1,
-                        help="take N frames in a row, keep the last (default 1); prints frames per second")
+                        help=_("take N frames in a row, keep the last (default 1); prints "
+                               "frames per second"))
     parser.add_argument("--encoding", choices=sorted(_ENCODINGS), default="raw",
-                        help="transfer encoding (default raw: no overhead)")
+                        help=_("transfer encoding (default raw: no overhead)"))
     parser.add_argument("--wifi", action="store_true",
-                        help="take the frames over the board's Wi-Fi (it must be on a network: see the "
-                        "wifi command); the serial line only sets up the camera")
+                        help=_("take the frames over the board's Wi-Fi (it must be on a "
+                               "network: see the wifi command); the serial line only sets up "
+                               "the camera"))
     parser.add_argument("--wifi-port", type=int, default=8081, metavar="PORT",
-                        help="TCP port of the board's camera server (default 8081)")
+                        help=_("TCP port of the board's camera server (default 8081)"))
 
 
 _dimensions = jpeg_check.dimensions
@@ -115,7 +123,7 @@ def _last_good(captures: list) -> tuple:
             return cap, _dimensions(cap.jpeg)
         except TransferError as e:
             error = e
-    raise error or TransferError("every frame was damaged on the way (CRC-32)")
+    raise error or TransferError(_("every frame was damaged on the way (CRC-32)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +152,7 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
 
     out_dir = os.path.dirname(os.path.abspath(output_for(None)))
     if not os.path.isdir(out_dir):
-        err("The folder %s does not exist." % out_dir)
+        err(_("The folder {folder} does not exist.").format(folder=out_dir))
         return 2
     try:
         ser = doctor.open_serial(port, baudrate=fastlink.BOOT_BAUD)
@@ -180,15 +188,16 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
             try:
                 link = negotiator.negotiate(rates)
             except fastlink.LinkLost as e:
-                err("%s\nPress RST and try again with --baud 115200." % e)
+                err(_("{error}\nPress RST and try again with --baud 115200.").format(error=e))
                 negotiator = None
                 return 3
             except (ReplBusy, OSError) as e:  # the port vanished or the connection dropped
-                err(_CONNECTION_FAILED % e)
+                err(_(_CONNECTION_FAILED).format(error=e))
                 negotiator = None
                 return 3
             if link.unsupported:
-                err("This firmware keeps its REPL at 115200 baud (%s)." % link.unsupported)
+                err(_("This firmware keeps its REPL at 115200 baud ({reason}).").format(
+                    reason=link.unsupported))
         for last_try in (not link.fast, True):
             # at a fast rate, the first transfer the link garbles brings the board back to
             # 115200 and the photo is taken again there (the negotiation's long check passed)
@@ -201,11 +210,12 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                 damaged = isinstance(e, TransferError) or e.kind == TRANSFER
                 if not damaged or last_try or negotiator is None:
                     err(str(e) if isinstance(e, CameraProblem) else
-                        "The image was damaged on the way (%s); nothing was written. Try again, or "
-                        "use --encoding base64." % e)
+                        _("The image was damaged on the way ({error}); nothing was written. Try "
+                          "again, or use --encoding base64.").format(error=e))
                     return 1
-                err("The serial link garbled data at %d baud (%s): continuing at 115200. Use "
-                    "--baud 115200 (or a lower rate) with this adapter." % (link.rate, adapter))
+                err(_("The serial link garbled data at {rate} baud ({adapter}): continuing at "
+                      "115200. Use --baud 115200 (or a lower rate) with this adapter.").format(
+                          rate=link.rate, adapter=adapter))
                 _release(session)
                 session = None
                 if not _restore(negotiator, link.rate, err):
@@ -213,17 +223,22 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
                     return 3
                 link = fastlink.Result(fastlink.BOOT_BAUD, link.attempts)
             except (ReplBusy, OSError) as e:  # serial errors are OSErrors too
-                err(_CONNECTION_FAILED % e)
+                err(_(_CONNECTION_FAILED).format(error=e))
                 return 3
         write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
-        out("Saved %s: %s%d bytes, %s driver, %.2f s, %.0f B/s on the wire = %.0f %% of the line"
-            % (output, (dims + ", ") if dims else "", len(cap.jpeg), info.family,
-               cap.seconds, cap.bytes_per_second, 100 * cap.bytes_per_second / line_rate))
+        out(_("Saved {file}: {dimensions}{size} bytes, {family} driver, {seconds:.2f} s, "
+              "{speed:.0f} B/s on the wire = {share:.0f} % of the line").format(
+                  file=output, dimensions=(dims + ", ") if dims else "", size=len(cap.jpeg),
+                  family=info.family, seconds=cap.seconds, speed=cap.bytes_per_second,
+                  share=100 * cap.bytes_per_second / line_rate))
         wire = sum(f.wire_bytes for f in frames) / elapsed
-        out("Link %d baud (%s), %d frame%s, %.1f frames/s, %.0f %% of the line"
-            % (link.rate, adapter, len(frames), "" if len(frames) == 1 else "s", len(frames) / elapsed,
-               100 * wire / line_rate))
+        out(ngettext("Link {rate} baud ({adapter}), {count} frame, {fps:.1f} frames/s, {share:.0f} % "
+                     "of the line",
+                     "Link {rate} baud ({adapter}), {count} frames, {fps:.1f} frames/s, {share:.0f} % "
+                     "of the line", len(frames)).format(
+                         rate=link.rate, adapter=adapter, count=len(frames), fps=len(frames) / elapsed,
+                         share=100 * wire / line_rate))
         return 0
     finally:
         # each step on its own: a failed camera release must not keep the board fast
@@ -273,8 +288,9 @@ def _restore(negotiator: Any, rate: int, err: Callable[[str], None]) -> bool:
             return True
     except Exception:  # LinkLost, ReplBusy, OSError: the board did not answer at 115200
         pass
-    err("The board did not come back to 115200 baud (it may still run its console at %d). "
-        "Press RST on the board (or unplug it and plug it in again) before using it." % rate)
+    err(_("The board did not come back to 115200 baud (it may still run its console at {rate}). "
+          "Press RST on the board (or unplug it and plug it in again) before using it.").format(
+              rate=rate))
     return False
 
 
@@ -298,11 +314,11 @@ def _run_many(args: argparse.Namespace) -> int:
 
     def job(board: cr.BoardRun) -> None:
         said = []
-        board.say("connecting")
+        board.say(_("connecting"))
 
         def on_mac(mac: Optional[str]) -> None:
             board.set_mac(mac)
-            board.say("taking the photo")
+            board.say(_("taking the photo"))
 
         def output_for(mac: Optional[str]) -> str:
             board.firmware = os.path.basename(output_name(args.output, mac, board.port))
@@ -317,4 +333,4 @@ def _run_many(args: argparse.Namespace) -> int:
         result = {0: "ok", 1: "camera", 2: "folder", 3: "connection"}.get(code, str(code))
         board.finish(code == 0, result, "\n".join(said), exit_code=code)
 
-    return multiboard.run_many(args, ports, job, "snapshot", what="photo")
+    return multiboard.run_many(args, ports, job, "snapshot", what=N_("photo"))

@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from thonnycontrib.esp32cam.core.i18n import _, ngettext
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             err(str(e))
             return 1
         except (ReplBusy, OSError, RuntimeError, ValueError) as e:
-            err("The connection to the board failed: %s\nPress RST and try again." % e)
+            err(_("The connection to the board failed: {error}\nPress RST and try again.").format(error=e))
             return 3
         jpegs = []
         started = time.perf_counter()
@@ -66,19 +67,23 @@ def run(args: argparse.Namespace) -> int:
             return 1
         elapsed = time.perf_counter() - started
         if not jpegs:
-            err("The board's camera server at %s:%d sent no frame." % (host, http_port))
+            err(_("The board's camera server at {host}:{port} sent no frame.").format(host=host,
+                                                                                    port=http_port))
             return 1
         try:
             dims = dimensions(jpegs[-1])
         except transfer.TransferError as e:
-            err("The image over Wi-Fi does not decode (%s); nothing was written." % e)
+            err(_("The image over Wi-Fi does not decode ({error}); nothing was written.").format(error=e))
             return 1
         write_atomically(Path(args.output), jpegs[-1])
         size = sum(len(j) for j in jpegs)
-        print("Saved %s: %s%d bytes, %s driver, over Wi-Fi from %s:%d"
-              % (args.output, (dims + ", ") if dims else "", len(jpegs[-1]), info.family, host, http_port))
-        print("Wi-Fi, %d frame%s, %.1f frames/s, %.0f kB/s"
-              % (len(jpegs), "" if len(jpegs) == 1 else "s", len(jpegs) / elapsed, size / elapsed / 1000))
+        print(_("Saved {file}: {dimensions}{size} bytes, {family} driver, over Wi-Fi from "
+                "{host}:{port}")
+              .format(file=args.output, dimensions=(dims + ", ") if dims else "", size=len(jpegs[-1]),
+                      family=info.family, host=host, port=http_port))
+        print(ngettext("Wi-Fi, {count} frame, {fps:.1f} frames/s, {speed:.0f} kB/s",
+                       "Wi-Fi, {count} frames, {fps:.1f} frames/s, {speed:.0f} kB/s", len(jpegs)).format(
+                           count=len(jpegs), fps=len(jpegs) / elapsed, speed=size / elapsed / 1000))
         return 0
     finally:
         if server and repl is not None:

@@ -15,33 +15,36 @@ import sys
 from typing import List, Optional
 
 from thonnycontrib.esp32cam.core import wifi
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("a number of seconds, e.g. 20")
+        raise argparse.ArgumentTypeError(_("a number of seconds, e.g. 20"))
     if not 1 <= value <= 120:
-        raise argparse.ArgumentTypeError("use 1 .. 120 seconds")
+        raise argparse.ArgumentTypeError(_("use 1 .. 120 seconds"))
     return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--port", metavar="PORT",
-                        help="serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT) "
-                        "(default: $ESPTOOL_PORT)")
-    parser.add_argument("--scan", action="store_true", help="only list the networks the board hears")
-    parser.add_argument("--ssid", help="the network to join")
+                        help=_("serial device (COM5, /dev/ttyUSB0) or URL (rfc2217://HOST:PORT) "
+                        "(default: $ESPTOOL_PORT)"))
+    parser.add_argument("--scan", action="store_true", help=_(
+            "only list the networks the board hears"))
+    parser.add_argument("--ssid", help=_("the network to join"))
     parser.add_argument("--password-file", metavar="FILE",
-                        help="file whose first line is the network's password ('-': standard input); "
-                        "leave out for an open network")
+                        help=_("file whose first line is the network's password ('-': standard "
+                               "input); leave out for an open network"))
     parser.add_argument("--timeout", type=_seconds, default=wifi.DEFAULT_JOIN_SECONDS, metavar="SECONDS",
-                        help="how long the board may take to join (default %.0f)" % wifi.DEFAULT_JOIN_SECONDS)
+                        help=_("how long the board may take to join (default {seconds})").format(
+                            seconds=f"{wifi.DEFAULT_JOIN_SECONDS:.0f}"))
     parser.add_argument("--no-store", action="store_true",
-                        help="join this time only: keep nothing on the board")
+                        help=_("join this time only: keep nothing on the board"))
     parser.add_argument("--interrupt", action="store_true",
-                        help="stop a program running on the board first (Ctrl-C)")
+                        help=_("stop a program running on the board first (Ctrl-C)"))
 
 
 def _read_password(path: Optional[str]) -> str:
@@ -57,12 +60,13 @@ def _read_password(path: Optional[str]) -> str:
 
 def _print_networks(networks: List[wifi.Network]) -> None:
     if not networks:
-        print("The board hears no Wi-Fi network (an ESP32 sees only 2.4 GHz networks).")
+        print(_("The board hears no Wi-Fi network (an ESP32 sees only 2.4 GHz networks)."))
         return
-    print("Networks the board hears (2.4 GHz only), strongest first:")
+    print(_("Networks the board hears (2.4 GHz only), strongest first:"))
     for n in networks:
-        print("  %-32s %4d dBm  %-9s  channel %2d%s" % (n.ssid, n.rssi, n.signal, n.channel,
-                                                      "" if n.secured else "  (open)"))
+        row = _("{ssid:<32} {rssi:4d} dBm  {signal:<9}  channel {channel:2d}").format(
+            ssid=n.ssid, rssi=n.rssi, signal=_(n.signal), channel=n.channel)
+        print("  " + row + ("" if n.secured else "  " + _("(open)")))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,15 +76,15 @@ def run(args: argparse.Namespace) -> int:
     err = lambda text: print(text, file=sys.stderr)  # noqa: E731
     port = args.port or os.environ.get("ESPTOOL_PORT", "").strip()
     if not port:
-        err("No board given: pass --port PORT (or set ESPTOOL_PORT).")
+        err(_("No board given: pass --port PORT (or set ESPTOOL_PORT)."))
         return 2
     if not args.scan and not args.ssid:
-        err("Name the network with --ssid (or list them with --scan).")
+        err(_("Name the network with --ssid (or list them with --scan)."))
         return 2
     try:
         password = _read_password(args.password_file)
     except (OSError, UnicodeDecodeError) as e:
-        err("Cannot read the password file: %s" % e)
+        err(_("Cannot read the password file: {error}").format(error=e))
         return 2
     problem = wifi.check_password(password)
     if problem and not args.scan:
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             err(str(e))
             return 1
         except (ReplBusy, OSError, RuntimeError, ValueError) as e:
-            err("The board stopped answering: %s\nPress RST and try again." % e)
+            err(_("The board stopped answering: {error}\nPress RST and try again.").format(error=e))
             return 3
         finally:
             try:
@@ -121,19 +125,23 @@ def _work(args: argparse.Namespace, repl, password: str) -> int:
         return 0
     ssid = args.ssid
     if all(n.ssid != ssid for n in networks):
-        print("%s is not in the list; trying anyway (a hidden network is not listed)." % ssid)
-    print("Joining %s ..." % ssid)
-    _, outcome, stored = wifi.join_and_keep(lambda code: repl.exec_text(code, timeout=args.timeout + 15), ssid,
+        print(_("{ssid} is not in the list; trying anyway (a hidden network is not listed).").format(
+            ssid=ssid))
+    print(_("Joining {ssid} ...").format(ssid=ssid))
+    _result, outcome, stored = wifi.join_and_keep(lambda code: repl.exec_text(code, timeout=args.timeout + 15), ssid,
                                             password, args.timeout, not args.no_store, networks)
     if not outcome.ok:
         print(outcome.message, file=sys.stderr)
         return 1
     print(outcome.message)
     if outcome.rssi is not None:
-        print("Signal: %d dBm (%s)" % (outcome.rssi, wifi.signal_words(outcome.rssi)))
+        print(_("Signal: {rssi} dBm ({words})").format(rssi=outcome.rssi,
+                                                        words=_(wifi.signal_words(outcome.rssi))))
     if stored:
-        print("Kept on the board (/%s, joined at every boot from boot.py)." % wifi.CONFIG_FILE)
+        print(_("Kept on the board (/{file}, joined at every boot from boot.py).").format(
+            file=wifi.CONFIG_FILE))
     else:
-        print("Nothing kept on the board (--no-store): it forgets the network at the next reset.")
-    print("IP address: %s" % outcome.ip)
+        print(_("Nothing kept on the board (--no-store): it forgets the network at the next "
+                "reset."))
+    print(_("IP address: {ip}").format(ip=outcome.ip))
     return 0

@@ -10,6 +10,7 @@ import base64
 import os
 import time
 from typing import Callable, List
+from thonnycontrib.esp32cam.core.i18n import _, ngettext
 
 LIST_CODE = """
 import os
@@ -49,8 +50,8 @@ def _repl(port: str, attempts: int = 6):
         except ReplBusy:
             time.sleep(1.0)
     close_serial(ser)
-    raise CopyFailed("The board did not answer at the MicroPython prompt, so its files could not be "
-                     "copied. Nothing was written.")
+    raise CopyFailed(_("The board did not answer at the MicroPython prompt, so its files could not "
+                       "be copied. Nothing was written."))
 
 
 def copy_files(port: str, folder: str, on_line: Callable[[str], None] = lambda s: None) -> List[str]:
@@ -61,18 +62,22 @@ def copy_files(port: str, folder: str, on_line: Callable[[str], None] = lambda s
     try:
         ser, repl = _repl(port)
     except OSError as e:
-        raise CopyFailed(f"Could not open {port} to copy the board's files ({e}). Nothing was written.") from None
+        raise CopyFailed(_("Could not open {port} to copy the board's files ({error}). Nothing was "
+                           "written.").format(port=port, error=e)) from None
     copied = []
     try:
         listing = repl.exec_text(LIST_CODE, timeout=20)
-        files = [(int(size), path) for _, size, path in
+        files = [(int(size), path) for _kind, size, path in
                  (line.split(" ", 2) for line in listing.splitlines() if line.startswith("F "))]
-        on_line(f"Copying the board's {len(files)} files ({sum(s for s, _ in files) // 1024} KB) to {folder}...")
+        on_line(ngettext("Copying the board's {count} file ({kb} KB) to {folder}...",
+                         "Copying the board's {count} files ({kb} KB) to {folder}...", len(files)).format(
+                             count=len(files), kb=sum(s for s, _path in files) // 1024, folder=folder))
         for size, path in files:
             text = repl.exec_text(READ_CODE.format(path=path), timeout=10 + size / 4000)
             data = b"".join(base64.b64decode(line) for line in text.split())
             if len(data) != size:
-                raise CopyFailed(f"{path} came back with {len(data)} of its {size} bytes. Nothing was written.")
+                raise CopyFailed(_("{path} came back with {received} of its {size} bytes. "
+                                   "Nothing was written.").format(path=path, received=len(data), size=size))
             target = os.path.join(folder, *[p for p in path.split("/") if p not in ("", ".", "..")])
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:
@@ -82,8 +87,10 @@ def copy_files(port: str, folder: str, on_line: Callable[[str], None] = lambda s
     except (RuntimeError, OSError) as e:
         if isinstance(e, CopyFailed):
             raise
-        raise CopyFailed(f"Copying the board's files failed ({e}). Nothing was written.") from None
+        raise CopyFailed(_("Copying the board's files failed ({error}). Nothing was written.").format(
+            error=e)) from None
     finally:
         close_serial(ser)
-    on_line(f"Copied {len(copied)} files to {folder}.")
+    on_line(ngettext("Copied {count} file to {folder}.", "Copied {count} files to {folder}.",
+                     len(copied)).format(count=len(copied), folder=folder))
     return copied

@@ -13,9 +13,10 @@ from typing import Any, Callable, Optional
 
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core.serialprobe import RELEASED, Session, Timings, close_serial, open_serial
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
-NOT_RESET = ("It could not be reset ({reason}): it may still wait in its ROM bootloader (download "
-             "mode). Tap RST to start it.")
+NOT_RESET = N_("It could not be reset ({reason}): it may still wait in its ROM bootloader "
+               "(download mode). Tap RST to start it.")
 
 
 def restart_into_firmware(port: str, timings: Optional[Timings] = None,
@@ -26,11 +27,12 @@ def restart_into_firmware(port: str, timings: Optional[Timings] = None,
     try:
         ser = opener(port, RELEASED)
     except Exception as e:  # the port went away or another program took it
-        return NOT_RESET.format(reason=f"{port} could not be opened: {e}")
+        return _(NOT_RESET).format(reason=_("{port} could not be opened: {error}").format(
+            port=port, error=e))
     try:
         s = Session(ser, t)
         if not s.pulse_reset():
-            return NOT_RESET.format(reason="its port cannot drive RTS")
+            return _(NOT_RESET).format(reason=_("its port cannot drive RTS"))
         s.listen(t.boot, lambda: s.log.ends_with_prompt() or s.log.has(bl.DOWNLOAD_MODE),
                  quiet=t.quiet_after_boot, need_data=True)
         return describe_boot(s.log)
@@ -41,14 +43,14 @@ def restart_into_firmware(port: str, timings: Optional[Timings] = None,
 def describe_boot(log: bl.BootLog) -> str:
     """What the boot log after a reset says the board does."""
     if log.has(bl.DOWNLOAD_MODE):
-        return ("It was reset but started in download mode again: IO0 is held low (a jumper or "
-                "the BOOT button). Remove the jumper and tap RST.")
+        return _("It was reset but started in download mode again: IO0 is held low (a jumper or "
+                 "the BOOT button). Remove the jumper and tap RST.")
     if log.has(bl.BANNER) or log.ends_with_prompt():
-        return "It was reset and runs its firmware again."
+        return _("It was reset and runs its firmware again.")
     if log.has(bl.NO_FIRMWARE) or log.has(bl.CORRUPT_FIRMWARE):
-        return "It was reset, but has no working firmware to start."
+        return _("It was reset, but has no working firmware to start.")
     if log.has(bl.NORMAL_BOOT):
-        return "It was reset and starts its firmware."
+        return _("It was reset and starts its firmware.")
     if log.has(bl.RESET):
-        return "It was reset; its firmware printed no MicroPython prompt."
-    return ("It was reset (RTS pulsed) but printed nothing: if it does not start, tap RST.")
+        return _("It was reset; its firmware printed no MicroPython prompt.")
+    return _("It was reset (RTS pulsed) but printed nothing: if it does not start, tap RST.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
+from thonnycontrib.esp32cam.core.i18n import _
 
 OPTION_NAME = "ESP32CAM.board_profile"
 DEFAULT_PROFILE = "ai_thinker"
@@ -86,7 +87,8 @@ def is_valid_profile(key: object) -> bool:
 
 def describe_pins(profile: BoardProfile) -> str:
     """One-line pin summary for the configuration page."""
-    led = "flash LED GPIO%d" % profile.flash_led if profile.flash_led is not None else "no flash LED"
+    led = (_("flash LED GPIO{pin}").format(pin=profile.flash_led) if profile.flash_led is not None
+           else _("no flash LED"))
     return "XCLK %d, SIOD %d, SIOC %d, D0-D7 %s, VSYNC %d, HREF %d, PCLK %d, PWDN %d, RESET %d; %s" % (
         profile.xclk, profile.siod, profile.sioc, ",".join(map(str, profile.data)),
         profile.vsync, profile.href, profile.pclk, profile.pwdn, profile.reset, led)

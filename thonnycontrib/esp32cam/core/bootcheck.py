@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from thonnycontrib.esp32cam.core.serial_port import close_port, open_port
+from thonnycontrib.esp32cam.core.i18n import _
 
 BANNER_RE = re.compile(rb"MicroPython v\S+ on \d{4}-\d{2}-\d{2}[^\r\n]*\r?\n")
 PROMPT = b">>> "
@@ -31,7 +32,9 @@ class BootCheck:
         """"8 MB flash, 8 MB PSRAM" as the running MicroPython sees them ("" if not asked)."""
         if self.flash_mb is None:
             return ""
-        return f"{self.flash_mb} MB flash, " + (f"{self.psram_mb} MB PSRAM" if self.psram_mb else "no PSRAM in use")
+        if self.psram_mb:
+            return _("{flash} MB flash, {psram} MB PSRAM").format(flash=self.flash_mb, psram=self.psram_mb)
+        return _("{flash} MB flash, no PSRAM in use").format(flash=self.flash_mb)
 
     @property
     def started(self) -> bool:
@@ -42,10 +45,13 @@ class BootCheck:
         """For the installer's log: "the camera module imports", or what went wrong."""
         last = self.camera_answer.strip().splitlines()[-1:]  # [] when nothing was said
         if self.camera is True:
-            return "the camera module imports"
+            return _("the camera module imports")
         if self.camera is False:
-            return "NO camera module" + (f": {last[0]}" if last else "")
-        return "camera not checked" + (f": import camera said {last[0]!r}" if last else "")
+            return _("NO camera module: {answer}").format(answer=last[0]) if last else _(
+                    "NO camera module")
+        if last:
+            return _("camera not checked: import camera said {answer!r}").format(answer=last[0])
+        return _("camera not checked")
 
 
 def _read_until(ser, needle_re, deadline: float, buffer: bytearray) -> Optional[re.Match]:
@@ -92,7 +98,7 @@ def check_board(port: str, timeout: float = 10.0, probe_camera: bool = True) -> 
     try:
         ser = open_port(port, timeout=0.2)
     except (serial.SerialException, OSError, ValueError) as e:
-        return BootCheck(None, None, f"could not open {port}: {e}")
+        return BootCheck(None, None, _("could not open {port}: {error}").format(port=port, error=e))
     try:
         deadline = time.monotonic() + timeout
         # Boot output (if any) arrives first; then interrupt and reprint the banner.

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.core.boards import BoardProfile
 from thonnycontrib.esp32cam.core.catalog import Build, Catalog
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def builds_for_board(catalog: Catalog, profile: BoardProfile) -> List[Build]:
@@ -16,7 +17,9 @@ def builds_for_board(catalog: Catalog, profile: BoardProfile) -> List[Build]:
 
 def build_labels(builds: List[Build]) -> Dict[str, Build]:
     """Label shown in the list → build (★ marks the recommended ones)."""
-    return {("★ " if b.recommended else "") + b.title + (" — non-commercial licence" if b.non_commercial else ""): b
+    return {("★ " if b.recommended else "") + (_(
+            "{title} — non-commercial licence").format(title=b.title)
+                                              if b.non_commercial else b.title): b
             for b in builds}
 
 
@@ -33,11 +36,17 @@ def initial_build(catalog: Catalog, profile: BoardProfile, builds: List[Build],
 
 def fit_warning(build: Build, facts: Optional[sensors.BoardFacts]) -> str:
     why = sensors.mismatch(build, facts.chip, facts.psram, facts.sensor) if facts else ""
-    return "\n⚠ This build does not fit your board: %s." % why if why else ""
+    return "\n" + _("⚠ This build does not fit your board: {reason}.").format(reason=why) if why else ""
 
 
 def describe_build(b: Build) -> str:
-    camera = f"{b.family} camera driver" if b.has_camera else "NO camera module (REPL only)"
-    size = f"{b.size:,} bytes, SHA-256 {b.sha256}" if b.pinned else "size/hash not pinned: inspected after download"
-    return (f"MicroPython {b.micropython or '?'} · {camera} · {b.chip.upper()} at {b.offset:#x}\n"
-            f"{b.notes}\nLicence: {b.license}{' (non-commercial use only)' if b.non_commercial else ''} · {size}\nMore: {b.info_url}")
+    camera = (_("{family} camera driver").format(family=b.family) if b.has_camera
+              else _("NO camera module (REPL only)"))
+    size = (_("{size} bytes, SHA-256 {sha256}").format(size=f"{b.size:,}", sha256=b.sha256) if b.pinned
+            else _("size/hash not pinned: inspected after download"))
+    licence = (_("Licence: {licence} (non-commercial use only)") if b.non_commercial
+               else _("Licence: {licence}")).format(licence=b.license)
+    return "\n".join((
+        _("MicroPython {version} · {camera} · {chip} at {offset}").format(
+            version=b.micropython or "?", camera=camera, chip=b.chip.upper(), offset=f"{b.offset:#x}"),
+        b.notes, f"{licence} · {size}", _("More: {url}").format(url=b.info_url)))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core.fetch import fetch_bytes, write_atomically
+from thonnycontrib.esp32cam.core.i18n import _
 
 BUNDLED_PATH = Path(__file__).with_name("catalog.json")
 REFRESHED_NAME = "catalog.json"
@@ -89,8 +90,8 @@ class Catalog:
         for build in self.builds:
             if build.id == build_id:
                 return build
-        raise CatalogError(f"No build with id {build_id!r} in the catalog "
-                           f"(see `python -m thonnycontrib.esp32cam catalog`).")
+        raise CatalogError(_("No build with id {build_id!r} in the catalog (see `python -m "
+                              "thonnycontrib.esp32cam catalog`).").format(build_id=build_id))
 
     def default_for(self, board: str = "ai_thinker") -> Optional[Build]:
         build_id = self.defaults.get(board)
@@ -104,67 +105,68 @@ def _check_entry(raw: Dict[str, Any]) -> Build:
     name = raw.get("id", "?")
 
     def fail(why: str) -> CatalogError:
-        return CatalogError(f"Catalog entry {name!r}: {why}")
+        return CatalogError(_("Catalog entry {name!r}: {reason}").format(name=name, reason=why))
 
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
-        raise fail("missing " + ", ".join(missing))
+        raise fail(_("missing {keys}").format(keys=", ".join(missing)))
     if not isinstance(raw["id"], str) or not _ID.match(raw["id"]):
-        raise fail("id must be lower-case letters, digits, '.' or '-'")
+        raise fail(_("id must be lower-case letters, digits, '.' or '-'"))
     for key in ("title", "source", "url", "info_url", "license", "notes"):
         if not isinstance(raw[key], str) or not raw[key].strip():
-            raise fail(f"{key} must be a non-empty string")
+            raise fail(_("{key} must be a non-empty string").format(key=key))
     if raw["family"] not in FAMILIES:
-        raise fail(f"family must be one of {', '.join(FAMILIES)}")
+        raise fail(_("family must be one of {values}").format(values=", ".join(FAMILIES)))
     if raw["chip"] not in CHIP_OFFSETS:
-        raise fail(f"chip must be one of {', '.join(CHIP_OFFSETS)}")
+        raise fail(_("chip must be one of {values}").format(values=", ".join(CHIP_OFFSETS)))
     try:
         offset = int(raw["offset"], 16) if isinstance(raw["offset"], str) else int(raw["offset"])
     except ValueError:
-        raise fail("offset is not a number") from None
+        raise fail(_("offset is not a number")) from None
     if offset != CHIP_OFFSETS[raw["chip"]]:
-        raise fail(f"offset {offset:#x} does not match chip {raw['chip']} "
-                   f"({CHIP_OFFSETS[raw['chip']]:#x})")
+        raise fail(_("offset {offset:#x} does not match chip {chip} ({expected:#x})").format(
+                      offset=offset, chip=raw['chip'], expected=CHIP_OFFSETS[raw['chip']]))
     sha = raw.get("sha256")
     unpinned = sha is None
     if raw["flash_mode"] not in FLASH_MODES and not (unpinned and raw["flash_mode"] is None):
-        raise fail("flash_mode must be one of " + ", ".join(FLASH_MODES)
-                   + " (null only for unpinned builds: read from the image)")
+        raise fail(_("flash_mode must be one of {values} (null only for unpinned builds: read from "
+                     "the image)").format(values=", ".join(FLASH_MODES)))
     if raw.get("flash_size") not in (None,) + FLASH_SIZES:
-        raise fail("flash_size must be one of " + ", ".join(FLASH_SIZES))
+        raise fail(_("flash_size must be one of {values}").format(values=", ".join(FLASH_SIZES)))
     for key in ("url", "info_url"):
         if not raw[key].startswith("https://"):
-            raise fail(f"{key} must be an https:// URL")
+            raise fail(_("{key} must be an https:// URL").format(key=key))
     urls = raw.get("urls", [raw["url"]])
     if (not isinstance(urls, list) or not urls or urls[0] != raw["url"]
             or not all(isinstance(u, str) and u.startswith("https://") for u in urls)):
-        raise fail("urls must be a list of https:// URLs that starts with url")
+        raise fail(_("urls must be a list of https:// URLs that starts with url"))
     if len(urls) > 1 and sha is None:
-        raise fail("several urls need a pinned sha256 (they must serve the same bytes)")
+        raise fail(_("several urls need a pinned sha256 (they must serve the same bytes)"))
     if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
-        raise fail("sha256 must be 64 lower-case hex digits")
+        raise fail(_("sha256 must be 64 lower-case hex digits"))
     size = raw.get("size")
     if size is not None and (not isinstance(size, int) or size <= 0):
-        raise fail("size must be a positive integer")
+        raise fail(_("size must be a positive integer"))
     if (sha is None) != (size is None):
-        raise fail("give both size and sha256, or neither")
+        raise fail(_("give both size and sha256, or neither"))
     archive = raw.get("format", "bin")
     if archive not in ("bin", "zip"):
-        raise fail("format must be 'bin' or 'zip'")
+        raise fail(_("format must be 'bin' or 'zip'"))
     if not raw["url"].lower().split("?")[0].endswith("." + archive):
-        raise fail(f"url must point to a .{archive} file (format {archive})")
+        raise fail(_("url must point to a .{archive} file (format {archive})").format(
+                      archive=archive))
     member = raw.get("member", "firmware.bin" if archive == "zip" else None)
     if archive == "zip" and (not isinstance(member, str) or not member.endswith(".bin")):
-        raise fail("member must name the .bin image inside the zip")
+        raise fail(_("member must name the .bin image inside the zip"))
     boards = raw["boards"]
     if not isinstance(boards, list) or not boards or not all(isinstance(b, str) for b in boards):
-        raise fail("boards must be a non-empty list of board names")
+        raise fail(_("boards must be a non-empty list of board names"))
     sensors = raw.get("sensors")
     if sensors is not None and (not isinstance(sensors, list)
                                 or not all(isinstance(x, str) and x.isupper() for x in sensors)):
-        raise fail("sensors must be a list of sensor names such as \"OV2640\"")
+        raise fail(_("sensors must be a list of sensor names such as \"OV2640\""))
     if raw["family"] == "none" and "no camera" not in raw["title"].lower():
-        raise fail("a build without a camera module must say 'no camera' in its title")
+        raise fail(_("a build without a camera module must say 'no camera' in its title"))
     return Build(
         id=raw["id"], title=raw["title"], source=raw["source"], family=raw["family"],
         chip=raw["chip"], offset=offset, flash_mode=raw["flash_mode"], url=raw["url"],
@@ -182,26 +184,27 @@ def parse_catalog(text: str, origin: str = "bundled") -> Catalog:
     try:
         data = json.loads(text)
     except ValueError as e:
-        raise CatalogError(f"The catalog is not valid JSON: {e}") from None
+        raise CatalogError(_("The catalog is not valid JSON: {error}").format(error=e)) from None
     if not isinstance(data, dict) or data.get("schema") != 1:
-        raise CatalogError("The catalog has an unknown format (expected schema 1).")
+        raise CatalogError(_("The catalog has an unknown format (expected schema 1)."))
     raw_builds = data.get("builds")
     if not isinstance(raw_builds, list) or not raw_builds:
-        raise CatalogError("The catalog lists no builds.")
+        raise CatalogError(_("The catalog lists no builds."))
     builds = [_check_entry(raw) for raw in raw_builds]
     ids = [b.id for b in builds]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise CatalogError("Duplicate build ids in the catalog: " + ", ".join(duplicates))
+        raise CatalogError(_("Duplicate build ids in the catalog: {ids}").format(ids=", ".join(duplicates)))
     defaults = data.get("default") or {}
     if not isinstance(defaults, dict):
-        raise CatalogError("The catalog's 'default' must map board names to build ids.")
+        raise CatalogError(_("The catalog's 'default' must map board names to build ids."))
     for board, build_id in defaults.items():
         if build_id not in ids:
-            raise CatalogError(f"The default for {board} ({build_id}) is not in the catalog.")
+            raise CatalogError(_("The default for {board} ({build_id}) is not in the catalog.").format(
+                                  board=board, build_id=build_id))
     updated = data.get("updated", "")
     if not isinstance(updated, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated):
-        raise CatalogError("The catalog's 'updated' must be a date like 2026-11-28.")
+        raise CatalogError(_("The catalog's 'updated' must be a date like 2026-11-28."))
     return Catalog(builds=builds, defaults=dict(defaults), origin=origin, updated=updated)
 
 
@@ -225,8 +228,9 @@ def load_catalog(cache_dir: Optional[Path]) -> Catalog:
     try:
         refreshed = parse_catalog(refreshed_path.read_text(encoding="utf-8"), str(refreshed_path))
     except (CatalogError, OSError, UnicodeDecodeError) as e:
-        bundled.problem = (f"The refreshed catalog {refreshed_path} is damaged ({e}); using the "
-                           "catalog that came with the plug-in. Refresh the catalog again.")
+        bundled.problem = (_("The refreshed catalog {path} is damaged ({error}); using the "
+                             "catalog that came with the plug-in. Refresh the catalog again.").format(
+                              path=refreshed_path, error=e))
         return bundled
     return refreshed if refreshed.updated > bundled.updated else bundled
 

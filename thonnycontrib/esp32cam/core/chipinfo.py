@@ -19,9 +19,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 S3_PSRAM_MODES = {2: "quad", 8: "octal", 16: "octal"}  # in-package PSRAM size (MB) -> bus
-MODE_LABELS = {"octal": "octal (OPI, SPIRAM_OCT)", "quad": "quad (QSPI, SPIRAM)"}
+# marked with N_: translated where shown (``_mode``)
+MODE_LABELS = {"octal": N_("octal (OPI, SPIRAM_OCT)"), "quad": N_("quad (QSPI, SPIRAM)")}
+
+
+def _mode(mode: str) -> str:
+    return _(MODE_LABELS[mode])
 
 _CHIP_RE = re.compile(r"^(?:Chip type:\s+|Chip is )(?P<desc>ESP32\S*(?: \([^)]*\))*)", re.M)
 _REV_RE = re.compile(r"\(revision v(\d+\.\d+)\)")
@@ -58,14 +64,15 @@ class ChipInfo:
     def describe(self) -> str:
         parts = [self.description]
         if self.flash_mb:
-            parts.append(f"{self.flash_mb} MB flash")
+            parts.append(_("{size} MB flash").format(size=self.flash_mb))
         if self.psram_mb:
             mode = self.psram_mode
-            parts.append(f"{self.psram_mb} MB {MODE_LABELS[mode] if mode else ''} PSRAM".replace("  ", " "))
+            parts.append(_("{size} MB {mode} PSRAM").format(size=self.psram_mb, mode=_mode(mode)) if mode
+                         else _("{size} MB PSRAM").format(size=self.psram_mb))
         elif self.psram_visible:
-            parts.append("no PSRAM")
+            parts.append(_("no PSRAM"))
         else:
-            parts.append("PSRAM not visible before MicroPython runs (external chip)")
+            parts.append(_("PSRAM not visible before MicroPython runs (external chip)"))
         return ", ".join(parts)
 
 
@@ -108,12 +115,15 @@ def identify(esptool: ec.Esptool, port: str, *, baud: int = 115200, manual_boot:
                               env=esptool.env, timeout=timeout,
                               creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except subprocess.TimeoutExpired:
-        raise ChipProbeError(f"esptool did not finish reading the chip on {port} within {timeout:.0f} s.") from None
+        raise ChipProbeError(_("esptool did not finish reading the chip on {port} within "
+                               "{seconds} s.")
+                             .format(port=port, seconds=f"{timeout:.0f}")) from None
     output = proc.stdout + proc.stderr
     info = parse_esptool_output(output)
     if proc.returncode != 0 or info is None:
-        tail = output.strip().splitlines()[-1:] or ["no output"]
-        raise ChipProbeError(f"Could not read the chip on {port}: {tail[0]}")
+        tail = output.strip().splitlines()[-1:] or [_("no output")]
+        raise ChipProbeError(_("Could not read the chip on {port}: {reason}").format(port=port,
+                                                                                  reason=tail[0]))
     return info
 
 
@@ -125,15 +135,19 @@ def psram_mismatch(board: ChipInfo, build_mode: Optional[str]) -> Optional[str]:
     board_mode = board.psram_mode
     if board_mode == build_mode:
         return None
-    consequence = ("MicroPython would report a PSRAM error (\"wrong PSRAM line mode\"), start "
-                   "without PSRAM, and the camera would fail to initialise.")
+    consequence = _("MicroPython would report a PSRAM error (\"wrong PSRAM line mode\"), start "
+                    "without PSRAM, and the camera would fail to initialise.")
     if board.psram_mb is None:
-        return (f"This build needs {MODE_LABELS[build_mode]} PSRAM, but the board's ESP32-S3 has "
-                f"no PSRAM ({board.description}). {consequence}")
+        return " ".join((_("This build needs {mode} PSRAM, but the board's ESP32-S3 has no PSRAM "
+                           "({board}).").format(mode=_mode(build_mode), board=board.description),
+                         consequence))
     if board_mode is None:
         return None  # a PSRAM size the datasheet does not list: cannot tell
-    return (f"This build is for {MODE_LABELS[build_mode]} PSRAM, but the board's ESP32-S3 has "
-            f"{board.psram_mb} MB {MODE_LABELS[board_mode]} PSRAM (module "
-            f"{'N8R8/N16R8' if board_mode == 'octal' else 'N4R2/N8R2/N16R2'}). {consequence} "
-            f"Choose a build for {MODE_LABELS[board_mode]} PSRAM"
-            f"{' (cnadler86: ESP32_GENERIC_S3-SPIRAM_OCT)' if board_mode == 'octal' else ''}.")
+    found = _("This build is for {mode} PSRAM, but the board's ESP32-S3 has {size} MB {board_mode} "
+              "PSRAM (module {modules}).").format(
+                  mode=_mode(build_mode), size=board.psram_mb, board_mode=_mode(board_mode),
+                  modules="N8R8/N16R8" if board_mode == "octal" else "N4R2/N8R2/N16R2")
+    choose = (_("Choose a build for {mode} PSRAM (cnadler86: ESP32_GENERIC_S3-SPIRAM_OCT).")
+              if board_mode == "octal" else _("Choose a build for {mode} PSRAM.")).format(
+                  mode=_mode(board_mode))
+    return " ".join((found, consequence, choose))

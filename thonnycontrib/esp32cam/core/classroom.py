@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 
 TIMEOUT = "timeout"
 CRASHED = "error"
@@ -48,7 +49,7 @@ class BoardRun:
     """One board's job: live status while it runs, its result afterwards."""
     port: str
     mac: Optional[str] = None
-    status: str = "waiting"
+    status: str = field(default_factory=lambda: _("waiting"))
     percent: Optional[float] = None
     ok: bool = False
     result: str = ""              # short outcome code: ok, link, download-mode, timeout, ...
@@ -113,7 +114,7 @@ def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: f
         finally:
             if board.result != TIMEOUT:
                 board.seconds = time.monotonic() - started
-                board.say("done" if board.ok else "failed")
+                board.say(_("done") if board.ok else _("failed"))
             done[id(board)].set()
 
     threads = [threading.Thread(target=work, args=(b,), name=f"board-{b.port}", daemon=True)
@@ -124,11 +125,12 @@ def run_boards(ports: Sequence[str], job: Callable[[BoardRun], None], timeout: f
     for board in boards:
         left = timeout - (time.monotonic() - started)
         if not done[id(board)].wait(max(0.0, left)):
-            board.finish(False, TIMEOUT, f"No result within {timeout:.0f} s: the board was "
-                         "given up (check its cable and power, then run it again on its own).",
+            board.finish(False, TIMEOUT, _("No result within {seconds} s: the board was given up "
+                                           "(check its cable and power, then run it again on its "
+                                           "own).").format(seconds=f"{timeout:.0f}"),
                          exit_code=1)
             board.seconds = time.monotonic() - started
-            board.say("timed out")
+            board.say(_("timed out"))
             try:
                 board.cancel()
             except Exception:
@@ -189,20 +191,24 @@ def _seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def summary_table(boards: Sequence[BoardRun], what: str = "firmware") -> str:
-    """Port, board identity, result, firmware (or what the command produced), time."""
-    rows = [("PORT", "MAC", "RESULT", what.upper(), "TIME")]
+def summary_table(boards: Sequence[BoardRun], what: str = N_("firmware")) -> str:
+    """Port, board identity, result, firmware (or what the command produced: ``what``, marked
+    with N_), time."""
+    rows = [(_("PORT"), "MAC", _("RESULT"), _(what).upper(), _("TIME"))]
     for b in boards:
         baud = b.detail.get("baud")
-        done = f"ok ({baud} baud)" if baud else "ok"
-        rows.append((b.port, b.mac or "?", done if b.ok else f"FAILED ({b.result})",
+        done = _("ok ({baud} baud)").format(baud=baud) if baud else _("ok")
+        rows.append((b.port, b.mac or "?", done if b.ok else _(
+                "FAILED ({result})").format(result=b.result),
                      b.firmware or "-", _seconds(b.seconds)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     failed = [b for b in boards if not b.ok]
     ok = len(boards) - len(failed)
-    lines.append(f"{ok} of {len(boards)} board{'s' if len(boards) != 1 else ''} ok"
-                 + (f", {len(failed)} failed:" if failed else "."))
+    lines.append((ngettext("{ok} of {count} board ok, {failed} failed:",
+                           "{ok} of {count} boards ok, {failed} failed:", len(boards)) if failed else
+                  ngettext("{ok} of {count} board ok.", "{ok} of {count} boards ok.", len(boards)))
+                 .format(ok=ok, count=len(boards), failed=len(failed)))
     for b in failed:
         first = (b.message or b.result).strip().splitlines()[0] if (b.message or b.result) else ""
         lines.append(f"  {b.label}: {first}")
@@ -279,7 +285,7 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
         return None
     on_process(proc)
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out = proc.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
@@ -289,8 +295,8 @@ def read_mac_with_esptool(esptool: Any, port: str, timeout: float = 60.0,
 
 # ---- jobs (shared by the CLI and the Thonny dialogs) -------------------------------
 
-FILES_LEFT = ("Nothing was written to this board. To install on it, choose for the run that its files are "
-              "copied first, or erased, and install again.")
+FILES_LEFT = N_("Nothing was written to this board. To install on it, choose for the run that "
+                "its files are copied first, or erased, and install again.")
 
 
 @dataclass
@@ -314,24 +320,27 @@ class FlashJob:
     check_seconds: float = 10.0
 
     def __call__(self, board: BoardRun) -> None:
+        from thonnycontrib.esp32cam.core.flash_messages import retry_baud, without_retry
         from thonnycontrib.esp32cam.core.flasher import FlashOptions
         from thonnycontrib.esp32cam.core.install import BACKUP_FAILED, CHECKING, FILES_AT_RISK, READING, Installer
 
         def on_line(line: str) -> None:
             board.set_mac(mac_from_esptool_line(line))
-            if line.startswith("Retrying at"):
-                board.say(line.split(":")[0].lower())
+            baud = retry_baud(line)
+            if baud is not None:
+                board.say(_("retrying at {baud} baud").format(baud=baud))
 
         def on_stage(stage: str) -> None:
             if stage == CHECKING:
-                board.say("checking the prompt")
+                board.say(_("checking the prompt"))
             elif stage == READING:
-                board.say("reading the board")
+                board.say(_("reading the board"))
 
-        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say("writing", p),
+        installer = Installer(self.esptool, on_line=on_line, on_progress=lambda p: board.say(_(
+                "writing"), p),
                               on_stage=on_stage)
         board.cancel = installer.cancel
-        board.say("connecting")
+        board.say(_("connecting"))
         options = FlashOptions(port=board.port, erase=self.erase, baud=self.baud,
                                manual_boot=self.manual_boot, flash_mode=self.flash_mode,
                                flash_size=self.flash_size, check_board=self.check_psram,
@@ -348,12 +357,12 @@ class FlashJob:
             code = 3 if result.needs_download_mode else (4 if result.outcome in (FILES_AT_RISK, BACKUP_FAILED) else 1)
             message = result.message
             if code == 3:  # not the single-board dialog's "press Retry"
-                message = message.split("\nThen press Retry")[0] + (
-                    "\nThen install on this board again with manual boot (command line: "
+                message = without_retry(message, _(
+                    "Then install on this board again with manual boot (command line: "
                     "--manual-boot; Thonny's installer: Advanced options, 'Board is already in "
-                    "download mode').")
+                    "download mode')."))
             if result.outcome == FILES_AT_RISK:  # the run's choice left it: say how to install on it
-                message = report.plan.message + " " + FILES_LEFT
+                message = report.plan.message + " " + _(FILES_LEFT)
             board.detail["log"] = result.log[-8:]
             board.finish(False, result.outcome, message, exit_code=code)
             return
@@ -392,10 +401,11 @@ class DoctorJob:
                                  wait_for_rst=self.wait_for_rst, profile=self.profile)
         board.firmware = result.title  # the summary's fourth column: the diagnosis
         board.detail["diagnosis"] = result.to_json()
-        board.say("identifying")
+        board.say(_("identifying"))
         if result.ok:
             board.set_mac(read_unique_id(board.port))
         elif self.esptool is not None:
             board.set_mac(read_mac_with_esptool(
                 self.esptool, board.port, on_process=lambda p: setattr(board, "cancel", p.kill)))
-        board.finish(result.ok, result.code, "" if result.ok else f"{result.title}. {result.fix}")
+        board.finish(result.ok, result.code, "" if result.ok else _("{title}. {fix}").format(
+            title=result.title, fix=result.fix))

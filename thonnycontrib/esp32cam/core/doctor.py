@@ -34,6 +34,7 @@ from thonnycontrib.esp32cam.core import boards as bd
 from thonnycontrib.esp32cam.core.doctor_fixes import (
     DISABLE_MAIN, InterruptResult, apply_fix, interrupt_at_boot, release_and_reset)
 from thonnycontrib.esp32cam.core.doctor_prompt import CAMERA_CHECK, LINE_CHECK, PromptCheck
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.doctor_verdicts import USB_JTAG_DOWNLOAD_DETAIL, USB_JTAG_HELD_DETAIL
 from thonnycontrib.esp32cam.core.serialprobe import (
     BAUDRATE, RELEASED, SYNC_FRAME, SYNC_REPLY, Lines, Progress, Session, Timings, close_serial, open_serial)
@@ -90,10 +91,10 @@ class Doctor:
 
     def _run(self) -> dg.Diagnosis:
         if pe.malformed_port(self.port):
-            return portcheck.open_error_diagnosis(self.port, ValueError("malformed URL"), [], self.platform)
+            return portcheck.open_error_diagnosis(self.port, ValueError(_("malformed URL")), [], self.platform)
         if not portcheck.is_url(self.port) and not portcheck.port_exists(self.port, self.ports, self.platform):
             return portcheck.missing_port_diagnosis(self.port, self.ports, self.platform)
-        self.progress(f"Opening {self.port} with DTR and RTS released")
+        self.progress(_("Opening {port} with DTR and RTS released").format(port=self.port))
         try:
             ser = self._opener(self.port, RELEASED)
         except Exception as e:
@@ -121,7 +122,7 @@ class Doctor:
             return self._reset_and_read(s, printing=False)
 
         # 2. Poke for a prompt.
-        s.say("Asking for the MicroPython prompt (Ctrl-C)")
+        s.say(_("Asking for the MicroPython prompt (Ctrl-C)"))
         if s.poke(self.t.prompt):
             return PromptCheck(self, s).run()
         if s.lost:
@@ -146,7 +147,7 @@ class Doctor:
             moved = self._elsewhere(s)
             if moved is not None:
                 return moved
-        s.say("Resetting the board through RTS and reading its boot log")
+        s.say(_("Resetting the board through RTS and reading its boot log"))
         since = len(s.log.findings)
         raw_before = len(s.log.raw)
         s.pulse_reset()
@@ -165,31 +166,37 @@ class Doctor:
             return self._stuck(s, vd.not_interruptible)
 
         # 4. Nothing at all. A chip waiting in download mode prints nothing: ask the ROM.
-        s.say("No answer; checking for the ROM bootloader (download mode)")
+        s.say(_("No answer; checking for the ROM bootloader (download mode)"))
         mark = len(s.log.raw)
         s.write(SYNC_FRAME)
         s.listen(0.3, lambda: SYNC_REPLY in s.log.raw[mark:])
         if SYNC_REPLY in s.log.raw[mark:]:
             return dg.Diagnosis(
-                dg.DOWNLOAD_MODE, evidence=s.notes + ["the ROM bootloader answered a SYNC request"],
-                detail="The board did not react to the reset through RTS, so its RST button must be "
-                       "pressed by hand.")
+                dg.DOWNLOAD_MODE, evidence=s.notes + [_(
+                        "the ROM bootloader answered a SYNC request")],
+                detail=_("The board did not react to the reset through RTS, so its RST button "
+                         "must be pressed by hand."))
         if self.wait_for_rst > 0:
-            s.say(f"Press the RST button on the board now (listening for {self.wait_for_rst:.0f} s)")
+            s.say(_("Press the RST button on the board now (listening for {seconds} s)").format(
+                seconds=f"{self.wait_for_rst:.0f}"))
             since = len(s.log.findings)
             s.listen(self.wait_for_rst, lambda: vd.conclusive(s.log, since) or s.log.ends_with_prompt(),
                      quiet=self.t.quiet_after_boot, need_data=True)
             if s.log.has(bl.RESET, since) or vd.conclusive(s.log, since):
-                s.notes.append("boot log after RST was pressed by hand")
+                s.notes.append(_("boot log after RST was pressed by hand"))
                 return self._from_boot_log(s, since, after_reset=True)
             if s.log.garbled():
                 return self._stuck(s, vd.garbled)
         moved = self._elsewhere(s)
         if moved is not None:
             return moved
+        silent = (_("no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader "
+                    "SYNC request, nor within {seconds} s of listening for RST")
+                  if self.wait_for_rst > 0 else
+                  _("no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader "
+                    "SYNC request"))
         return dg.Diagnosis(dg.SILENT, evidence=s.notes + [
-            "no bytes received after Ctrl-C, a reset pulse through RTS and a bootloader SYNC request"
-            + (f", nor within {self.wait_for_rst:.0f} s of listening for RST" if self.wait_for_rst > 0 else "")])
+            silent.format(seconds=f"{self.wait_for_rst:.0f}")])
 
     def _stuck(self, s: Session, verdict: Callable[[Any, Session], dg.Diagnosis]) -> dg.Diagnosis:
         """No prompt at 115200: a board whose console moved to another rate, else ``verdict``."""
@@ -199,7 +206,7 @@ class Doctor:
     def _elsewhere(self, s: Session) -> Optional[dg.Diagnosis]:
         if s.lost:
             return None
-        s.say("Looking for the board at other baud rates")
+        s.say(_("Looking for the board at other baud rates"))
         found = rates.find_console_rate(s)
         if found is None:
             return None
@@ -217,9 +224,11 @@ class Doctor:
             return problem
         # a normal boot: the firmware is starting
         if after_reset:
-            before = ("it was in download mode" if log.has(bl.DOWNLOAD_MODE)
-                      else "no answer to Ctrl-C at first")
-            s.notes.append(f"{before}; the board started normally after the doctor reset it through RTS")
+            s.notes.append(
+                _("it was in download mode; the board started normally after the doctor reset it "
+                  "through RTS") if log.has(bl.DOWNLOAD_MODE) else
+                _("no answer to Ctrl-C at first; the board started normally after the doctor reset "
+                  "it through RTS"))
         if log.ends_with_prompt() or s.poke(self.t.prompt):
             return PromptCheck(self, s).run()
         if log.garbled():

@@ -13,6 +13,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core.doctor_rates import BACK_TO_BOOT_RATE, KNOWN_RATES
 from thonnycontrib.esp32cam.core.fastlink import BOOT_BAUD
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.serial_port import set_baudrate
 from thonnycontrib.esp32cam.core.serialprobe import RELEASED, Session, Timings, close_serial, open_serial
 
@@ -141,12 +142,12 @@ def apply_fix(port: str, fix: str, progress: Callable[[str], None]) -> Optional[
     """``doctor --fix`` before the diagnosis: the result of ``interrupt_at_boot``, or None
     (a reset, or a fix that could not be applied: ``progress`` says why, and the diagnosis
     that follows says what is wrong with the port)."""
-    progress(f"Applying fix: {fix}")
+    progress(_("Applying fix: {fix}").format(fix=fix))
     try:
         if fix == "release-and-reset":
             release_and_reset(port)
             return None
         return interrupt_at_boot(port)
     except Exception as e:
-        progress(f"fix could not be applied: {e}")
+        progress(_("fix could not be applied: {error}").format(error=e))
         return None

@@ -12,6 +12,7 @@ from thonnycontrib.esp32cam.core import fastlink
 from thonnycontrib.esp32cam.core import boards as bd
 from thonnycontrib.esp32cam.core import sensors as sn
 from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.serialprobe import RELEASED, Lines, Session, Timings
 
 # Proves the line carries a program and its answer intact.
@@ -79,7 +80,7 @@ class PromptCheck:
 
     def run(self) -> dg.Diagnosis:
         s, ctx = self.s, self.ctx
-        s.say("MicroPython answers")
+        s.say(_("MicroPython answers"))
         problems = s.log.problems()
         if bl.PSRAM_WRONG_MODE in problems or bl.PSRAM_FAILURE in problems:
             return vd.psram(s)  # non-fatal variant: REPL runs, camera will not
@@ -92,15 +93,18 @@ class PromptCheck:
         else:
             working = RELEASED
 
-        s.say("Checking the line" + (" and the camera module" if ctx.check_camera else ""))
+        s.say(_("Checking the line and the camera module") if ctx.check_camera
+              else _("Checking the line"))
         out = s.run_raw(LINE_CHECK + (CAMERA_CHECK if ctx.check_camera else b""), self.t.camera)
         if s.lost:
             return vd.lost(ctx, s)
         if out is None or "DOCTOR_OK 42" not in out:
             # The prompt answers but a short test program does not come back intact:
             # bytes are lost or corrupted on the way (one direction is enough).
-            return vd.garbled(ctx, s, "print('DOCTOR_OK', 6*7) in raw REPL: "
-                              + ("no answer" if out is None else "answer corrupted: " + repr(out[:60])))
+            test = (_("print('DOCTOR_OK', 6*7) in raw REPL: no answer") if out is None
+                    else _("print('DOCTOR_OK', 6*7) in raw REPL: answer corrupted: {answer}").format(
+                        answer=repr(out[:60])))
+            return vd.garbled(ctx, s, test)
         facts = None
         if ctx.check_camera:
             facts, problem = self.camera(out)
@@ -114,8 +118,9 @@ class PromptCheck:
         if ctx.check_speed:
             self.measure_speed(d)
         if working.dtr:
-            d.detail = ("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() starts "
-                        "the bootloader instead of MicroPython. Releasing DTR and RTS is safer.")
+            d.detail = _("DTR is asserted: IO0 stays low, so pressing RST or machine.reset() "
+                         "starts the bootloader instead of MicroPython. Releasing DTR and RTS "
+                         "is safer.")
         return d
 
     def camera(self, out: str):
@@ -129,11 +134,12 @@ class PromptCheck:
                 extra={"suggest_camera_build": True})
         facts = self.board_facts(out)
         if line.startswith("DOCTOR_CAM fail"):
-            why = line[len("DOCTOR_CAM fail"):].strip() or "camera.init() returned False"
+            why = line[len("DOCTOR_CAM fail"):].strip() or _("camera.init() returned False")
             psram = self.s3_without_psram(cam_log)
             if psram is not None:
                 return facts, psram
-            failed = self.evidence() + cam_log + ["camera initialisation failed: " + why]
+            failed = self.evidence() + cam_log + [
+                _("camera initialisation failed: {reason}").format(reason=why)]
             unsupported = vd.unsupported_sensor(facts, self.ctx.profile.chip, cam_log, failed)
             if unsupported is not None:
                 return facts, unsupported
@@ -141,7 +147,7 @@ class PromptCheck:
             vd.add_facts(d, facts)
             return facts, d
         if line.startswith("DOCTOR_CAM ok"):
-            s.notes.append("camera module present, sensor answered")
+            s.notes.append(_("camera module present, sensor answered"))
         return facts, None
 
     def s3_without_psram(self, cam_log: List[str]) -> Optional[dg.Diagnosis]:
@@ -154,7 +160,8 @@ class PromptCheck:
         no_memory = any("frame buffer malloc failed" in ln or "error 0x101" in ln for ln in cam_log)
         if not no_memory or not re.search(r"with ESP32-?S3", banner):
             return None
-        s.say("The camera has no memory for frames on an ESP32-S3: resetting to read the PSRAM start-up")
+        s.say(_("The camera has no memory for frames on an ESP32-S3: "
+                "resetting to read the PSRAM start-up"))
         since = len(s.log.findings)
         if not s.pulse_reset():
             return None
@@ -174,15 +181,16 @@ class PromptCheck:
             name = ln[len("DOCTOR_SENSOR"):].strip() if ln.startswith("DOCTOR_SENSOR") else ""
             if name and name != "None":
                 facts.sensor, facts.source = name.upper(), "driver"
-        s.say("Reading the camera sensor's ID (%s pins)" % profile.title)
+        s.say(_("Reading the camera sensor's ID ({profile} pins)").format(profile=profile.title))
         # run even after a driver report: it also tells the chip and PSRAM
         out = s.run_raw(sn.probe_code(profile).encode(), self.t.camera)
         if out is not None:
             sn.parse_probe(out, facts)
         if facts.chip or facts.psram is not None:
-            s.notes.append("chip: %s, PSRAM: %s" % ((facts.chip or "?").upper(),
-                                                    {True: "yes", False: "no"}.get(facts.psram, "?")))
-        s.notes.append("camera sensor: " + facts.describe_sensor())
+            psram = {True: _("yes"), False: _("no")}.get(facts.psram, "?")
+            s.notes.append(_("chip: {chip}, PSRAM: {psram}").format(
+                chip=(facts.chip or "?").upper(), psram=psram))
+        s.notes.append(_("camera sensor: {sensor}").format(sensor=facts.describe_sensor()))
         return facts
 
     def measure_speed(self, d: dg.Diagnosis) -> None:
@@ -191,7 +199,8 @@ class PromptCheck:
 
         s = self.s
         adapter, cap = fastlink.adapter_cap(self.ctx.port)
-        s.say("Measuring the fastest serial speed (%s, up to %d baud)" % (adapter, cap))
+        s.say(_("Measuring the fastest serial speed ({adapter}, up to {rate} baud)").format(
+            adapter=adapter, rate=cap))
         try:
             repl = RawRepl(s.ser)
             negotiator = fastlink.Negotiator(repl.link_io(), repl.submit)
@@ -199,17 +208,19 @@ class PromptCheck:
             back = negotiator.restore(result.rate) if result.fast else True
             repl.leave()
         except (ReplBusy, fastlink.LinkLost, OSError) as e:
-            d.evidence.append("serial speed: not measured (%s)" % e)
+            d.evidence.append(_("serial speed: not measured ({error})").format(error=e))
             return
         d.extra["link"] = {"rate": result.rate, "adapter": adapter, "unsupported": result.unsupported,
                            "attempts": [(a.rate, a.outcome) for a in result.attempts]}
-        d.evidence.append("serial speed: " + fastlink.describe(result, adapter)
-                          + ("; board back at 115200" if back and result.fast else ""))
+        speed = fastlink.describe(result, adapter)
+        d.evidence.append(_("serial speed: {speed}; board back at 115200").format(speed=speed)
+                          if back and result.fast else
+                          _("serial speed: {speed}").format(speed=speed))
 
     def try_configured(self, lines: Lines) -> Optional[dg.Diagnosis]:
         """None if the REPL also answers with ``lines``; else ``held_in_reset``."""
         s = self.s
-        s.say(f"Trying your interpreter's settings ({lines})")
+        s.say(_("Trying your interpreter's settings ({lines})").format(lines=lines))
         s.listen(0.5, quiet=0.1)  # drain late answers: only a prompt after the change counts
         if not s.set_lines(lines):
             return None  # the lines cannot be changed, so they cannot hold the board either
@@ -222,12 +233,15 @@ class PromptCheck:
         s.wait_boot(mark)
         back = s.poke(self.t.prompt)
         boot = [f.line for f in s.log.findings[mark:] if f.code in (bl.RESET, bl.BANNER)]
-        restarted = "the board restarted" if s.log.has(bl.RESET, mark) else "no reset seen"
+        restarted = _("the board restarted") if s.log.has(bl.RESET, mark) else _("no reset seen")
+        again = (_("back to {lines}: {restarted}, prompt again") if back
+                 else _("back to {lines}: {restarted}, no prompt yet"))
         d = dg.Diagnosis(
             dg.HELD_IN_RESET, dtr=False, rts=False,
-            evidence=[f"with {RELEASED}: MicroPython prompt", f"with {lines}: no answer to Ctrl-C",
-                      f"back to {RELEASED}: {restarted}, " + ("prompt again" if back else "no prompt yet")]
+            evidence=[_("with {lines}: MicroPython prompt").format(lines=RELEASED),
+                      _("with {lines}: no answer to Ctrl-C").format(lines=lines),
+                      again.format(lines=RELEASED, restarted=restarted)]
             + boot[-2:])
         if self.ctx.usb_jtag:
-            d.detail, d.replace_generic = vd.USB_JTAG_HELD_DETAIL, True
+            d.detail, d.replace_generic = _(vd.USB_JTAG_HELD_DETAIL), True
         return d

@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core.fastlink import BOOT_BAUD, LADDER
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.serial_port import set_baudrate
 from thonnycontrib.esp32cam.core.serialprobe import Session
 
@@ -34,10 +35,11 @@ def find_console_rate(s: Session) -> Optional[Tuple[int, bool]]:
     none of ``KNOWN_RATES``. The port is at 115200 again afterwards."""
     found: Optional[Tuple[int, bool]] = None
     notes = list(s.notes)  # what pokes at wrong rates note (e.g. "left in the raw REPL") is not evidence
+    refused = []  # but rates the adapter refused are
     for rate in KNOWN_RATES:
         if s.lost:
             break
-        _set_rate(s, rate)
+        refused.append(_set_rate(s, rate))
         s.listen(0.05, quiet=0.02)  # bytes taken in at the old rate
         mark = len(s.log.raw)
         if _quick_poke(s):
@@ -49,8 +51,8 @@ def find_console_rate(s: Session) -> Optional[Tuple[int, bool]]:
     if found is not None and found[1]:
         s.write(BACK_TO_BOOT_RATE)
         s.listen(0.15, quiet=0.1)
-    _set_rate(s, BOOT_BAUD)
-    s.notes[:] = notes + [n for n in s.notes[len(notes):] if n.startswith("could not set")]
+    refused.append(_set_rate(s, BOOT_BAUD))
+    s.notes[:] = notes + [n for n in s.notes[len(notes):] if n in refused]
     return found
 
 
@@ -67,11 +69,15 @@ def _quick_poke(s: Session) -> bool:
     return False
 
 
-def _set_rate(s: Session, rate: int) -> None:
+def _set_rate(s: Session, rate: int) -> Optional[str]:
+    """None, or the note added when the rate could not be set."""
     try:
         set_baudrate(s.ser, rate)
     except Exception as e:  # the port went away, or a rate this adapter refuses
-        s.notes.append("could not set %d baud: %s" % (rate, e))
+        note = _("could not set {rate} baud: {error}").format(rate=rate, error=e)
+        s.notes.append(note)
+        return note
+    return None
 
 
 def console_rate(s: Session, rate: int, back: bool, answered: bool = True) -> dg.Diagnosis:
@@ -79,31 +85,35 @@ def console_rate(s: Session, rate: int, back: bool, answered: bool = True) -> dg
     set back: ``back`` = it answers at 115200 again; else it only prints there)."""
     at_boot = s.log.has(bl.BANNER) or s.log.has(bl.RESET)
     text = [line for line in s.log.evidence()[-8:] if bl.garbage_ratio(line.encode()) == 0][-3:]
-    seen = ("the board answered Ctrl-C at %d baud" % rate if answered
-            else "clean text at %d baud, but no prompt after Ctrl-C" % rate)
-    d = dg.Diagnosis(dg.CONSOLE_RATE, evidence=s.notes + text + ["no prompt at 115200 baud; " + seen])
-    d.detail = "The board's console runs at %d baud%s." % (
-        rate, ": it moved there after the board started, so main.py or boot.py does it" if at_boot else "")
+    seen = (_("no prompt at 115200 baud; the board answered Ctrl-C at {rate} baud") if answered
+            else _("no prompt at 115200 baud; clean text at {rate} baud, but no prompt after "
+                   "Ctrl-C"))
+    d = dg.Diagnosis(dg.CONSOLE_RATE, evidence=s.notes + text + [seen.format(rate=rate)])
+    d.detail = (_("The board's console runs at {rate} baud: it moved there after the board "
+                  "started, so main.py or boot.py does it.") if at_boot
+                else _("The board's console runs at {rate} baud.")).format(rate=rate)
     d.extra["console_rate"] = rate
     d.extra["set_back"] = back
     if answered:
-        d.evidence.append("set back to 115200 with machine.UART(0, baudrate=115200): "
-                          + ("prompt" if back else "no prompt"))
+        d.evidence.append(_("set back to 115200 with machine.UART(0, baudrate=115200): prompt")
+                          if back else
+                          _("set back to 115200 with machine.UART(0, baudrate=115200): no prompt"))
         if not back:
-            d.fix_note = "It did not answer at 115200 afterwards: press RST on the board."
+            d.fix_note = _("It did not answer at 115200 afterwards: press RST on the board.")
         return d
     # a program runs at that rate and catches Ctrl-C: the only way in is to stop it as the
     # board starts (at 115200, before main.py moves the console), which renames main.py
-    d.detail = ("The board prints at %d baud, not at 115200: a program (main.py or boot.py) moved the "
-                "console there with machine.UART(0, baudrate=...), keeps running and does not stop "
-                "for Ctrl-C. The cable and the firmware are fine." % rate)
+    d.detail = _("The board prints at {rate} baud, not at 115200: a program (main.py or "
+                 "boot.py) moved the console there with machine.UART(0, baudrate=...), keeps "
+                 "running and does not stop for Ctrl-C. The cable and the firmware are fine.").format(rate=rate)
     d.replace_generic = True
-    d.fix_detail = ("Let the doctor reset the board and send Ctrl-C while it starts, at 115200 and then "
-                    "at %d baud; once the prompt appears it renames main.py to a free name "
-                    "(main.py.disabled...) and sets the console back to 115200. Then remove the "
-                    "machine.UART(0, baudrate=...) line, or use UART 1 or 2 for your own device. A "
-                    "program that moves the console and loops at once cannot be stopped over the "
-                    "serial line: only reinstalling the firmware (which erases the files) helps then."
-                    % rate)
+    d.fix_detail = _("Let the doctor reset the board and send Ctrl-C while it starts, at 115200 "
+                     "and then at {rate} baud; once the prompt appears it renames main.py to a "
+                     "free name (main.py.disabled...) and sets the console back to 115200. Then "
+                     "remove the machine.UART(0, baudrate=...) line, or use UART 1 or 2 for "
+                     "your own device. A program that moves the console and loops at once "
+                     "cannot be stopped over the serial line: only reinstalling the firmware "
+                     "(which erases the files) helps then."
+                     ).format(rate=rate)
     d.extra["fixes"] = (dg.FIX_INTERRUPT_AT_BOOT,)
     return d

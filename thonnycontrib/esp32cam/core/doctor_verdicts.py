@@ -10,6 +10,7 @@ from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_sharers, portcheck
 from thonnycontrib.esp32cam.core import sensors as sn
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 from thonnycontrib.esp32cam.core.serialprobe import Session
 
 
@@ -29,11 +30,12 @@ class PortFacts(Protocol):
 # RTS without DTR resets the chip, DTR without RTS sets the force-download flag that the next
 # reset through USB boots from (esptool reset.py USBJTAGSerialReset; targets/esp32s3.py clears
 # RTC_CNTL_OPTION1 FORCE_DOWNLOAD_BOOT in hard_reset, espressif/arduino-esp32 #6762).
-USB_JTAG_HELD_DETAIL = (
+# (marked with N_: translated where a diagnosis takes them)
+USB_JTAG_HELD_DETAIL = N_(
     "This board is connected through the ESP32-S3's own USB port (USB-Serial/JTAG, USB id 303A:1001): "
     "there is no auto-reset circuit, the chip's USB peripheral itself holds the chip in reset while RTS "
     "is on and DTR off, so your interpreter's DTR/RTS settings keep it silent.")
-USB_JTAG_DOWNLOAD_DETAIL = (
+USB_JTAG_DOWNLOAD_DETAIL = N_(
     "The board is on the ESP32-S3's own USB port (USB-Serial/JTAG): a reset through USB does not read "
     "the BOOT button again, and the chip's force-download flag (set while DTR was on and RTS off, e.g. "
     "by a flashing tool's reset sequence or a terminal) survives such resets, so it keeps starting "
@@ -53,12 +55,13 @@ def conclusive(log: bl.BootLog, since: int = 0) -> bool:
 def download_mode(ctx: PortFacts, s: Session, after_reset: bool) -> dg.Diagnosis:
     d = dg.Diagnosis(dg.DOWNLOAD_MODE, evidence=s.evidence([bl.RESET, bl.DOWNLOAD_MODE]))
     if after_reset and ctx.usb_jtag:
-        d.detail = USB_JTAG_DOWNLOAD_DETAIL
-        d.fix_detail = "Press RST on the board (or unplug and replug its USB cable) to clear the flag."
+        d.detail = _(USB_JTAG_DOWNLOAD_DETAIL)
+        d.fix_detail = _("Press RST on the board (or unplug and replug its USB cable) "
+                         "to clear the flag.")
         d.extra["usb_jtag_download_flag"] = True
     elif after_reset:
-        d.detail = ("It happened again after the doctor reset the board with DTR released, "
-                    "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
+        d.detail = _("It happened again after the doctor reset the board with DTR released, "
+                     "so IO0 is held low on the board: BOOT button or IO0-GND jumper.")
         d.extra["io0_held"] = True
     return d
 
@@ -90,14 +93,16 @@ def not_interruptible(ctx: PortFacts, s: Session) -> dg.Diagnosis:
         return lost(ctx, s)
     tail = s.log.evidence()[-8:]
     return dg.Diagnosis(dg.NOT_INTERRUPTIBLE, evidence=s.notes + tail + [
-        "(Ctrl-C sent 3 times: no >>> prompt)"])
+        _("(Ctrl-C sent 3 times: no >>> prompt)")])
 
 
 def garbled(ctx: PortFacts, s: Session, test: str = "") -> dg.Diagnosis:
     raw = bytes(s.log.raw[-48:])
     ratio = bl.garbage_ratio(bytes(s.log.raw))
     evidence = s.notes + ([test] if test else []) + [
-        f"{len(s.log.raw)} bytes received, {ratio:.0%} not text", "last bytes: " + raw.hex(" ")]
+        ngettext("{count} byte received, {ratio} not text", "{count} bytes received, {ratio} not text",
+                 len(s.log.raw)).format(count=len(s.log.raw), ratio=f"{ratio:.0%}"),
+        _("last bytes: {hex}").format(hex=raw.hex(" "))]
     if ratio == 0:  # nothing garbled: the missing bytes vanished (another reader took them)
         return shared(ctx, evidence)
     return dg.Diagnosis(dg.BAUD_MISMATCH, evidence=evidence)
@@ -108,9 +113,11 @@ def shared(ctx: PortFacts, evidence: List[str], others: Optional[List[str]] = No
     if others is None:
         others = [] if portcheck.is_url(ctx.port) else port_sharers.other_openers(ctx.port)
     d = dg.Diagnosis(dg.PORT_SHARED, evidence=evidence + [
-        f"also open by: {', '.join(others)}" if others else "the other program could not be named"])
+        _("also open by: {programs}").format(programs=", ".join(others)) if others
+        else _("the other program could not be named")])
     if others:
-        d.detail = f"{ctx.port} is also open in {', '.join(others)}."
+        d.detail = _("{port} is also open in {programs}.").format(port=ctx.port,
+                                                                 programs=", ".join(others))
     return d
 
 
@@ -135,11 +142,11 @@ def lost(ctx: PortFacts, s: Session) -> dg.Diagnosis:
     if portcheck.is_url(ctx.port):
         return dg.Diagnosis(
             dg.PORT_MISSING, evidence=s.evidence(), replace_generic=True,
-            detail="The connection to the serial server broke during the probe.",
-            fix_detail="Check the network and the serial server (RFC 2217 bridge), then retry.")
+            detail=_("The connection to the serial server broke during the probe."),
+            fix_detail=_("Check the network and the serial server (RFC 2217 bridge), then retry."))
     d = portcheck.missing_port_diagnosis(ctx.port, ctx.ports, ctx.platform, s.evidence())
-    d.detail = ("The port disappeared during the probe: the adapter was unplugged, or it lost "
-                "power (a weak supply can reset the USB adapter too).")
+    d.detail = _("The port disappeared during the probe: the adapter was unplugged, or it lost "
+                 "power (a weak supply can reset the USB adapter too).")
     return d
 
 
@@ -164,11 +171,13 @@ def unsupported_sensor(facts: sn.BoardFacts, profile_chip: str, cam_log: List[st
     fits = sn.matching_builds(catalog.builds, chip, facts.psram, facts.sensor)
     choice = sn.preselect(fits, None, chip, facts.psram, facts.sensor)
     d = dg.Diagnosis(dg.UNSUPPORTED_SENSOR, evidence=evidence)
-    d.detail = "This board's camera module has an %s sensor." % facts.sensor
+    d.detail = _("This board's camera module has an {sensor} sensor.").format(sensor=facts.sensor)
     if choice is not None:
-        d.fix_detail = ("\"%s\" drives the %s." % (getattr(choice, "title", ""), facts.sensor))
+        d.fix_detail = _("\"{build}\" drives the {sensor}.").format(
+            build=getattr(choice, "title", ""), sensor=facts.sensor)
         d.extra["suggest_build"] = getattr(choice, "id", None)
     else:
-        d.fix_detail = "No build in the catalog drives the %s on this chip." % facts.sensor
+        d.fix_detail = _("No build in the catalog drives the {sensor} on this chip.").format(
+            sensor=facts.sensor)
     add_facts(d, facts)
     return d

@@ -18,6 +18,7 @@ from thonnycontrib.esp32cam.core.catalog import Build
 from thonnycontrib.esp32cam.core.fetch import (  # noqa: F401 (also this module's public names)
     CHUNK, DownloadCancelled, DownloadError, fetch_bytes, open_https, require_https, umask_mode,
     unlink_quietly, write_atomically)
+from thonnycontrib.esp32cam.core.i18n import _
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
 # A download writes its ``.part-*`` file at least once per read timeout (30 s) or fails and
@@ -57,28 +58,32 @@ def download_file(url: str, target: Path, *, expected_size: Optional[int] = None
                 progress(0, total)
             while True:
                 if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled("Download cancelled; nothing was kept.")
+                    raise DownloadCancelled(_("Download cancelled; nothing was kept."))
                 try:
                     chunk = response.read(CHUNK)
                 except (TimeoutError, OSError) as e:
-                    raise DownloadError(f"Download of {url} broke off after {received} bytes "
-                                        f"({e}); nothing was kept, try again.") from None
+                    raise DownloadError(_("Download of {url} broke off after {received} bytes "
+                                           "({error}); nothing was kept, try again.").format(
+                                           url=url, received=received, error=e)) from None
                 if not chunk:
                     break
                 received += len(chunk)
                 if received > max_size:
-                    raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
+                    raise DownloadError(_("{url} is larger than {max_size} bytes; refused.").format(
+                                           url=url, max_size=max_size))
                 digest.update(chunk)
                 out.write(chunk)
                 if progress:
                     progress(received, total)
         actual = digest.hexdigest()
         if expected_size is not None and received != expected_size:
-            raise DownloadError(f"Downloaded {received} bytes from {url}, expected {expected_size}; "
-                                "the file was refused and not kept.")
+            raise DownloadError(_("Downloaded {received} bytes from {url}, expected "
+                                   "{expected_size}; the file was refused and not kept.").format(
+                                   received=received, url=url, expected_size=expected_size))
         if expected_sha256 is not None and actual != expected_sha256.lower():
-            raise DownloadError(f"SHA-256 mismatch for {url}: expected {expected_sha256}, "
-                                f"got {actual}. The file was refused and not kept.")
+            raise DownloadError(_("SHA-256 mismatch for {url}: expected {expected_sha256}, got "
+                                   "{actual}. The file was refused and not kept.").format(
+                                   url=url, expected_sha256=expected_sha256, actual=actual))
         os.chmod(tmp, umask_mode())
         os.replace(tmp, target)
         return actual
@@ -163,15 +168,18 @@ class FirmwareCache:
             try:
                 data = candidate.read_bytes() if candidate.stat().st_size == build.size else None
             except OSError as e:
-                log(f"Firmware mirror: cannot read {candidate} ({e.strerror or e}); skipped.")
+                log(_("Firmware mirror: cannot read {candidate} ({error}); skipped.").format(
+                       candidate=candidate, error=e.strerror or e))
                 continue
             if data is None or hashlib.sha256(data).hexdigest() != build.sha256:
-                log(f"Firmware mirror: {candidate} does not match the catalog's size and SHA-256; "
-                    "skipped (replace it with a good copy).")
+                log(_("Firmware mirror: {candidate} does not match the catalog's size and "
+                       "SHA-256; skipped (replace it with a good copy).").format(
+                       candidate=candidate))
                 continue
             target = self.path_for(build)
             write_atomically(target, data)
-            log(f"Firmware taken from the mirror {folder} (SHA-256 verified).")
+            log(_("Firmware taken from the mirror {folder} (SHA-256 verified).").format(
+                   folder=folder))
             return target
         return None
 
@@ -195,9 +203,9 @@ class FirmwareCache:
             except DownloadError as e:
                 errors.append(str(e))
                 if url != build.sources[-1]:
-                    log(f"{e}\nTrying the next source of the same file…")
+                    log(_("{error}\nTrying the next source of the same file…").format(error=e))
         raise DownloadError(errors[0] if len(errors) == 1 else
-                            "Every source of this firmware failed:\n" + "\n".join(errors))
+                            _("Every source of this firmware failed:\n") + "\n".join(errors))
 
     def _download(self, build: Build, url: str, progress: Optional[ProgressCallback],
                   timeout: float, cancel: Optional[threading.Event],
@@ -228,20 +236,25 @@ def extract_member(archive: Path, member: str, max_size: int = 16 * 1024 * 1024)
                               and not i.is_dir()), key=lambda i: len(i.filename))
             if not matches:
                 listing = ", ".join(i.filename for i in zf.infolist()[:10]) or "nothing"
-                raise DownloadError(f"The archive has no {name} (it contains: {listing}).")
+                raise DownloadError(_("The archive has no {name} (it contains: {listing}).").format(
+                                       name=name, listing=listing))
             info = matches[0]
             if info.file_size > max_size:
-                raise DownloadError(f"{info.filename} in the archive is {info.file_size} bytes: "
-                                    "too large for a firmware image; refused.")
+                raise DownloadError(_("{filename} in the archive is {file_size} bytes: too "
+                                       "large for a firmware image; refused.").format(
+                                       filename=info.filename, file_size=info.file_size))
             with zf.open(info) as f:
                 data = f.read(max_size + 1)
     except zipfile.BadZipFile:
         with open(archive, "rb") as f:
             head = f.read(200).lstrip().lower()
-        what = "a web page" if head.startswith((b"<!doctype", b"<html")) else "damaged or not a zip"
-        raise DownloadError(f"The download is not a ZIP archive ({what}); nothing was kept.") from None
+        what = _("a web page") if head.startswith((b"<!doctype", b"<html")) else _(
+                "damaged or not a zip")
+        raise DownloadError(_("The download is not a ZIP archive ({what}); nothing was kept.").format(
+                               what=what)) from None
     if len(data) > max_size:
-        raise DownloadError(f"{member} in the archive is too large; refused.")
+        raise DownloadError(_("{member} in the archive is too large; refused.").format(
+                               member=member))
     return data
 
 

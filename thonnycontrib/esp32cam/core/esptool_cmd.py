@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import port_errors as pe
+from thonnycontrib.esp32cam.core.i18n import _
 
 MIN_VERSION = (4, 7)
 
@@ -151,17 +152,20 @@ def find_esptool(python: str, extra_paths: Sequence[str] = (), timeout: float = 
         proc = subprocess.run([python, "-c", probe], env=env, capture_output=True,
                               text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise EsptoolMissing(f"Could not run {python} to look for esptool: {e}") from None
+        raise EsptoolMissing(_("Could not run {python} to look for esptool: {error}").format(
+            python=python, error=e)) from None
     if proc.returncode != 0:
-        raise EsptoolMissing("esptool is not installed for Thonny's Python. Install it with "
-                             "Tools → Manage plug-ins… (search 'esptool'), or `pip install esptool`.")
+        raise EsptoolMissing(_("esptool is not installed for Thonny's Python. Install it with "
+                               "Tools → Manage plug-ins… (search 'esptool'), or `pip install "
+                               "esptool`."))
     try:
         version = parse_version(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise EsptoolMissing(f"Could not read esptool's version from {proc.stdout!r}.") from None
+        raise EsptoolMissing(_("Could not read esptool's version from {output!r}.").format(
+            output=proc.stdout)) from None
     if version < MIN_VERSION:
-        raise EsptoolMissing(f"esptool {'.'.join(map(str, version))} is too old; "
-                             "version 4.7 or newer is needed (pip install -U esptool).")
+        raise EsptoolMissing(_("esptool {version} is too old; version 4.7 or newer is needed "
+                               "(pip install -U esptool).").format(version=".".join(map(str, version))))
     return Esptool(python=python, env=env, version=version)
 
 

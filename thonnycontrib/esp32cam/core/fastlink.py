@@ -38,6 +38,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Protocol, Sequence, Tuple, Union
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 BOOT_BAUD = 115200  # the ROM, the 2nd-stage bootloader and MicroPython start here
 LADDER: Tuple[int, ...] = (2000000, 1500000, 1000000, 921600, 460800, 230400)
@@ -127,10 +128,12 @@ class SpeedSetting:
 
     def describe(self) -> str:
         if self.mode == "off":
-            return "115200 only"
+            return _("115200 only")
         if self.mode == "fixed":
-            return "fixed %d" % self.rate
-        return "fastest that works" + (" up to %d" % self.rate if self.rate else "")
+            return _("fixed {rate}").format(rate=self.rate)
+        if self.rate:
+            return _("fastest that works up to {rate}").format(rate=self.rate)
+        return _("fastest that works")
 
 
 def parse_setting(text: Union[str, int, None]) -> SpeedSetting:
@@ -145,19 +148,20 @@ def parse_setting(text: Union[str, int, None]) -> SpeedSetting:
     try:
         rate = int(limit if limit is not None else value)
     except ValueError:
-        raise ValueError("Serial speed %r is not understood: use auto, 115200, or a rate such as "
-                         "921600." % text) from None
+        raise ValueError(_("Serial speed {value!r} is not understood: use auto, 115200, or a rate "
+                           "such as 921600.").format(value=text)) from None
     if not BOOT_BAUD <= rate <= 5000000:  # SOC_UART_BITRATE_MAX (idf soc_caps.h)
-        raise ValueError("Serial speed %d is out of range: use 115200 ... 5000000." % rate)
+        raise ValueError(_("Serial speed {rate} is out of range: use 115200 ... 5000000.").format(
+            rate=rate))
     if limit is not None:
         return SpeedSetting("auto", rate)
     return SpeedSetting("off") if rate == BOOT_BAUD else SpeedSetting("fixed", rate)
 
 
 SPEED_OPTION = "serial_speed"  # [ESP32CAM] serial_speed in Thonny's configuration.ini
-SPEED_CHOICES = (  # (stored value, what the interpreter page shows)
-    ("auto", "Fastest that works (default)"),
-    ("115200", "115200 baud only (as stock Thonny)"),
+SPEED_CHOICES = (  # (stored value, what the interpreter page shows: marked with N_, _() where shown)
+    ("auto", N_("Fastest that works (default)")),
+    ("115200", N_("115200 baud only (as stock Thonny)")),
     ("460800", "460800 baud"),
     ("921600", "921600 baud"),
     ("1000000", "1000000 baud"),
@@ -165,7 +169,7 @@ SPEED_CHOICES = (  # (stored value, what the interpreter page shows)
     ("2000000", "2000000 baud"),
 )
 
-SPEED_EXPLANATION = (
+SPEED_EXPLANATION = N_(  # translated where shown
     "After connecting, the plug-in raises the board's serial speed to the fastest rate "
     "the adapter carries (MicroPython 1.19+), so Files, Run and the camera view are several "
     "times faster. The board is back at 115200 when Thonny lets go of it. Choose 115200 for "
@@ -177,7 +181,7 @@ def coerce_setting(raw: object) -> Tuple[str, Optional[str]]:
     try:
         setting = parse_setting(raw if raw not in (None, "") else "auto")
     except ValueError as error:
-        return "auto", "%s Using auto." % error
+        return "auto", _("{error} Using auto.").format(error=error)
     if setting.mode == "off":
         return "115200", None
     if setting.mode == "fixed":
@@ -496,12 +500,13 @@ class Negotiator:
     def _resync(self, rate: int) -> bool:
         """Back at a raw REPL prompt at ``rate``: Ctrl-A there re-prints the raw banner."""
         self.io.set_baud(rate)
-        for _ in range(2):
+        for _attempt in range(2):
             self.io.discard_input()
             self.io.write(b"\x01")
             if _RAW_BANNER.search(self.io.read_until(_RAW_BANNER, 1.0)):
                 return True
-        raise LinkLost("The board does not answer at %d baud after a failed speed change." % rate)
+        raise LinkLost(_("The board does not answer at {rate} baud after a failed speed change.").format(
+            rate=rate))
 
 
 def _sleep_until(moment: float) -> None:
@@ -513,9 +518,13 @@ def _sleep_until(moment: float) -> None:
 def describe(result: Result, adapter: str) -> str:
     """One line for logs, the status bar and the doctor."""
     if result.unsupported:
-        return "115200 baud: this firmware cannot change the REPL's rate (%s)" % result.unsupported
+        return _("115200 baud: this firmware cannot change the REPL's rate ({reason})").format(
+            reason=result.unsupported)
     tried = ", ".join("%d %s" % (a.rate, a.outcome) for a in result.attempts)
-    return "%d baud via %s%s" % (result.rate, adapter, " (tried: %s)" % tried if tried else "")
+    if tried:
+        return _("{rate} baud via {adapter} (tried: {tried})").format(rate=result.rate, adapter=adapter,
+                                                                     tried=tried)
+    return _("{rate} baud via {adapter}").format(rate=result.rate, adapter=adapter)
 
 
 def remembered_rate(store: dict, port: str, adapter: str) -> Optional[int]:

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Optional
+from thonnycontrib.esp32cam.core.i18n import _
 
 CHUNK = 64 * 1024
 
@@ -32,7 +33,8 @@ class DownloadCancelled(DownloadError):
 
 def require_https(url: str) -> None:
     if not url.lower().startswith("https://"):
-        raise DownloadError(f"Refusing to download {url!r}: only https:// URLs are allowed.")
+        raise DownloadError(_("Refusing to download {url!r}: only https:// URLs are allowed.").format(
+                               url=url))
 
 
 class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -42,7 +44,8 @@ class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
         if not newurl.lower().startswith("https://"):
             fp.close()
-            raise DownloadError(f"{req.full_url} redirected to a non-HTTPS address ({newurl}); refused.")
+            raise DownloadError(_("{full_url} redirected to a non-HTTPS address ({newurl}); "
+                                   "refused.").format(full_url=req.full_url, newurl=newurl))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -55,19 +58,21 @@ def open_https(url: str, timeout: float, ssl_context: Optional[ssl.SSLContext]):
     try:
         response = opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as e:
-        raise DownloadError(f"The server answered {e.code} {e.reason} for {url}.") from None
+        raise DownloadError(_("The server answered {code} {reason} for {url}.").format(
+                               code=e.code, reason=e.reason, url=url)) from None
     except urllib.error.URLError as e:
         reason = e.reason
         if isinstance(reason, ssl.SSLError):
-            raise DownloadError(f"Secure connection to {url} failed ({reason}); "
-                                "the download was not used.") from None
-        raise DownloadError(f"Could not reach {url} ({reason}). Check the internet "
-                            "connection; builds downloaded earlier still work offline.") from None
+            raise DownloadError(_("Secure connection to {url} failed ({reason}); the download "
+                                   "was not used.").format(url=url, reason=reason)) from None
+        raise DownloadError(_("Could not reach {url} ({reason}). Check the internet connection; "
+                               "builds downloaded earlier still work offline.").format(
+                               url=url, reason=reason)) from None
     except (TimeoutError, OSError) as e:
-        raise DownloadError(f"Could not download {url}: {e}") from None
+        raise DownloadError(_("Could not download {url}: {error}").format(url=url, error=e)) from None
     if not response.geturl().lower().startswith("https://"):  # belt and braces
         response.close()
-        raise DownloadError(f"{url} redirected to a non-HTTPS address; refused.")
+        raise DownloadError(_("{url} redirected to a non-HTTPS address; refused.").format(url=url))
     return response
 
 
@@ -78,9 +83,10 @@ def fetch_bytes(url: str, timeout: float = 20.0, max_size: int = 2_000_000,
         try:
             data = response.read(max_size + 1)
         except (TimeoutError, OSError) as e:
-            raise DownloadError(f"Download of {url} failed: {e}") from None
+            raise DownloadError(_("Download of {url} failed: {error}").format(url=url, error=e)) from None
     if len(data) > max_size:
-        raise DownloadError(f"{url} is larger than {max_size} bytes; refused.")
+        raise DownloadError(_("{url} is larger than {max_size} bytes; refused.").format(
+                               url=url, max_size=max_size))
     return data
 
 

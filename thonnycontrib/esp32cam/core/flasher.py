@@ -16,6 +16,7 @@ from thonnycontrib.esp32cam.core.esptool_run import EsptoolRunner
 from thonnycontrib.esp32cam.core import flash_messages as fm
 from thonnycontrib.esp32cam.core.catalog import CHIP_OFFSETS
 from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP  # noqa: F401 (public name)
+from thonnycontrib.esp32cam.core.i18n import _
 
 SECTOR = 0x1000  # esptool writes and erases whole 4 KB flash sectors
 # esptool 4.8 cmds.py erase_flash / verify_flash; esptool 5.x cmds.py erase_flash / verify_flash
@@ -113,14 +114,14 @@ class Flasher:
             restart_after_failure(result, options, self.on_line)
         if result.ok and options.on_usb_jtag() and not options.manual_boot:
             # leaving the bootloader, the chip's USB device drops off the bus and comes back
-            self._say("Waiting for the board's USB port to come back after the reset...", result.log)
+            self._say(_("Waiting for the board's USB port to come back after the reset..."), result.log)
             back = usbjtag.wait_for_port(options.port, timeout=10, serial_number=serial_number)
             if back is None:
-                result.message += (f" The board's USB port ({options.port}) did not come back within "
-                                   "10 s: unplug and replug the board.")
+                result.message += " " + _("The board's USB port ({port}) did not come back "
+                                          "within 10 s: unplug and replug the board.").format(port=options.port)
             elif back != options.port:
                 result.port = back
-                result.message += f" The board came back as {back}."
+                result.message += " " + _("The board came back as {port}.").format(port=back)
         return result
 
     def read_s3_board(self, options: FlashOptions, image_path: str):
@@ -128,13 +129,13 @@ class Flasher:
         an octal-PSRAM build on a quad-PSRAM module (or the reverse) is refused with
         the reason. A board that cannot be read is left to the write's own errors."""
         log: List[str] = []
-        self._say("Reading the chip before writing (esptool flash-id)...", log)
+        self._say(_("Reading the chip before writing (esptool flash-id)..."), log)
         try:
             board = chipinfo.identify(self.esptool, options.port, usb_reset=options.on_usb_jtag())
         except chipinfo.ChipProbeError as error:
-            self._say(f"{error} Continuing with the write.", log)
+            self._say(_("{error} Continuing with the write.").format(error=error), log)
             return None, None
-        self._say(f"Board: {board.describe()}", log)
+        self._say(_("Board: {board}").format(board=board.describe()), log)
         if options.on_usb_jtag():  # esptool's reset back into the app re-enumerated the USB device
             back = usbjtag.wait_for_port(options.port, timeout=10,
                                          serial_number=getattr(usbjtag.port_info(options.port), "serial_number", None))
@@ -144,14 +145,15 @@ class Flasher:
                                log=log, board=board), board
         wanted_mb = _flash_mb(options.flash_size) or _image_flash_mb(image_path)
         if board.flash_mb and wanted_mb and wanted_mb > board.flash_mb:
-            return FlashResult(False, FLASH_TOO_SMALL, f"This firmware is built for {wanted_mb} MB of flash, but "
-                               f"the board has {board.flash_mb} MB: its file system would lie beyond the end "
-                               "of the flash. Choose the build for your board. Nothing was written.",
-                               log=log, board=board), board
+            message = _("This firmware is built for {wanted} MB of flash, but the board has "
+                        "{board} MB: its file system would lie beyond the end of the flash. "
+                        "Choose the build for your board. Nothing was written.").format(wanted=wanted_mb, board=board.flash_mb)
+            return FlashResult(False, FLASH_TOO_SMALL, message, log=log, board=board), board
         warning = chipinfo.psram_mismatch(board, options.psram_mode)
         if warning is not None:
-            return FlashResult(False, PSRAM_MISMATCH, warning + " Nothing was written.", log=log,
-                               board=board), board
+            return FlashResult(False, PSRAM_MISMATCH, " ".join((warning, _(
+                    "Nothing was written."))),
+                               log=log, board=board), board
         return None, board
 
     def _rates(self, options: FlashOptions, log: List[str]) -> List[int]:
@@ -160,7 +162,8 @@ class Flasher:
         if options.bauds:
             return list(options.bauds)
         adapter, rates = fastlink.flash_rates(options.port)
-        self._say(f"Trying {rates[0]} baud first: the fastest rate the {adapter} carries.", log)
+        self._say(_("Trying {baud} baud first: the fastest rate the {adapter} carries.").format(
+            baud=rates[0], adapter=adapter), log)
         return rates
 
     def _flash(self, image_path: str, options: FlashOptions) -> FlashResult:
@@ -171,9 +174,9 @@ class Flasher:
         resume: Optional[int] = None  # where the next attempt continues (a failed rate's progress)
         for index, baud in enumerate(bauds):
             if index:
-                self._say(f"Retrying at {baud} baud: data was garbled at {bauds[index - 1]} baud, "
-                          "as happens with weak USB-serial adapters and long cables"
-                          + (f"; continuing from {resume:#x}." if resume is not None else "."), log)
+                retry = _(fm.RETRY_GARBLED if resume is None else fm.RETRY_GARBLED_RESUME)
+                self._say(retry.format(baud=baud, previous=bauds[index - 1],
+                                       address=f"{resume:#x}" if resume is not None else ""), log)
             outcome, wrote, erased, addresses = self._write(image_path, options, baud, erase, resume, log)
             changed = changed or wrote or erased
             # the whole chip was erased: a later attempt need not erase it again
@@ -182,7 +185,7 @@ class Flasher:
             # that differed (write-flash hashes each part it wrote; the rest matched the board's
             # hash just before). Not by hand in download mode: the write left the stub at the fast
             # rate, where a new esptool cannot reach it without a reset (it connects at 115200)
-            partial = options.regions is not None and sum(n for _, n in options.regions) < os.path.getsize(image_path)
+            partial = options.regions is not None and sum(n for _address, n in options.regions) < os.path.getsize(image_path)
             whole = resume is not None or (partial and not options.manual_boot)
             if outcome == ec.OK and whole:
                 outcome = self._verify_whole(image_path, options, baud, log, resume)
@@ -220,7 +223,7 @@ class Flasher:
                     src.seek(address - offset)
                     with open(path, "wb") as f:
                         f.write(src.read(length))
-            parts = [(address, path) for (address, _), path in zip(pieces, paths)]
+            parts = [(address, path) for (address, _length), path in zip(pieces, paths)]
             return self._run_once(self._write_command(parts, options, baud, False), options, log)
         finally:
             for path in paths:
@@ -232,7 +235,7 @@ class Flasher:
     def _write_command(self, parts: List[Tuple[int, str]], options: FlashOptions, baud: int,
                        erase: bool) -> List[str]:
         # esptool rewrites the header's flash mode/size/frequency only in a file at the image's start
-        at_image_start = any(address == options.start_offset() for address, _ in parts)
+        at_image_start = any(address == options.start_offset() for address, _path in parts)
         return self.esptool.write_command(
             port=options.port, chip=options.chip, baud=baud, image=parts[0][1], offset=parts[0][0],
             erase=erase, parts=parts,
@@ -244,8 +247,8 @@ class Flasher:
                       resume: Optional[int] = None) -> str:
         """After a resumed write: the board hashes the whole image's region (the part written
         at the faster rate too) and esptool compares it with the image."""
-        self._say("Verifying the whole image (part of it was written at the faster rate)..." if resume else
-                  "Verifying the whole image...", log)
+        self._say(_("Verifying the whole image (part of it was written at the faster rate)...") if resume
+                  else _("Verifying the whole image..."), log)
         if options.on_usb_jtag() and not options.manual_boot:  # the write's reset re-enumerated it
             options.port = usbjtag.wait_for_port(options.port, timeout=10, serial_number=getattr(
                 usbjtag.port_info(options.port), "serial_number", None)) or options.port
@@ -253,7 +256,7 @@ class Flasher:
             port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
             manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
             flash_freq=options.flash_freq, usb_reset=options.on_usb_jtag())
-        outcome, _, _, _ = self._run_once(cmd, options, log, verify=True)
+        outcome = self._run_once(cmd, options, log, verify=True)[0]
         return outcome
 
     def cancel(self) -> None:
@@ -292,9 +295,9 @@ def restart_after_failure(result: FlashResult, options: FlashOptions, on_line: C
     if result.outcome in fm.UNTOUCHED or not any(mark in line for line in result.log for mark in fm.ROM_REACHED):
         return
     if options.manual_boot:
-        result.message += fm.MANUAL_BOOT_STATE
+        result.message += " " + _(fm.MANUAL_BOOT_STATE)
         return
-    result.log.append("Resetting the board out of download mode...")
+    result.log.append(_("Resetting the board out of download mode..."))
     on_line(result.log[-1])
     state = board_restart.restart_into_firmware(options.port)
     result.log.append(state)
@@ -315,18 +318,19 @@ def _pieces(regions: Optional[Sequence[Tuple[int, int]]], resume: Optional[int],
 
 def _done_message(bauds: List[int], index: int, resume: Optional[int],
                   regions: Optional[Sequence[Tuple[int, int]]] = None, whole: bool = True) -> str:
-    text = f"Firmware written and verified at {bauds[index]} baud."
+    text = _("Firmware written and verified at {baud} baud.").format(baud=bauds[index])
     if regions is not None:
-        kb = sum(length for _, length in regions) // 1024
-        text = (f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
-                f"({kb} KB) were written, then the whole image was verified." if whole else
-                f"Firmware written and verified at {bauds[index]} baud: only the parts that differed "
-                f"({kb} KB) were written, and esptool verified each of them (the rest matched the "
-                "board's hash just before).")
+        kb = sum(length for _address, length in regions) // 1024
+        text = (_("Firmware written and verified at {baud} baud: only the parts that differed "
+                  "({kb} KB) were written, then the whole image was verified.") if whole else
+                _("Firmware written and verified at {baud} baud: only the parts that differed "
+                  "({kb} KB) were written, and esptool verified each of them (the rest matched the "
+                  "board's hash just before).")).format(baud=bauds[index], kb=kb)
     if index:
-        text += f" ({bauds[0]} baud garbled data with this adapter and cable.)"
+        text += " " + _("({baud} baud garbled data with this adapter and cable.)").format(baud=bauds[0])
     if resume is not None:
-        text += f" The write continued from {resume:#x} instead of starting over."
+        text += " " + _("The write continued from {address} instead of starting over.").format(
+            address=f"{resume:#x}")
     return text
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core.integrity import check_parts, corruption_message
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 ESP_IMAGE_MAGIC = 0xE9
 APP_DESC_MAGIC = 0xABCD5432
@@ -66,52 +67,66 @@ class ImageInfo:
         return micropython_version(self.banner)
 
     def describe(self) -> str:
-        family = {"none": "no camera module", None: "unknown camera support"}.get(
-            self.family, f"{self.family} camera driver")
-        psram = f", {self.psram_mode} PSRAM" if self.psram_mode else ""
-        return (f"{CHIP_LABELS.get(self.chip, self.chip)} {self.kind} image, {self.size} bytes, "
-                f"flash {self.flash_mode.upper()} {self.flash_size}{psram}; "
-                f"{self.banner or 'no MicroPython banner found'}; {family}; SHA-256 {self.sha256}")
+        family = {"none": _("no camera module"), None: _("unknown camera support")}.get(
+            self.family) or _("{family} camera driver").format(family=self.family)
+        text = (_("{chip} {kind} image, {size} bytes, flash {mode} {flash_size}, {psram} PSRAM; "
+                  "{banner}; {family}; SHA-256 {sha256}") if self.psram_mode else
+                _("{chip} {kind} image, {size} bytes, flash {mode} {flash_size}; "
+                  "{banner}; {family}; SHA-256 {sha256}"))
+        return text.format(chip=CHIP_LABELS.get(self.chip, self.chip), kind=self.kind, size=self.size,
+                           mode=self.flash_mode.upper(), flash_size=self.flash_size,
+                           psram=self.psram_mode, banner=self.banner or _(
+                                   "no MicroPython banner found"),
+                           family=family, sha256=self.sha256)
 
 
-def _segments_end(data: bytes, start: int, what: str) -> int:
+# what ``_segments_end`` parses, in words
+PART_NAMES = {"bootloader": N_("bootloader"), "image": N_(
+        "image"), "application": N_(
+        "application")}
+
+
+def _segments_end(data: bytes, start: int, part: str) -> int:
     """Parse the ESP image at ``start``; return where it ends (incl. checksum, hash)."""
+    what = _(PART_NAMES.get(part, part))
     if len(data) < start + 24:
-        raise ImageError(f"The file is truncated: the {what} header is incomplete.")
+        raise ImageError(_("The file is truncated: the {what} header is incomplete.").format(what=what))
     count = data[start + 1]
     hash_appended = data[start + 23] == 1
     pos = start + 24
     for index in range(count):
         if pos + 8 > len(data):
-            raise ImageError(f"The file is truncated: {what} segment {index + 1} of {count} "
-                             "is missing. Download the firmware again.")
+            raise ImageError(_("The file is truncated: {what} segment {index} of {count} is "
+                               "missing. Download the firmware again.").format(what=what, index=index + 1,
+                                                                      count=count))
         _addr, length = struct.unpack_from("<II", data, pos)
         pos += 8 + length
         if pos > len(data):
-            raise ImageError(f"The file is truncated: {what} segment {index + 1} of {count} "
-                             f"needs {pos - len(data)} more bytes. Download the firmware again.")
+            raise ImageError(_("The file is truncated: {what} segment {index} of {count} needs "
+                               "{missing} more bytes. Download the firmware again.").format(
+                                   what=what, index=index + 1, count=count, missing=pos - len(data)))
     pos += 16 - (pos - start) % 16  # padding, last byte is the checksum
     if hash_appended:
         pos += 32
     if pos > len(data):
-        raise ImageError(f"The file is truncated: the end of the {what} is missing. "
-                         "Download the firmware again.")
+        raise ImageError(_("The file is truncated: the end of the {what} is missing. "
+                           "Download the firmware again.").format(what=what))
     return pos
 
 
 def _not_an_image_reason(data: bytes) -> str:
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head:
-        return ("The file is an HTML page, not a firmware image: the download returned a web "
-                "page (an error or a GitHub page) instead of the .bin. Use the raw download link.")
+        return _("The file is an HTML page, not a firmware image: the download returned a web "
+                 "page (an error or a GitHub page) instead of the .bin. Use the raw download link.")
     if data[:2] == b"PK":
-        return "The file is a ZIP archive; extract the firmware .bin from it first."
+        return _("The file is a ZIP archive; extract the firmware .bin from it first.")
     if data[:1] in (b"{", b"["):
-        return "The file is a JSON/text file, not a firmware image."
+        return _("The file is a JSON/text file, not a firmware image.")
     if not data:
-        return "The file is empty."
-    return (f"The file is not an ESP firmware image (first byte {data[0]:#04x}, expected 0xe9). "
-            "It may be corrupt or not firmware at all.")
+        return _("The file is empty.")
+    return _("The file is not an ESP firmware image (first byte {byte}, expected 0xe9). "
+             "It may be corrupt or not firmware at all.").format(byte=f"{data[0]:#04x}")
 
 
 def _partition_app_offsets(data: bytes, table_pos: int) -> List[int]:
@@ -221,11 +236,12 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
     if len(data) < 24 or data[0] != ESP_IMAGE_MAGIC:
         raise ImageError(_not_an_image_reason(data))
     chip_id = struct.unpack_from("<H", data, 12)[0]
-    chip = CHIP_IDS.get(chip_id, f"unknown chip id {chip_id}")
+    chip = CHIP_IDS.get(chip_id) or _("unknown chip id {id}").format(id=chip_id)
     if target_chip and chip != target_chip:
-        raise ImageError(f"This image is for {CHIP_LABELS.get(chip, chip)}, but the board is "
-                         f"{CHIP_LABELS.get(target_chip, target_chip)}. Choose a build for "
-                         f"{CHIP_LABELS.get(target_chip, target_chip)}.")
+        raise ImageError(_("This image is for {image_chip}, but the board is {board_chip}. "
+                           "Choose a build for {board_chip}.").format(
+                               image_chip=CHIP_LABELS.get(chip, chip),
+                               board_chip=CHIP_LABELS.get(target_chip, target_chip)))
     flash_mode = FLASH_MODES.get(data[2], f"mode {data[2]}")
     size_name = FLASH_SIZES.get(data[3] >> 4, "unknown")
     base = IMAGE_OFFSETS.get(chip, 0)
@@ -237,27 +253,27 @@ def inspect_image(data: bytes, target_chip: Optional[str] = None,
         apps = [a - base for a in _partition_app_offsets(data, table_pos)]
         present = [a for a in apps if 0 < a < len(data)]
         if not present:
-            raise ImageError("The file is truncated: it has a bootloader and partition table "
-                             "but no application. Download the firmware again.")
+            raise ImageError(_("The file is truncated: it has a bootloader and partition table "
+                               "but no application. Download the firmware again."))
         if data[present[0]] != ESP_IMAGE_MAGIC:
-            raise ImageError("The application part of the image is damaged (no image header "
-                             "where the partition table says it starts).")
+            raise ImageError(_("The application part of the image is damaged (no image header "
+                               "where the partition table says it starts)."))
         _segments_end(data, present[0], "application")
     elif app_only:
-        raise ImageError("This is an application-only image (it belongs at 0x10000 and needs a "
-                         "bootloader and partition table already on the board). Choose a "
-                         "combined firmware image, like the ones MicroPython publishes.")
+        raise ImageError(_("This is an application-only image (it belongs at 0x10000 and needs a "
+                           "bootloader and partition table already on the board). Choose a "
+                           "combined firmware image, like the ones MicroPython publishes."))
     else:
         if bootloader_end >= len(data) or len(data) < 0x8000:
-            raise ImageError("The file is truncated or incomplete: it holds only a bootloader, "
-                             "with no partition table or MicroPython application.")
-        raise ImageError("The image has no partition table where a combined "
-                         f"{CHIP_LABELS.get(chip, chip)} image has one; it cannot be flashed "
-                         "as a whole firmware.")
+            raise ImageError(_("The file is truncated or incomplete: it holds only a bootloader, "
+                               "with no partition table or MicroPython application."))
+        raise ImageError(_("The image has no partition table where a combined {chip} image has "
+                           "one; it cannot be flashed as a whole firmware.").format(
+                               chip=CHIP_LABELS.get(chip, chip)))
     start = IMAGE_OFFSETS.get(chip, 0) if offset is None else offset
     if start + len(data) > flash_size:
-        raise ImageError(f"The image ({len(data)} bytes at {start:#x}) does not fit in "
-                         f"{flash_size // MB} MB of flash.")
+        raise ImageError(_("The image ({size} bytes at {offset}) does not fit in {flash} MB of "
+                           "flash.").format(size=len(data), offset=f"{start:#x}", flash=flash_size // MB))
     banner, family = read_banner(data)
     info = ImageInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), chip=chip,
                      flash_mode=flash_mode, flash_size=size_name, kind=kind,

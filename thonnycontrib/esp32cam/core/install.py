@@ -17,6 +17,7 @@ from thonnycontrib.esp32cam.core.board_files import CopyFailed, copy_files
 from thonnycontrib.esp32cam.core.bootcheck import BootCheck, check_board
 from thonnycontrib.esp32cam.core.esptool_cmd import Esptool
 from thonnycontrib.esp32cam.core.flasher import FlashOptions, FlashResult, Flasher, restart_after_failure
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 from thonnycontrib.esp32cam.core.prepare import PreparedImage
 from thonnycontrib.esp32cam.core.reinstall import KEEP, Plan
 from thonnycontrib.esp32cam.core.survey_run import SurveyResult, Surveyor
@@ -29,9 +30,9 @@ WRITING = "writing"
 CHECKING = "checking"
 FILES_AT_RISK = "files-would-be-erased"  # outcome: the install would erase the board's files
 BACKUP_FAILED = "backup-failed"
-NO_COPY_IN_DOWNLOAD_MODE = ("The board is in download mode, where its files cannot be read: release IO0 (remove "
-                            "the jumper), tap RST and install without manual boot to copy them first. "
-                            "Nothing was written.")
+NO_COPY_IN_DOWNLOAD_MODE = N_("The board is in download mode, where its files cannot be read: "
+                              "release IO0 (remove the jumper), tap RST and install without "
+                              "manual boot to copy them first. Nothing was written.")
 
 
 @dataclass
@@ -71,21 +72,25 @@ class InstallReport:
     def copied_message(self) -> str:
         if not self.copied:
             return ""
-        return "The board's {count} files were copied to {folder} first.".format(
-            count=len(self.copied), folder=self.backup_dir)
+        return ngettext("The board's {count} file was copied to {folder} first.",
+                        "The board's {count} files were copied to {folder} first.",
+                        len(self.copied)).format(count=len(self.copied), folder=self.backup_dir)
 
     def not_started_message(self) -> str:
         """The one sentence for a board that was written but showed no prompt."""
-        return (f"The board was written and verified but did not show the MicroPython prompt "
-                f"within {self.check_seconds:.0f} s; tap RST (and remove an IO0 jumper if present).")
+        return _("The board was written and verified but did not show the MicroPython prompt "
+                 "within {seconds} s; tap RST (and remove an IO0 jumper if present).").format(
+                     seconds=f"{self.check_seconds:.0f}")
 
 
 def psram_warning(prepared: PreparedImage, check: BootCheck) -> Optional[str]:
     """A PSRAM build that started without PSRAM cannot give the camera frame buffers."""
     if prepared.info.psram_mode and check.started and check.psram_mb == 0:
-        return (f"Warning: this {prepared.info.psram_mode}-PSRAM build started without PSRAM, so the "
-                "camera cannot get frame buffers. The board's PSRAM is of the other kind or missing: "
-                "install the build for your module (the doctor shows the boot log).")
+        mode = _("octal") if prepared.info.psram_mode == "octal" else (
+            _("quad") if prepared.info.psram_mode == "quad" else prepared.info.psram_mode)
+        return _("Warning: this {mode}-PSRAM build started without PSRAM, so the camera cannot "
+                 "get frame buffers. The board's PSRAM is of the other kind or missing: install "
+                 "the build for your module (the doctor shows the boot log).").format(mode=mode)
     return None
 
 
@@ -154,9 +159,9 @@ class Installer:
                 return InstallReport(refused, options.port, options.manual_boot, plan=plan)
             options.erase, options.regions = plan.erase_all, None if plan.erase_all else plan.write
         if plan is not None and plan.nothing_to_write:
-            result = FlashResult(True, ec.OK, f"The board already holds this firmware (each region's hash, "
-                                 f"read at {survey.baud} baud, matches the image): nothing was written.",
-                                 baud=survey.baud, log=survey.log, port=options.port)
+            same = _("The board already holds this firmware (each region's hash, read at {baud} "
+                     "baud, matches the image): nothing was written.").format(baud=survey.baud)
+            result = FlashResult(True, ec.OK, same, baud=survey.baud, log=survey.log, port=options.port)
         else:
             self.on_stage(WRITING)
             result = self.flasher.flash(str(prepared.path), options)
@@ -178,7 +183,7 @@ class Installer:
         if not plan.files_at_risk:
             return None
         if backup_dir and options.manual_boot:  # the chip waits in its bootloader: no MicroPython to ask
-            return FlashResult(False, BACKUP_FAILED, plan.message + " " + NO_COPY_IN_DOWNLOAD_MODE, port=options.port)
+            return FlashResult(False, BACKUP_FAILED, plan.message + " " + _(NO_COPY_IN_DOWNLOAD_MODE), port=options.port)
         if backup_dir:
             try:
                 copied += copy_files(options.port, backup_dir, self.on_line)
@@ -187,5 +192,6 @@ class Installer:
             return None
         if erase_files:
             return None
-        return FlashResult(False, FILES_AT_RISK, plan.message + " Nothing was written: copy the files "
-                           "first, or confirm that they may be erased.", port=options.port)
+        refusal = _("Nothing was written: copy the files first, or confirm that they may be "
+                    "erased.")
+        return FlashResult(False, FILES_AT_RISK, plan.message + " " + refusal, port=options.port)

@@ -19,6 +19,7 @@ import io
 import struct
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
+from thonnycontrib.esp32cam.core.i18n import _
 
 # esptool's image class for each chip (esptool.bin_image, 4.7 .. 5.x)
 _IMAGE_CLASSES = {
@@ -54,15 +55,16 @@ def check_part(data: bytes, offset: int, name: str, chip: str) -> PartCheck:
         with contextlib.redirect_stdout(io.StringIO()):
             image = _image_class(chip)(io.BytesIO(data[offset:]))
     except (FatalError, struct.error, ValueError, IndexError) as error:
-        return PartCheck(name, offset, f"it cannot be read as an ESP image ({error})")
+        return PartCheck(name, offset, _("it cannot be read as an ESP image ({error})").format(error=error))
     calculated = image.calculate_checksum()
     if image.checksum != calculated:
-        return PartCheck(name, offset, f"its checksum does not match (stored {image.checksum:#04x}, "
-                                       f"computed {calculated:#04x})")
+        return PartCheck(name, offset, _("its checksum does not match (stored {stored}, computed "
+                                         "{computed})").format(stored=f"{image.checksum:#04x}",
+                                                               computed=f"{calculated:#04x}"))
     if image.append_digest and image.stored_digest != image.calc_digest:
-        return PartCheck(name, offset, "its SHA-256 does not match (stored "
-                                       f"{image.stored_digest.hex()[:16]}…, computed "
-                                       f"{image.calc_digest.hex()[:16]}…)")
+        return PartCheck(name, offset, _("its SHA-256 does not match (stored {stored}…, "
+                                         "computed {computed}…)").format(stored=image.stored_digest.hex()[:16],
+                                                               computed=image.calc_digest.hex()[:16]))
     return PartCheck(name, offset, None)
 
 
@@ -71,7 +73,10 @@ def check_parts(data: bytes, parts: Sequence[Tuple[str, int]], chip: str) -> Lis
 
 
 def corruption_message(failed: PartCheck) -> str:
-    what = "bootloader" if failed.name == "bootloader" else "application (MicroPython itself)"
-    return (f"The firmware file is corrupt: its {what} (file offset {failed.offset:#x}) is damaged — "
-            f"{failed.problem}. The board would refuse to start it. "
-            "Download the firmware again (or choose another file).")
+    text = (_("The firmware file is corrupt: its bootloader (file offset {offset}) is damaged — "
+              "{problem}. The board would refuse to start it. Download the firmware again (or "
+              "choose another file).") if failed.name == "bootloader" else
+            _("The firmware file is corrupt: its application (MicroPython itself) (file offset "
+              "{offset}) is damaged — {problem}. The board would refuse to start it. Download the "
+              "firmware again (or choose another file)."))
+    return text.format(offset=f"{failed.offset:#x}", problem=failed.problem)

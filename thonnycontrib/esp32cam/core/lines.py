@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, List, Optional
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 # Released lines are the only safe choice for ESP32-CAM boards.
 DEFAULT_DTR = False
@@ -18,7 +19,8 @@ DEFAULT_RTS = False
 _TRUE_WORDS = {"true", "yes", "on", "1", "asserted", "low"}
 _FALSE_WORDS = {"false", "no", "off", "0", "released", "high"}
 
-LINES_EXPLANATION = (
+# marked with N_ (import-time texts): translated where shown
+LINES_EXPLANATION = N_(
     "Adapters wire DTR to IO0 and RTS to EN (reset): an asserted line holds the "
     "ESP32-CAM in reset or in the bootloader, and the Shell stays black."
 )
@@ -26,14 +28,14 @@ LINES_EXPLANATION = (
 # Per line: (label, text for released, text for asserted)
 LINE_CHOICES = {
     "dtr": (
-        "DTR (drives IO0 / BOOT)",
-        "released (IO0 high) — recommended for ESP32-CAM",
-        "asserted (IO0 low) — board enters the bootloader on the next reset",
+        N_("DTR (drives IO0 / BOOT)"),
+        N_("released (IO0 high) — recommended for ESP32-CAM"),
+        N_("asserted (IO0 low) — board enters the bootloader on the next reset"),
     ),
     "rts": (
-        "RTS (drives EN / RESET)",
-        "released (EN high) — recommended for ESP32-CAM",
-        "asserted (EN low) — board may be held in reset",
+        N_("RTS (drives EN / RESET)"),
+        N_("released (EN high) — recommended for ESP32-CAM"),
+        N_("asserted (EN low) — board may be held in reset"),
     ),
 }
 
@@ -57,25 +59,29 @@ def coerce_line_option(name: str, raw: Any, default: bool = False) -> CoercedOpt
     if isinstance(raw, bool):
         return CoercedOption(raw)
     if isinstance(raw, int) and raw in (0, 1):
-        return CoercedOption(bool(raw), f"{name} = {raw!r} read as {bool(raw)}")
+        return CoercedOption(bool(raw), _("{name} = {raw!r} read as {value}").format(
+            name=name, raw=raw, value=bool(raw)))
     if isinstance(raw, str):
         word = raw.strip().lower()
         if word in _TRUE_WORDS:
-            return CoercedOption(True, f"{name} = {raw!r} read as True (write True or False)")
+            return CoercedOption(True, _("{name} = {raw!r} read as True (write True or False)").format(
+                name=name, raw=raw))
         if word in _FALSE_WORDS:
-            return CoercedOption(False, f"{name} = {raw!r} read as False (write True or False)")
-    shown = "empty" if raw in ("", None) else repr(raw)
+            return CoercedOption(False, _("{name} = {raw!r} read as False (write True or False)").format(
+                name=name, raw=raw))
+    shown = _("empty") if raw in ("", None) else repr(raw)
     return CoercedOption(
         default,
-        f"{name} = {shown} is not True or False; ignored, using {default} "
-        f"({'asserted' if default else 'released'})",
+        (_("{name} = {shown} is not True or False; ignored, using {default} (asserted)") if default
+         else _("{name} = {shown} is not True or False; ignored, using {default} (released)")).format(
+            name=name, shown=shown, default=default),
     )
 
 
 def describe_line(name: str, asserted: bool) -> str:
     """One-line electrical meaning of a line state, e.g. for logs and the doctor."""
-    _, released_text, asserted_text = LINE_CHOICES[name]
-    return f"{name.upper()} " + (asserted_text if asserted else released_text)
+    released_text, asserted_text = LINE_CHOICES[name][1:]
+    return f"{name.upper()} " + _(asserted_text if asserted else released_text)
 
 
 def release_order() -> List[str]:

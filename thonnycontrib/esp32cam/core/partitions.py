@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
+from thonnycontrib.esp32cam.core.i18n import _
 
 TABLE_ADDR = 0x8000      # ESP-IDF CONFIG_PARTITION_TABLE_OFFSET default (ESP32 and ESP32-S3)
 TABLE_SIZE = 0xC00       # ESP-IDF partition table: at most 95 entries of 32 bytes + MD5 row
@@ -108,5 +109,7 @@ def size_text(size: int) -> str:
 
 
 def describe(part: Partition, kind: Optional[str] = None) -> str:
-    return (f"{kind + ' ' if kind and kind not in (BLANK, OTHER) else ''}filesystem at {part.offset:#x} "
-            f"({size_text(part.size)})")
+    where = {"offset": f"{part.offset:#x}", "size": size_text(part.size)}
+    if kind and kind not in (BLANK, OTHER):
+        return _("{kind} filesystem at {offset} ({size})").format(kind=kind, **where)
+    return _("filesystem at {offset} ({size})").format(**where)

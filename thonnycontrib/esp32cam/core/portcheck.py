@@ -13,6 +13,7 @@ from typing import Any, Iterable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import port_errors as pe
+from thonnycontrib.esp32cam.core.i18n import _
 
 # USB-serial bridges used with ESP32-CAM boards: VID -> (chip, driver name)
 ADAPTER_VIDS = {
@@ -59,22 +60,24 @@ def missing_port_diagnosis(port: str, ports: Sequence[Any], platform: str = sys.
     """``port_missing`` with the hint that fits the ports that *are* there."""
     adapters = usb_adapters(ports)
     ev = list(evidence or [])
-    ev.append("ports present: " + (", ".join(_describe(p) for p in ports) or "none"))
+    ev.append(_("ports present: {ports}").format(ports=", ".join(_describe(p) for p in ports) or _(
+            "none")))
     d = dg.Diagnosis(dg.PORT_MISSING, evidence=ev, port=port)
     if adapters:
         names = ", ".join(str(p.device) for p in adapters)
-        d.fix_detail = f"An ESP32 USB adapter is present at {names}: choose that port."
+        d.fix_detail = _("An ESP32 USB adapter is present at {ports}: choose that port.").format(ports=names)
         d.extra["suggested_ports"] = [str(p.device) for p in adapters]
     elif platform.startswith("win"):
-        d.detail = ("No CH340, CP210x or FTDI serial device is present. On Windows that usually means "
-                    "the adapter's driver is not installed, or the USB cable is charge-only.")
-        d.fix_detail = ("Install the driver for your adapter (CH340: WCH CH341SER; CP2102: Silicon Labs "
-                        "CP210x VCP), then unplug and replug it. Device Manager shows the chip under "
-                        "\"Other devices\" while the driver is missing.")
+        d.detail = _("No CH340, CP210x or FTDI serial device is present. On Windows that "
+                     "usually means the adapter's driver is not installed, or the USB cable is "
+                     "charge-only.")
+        d.fix_detail = _("Install the driver for your adapter (CH340: WCH CH341SER; CP2102: "
+                         "Silicon Labs CP210x VCP), then unplug and replug it. Device Manager "
+                         "shows the chip under \"Other devices\" while the driver is missing.")
         d.extra["driver_hint"] = True
     elif platform.startswith("linux"):
-        d.fix_note = ("If the port vanishes right after plugging in a CH340 adapter, the brltty "
-                        "service grabbed it: remove brltty (sudo apt remove brltty).")
+        d.fix_note = _("If the port vanishes right after plugging in a CH340 adapter, the brltty "
+                       "service grabbed it: remove brltty (sudo apt remove brltty).")
     return d
 
 
@@ -91,19 +94,21 @@ def open_error_diagnosis(port: str, error: BaseException, ports: Sequence[Any],
         d = dg.Diagnosis(dg.PERMISSION_DENIED, evidence=evidence, port=port)
         group = _port_group(port)
         if group and group != "dialout":
-            d.fix_detail = f"This port belongs to the group '{group}': sudo usermod -a -G {group} $USER."
+            d.fix_detail = _("This port belongs to the group '{group}': sudo usermod -a -G "
+                             "{group} $USER.").format(
+                group=group)
         return d
     if kind in (pe.MALFORMED_URL, pe.UNREACHABLE):
         return dg.Diagnosis(dg.PORT_MISSING, evidence=evidence, port=port, replace_generic=True,
-                            detail=("The network port is written wrongly." if kind == pe.MALFORMED_URL
-                                    else "Nothing answers at this network address."),
+                            detail=(_("The network port is written wrongly.") if kind == pe.MALFORMED_URL
+                                    else _("Nothing answers at this network address.")),
                             fix_detail=problem.advice)
     if kind == pe.SERVER_REFUSED:
         return dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port, detail=problem.advice)
     if kind == pe.MISSING or not port_exists(port, ports, platform):
         return missing_port_diagnosis(port, ports, platform, evidence)
     d = dg.Diagnosis(dg.PORT_BUSY, evidence=evidence, port=port)
-    d.detail = "The port could not be opened for another reason."
+    d.detail = _("The port could not be opened for another reason.")
     return d
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Dict, FrozenSet, Optional, Tuple
+from thonnycontrib.esp32cam.core.i18n import _
 
 # (VID, PID) -> adapter name. Covers the ESP32-CAM-MB (CH340), the usual
 # loose adapters (CH340/CH341/CH9102, CP210x, FTDI) and FTDI's multi-port chips.
@@ -61,26 +62,28 @@ def check_port_text(text: str) -> Tuple[Optional[str], Optional[str]]:
     """
     text = (text or "").strip()
     if not text:
-        return None, "Choose a port, or type a network port such as rfc2217://192.168.1.20:4000."
+        return None, _("Choose a port, or type a network port such as rfc2217://192.168.1.20:4000.")
     if text == "auto":
         return text, None
     match = _URL_RE.match(text)
     if match:
         scheme = match.group("scheme").lower()
         if scheme not in URL_SCHEMES:
-            return None, (
-                f"'{scheme}://' is not a serial port URL. Use rfc2217://HOST:PORT "
+            return None, _(
+                "'{scheme}://' is not a serial port URL. Use rfc2217://HOST:PORT "
                 "(e.g. esp_rfc2217_server, ser2net) or socket://HOST:PORT."
-            )
+            ).format(scheme=scheme)
         if scheme in ("rfc2217", "socket") and not re.match(r"^[^:/\s]+:\d{1,5}(/.*)?$|^\[[^\]]+\]:\d{1,5}", match.group("rest")):
-            return None, f"'{text}' needs a host and a port number, e.g. {scheme}://192.168.1.20:4000."
+            return None, _("'{text}' needs a host and a port number, e.g. "
+                           "{scheme}://192.168.1.20:4000.").format(
+                text=text, scheme=scheme)
         return text, None
     if re.match(r"^(COM\d+|/dev/\S+|\\\\\.\\COM\d+)$", text, re.IGNORECASE):
         return text, None
-    return None, (
-        f"'{text}' is neither a serial device (COM5, /dev/ttyUSB0) nor a network "
+    return None, _(
+        "'{text}' is neither a serial device (COM5, /dev/ttyUSB0) nor a network "
         "port URL (rfc2217://HOST:PORT)."
-    )
+    ).format(text=text)
 
 
 def url_port_label(url: str) -> str:
@@ -89,7 +92,8 @@ def url_port_label(url: str) -> str:
     if not match:
         return url
     scheme = match.group("scheme").lower()
-    kind = {"rfc2217": "Network serial (RFC 2217)", "socket": "Raw TCP serial"}.get(scheme, scheme)
+    kind = {"rfc2217": _("Network serial (RFC 2217)"), "socket": _(
+            "Raw TCP serial")}.get(scheme, scheme)
     return f"{kind} @ {match.group('rest')}"
 
 
@@ -109,7 +113,8 @@ def network_ports_from_env(environ: Optional[Dict[str, str]] = None) -> Tuple[st
             continue
         port, error = check_port_text(word)
         if error or not is_url_port(port):
-            raise ValueError(f"{NETWORK_PORTS_ENV}: {error or repr(word) + ' is not a network port URL'}")
+            why = error or _("{word!r} is not a network port URL").format(word=word)
+            raise ValueError(f"{NETWORK_PORTS_ENV}: {why}")
         urls.append(word)
     return tuple(dict.fromkeys(urls))
 

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import partitions as pt
 from thonnycontrib.esp32cam.core.board_survey import MARK
+from thonnycontrib.esp32cam.core.i18n import _, ngettext
 
 REGION = 0x10000  # 64 KB: a flash block (one erase command), 24 hashes for a 1.5 MB image
 KEEP, FRESH, ERASE = "keep", "fresh", "erase"
@@ -77,7 +78,7 @@ class Plan:
         return not self.erase_all and not self.write
 
     def written_bytes(self) -> int:
-        return sum(length for _, length in self.write)
+        return sum(length for _address, length in self.write)
 
 
 def _merge(parts: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
@@ -109,32 +110,46 @@ def plan_install(image: bytes, offset: int, survey: BoardSurvey, header_changed:
         if same_place and old_kind in pt.image_filesystems(image) and image_end <= old_fs.offset:
             return Plan(KEEP, _merge(differ), len(spans), _keep_message(old_fs, old_kind, differ, spans),
                         filesystem=old_fs)
+        where = pt.describe(old_fs, old_kind)
         if new_fs is None:
-            why = "the new firmware has no filesystem partition"
+            why = _("The board's files will be erased: they are in a {where}, and the new firmware "
+                    "has no filesystem partition. The whole flash is erased before writing.")
         elif not same_place:
-            why = f"the new firmware's filesystem is at {new_fs.offset:#x} ({pt.size_text(new_fs.size)})"
+            why = _("The board's files will be erased: they are in a {where}, and the new "
+                    "firmware's filesystem is at {offset} ({size}). The whole flash is erased "
+                    "before writing.")
         elif old_kind not in pt.image_filesystems(image):
-            why = f"the new firmware cannot mount a {old_kind} filesystem"
+            why = _("The board's files will be erased: they are in a {where}, and the new firmware "
+                    "cannot mount a {kind} filesystem. The whole flash is erased before writing.")
         else:
-            why = "the new firmware reaches into it"
-        return Plan(ERASE, spans, len(spans),
-                    f"The board's files will be erased: they are in a {pt.describe(old_fs, old_kind)}, and "
-                    f"{why}. The whole flash is erased before writing.", files_at_risk=True, filesystem=old_fs)
+            why = _("The board's files will be erased: they are in a {where}, and the new firmware "
+                    "reaches into it. The whole flash is erased before writing.")
+        message = why.format(where=where, kind=old_kind,
+                             offset=f"{new_fs.offset:#x}" if new_fs is not None else "",
+                             size=pt.size_text(new_fs.size) if new_fs is not None else "")
+        return Plan(ERASE, spans, len(spans), message, files_at_risk=True, filesystem=old_fs)
     new_kind = survey.kind_at(new_fs)
     if new_fs is not None and new_kind not in (None, pt.BLANK, *pt.image_filesystems(image)):
-        return Plan(ERASE, spans, len(spans), f"The whole flash is erased before writing: where the new "
-                    f"firmware keeps its files ({new_fs.offset:#x}) holds other data, which MicroPython "
-                    "would not format.")
-    return Plan(FRESH, _merge(differ), len(spans), "The board has no files to keep. " + _write_summary(differ, spans))
+        return Plan(ERASE, spans, len(spans), _(
+            "The whole flash is erased before writing: where the new firmware keeps its files "
+            "({offset}) holds other data, which MicroPython would not format.").format(
+                offset=f"{new_fs.offset:#x}"))
+    return Plan(FRESH, _merge(differ), len(spans),
+                " ".join((_("The board has no files to keep."), _write_summary(differ, spans))))
 
 
 def _write_summary(differ, spans) -> str:
     if not differ:
-        return "It already holds this firmware: every region's hash matches, nothing needs writing."
-    return (f"{len(differ)} of {len(spans)} regions of 64 KB differ from the image: only those are "
-            "written, then the whole image is verified.")
+        return _("It already holds this firmware: every region's hash matches, nothing needs "
+                 "writing.")
+    return ngettext("{count} of {total} regions of 64 KB differs from the image: only that one "
+                    "is written, then the whole image is verified.",
+                    "{count} of {total} regions of 64 KB differ from the image: only those are "
+                    "written, then the whole image is verified.",
+                    len(differ)).format(count=len(differ), total=len(spans))
 
 
 def _keep_message(fs: pt.Partition, kind: str, differ, spans) -> str:
-    return (f"The board's files are kept: the new firmware uses the same {pt.describe(fs, kind)}, "
-            "so the flash is not erased and that region is not written. " + _write_summary(differ, spans))
+    kept = _("The board's files are kept: the new firmware uses the same {where}, so the flash is "
+             "not erased and that region is not written.").format(where=pt.describe(fs, kind))
+    return " ".join((kept, _write_summary(differ, spans)))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core.boards import BoardProfile
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,16 @@ class BoardFacts:
 
     def describe_sensor(self) -> str:
         if self.sensor and self.sensor != "unknown":
-            how = "reported by the camera driver" if self.source == "driver" else \
-                "ID 0x%04X read over SCCB at 0x%02X" % (self.chip_id or 0, self.address or 0)
-            return "%s (%s)" % (self.sensor, how)
+            if self.source == "driver":
+                return _("{sensor} (reported by the camera driver)").format(sensor=self.sensor)
+            return _("{sensor} (ID 0x{id:04X} read over SCCB at 0x{address:02X})").format(
+                sensor=self.sensor, id=self.chip_id or 0, address=self.address or 0)
         if self.sensor == "unknown":
-            return "unknown sensor at SCCB address 0x%02X (ID 0x%04X)" % (self.address or 0, self.chip_id or 0)
-        return "no sensor answered on SCCB" + (" (%s)" % self.error if self.error else "")
+            return _("unknown sensor at SCCB address 0x{address:02X} (ID 0x{id:04X})").format(
+                address=self.address or 0, id=self.chip_id or 0)
+        if self.error:
+            return _("no sensor answered on SCCB ({error})").format(error=self.error)
+        return _("no sensor answered on SCCB")
 
     @classmethod
     def from_diagnosis(cls, extra: Dict[str, object]) -> Optional["BoardFacts"]:
@@ -143,9 +148,10 @@ class BoardFacts:
 
     def summary(self) -> str:
         """One line for dialogs: "ESP32 · PSRAM · OV3660 camera"."""
-        parts = [self.chip.upper() if self.chip else "chip ?",
-                 "PSRAM" if self.psram else ("no PSRAM" if self.psram is False else "PSRAM ?"),
-                 ("%s camera" % self.sensor) if self.sensor else "no camera sensor found"]
+        parts = [self.chip.upper() if self.chip else _("chip ?"),
+                 "PSRAM" if self.psram else (_("no PSRAM") if self.psram is False else "PSRAM ?"),
+                 _("{sensor} camera").format(sensor=self.sensor) if self.sensor
+                 else _("no camera sensor found")]
         return " · ".join(parts)
 
     def to_json(self) -> Dict[str, object]:
@@ -211,15 +217,17 @@ def mismatch(build: object, chip: Optional[str], psram: Optional[bool], sensor: 
     reasons = []
     b_chip = getattr(build, "chip", None)
     if chip and b_chip and b_chip != chip:
-        reasons.append("it is built for the %s, the board has an %s" % (b_chip.upper(), chip.upper()))
+        reasons.append(_("it is built for the {build_chip}, the board has an {board_chip}").format(
+            build_chip=b_chip.upper(), board_chip=chip.upper()))
     requires = " ".join(getattr(build, "requires", ()) or ())
     if psram is False and "psram" in requires:
-        reasons.append("it needs PSRAM, which the board did not show")
+        reasons.append(_("it needs PSRAM, which the board did not show"))
     if getattr(build, "family", "none") == "none":
-        reasons.append("it has no camera driver")
+        reasons.append(_("it has no camera driver"))
     elif drives(build, sensor) is False:
-        listed = ", ".join(getattr(build, "sensors", ()) or ()) or "no sensor"
-        reasons.append("its camera driver does not drive the %s (it drives: %s)" % (sensor, listed))
+        listed = ", ".join(getattr(build, "sensors", ()) or ()) or _("no sensor")
+        reasons.append(_("its camera driver does not drive the {sensor} (it drives: {listed})").format(
+            sensor=sensor, listed=listed))
     return "; ".join(reasons)
 
 

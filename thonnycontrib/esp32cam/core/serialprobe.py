@@ -14,6 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from thonnycontrib.esp32cam.core import bootlog as bl
 from thonnycontrib.esp32cam.core import serial_port
+from thonnycontrib.esp32cam.core.i18n import _
 
 BAUDRATE = 115200
 RAW_CHUNK = 256              # raw-REPL code is sent in chunks of this size, 10 ms apart
@@ -83,7 +84,7 @@ class Session:
             data = self.ser.read(waiting or 1)
         except Exception as e:  # connection lost, device unplugged
             if not self.lost:
-                self.notes.append(f"connection lost: {e}")
+                self.notes.append(_("connection lost: {error}").format(error=e))
             self.lost = True
             return b""
         if data:
@@ -95,7 +96,7 @@ class Session:
             self.ser.write(data)
         except Exception as e:
             if not self.lost:
-                self.notes.append(f"write failed: {e}")
+                self.notes.append(_("write failed: {error}").format(error=e))
             self.lost = True
 
     def listen(self, max_time: float, done: Callable[[], bool] = lambda: False,
@@ -153,8 +154,8 @@ class Session:
             return False
         self.write(b"\x02")
         if self.listen(min(timeout, RAW_EXIT_SECONDS), lambda: self.prompt_count() > before):
-            note = ("the board was left in the raw REPL (by Thonny, mpremote or a stopped tool); "
-                    "Ctrl-B brought back the prompt without a reset")
+            note = _("the board was left in the raw REPL (by Thonny, mpremote or a stopped tool); "
+                     "Ctrl-B brought back the prompt without a reset")
             if note not in self.notes:
                 self.notes.append(note)
             return True
@@ -190,7 +191,7 @@ class Session:
             return False
 
     def _no_lines(self, error: Exception) -> None:
-        note = f"this port cannot drive DTR/RTS ({error})"
+        note = _("this port cannot drive DTR/RTS ({error})").format(error=error)
         if note not in self.notes:
             self.notes.append(note)
 
@@ -212,7 +213,7 @@ class Session:
         self.listen(0.5, lambda: self.prompt_count() > before)
         if not ok or not reply.startswith(b"OK"):
             return None
-        out, _, err = reply[2:].partition(b"\x04")
+        out, _sep, err = reply[2:].partition(b"\x04")
         return (out + err.rstrip(b"\x04>")).decode("utf-8", "replace")
 
     def evidence(self, codes: Optional[Sequence[str]] = None) -> List[str]:

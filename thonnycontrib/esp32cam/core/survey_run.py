@@ -13,6 +13,7 @@ from thonnycontrib.esp32cam.core import flash_messages as fm
 from thonnycontrib.esp32cam.core.board_survey import MARK
 from thonnycontrib.esp32cam.core.esptool_run import EsptoolRunner
 from thonnycontrib.esp32cam.core.reinstall import BoardSurvey, Plan, plan_install, regions
+from thonnycontrib.esp32cam.core.i18n import _
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])  # the folder holding thonnycontrib/
 
@@ -67,8 +68,8 @@ class Surveyor:
         self._runner.reset()
         offset = options.start_offset()
         new_fs = _image_filesystem(image, offset)
-        self._say("Reading what the board holds (partition table, files, a hash per 64 KB); "
-                  "nothing is written...")
+        self._say(_("Reading what the board holds (partition table, files, a hash per 64 KB); "
+                    "nothing is written..."))
         rates = self._rates(options)
         serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
         for index, baud in enumerate(rates):
@@ -87,13 +88,14 @@ class Surveyor:
                 self._say(plan.message)
                 return SurveyResult(survey, ec.OK, baud, log=self._log, plan=plan)
             if self._runner.cancelled:
-                return SurveyResult(None, "cancelled", baud, "Cancelled while reading the board: "
-                                    "nothing was written.", log=self._log)
+                return SurveyResult(None, "cancelled", baud, _(
+                        "Cancelled while reading the board: nothing was written."), log=self._log)
             outcome = ec.classify(out.text, out.returncode, False, port=options.port)
             if outcome != ec.LINK_FAILURE or index == len(rates) - 1:
                 message = fm.failure_message(outcome, False, baud, options, out.text)
                 return SurveyResult(None, outcome, baud, message, log=self._log)
-            self._say(f"Retrying at {rates[index + 1]} baud: data was garbled at {baud} baud.")
+            self._say(_(fm.RETRY_READ).format(
+                baud=rates[index + 1], previous=baud))
         raise AssertionError("unreachable")
 
 

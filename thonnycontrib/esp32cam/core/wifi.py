@@ -26,6 +26,7 @@ import ast
 import json
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 STAT_IDLE = 1000
 STAT_CONNECTING = 1001
@@ -86,22 +87,22 @@ class Network:
 
 def signal_words(rssi: int) -> str:
     """The words for a signal strength (the usual Wi-Fi bands: -50 dBm and up is excellent,
-    below -80 dBm a link barely works)."""
+    below -80 dBm a link barely works). Marked with N_: ``_(words)`` where shown."""
     if rssi >= -50:
-        return "excellent"
+        return N_("excellent")
     if rssi >= -65:
-        return "good"
+        return N_("good")
     if rssi >= -75:
-        return "fair"
-    return "weak"
+        return N_("fair")
+    return N_("weak")
 
 
 class NoNetworkModule(Exception):
     """The firmware was built without Wi-Fi (no ``network`` module)."""
 
     def __str__(self) -> str:
-        return ("This MicroPython build has no network module, so the board cannot use Wi-Fi. "
-                "Install a build with Wi-Fi (every camera build of the catalog has it).")
+        return _("This MicroPython build has no network module, so the board cannot use Wi-Fi. "
+                 "Install a build with Wi-Fi (every camera build of the catalog has it).")
 
 
 def _check_network(text: str) -> None:
@@ -171,7 +172,8 @@ def parse_join(text: str) -> JoinResult:
         if len(parts) >= 3 and parts[0] == _JOIN:
             rssi = None if parts[2] == "None" else int(parts[2])
             return JoinResult(int(parts[1]), rssi, parts[3] if len(parts) > 3 else "")
-    raise ValueError("the board printed no result of the Wi-Fi attempt: %r" % text[-200:])
+    raise ValueError(_("the board printed no result of the Wi-Fi attempt: {output!r}").format(
+        output=text[-200:]))
 
 
 @dataclass(frozen=True)
@@ -187,28 +189,31 @@ def judge(result: JoinResult, ssid: str, scanned: List[Network]) -> Outcome:
     """What the attempt means, in the user's words, with what to do."""
     heard = next((n for n in scanned if n.ssid == ssid), None)
     if result.status == STAT_GOT_IP and result.ip and result.ip != "0.0.0.0":
-        return Outcome(True, "joined", "Joined %s." % ssid, result.ip, result.rssi)
+        return Outcome(True, "joined", _("Joined {ssid}.").format(ssid=ssid), result.ip, result.rssi)
     if result.status in (STAT_WRONG_PASSWORD, STAT_HANDSHAKE_TIMEOUT) or (
             heard is not None and result.rssi is None and result.status == STAT_CONNECTING):
         return Outcome(False, "wrong_password",
-                       "%s did not accept the password. Check it (upper and lower case count) and "
-                       "try again." % ssid)
+                       _("{ssid} did not accept the password. Check it (upper and lower case "
+                         "count) and try again.").format(ssid=ssid))
     if result.status == STAT_CONNECTING and result.rssi is not None:
         return Outcome(False, "no_dhcp",
-                       "The board joined %s but got no IP address: the network's router did not "
-                       "answer (no DHCP). Restart the router or ask whoever runs the network." % ssid,
+                       _("The board joined {ssid} but got no IP address: the network's router "
+                         "did not answer (no DHCP). Restart the router or ask whoever runs the "
+                         "network.").format(
+                             ssid=ssid),
                        rssi=result.rssi)
     if heard is not None and result.status in (STAT_BEACON_TIMEOUT, STAT_ASSOC_FAIL):
         return Outcome(False, "out_of_range",
-                       "%s is too far away (signal %d dBm, %s): move the board closer to the access "
-                       "point, or power it from a stronger 5 V supply." % (ssid, heard.rssi, heard.signal))
+                       _("{ssid} is too far away (signal {rssi} dBm, {signal}): move the board "
+                         "closer to the access point, or power it from a stronger 5 V supply.").format(
+                             ssid=ssid, rssi=heard.rssi, signal=_(heard.signal)))
     return Outcome(False, "not_found", not_found_message(ssid))
 
 
 def not_found_message(ssid: str) -> str:
-    return ("The board does not hear a network called %s. An ESP32 sees only 2.4 GHz networks: if "
-            "%s is a 5 GHz network, use the router's 2.4 GHz one. Otherwise it is out of range, "
-            "or the name is spelt differently." % (ssid, ssid))
+    return _("The board does not hear a network called {ssid}. An ESP32 sees only 2.4 GHz "
+             "networks: if {ssid} is a 5 GHz network, use the router's 2.4 GHz one. Otherwise "
+             "it is out of range, or the name is spelt differently.").format(ssid=ssid)
 
 
 def check_password(password: str) -> Optional[str]:
@@ -218,7 +223,8 @@ def check_password(password: str) -> Optional[str]:
         return None
     if len(password) == 64 and all(c in "0123456789abcdefABCDEF" for c in password):
         return None
-    return "A Wi-Fi (WPA2) password has 8 to 63 characters; this one has %d." % len(password)
+    return _("A Wi-Fi (WPA2) password has 8 to 63 characters; this one has {count}.").format(
+        count=len(password))
 
 
 # --- keeping the credentials on the board --------------------------------------------------

@@ -8,17 +8,26 @@ from typing import Any, Dict
 
 from thonny.ui_utils import MappingCombobox, ems_to_pixels
 
-BAUD_CHOICES = {"automatic (460800 → 115200 → 38400)": None, "460800": 460800,
+from thonnycontrib.esp32cam.core.i18n import N_, _
+
+# shown text -> value; the texts marked N_ are translated when the dialog is built
+BAUD_CHOICES = {N_("automatic (460800 → 115200 → 38400)"): None, "460800": 460800,
                 "230400": 230400, "115200": 115200, "38400": 38400}
-KEEP = {"from the image": None}
+KEEP = {N_("from the image"): None}
+
+
+def _shown(mapping: Dict[str, Any]) -> Dict[str, Any]:
+    return {_(text): value for text, value in mapping.items()}
 
 
 class AdvancedFlashOptions(ttk.Frame):
     def __init__(self, master: tk.Misc) -> None:
         super().__init__(master)
-        rows = [("Baud rate", "baud_combo", BAUD_CHOICES),
-                ("Flash mode", "mode_combo", dict(KEEP, **{m.upper(): m for m in ("dio", "qio", "dout", "qout")})),
-                ("Flash size", "size_combo", dict(KEEP, **{s: s for s in ("4MB", "8MB", "16MB", "2MB")}))]
+        rows = [(_("Baud rate"), "baud_combo", _shown(BAUD_CHOICES)),
+                (_("Flash mode"), "mode_combo",
+                 dict(_shown(KEEP), **{m.upper(): m for m in ("dio", "qio", "dout", "qout")})),
+                (_("Flash size"), "size_combo",
+                 dict(_shown(KEEP), **{s: s for s in ("4MB", "8MB", "16MB", "2MB")}))]
         for row, (label, attr, mapping) in enumerate(rows):
             ttk.Label(self, text=label).grid(row=row, column=0, sticky="w")
             combo = MappingCombobox(self, mapping=mapping, exportselection=False)
@@ -26,8 +35,9 @@ class AdvancedFlashOptions(ttk.Frame):
             combo.grid(row=row, column=1, sticky="we", padx=(ems_to_pixels(1), 0))
             setattr(self, attr, combo)
         self.manual_boot_var = tk.BooleanVar(value=False)
-        ttk.Checkbutton(self, text="Board is already in download mode (IO0 held low, RST tapped): "
-                        "don't reset it", variable=self.manual_boot_var).grid(
+        ttk.Checkbutton(self, text=_("Board is already in download mode (IO0 held low, "
+                                     "RST tapped): don't reset it"),
+                        variable=self.manual_boot_var).grid(
             row=len(rows), column=0, columnspan=2, sticky="w")
 
     def chosen(self) -> Dict[str, Any]:

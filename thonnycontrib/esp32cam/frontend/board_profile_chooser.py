@@ -11,6 +11,7 @@ from tkinter import ttk
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam.core import boards
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def register_option_default() -> None:
@@ -19,7 +20,7 @@ def register_option_default() -> None:
 
 class BoardProfileChooser(ttk.LabelFrame):
     def __init__(self, master: tk.Misc) -> None:
-        super().__init__(master, text=" Camera board (pin profile) ")
+        super().__init__(master, text=" " + _("Camera board (pin profile)") + " ")
         register_option_default()
         stored = get_workbench().get_option(boards.OPTION_NAME)
         self._initial = boards.get_profile(stored).key  # garbage in the INI -> AI-Thinker
@@ -39,7 +40,8 @@ class BoardProfileChooser(ttk.LabelFrame):
     def _update_pins(self) -> None:
         profile = boards.get_profile(self.selected_key())
         self.pins_label.configure(
-            text="Used for generic camera builds and the flash LED: " + boards.describe_pins(profile))
+            text=_("Used for generic camera builds and the flash LED: {pins}").format(
+                pins=boards.describe_pins(profile)))
 
     def is_modified(self) -> bool:
         return self.selected_key() != self._initial

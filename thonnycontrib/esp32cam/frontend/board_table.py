@@ -12,12 +12,16 @@ from tkinter import ttk
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import classroom as cr
+from thonnycontrib.esp32cam.core.i18n import N_, _
 
 CHECKED, UNCHECKED = "☑", "☐"
-# column, heading, sample text that sets its width
-COLUMNS = (("use", "", "☑☑"), ("port", "Port", "/dev/ttyUSB10 xx"), ("adapter", "Adapter", "CH9102 x"),
-           ("mac", "MAC", "24:0a:c4:00:00:00 xx"), ("status", "Status", "retrying at 115200 baud"),
-           ("result", "Result", "failed (download-mode) x"))
+# column, heading (translated where shown), sample text that sets its width
+COLUMNS = (("use", "", "☑☑"), ("port", N_("Port"), "/dev/ttyUSB10 xx"),
+           ("adapter", N_("Adapter"), "CH9102 x"), ("mac", "MAC", "24:0a:c4:00:00:00 xx"),
+           ("status", N_("Status"), "retrying at 115200 baud"),
+           ("result", N_("Result"), "failed (download-mode) x"))
+# a board's result as the table shows it (core.classroom's words)
+RESULT_WORDS = {"identified": N_("identified"), "no answer": N_("no answer")}
 # What the boards said about themselves in this session: port -> MAC
 KNOWN_MACS: Dict[str, str] = {}
 
@@ -32,7 +36,8 @@ class BoardTable:
                                  selectmode="browse")
         font = tkfont.nametofont(ttk.Style().lookup("Treeview", "font") or "TkDefaultFont")
         for key, heading, sample in COLUMNS:
-            self.tree.heading(key, text=result_heading if key == "result" else heading)
+            shown = result_heading if key == "result" else (heading and _(heading))
+            self.tree.heading(key, text=shown)
             self.tree.column(key, width=font.measure(sample), minwidth=font.measure("☑☑"),
                              anchor="center" if key == "use" else "w",
                              stretch=key in ("port", "status", "result"))
@@ -53,7 +58,7 @@ class BoardTable:
     # -- choosing ---------------------------------------------------------------------
     def fill(self, ports: Sequence[Tuple[str, str]]) -> None:
         self.tree.delete(*self.tree.get_children())
-        self.checked = {port: self.checked.get(port, True) for port, _ in ports}
+        self.checked = {port: self.checked.get(port, True) for port, _adapter in ports}
         for port, adapter in ports:
             self.tree.insert("", "end", iid=port, values=(
                 CHECKED if self.checked[port] else UNCHECKED, port, adapter,
@@ -87,7 +92,7 @@ class BoardTable:
     # -- a run's progress and results --------------------------------------------------
     def mark_waiting(self, ports: List[str]) -> None:
         for port in self.tree.get_children():
-            self.tree.set(port, "status", "waiting" if port in ports else "")
+            self.tree.set(port, "status", _("waiting") if port in ports else "")
             if port in ports:
                 self.tree.set(port, "result", "")
                 self._messages.pop(port, None)
@@ -108,7 +113,8 @@ class BoardTable:
             if not self.tree.exists(board.port):
                 continue
             self.tree.set(board.port, "mac", board.mac or KNOWN_MACS.get(board.port, "?"))
-            self.tree.set(board.port, "status", f"{'done' if board.ok else 'failed'} in {board.seconds:.0f} s")
+            status = _("done in {seconds} s") if board.ok else _("failed in {seconds} s")
+            self.tree.set(board.port, "status", status.format(seconds=round(board.seconds)))
             self.tree.set(board.port, "result", result_text(board))
             self._messages[board.port] = board.message
         failed = next((b.port for b in boards if not b.ok), None)
@@ -127,11 +133,13 @@ class BoardTable:
 
 
 def result_text(board: cr.BoardRun) -> str:
-    if board.result in ("identified", "no answer"):
-        return board.result
+    if board.result in RESULT_WORDS:
+        return _(RESULT_WORDS[board.result])
     if board.ok:
         baud = board.detail.get("baud")
-        return board.firmware if board.detail.get("diagnosis") else (f"ok ({baud} baud)" if baud else "ok")
+        if board.detail.get("diagnosis"):
+            return board.firmware
+        return _("ok ({baud} baud)").format(baud=baud) if baud else _("ok")
     if board.detail.get("diagnosis"):
         return board.firmware or board.result
-    return f"failed ({board.result})"
+    return _("failed ({reason})").format(reason=board.result)

@@ -7,6 +7,7 @@ from tkinter import ttk
 from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 class CameraProblemPanel(ttk.Frame):
@@ -16,15 +17,16 @@ class CameraProblemPanel(ttk.Frame):
         self.problem_title.grid(row=0, column=0, sticky="w")
         self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
         self.problem_text.grid(row=1, column=0, sticky="w")
-        self.install_button = ttk.Button(self, text="Install camera firmware…", command=open_installer)
+        self.install_button = ttk.Button(self, text=_("Install camera firmware…"),
+                                         command=open_installer)
 
     def show(self, problem: Dict[str, Any]) -> None:
         """Fill the panel in (the view grids it)."""
-        self.problem_title.configure(text=problem.get("title", "Camera problem"))
+        self.problem_title.configure(text=problem.get("title") or _("Camera problem"))
         text = problem.get("explanation", "")
         details = (problem.get("details") or "").strip()
         if details:
-            text += "\n\nThe board said: " + details.splitlines()[-1]
+            text += "\n\n" + _("The board said: {line}").format(line=details.splitlines()[-1])
         self.problem_text.configure(text=text)
         if problem.get("action") == ACTION_INSTALL_FIRMWARE:
             self.install_button.grid(row=2, column=0, sticky="w", pady=(6, 0))

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from thonny import get_workbench
 
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, board_profile_key, send_camera_command
 from thonnycontrib.esp32cam.templates import render
 
@@ -32,9 +33,10 @@ def request_template(name: str) -> bool:
         get_workbench().bind(COMMAND + "_response", _on_response, True)
         _listening = True
     if not send_camera_command("info", request_id=_REQUEST_PREFIX + name):
-        _message("Connect the ESP32-CAM first",
-                 "Templates are written for the camera driver on the board. Select the "
-                 "“MicroPython (ESP32-CAM)” interpreter and wait for the >>> prompt (stop a running program first).")
+        _message(_("Connect the ESP32-CAM first"),
+                 _("Templates are written for the camera driver on the board. Select the "
+                   "“MicroPython (ESP32-CAM)” interpreter and wait for the >>> prompt "
+                   "(stop a running program first)."))
         return False
     return True
 
@@ -46,7 +48,7 @@ def _on_response(msg: Any) -> None:
     name = request_id[len(_REQUEST_PREFIX):]
     problem = getattr(msg, "problem", None)
     if problem:
-        _message(problem.get("title", "Camera problem"), problem.get("explanation", ""))
+        _message(problem.get("title") or _("Camera problem"), problem.get("explanation", ""))
         return
     open_template_in_editor(name, msg.family)
 

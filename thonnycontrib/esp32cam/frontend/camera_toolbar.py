@@ -10,6 +10,7 @@ from tkinter import ttk
 from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 
 Action = Callable[[], Any]
@@ -26,23 +27,26 @@ class CameraToolbar(FlowFrame):
         self.hmirror = tk.BooleanVar(self, False)
         self.flash = tk.BooleanVar(self, False)
         add = self.add
-        self.capture_button = add(ttk.Button(self, text="Capture", command=capture))
-        add(ttk.Checkbutton(self, text="Live", variable=self.live, command=live_toggled))
-        self.save_button = add(ttk.Button(self, text="Save as…", command=save_as, state="disabled"))
-        add(ttk.Checkbutton(self, text="Flash LED", variable=self.flash, command=flash_toggled))
+        self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture))
+        add(ttk.Checkbutton(self, text=_("Live"), variable=self.live, command=live_toggled))
+        self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as,
+                                          state="disabled"))
+        add(ttk.Checkbutton(self, text=_("Flash LED"), variable=self.flash, command=flash_toggled))
         size = add(ttk.Frame(self))  # a label stays with its field
-        ttk.Label(size, text="Size").pack(side="left", padx=(0, 2))
-        size_box = ttk.Combobox(size, textvariable=self.frame_size, values=fam.frame_size_names(), width=8, state="readonly")
+        ttk.Label(size, text=_("Size")).pack(side="left", padx=(0, 2))
+        size_box = ttk.Combobox(size, textvariable=self.frame_size, values=fam.frame_size_names(),
+                                width=8, state="readonly")
         size_box.pack(side="left")
         size_box.bind("<<ComboboxSelected>>", lambda e: settings_changed(), True)
         quality_group = add(ttk.Frame(self))
-        ttk.Label(quality_group, text="Quality").pack(side="left", padx=(0, 2))
+        ttk.Label(quality_group, text=_("Quality")).pack(side="left", padx=(0, 2))
         quality = ttk.Spinbox(quality_group, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
                               textvariable=self.quality, width=4, command=settings_changed)
         quality.pack(side="left")
         quality.bind("<Return>", lambda e: settings_changed(), True)
-        add(ttk.Checkbutton(self, text="Flip", variable=self.vflip, command=settings_changed))
-        add(ttk.Checkbutton(self, text="Mirror", variable=self.hmirror, command=settings_changed))
+        add(ttk.Checkbutton(self, text=_("Flip"), variable=self.vflip, command=settings_changed))
+        add(ttk.Checkbutton(self, text=_("Mirror"), variable=self.hmirror,
+                            command=settings_changed))
 
     def settings(self) -> Dict[str, Any]:
         """The camera settings chosen (a quality typed out of range is corrected in the field)."""

@@ -16,8 +16,10 @@ from typing import Any, Dict, Optional
 
 from thonny import get_workbench
 
+from thonnycontrib.esp32cam import BACKEND_DESCRIPTION
 from thonnycontrib.esp32cam.core.camera.frame_stats import FrameRate, frame_status, link_rate_text
 from thonnycontrib.esp32cam.core.fetch import write_atomically
+from thonnycontrib.esp32cam.core.i18n import _, ngettext
 from thonnycontrib.esp32cam.frontend.backend_state import esp32cam_backend_active
 from thonnycontrib.esp32cam.core.backend_commands import CAMERA_FRAME_EVENT
 from thonnycontrib.esp32cam.frontend.camera_picture import CameraPicture
@@ -27,6 +29,16 @@ from thonnycontrib.esp32cam.frontend.camera_toolbar import CameraToolbar
 from thonnycontrib.esp32cam.frontend.view_column import ColumnWidener
 
 logger = getLogger(__name__)
+
+
+def not_selected_text() -> str:
+    return _("Select the interpreter “{interpreter}” (Tools → Options → Interpreter) "
+             "to use the camera.").format(interpreter=_(BACKEND_DESCRIPTION))
+
+
+def saved_text(path: str, size: int) -> str:
+    return ngettext("Saved {path} ({size} byte).", "Saved {path} ({size} bytes).", size).format(
+        path=path, size=size)
 
 
 class Esp32CamCameraView(ttk.Frame):
@@ -52,7 +64,7 @@ class Esp32CamCameraView(ttk.Frame):
         self.controls.grid(row=0, column=0, sticky="we", padx=4, pady=4)
         self.image_label = CameraPicture(self)
         self.image_label.grid(row=2, column=0, sticky="nsew")
-        self.status_label = ttk.Label(self, text="Press Capture to take a picture.", anchor="w",
+        self.status_label = ttk.Label(self, text=_("Press Capture to take a picture."), anchor="w",
                                       wraplength=420, justify="left")
         self.status_label.grid(row=3, column=0, sticky="we", padx=4, pady=(2, 4))
         self.problem_frame = CameraProblemPanel(self, self._open_installer)
@@ -82,13 +94,12 @@ class Esp32CamCameraView(ttk.Frame):
 
     def _send(self, action: str, **kwargs: Any) -> bool:
         if not esp32cam_backend_active():
-            self._show_status("Select the interpreter “%s” (Tools → Options → Interpreter) to use the camera."
-                              % "MicroPython (ESP32-CAM)")
+            self._show_status(not_selected_text())
             return False
         self._request_id += 1
         if not send_camera_command(action, request_id=self._request_id, **kwargs):
-            self._show_status("The board is busy (a program is running) or not connected: "
-                              "the camera waits until the REPL is idle.")
+            self._show_status(_("The board is busy (a program is running) or not connected: "
+                                "the camera waits until the REPL is idle."))
             return False
         self._pending = self._request_id
         return True
@@ -116,7 +127,8 @@ class Esp32CamCameraView(ttk.Frame):
         if not self._jpeg:
             return None
         path = filedialog.asksaveasfilename(parent=self.winfo_toplevel(), defaultextension=".jpg",
-                                            initialfile="esp32cam.jpg", filetypes=[("JPEG image", "*.jpg *.jpeg")])
+                                            initialfile="esp32cam.jpg",
+                                            filetypes=[(_("JPEG image"), "*.jpg *.jpeg")])
         if not path:
             return None
         self.save_to(path)
@@ -125,7 +137,7 @@ class Esp32CamCameraView(ttk.Frame):
     def save_to(self, path: str) -> None:
         assert self._jpeg is not None
         write_atomically(path, self._jpeg)
-        self._show_status("Saved %s (%d bytes)." % (path, len(self._jpeg)))
+        self._show_status(saved_text(path, len(self._jpeg)))
 
     def release(self) -> None:
         if self.controls.live.get() and self._pending is not None:
@@ -157,7 +169,7 @@ class Esp32CamCameraView(ttk.Frame):
                 self.capture()  # the next stream (with the settings as they are now)
         elif msg.action == "flash":
             self._camera_in_use = True
-            self._show_status("Flash LED %s." % ("on" if msg.flash else "off"))
+            self._show_status(_("Flash LED on.") if msg.flash else _("Flash LED off."))
 
     def _on_stream_frame(self, msg: Any) -> None:
         if getattr(msg, "request_id", None) == self._pending:
@@ -168,7 +180,8 @@ class Esp32CamCameraView(ttk.Frame):
         try:
             full_size = self.image_label.show(jpeg)
         except Exception as e:  # a damaged frame: say so, keep the old picture
-            self._show_status("A frame could not be decoded (%s); try again." % e)
+            self._show_status(_("A frame could not be decoded ({error}); try again.").format(
+                error=e))
             return
         self._jpeg = jpeg
         self.controls.save_button.configure(state="normal")

@@ -20,6 +20,7 @@ from thonny import get_runner, get_sys_path_directory_containg_plugins
 
 from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core import ports as pt
+from thonnycontrib.esp32cam.core.i18n import _, ngettext
 from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  # noqa: F401 (the session's MACs)
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
@@ -48,7 +49,7 @@ def detected_ports() -> List[Tuple[str, str]]:
     except ValueError as e:  # a typo in $ESP32CAM_NETWORK_PORTS: the USB boards still count
         logger.warning("%s", e)
         ports = pt.camera_adapter_ports(records, {})
-    return [(p, labels.get(p) or ("network" if pt.is_url_port(p) else "")) for p in ports]
+    return [(p, labels.get(p) or (_("network") if pt.is_url_port(p) else "")) for p in ports]
 
 
 def find_tool():
@@ -59,31 +60,32 @@ def find_tool():
 
 def identify_prepare(say: Callable[[str], None]) -> Callable[[cr.BoardRun], None]:
     """Identify: ask each checked board for its MAC through the ROM (esptool read-mac, resets it)."""
-    say("Looking for esptool…")
+    say(_("Looking for esptool…"))
     try:
         tool = find_tool()
     except Exception as e:
         raise PrepareError(str(e))
 
     def job(board: cr.BoardRun) -> None:
-        board.say("reading the MAC (ROM)")
+        board.say(_("reading the MAC (ROM)"))
         board.set_mac(cr.read_mac_with_esptool(
             tool, board.port, on_process=lambda p: setattr(board, "cancel", p.kill)))
+        # the result words are core.classroom's; the board table translates them
         board.finish(board.mac is not None, "identified" if board.mac else "no answer",
-                     "" if board.mac else "The ROM did not answer: check the cable, or put "
-                     "the board into download mode by hand.")
+                     "" if board.mac else _("The ROM did not answer: check the cable, or put "
+                                            "the board into download mode by hand."))
     return job
 
 
 class TrayDialog(tk.Toplevel):
-    def __init__(self, master: Any, title: str, what: str, run_text: str, prepare: JobFactory,
-                 result_heading: str = "Result", timeout: float = 300.0,
+    def __init__(self, master: Any, title: str, what: str, run_text: Callable[[int], str],
+                 prepare: JobFactory, result_heading: str = "", timeout: float = 300.0,
                  on_finished: Callable[[List[cr.BoardRun]], None] = lambda boards: None,
                  ports: Optional[Sequence[Tuple[str, str]]] = None) -> None:
         super().__init__(master)
         self.title(title)
         self._prepare = prepare
-        self._run_text = run_text
+        self._run_text = run_text  # the Run button's text for a count of boards
         self._timeout = timeout
         self._on_finished = on_finished
         self._worker = QueuedWorker("esp32cam-tray")
@@ -92,7 +94,7 @@ class TrayDialog(tk.Toplevel):
         self._disconnected = False
         self.boards: List[cr.BoardRun] = []      # of the last run
         self._live: List[cr.BoardRun] = []       # of the run under way (for cancelling)
-        self._build(what, result_heading)
+        self._build(what, result_heading or _("Result"))
         self.fill(detected_ports() if ports is None else ports)
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.transient(master)
@@ -108,7 +110,8 @@ class TrayDialog(tk.Toplevel):
         frame.rowconfigure(1, weight=1)
         self.what_label = ttk.Label(frame, text=what, justify="left", wraplength=640)
         self.what_label.grid(row=0, column=0, columnspan=2, sticky="we", pady=(0, 6))
-        self.table = BoardTable(frame, 1, result_heading, on_checked=self._update_run_button, locked=lambda: self.busy)
+        self.table = BoardTable(frame, 1, result_heading, on_checked=self._update_run_button,
+                                locked=lambda: self.busy)
 
         self.status_var = tk.StringVar()
         ttk.Label(frame, textvariable=self.status_var, foreground="gray30").grid(
@@ -119,12 +122,14 @@ class TrayDialog(tk.Toplevel):
         self.extra_frame.columnconfigure(0, weight=1)
         buttons = ttk.Frame(frame)
         buttons.grid(row=5, column=0, columnspan=2, sticky="we", pady=(8, 0))
-        self.all_button = ttk.Button(buttons, text="All", command=lambda: self.table.check_all(True))
-        self.none_button = ttk.Button(buttons, text="None", command=lambda: self.table.check_all(False))
-        self.refresh_button = ttk.Button(buttons, text="Refresh", command=self.refresh)
-        self.identify_button = ttk.Button(buttons, text="Identify", command=self.identify)
-        self.run_button = ttk.Button(buttons, text=run_text_for(self._run_text, 0), command=self.start)
-        self.close_button = ttk.Button(buttons, text="Close", command=self.close)
+        self.all_button = ttk.Button(buttons, text=_("All"),
+                                     command=lambda: self.table.check_all(True))
+        self.none_button = ttk.Button(buttons, text=_("None"),
+                                      command=lambda: self.table.check_all(False))
+        self.refresh_button = ttk.Button(buttons, text=_("Refresh"), command=self.refresh)
+        self.identify_button = ttk.Button(buttons, text=_("Identify"), command=self.identify)
+        self.run_button = ttk.Button(buttons, text=self._run_text(0), command=self.start)
+        self.close_button = ttk.Button(buttons, text=_("Close"), command=self.close)
         for column, button in enumerate((self.all_button, self.none_button, self.refresh_button,
                                          self.identify_button)):
             button.grid(row=0, column=column, padx=(0, 4))
@@ -136,8 +141,9 @@ class TrayDialog(tk.Toplevel):
     def fill(self, ports: Sequence[Tuple[str, str]]) -> None:
         self.table.fill(ports)
         self._update_run_button()
-        self.status_var.set(f"{len(ports)} board{'s' if len(ports) != 1 else ''} detected."
-                            if ports else "No ESP32-CAM adapter detected: plug the boards in, then Refresh.")
+        self.status_var.set(
+            ngettext("{n} board detected.", "{n} boards detected.", len(ports)).format(n=len(ports))
+            if ports else _("No ESP32-CAM adapter detected: plug the boards in, then Refresh."))
 
     def refresh(self) -> None:
         if not self.busy:
@@ -145,7 +151,7 @@ class TrayDialog(tk.Toplevel):
 
     def _update_run_button(self) -> None:
         count = len(self.table.chosen())
-        text = run_text_for(self._run_text, count)
+        text = self._run_text(count)
         self.run_button.configure(text=text, width=len(text) + 2)  # themes may fix a button's width
         self.run_button.state(["!disabled"] if count and not self.busy else ["disabled"])
         self.identify_button.state(["!disabled"] if count and not self.busy else ["disabled"])
@@ -175,7 +181,8 @@ class TrayDialog(tk.Toplevel):
             except PrepareError as e:
                 put("refused", str(e))
                 return
-            put("status", f"Working on {len(ports)} board{'s' if len(ports) != 1 else ''}…")
+            put("status", ngettext("Working on {n} board…", "Working on {n} boards…",
+                                   len(ports)).format(n=len(ports)))
             self._live = []
             boards = cr.run_boards(ports, job, timeout, prepare=self._live.append,
                                    on_update=lambda b: put("board", _snapshot(b)))
@@ -202,7 +209,8 @@ class TrayDialog(tk.Toplevel):
                 self.table.show_board(value)
             elif kind in ("refused", "error"):
                 self._running = False
-                self.status_var.set(value if kind == "refused" else f"Stopped unexpectedly: {value}")
+                self.status_var.set(value if kind == "refused"
+                                    else _("Stopped unexpectedly: {error}").format(error=value))
                 self._set_controls(True)
             elif kind == "done":
                 self._running = False
@@ -220,8 +228,7 @@ class TrayDialog(tk.Toplevel):
         if record:
             self.boards = boards
         ok = sum(b.ok for b in boards)
-        self.status_var.set(f"{ok} of {len(boards)} board{'s' if len(boards) != 1 else ''} ok"
-                            + ("." if ok == len(boards) else " — select a failed board to see why."))
+        self.status_var.set(summary_text(ok, len(boards)))
         self._set_controls(True)
         if record:
             self._on_finished(boards)
@@ -258,8 +265,14 @@ class TrayDialog(tk.Toplevel):
         self.destroy()
 
 
-def run_text_for(text: str, count: int) -> str:
-    return text.format(n=count, boards="board" if count == 1 else "boards")
+def summary_text(ok: int, total: int) -> str:
+    """The status line after a run."""
+    if ok == total:
+        return ngettext("{ok} of {total} board ok.", "{ok} of {total} boards ok.", total).format(
+            ok=ok, total=total)
+    return ngettext("{ok} of {total} board ok — select a failed board to see why.",
+                    "{ok} of {total} boards ok — select a failed board to see why.", total).format(
+        ok=ok, total=total)
 
 
 def _snapshot(board: cr.BoardRun) -> Dict[str, Any]:
@@ -279,14 +292,15 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
         from thonnycontrib.esp32cam.core.image import ImageError
 
         if files.problem:
-            raise PrepareError(f"{files.problem} Nothing was written to any board.")
+            raise PrepareError(_("{problem} Nothing was written to any board.").format(
+                problem=files.problem))
         chosen = dict(files.chosen)  # this run's choice for boards whose files would be erased
         try:
             prepared = get_image(say)
-            say("Looking for esptool…")
+            say(_("Looking for esptool…"))
             tool = find_tool()
         except (DownloadError, ImageError, EsptoolMissing) as e:
-            raise PrepareError(f"{e} Nothing was written to any board.")
+            raise PrepareError(_("{problem} Nothing was written to any board.").format(problem=e))
         say(prepared.summary())
         job = cr.FlashJob(tool, prepared, **options, **chosen)
         firmware = prepared.build.id if prepared.build else prepared.path.name
@@ -296,11 +310,13 @@ def install_tray(master: Any, title: str, get_image: Callable[[Callable[[str], N
             job(board)
         return run
 
-    what = (f"Install {title} on every checked board at once. Each board gets its own esptool "
-            "(and its own slower speed if its adapter needs one); a failing board does not stop "
-            "the others. Click ☐ to leave a board out.")
-    tray = TrayDialog(master, "Install MicroPython on several ESP32-CAMs", what,
-                      "Install on {n} {boards}", prepare, result_heading="Result", ports=ports)
+    what = _("Install {title} on every checked board at once. Each board gets its own esptool "
+             "(and its own slower speed if its adapter needs one); a failing board does not stop "
+             "the others. Click ☐ to leave a board out.").format(title=title)
+    tray = TrayDialog(master, _("Install MicroPython on several ESP32-CAMs"), what,
+                      lambda n: ngettext("Install on {n} board", "Install on {n} boards",
+                                         n).format(n=n),
+                      prepare, result_heading=_("Result"), ports=ports)
     files = TrayFilesChoice(tray.extra_frame)
     files.grid(row=0, column=0, sticky="we", pady=(6, 0))
     tray.files_choice = files
@@ -317,8 +333,10 @@ def doctor_tray(master: Any, configured: Any = None,
             tool = None
         return cr.DoctorJob(configured, tool, check_speed=False)
 
-    what = ("Check every checked board at once: each gets its own diagnosis and is identified by "
-            "its MAC (from MicroPython, or from the chip's ROM when MicroPython does not answer). "
-            "Select a board to read what to do.")
-    return TrayDialog(master, "Diagnose several ESP32-CAMs", what, "Check {n} {boards}", prepare,
-                      result_heading="Diagnosis", timeout=120.0, ports=ports)
+    what = _("Check every checked board at once: each gets its own diagnosis and is identified by "
+             "its MAC (from MicroPython, or from the chip's ROM when MicroPython does not answer). "
+             "Select a board to read what to do.")
+    return TrayDialog(master, _("Diagnose several ESP32-CAMs"), what,
+                      lambda n: ngettext("Check {n} board", "Check {n} boards", n).format(n=n),
+                      prepare,
+                      result_heading=_("Diagnosis"), timeout=120.0, ports=ports)

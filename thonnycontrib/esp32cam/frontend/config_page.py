@@ -17,6 +17,7 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
+from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
@@ -25,7 +26,9 @@ from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
-FIRMWARE_INSTALLER_KIND = "camera firmware"
+# shown by Thonny in the installer link, "(camera firmware)"; translated there, and Thonny
+# hands the shown text back to open_installer_kind
+FIRMWARE_INSTALLER_KIND = N_("camera firmware")
 
 # Opens the camera-firmware installer dialog; registered from load_plugin().
 _firmware_installer: Optional[Callable[[tk.Misc], None]] = None
@@ -63,7 +66,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         below_port = ttk.Frame(area)
         below_port.grid(row=5, column=0, sticky="nw")
         ttk.Label(
-            below_port, text="…or type a network port, e.g. rfc2217://192.168.1.20:4000"
+            below_port, text=_("…or type a network port, e.g. rfc2217://192.168.1.20:4000")
         ).grid(row=0, column=0, sticky="nw")
         self._port_error_label = ttk.Label(below_port, text="", foreground="red")  # gridded when needed
 
@@ -127,7 +130,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         known = self.known_port_names()
         if text in known:
             return known[text]
-        port, _ = check_port_text(text)
+        port, _error = check_port_text(text)
         return port
 
     # --- the options-page contract's hooks (thonny_compat.front_page) ----
@@ -144,7 +147,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._applied = True
         text = self.port_text_variable().get()
         if text not in self.known_port_names():
-            _, error = check_port_text(text)
+            _port, error = check_port_text(text)
             if error:
                 self._show_port_error(error)
                 self._applied = False
@@ -182,19 +185,19 @@ class Esp32CamConfigPage(front.config_page_base()):
     # --- firmware installer link ----------------------------------------
     def get_flashing_dialog_kinds(self) -> List[str]:
         # Thonny's own ESP32 installers offer builds without a camera driver.
-        return [FIRMWARE_INSTALLER_KIND] if _firmware_installer else []
+        return [_(FIRMWARE_INSTALLER_KIND)] if _firmware_installer else []
 
     def installer_link_title(self) -> str:
-        return "Install or update"
+        return _("Install or update")
 
     def open_installer_kind(self, kind: str) -> None:
-        if kind == FIRMWARE_INSTALLER_KIND and _firmware_installer:
+        if kind in (FIRMWARE_INSTALLER_KIND, _(FIRMWARE_INSTALLER_KIND)) and _firmware_installer:
             _firmware_installer(self.winfo_toplevel())
         else:
-            raise ValueError(f"Unexpected kind {kind}")
+            raise ValueError(f"Unexpected kind {kind}")  # a programming error, not for the user
 
     def intro_text(self):
-        return (
+        return _(
             "Connect the ESP32-CAM (through its USB-serial adapter or the ESP32-CAM-MB board)\n"
             "and select its port below, or leave it on automatic detection.\n"
             "No port? Install the adapter's USB driver (CH340 or CP210x) and try another cable."

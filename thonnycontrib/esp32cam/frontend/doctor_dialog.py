@@ -17,6 +17,7 @@ from thonny import get_runner, get_workbench
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core import boards, doctor, sensors
+from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.doctor_findings import DoctorFindings, offered_fixes, onoff
 from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
@@ -26,7 +27,7 @@ from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
-TITLE = "ESP32-CAM connection doctor"
+TITLE = N_("ESP32-CAM connection doctor")  # translated where shown
 
 
 def current_port_and_lines() -> Tuple[str, Optional[doctor.Lines]]:
@@ -79,11 +80,20 @@ def installer_available() -> bool:
     return hasattr(flash_dialog, "FirmwareInstallerDialog")
 
 
+def status_text(result: dg.Diagnosis) -> str:
+    """The status line over a result: port, diagnosis code, the board's facts if known."""
+    facts = sensors.BoardFacts.from_diagnosis(result.extra)
+    if facts:
+        return _("Port {port} — diagnosis code: {code} — board: {board}").format(
+            port=result.port, code=result.code, board=facts.summary())
+    return _("Port {port} — diagnosis code: {code}").format(port=result.port, code=result.code)
+
+
 class DoctorDialog(tk.Toplevel):
     def __init__(self, master: Any, port: str = "", configured: Optional[doctor.Lines] = None,
                  autostart: bool = True, reconnect: bool = True) -> None:
         super().__init__(master)
-        self.title(TITLE)
+        self.title(_(TITLE))
         self.configured = configured
         self.result: Optional[dg.Diagnosis] = None
         self.applied: List[str] = []
@@ -106,24 +116,25 @@ class DoctorDialog(tk.Toplevel):
         self.rowconfigure(0, weight=1)
         frame.columnconfigure(1, weight=1)
 
-        ttk.Label(frame, text="Port:").grid(row=0, column=0, sticky="w", **pad)
+        ttk.Label(frame, text=_("Port:")).grid(row=0, column=0, sticky="w", **pad)
         self.port_var = tk.StringVar(value=port)
         self.port_box = ttk.Combobox(frame, textvariable=self.port_var, width=40,
                                      values=port_choices(port))
         self.port_box.grid(row=0, column=1, sticky="we", **pad)
-        self.run_button = ttk.Button(frame, text="Diagnose", command=self.start)
+        self.run_button = ttk.Button(frame, text=_("Diagnose"), command=self.start)
         self.run_button.grid(row=0, column=2, sticky="e", **pad)
 
-        self.status_var = tk.StringVar(value="" if port else "Choose the board's port, then press Diagnose.")
+        self.status_var = tk.StringVar(
+            value="" if port else _("Choose the board's port, then press Diagnose."))
         ttk.Label(frame, textvariable=self.status_var, foreground="gray40").grid(
             row=1, column=0, columnspan=2, sticky="w", **pad)
-        self.tray_button = ttk.Button(frame, text="All boards…", command=self.open_tray)
+        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)
 
         self.findings = DoctorFindings(frame, row=2)
         self.fix_frame = FlowFrame(frame)  # fix buttons wrap into rows in a narrow dialog
         self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="we", padx=8, pady=(8, 10))
-        self.close_button = ttk.Button(frame, text="Close", command=self.close)
+        self.close_button = ttk.Button(frame, text=_("Close"), command=self.close)
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self.minsize(360, 200)
         self._on_screen = OnScreenKeeper(self, self.findings.evidence_text)
@@ -173,7 +184,7 @@ class DoctorDialog(tk.Toplevel):
             return
         self.run_button.state(["disabled"])
         self.fix_frame.clear()
-        self.status_var.set("Working…")
+        self.status_var.set(_("Working…"))
         configured, profile = self.configured, _board_profile()
         self._worker.start(lambda put: put("done", fix_then_diagnose(
             port, fix, configured, profile, progress=lambda m: put("progress", m))), "Doctor failed")
@@ -192,7 +203,7 @@ class DoctorDialog(tk.Toplevel):
             elif kind == "done":
                 self.show(value)
             elif kind == "error":
-                self.status_var.set(f"The doctor stopped: {value}")
+                self.status_var.set(_("The doctor stopped: {error}").format(error=value))
                 self.run_button.state(["!disabled"])
         if self.busy or self._worker.pending:
             self.after(40, self._poll)
@@ -201,9 +212,7 @@ class DoctorDialog(tk.Toplevel):
     def show(self, result: dg.Diagnosis) -> None:
         self.result = result
         self.run_button.state(["!disabled"])
-        facts = sensors.BoardFacts.from_diagnosis(result.extra)
-        board = f" — board: {facts.summary()}" if facts else ""
-        self.status_var.set(f"Port {result.port} — diagnosis code: {result.code}{board}")
+        self.status_var.set(status_text(result))
         self.findings.show(result)
 
         self.fix_frame.clear()
@@ -236,7 +245,8 @@ class DoctorDialog(tk.Toplevel):
         wb.set_option(f"{BACKEND_NAME}.port", self.port_var.get().strip())
         wb.set_option("run.backend_name", BACKEND_NAME)
         self.configured = doctor.Lines(dtr, rts)
-        self.status_var.set(f"The ESP32-CAM interpreter now uses DTR {onoff(dtr)}, RTS {onoff(rts)}.")
+        self.status_var.set(_("The ESP32-CAM interpreter now uses DTR {dtr}, RTS {rts}.").format(
+            dtr=onoff(dtr), rts=onoff(rts)))
 
     def _open_installer(self) -> None:
         """Hand the port to the firmware installer; it preselects the recommended

@@ -7,21 +7,25 @@ from tkinter import ttk
 from typing import Callable, List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 
 
-FIX_LABELS = {dg.FIX_SET_LINES: "Use DTR/RTS that worked", dg.FIX_RELEASE_AND_RESET: "Release lines and reset",
-              dg.FIX_INTERRUPT_AT_BOOT: "Reset and interrupt start-up",
-              dg.FIX_OPEN_INSTALLER: "Open firmware installer…", dg.FIX_WAIT_FOR_RST: "Listen while I press RST",
-              dg.FIX_RETRY: "Diagnose again"}
+# button labels, translated where the buttons are made (offered_fixes)
+FIX_LABELS = {dg.FIX_SET_LINES: N_("Use DTR/RTS that worked"),
+              dg.FIX_RELEASE_AND_RESET: N_("Release lines and reset"),
+              dg.FIX_INTERRUPT_AT_BOOT: N_("Reset and interrupt start-up"),
+              dg.FIX_OPEN_INSTALLER: N_("Open firmware installer…"),
+              dg.FIX_WAIT_FOR_RST: N_("Listen while I press RST"),
+              dg.FIX_RETRY: N_("Diagnose again")}
 
 
 def offered_fixes(result: dg.Diagnosis, wanted: Callable[[str], bool]) -> List[Tuple[str, str]]:
     """(fix, button label) of the result's fixes the dialog can apply and ``wanted(fix)`` keeps."""
-    return [(fix, FIX_LABELS[fix]) for fix in result.fixes if fix in FIX_LABELS and wanted(fix)]
+    return [(fix, _(FIX_LABELS[fix])) for fix in result.fixes if fix in FIX_LABELS and wanted(fix)]
 
 
 def onoff(value: Optional[bool]) -> str:
-    return "on" if value else "off"
+    return _("on") if value else _("off")
 
 
 class DoctorFindings:
@@ -65,11 +69,12 @@ class DoctorFindings:
         mark = "✔ " if result.ok else "✖ "
         title = result.title
         if result.ok or result.code == dg.HELD_IN_RESET:
-            title += f" (works with DTR {onoff(result.dtr)}, RTS {onoff(result.rts)})"
+            title = _("{title} (works with DTR {dtr}, RTS {rts})").format(
+                title=title, dtr=onoff(result.dtr), rts=onoff(result.rts))
         self.title_var.set(mark + title)
         self.title_label.configure(foreground="dark green" if result.ok else "firebrick")
         self.meaning_var.set(result.meaning)
-        self.fix_var.set("Fix: " + result.fix)
+        self.fix_var.set(_("Fix: {fix}").format(fix=result.fix))
 
         self.evidence_text.configure(state="normal")
         self.evidence_text.delete("1.0", "end")
@@ -86,8 +91,10 @@ class DoctorFindings:
         self._evidence_shown = visible
         n = self._evidence_lines
         if visible:
-            self.evidence_button.configure(text=f"▾ Evidence ({n} lines)")
+            self.evidence_button.configure(text=ngettext(
+                "▾ Evidence ({n} line)", "▾ Evidence ({n} lines)", n).format(n=n))
             self.evidence_frame.grid(row=self._row + 4, column=0, columnspan=3, sticky="nsew", padx=12, pady=4)
         else:
-            self.evidence_button.configure(text=f"▸ Evidence ({n} lines)")
+            self.evidence_button.configure(text=ngettext(
+                "▸ Evidence ({n} line)", "▸ Evidence ({n} lines)", n).format(n=n))
             self.evidence_frame.grid_remove()

@@ -7,6 +7,7 @@ from typing import Callable, Optional
 
 from thonnycontrib.esp32cam.core import boards, doctor
 from thonnycontrib.esp32cam.core import diagnosis as dg
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger(__name__)
 
@@ -17,10 +18,10 @@ def fix_then_diagnose(port: str, fix: Optional[str], configured: Optional[doctor
                       profile: boards.BoardProfile, progress: Callable[[str], None]) -> dg.Diagnosis:
     try:
         if fix == dg.FIX_RELEASE_AND_RESET:
-            progress("Releasing DTR/RTS and resetting the board")
+            progress(_("Releasing DTR/RTS and resetting the board"))
             doctor.release_and_reset(port)
         elif fix == dg.FIX_INTERRUPT_AT_BOOT:
-            progress("Resetting and interrupting during start-up")
+            progress(_("Resetting and interrupting during start-up"))
             doctor.interrupt_at_boot(port)
     except Exception:  # e.g. the port vanished: the diagnosis below says so
         logger.info("Doctor fix %s failed", fix, exc_info=True)

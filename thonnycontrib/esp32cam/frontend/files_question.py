@@ -17,22 +17,25 @@ from typing import Any, Dict, Optional, Tuple
 
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.core.i18n import N_, _
+
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
-QUESTION_TITLE = "The board's files will be erased"
-COPY_INTO = "Copy them to this computer first, into:"
-BROWSE = "Browse…"
-COPY_BUTTON = "Copy the files, then install"
-ERASE_BUTTON = "Erase them and install"
-CANCEL_BUTTON = "Write nothing"
-NO_FOLDER = "Choose a folder to copy the files into."
-TRAY_LABEL = "A board whose files another layout would erase:"
-TRAY_FOLDER = "Copy into:"
-TRAY_NO_FOLDER = "Choose a folder to copy the boards' files into (or another choice for them)."
+# the texts are translated where shown
+QUESTION_TITLE = N_("The board's files will be erased")
+COPY_INTO = N_("Copy them to this computer first, into:")
+BROWSE = N_("Browse…")
+COPY_BUTTON = N_("Copy the files, then install")
+ERASE_BUTTON = N_("Erase them and install")
+CANCEL_BUTTON = N_("Write nothing")
+NO_FOLDER = N_("Choose a folder to copy the files into.")
+TRAY_LABEL = N_("A board whose files another layout would erase:")
+TRAY_FOLDER = N_("Copy into:")
+TRAY_NO_FOLDER = N_("Choose a folder to copy the boards' files into (or another choice for them).")
 TRAY_CHOICES = {  # shown text -> choice
-    "Leave it as it is (nothing written)": CANCEL,
-    "Copy its files first, then install": BACKUP,
-    "Erase its files and install": ERASE,
+    N_("Leave it as it is (nothing written)"): CANCEL,
+    N_("Copy its files first, then install"): BACKUP,
+    N_("Erase its files and install"): ERASE,
 }
 
 
@@ -70,12 +73,12 @@ def _folder_row(master: Any, var: tk.StringVar, title: str) -> Tuple[ttk.Entry, 
     entry = ttk.Entry(master, textvariable=var, width=40)
 
     def browse() -> None:
-        chosen = filedialog.askdirectory(parent=master, title=title, mustexist=False,
+        chosen = filedialog.askdirectory(parent=master, title=_(title), mustexist=False,
                                          initialdir=os.path.dirname(var.get()) or os.path.expanduser("~"))
         if chosen:
             var.set(chosen)
 
-    return entry, ttk.Button(master, text=BROWSE, command=browse)
+    return entry, ttk.Button(master, text=_(BROWSE), command=browse)
 
 
 class FilesQuestion(tk.Toplevel):
@@ -84,7 +87,7 @@ class FilesQuestion(tk.Toplevel):
 
     def __init__(self, parent: Any, message: str, answer: FilesAnswer, folder: str) -> None:
         super().__init__(parent)
-        self.title(QUESTION_TITLE)
+        self.title(_(QUESTION_TITLE))
         self.transient(parent)
         self.answer = answer
         frame = ttk.Frame(self, padding=12)
@@ -92,7 +95,8 @@ class FilesQuestion(tk.Toplevel):
         frame.columnconfigure(0, weight=1)
         self.message_label = ttk.Label(frame, text=message, justify="left", wraplength=ems_to_pixels(44))
         self.message_label.grid(row=0, column=0, columnspan=2, sticky="w")
-        ttk.Label(frame, text=COPY_INTO).grid(row=1, column=0, columnspan=2, sticky="w", pady=(10, 2))
+        ttk.Label(frame, text=_(COPY_INTO)).grid(row=1, column=0, columnspan=2, sticky="w",
+                                                 pady=(10, 2))
         self.folder_var = tk.StringVar(value=folder)
         self.folder_entry, self.browse_button = _folder_row(frame, self.folder_var, COPY_INTO)
         self.folder_entry.grid(row=2, column=0, sticky="we")
@@ -101,9 +105,12 @@ class FilesQuestion(tk.Toplevel):
         self.note_label.grid(row=3, column=0, columnspan=2, sticky="w")
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(10, 0))
-        self.copy_button = ttk.Button(buttons, text=COPY_BUTTON, command=self._copy, default="active")
-        self.erase_button = ttk.Button(buttons, text=ERASE_BUTTON, command=lambda: self._give(ERASE))
-        self.cancel_button = ttk.Button(buttons, text=CANCEL_BUTTON, command=lambda: self._give(CANCEL))
+        self.copy_button = ttk.Button(buttons, text=_(COPY_BUTTON), command=self._copy,
+                                      default="active")
+        self.erase_button = ttk.Button(buttons, text=_(ERASE_BUTTON),
+                                       command=lambda: self._give(ERASE))
+        self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON),
+                                        command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
@@ -138,7 +145,7 @@ class FilesQuestion(tk.Toplevel):
     def _copy(self) -> None:
         folder = self.folder_var.get().strip()
         if not folder:
-            self.note_label.configure(text=NO_FOLDER)
+            self.note_label.configure(text=_(NO_FOLDER))
             return
         self._give(BACKUP, os.path.expanduser(folder))
 
@@ -167,12 +174,14 @@ class TrayFilesChoice(ttk.Frame):
         self.columnconfigure(1, weight=1)
         self.chosen: Dict[str, Any] = {"erase_files": False, "backup_dir": None}
         self.problem: Optional[str] = None
-        ttk.Label(self, text=TRAY_LABEL).grid(row=0, column=0, sticky="w", padx=(0, 6))
-        self.choice_var = tk.StringVar(value=next(iter(TRAY_CHOICES)))
-        self.choice_box = ttk.Combobox(self, textvariable=self.choice_var, values=list(TRAY_CHOICES),
-                                       state="readonly", width=max(map(len, TRAY_CHOICES)) + 1)
+        ttk.Label(self, text=_(TRAY_LABEL)).grid(row=0, column=0, sticky="w", padx=(0, 6))
+        self._choices = {_(text): choice for text, choice in TRAY_CHOICES.items()}  # as shown
+        self.choice_var = tk.StringVar(value=next(iter(self._choices)))
+        self.choice_box = ttk.Combobox(self, textvariable=self.choice_var,
+                                       values=list(self._choices), state="readonly",
+                                       width=max(map(len, self._choices)) + 1)
         self.choice_box.grid(row=0, column=1, columnspan=2, sticky="w")
-        self.folder_label = ttk.Label(self, text=TRAY_FOLDER)
+        self.folder_label = ttk.Label(self, text=_(TRAY_FOLDER))
         self.folder_var = tk.StringVar(value=default_backup_folder())
         self.folder_entry, self.browse_button = _folder_row(self, self.folder_var, TRAY_FOLDER)
         self.folder_label.grid(row=1, column=0, sticky="e", padx=(0, 6), pady=(4, 0))
@@ -184,14 +193,14 @@ class TrayFilesChoice(ttk.Frame):
 
     def choose(self, choice: str) -> None:
         """As the user picking it from the list."""
-        self.choice_var.set(next(text for text, c in TRAY_CHOICES.items() if c == choice))
+        self.choice_var.set(next(text for text, c in self._choices.items() if c == choice))
 
     def _changed(self, *_args) -> None:
-        choice = TRAY_CHOICES[self.choice_var.get()]
+        choice = self._choices[self.choice_var.get()]
         folder = self.folder_var.get().strip()
         state = ["!disabled"] if choice == BACKUP else ["disabled"]
         for widget in (self.folder_label, self.folder_entry, self.browse_button):
             widget.state(state)
-        self.problem = TRAY_NO_FOLDER if choice == BACKUP and not folder else None
+        self.problem = _(TRAY_NO_FOLDER) if choice == BACKUP and not folder else None
         self.chosen.update(erase_files=choice == ERASE,
                            backup_dir=os.path.expanduser(folder) if choice == BACKUP and folder else None)

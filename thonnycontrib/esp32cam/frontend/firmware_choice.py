@@ -13,6 +13,7 @@ from thonny import get_runner, get_workbench
 
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import backend_commands, boards, build_choice, sensors
+from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger(__name__)
 
@@ -57,7 +58,8 @@ class FirmwareChoiceMixin:
     def _on_build_selected(self) -> None:
         build = self.build_combo.get_selected_value()
         if build is None:
-            self.info_label.configure(text="No catalog build for this board: select a local file.")
+            self.info_label.configure(
+                text=_("No catalog build for this board: select a local file."))
             return
         self._local_image = None
         self.info_label.configure(text=build_choice.describe_build(build)

@@ -19,7 +19,9 @@ from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.catalog import Build, load_catalog
 from thonnycontrib.esp32cam.core.download import installer_dir
-from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP, FlashOptions
+from thonnycontrib.esp32cam.core.flash_messages import DOWNLOAD_MODE_HELP, download_mode_help
+from thonnycontrib.esp32cam.core.flasher import FlashOptions
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
 from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlashOptions
@@ -52,14 +54,14 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:
-        return "Install MicroPython camera firmware (ESP32-CAM)"
+        return _("Install MicroPython camera firmware (ESP32-CAM)")
 
     def get_ok_text(self) -> str:
-        return "Install"
+        return _("Install")
 
     def get_instructions(self) -> Optional[str]:
-        return ("Installs MicroPython with a camera driver on an ESP32-CAM through its USB-serial\n"
-                "adapter or ESP32-CAM-MB. Downloads are checked (SHA-256) before use.")
+        return _("Installs MicroPython with a camera driver on an ESP32-CAM through its "
+                 "USB-serial\nadapter or ESP32-CAM-MB. Downloads are checked (SHA-256) before use.")
 
     def get_action_text_max_length(self) -> int:
         return 60
@@ -76,15 +78,18 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
         frame.columnconfigure(1, weight=1)
 
-        ttk.Label(frame, text="Port").grid(row=0, column=0, sticky="w", padx=(pad, 0), pady=(pad, 0))
+        ttk.Label(frame, text=_("Port")).grid(row=0, column=0, sticky="w", padx=(pad, 0),
+                                              pady=(pad, 0))
         self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
         self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
         self.port_combo.set(self._default_port())
-        self.tray_button = ttk.Button(frame, text="All boards…", command=self.open_tray,
-                                      width=len("Select local file…") + 1)
+        button_width = len(_("Select local file…")) + 1  # the two buttons of the right column
+        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray,
+                                      width=button_width)
         self.tray_button.grid(row=0, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad, 0))
 
-        ttk.Label(frame, text="Board").grid(row=1, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
+        ttk.Label(frame, text=_("Board")).grid(row=1, column=0, sticky="w", padx=(pad, 0),
+                                               pady=(pad / 2, 0))
         self.board_combo = MappingCombobox(
             frame, mapping={p.title: p.key for p in boards.PROFILES.values()}, exportselection=False,
             width=40)
@@ -93,22 +98,24 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
             get_workbench().get_option(boards.OPTION_NAME)).key)
         self.board_combo.bind("<<ComboboxSelected>>", lambda e: self._fill_builds(), True)
 
-        ttk.Label(frame, text="Firmware").grid(row=2, column=0, sticky="w", padx=(pad, 0), pady=(pad / 2, 0))
+        ttk.Label(frame, text=_("Firmware")).grid(row=2, column=0, sticky="w", padx=(pad, 0),
+                                                  pady=(pad / 2, 0))
         self.build_combo = MappingCombobox(frame, mapping={}, exportselection=False, width=40)  # dev head: mapping required
         self.build_combo.grid(row=2, column=1, sticky="we", padx=(pad, 0), pady=(pad / 2, 0))
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
-        self.local_button = ttk.Button(frame, text="Select local file…", command=self.choose_local_file,
-                                       width=len("Select local file…") + 1)
+        self.local_button = ttk.Button(frame, text=_("Select local file…"),
+                                       command=self.choose_local_file, width=button_width)
         self.local_button.grid(row=2, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad / 2, 0))
 
         self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
         self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
 
         self.erase_var = tk.BooleanVar(value=False)  # off: only what differs is written, files kept
-        ttk.Checkbutton(frame, text="Erase the whole flash first (also deletes the board's files)",
+        ttk.Checkbutton(frame, text=_("Erase the whole flash first (also deletes the board's "
+                                      "files)"),
                         variable=self.erase_var).grid(row=4, column=0, columnspan=3, sticky="w", padx=pad, pady=(pad / 2, 0))
         self.advanced_var = tk.BooleanVar(value=False)
-        ttk.Checkbutton(frame, text="Advanced options", variable=self.advanced_var,
+        ttk.Checkbutton(frame, text=_("Advanced options"), variable=self.advanced_var,
                         command=self._toggle_advanced).grid(row=5, column=0, columnspan=3,
                                                             sticky="w", padx=pad)
         self.advanced_frame = AdvancedFlashOptions(frame)
@@ -154,25 +161,25 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         if proxy is None or front.proxy_port(proxy) != port:
             return None
         proc = front.proxy_process(proxy)
-        self.append_text(f"Disconnecting Thonny from {port}…\n")
+        self.append_text(_("Disconnecting Thonny from {port}…").format(port=port) + "\n")
         proxy.disconnect()
         return proc
 
     def handle_work_event(self, type, args):
         if type == "guidance":
             self.guidance_label.configure(text=args[0])
-            self._needs_manual_boot = args[0] == DOWNLOAD_MODE_HELP
+            self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, download_mode_help())
             if self._needs_manual_boot:
                 self.advanced_frame.manual_boot_var.set(True)
                 self.advanced_var.set(True)
                 self._toggle_advanced()
-                self.ok_button().configure(text="Retry (board in download mode)")
+                self.ok_button().configure(text=_("Retry (board in download mode)"))
         elif type == "files-question":  # the install would erase the board's files: ask first
             ask_about_files(self, *args)
         elif type == "reconnect":
-            self._reconnect(args[0])
+            reconnect_thonny(args[0])
         elif type == "restore":
-            self.append_text("Thonny is connected to the board again.\n")
+            self.append_text(_("Thonny is connected to the board again.") + "\n")
             get_runner().restart_backend(clean=False)
         elif type == "catalog":
             if isinstance(args[0], str):  # the reason it was not refreshed
@@ -187,13 +194,6 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         super().on_done(success)
         if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
             self.progress_bar().configure(value=100, maximum=100)
-
-    def _reconnect(self, port: str) -> None:
-        """Land the user at the new prompt: ESP32-CAM interpreter on this port."""
-        wb = get_workbench()
-        wb.set_option(f"{BACKEND_NAME}.port", port)
-        wb.set_option("run.backend_name", BACKEND_NAME)
-        get_runner().restart_backend(clean=True)
 
     def cancel_work(self):
         super().cancel_work()
@@ -215,7 +215,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         def get_image(say):
             if local is not None:
                 return local
-            say(f"Getting {build.title}…")
+            say(_("Getting {title}…").format(title=build.title))
             return prepare_build(build, cache, log=say)
 
         options = dict(erase=self.erase_var.get(), work_dir=str(cache.dir), **self.advanced_frame.chosen())
@@ -227,12 +227,20 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
         choice = self.tray_choice()
         if choice is None:
-            self.info_label.configure(text="Choose a build or a local file first.")
+            self.info_label.configure(text=_("Choose a build or a local file first."))
             return
         master = self.master
         self.destroy()
         self.tray = install_tray(master, *choice)
         show_dialog(self.tray, master)
+
+
+def reconnect_thonny(port: str) -> None:
+    """Land the user at the new prompt: ESP32-CAM interpreter on this port."""
+    wb = get_workbench()
+    wb.set_option(f"{BACKEND_NAME}.port", port)
+    wb.set_option("run.backend_name", BACKEND_NAME)
+    get_runner().restart_backend(clean=True)
 
 
 def open_installer(master: Optional[tk.Misc] = None,

@@ -17,6 +17,7 @@ from thonnycontrib.esp32cam.core.catalog import Build
 from thonnycontrib.esp32cam.core.download import DownloadCancelled, DownloadError, FirmwareCache
 from thonnycontrib.esp32cam.core.esptool_cmd import EsptoolMissing, find_esptool
 from thonnycontrib.esp32cam.core.flasher import PSRAM_MISMATCH, FlashOptions
+from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.core.install import CHECKING, READING, WRITING, InstallReport, Installer
 from thonnycontrib.esp32cam.core.image import ImageError
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
@@ -24,7 +25,7 @@ from thonnycontrib.esp32cam.frontend.files_question import CANCEL, ERASE, FilesA
 
 logger = getLogger(__name__)
 
-UNTOUCHED = "Nothing was written: the board is as it was."
+UNTOUCHED = N_("Nothing was written: the board is as it was.")  # translated where said
 
 
 class WorkReport(Protocol):
@@ -59,7 +60,7 @@ class InstallRun:
             return self._install(build, local, options, backend_proc)
         except Exception as e:  # show it in the dialog instead of an internal-error box
             logger.exception("Installer failed")
-            self.report.append_text(f"\nUnexpected error: {e}\n")
+            self.report.append_text("\n" + _("Unexpected error: {error}").format(error=e) + "\n")
             return False
 
     def _say(self, text: str) -> None:
@@ -74,17 +75,19 @@ class InstallRun:
                 pass
         report = self.report
         if local is None:
-            report.set_action_text("Getting the firmware…")
+            report.set_action_text(_("Getting the firmware…"))
             try:
                 prepared = prepare_build(
                     build, self.cache, cancel=self.cancel, log=self._say,
                     progress=lambda done, total: total and report.report_progress(done, total))
             except DownloadCancelled as e:
-                return self._untouched("Cancelled", f"{e} The board is unchanged.")
+                return self._untouched(_("Cancelled"),
+                                       _("{reason} The board is unchanged.").format(reason=e))
             except DownloadError as e:
-                return self._untouched("Download failed", f"{e}\n{UNTOUCHED}")
+                return self._untouched(_("Download failed"), f"{e}\n{_(UNTOUCHED)}")
             except ImageError as e:
-                return self._untouched("Firmware refused", f"Refused: {e}\n{UNTOUCHED}")
+                return self._untouched(_("Firmware refused"),
+                                       _("Refused: {reason}").format(reason=e) + "\n" + _(UNTOUCHED))
         else:
             prepared = local
         self._say(prepared.summary())
@@ -96,14 +99,16 @@ class InstallRun:
         try:
             tool = find_esptool(sys.executable, [get_sys_path_directory_containg_plugins()])
         except EsptoolMissing as e:
-            return self._untouched("esptool missing", f"{e}\n{UNTOUCHED}")
+            return self._untouched(_("esptool missing"), f"{e}\n{_(UNTOUCHED)}")
         self._say(f"esptool {'.'.join(map(str, tool.version))}")
-        report.set_action_text("Writing the firmware…")
+        report.set_action_text(_("Writing the firmware…"))
         report.report_progress(0, 100)
         self.flasher = Installer(tool, on_line=self._say, on_progress=self._on_write_progress,
                                  on_stage=self._on_stage)
         if self.cancel.is_set():
-            return self._untouched("Cancelled", "Cancelled before anything was written: the board is unchanged.")
+            return self._untouched(_("Cancelled"),
+                                   _("Cancelled before anything was written: "
+                                     "the board is unchanged."))
         survey = None if options.erase else self.flasher.survey(prepared, options)
         choice, folder = ERASE, None
         if survey is not None and survey.ok and survey.plan.files_at_risk:
@@ -111,7 +116,9 @@ class InstallRun:
             report.post_work_event("files-question", survey.plan.message, answer)
             choice, folder = answer.wait(self.cancel)
             if choice == CANCEL:
-                return self._untouched("Cancelled", "Nothing was written: the board and its files are as they were.")
+                return self._untouched(_("Cancelled"),
+                                       _("Nothing was written: "
+                                         "the board and its files are as they were."))
         done = self.flasher.run(prepared, options, survey=survey, erase_files=choice == ERASE,
                                 backup_dir=folder)
         result = done.flash
@@ -119,44 +126,49 @@ class InstallRun:
             self._say("\n" + result.message)
             if result.outcome == PSRAM_MISMATCH:
                 self.psram_warned = attempt
-                report.post_work_event("guidance", result.message + " To write it anyway, press the install button again.")
-                report.set_action_text("PSRAM does not match — see above")
+                report.post_work_event("guidance", result.message + " " + _(
+                    "To write it anyway, press the install button again."))
+                report.set_action_text(_("PSRAM does not match — see above"))
                 return False
             report.post_work_event("guidance", result.message if result.needs_download_mode else "")
-            report.set_action_text("Board needs download mode — see above" if result.needs_download_mode
-                                   else ("Cancelled" if result.outcome == "cancelled" else "Failed — see log"))
+            report.set_action_text(
+                _("Board needs download mode — see above") if result.needs_download_mode
+                else (_("Cancelled") if result.outcome == "cancelled" else _("Failed — see log")))
             return False
         report.report_progress(100, 100)
         self._say(result.message)
         if done.manual_boot:
-            report.post_work_event("guidance", "Firmware installed. Now remove the IO0–GND jumper (or release IO0) "
-                                   "and tap RST; then press Stop/Restart in Thonny.")
-            report.set_action_text("Done — remove the jumper and tap RST")
+            report.post_work_event("guidance", _(
+                "Firmware installed. Now remove the IO0–GND jumper (or release IO0) and tap RST; "
+                "then press Stop/Restart in Thonny."))
+            report.set_action_text(_("Done — remove the jumper and tap RST"))
             return True
         return self._started(done)
 
     def _on_stage(self, stage: str) -> None:
         if stage == CHECKING:
-            self.report.set_action_text("Checking that the board starts…")
+            self.report.set_action_text(_("Checking that the board starts…"))
         elif stage == READING:
-            self.report.set_action_text("Reading what the board holds…")
+            self.report.set_action_text(_("Reading what the board holds…"))
         elif stage == WRITING:
-            self.report.set_action_text("Writing the firmware…")
+            self.report.set_action_text(_("Writing the firmware…"))
 
     def _started(self, done: InstallReport) -> bool:
         """What the check after the write found (the port: for USB-Serial/JTAG, the name the
         board came back with)."""
         check = done.check
         if done.started:
-            self._say(f"Board started: {check.banner} ({check.camera_summary})")
+            self._say(_("Board started: {banner} ({camera})").format(banner=check.banner,
+                                                                     camera=check.camera_summary))
             if check.hardware_summary:
-                self._say(f"MicroPython reports: {check.hardware_summary}")
+                self._say(_("MicroPython reports: {summary}").format(
+                    summary=check.hardware_summary))
         else:
             self._say(done.not_started_message())
         for warning in done.warnings:
             self._say(warning)
         self.report.post_work_event("reconnect", done.port)
-        self.report.set_action_text("Done — MicroPython is installed")
+        self.report.set_action_text(_("Done — MicroPython is installed"))
         return True
 
     def _untouched(self, action: str, text: str) -> bool:
@@ -170,4 +182,5 @@ class InstallRun:
 
     def _on_write_progress(self, percent: float) -> None:
         self.report.report_progress(percent, 100)
-        self.report.set_action_text(f"Writing the firmware… {percent:.0f} %")
+        self.report.set_action_text(_("Writing the firmware… {percent} %").format(
+            percent=round(percent)))

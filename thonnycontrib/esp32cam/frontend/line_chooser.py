@@ -9,6 +9,7 @@ from typing import Dict
 from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
 
@@ -17,7 +18,7 @@ RELEASED, ASSERTED = "released", "asserted"
 
 class LineChooser(ttk.LabelFrame):
     def __init__(self, master: tk.Widget, backend_name: str) -> None:
-        super().__init__(master, text=" Control lines (DTR / RTS) ")
+        super().__init__(master, text=" " + _("Control lines (DTR / RTS)") + " ")
         self._backend_name = backend_name
         self.vars: Dict[str, tk.StringVar] = {}
         self._initial: Dict[str, bool] = {}
@@ -27,19 +28,21 @@ class LineChooser(ttk.LabelFrame):
             self._initial[name] = value
             var = tk.StringVar(self, value=ASSERTED if value else RELEASED)
             self.vars[name] = var
-            ttk.Label(self, text=label).grid(row=row * 3, column=0, sticky="w", padx=5, pady=(4, 0))
+            ttk.Label(self, text=_(label)).grid(row=row * 3, column=0, sticky="w", padx=5,
+                                                pady=(4, 0))
             for offset, (choice, text) in enumerate(((RELEASED, released_text), (ASSERTED, asserted_text)), 1):
-                ttk.Radiobutton(self, text=text, value=choice, variable=var).grid(
+                ttk.Radiobutton(self, text=_(text), value=choice, variable=var).grid(
                     row=row * 3 + offset, column=0, sticky="w", padx=(ems_to_pixels(2), 5)
                 )
-        ttk.Label(self, text=LINES_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
+        ttk.Label(self, text=_(LINES_EXPLANATION), wraplength=ems_to_pixels(40)).grid(
             row=10, column=0, sticky="w", padx=5, pady=(6, 4)
         )
         notes = [coerced.note for coerced in effective.values() if coerced.note]
         if notes:
             self.ignored_label = ttk.Label(
                 self,
-                text="In configuration.ini: " + "; ".join(notes) + ". OK writes the values shown.",
+                text=_("In configuration.ini: {notes}. OK writes the values shown.").format(
+                    notes="; ".join(notes)),
                 foreground="#b35900",
                 wraplength=ems_to_pixels(40),
             )

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from thonny import get_workbench
 
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.thonny_compat import front
 
 _label: Optional[ttk.Label] = None
@@ -17,8 +18,8 @@ _label: Optional[ttk.Label] = None
 
 def status_text(rate: int, unsupported: bool) -> str:
     if unsupported:
-        return "ESP32-CAM link: %d baud (firmware limit)" % rate
-    return "ESP32-CAM link: %d baud" % rate
+        return _("ESP32-CAM link: {rate} baud (firmware limit)").format(rate=rate)
+    return _("ESP32-CAM link: {rate} baud").format(rate=rate)
 
 
 def _ensure_label() -> Optional[ttk.Label]:

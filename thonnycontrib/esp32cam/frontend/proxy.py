@@ -17,6 +17,7 @@ from thonny import get_runner
 from thonny.common import ImmediateCommand, InlineCommand
 
 from thonnycontrib.esp32cam.core import backend_commands
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.lines import miniterm_args
 from thonnycontrib.esp32cam.core.ports import (
     ADAPTER_VIDS_PIDS,
@@ -81,7 +82,7 @@ class Esp32CamProxy(front.proxy_base()):
     # --- Tools → Open system shell ---------------------------------------
     def open_custom_system_shell(self) -> None:
         lines = effective_line_options(log=True)
-        get_runner().send_command_and_wait(InlineCommand("prepare_disconnect"), "Disconnecting")
+        get_runner().send_command_and_wait(InlineCommand("prepare_disconnect"), _("Disconnecting"))
         port = self.current_port()
         self.disconnect()
         front.run_miniterm_in_terminal(miniterm_args(port, lines["dtr"].value, lines["rts"].value), title=port)

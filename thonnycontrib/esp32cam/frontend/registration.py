@@ -17,6 +17,7 @@ from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, CAMERA, LINK_RATE_EVENT, STUB_FAMILY
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
                                                      open_installer, open_wifi, request_template)
 from thonnycontrib.esp32cam.templates import TEMPLATES
@@ -85,17 +86,18 @@ def register_all() -> None:
     wb.set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer firmware catalog
     wb.set_default(f"{BACKEND_NAME}.{SPEED_OPTION}", "auto")  # core.fastlink
 
-    wb.add_command("esp32cam_install_firmware", "tools", "Install MicroPython for ESP32-CAM…",
+    wb.add_command("esp32cam_install_firmware", "tools", _("Install MicroPython for ESP32-CAM…"),
                    open_installer, group=TOOLS_GROUP)
-    wb.add_command("esp32cam_doctor", "tools", "Diagnose ESP32-CAM connection…", open_doctor,
+    wb.add_command("esp32cam_doctor", "tools", _("Diagnose ESP32-CAM connection…"), open_doctor,
                    group=TOOLS_GROUP)
-    wb.add_command("esp32cam_wifi", "tools", "ESP32-CAM Wi-Fi…", open_wifi,
+    wb.add_command("esp32cam_wifi", "tools", _("ESP32-CAM Wi-Fi…"), open_wifi,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
-    wb.add_view(Esp32CamCameraView, "ESP32-CAM camera", "e")
-    wb.add_command("esp32cam_camera_view", "tools", "ESP32-CAM camera", show_camera_view,
+    wb.add_view(Esp32CamCameraView, _("ESP32-CAM camera"), "e")
+    wb.add_command("esp32cam_camera_view", "tools", _("ESP32-CAM camera"), show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
     for name, (label, _file) in TEMPLATES.items():
-        wb.add_command("esp32cam_template_" + name, "edit", "ESP32-CAM template: " + label,
+        wb.add_command("esp32cam_template_" + name, "edit",
+                       _("ESP32-CAM template: {title}").format(title=_(label)),
                        lambda n=name: request_template(n), tester=esp32cam_backend_active, group=200)
     wb.bind("ProgramOutput", _on_program_output, True)
     wb.bind(LINK_RATE_EVENT, _on_link_rate, True)

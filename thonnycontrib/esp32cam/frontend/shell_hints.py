@@ -14,14 +14,15 @@ from typing import Any, List
 from thonny import get_runner, get_shell, get_workbench
 
 from thonnycontrib.esp32cam.core.bootlog import EpisodeTracker, Finding
-from thonnycontrib.esp32cam.core.diagnosis import SHELL_HINTS
+from thonnycontrib.esp32cam.core.diagnosis import shell_hint
+from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.actions import esp32cam_backend_active, open_doctor
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
 
 PREFIX = "[ESP32-CAM] "
-LINK_TEXT = "Diagnose ESP32-CAM connection…"
+LINK_TEXT = N_("Diagnose ESP32-CAM connection…")  # translated where shown
 HINT_WAIT_MS = 2000  # longest a hint waits for the running command's end
 
 
@@ -89,12 +90,12 @@ class ShellHints:
             at_prompt = bool(runner) and runner.is_waiting_toplevel_command()
             printed = False
             for finding in findings:
-                text = SHELL_HINTS.get(finding.code)
+                text = shell_hint(finding.code)  # translated
                 if not text:
                     continue
                 self.printed.append(finding.code)
-                shell.print_error(f"\n{PREFIX}{text} ")
-                shell.insert_command_link(LINK_TEXT, open_doctor)
+                shell.print_error("\n" + PREFIX + text + " ")
+                shell.insert_command_link(_(LINK_TEXT), open_doctor)
                 shell.print_error("\n")
                 printed = True
             if printed and at_prompt:

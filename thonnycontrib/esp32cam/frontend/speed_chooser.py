@@ -8,14 +8,15 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 class SpeedChooser(ttk.LabelFrame):
     def __init__(self, master: tk.Widget, backend_name: str) -> None:
-        super().__init__(master, text=" Serial speed ")
+        super().__init__(master, text=" " + _("Serial speed") + " ")
         raw = get_workbench().get_option(f"{backend_name}.{SPEED_OPTION}")
         value, note = coerce_setting(raw)
-        labels = dict(SPEED_CHOICES)
+        labels = {value: _(label) for value, label in SPEED_CHOICES}  # marked N_ in core.fastlink
         if value not in labels:  # e.g. "auto:1000000" or 250000 typed into configuration.ini
             labels[value] = value
         self._labels = labels
@@ -25,10 +26,11 @@ class SpeedChooser(ttk.LabelFrame):
         self.combo = ttk.Combobox(self, textvariable=self.var, state="readonly",
                                   values=list(labels.values()), width=34)
         self.combo.grid(row=0, column=0, sticky="w", padx=5, pady=(4, 0))
-        ttk.Label(self, text=SPEED_EXPLANATION, wraplength=ems_to_pixels(40)).grid(
+        ttk.Label(self, text=_(SPEED_EXPLANATION), wraplength=ems_to_pixels(40)).grid(
             row=1, column=0, sticky="w", padx=5, pady=(4, 4))
         if note:
-            ttk.Label(self, text="In configuration.ini: " + note + " OK writes the value shown.",
+            text = _("In configuration.ini: {note} OK writes the value shown.").format(note=note)
+            ttk.Label(self, text=text,
                       foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
 
     def value(self) -> str:

@@ -14,11 +14,12 @@ from thonny.common import InlineCommand
 
 from thonnycontrib.esp32cam import thonny_compat
 from thonnycontrib.esp32cam.core import backend_commands, wifi
+from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
 
-TITLE = "ESP32-CAM Wi-Fi"
+TITLE = N_("ESP32-CAM Wi-Fi")  # translated where shown
 RESPONSE = backend_commands.WIFI + "_response"
 WRAP = 460  # px: long messages wrap inside a dialog that fits 1280x720
 
@@ -34,7 +35,7 @@ def _password_file(password: str) -> str:
 class WifiDialog(tk.Toplevel):
     def __init__(self, master: Any) -> None:
         super().__init__(master)
-        self.title(TITLE)
+        self.title(_(TITLE))
         self.networks: List[Dict[str, Any]] = []
         self.result: Optional[Dict[str, Any]] = None
         self._pending_file: Optional[str] = None
@@ -55,51 +56,52 @@ class WifiDialog(tk.Toplevel):
         self.rowconfigure(0, weight=1)
         frame.columnconfigure(0, weight=1)
         frame.rowconfigure(1, weight=1)
-        ttk.Label(frame, text="Networks the board hears (an ESP32 sees only 2.4 GHz networks):",
+        ttk.Label(frame, text=_("Networks the board hears (an ESP32 sees only 2.4 GHz networks):"),
                   wraplength=WRAP).grid(row=0, column=0, columnspan=2, sticky="w", **pad)
         self.tree = ttk.Treeview(frame, columns=("signal", "security"), height=7, selectmode="browse")
-        self.tree.heading("#0", text="Network")
-        self.tree.heading("signal", text="Signal")
-        self.tree.heading("security", text="Security")
+        self.tree.heading("#0", text=_("Network"))
+        self.tree.heading("signal", text=_("Signal"))
+        self.tree.heading("security", text=_("Security"))
         self.tree.column("#0", width=220)
         self.tree.column("signal", width=130)
         self.tree.column("security", width=90)
         self.tree.grid(row=1, column=0, sticky="nsew", **pad)
         self.tree.bind("<<TreeviewSelect>>", self._on_select)
-        self.scan_button = ttk.Button(frame, text="Scan again", command=self.scan)
+        self.scan_button = ttk.Button(frame, text=_("Scan again"), command=self.scan)
         self.scan_button.grid(row=1, column=1, sticky="n", **pad)
 
         form = ttk.Frame(frame)
         form.grid(row=2, column=0, columnspan=2, sticky="we")
         form.columnconfigure(1, weight=1)
-        ttk.Label(form, text="Network name:").grid(row=0, column=0, sticky="w", **pad)
+        ttk.Label(form, text=_("Network name:")).grid(row=0, column=0, sticky="w", **pad)
         self.ssid_var = tk.StringVar()
         self.ssid_entry = ttk.Entry(form, textvariable=self.ssid_var)
         self.ssid_entry.grid(row=0, column=1, sticky="we", **pad)
-        ttk.Label(form, text="Password:").grid(row=1, column=0, sticky="w", **pad)
+        ttk.Label(form, text=_("Password:")).grid(row=1, column=0, sticky="w", **pad)
         self.password_var = tk.StringVar()
         self.password_entry = ttk.Entry(form, textvariable=self.password_var, show="•")
         self.password_entry.grid(row=1, column=1, sticky="we", **pad)
         self.store_var = tk.BooleanVar(value=True)
-        ttk.Checkbutton(form, text="Join at every boot (kept on the board, not in Thonny)",
+        ttk.Checkbutton(form, text=_("Join at every boot (kept on the board, not in Thonny)"),
                         variable=self.store_var).grid(row=2, column=1, sticky="w", **pad)
 
-        self.status_var = tk.StringVar(value="Scanning…")
+        self.status_var = tk.StringVar(value=_("Scanning…"))
         ttk.Label(frame, textvariable=self.status_var, wraplength=WRAP, justify="left").grid(
             row=3, column=0, columnspan=2, sticky="we", **pad)
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", padx=8, pady=(4, 10))
-        self.join_button = ttk.Button(buttons, text="Join", command=self.join, default="active")
+        self.join_button = ttk.Button(buttons, text=_("Join"), command=self.join, default="active")
         self.join_button.grid(row=0, column=0, padx=4)
-        ttk.Button(buttons, text="Close", command=self.close).grid(row=0, column=1, padx=4)
+        ttk.Button(buttons, text=_("Close"), command=self.close).grid(row=0, column=1, padx=4)
 
     # --- requests -----------------------------------------------------------------------
     def _send(self, **kwargs: Any) -> bool:
         if self._waiting:
             return False
         if not backend_is_idle():
-            self.status_var.set("The board is busy or not connected: select the ESP32-CAM interpreter, "
-                                "wait for its >>> prompt (press Stop if a program runs), then try again.")
+            self.status_var.set(_("The board is busy or not connected: select the ESP32-CAM "
+                                  "interpreter, wait for its >>> prompt (press Stop if a program "
+                                  "runs), then try again."))
             return False
         self._waiting = True
         self.scan_button.state(["disabled"])
@@ -109,13 +111,13 @@ class WifiDialog(tk.Toplevel):
 
     def scan(self) -> None:
         if self._send(do="scan"):
-            self.status_var.set("Scanning…")
+            self.status_var.set(_("Scanning…"))
 
     def join(self) -> None:
         ssid = self.ssid_var.get().strip()
         password = self.password_var.get()
         if not ssid:
-            self.status_var.set("Pick a network in the list or type its name.")
+            self.status_var.set(_("Pick a network in the list or type its name."))
             return
         problem = wifi.check_password(password)
         if problem:
@@ -125,8 +127,8 @@ class WifiDialog(tk.Toplevel):
         if self._send(do="join", ssid=ssid, password_file=path, store=self.store_var.get(),
                       seconds=wifi.DEFAULT_JOIN_SECONDS):
             self._pending_file = path
-            self.status_var.set("Joining {ssid}… (up to {seconds:.0f} s)".format(
-                ssid=ssid, seconds=wifi.DEFAULT_JOIN_SECONDS))
+            self.status_var.set(_("Joining {ssid}… (up to {seconds} s)").format(
+                ssid=ssid, seconds=round(wifi.DEFAULT_JOIN_SECONDS)))
         elif path:
             os.remove(path)
 
@@ -146,19 +148,19 @@ class WifiDialog(tk.Toplevel):
             self.status_var.set("✗ " + answer["error"])
             return
         if answer["code"] is None:  # a scan
-            self.status_var.set("Pick your network and type its password." if self.networks else
-                                "The board hears no network. An ESP32 sees only 2.4 GHz networks; "
-                                "move it closer to the access point and scan again.")
+            self.status_var.set(_("Pick your network and type its password.") if self.networks else
+                                _("The board hears no network. An ESP32 sees only 2.4 GHz "
+                                  "networks; move it closer to the access point and scan again."))
             return
         self.result = answer
         if answer["ok"]:
             self.password_var.set("")
-            lines = ["✓ " + answer["message"], "IP address: {ip}".format(ip=answer["ip"])]
+            lines = ["✓ " + answer["message"], _("IP address: {ip}").format(ip=answer["ip"])]
             if answer["rssi"] is not None:
-                lines.append("Signal: {rssi} dBm ({words})".format(rssi=answer["rssi"],
-                                                                   words=wifi.signal_words(answer["rssi"])))
+                lines.append(_("Signal: {rssi} dBm ({words})").format(
+                    rssi=answer["rssi"], words=wifi.signal_words(answer["rssi"])))
             if answer["stored"]:
-                lines.append("The board joins this network at every boot.")
+                lines.append(_("The board joins this network at every boot."))
             self.status_var.set("\n".join(lines))
         else:
             self.status_var.set("✗ " + answer["message"])
@@ -168,7 +170,8 @@ class WifiDialog(tk.Toplevel):
         self.tree.delete(*self.tree.get_children())
         for n in self.networks:
             self.tree.insert("", "end", iid=n["ssid"], text=n["ssid"],
-                             values=("{rssi} dBm, {signal}".format(**n), "password" if n["secured"] else "open"))
+                             values=(_("{rssi} dBm, {signal}").format(**n),
+                                     _("password") if n["secured"] else _("open")))
 
     def _on_select(self, event: Any = None) -> None:
         selected = self.tree.selection()

@@ -13,15 +13,16 @@ from typing import Dict, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import boards
 from thonnycontrib.esp32cam.core.camera import families as fam
+from thonnycontrib.esp32cam.core.i18n import N_
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name -> (menu label, file)
+# name -> (menu label, file); the labels are translated where shown (``_(label)``)
 TEMPLATES: Dict[str, Tuple[str, str]] = {
-    "photo": ("Take a photo and save it to flash", "photo_to_flash.py.txt"),
-    "mjpeg": ("Stream JPEG frames over WiFi (MJPEG in a browser)", "mjpeg_stream.py.txt"),
-    "motion": ("Motion detection by frame difference", "motion_detection.py.txt"),
-    "flash_led": ("Flash LED", "flash_led.py.txt"),
+    "photo": (N_("Take a photo and save it to flash"), "photo_to_flash.py.txt"),
+    "mjpeg": (N_("Stream JPEG frames over WiFi (MJPEG in a browser)"), "mjpeg_stream.py.txt"),
+    "motion": (N_("Motion detection by frame difference"), "motion_detection.py.txt"),
+    "flash_led": (N_("Flash LED"), "flash_led.py.txt"),
 }
 
 

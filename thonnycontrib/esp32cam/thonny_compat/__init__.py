@@ -24,6 +24,8 @@ import os
 from functools import lru_cache
 from typing import Optional
 
+from thonnycontrib.esp32cam.core.i18n import _
+
 CLASSIC = "classic"  # Thonny 4.1, 5.0
 MINNY = "minny"  # Thonny's development head
 
@@ -53,10 +55,10 @@ def generation() -> str:
         return CLASSIC
     if _importable("minny.connection") and _importable("minny.bare_metal_target"):
         return MINNY
-    raise UnsupportedThonny(unsupported_message(
+    raise UnsupportedThonny(unsupported_message(_(
         "MicroPython connection classes in thonny.plugins.micropython.connection "
         "(Thonny 4.1/5.0) or minny.connection (Thonny's next version)"
-    ))
+    )))
 
 
 def unsupported_message(needs: str) -> str:
@@ -66,11 +68,11 @@ def unsupported_message(needs: str) -> str:
 
         thonny_version = version("thonny")
     except Exception:
-        thonny_version = "unknown"
-    return (
-        f"{PLUGIN_NAME} does not support this Thonny ({thonny_version}): it needs {needs}. "
-        f"Thonny's other interpreters are unaffected; update {PLUGIN_NAME} or use Thonny 4.1/5.0."
-    )
+        thonny_version = _("unknown version")
+    return _(
+        "{plugin} does not support this Thonny ({version}): it needs {needs}. "
+        "Thonny's other interpreters are unaffected; update {plugin} or use Thonny 4.1/5.0."
+    ).format(plugin=PLUGIN_NAME, version=thonny_version, needs=needs)
 
 
 def user_dir() -> str:

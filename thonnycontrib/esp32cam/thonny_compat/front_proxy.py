@@ -29,6 +29,7 @@ from thonny.plugins.esp import ESP32Proxy
 from thonny.plugins.micropython import mp_front
 from thonny.plugins.micropython.mp_front import WEBREPL_PORT_VALUE, BareMetalMicroPythonProxy
 
+from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.thonny_compat import MINNY, generation
 
 Conf = Dict[str, Any]
@@ -140,10 +141,11 @@ class CameraProxyBase(ESP32Proxy):
             return potential[0][0]
         if potential:
             names = ", ".join(f"{desc} ({device})" for device, desc in potential)
-            message = f"Port 'auto' found several boards: {names}. Choose one in Configure interpreter."
+            message = _("Port 'auto' found several boards: {names}. "
+                        "Choose one in Configure interpreter.").format(names=names)
         else:
-            message = ("Port 'auto' found no board adapter (CH340, CP210x, FTDI). "
-                       "Connect the board or choose its port in Configure interpreter.")
+            message = _("Port 'auto' found no board adapter (CH340, CP210x, FTDI). "
+                        "Connect the board or choose its port in Configure interpreter.")
         logger.warning(message)
         # after Thonny's restart_backend, which clears the Shell once this proxy is built
         get_workbench().after_idle(lambda: self._show_error(message))

@@ -18,6 +18,7 @@ from ..fastlink import BOOT_BAUD, PACED_WRITER
 from . import families as fam
 from . import stream
 from .transfer import ENCODINGS, KIND_ACK, KIND_INFO, KIND_JPEG, RAW
+from thonnycontrib.esp32cam.core.i18n import _
 
 HELPER = "__esp32cam"
 
@@ -382,7 +383,8 @@ class DeviceProtocol:
 
     def flash_code(self, on: bool) -> str:
         if self.profile.flash_led is None:
-            raise ValueError("The board profile %r has no flash LED." % self.profile.title)
+            raise ValueError(_("The board profile {profile!r} has no flash LED.").format(
+                profile=self.profile.title))
         return self._call("flash", self.profile.flash_led, bool(on))
 
     # --- the steps of each operation ---------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
+from thonnycontrib.esp32cam.core.i18n import _
 
 LEMARIVA = "lemariva"
 KAKI5 = "kaki5"
@@ -79,7 +80,8 @@ def frame_size(name: str) -> FrameSize:
     key = str(name).strip().upper()
     if key not in FRAME_SIZES:
         raise ValueError(
-            "Unknown frame size %r. Choose one of: %s" % (name, ", ".join(FRAME_SIZES))
+            _("Unknown frame size {name!r}. Choose one of: {sizes}").format(
+                name=name, sizes=", ".join(FRAME_SIZES))
         )
     return FRAME_SIZES[key]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .transfer import TransferError
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def dimensions(jpeg: bytes) -> Optional[str]:
@@ -20,4 +21,4 @@ def dimensions(jpeg: bytes) -> Optional[str]:
             im.load()
             return "%d×%d" % im.size
     except Exception as e:  # PIL.UnidentifiedImageError, OSError "image file is truncated"...
-        raise TransferError("the JPEG does not decode: %s" % e) from None
+        raise TransferError(_("the JPEG does not decode: {error}").format(error=e)) from None

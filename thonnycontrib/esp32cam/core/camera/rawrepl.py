@@ -15,6 +15,7 @@ from ..fastlink import RUN_END
 from .session import RunResult
 from .stream import STOP, FrameHandler, KeepGoing, read_stream
 from .transfer import EOT, DamagedFrame, Frame, read_frame
+from thonnycontrib.esp32cam.core.i18n import _
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 CTRL_A, CTRL_B, CTRL_C = b"\x01", b"\x02", b"\x03"
@@ -122,8 +123,8 @@ class RawRepl:
         data = self.source.read_until(RAW_PROMPT, timeout)
         if not data.endswith(RAW_PROMPT):
             raise ReplBusy(
-                "The board did not answer at its REPL. A program may be running on it "
-                "(use --interrupt to stop it), or the port/wiring is wrong.")
+                _("The board did not answer at its REPL. A program may be running on it "
+                  "(use --interrupt to stop it), or the port/wiring is wrong."))
 
     def _submit(self, code: bytes, timeout: float) -> None:
         if self.raw_paste is not False:
@@ -158,7 +159,7 @@ class RawRepl:
                     self.source.write(EOT)
                     return
                 else:
-                    raise ReplBusy("Unexpected byte %r during raw-paste." % flag)
+                    raise ReplBusy(_("Unexpected byte {byte!r} during raw-paste.").format(byte=flag))
             chunk = code[i:i + remain]
             self.source.write(chunk)
             remain -= len(chunk)

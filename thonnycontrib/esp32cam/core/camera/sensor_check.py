@@ -10,6 +10,7 @@ from ..catalog import load_bundled
 from . import families as fam
 from . import problems
 from .transfer import KIND_INFO
+from thonnycontrib.esp32cam.core.i18n import _
 
 
 def family_sensors(family: str) -> List[str]:
@@ -31,7 +32,8 @@ def explain(session: Any, problem: problems.CameraProblem) -> problems.CameraPro
     family = session.family or ""
     drives = family_sensors(family)
     if not facts.sensor or facts.sensor == "unknown" or not drives or facts.sensor in drives:
-        problem.details = (problem.details.rstrip() + "\nCamera sensor: " + facts.describe_sensor()).strip()
+        problem.details = (problem.details.rstrip() + "\n" + _("Camera sensor: {sensor}").format(
+            sensor=facts.describe_sensor())).strip()
         return problem
     if session.info is not None and session.info.psram is not None:
         facts.psram = session.info.psram
@@ -40,4 +42,5 @@ def explain(session: Any, problem: problems.CameraProblem) -> problems.CameraPro
     board = {"chip": chip, "psram": facts.psram, "sensor": facts.to_json()}
     return problems.unsupported_sensor(
         facts.sensor, fam.FAMILY_TITLES.get(family, family), ", ".join(drives),
-        getattr(choice, "title", ""), problem.details + "\nCamera sensor: " + facts.describe_sensor(), board)
+        getattr(choice, "title", ""),
+        problem.details + "\n" + _("Camera sensor: {sensor}").format(sensor=facts.describe_sensor()), board)

@@ -18,6 +18,7 @@ from . import problems, sensor_check
 from .devicecode import CameraSettings, DeviceProtocol, HELPER, Step, detect_step, parse_info, release_code
 from .stream import CREDIT, FrameHandler, KeepGoing
 from .transfer import KIND_ERROR, RAW, DamagedFrame, Frame, looks_like_jpeg
+from thonnycontrib.esp32cam.core.i18n import _
 
 CAPTURE_TRIES = 3  # a frame damaged on the way (CRC-32) is asked for again, this often in all
 
@@ -91,8 +92,9 @@ class CameraSession:
             raise problems.classify(raw.get("error", "ImportError: no module named 'camera'"),
                                     heap=heap, psram=psram, during="import")
         if raw["family"] not in fam.FAMILIES:
-            raise problems.CameraProblem(problems.OTHER, "Unknown camera driver",
-                                         "The board reported driver family %r." % raw["family"])
+            raise problems.CameraProblem(problems.OTHER, _("Unknown camera driver"),
+                                         _("The board reported driver family {family!r}.").format(
+                                             family=raw["family"]))
         self.info = DeviceInfo(raw["family"], heap, psram, raw.get("platform", ""), raw.get("version", ""), raw)
         self.protocol = DeviceProtocol(self.info.family, self.profile, self.encoding,
                                        default_profile=self.profile.key == boards.DEFAULT_PROFILE,
@@ -138,7 +140,8 @@ class CameraSession:
                 damage = e
                 continue
             return Capture(_jpeg(frame), frame.wire_bytes, time.perf_counter() - started)
-        raise problems.transfer_problem("%d frames in a row: %s" % (CAPTURE_TRIES, damage))
+        raise problems.transfer_problem(_("{count} frames in a row: {damage}").format(
+            count=CAPTURE_TRIES, damage=damage))
 
     def stream(self, on_frame: Callable[[Capture], None], keep_going: KeepGoing,
                settings: Optional[CameraSettings] = None, credit: int = CREDIT) -> int:
@@ -159,7 +162,8 @@ class CameraSession:
                                                                           self.timeout))
         frame = self._frame_or_raise(result, step.during)
         if frame.kind != step.expect or not frame.text.isdigit():
-            raise problems.transfer_problem("expected the end of the stream, got %r" % frame.kind)
+            raise problems.transfer_problem(_("expected the end of the stream, got {kind!r}").format(
+                kind=frame.kind))
         return int(frame.text)
 
     def set_flash(self, on: bool) -> None:
@@ -211,8 +215,9 @@ class CameraSession:
     def _answer(self, result: RunResult, step: Step) -> Frame:
         frame = self._frame_or_raise(result, step.during)
         if frame.kind != step.expect:
-            raise problems.transfer_problem("expected frame %r during %s, got %r"
-                                            % (step.expect, step.during, frame.kind))
+            raise problems.transfer_problem(_("expected frame {expected!r} during {step}, got "
+                                              "{kind!r}")
+                                            .format(expected=step.expect, step=step.during, kind=frame.kind))
         return frame
 
     def _frame_or_raise(self, result: RunResult, during: str) -> Frame:
@@ -221,7 +226,7 @@ class CameraSession:
         if self.link_rate > 115200 and ("SyntaxError" in text or "IndentationError" in text):
             raise problems.link_garbled(self.link_rate, text)  # our code compiles: the link changed it
         if result.frame is None:
-            raise problems.classify(result.error_output or "no answer from the board",
+            raise problems.classify(result.error_output or _("no answer from the board"),
                                     heap=self.info.heap if self.info else None, psram=self.info.psram if self.info else None,
                                     profile_title=self.profile.title, during=during)
         if result.frame.kind == KIND_ERROR:
@@ -233,5 +238,6 @@ class CameraSession:
 def _jpeg(frame: Frame) -> bytes:
     """The frame's JPEG; a transfer problem when its bytes are not a whole one."""
     if not looks_like_jpeg(frame.payload):
-        raise problems.transfer_problem("%d bytes that are not a complete JPEG" % len(frame.payload))
+        raise problems.transfer_problem(_("{count} bytes that are not a complete JPEG").format(
+            count=len(frame.payload)))
     return frame.payload

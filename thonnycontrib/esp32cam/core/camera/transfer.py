@@ -29,6 +29,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from typing import Optional, Protocol, Union
+from thonnycontrib.esp32cam.core.i18n import _
 
 RAW = "N"
 ESCAPED = "X"
@@ -93,11 +94,11 @@ def unescape(data: bytes) -> bytes:
     def sub(match: "re.Match[bytes]") -> bytes:
         code = match.group(1)[0]
         if code not in _UNESCAPE:
-            raise TransferError("invalid escape 1B %02X in camera data" % code)
+            raise TransferError(_("invalid escape 1B {code:02X} in camera data").format(code=code))
         return _UNESCAPE[code]
 
     if data.endswith(b"\x1b") and not _ends_with_escaped_escape(data):
-        raise TransferError("camera data ends inside an escape sequence")
+        raise TransferError(_("camera data ends inside an escape sequence"))
     return _ESCAPE_RE.sub(sub, bytes(data))
 
 
@@ -125,8 +126,8 @@ def decode(encoding: str, data: bytes) -> bytes:
         try:
             return base64.b64decode(bytes(data).strip(), validate=True)
         except (binascii.Error, ValueError) as e:
-            raise TransferError("camera data is not valid base64: %s" % e) from None
-    raise TransferError("unknown transfer encoding %r" % (encoding,))
+            raise TransferError(_("camera data is not valid base64: {error}").format(error=e)) from None
+    raise TransferError(_("unknown transfer encoding {encoding!r}").format(encoding=encoding))
 
 
 def make_header(kind: str, encoding: str, encoded: Union[int, bytes]) -> bytes:
@@ -145,10 +146,11 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
     head = bytes(source.read_until(HEADER_OR_EOT_RE, timeout=timeout))
     match = HEADER_OR_EOT_RE.search(head)
     if match is None:  # a soft read that timed out
-        raise TransferError("no answer from the camera within %.0f s" % timeout)
+        raise TransferError(_("no answer from the camera within {seconds} s").format(
+            seconds=f"{timeout:.0f}"))
     if match.group(0) == EOT:
         if HEADER_PREFIX in head[:match.start()]:  # a frame began, its header was damaged
-            raise DamagedFrame("a frame header arrived damaged", "?")
+            raise DamagedFrame(_("a frame header arrived damaged"), "?")
         unread = getattr(source, "unread", None)
         if unread is not None:
             unread(head)
@@ -156,11 +158,12 @@ def read_frame(source: ByteSource, timeout: float) -> Optional[Frame]:
     kind, encoding, length = match.group(1).decode(), match.group(2).decode(), int(match.group(3))
     body = bytes(source.read(length, timeout=max(timeout, 2 + length / 500.0)))
     if len(body) != length:
-        raise TransferError("camera data cut short: %d of %d bytes" % (len(body), length))
+        raise TransferError(_("camera data cut short: {received} of {length} bytes").format(
+            received=len(body), length=length))
     crc = match.group(4)
     if crc != b"-" and binascii.crc32(body) & 0xFFFFFFFF != int(crc, 16):
-        raise DamagedFrame("the CRC-32 of %d bytes does not match: bytes changed on the serial line"
-                           % length, kind)
+        raise DamagedFrame(_("the CRC-32 of {length} bytes does not match: bytes changed on the "
+                             "serial line").format(length=length), kind)
     payload = decode(encoding, body)
     return Frame(kind, payload, wire_bytes=len(match.group(0)) + length,
                  stray_output=head[: match.start()])

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from . import families as fam
 from .devicecode import HELPER, size_argument
+from thonnycontrib.esp32cam.core.i18n import _
 
 DEFAULT_PORT = 8081
 BOUNDARY = "esp32cam"
@@ -127,17 +128,19 @@ def stop_code() -> str:
 
 class NotOnWifi(Exception):
     def __str__(self) -> str:
-        return ("The board is not on a Wi-Fi network. Put it on one first: Tools → ESP32-CAM Wi-Fi… "
-                "in Thonny, or `esp32cam wifi --port PORT --ssid NAME --password-file FILE`.")
+        return _("The board is not on a Wi-Fi network. Put it on one first: Tools → ESP32-CAM "
+                 "Wi-Fi… in Thonny, or `esp32cam wifi --port PORT --ssid NAME --password-file "
+                 "FILE`.")
 
 
 def parse_address(text: str) -> Tuple[str, int]:
     line = text.strip().splitlines()[-1] if text.strip() else ""
     if line == "NO-WIFI":
         raise NotOnWifi()
-    ip, _, port = line.partition(" ")
+    ip, _sep, port = line.partition(" ")
     if not ip or not port.isdigit():
-        raise ValueError("the board did not start its camera server: %r" % text[-200:])
+        raise ValueError(_("the board did not start its camera server: {output!r}").format(
+            output=text[-200:]))
     return ip, int(port)
 
 
@@ -147,7 +150,8 @@ class WifiCameraError(Exception):
 
 def _check_jpeg(data: bytes) -> bytes:
     if not (data.startswith(b"\xff\xd8") and data.rstrip(b"\x00").endswith(b"\xff\xd9")):
-        raise WifiCameraError("a frame over Wi-Fi is not a whole JPEG (%d bytes)" % len(data))
+        raise WifiCameraError(_("a frame over Wi-Fi is not a whole JPEG ({count} bytes)").format(
+            count=len(data)))
     return data
 
 
@@ -172,11 +176,13 @@ class MjpegStream:
             self._resp = self._conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
             raise WifiCameraError(
-                "The board's camera server at %s cannot be reached (%s). Is this computer on the "
-                "same network as the board?" % (self.address, e)) from None
+                _("The board's camera server at {address} cannot be reached ({error}). Is this "
+                  "computer on the same network as the board?").format(address=self.address,
+                                                                       error=e)) from None
         kind = self._resp.getheader("Content-Type", "")
         if self._resp.status != 200 or "multipart/x-mixed-replace" not in kind:
-            raise WifiCameraError("The camera server at %s answered %d %s." % (self.address, self._resp.status, kind))
+            raise WifiCameraError(_("The camera server at {address} answered {status} {kind}.").format(
+                address=self.address, status=self._resp.status, kind=kind))
 
     def frames(self) -> Iterator[bytes]:
         fp = self._resp.fp
@@ -188,22 +194,26 @@ class MjpegStream:
                 if not line:
                     return  # the board ended the stream
                 if line.strip() != b"--" + BOUNDARY.encode():
-                    raise WifiCameraError("unexpected data in the stream from %s: %r" % (self.address, line[:60]))
+                    raise WifiCameraError(_("unexpected data in the stream from {address}: "
+                                            "{data!r}")
+                                          .format(address=self.address, data=line[:60]))
                 headers = {}
                 while True:
                     line = fp.readline()
                     if line in (b"\r\n", b"\n", b""):
                         break
-                    key, _, value = line.decode("latin-1").partition(":")
+                    key, _sep, value = line.decode("latin-1").partition(":")
                     headers[key.strip().lower()] = value.strip()
                 size = int(headers.get("content-length", "-1"))
                 if size < 0:
-                    raise WifiCameraError("a frame from %s has no length" % self.address)
+                    raise WifiCameraError(_("a frame from {address} has no length").format(
+                        address=self.address))
                 data = fp.read(size)
                 if len(data) != size:
                     return  # cut off: the board stopped mid-frame
             except (OSError, socket.timeout, ValueError) as e:
-                raise WifiCameraError("The Wi-Fi stream from %s broke off: %s" % (self.address, e)) from None
+                raise WifiCameraError(_("The Wi-Fi stream from {address} broke off: {error}").format(
+                    address=self.address, error=e)) from None
             yield _check_jpeg(data)
 
     def close(self) -> None:
