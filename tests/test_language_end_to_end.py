@@ -124,6 +124,10 @@ def scenario_in_language(h, url: str):
 
 
 # ------------------------------------------------------------ parent side
+def _words(text: str) -> set:
+    return {w.lower() for w in re.findall("[A-Za-z]{3,}", text)}
+
+
 def _english_patterns(language: str) -> list:
     """(regex, msgid) of every English catalog text that has a translation of its own."""
     po = i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
@@ -137,8 +141,9 @@ def _english_patterns(language: str) -> list:
             if not msgid or msgid in strings:
                 continue
             pieces = list(string.Formatter().parse(msgid))
-            if not re.search("[A-Za-z]{4}", "".join(lit for lit, _n, _s, _c in pieces)):
-                continue  # only placeholders and symbols: nothing English to see
+            english = _words("".join(lit for lit, _n, _s, _c in pieces))
+            if not english or english <= _words(" ".join(s or "" for s in strings)):
+                continue  # no English word of its own to see ("{size} MB PSRAM" reads the same)
             parts = [re.escape(lit) + (".+?" if name is not None else "") for lit, name, _s, _c in pieces]
             if len(pieces) == 1 and len(msgid.split()) >= 3:  # a sentence: found inside longer lines too
                 patterns.append((re.compile(r"(?<![\w])" + "".join(parts) + r"(?![\w])"), msgid))

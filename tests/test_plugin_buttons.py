@@ -15,6 +15,8 @@ Tools menu
   ESP32-CAM Wi-Fi… (list, Join, Enter, Escape)
                                        test_wifi_thonny::test_the_wifi_dialog_scans_joins_and_keeps_the_password_out_of_thonny
   Open system shell (Thonny's item)    test_plugin_e2e::test_system_shell_keeps_lines_released
+  Capture a picture (ESP32-CAM camera), F12
+                                       test_keyboard::test_wifi_and_camera_capture_by_keys
 View menu: ESP32-CAM camera            test_plugin_workbench::test_menu_entries_and_camera_view_from_the_view_menu
 Edit menu: ESP32-CAM template: … (4)   B::test_camera_view_capture_flip_and_save_as_buttons
 Shell hint link "Diagnose …"           B::test_shell_hint_link_opens_the_doctor
@@ -49,6 +51,7 @@ Camera view
   Live, Size, Quality, Mirror          test_camera_view::test_camera_view_shows_frames_live_saves_and_releases
   Flash LED                            test_camera_view::test_profile_chooser_templates_completion_and_flash_led
   Install camera firmware…             test_sensor_workbench::test_unsupported_sensor_in_the_camera_view_doctor_and_installer
+Keyboard (Tab, Enter, Escape, Space, arrows) in every window: test_keyboard
 Several-boards tray
   All, None, Close                     B::test_tray_all_and_none_buttons
   Refresh, Identify, Run, row toggle   test_classroom_thonny::test_thonny_installs_on_all_boards_offline_then_diagnoses_them

@@ -54,7 +54,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import camera_frames, rom, sccb
+from . import camera_buffers, camera_frames, rom, sccb
 from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
@@ -305,6 +305,12 @@ def _interrupt_running_code(pid: int) -> bool:
             pass
 
 
+# Internal RAM the twin leaves for frame buffers with fb_location=DRAM (its assumption: of the
+# ESP32's 320 KB DRAM, Wi-Fi and IDF leave about this much; MicroPython's heap is in PSRAM on
+# SPIRAM builds): one VGA JPEG buffer (61440 bytes) fits, two do not.
+DRAM_FOR_FRAMES = 100 * 1024
+
+
 class CameraSensor:
     """The OV2640 and esp32-camera's state as the drivers see them. It lives on the
     host, so it survives soft reboots like the real driver state does (lemariva and
@@ -319,8 +325,9 @@ class CameraSensor:
         self.model = model
         self.bus = sccb.SccbBus(model if present else None)
         self.frame_number = 0
-        self._last_frame = 0.0
-        self._vsync_origin: Optional[float] = None
+        self.buffers: Optional[camera_buffers.FrameBuffers] = None
+        self.held = False  # a driver keeps the last frame's buffer (cnadler86)
+        self.last_age = 0.0  # seconds between the end of the last frame handed out and its fb_get
         self.renderer = camera_frames.FrameRenderer()
         self.reset()
 
@@ -343,15 +350,19 @@ class CameraSensor:
             # detect() claims it: "Detected camera not supported." and ESP_ERR_NOT_SUPPORTED;
             # the error path stops XCLK again
             return {"ok": False, "err": "ESP_ERR_NOT_SUPPORTED", "code": 0x106, "sensor": self.model}
+        self._update(req)
+        refused = self._frame_buffers(req)
+        if refused:
+            return refused
         self.in_use = True
         self.bus.driver_clock = True  # the driver's LEDC keeps XCLK running
-        self._vsync_origin = self._last_frame = time.monotonic()  # the sensor starts streaming
-        self._update(req)
         return {"ok": True, "sensor": self.model}
 
     def deinit(self) -> Dict[str, Any]:
         was = self.in_use
         self.in_use = False
+        self.buffers = None
+        self.held = False
         self.bus.driver_clock = False
         return {"ok": was}
 
@@ -382,25 +393,52 @@ class CameraSensor:
             return 1 / 25
         return 1 / 12.5
 
-    def _wait_for_frame(self, width: int, height: int) -> None:
-        """esp_camera_fb_get(): the frame that starts after the previous one was handed back.
+    def _frame_buffers(self, req: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """esp_camera_init's frame buffers (cam_hal.c cam_dma_config): ``fb_count`` JPEG
+        buffers of width x height / 5 bytes each, in PSRAM or internal RAM (``fb_location``);
+        an error answer when they do not fit."""
+        count = max(1, int(req.get("fb_count", 1)))
+        size = int(self.settings["width"]) * int(self.settings["height"]) // 5
+        if req.get("fb_location") == "dram" and count * size > DRAM_FOR_FRAMES:
+            # "cam_dma_config(301): frame buffer malloc failed"
+            return {"ok": False, "err": "ESP_ERR_NO_MEM", "code": 0x101}
+        self.buffers = camera_buffers.FrameBuffers(
+            count, req.get("grab") == "latest", time.monotonic(), self._period())
+        self.held = False
+        return None
 
-        The sensor streams continuously from init (VSYNC every `frame_period`); with the one
-        frame buffer these builds configure, the driver fills the buffer from the first VSYNC
-        after esp_camera_fb_return() and fb_get() returns when that frame is complete. The
-        MicroPython modules return the buffer inside capture(), so a frame is ready one
-        period after the first frame boundary following the previous capture. A slow caller
-        (the serial link) finds it ready at once, as before; a fast one (Wi-Fi) waits for it."""
-        period = self.frame_period(width, height)
+    def _period(self, s: Optional[Dict[str, Any]] = None) -> float:
+        s = s or self.settings
+        return self.frame_period(int(s["width"]), int(s["height"]))
+
+    def give(self) -> Dict[str, Any]:
+        """esp_camera_fb_return of the buffer a driver kept (cnadler86 keeps the last
+        frame's buffer until the next capture(), free_buffer() or deinit())."""
+        if self.in_use and self.held and self.buffers is not None:
+            self.buffers.give(time.monotonic(), self._period())
+        self.held = False
+        return {"ok": True}
+
+    def _wait_for_frame(self, s: Dict[str, Any], hold: bool) -> bool:
+        """esp_camera_fb_get() (and, unless the driver holds it, esp_camera_fb_return right
+        after, as lemariva's and KAKI5's capture() copy the frame into bytes): waits, like
+        the chip, until the buffers in camera_buffers hand out a frame."""
+        period = self._period(s)
+        if hold:
+            self.give()
+        got = self.buffers.take(time.monotonic(), period) if self.buffers is not None else None
+        if got is None:  # every buffer held: cam_take's "Failed to get the frame on time!"
+            return False
+        ready, ended = got
         now = time.monotonic()
-        if self._vsync_origin is None:  # not seen an init since the twin started: streaming already
-            self._vsync_origin = self._last_frame = now - 2 * period
-        since = self._last_frame - self._vsync_origin
-        next_vsync = self._vsync_origin + -(-since // period) * period  # first boundary >= last return
-        ready = next_vsync + period
         if ready > now:
             time.sleep(ready - now)
-        self._last_frame = time.monotonic()
+        self.last_age = max(ready, now) - ended
+        if hold:
+            self.held = True
+        else:
+            self.buffers.give(time.monotonic(), period)
+        return True
 
     def capture(self, req: Dict[str, Any]) -> Optional[bytes]:
         """A frame with the sensor's settings (the request may override them);
@@ -409,7 +447,8 @@ class CameraSensor:
             return None
         s = dict(self.settings)
         s.update({k: req[k] for k in self.SETTINGS if k in req})
-        self._wait_for_frame(int(s["width"]), int(s["height"]))
+        if not self._wait_for_frame(s, bool(req.get("hold"))):
+            return None
         frame = self.renderer.render(
             int(s["width"]),
             int(s["height"]),
@@ -864,6 +903,8 @@ class MicroPythonFirmware:
             return answer, b""
         if op == "cam_set":
             return self.sensor.set(req), b""
+        if op == "cam_give":
+            return self.sensor.give(), b""
         if op == "cam_capture":
             try:
                 frame = self.sensor.capture(req)
@@ -871,7 +912,9 @@ class MicroPythonFirmware:
                 frame = None
             if frame is None:
                 return {"ok": False}, b""
-            self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame)})
+            self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame),
+                                         "age_ms": round(self.sensor.last_age * 1000, 1),
+                                         "fb_count": self.sensor.buffers.count if self.sensor.buffers else 0})
             return {"ok": True, "len": len(frame)}, frame
         return {"ok": False, "err": "unknown op"}, b""
 

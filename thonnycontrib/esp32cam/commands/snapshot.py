@@ -24,7 +24,7 @@ from thonnycontrib.esp32cam.core.camera import jpeg_check
 from thonnycontrib.esp32cam.core.camera.devicecode import CameraSettings
 from thonnycontrib.esp32cam.core.camera.problems import TRANSFER, CameraProblem
 from thonnycontrib.esp32cam.core.camera.transfer import BASE64, ESCAPED, RAW, TransferError
-from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
+from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext, percent
 
 _CONNECTION_FAILED = N_("The connection to the board failed: {error}\nCheck the cable and the 5 V "
                         "supply, press RST and try again.")  # _(...).format(error=...) where said
@@ -228,17 +228,17 @@ def _snapshot(args: argparse.Namespace, port: str, output_for: Callable[[Optiona
         write_atomically(Path(output), cap.jpeg)  # whole or not at all, mode from the umask
         line_rate = link.rate / 10.0
         out(_("Saved {file}: {dimensions}{size} bytes, {family} driver, {seconds:.2f} s, "
-              "{speed:.0f} B/s on the wire = {share:.0f} % of the line").format(
+              "{speed:.0f} B/s on the wire = {share} of the line").format(
                   file=output, dimensions=(dims + ", ") if dims else "", size=len(cap.jpeg),
                   family=info.family, seconds=cap.seconds, speed=cap.bytes_per_second,
-                  share=100 * cap.bytes_per_second / line_rate))
+                  share=percent(100 * cap.bytes_per_second / line_rate)))
         wire = sum(f.wire_bytes for f in frames) / elapsed
-        out(ngettext("Link {rate} baud ({adapter}), {count} frame, {fps:.1f} frames/s, {share:.0f} % "
-                     "of the line",
-                     "Link {rate} baud ({adapter}), {count} frames, {fps:.1f} frames/s, {share:.0f} % "
-                     "of the line", len(frames)).format(
+        out(ngettext("Link {rate} baud ({adapter}), {count} frame, {fps:.1f} frames/s, {share} of "
+                     "the line",
+                     "Link {rate} baud ({adapter}), {count} frames, {fps:.1f} frames/s, {share} of "
+                     "the line", len(frames)).format(
                          rate=link.rate, adapter=adapter, count=len(frames), fps=len(frames) / elapsed,
-                         share=100 * wire / line_rate))
+                         share=percent(100 * wire / line_rate)))
         return 0
     finally:
         # each step on its own: a failed camera release must not keep the board fast
@@ -334,3 +334,4 @@ def _run_many(args: argparse.Namespace) -> int:
         board.finish(code == 0, result, "\n".join(said), exit_code=code)
 
     return multiboard.run_many(args, ports, job, "snapshot", what=N_("photo"))
+

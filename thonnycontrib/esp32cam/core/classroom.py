@@ -155,7 +155,7 @@ class StatusLines:
         self.tty = stream.isatty() if tty is None else tty
         self.order = list(boards_ports)
         self.width = max((len(p) for p in self.order), default=0)
-        self.lines: Dict[str, str] = {p: f"{p:<{self.width}}: waiting" for p in self.order}
+        self.lines: Dict[str, str] = {p: f"{p:<{self.width}}: " + _("waiting") for p in self.order}
         self._last_plain: Dict[str, str] = {}
         self._drawn = False
 

@@ -162,11 +162,11 @@ SPEED_OPTION = "serial_speed"  # [ESP32CAM] serial_speed in Thonny's configurati
 SPEED_CHOICES = (  # (stored value, what the interpreter page shows: marked with N_, _() where shown)
     ("auto", N_("Fastest that works (default)")),
     ("115200", N_("115200 baud only (as stock Thonny)")),
-    ("460800", "460800 baud"),
-    ("921600", "921600 baud"),
-    ("1000000", "1000000 baud"),
-    ("1500000", "1500000 baud"),
-    ("2000000", "2000000 baud"),
+    ("460800", N_("460800 baud")),
+    ("921600", N_("921600 baud")),
+    ("1000000", N_("1000000 baud")),
+    ("1500000", N_("1500000 baud")),
+    ("2000000", N_("2000000 baud")),
 )
 
 SPEED_EXPLANATION = N_(  # translated where shown

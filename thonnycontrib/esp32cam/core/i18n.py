@@ -62,6 +62,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
+def percent(value: float) -> str:
+    """"87 %", for a ``{share}`` placeholder: a "%" inside a msgid ("% of") reads to gettext
+    tools as a C format and breaks compiling the catalogs."""
+    return "{:.0f} %".format(value)
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction without translating it yet."""
     return message

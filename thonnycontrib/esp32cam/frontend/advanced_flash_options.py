@@ -40,6 +40,13 @@ class AdvancedFlashOptions(ttk.Frame):
                         variable=self.manual_boot_var).grid(
             row=len(rows), column=0, columnspan=2, sticky="w")
 
+    def set_shown(self, shown: bool, padx: float) -> None:
+        """Shown under the installer's "Advanced options" checkbox (its row 6), or hidden."""
+        if shown:
+            self.grid(row=6, column=0, columnspan=3, sticky="we", padx=padx)
+        else:
+            self.grid_forget()
+
     def chosen(self) -> Dict[str, Any]:
         """As ``FlashOptions`` / ``FlashJob`` keywords (None: esptool's or the image's own)."""
         return dict(baud=self.baud_combo.get_selected_value(), manual_boot=self.manual_boot_var.get(),

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core.i18n import N_, _
+from thonnycontrib.esp32cam.frontend.keyboard import focus_first_row
 
 CHECKED, UNCHECKED = "☑", "☐"
 # column, heading (translated where shown), sample text that sets its width
@@ -63,6 +64,7 @@ class BoardTable:
             self.tree.insert("", "end", iid=port, values=(
                 CHECKED if self.checked[port] else UNCHECKED, port, adapter,
                 KNOWN_MACS.get(port, "?"), "", ""))
+        focus_first_row(self.tree)  # Space toggles a board as soon as the list has the focus
 
     def _on_click(self, event: tk.Event) -> Optional[str]:
         if self.tree.identify_region(event.x, event.y) == "cell" and self.tree.identify_column(event.x) == "#1":

@@ -9,9 +9,12 @@ import tkinter as tk
 from tkinter import ttk
 from typing import Any, Callable, Dict
 
+from thonny.ui_utils import create_tooltip
+
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend.keyboard import capture_key_text
 
 Action = Callable[[], Any]
 
@@ -28,6 +31,7 @@ class CameraToolbar(FlowFrame):
         self.flash = tk.BooleanVar(self, False)
         add = self.add
         self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture))
+        create_tooltip(self.capture_button, _("Take a picture ({key})").format(key=capture_key_text()))
         add(ttk.Checkbutton(self, text=_("Live"), variable=self.live, command=live_toggled))
         self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as,
                                           state="disabled"))

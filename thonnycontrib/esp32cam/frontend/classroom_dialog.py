@@ -23,6 +23,7 @@ from thonnycontrib.esp32cam.core import ports as pt
 from thonnycontrib.esp32cam.core.i18n import _, ngettext
 from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  # noqa: F401 (the session's MACs)
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 
@@ -99,6 +100,9 @@ class TrayDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.transient(master)
         self._on_screen = OnScreenKeeper(self, self.table.detail_text)
+        # Enter: Install on / Check the boards; Escape: Close (stops the boards as Close does);
+        # Space in the list checks or unchecks the board under the cursor
+        bind_dialog_keys(self, default=self.run_button, cancel=self.close, focus=self.table.tree)
 
     # -- layout -----------------------------------------------------------------
     def _build(self, what: str, result_heading: str) -> None:

@@ -22,6 +22,7 @@ from thonnycontrib.esp32cam.core.ports import check_port_text
 from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
 from thonnycontrib.esp32cam.frontend.speed_chooser import SpeedChooser
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiRow
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -79,6 +80,8 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._board_profile.combo.bind("<<ComboboxSelected>>", lambda e: self.esp32cam_live_change(), True)
         self._speed = SpeedChooser(area, self.backend_name)
         self._speed.grid(row=9, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._wifi = WifiRow(area)  # the Wi-Fi dialog, modal over Options
+        self._wifi.grid(row=10, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
         for var in list(self._lines.vars.values()) + [self._speed.var]:
             var.trace_add("write", lambda *args: self.esp32cam_live_change())
         self.esp32cam_ready()

@@ -21,6 +21,7 @@ from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.doctor_findings import DoctorFindings, offered_fixes, onoff
 from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
 from thonnycontrib.esp32cam.thonny_compat import front
@@ -138,6 +139,8 @@ class DoctorDialog(tk.Toplevel):
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self.minsize(360, 200)
         self._on_screen = OnScreenKeeper(self, self.findings.evidence_text)
+        # Enter: Diagnose (a fix button has it when focused); Escape: Close (after the probe)
+        bind_dialog_keys(self, default=self.run_button, cancel=self.close, focus=self.port_box)
 
     # -- Thonny's back-end ---------------------------------------------------
     def _disconnect_thonny(self) -> bool:

@@ -51,7 +51,8 @@ class DoctorFindings:
         self.evidence_frame = ttk.Frame(frame)
         self.evidence_frame.columnconfigure(0, weight=1)
         self.evidence_frame.rowconfigure(0, weight=1)
-        self.evidence_text = tk.Text(self.evidence_frame, height=9, width=72, wrap="word", font="TkFixedFont")
+        self.evidence_text = tk.Text(self.evidence_frame, height=9, width=72, wrap="word", font="TkFixedFont",
+                                     takefocus=True)  # read-only, yet Tab reaches it: arrows scroll it
         self.evidence_text.grid(row=0, column=0, sticky="nsew")
         scrollbar = ttk.Scrollbar(self.evidence_frame, orient="vertical", command=self.evidence_text.yview)
         scrollbar.grid(row=0, column=1, sticky="ns")

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.i18n import N_, _
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
@@ -112,9 +113,11 @@ class FilesQuestion(tk.Toplevel):
         self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON),
                                         command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
+            button.configure(width=len(str(button.cget("text"))) + 2)  # Thonny's themes fix a button's width
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
-        self.bind("<Escape>", lambda e: self._give(CANCEL), True)
+        # Enter: copy, then install (the focused button instead, if one has it); Escape: write nothing
+        bind_dialog_keys(self, default=self._copy, cancel=lambda: self._give(CANCEL))
         self._place(parent)
         self.after_idle(self._grab)
         self._watch()

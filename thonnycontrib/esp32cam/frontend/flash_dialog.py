@@ -29,13 +29,15 @@ from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
+from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiOfferMixin
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
 
 
-class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.work_dialog_base()):
+class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOfferMixin, front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
@@ -47,6 +49,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         self._needs_manual_boot = False
         super().__init__(master)
         self.minsize(ems_to_pixels(48), ems_to_pixels(20))
+        bind_work_dialog_keys(self)  # Enter: Install (Retry); Escape: WorkDialog's own Cancel
         if board_facts is None:
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
@@ -128,11 +131,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
             self.guidance_label.configure(text=self._catalog.problem)
 
     def _toggle_advanced(self) -> None:
-        if self.advanced_var.get():
-            self.advanced_frame.grid(row=6, column=0, columnspan=3, sticky="we",
-                                     padx=self.get_large_padding() * 2)
-        else:
-            self.advanced_frame.grid_forget()
+        self.advanced_frame.set_shown(self.advanced_var.get(), padx=self.get_large_padding() * 2)
 
     def is_ready_for_work(self) -> bool:
         return bool(self.port_combo.get().strip()) and (
@@ -192,8 +191,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def on_done(self, success):
         super().on_done(success)
-        if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self.progress_bar().configure(value=100, maximum=100)
+        self._finished(success)  # the bar full (WorkDialog's stop() empties it), Set up Wi-Fi…
 
     def cancel_work(self):
         super().cancel_work()

@@ -20,6 +20,7 @@ from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
                                                      open_installer, open_wifi, request_template)
+from thonnycontrib.esp32cam.frontend.keyboard import CAPTURE_COMMAND, CAPTURE_SEQUENCE
 from thonnycontrib.esp32cam.templates import TEMPLATES
 
 TOOLS_GROUP = 120
@@ -27,7 +28,7 @@ TOOLS_GROUP = 120
 
 def Esp32CamCameraView(master: Any) -> Any:  # noqa: N802 - Thonny names the view after this
     """The camera view's constructor, as Thonny's View menu calls it."""
-    from thonnycontrib.esp32cam.frontend.camera_view import Esp32CamCameraView as View
+    from thonnycontrib.esp32cam.frontend.camera_wifi import WifiCameraView as View  # Live over Wi-Fi too
 
     return View(master)
 
@@ -37,6 +38,22 @@ VIEW_ID = Esp32CamCameraView.__name__
 
 def show_camera_view() -> None:
     get_workbench().show_view(VIEW_ID)
+
+
+def shown_camera_view() -> Any:
+    """The camera view if it exists and is visible (its tab is the one shown), else None."""
+    try:
+        view = get_workbench().get_view(VIEW_ID, create=False)
+    except (RuntimeError, KeyError):  # not created yet
+        return None
+    return view if view.winfo_ismapped() else None
+
+
+def capture_in_camera_view() -> None:
+    """The capture shortcut: the view's Capture button (Live: starts the stream)."""
+    view = shown_camera_view()
+    if view is not None:
+        view.capture()
 
 
 def _on_program_output(event: Any) -> None:
@@ -95,6 +112,10 @@ def register_all() -> None:
     wb.add_view(Esp32CamCameraView, _("ESP32-CAM camera"), "e")
     wb.add_command("esp32cam_camera_view", "tools", _("ESP32-CAM camera"), show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
+    # F12 anywhere in Thonny while the view is shown (as F5 runs from anywhere), also in the menu
+    wb.add_command(CAPTURE_COMMAND, "tools", _("Capture a picture (ESP32-CAM camera)"),
+                   capture_in_camera_view, default_sequence=CAPTURE_SEQUENCE, group=TOOLS_GROUP,
+                   tester=lambda: esp32cam_backend_active() and shown_camera_view() is not None)
     for name, (label, _file) in TEMPLATES.items():
         wb.add_command("esp32cam_template_" + name, "edit",
                        _("ESP32-CAM template: {title}").format(title=_(label)),

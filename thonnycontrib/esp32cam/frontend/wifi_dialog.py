@@ -16,6 +16,7 @@ from thonnycontrib.esp32cam import thonny_compat
 from thonnycontrib.esp32cam.core import backend_commands, wifi
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
+from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys, bind_enter, focus_first_row
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
 
@@ -42,8 +43,9 @@ class WifiDialog(tk.Toplevel):
         self._waiting = False
         self._build()
         self.protocol("WM_DELETE_WINDOW", self.close)
-        self.bind("<Escape>", lambda e: self.close())
-        self.bind("<Return>", lambda e: self.join())
+        # Enter joins (in the list: on to the password), Escape closes
+        bind_dialog_keys(self, default=self.join, cancel=self.close, focus=self.tree)
+        bind_enter(self.tree, self._enter_in_list)
         get_workbench().bind(RESPONSE, self._on_response, True)
         self.transient(master)
         self.after(50, self.scan)
@@ -67,6 +69,7 @@ class WifiDialog(tk.Toplevel):
         self.tree.column("security", width=90)
         self.tree.grid(row=1, column=0, sticky="nsew", **pad)
         self.tree.bind("<<TreeviewSelect>>", self._on_select)
+        self.tree.bind("<ButtonRelease-1>", lambda e: self._to_password(), True)
         self.scan_button = ttk.Button(frame, text=_("Scan again"), command=self.scan)
         self.scan_button.grid(row=1, column=1, sticky="n", **pad)
 
@@ -172,11 +175,25 @@ class WifiDialog(tk.Toplevel):
             self.tree.insert("", "end", iid=n["ssid"], text=n["ssid"],
                              values=(_("{rssi} dBm, {signal}").format(**n),
                                      _("password") if n["secured"] else _("open")))
+        focus_first_row(self.tree)
 
     def _on_select(self, event: Any = None) -> None:
         selected = self.tree.selection()
         if selected:
             self.ssid_var.set(selected[0])
+
+    def _enter_in_list(self) -> None:
+        """Enter in the list: on to the password if the network needs one not typed yet, else Join."""
+        chosen = next((n for n in self.networks if (n["ssid"],) == self.tree.selection()), None)
+        if chosen is not None and chosen["secured"] and not self.password_var.get():
+            self.password_entry.focus_set()
+        else:
+            self.join()
+
+    def _to_password(self) -> None:
+        """A network clicked: the password is next. The arrow keys only move the selection,
+        so the list keeps the focus while the user looks."""
+        if self.tree.selection():
             self.password_entry.focus_set()
 
     def _forget_password_file(self) -> None:
@@ -193,10 +210,20 @@ class WifiDialog(tk.Toplevel):
 _open_dialog: Optional[WifiDialog] = None
 
 
-def open_wifi_dialog() -> WifiDialog:
+def open_wifi_dialog(master: Optional[tk.Misc] = None, modal: bool = False) -> WifiDialog:
+    """The dialog over ``master`` (the Workbench by default). ``modal``: it takes the grab
+    from ``master``'s window (the Options dialog, the installer) and gives it back on close."""
     global _open_dialog
     if _open_dialog is not None and _open_dialog.winfo_exists():
         _open_dialog.lift()
         return _open_dialog
-    _open_dialog = WifiDialog(get_workbench())
-    return _open_dialog
+    dialog = _open_dialog = WifiDialog(master or get_workbench())
+    if modal:
+        previous = dialog.grab_current()
+        dialog.grab_set()
+        if previous is not None:
+            def give_back(event: Any) -> None:
+                if event.widget is dialog and previous.winfo_exists():
+                    previous.grab_set()
+            dialog.bind("<Destroy>", give_back, True)
+    return dialog

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Deque, Optional, Tuple
 
+from thonnycontrib.esp32cam.core.i18n import _, percent
+
 FPS_WINDOW = 8  # live frames the frames-per-second figure averages over
 
 
@@ -37,10 +39,12 @@ def link_rate_text(wire_bytes: int, seconds: float, baudrate: Optional[int]) -> 
     bps = wire_bytes / seconds
     rate = "%.1f kB/s" % (bps / 1000)
     if baudrate:
-        rate += " (%d %% of %d baud)" % (round(100 * bps / (baudrate / 10)), baudrate)
+        rate += " " + _("({share} of {baud} baud)").format(share=percent(100 * bps / (baudrate / 10)),
+                                                            baud=baudrate)
     return rate
 
 
 def frame_status(size: Tuple[int, int], jpeg_bytes: int, fps: str, rate: str, family: str) -> str:
-    return "%d×%d · %s bytes%s\n%s · %s driver" % (
-        size[0], size[1], format(jpeg_bytes, ",").replace(",", " "), fps, rate, family)
+    return _("{width}×{height} · {size} bytes{fps}\n{rate} · {family} driver").format(
+        width=size[0], height=size[1], size=format(jpeg_bytes, ",").replace(",", " "), fps=fps,
+        rate=rate, family=family)

@@ -143,7 +143,7 @@ class RawRepl:
         self.source.write(EOT)
         ok = self.source.read(2, timeout)
         if ok != b"OK":
-            raise ReplBusy("The raw REPL did not accept the code (got %r)." % ok)
+            raise ReplBusy(_("The raw REPL did not accept the code (got {answer!r}).").format(answer=ok))
 
     def _raw_paste_write(self, code: bytes, timeout: float) -> None:
         header = self.source.read(2, timeout)
@@ -167,7 +167,7 @@ class RawRepl:
         self.source.write(EOT)
         ack = self.source.read_until(EOT, timeout)
         if not ack.endswith(EOT):
-            raise ReplBusy("The board did not confirm the code.")
+            raise ReplBusy(_("The board did not confirm the code."))
 
     def submit(self, code: str, timeout: float = 5) -> None:
         """Start ``code`` at the raw prompt; its output follows on ``self.source``."""
