@@ -114,6 +114,11 @@ def test_the_read_and_the_write_share_one_stub_upload(tmp_path, fast_client):
         # esptool 4.8.1 "Stub is already running", 5.x "Stub flasher is already running" (loader.py run_stub)
         assert any(re.search(r"Stub (flasher )?is already running", line) for line in lines), "\n".join(lines)
         assert board.flash.read(0x1000, image.info.size) == image.path.read_bytes()
+        # the same image again: the read sees every hash match and resets the board itself
+        again, lines = _install(board.url, image, tmp_path)
+        assert again.ok and again.started and _writes(lines)[0] == [], "\n".join(lines)
+        assert sum("Uploading stub" in line for line in lines) == 1
+        assert not any(line.startswith("It was reset") for line in lines), "\n".join(lines)
 
 
 @pytest.mark.slow

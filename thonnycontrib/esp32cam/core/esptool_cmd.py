@@ -120,7 +120,8 @@ class Esptool:
 
     def survey_command(self, *, port: str, chip: str, baud: int, md5: Sequence[Tuple[int, int]],
                        probes: Sequence[int] = (), manual_boot: bool = False,
-                       usb_reset: bool = False, keep_stub: bool = False) -> List[str]:
+                       usb_reset: bool = False, keep_stub: bool = False,
+                       reset_if: Optional[str] = None) -> List[str]:
         """core/board_survey.py in esptool's Python: esptool connects as for a write, then the
         board's partition table, flash size, filesystem blocks and per-region MD5 are read.
         By hand in download mode the flasher stub is left running for the write after it
@@ -129,12 +130,15 @@ class Esptool:
         ``soft_reset(True)``; flasher stub stub_flasher.c), which boots the firmware once IO0
         is released. The write then finds the stub ("already running", esptool's sync).
         ``keep_stub``: the same when a write follows at once (no second connect and stub
-        upload); the stub is switched back to 115200 first, where the write's esptool syncs."""
+        upload); the stub is switched back to 115200 first, where the write's esptool syncs.
+        ``reset_if``: unless the board's hashes give this digest (it holds the image: the board is
+        reset, as without ``keep_stub``; core/board_survey.py)."""
         stay = manual_boot or keep_stub
         return [self.python, "-m", "thonnycontrib.esp32cam.core.board_survey",
                 "--md5", ",".join(f"{a:#x}:{n:#x}" for a, n in md5),
                 "--probe", ",".join(f"{a:#x}" for a in probes),
-                *(["--to-baud", "115200"] if keep_stub and baud != 115200 else []), "--",
+                *(["--to-baud", "115200"] if keep_stub else []),
+                *(["--reset-if", reset_if] if keep_stub and reset_if else []), "--",
                 "--chip", chip, "--port", port, "--baud", str(baud),
                 "--before", self.spell(_before(manual_boot, usb_reset)),
                 "--after", self.spell("no-reset-stub" if stay else "hard-reset"),
