@@ -166,7 +166,7 @@ def test_the_installer_asks_before_a_layout_change_erases_the_files_and_copies_t
     assert "ESP32-CAM files" in r["default_folder"]
     assert not r["cancelled"] and "Nothing was written: the board and its files are as they were." in r["cancel_log"]
     assert _writes(r["cancel_log"]) == [] and r["cancel_action"] == "Cancelled"
-    assert r["no_folder"] == "Choose a folder to copy the files into."
+    assert r["no_folder"] == "\u26a0 Choose a folder to copy the files into."  # a warning: ⚠, not colour alone
     assert r["installed"], r["install_log"]
     assert re.search(r"Copied \d+ files to " + re.escape(str(backup)), r["install_log"]), r["install_log"]
     assert any("--erase-all" in c for c in _writes(r["install_log"])), r["install_log"]

@@ -81,7 +81,7 @@ def test_unsupported_sensor_in_the_camera_view_doctor_and_installer(xdisplay, tm
         r = run_scenario(scenario_unsupported_sensor, tmp_path / "user", url=board.url, timeout=200)
     view = r["view"]
     assert view["kind"] == "unsupported_sensor", view
-    assert view["title"] == "This firmware does not drive the OV3660 camera sensor"
+    assert view["title"] == "\u2716 This firmware does not drive the OV3660 camera sensor"  # ✖: not colour alone
     assert "drives only the OV2640" in view["text"] and view["button"]
     doctor = r["doctor"]
     assert doctor["code"] == "unsupported_sensor", doctor

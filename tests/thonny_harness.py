@@ -266,7 +266,9 @@ class Harness:
         before = len(self.shell_text())
         self.wait_until(self.runner.is_waiting_toplevel_command, timeout, "back-end ready")
         get_shell().submit_python_code(code.rstrip("\n") + "\n")
-        self.wait_until(lambda: not self.runner.is_waiting_toplevel_command(), 5, "command start")
+        # started, or (a loaded machine polls late) already answered with a new prompt
+        self.wait_until(lambda: not self.runner.is_waiting_toplevel_command()
+                        or ">>>" in self.shell_text()[before:], 5, "command start")
         self.wait_for_prompt(timeout)
         return self.shell_text()[before:]
 

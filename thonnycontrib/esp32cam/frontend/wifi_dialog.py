@@ -17,6 +17,7 @@ from thonnycontrib.esp32cam.core import backend_commands, wifi
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys, bind_enter, focus_first_row
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
 
@@ -48,6 +49,7 @@ class WifiDialog(tk.Toplevel):
         bind_enter(self.tree, self._enter_in_list)
         get_workbench().bind(RESPONSE, self._on_response, True)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self.after(50, self.scan)
 
     def _build(self) -> None:
