@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_frames, rom, sccb
+from .webrepl import BoardWebRepl
 from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
@@ -461,6 +462,8 @@ class MicroPythonFirmware:
         # the access points around the board (none: scans find nothing, connect() never succeeds)
         self.wifi = wifi if wifi is not None else WifiNetworks()
         self.wifi.attach(self._unique_id(), on_event=event)
+        # webrepl.start() on the board: a host-side WebREPL on its LAN address (webrepl.py)
+        self.webrepl = BoardWebRepl(self.wifi, feed=self.feed, emit=self._repl_out, event=event)
         self._lock = threading.RLock()
         # held by the output reader from reading a chunk of the unix port's stdout until it is
         # in the UART's queue: with it and an empty pipe, nothing written is still on its way
@@ -594,6 +597,7 @@ class MicroPythonFirmware:
             proc = self._proc
             threads = (self._supervisor, self._channel_thread)
             self._rx_backlog = bytearray()
+        self.webrepl.stop()
         if proc is not None and proc.poll() is None:
             proc.kill()
         if proc is not None:
@@ -712,7 +716,7 @@ class MicroPythonFirmware:
                     # nothing follows: what looked like the start of a banner was just data
                     held = out.release()
                     if held and not self._stopping.is_set():
-                        self._emit(held)
+                        self._repl_out(held)
                     continue
                 try:
                     select.select([fd], [], [])
@@ -730,10 +734,10 @@ class MicroPythonFirmware:
                     if not self._track_mode(out, data):
                         continue
                     if data and not self._stopping.is_set():
-                        self._emit(data)
+                        self._repl_out(data)
             rest = out.flush()
             if rest and not self._stopping.is_set():
-                self._emit(rest)
+                self._repl_out(rest)
             proc.wait()
             with self._lock:
                 for pipe in (proc.stdin, proc.stdout):
@@ -759,10 +763,16 @@ class MicroPythonFirmware:
             # Wi-Fi stays associated over a soft reset (ports/esp32/main.c never stops it), but the
             # sockets were the ended process's
             self.wifi.forget_listeners()
+            self.webrepl.stop()
             with self._lock:
                 if self._stopping.is_set():
                     return
                 self._spawn(raw=self._raw_mode)
+
+    def _repl_out(self, data: bytes) -> None:
+        """REPL output: to UART0, and to a WebREPL client (os.dupterm duplicates it)."""
+        self._emit(data)
+        self.webrepl.output(data)
 
     def _unmask_echo(self, data: bytes) -> bytes:
         """The friendly REPL echoes what it read: a masked f-string quote (see feed) is shown
@@ -844,6 +854,8 @@ class MicroPythonFirmware:
             return None, b""  # never answered: the chip resets
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
+        if op == "webrepl":
+            return self.webrepl.handle(req), b""
         if op == "wlan":
             return self.wifi.handle(req, self.version), b""
         if op == "pin":
