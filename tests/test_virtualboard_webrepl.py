@@ -138,3 +138,15 @@ def test_files_go_both_ways_over_binary_frames(board):
         assert b"768\r\n" in client.read_until(b"768\r\n>>> ")
     finally:
         client.close()
+
+
+def test_thonnys_own_webrepl_connection_logs_in_and_runs_code(board):
+    webrepl_connection = pytest.importorskip("thonny.plugins.micropython.webrepl_connection")
+    host, port = board.fw.wifi.address(8266)
+    conn = webrepl_connection.WebReplConnection("ws://%s:%d/" % (host, port), "cam123")
+    try:
+        assert conn.read_until(b">>> ", timeout=10).endswith(b"WebREPL connected\r\n>>> ")
+        conn.write(b"print(6*7)\r")
+        assert b"42\r\n" in conn.read_until(b"42\r\n>>> ", timeout=10)
+    finally:
+        conn.stop_reader()
