@@ -482,6 +482,8 @@ class MicroPythonFirmware:
         self._crash_count = 0
         self._rx_backlog = bytearray()
         self._rx_last_cr = False  # CR LF split across two UART chunks
+        self._lone_lf = 0  # LFs without a CR the REPL read: paste mode echoes them as they are
+        self._echo_tail = b""
         self.boots = 0  # processes started (hard boot + soft reboots)
 
     # --- public interface ---------------------------------------------
@@ -577,6 +579,8 @@ class MicroPythonFirmware:
             if byte == 0x0A and self._rx_last_cr:
                 self._rx_last_cr = False
                 continue
+            if byte == 0x0A:
+                self._lone_lf += 1
             self._rx_last_cr = byte == 0x0D
             out.append(byte)
         return bytes(out)
@@ -730,7 +734,7 @@ class MicroPythonFirmware:
                     if not chunk:
                         break
                     self._output_since_sigint = True
-                    data = self._unmask_echo(out.feed(chunk))
+                    data = self._paste_lf_echo(self._unmask_echo(out.feed(chunk)))
                     if not self._track_mode(out, data):
                         continue
                     if data and not self._stopping.is_set():
@@ -773,6 +777,31 @@ class MicroPythonFirmware:
         """REPL output: to UART0, and to a WebREPL client (os.dupterm duplicates it)."""
         self._emit(data)
         self.webrepl.output(data)
+
+    def _paste_lf_echo(self, data: bytes) -> bytes:
+        """The ESP32's paste mode echoes a lone LF as it came and keeps it as a line end
+        (shared/runtime/pyexec.c: only CR echoes "\\r\\n=== "), as Thonny's paste submission
+        over WebREPL expects; the unix port read it as CR. Undo that in the echo."""
+        if not self._lone_lf:
+            return data
+        data, self._echo_tail = self._echo_tail + data, b""
+        out = bytearray()
+        i = 0
+        while self._lone_lf:
+            at = data.find(b"\r\n=== ", i)
+            if at < 0:
+                break
+            out += data[i:at] + b"\n"
+            i = at + 6
+            self._lone_lf -= 1
+        rest = data[i:]
+        if self._lone_lf and (b">>> " in rest or b"\x04" in rest):
+            self._lone_lf = 0  # the LFs were read outside paste mode
+        elif self._lone_lf:
+            k = _partial_suffix(rest, b"\r\n=== ")
+            if k:
+                rest, self._echo_tail = rest[:-k], rest[-k:]
+        return bytes(out + rest)
 
     def _unmask_echo(self, data: bytes) -> bytes:
         """The friendly REPL echoes what it read: a masked f-string quote (see feed) is shown
