@@ -3,8 +3,6 @@ WebREPL started now and at every boot from the plug-in's marked boot.py lines (i
 item 3), against the virtual board's WebREPL (tests/virtualboard/webrepl.py)."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.test_virtualboard_webrepl import Client
@@ -44,14 +42,11 @@ def test_webrepl_password_is_kept_on_the_board_and_webrepl_runs_now_and_after_a_
         files = _board_text(board, "print(open('webrepl_cfg.py').read()); print(open('boot.py').read())")
         assert "PASS = %r" % WEBREPL_PASSWORD in files
         assert files.index(wifi.BOOT_MARK) < files.index(webrepl_access.BOOT_MARK)  # joins first
+        mark = board.events.mark()
         board.press_reset()  # radio off, no WebREPL; boot.py joins and starts it again
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                address = board.wifi_address(8266, timeout=1)
-                break
-            except TimeoutError:
-                assert time.monotonic() < deadline
+        # the old server may still be closing when press_reset() returns: wait for the new one
+        board.events.wait_for("webrepl_started", since=mark, timeout=30)
+        address = board.wifi_address(8266, timeout=30)
         assert b"WebREPL connected" in _log_in(address)
         # once only
         assert main(["wifi", "-p", board.url, "--ssid", "home", "--password-file", _password_file(tmp_path),
