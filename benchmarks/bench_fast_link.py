@@ -2,14 +2,15 @@
 
     python benchmarks/bench_fast_link.py [--size KB] [--frames N] [--cap BAUD] [--no-thonny]
 
-One run, fresh boards (lemariva synthetic image, MicroPython unix port as firmware),
+One run, fresh boards (lemariva synthetic image, MicroPython unix port as firmware, with the
+flash chip's erase/program times and a CP2102's 1 ms USB frames: tests/virtualboard/README.md),
 the adapter cap set with ``--cap`` (default 921600: a CP2102's ceiling; the board is
 reached over RFC 2217, whose default cap is also 921600):
 
 - Thonny's Files view (real Workbench, real back-end process): upload and download of
   a ``--size`` KB binary file, byte-exact, with the plug-in's fast link vs the same
   back-end at "115200 only" (= Thonny's own ESP32 back-end code, unchanged, at the rate
-  stock Thonny uses);
+  stock Thonny uses) and vs Thonny's own transfer at the fast rate;
 - ``mpremote fs cp`` of the same file (115200; mpremote has no rate negotiation), as an
   outside reference;
 - camera frames per second at QVGA and VGA: ``snapshot --count`` (CLI) and the camera
@@ -38,7 +39,9 @@ from tests.virtualboard import VirtualBoard, synthetic_firmware  # noqa: E402
 
 
 def _board(**kwargs) -> VirtualBoard:
-    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", **kwargs)
+    # a CP2102 (1 ms USB frames) and the chip's filesystem flash times; the CPU runs at the
+    # host's speed (cpu="esp32" still over-charges the twin's plumbing: virtualboard/README.md)
+    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", adapter="cp2102", **kwargs)
     board.events.wait_for("firmware_started", timeout=20)
     time.sleep(0.5)
     return board
@@ -73,7 +76,7 @@ def files_up_and_down(h, workdir, size, label):
     return up, down, same
 
 
-def scenario_files(h, url, speed, workdir, size):
+def scenario_files(h, url, speed, workdir, size, camera=True):
     import time
 
     h.wb.show_view("FilesView", set_focus=False)
@@ -82,6 +85,8 @@ def scenario_files(h, url, speed, workdir, size):
     h.wait_for_prompt(60)
     connect = time.perf_counter() - started
     up, down, same = files_up_and_down(h, workdir, size, speed)
+    if not camera:
+        return {"connect": connect, "up": up, "down": down, "same": same}
     # the camera view itself, in Live mode: frames counted by the test, timed here
     from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
@@ -125,11 +130,21 @@ def scenario_files(h, url, speed, workdir, size):
 
 
 def thonny_rows(size_kb: int, cap: int):
+    """115200 (Thonny's own transfer), Thonny's own transfer at the fast rate (the back-end
+    told so by THONNY_TRANSFER_ENV; files only), the fast link."""
+    from thonnycontrib.esp32cam.backend.fast_files import THONNY_TRANSFER_ENV
+
     results = {}
-    for speed in ("115200", "auto:%d" % cap):
-        with _board() as board, tempfile.TemporaryDirectory() as tmp:
-            results[speed] = run_scenario(scenario_files, Path(tmp) / "user", url=board.url, speed=speed,
-                                          workdir=tmp, size=size_kb * 1024, timeout=1800)
+    for key, speed in (("115200", "115200"), ("thonny_fast", "auto:%d" % cap), ("fast", "auto:%d" % cap)):
+        if key == "thonny_fast":
+            os.environ[THONNY_TRANSFER_ENV] = "1"  # the back-end process inherits it
+        try:
+            with _board() as board, tempfile.TemporaryDirectory() as tmp:
+                results[key] = run_scenario(scenario_files, Path(tmp) / "user", url=board.url, speed=speed,
+                                            workdir=tmp, size=size_kb * 1024, camera=key != "thonny_fast",
+                                            timeout=1800)
+        finally:
+            os.environ.pop(THONNY_TRANSFER_ENV, None)
     return results
 
 
@@ -180,12 +195,18 @@ def main() -> int:
     if not args.no_thonny:
         with private_display():
             r = thonny_rows(args.size, args.cap)
-        slow, quick = r["115200"], r[fast]
-        assert slow["same"] and quick["same"], "a transfer was not byte-exact"
-        for key, label in (("up", "Files view upload"), ("down", "Files view download")):
-            print("| %s %d KB | %.1f s (%.1f kB/s) | %.1f s (%.1f kB/s) | %.1f× |"
-                  % (label, args.size, slow[key], args.size * 1.024 / slow[key], quick[key],
-                     args.size * 1.024 / quick[key], slow[key] / quick[key]), flush=True)
+        slow, own_fast, quick = r["115200"], r["thonny_fast"], r["fast"]
+        assert slow["same"] and own_fast["same"] and quick["same"], "a transfer was not byte-exact"
+        print("\n| Files view, %d KB | Thonny's own, 115200 | Thonny's own, %d | fast link, %d | "
+              "speed-up vs 115200 / vs Thonny's own at %d |" % (args.size, args.cap, args.cap, args.cap))
+        print("|---|---|---|---|---|")
+        kb = args.size * 1.024
+        for key, label in (("up", "upload"), ("down", "download")):
+            print("| %s | %.1f s (%.1f kB/s) | %.1f s (%.1f kB/s) | %.1f s (%.1f kB/s) | %.1f× / %.1f× |"
+                  % (label, slow[key], kb / slow[key], own_fast[key], kb / own_fast[key], quick[key],
+                     kb / quick[key], slow[key] / quick[key], own_fast[key] / quick[key]), flush=True)
+        print("\n| what | 115200 | fast link | speed-up |")
+        print("|---|---|---|---|")
         for size in ("QVGA", "VGA"):
             lines = [100 * row["fps"][size + " line"] / (rate / 10) for row, rate in ((slow, 115200), (quick, args.cap))]
             print("| camera view, Live, %s | %.1f frames/s (%.0f %% of the line) | %.1f frames/s (%.0f %% of the line) | %.1f× |"

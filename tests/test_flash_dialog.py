@@ -68,6 +68,18 @@ def scenario_install(h, url: str, shot: str):
                       progress=float(dlg._progress_bar["value"]),
                       action=dlg._current_action_label["text"], button=dlg._cancel_button["text"])
         yield h.is_at_prompt  # the installer reconnected the ESP32-CAM interpreter
+        # its last page offers the Wi-Fi dialog: modal over the installer, the grab given back
+        from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
+
+        result["wifi_offer"] = dlg.wifi_button is not None and str(dlg.wifi_button.cget("text"))
+        dlg.wifi_button.invoke()
+        yield lambda: any(isinstance(w, WifiDialog) for w in h.widgets(dlg))
+        wifi_dlg = next(w for w in h.widgets(dlg) if isinstance(w, WifiDialog))
+        result["wifi_modal"] = wifi_dlg.grab_current() is wifi_dlg
+        yield lambda: wifi_dlg.status_var.get() != "Scanning…"  # the scan answered
+        wifi_dlg.close()
+        h.pump(0.2)
+        result["grab_back"] = dlg.grab_current() is dlg
         _dialog_shot(dlg, shot)
         dlg._cancel_button.invoke()  # "Close"
         yield lambda: True
@@ -135,8 +147,11 @@ def scenario_entry_points(h):
     dlg, page = h.open_options("interpreter")
     kinds = page.get_flashing_dialog_kinds()
     _drive_modal(h, script, opener=lambda: page._open_flashing_dialog(FIRMWARE_INSTALLER_KIND), timeout=30)
+    # the page's Wi-Fi… button: not connected yet, it says to press OK first
+    wifi_opened = page._wifi.open()
+    wifi_note = str(page._wifi.note.cget("text"))
     h.press_cancel(dlg)
-    return {"labels": labels, "seen": seen, "kinds": kinds}
+    return {"labels": labels, "seen": seen, "kinds": kinds, "wifi": (wifi_opened, wifi_note)}
 
 
 @pytest.mark.thonny
@@ -147,6 +162,8 @@ def test_tools_menu_and_interpreter_page_open_the_installer(xdisplay, tmp_path):
     title = "Install MicroPython camera firmware (ESP32-CAM)"
     assert result["seen"] == [[title, "lemariva-v1.21.0"], [title, "lemariva-v1.21.0"]]
     assert result["kinds"] == ["camera firmware"]
+    opened, note = result["wifi"]
+    assert opened is None and "press OK to connect first" in note
 
 
 def _env(srv) -> dict:
@@ -186,6 +203,7 @@ def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeyp
     assert result["progress"] == 100.0 and result["action"].startswith("Done")
     assert (result["backend"], result["port"]) == ("ESP32CAM", board.url)
     assert "camera ok" in result["shell"] and "Error" not in result["shell"]
+    assert result["wifi_offer"] == "Set up Wi-Fi…" and result["wifi_modal"] and result["grab_back"]
     assert shot.stat().st_size > 10_000
     if os.environ.get("UPDATE_SCREENSHOTS"):
         shutil.copy(shot, SCREENSHOT)  # refresh the docs image on request only

@@ -72,7 +72,8 @@ def test_the_graph_sees_real_edges():
     graph = _graph()
     assert "thonnycontrib.esp32cam.core.catalog" in graph["thonnycontrib.esp32cam.core.download"] or \
         "thonnycontrib.esp32cam.core.download" in graph["thonnycontrib.esp32cam.core.catalog"]
-    assert "thonnycontrib.esp32cam.frontend.camera_view" in graph["thonnycontrib.esp32cam.frontend.registration"]
+    assert "thonnycontrib.esp32cam.frontend.camera_wifi" in graph["thonnycontrib.esp32cam.frontend.registration"]
+    assert "thonnycontrib.esp32cam.frontend.camera_view" in graph["thonnycontrib.esp32cam.frontend.camera_wifi"]
 
 
 def test_no_import_cycles():

@@ -21,7 +21,7 @@ from tests.thonny_harness import REPO_ROOT, run_scenario
 from tests.virtualboard import VirtualBoard, synthetic_firmware
 from tests.virtualboard.testing import FASTCLIENT_DIR
 
-pytestmark = [pytest.mark.thonny, pytest.mark.slow,
+pytestmark = [pytest.mark.thonny, pytest.mark.slow, pytest.mark.ui,
               pytest.mark.skipif(not shutil.which("xdotool"), reason="xdotool is not installed (.ci/run installs it)")]
 
 V127 = "MicroPython v1.27.0 on 2026-01-12; Generic ESP32 module with SPIRAM with ESP32"

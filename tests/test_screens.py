@@ -21,7 +21,7 @@ import pytest
 from tests.screen_sizes import SMALL_SCREENS, xvfb_screen
 from tests.thonny_harness import REPO_ROOT, run_scenario
 
-pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.thonny, pytest.mark.ui, pytest.mark.timeout(300)]
 
 DOCS_SHOTS = REPO_ROOT / "docs" / "screenshots" / "1366x768"
 LONG_DIR = "/home/student/Documents/" + "/".join(["a-rather-long-folder-name-for-firmware"] * 4)

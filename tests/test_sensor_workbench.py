@@ -47,14 +47,11 @@ def _installer_seen(h, opener, result_key, result):
 
 def scenario_unsupported_sensor(h, url):
     from thonnycontrib.esp32cam.frontend.doctor_dialog import open_doctor_dialog
-    from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
 
     result = {}
     h.select_backend("ESP32CAM", port=url)
     h.wait_for_prompt(40)
-    show_camera_view()
-    h.pump(0.3)
-    view = h.wb.get_view(VIEW_ID)
+    view = h.camera_view()
     view.capture()
     h.wait_until(lambda: getattr(view, "last_problem", None), 40, "an explanation")
     h.pump(0.2)
@@ -81,7 +78,7 @@ def test_unsupported_sensor_in_the_camera_view_doctor_and_installer(xdisplay, tm
         r = run_scenario(scenario_unsupported_sensor, tmp_path / "user", url=board.url, timeout=200)
     view = r["view"]
     assert view["kind"] == "unsupported_sensor", view
-    assert view["title"] == "This firmware does not drive the OV3660 camera sensor"
+    assert view["title"] == "\u2716 This firmware does not drive the OV3660 camera sensor"  # ✖: not colour alone
     assert "drives only the OV2640" in view["text"] and view["button"]
     doctor = r["doctor"]
     assert doctor["code"] == "unsupported_sensor", doctor

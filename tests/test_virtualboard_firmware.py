@@ -214,6 +214,49 @@ def test_filesystem_is_littlefs_in_the_vfs_partition_and_survives_restart(rig, t
     assert r.run("print(open('hello.txt').read())") == "board data"
 
 
+def test_filesystem_writes_take_the_flash_chips_erase_and_program_time(rig):
+    """esp32.Partition returns when the chip is done: 64 KB written through open().write
+    erases 16 sectors (tSE 45 ms) and programs at least 256 pages (tPP 0.4 ms)."""
+    r = rig()
+    r.start()
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    out, err = r.raw_exec(
+        "import time\nb = bytes(range(256)) * 16\nt = time.ticks_ms()\n"
+        "with open('big.bin', 'wb') as f:\n    for i in range(16):\n        f.write(b)\n"
+        "print(time.ticks_diff(time.ticks_ms(), t))", timeout=60)
+    assert not err
+    assert int(out) >= 16 * 45 + 256 * 0.4, out
+    assert r.raw_exec("print(open('big.bin', 'rb').read() == b * 16)")[0].strip() == "True"
+
+
+def test_board_code_takes_a_240_mhz_esp32s_time(rig):
+    """The unix port is ~200x faster than the chip: a pure-Python loop's result comes no
+    sooner than it would from an ESP32 (tests/virtualboard/cpu.py, calibrated)."""
+    from tests.virtualboard import cpu
+
+    r = rig()
+    r.fw.cpu = "esp32"
+    r.start()
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    runs = 10
+    started = time.monotonic()
+    out, err = r.raw_exec(cpu.CALIBRATION + "for _ in range(%d):\n    run()\nprint('done')" % runs, timeout=60)
+    elapsed = time.monotonic() - started
+    assert (out.strip(), err) == ("done", "")
+    expected = runs * cpu.CALIBRATION_ESP32_SECONDS
+    assert expected * 0.9 <= elapsed <= expected * 4, (elapsed, expected)
+    r.fw.cpu = "host"  # the next boot runs at the host's speed
+    r.stop()
+    r.start()
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    started = time.monotonic()
+    r.raw_exec(cpu.CALIBRATION + "for _ in range(%d):\n    run()\nprint('done')" % runs, timeout=60)
+    assert time.monotonic() - started < expected * 0.5
+
+
 def test_filesystem_follows_the_vfs_partition_of_the_flashed_table(rig, tmp_path):
     from tests.virtualboard.esp_image import Partition, build_partition_table
 

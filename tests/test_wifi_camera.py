@@ -50,6 +50,9 @@ def test_snapshot_over_wifi_saves_a_whole_frame_and_stops_the_server(family, tmp
         with Image.open(out_file) as im:
             assert im.size == (320, 240)
         assert "over Wi-Fi from %s:8081" % board.wifi.ip in out and "Wi-Fi, 5 frames" in out
+        # the server's camera has two frame buffers (the sensor's full rate), serial one
+        counts = [e.data["fb_count"] for e in board.events.all("camera_frame")]
+        assert counts[-5:] == [2] * 5, counts
         # the server is gone and the REPL is free: a second run starts it again
         with pytest.raises(OSError):
             socket.create_connection((board.wifi.ip, 8081), timeout=2).close()

@@ -266,7 +266,9 @@ class Harness:
         before = len(self.shell_text())
         self.wait_until(self.runner.is_waiting_toplevel_command, timeout, "back-end ready")
         get_shell().submit_python_code(code.rstrip("\n") + "\n")
-        self.wait_until(lambda: not self.runner.is_waiting_toplevel_command(), 5, "command start")
+        # started, or (a loaded machine polls late) already answered with a new prompt
+        self.wait_until(lambda: not self.runner.is_waiting_toplevel_command()
+                        or ">>>" in self.shell_text()[before:], 5, "command start")
         self.wait_for_prompt(timeout)
         return self.shell_text()[before:]
 
@@ -372,6 +374,22 @@ class Harness:
         self.call_modal(opener, timeout=timeout)
         assert "error" not in result, result["error"]
         return result
+
+    def camera_view(self) -> Any:
+        """Show the plug-in's camera view, as its View menu item does, and return it."""
+        from thonnycontrib.esp32cam.frontend.registration import VIEW_ID, show_camera_view
+
+        show_camera_view()
+        self.pump(0.3)
+        return self.wb.get_view(VIEW_ID)
+
+    @staticmethod
+    def set_live(view: Any, on: bool, frame_size: Optional[str] = None) -> None:
+        """The camera view's Live check box, as the user ticks it (after picking a frame size)."""
+        if frame_size:
+            view.controls.frame_size.set(frame_size)
+        view.controls.live.set(on)
+        view._on_live_toggled()
 
     def remote_files(self) -> List[str]:
         view = self.wb.get_view("FilesView")

@@ -18,7 +18,7 @@ from .images import firmware_offset
 from .rom import MAC, MAC_S3, RomBootloader, esp32_chip, esp32s3_chip, parse_mac
 from .sccb import MODELS as SENSOR_MODELS
 from .transport import PtyPort, Rfc2217Server
-from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ROM_BAUD, Uart
+from .uart import ADAPTER_LATENCY, ADAPTER_MODELS, ADAPTER_USB_FRAME, ROM_BAUD, Uart
 from .wifi import DEFAULT_RSSI, WifiNetworks
 from .wiring import WIRINGS, pins_for, usb_serial_jtag
 
@@ -47,7 +47,7 @@ class VirtualBoard:
                  sensor: str = "OV2640", mac: Optional[str] = None,
                  chip: str = "esp32", flash_size: Optional[int] = None, usb: bool = False,
                  fail_after: Optional[int] = None, wifi: Optional[Mapping[str, Any]] = None,
-                 wifi_rssi: int = DEFAULT_RSSI, wifi_lan: str = "home") -> None:
+                 wifi_rssi: int = DEFAULT_RSSI, wifi_lan: str = "home", cpu: str = "host") -> None:
         """`chip="esp32s3"`: an ESP32-S3 module (8 MB flash by default) whose `psram` is
         True/"octal" (N8R8: in-package octal PSRAM), "quad" (N8R2) or False. `usb=True`: the
         board reaches the host through the S3's own USB-Serial/JTAG (VID 303A PID 1001)
@@ -56,11 +56,16 @@ class VirtualBoard:
         router that hands out no address): the access points
         its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py).
         `wifi_lan="loopback"`: the board's address is on the host's loopback, where a host program
-        reaches its servers (ports from 1024) at the address and port the board reports."""
+        reaches its servers (ports from 1024) at the address and port the board reports.
+        `cpu="esp32"`: MicroPython's code takes a 240 MHz ESP32's time (cpu.py; it still
+        over-charges the twin's own pipe and sleep system calls); "host" (default): the host's."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
         if usb and chip != "esp32s3":
             raise ValueError("usb=True (USB-Serial/JTAG) needs chip='esp32s3'")
+        if cpu not in ("esp32", "host"):
+            raise ValueError("cpu must be 'esp32' or 'host'")
+        self.cpu = cpu
         self.usb = usb
         self._force_download = False  # USB-Serial/JTAG's force-download-boot flag
         self._usb_reset = False       # the current reset came from the USB-Serial/JTAG lines
@@ -113,6 +118,7 @@ class VirtualBoard:
         self.uart.chip_rx = self._chip_rx
         if adapter is not None:
             self.uart.set_adapter_latency(ADAPTER_LATENCY.get(adapter))
+            self.uart.set_usb_frame(ADAPTER_USB_FRAME.get(adapter))
         self._firmware_factory = firmware_factory
         self._run_micropython = micropython
         self._lock = threading.RLock()
@@ -378,6 +384,8 @@ class VirtualBoard:
                 self.events.emit(kind, **(data or {}))
 
             extra = {"wifi": self.wifi} if self._firmware_factory is None or self._wifi_configured else {}
+            if self._firmware_factory is None:
+                extra["cpu"] = self.cpu
             firmware = factory(self.flash, info, psram=psram, camera_missing=self.camera_missing,
                                sensor=self.sensor, emit=emit, event=event, request_reset=self._request_reset,
                                uart=self.uart, mac=self.mac, **extra)

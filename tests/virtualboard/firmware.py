@@ -37,6 +37,7 @@ Behaviour that needs the host's help:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import json
@@ -54,7 +55,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import camera_frames, rom, sccb
+from . import camera_buffers, camera_frames, rom, sccb
+from .cpu import CpuGovernor, host_factor
+from .flash import PAGE_SIZE, FlashTiming
 from .webrepl import BoardWebRepl
 from .wifi import WifiNetworks
 
@@ -109,6 +112,7 @@ DEFAULT_BANNER = "MicroPython v1.21.0 on 2023-10-13; ESP32 module with ESP32"
 
 SIGINT_RETRY_SECONDS = 0.25  # Ctrl-C repeated sooner is swallowed: the first one is pending
 SIGINT_SILENT_RETRY_SECONDS = 1.0  # ... or sooner than this while the program printed nothing
+CHANNEL_ROUND_TRIP = 0.0001  # what one private-channel request costs by itself (0.1-0.2 ms measured on a loaded 2-core host)
 BOOT_OUTPUT_KEPT = 4096  # bytes of a failed boot's output kept for its event
 CRASH_LOOP_LIMIT = 5  # this many exits in a row without reaching a prompt: give up restarting
 RX_BUFFER_SIZE = 4096  # bytes kept while the firmware restarts (soft reboot)
@@ -306,6 +310,12 @@ def _interrupt_running_code(pid: int) -> bool:
             pass
 
 
+# Internal RAM the twin leaves for frame buffers with fb_location=DRAM (its assumption: of the
+# ESP32's 320 KB DRAM, Wi-Fi and IDF leave about this much; MicroPython's heap is in PSRAM on
+# SPIRAM builds): one VGA JPEG buffer (61440 bytes) fits, two do not.
+DRAM_FOR_FRAMES = 100 * 1024
+
+
 class CameraSensor:
     """The OV2640 and esp32-camera's state as the drivers see them. It lives on the
     host, so it survives soft reboots like the real driver state does (lemariva and
@@ -320,8 +330,9 @@ class CameraSensor:
         self.model = model
         self.bus = sccb.SccbBus(model if present else None)
         self.frame_number = 0
-        self._last_frame = 0.0
-        self._vsync_origin: Optional[float] = None
+        self.buffers: Optional[camera_buffers.FrameBuffers] = None
+        self.held = False  # a driver keeps the last frame's buffer (cnadler86)
+        self.last_age = 0.0  # seconds between the end of the last frame handed out and its fb_get
         self.renderer = camera_frames.FrameRenderer()
         self.reset()
 
@@ -344,15 +355,19 @@ class CameraSensor:
             # detect() claims it: "Detected camera not supported." and ESP_ERR_NOT_SUPPORTED;
             # the error path stops XCLK again
             return {"ok": False, "err": "ESP_ERR_NOT_SUPPORTED", "code": 0x106, "sensor": self.model}
+        self._update(req)
+        refused = self._frame_buffers(req)
+        if refused:
+            return refused
         self.in_use = True
         self.bus.driver_clock = True  # the driver's LEDC keeps XCLK running
-        self._vsync_origin = self._last_frame = time.monotonic()  # the sensor starts streaming
-        self._update(req)
         return {"ok": True, "sensor": self.model}
 
     def deinit(self) -> Dict[str, Any]:
         was = self.in_use
         self.in_use = False
+        self.buffers = None
+        self.held = False
         self.bus.driver_clock = False
         return {"ok": was}
 
@@ -383,25 +398,52 @@ class CameraSensor:
             return 1 / 25
         return 1 / 12.5
 
-    def _wait_for_frame(self, width: int, height: int) -> None:
-        """esp_camera_fb_get(): the frame that starts after the previous one was handed back.
+    def _frame_buffers(self, req: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """esp_camera_init's frame buffers (cam_hal.c cam_dma_config): ``fb_count`` JPEG
+        buffers of width x height / 5 bytes each, in PSRAM or internal RAM (``fb_location``);
+        an error answer when they do not fit."""
+        count = max(1, int(req.get("fb_count", 1)))
+        size = int(self.settings["width"]) * int(self.settings["height"]) // 5
+        if req.get("fb_location") == "dram" and count * size > DRAM_FOR_FRAMES:
+            # "cam_dma_config(301): frame buffer malloc failed"
+            return {"ok": False, "err": "ESP_ERR_NO_MEM", "code": 0x101}
+        self.buffers = camera_buffers.FrameBuffers(
+            count, req.get("grab") == "latest", time.monotonic(), self._period())
+        self.held = False
+        return None
 
-        The sensor streams continuously from init (VSYNC every `frame_period`); with the one
-        frame buffer these builds configure, the driver fills the buffer from the first VSYNC
-        after esp_camera_fb_return() and fb_get() returns when that frame is complete. The
-        MicroPython modules return the buffer inside capture(), so a frame is ready one
-        period after the first frame boundary following the previous capture. A slow caller
-        (the serial link) finds it ready at once, as before; a fast one (Wi-Fi) waits for it."""
-        period = self.frame_period(width, height)
+    def _period(self, s: Optional[Dict[str, Any]] = None) -> float:
+        s = s or self.settings
+        return self.frame_period(int(s["width"]), int(s["height"]))
+
+    def give(self) -> Dict[str, Any]:
+        """esp_camera_fb_return of the buffer a driver kept (cnadler86 keeps the last
+        frame's buffer until the next capture(), free_buffer() or deinit())."""
+        if self.in_use and self.held and self.buffers is not None:
+            self.buffers.give(time.monotonic(), self._period())
+        self.held = False
+        return {"ok": True}
+
+    def _wait_for_frame(self, s: Dict[str, Any], hold: bool) -> bool:
+        """esp_camera_fb_get() (and, unless the driver holds it, esp_camera_fb_return right
+        after, as lemariva's and KAKI5's capture() copy the frame into bytes): waits, like
+        the chip, until the buffers in camera_buffers hand out a frame."""
+        period = self._period(s)
+        if hold:
+            self.give()
+        got = self.buffers.take(time.monotonic(), period) if self.buffers is not None else None
+        if got is None:  # every buffer held: cam_take's "Failed to get the frame on time!"
+            return False
+        ready, ended = got
         now = time.monotonic()
-        if self._vsync_origin is None:  # not seen an init since the twin started: streaming already
-            self._vsync_origin = self._last_frame = now - 2 * period
-        since = self._last_frame - self._vsync_origin
-        next_vsync = self._vsync_origin + -(-since // period) * period  # first boundary >= last return
-        ready = next_vsync + period
         if ready > now:
             time.sleep(ready - now)
-        self._last_frame = time.monotonic()
+        self.last_age = max(ready, now) - ended
+        if hold:
+            self.held = True
+        else:
+            self.buffers.give(time.monotonic(), period)
+        return True
 
     def capture(self, req: Dict[str, Any]) -> Optional[bytes]:
         """A frame with the sensor's settings (the request may override them);
@@ -410,7 +452,8 @@ class CameraSensor:
             return None
         s = dict(self.settings)
         s.update({k: req[k] for k in self.SETTINGS if k in req})
-        self._wait_for_frame(int(s["width"]), int(s["height"]))
+        if not self._wait_for_frame(s, bool(req.get("hold"))):
+            return None
         frame = self.renderer.render(
             int(s["width"]),
             int(s["height"]),
@@ -441,7 +484,15 @@ class MicroPythonFirmware:
         uart: Any = None,
         mac: Optional[bytes] = None,
         wifi: Optional[WifiNetworks] = None,
+        cpu: str = "host",
     ) -> None:
+        """`cpu="esp32"`: the board's code runs at a 240 MHz ESP32's speed (cpu.py);
+        `"host"` (default): at the host's."""
+        if cpu not in ("esp32", "host"):
+            raise ValueError("cpu must be 'esp32' or 'host'")
+        self.cpu = cpu
+        self._governor: Optional[CpuGovernor] = None
+        self._meter_path = ""  # where the board process reports its own modules' time
         self.flash = flash
         self.mac = mac  # the chip's eFuse MAC: machine.unique_id() and the Wi-Fi MAC
         self.info = info
@@ -478,6 +529,7 @@ class MicroPythonFirmware:
         self._prompt_seen = False
         self._booted = threading.Event()  # this process has its board modules (see vb_boot)
         self._interruptible = threading.Event()  # its boot has enabled Ctrl-C
+        self._flash_busy = threading.Lock()  # held while the filesystem's flash erases/programs
         self._boot_output = bytearray()  # what this process printed before it booted
         self._crash_count = 0
         self._rx_backlog = bytearray()
@@ -533,7 +585,11 @@ class MicroPythonFirmware:
                     pending.clear()
                     if not self._may_signal():
                         continue  # the previous Ctrl-C is still pending
-                    if _interrupt_running_code(proc.pid):
+                    governor = self._governor
+                    with self._flash_busy, (governor.hold() if governor else contextlib.nullcontext()):
+                        # raised once a flash operation has returned; the CPU governor waits
+                        sent = _interrupt_running_code(proc.pid)
+                    if sent:
                         self._last_sigint = time.monotonic()
                         self._output_since_sigint = False
                         continue
@@ -597,6 +653,9 @@ class MicroPythonFirmware:
     def stop(self) -> None:
         """Chip reset or power loss: the firmware dies at once. Idempotent."""
         self._stopping.set()  # before taking the lock: no soft reboot can spawn after this
+        governor = self._governor
+        if governor is not None:
+            governor.close()  # output held for the CPU's time goes nowhere now
         with self._lock:
             proc = self._proc
             threads = (self._supervisor, self._channel_thread)
@@ -622,6 +681,9 @@ class MicroPythonFirmware:
         child_fds = (req_write, resp_read)
         config = self._boot_config()
         config["raw_repl"] = raw
+        meter_fd, meter_path = tempfile.mkstemp(prefix="virtualboard-cpu-")
+        os.close(meter_fd)
+        config["cpu_meter"] = self._meter_path = meter_path
         # PSRAM build heap vs internal RAM only. The twin's own modules (C on a board) live in
         # this heap too: 178K leaves as much free after boot (gc.mem_free() ~104 KB lemariva,
         # ~96 KB cnadler86) as 160K did before esp32.NVS/Partition, micropython and select.
@@ -690,6 +752,10 @@ class MicroPythonFirmware:
             "unique_id": list(self._unique_id()),
             "wifi": self.wifi.lan,
             "uart": dict(repl_uart_rules(self.banner), baud=self._uart.chip_baud if self._uart else 115200),
+            "cpu": self.cpu,
+            # the filesystem's erase/program times: the same chip the ROM path models
+            "fs_timing": {"sector_erase": FlashTiming.SECTOR_ERASE, "page_program": FlashTiming.PAGE_PROGRAM,
+                          "page_size": PAGE_SIZE},
         }
 
     def _unique_id(self) -> bytes:
@@ -726,6 +792,9 @@ class MicroPythonFirmware:
                     select.select([fd], [], [])
                 except (OSError, ValueError):
                     break
+                # what it printed leaves once an ESP32 would have it; it stays in the pipe
+                # meanwhile, where a UART(0) rate change waits for it (_wait_output_left)
+                self._pay_cpu()
                 with self._output_lock:
                     try:
                         chunk = os.read(fd, OUTPUT_CHUNK)
@@ -743,6 +812,7 @@ class MicroPythonFirmware:
             if rest and not self._stopping.is_set():
                 self._repl_out(rest)
             proc.wait()
+            self._end_governor()
             with self._lock:
                 for pipe in (proc.stdin, proc.stdout):
                     try:
@@ -834,6 +904,28 @@ class MicroPythonFirmware:
             self._raw_mode = out.mode == "raw"
         return True
 
+    # --- ESP32 CPU speed (cpu.py) ---------------------------------------
+    def _start_governor(self, config: Dict[str, Any]) -> None:
+        proc = self._proc
+        if self.cpu != "esp32" or proc is None or self._governor is not None:
+            return
+        self._governor = CpuGovernor(proc.pid, host_factor(micropython_command()), config["cpu_meter"])
+        self._governor.start()
+
+    def _pay_cpu(self) -> None:
+        governor = self._governor
+        if governor is not None:
+            governor.pay()
+
+    def _end_governor(self) -> None:
+        governor, self._governor = self._governor, None
+        if governor is not None:
+            governor.close()
+        try:
+            os.unlink(self._meter_path)
+        except OSError:
+            pass
+
     # --- private channel ----------------------------------------------
     def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
         try:
@@ -845,6 +937,7 @@ class MicroPythonFirmware:
                     req = json.loads(line)
                 except ValueError:
                     continue
+                self._pay_cpu()  # the request is made once an ESP32 would have got there
                 header, payload = self._handle(req, config)
                 if header is None:
                     continue
@@ -868,6 +961,7 @@ class MicroPythonFirmware:
             self._interruptible.set()
             if op == "booted":
                 self._booted.set()
+                self._start_governor(config)
                 self.sensor.bus.pwm.clear()  # a soft reset stops PWM (ports/esp32/main.c machine_pwm_deinit_all)
             return {"ok": True}, b""
         if op == "reset":
@@ -881,6 +975,10 @@ class MicroPythonFirmware:
             self._wait_output_left(tail=0, whole=True)
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
+        if op == "flash_busy":
+            with self._flash_busy:  # Ctrl-C waits (feed): the chip finishes the C call first
+                time.sleep(max(0.0, float(req.get("s", 0)) - CHANNEL_ROUND_TRIP))
+            return {"ok": True}, b""
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
         if op == "webrepl":
@@ -905,6 +1003,8 @@ class MicroPythonFirmware:
             return answer, b""
         if op == "cam_set":
             return self.sensor.set(req), b""
+        if op == "cam_give":
+            return self.sensor.give(), b""
         if op == "cam_capture":
             try:
                 frame = self.sensor.capture(req)
@@ -912,7 +1012,9 @@ class MicroPythonFirmware:
                 frame = None
             if frame is None:
                 return {"ok": False}, b""
-            self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame)})
+            self._event("camera_frame", {"number": self.sensor.frame_number, "size": len(frame),
+                                         "age_ms": round(self.sensor.last_age * 1000, 1),
+                                         "fb_count": self.sensor.buffers.count if self.sensor.buffers else 0})
             return {"ok": True, "len": len(frame)}, frame
         return {"ok": False, "err": "unknown op"}, b""
 

@@ -53,6 +53,24 @@ ADAPTER_LATENCY = {
     "ft232r": (0.016, 62),
 }
 
+# Every one of these bridges is a full-speed USB device on bulk endpoints: the host
+# controller moves full-speed data in 1 ms frames (USB 2.0 specification, 5.8 and 8.4.3:
+# a full-speed frame is 1 ms, SOF every 1 ms), and bytes that reach the bridge from either
+# side wait for the next one. Silicon Labs' knowledge-base article "CP210x USB
+# communication" (2004, on CP2101-CP2108) describes exactly that: "The USB protocol also
+# has framing every 1 ms", packets to the CP210x go frame by frame, and data to the PC waits
+# until its buffer fills or a receive timeout expires. WCH's CH340 datasheet (CH340DS1,
+# version 2F, features: "Full speed USB device interface, USB 2.0 compatible"), the CH9102's
+# and FTDI's FT232R ("USB 2.0 Full Speed compatible") say the same. So a reply to a
+# host write comes 0-2 ms (1 ms on average) later than the line alone allows.
+USB_FRAME_SECONDS = 0.001
+ADAPTER_USB_FRAME = {name: USB_FRAME_SECONDS for name in ("cp2102", "cp2102n", "ch340", "ch9102", "ft232r")}
+
+
+def next_frame(now: float, frame: float) -> float:
+    """The start of the first USB frame after ``now`` (frames start at multiples of ``frame``)."""
+    return (int(now / frame) + 1) * frame
+
 
 class Uart:
     def __init__(self, events: EventLog, *, line_rate: str = "real", max_baud: Optional[int] = None,
@@ -89,6 +107,8 @@ class Uart:
         self._usb = bytearray()  # bytes the adapter holds back (latency timer)
         self._usb_since = 0.0
         self._usb_cond = threading.Condition()
+        self.usb_frame: Optional[float] = None  # ADAPTER_USB_FRAME of the adapter, if any
+        self._frames: "queue.Queue[tuple[float, bytes]]" = queue.Queue()  # (due, bytes) to the host
         self._writer = threading.Thread(target=self._write_loop, name="virtualboard-uart-tx", daemon=True)
         self._writer.start()
 
@@ -249,7 +269,31 @@ class Uart:
         if latency is not None:
             threading.Thread(target=self._latency_loop, name="virtualboard-usb-latency", daemon=True).start()
 
+    def set_usb_frame(self, frame: Optional[float]) -> None:
+        """Bytes cross the adapter's USB side only at frame starts (``ADAPTER_USB_FRAME``)."""
+        self.usb_frame = frame
+        if frame is not None:
+            threading.Thread(target=self._frame_loop, name="virtualboard-usb-frames", daemon=True).start()
+
+    def _frame_loop(self) -> None:
+        while not self._closed:
+            try:
+                due, data = self._frames.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._deliver(data)
+
     def _host_tx(self, data: bytes) -> None:
+        frame = self.usb_frame
+        if frame is None:
+            self._deliver(data)
+        else:  # the host's next IN poll, in the next frame
+            self._frames.put((next_frame(time.monotonic(), frame), data))
+
+    def _deliver(self, data: bytes) -> None:
         try:
             self.host_tx(data)
         except Exception:
@@ -259,6 +303,12 @@ class Uart:
     def host_send(self, data: bytes) -> None:
         """Bytes from the adapter; called in order by the transport thread."""
         baud = self.host_baud or self.chip_baud  # the adapter's transmitter sets the pace
+        frame = self.usb_frame
+        if frame is not None and self._in_free <= time.monotonic():
+            # the line is idle: these bytes reach the adapter in the next USB frame
+            wait = next_frame(time.monotonic(), frame) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
         for piece in self._slices(data, baud):
             self._in_free = self._pace(self._in_free, len(piece), baud)
             self.chip_rx(self._maybe_garble(piece, "to_chip"))

@@ -212,6 +212,13 @@ class WifiNetworks:
             self._lock.notify_all()
         self.station.reset()
 
+    def lose_signal(self) -> None:
+        """The access point goes away (switched off, out of range): the station loses its
+        link and address; established TCP connections get no packet through any more
+        (sim_socket: a send waits for its socket's timeout, then ETIMEDOUT)."""
+        self.station.lose()
+        self._event("wifi_lost")
+
     def forget_listeners(self) -> None:
         """A soft reboot ends the MicroPython process that held the sockets."""
         with self._lock:
@@ -259,6 +266,7 @@ STAT_IDLE = 1000
 STAT_CONNECTING = 1001
 STAT_GOT_IP = 1010
 REASON_ASSOC_LEAVE = 8
+REASON_BEACON_TIMEOUT = 200  # esp_wifi_types.h: the access point's beacons stopped
 REASON_4WAY_HANDSHAKE_TIMEOUT = 15
 REASON_NO_AP_FOUND = 201
 REASON_AUTH_FAIL = 202
@@ -332,6 +340,15 @@ class Station:
         self.requested = False
         if self.connected or self._plan is not None:
             self.reason = REASON_ASSOC_LEAVE
+        self.connected = False
+        self.associated = False
+        self._plan = None
+        self.networks.set_ip(None)
+
+    def lose(self) -> None:
+        self.advance()
+        if self.connected or self.associated:
+            self.reason = REASON_BEACON_TIMEOUT
         self.connected = False
         self.associated = False
         self._plan = None

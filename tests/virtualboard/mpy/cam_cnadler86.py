@@ -87,7 +87,11 @@ class Camera:
     def init(self):
         if self._initialized:
             return
-        _check_err(_c.sensor_init(_DRIVES, **self._settings()))
+        # modcamera.c: fb_count (1..2) and grab_mode go to esp_camera_init, fb_location is
+        # always CAMERA_FB_IN_PSRAM
+        _check_err(_c.sensor_init(_DRIVES, fb_count=self._fb_count, fb_location="psram",
+                                  grab="latest" if self._grab_mode == GrabMode.LATEST else "when_empty",
+                                  **self._settings()))
         self._initialized = True
 
     def deinit(self):
@@ -118,8 +122,9 @@ class Camera:
 
     def capture(self):
         self._check_init()
-        self._buffer = None  # esp_camera_fb_return of the previous frame
-        frame = _c.capture(**self._settings()) if self._format in _FORMATS else None
+        self._buffer = None  # esp_camera_fb_return of the previous frame (the host does it)
+        # the driver keeps this frame's buffer until the next capture(), free_buffer() or deinit()
+        frame = _c.capture(hold=True, **self._settings()) if self._format in _FORMATS else None
         if frame is None:
             _c.log_e("MPY_CAMERA", "Failed to capture image")
             return None
@@ -127,6 +132,8 @@ class Camera:
         return memoryview(frame)
 
     def free_buffer(self):
+        if self._buffer is not None:
+            _c.give()
         self._buffer = None
 
     def reconfigure(self, *, frame_size=None, pixel_format=None, grab_mode=None, fb_count=None):
@@ -145,6 +152,10 @@ class Camera:
         if fb_count is not None:
             self._fb_count = 2 if fb_count > 2 else max(1, fb_count)
         self._buffer = None
+        # mp_camera_hal_reconfigure: esp_camera_deinit(), then esp_camera_init() anew
+        _c.sensor_deinit()
+        self._initialized = False
+        self.init()
 
     # read-only properties
     @property
@@ -188,6 +199,8 @@ class Camera:
         self._check_init()
         if not 0 <= value <= _MAX_SIZE:
             raise ValueError("Invalid setting for frame_size")
+        if self._buffer is not None:  # esp_camera_return_all()
+            _c.give()
         self._buffer = None
         self._size = value
 

@@ -78,6 +78,11 @@ def size_settings(w, h):
     return {"width": w, "height": h}
 
 
+def give():
+    """esp_camera_fb_return() of the buffer a driver kept from its last capture."""
+    host.call("cam_give")
+
+
 def capture(**overrides):
     """Frame bytes (bytearray) with the sensor's settings, or None when the driver
     is not initialised (or cannot produce the pixel format)."""

@@ -34,6 +34,9 @@ def init():
         return False
     settings = _size(_conf[FRAMESIZE])
     settings.update(format=_FORMATS[_conf[PIXFORMAT]], quality=_conf.get(JPEG_QUALITY, 12), vflip=False, hmirror=False)
+    # FB_COUNT: "framebuffer count > 1 continuous mode (JPEG only)" (the builds' cam_config.py);
+    # the C source is not published: the twin assumes PSRAM buffers and CAMERA_GRAB_WHEN_EMPTY
+    settings.update(fb_count=_conf.get(FB_COUNT, 1), fb_location="psram", grab="when_empty")
     return _c.sensor_init(_DRIVES, **settings) == 0
 
 

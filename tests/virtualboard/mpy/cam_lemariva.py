@@ -39,7 +39,11 @@ def init(id=0, *, format=JPEG, framesize=FRAME_VGA, quality=12, d0=5, d1=18, d2=
     size = _check_size(framesize)
     if xclk_freq not in (XCLK_10MHz, XCLK_20MHz):
         raise ValueError("xclk frequency is not valid")
-    if _c.sensor_init(_DRIVES, format=_FORMATS[format], quality=quality, vflip=False, hmirror=False, **size):
+    # modcamera.c (since e7d16f0, 2022-02-01): fb_count = fb_size, fb_location as given
+    # (default CAMERA_FB_IN_DRAM), grab_mode always CAMERA_GRAB_WHEN_EMPTY
+    if _c.sensor_init(_DRIVES, format=_FORMATS[format], quality=quality, vflip=False, hmirror=False,
+                      fb_count=fb_size, fb_location="psram" if fb_location == PSRAM else "dram",
+                      grab="when_empty", **size):
         _c.log_e("camera", "Camera Init Failed")
         raise OSError("Camera Init Failed")
     return True

@@ -51,6 +51,19 @@ def _board_ip():
     return _net._sta_ip()
 
 
+_link = [True, 0]  # the board's station had an address, when it was last asked (ticks_ms)
+
+
+def _link_up(force=False):
+    """Whether the board still has its network (asked at most every 100 ms: a send must not
+    cost a round trip over the private channel each time)."""
+    now = _time.ticks_ms()
+    if force or _time.ticks_diff(now, _link[1]) >= 100:
+        _link[0] = _board_ip() is not None
+        _link[1] = now
+    return _link[0]
+
+
 def _pace(direction, n):
     """Hold the caller until `n` bytes have had their air time in `direction`."""
     rate = _cfg["rate"]
@@ -165,6 +178,14 @@ class socket(io.IOBase):
 
     # --- data -----------------------------------------------------------------------------
     def _send_some(self, mv):
+        if not _link_up():
+            # the board lost its network: nothing gets through; lwIP's send blocks until the
+            # socket's timeout (none: for good, as long as the link stays down)
+            deadline = None if self._timeout is None else _time.ticks_add(_time.ticks_ms(), int(self._timeout * 1000))
+            while not _link_up(force=True):
+                if deadline is not None and _time.ticks_diff(deadline, _time.ticks_ms()) <= 0:
+                    raise OSError(_errno.ETIMEDOUT)
+                _time.sleep_ms(100)
         n = self._s.write(mv)
         if n is None:
             return None

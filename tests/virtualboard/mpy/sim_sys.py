@@ -130,6 +130,7 @@ class _TxFifo:
         now = _time.ticks_us()
         self.tick_waits += 1
         _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
+        _METER[0].idle(now)
 
 
 def _window(data, window):
@@ -149,8 +150,10 @@ def _window(data, window):
 
 
 def _raw_write(raw, data):
+    t1 = _time.ticks_us()
     raw.write(_RAW_MARK + len(data).to_bytes(4, "little"))
     raw.write(data)
+    _METER[0].unblocked(t1)
 
 
 # A board's sys.stdout and sys.stdout.buffer (shared/runtime/sys_stdio_mphal.c, read at each
@@ -169,6 +172,8 @@ class FileIO:
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
 
     def write(self, data, *window):
+        meter = _METER[0]  # the UART driver is C on a board (cpu.py)
+        t0 = meter.start()
         data = _window(data, window)
         n = len(data)
         if n:
@@ -176,6 +181,7 @@ class FileIO:
                 _raw_write(self._raw, data)
             else:
                 self.fifo.write(self._raw, data, _UART0["baud"])
+        meter.stop(t0)
         return n
 
     def flush(self):
@@ -194,12 +200,18 @@ class _Stdout(_io.IOBase):
         self.buffer = buffer
 
     def write(self, s, *window):
+        meter = _METER[0]
+        t0 = meter.start()
         if window:
             s = str(_window(s, window), "utf-8")
         fifo = self.buffer.fifo
         if fifo is not None:
             fifo.pace(len(s) + s.count("\n"), _UART0["baud"])  # "\n" leaves as "\r\n"
-        return self._real.write(s)
+        t1 = _time.ticks_us()
+        n = self._real.write(s)
+        meter.unblocked(t1)
+        meter.stop(t0)
+        return n
 
     def flush(self):
         pass
@@ -232,8 +244,26 @@ def _print(*args, sep=" ", end="\n", file=None):
     stdout.write((" " if sep is None else sep).join([str(a) for a in args]) + ("\n" if end is None else end))
 
 
+class _NoMeter:
+    def start(self):
+        return 0
+
+    def stop(self, t0):
+        pass
+
+    def idle(self, t0):
+        pass
+
+    def unblocked(self, t0):
+        pass
+
+
+_METER = [_NoMeter()]
+
+
 def _setup(host, cfg):
     global version, stdout
+    _METER[0] = host.meter
     _parse_banner(cfg["banner"])
     stdout = _STDOUT_TYPES[1 if _BOARD["tuple"] >= (1, 24) else 0](stdout._real, stdout.buffer)
     if cfg.get("uart", {}).get("tx_tick"):

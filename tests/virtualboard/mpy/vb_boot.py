@@ -8,8 +8,10 @@ import micropython
 import gc
 
 BLOCK_SIZE = 4096
+_METER = [None]  # vb_host.Meter: the twin's own work, not paced at ESP32 speed (cpu.py)
 SIM_MODULES = (
     ("micropython", "sim_micropython"),  # first: it keeps the unix port's C print, __import__...
+    ("time", "sim_time"),  # early: the other modules sleep through it (see _load)
     ("sys", "sim_sys"),  # before sim_os, which uses it
     ("machine", "sim_machine"),
     ("esp32", "sim_esp32"),
@@ -23,7 +25,7 @@ SIM_MODULES = (
     ("webrepl", "sim_webrepl"),  # after network: it reports the STA address
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
-ALIASES = {"uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",
+ALIASES = {"utime": "time", "uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",
            "uselect": "select"}
 BOOT_PY = """\
 # This file is executed on every boot (including wake-boot from deepsleep)
@@ -35,14 +37,25 @@ BOOT_PY = """\
 
 
 class FlashBdev:
-    """Block device on the flash image file (the ESP32 "vfs" partition)."""
+    """Block device on the flash image file (the ESP32 "vfs" partition). Like esp32.Partition
+    (ports/esp32/esp32_partition.c, v1.24.0: esp_partition_erase_range / esp_partition_write)
+    it returns when the chip is done: each erase and program is charged the flash chip's time
+    (cfg "fs_timing", flash.py FlashTiming), which the host waits out (op "flash_busy")."""
 
-    def __init__(self, f, start, size):
+    def __init__(self, f, start, size, host=None, timing=None):
         self.f = f
         self.start = start
         self.blocks = size // BLOCK_SIZE
+        self.host = host
+        self.timing = timing or {}
+
+    def _busy(self, seconds):
+        if self.host is not None and seconds > 0:
+            self.host.call("flash_busy", s=seconds)
 
     def readblocks(self, n, buf, off=0):
+        meter = _METER[0]
+        t0 = meter.start()
         self.f.seek(self.start + n * BLOCK_SIZE + off)
         mv = memoryview(buf)
         got = 0
@@ -51,13 +64,19 @@ class FlashBdev:
             if not k:
                 raise OSError(5)
             got += k
+        meter.stop(t0)
 
     def writeblocks(self, n, buf, off=None):
+        meter = _METER[0]
         if off is None:
             self.ioctl(6, n)
             off = 0
+        t0 = meter.start()
         self.f.seek(self.start + n * BLOCK_SIZE + off)
         self.f.write(buf)
+        page = self.timing.get("page_size", 256)
+        meter.stop(t0)
+        self._busy(-(-len(buf) // page) * self.timing.get("page_program", 0))
 
     def ioctl(self, op, arg):
         if op == 4:  # block count
@@ -65,8 +84,11 @@ class FlashBdev:
         if op == 5:  # block size
             return BLOCK_SIZE
         if op == 6:  # erase block
+            t0 = _METER[0].start()
             self.f.seek(self.start + arg * BLOCK_SIZE)
             self.f.write(b"\xff" * BLOCK_SIZE)
+            _METER[0].stop(t0)
+            self._busy(self.timing.get("sector_erase", 0))
             return 0
         return 0
 
@@ -169,7 +191,9 @@ def _check_module_syntax(name):
                 continue
             src = f.read()
             f.close()
+            t0 = _METER[0].start()
             masked = _syntax.mask(src, _VERSION[0])
+            _METER[0].stop(t0)
             if masked is not src:
                 compile(masked, path, "exec")
             return
@@ -203,27 +227,32 @@ def _install_language(g, version):
     # the REPL's globals (g), where code typed at the REPL runs
     maker = {}
     exec(
-        "def wrap(orig, mask, v):\n"
+        "def wrap(orig, mask, v, meter):\n"
         " @micropython.native\n"
         " def w(src, *a):\n"
-        "  return orig(mask(src, v) if isinstance(src, (str, bytes)) else src, *a)\n"
+        "  if isinstance(src, (str, bytes)):\n"
+        "   t0 = meter.start()\n"
+        "   src = mask(src, v)\n"
+        "   meter.stop(t0)\n"
+        "  return orig(src, *a)\n"
         " return w\n",
         g,
         maker,
     )
     wrap = maker["wrap"]
-    builtins.exec = wrap(exec, _syntax.mask, version)
-    builtins.eval = wrap(eval, _syntax.mask, version)
-    builtins.compile = wrap(compile, _syntax.mask, version)
+    builtins.exec = wrap(exec, _syntax.mask, version, _METER[0])
+    builtins.eval = wrap(eval, _syntax.mask, version, _METER[0])
+    builtins.compile = wrap(compile, _syntax.mask, version, _METER[0])
 
 
 def boot(g):
     micropython.kbd_intr(-1)  # the chip's own start-up cannot be interrupted
-    from vb_host import Host
+    from vb_host import Host, Meter
 
     host = Host(open(int(sys.argv[1]), "wb"), open(int(sys.argv[2]), "rb"))
     del sys.modules["vb_host"]
     cfg = host.call("hello")
+    host.meter = _METER[0] = Meter(cfg.get("cpu_meter") if cfg.get("cpu") == "esp32" else None)
     flash = open(cfg["flash"], "r+b")
     global _syntax
     import vb_syntax as _syntax
@@ -231,13 +260,15 @@ def boot(g):
     sys.path.insert(0, cfg["native_dir"])
     for public, private in SIM_MODULES:
         modules[public] = _load(private, host, cfg)
+        if public == "time":
+            sys.modules["time"] = modules["time"]  # what the modules loaded next import
     if cfg.get("camera"):
         modules["camera"] = _load("cam_" + cfg["camera"], host, cfg)
 
     # the host's filesystem goes away for good; the board's flash takes its place
     for mount_point in ("/",):
         vfs.umount(mount_point)
-    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"]), host)
+    mounted = _mount(FlashBdev(flash, cfg["vfs_offset"], cfg["vfs_size"], host, cfg.get("fs_timing")), host)
     if mounted:
         os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]

@@ -1,6 +1,39 @@
 # Client side of the private channel to the virtual board (host process).
 # Requests are one JSON line; answers are one JSON line, plus `len` payload bytes.
 import json
+import time
+
+
+WRITE_US = 50  # a pipe write that took longer than this was blocked
+
+
+class Meter:
+    """CPU time the twin's own modules spend (C on a board: not ESP32-paced, cpu.py), as
+    decimal microseconds in a file the host reads. Sections must not block."""
+
+    def __init__(self, path=None):
+        self._f = open(path, "r+b") if path else None
+        self.total = 0
+
+    def start(self):
+        return time.ticks_us()
+
+    def idle(self, t0):
+        """Inside a section: the time since t0 was spent waiting (a sleep), not computing."""
+        self.total -= time.ticks_diff(time.ticks_us(), t0)
+
+    def unblocked(self, t0):
+        """Inside a section: a write since t0 counts only as long as one that did not block
+        (the host holding the board's output back fills the pipe)."""
+        self.total -= max(0, time.ticks_diff(time.ticks_us(), t0) - WRITE_US)
+
+    def stop(self, t0):
+        now = time.ticks_us()
+        self.total += time.ticks_diff(now, t0)
+        if self._f is not None:
+            self._f.seek(0)
+            self._f.write(b"%d\n" % self.total)
+            self.total += time.ticks_diff(time.ticks_us(), now)  # reported next time
 
 
 class _NoLock:
@@ -19,6 +52,7 @@ class Host:
         self._req = req
         self._resp = resp
         self._seq = 0
+        self.meter = Meter()
         try:
             import _thread
 
@@ -27,38 +61,51 @@ class Host:
             self._lock = _NoLock()
 
     def call(self, op, **args):
+        t0 = self.meter.start()
         with self._lock:
-            return self._call(op, args)
+            return self._call(op, args, t0)
 
-    def _call(self, op, args):
+    def _call(self, op, args, t0):
         # Each request carries a number its answer repeats. A KeyboardInterrupt (Ctrl-C as
         # SIGINT) can end a read before the answer came: that answer is skipped next time,
         # so the channel stays in step, as a C call on the chip completes before the
         # interrupt is raised.
+        # the time this takes, but for waiting for the answer, is the board's C (Meter)
+        meter = self.meter
         self._seq += 1
         args["op"] = op
         args["_id"] = self._seq
-        self._req.write(json.dumps(args).encode() + b"\n")
+        line = json.dumps(args).encode() + b"\n"
+        meter.stop(t0)  # before the host reads the request and the count
+        self._req.write(line)
         while True:
             line = self._resp.readline()
+            t0 = meter.start()
             if not line:
                 raise OSError("virtual board channel closed")
             r = json.loads(line)
             if r.get("_id", self._seq) == self._seq:
+                meter.stop(t0)
                 return r
             if r.get("ok") and "len" in r:
                 self.read_payload(r["len"])  # a stale answer's payload
 
     def call_with_payload(self, op, **args):
         """(answer, its `len` payload bytes or None) as one exchange."""
+        t0 = self.meter.start()
         with self._lock:
-            r = self._call(op, args)
-            return r, (self.read_payload(r["len"]) if r.get("ok") and "len" in r else None)
+            r = self._call(op, args, t0)
+            t0 = self.meter.start()
+            payload = self.read_payload(r["len"]) if r.get("ok") and "len" in r else None
+            self.meter.stop(t0)
+            return r, payload
 
     def send(self, op, **args):
         args["op"] = op
         with self._lock:
+            t0 = self.meter.start()
             self._req.write(json.dumps(args).encode() + b"\n")
+            self.meter.stop(t0)
 
     def read_payload(self, n):
         buf = bytearray(n)

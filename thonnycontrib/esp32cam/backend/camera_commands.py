@@ -167,6 +167,8 @@ class CameraCommandsMixin:
                     "baudrate": self._esp32cam_baudrate()}
         if action == "stream":
             return {"streamed": self._esp32cam_stream(session, settings, cmd)}
+        if action in ("wifi_start", "wifi_stop"):  # backend.wifi_commands
+            return self._esp32cam_wifi_camera(action, session, settings)  # type: ignore[attr-defined]
         raise problems.CameraProblem(problems.OTHER, _("Unknown camera request"), repr(action))
 
     def _esp32cam_stream(self, session: CameraSession, settings: Any, cmd: Any) -> int:

@@ -4,8 +4,9 @@ Thonny's serial transfer sends each 1 KB block as hexadecimal inside a Python
 command (upload) or prints it as hexadecimal (download): twice the bytes, a full
 raw-REPL exchange per block, and on MicroPython v1.19+ every print longer than
 the 128-byte TX FIFO waits for FreeRTOS ticks (ports/esp32/uart.c
-``uart_stdout_tx_strn``): downloads stay near 6 kB/s whatever the rate. Here one
-small program per file moves raw bytes:
+``uart_stdout_tx_strn``): measured on the virtual board at 921600, 5-8 kB/s up and
+18-25 kB/s down (benchmarks/bench_fast_link.py, README). Here one small program per file moves
+raw bytes:
 
 - download: the board sends 4 KB blocks (header: length, CRC-32) through the fast
   link's paced writer, one block per request byte from the host (``n`` next, ``r``
@@ -24,6 +25,7 @@ Thonny's serial transfers call on every Thonny generation.
 from __future__ import annotations
 
 import binascii
+import os
 import struct
 from logging import getLogger
 from typing import Any, BinaryIO, Callable
@@ -104,8 +106,15 @@ def __esp32cam_wr(p, g):
 """
 
 
+# Set in the back-end's environment, Thonny's own transfer runs at the fast rate too
+# (benchmarks/bench_fast_link.py compares the two at the same rate).
+THONNY_TRANSFER_ENV = "ESP32CAM_THONNY_TRANSFER"
+
+
 class FastFilesMixin:
     def _esp32cam_fast_files(self) -> bool:
+        if os.environ.get(THONNY_TRANSFER_ENV):
+            return False
         return getattr(self, "_esp32cam_link_rate", fastlink.BOOT_BAUD) > fastlink.BOOT_BAUD
 
     # --- download -------------------------------------------------------------------------

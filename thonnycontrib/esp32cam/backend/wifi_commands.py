@@ -60,3 +60,21 @@ class WifiCommandsMixin:
             logger.info("Wi-Fi command failed", exc_info=True)
             return {"error": _("The board did not finish the Wi-Fi step: {error}").format(error=e),
                     "code": "board_error"}
+
+    def _esp32cam_wifi_camera(self, action: str, session: Any, settings: Any) -> Dict[str, Any]:
+        """The camera view's Live over Wi-Fi: ``wifi_start`` starts the camera with ``settings``
+        and the board's MJPEG server (core.camera.wifi_stream) and answers its address, or why
+        not (``wifi_down``); ``wifi_stop`` ends the server. The REPL stays on the serial line."""
+        from thonnycontrib.esp32cam.core.camera import problems, wifi_stream
+
+        if action == "wifi_stop":
+            return {"wifi_frames": wifi_stream.stop_on(session)}
+        session.apply(settings)  # a camera that does not start is the view's problem to explain
+        try:
+            host, port = wifi_stream.start_on(session, settings)
+        except wifi_stream.NotOnWifi:
+            return {"wifi": None, "wifi_down": "not_joined"}
+        except (ValueError, problems.CameraProblem) as e:  # the server did not start: serial Live
+            logger.info("The Wi-Fi camera server did not start", exc_info=True)
+            return {"wifi": None, "wifi_down": "no_server", "details": str(e).splitlines()[0] if str(e) else ""}
+        return {"wifi": {"host": host, "port": port}, "family": session.family}

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from thonnycontrib.esp32cam.core import classroom as cr
 from thonnycontrib.esp32cam.core.i18n import N_, _
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.keyboard import focus_first_row
 
 CHECKED, UNCHECKED = "☑", "☐"
@@ -51,6 +52,7 @@ class BoardTable:
         self.tree.bind("<<TreeviewSelect>>", lambda e: self.show_detail(), True)
 
         self.detail_text = tk.Text(frame, height=4, width=80, wrap="word", font="TkDefaultFont")
+        theme_colors.paint_text(self.detail_text)
         self.detail_text.grid(row=row + 1, column=0, sticky="we", pady=(6, 0))
         detail_bar = ttk.Scrollbar(frame, orient="vertical", command=self.detail_text.yview)
         detail_bar.grid(row=row + 1, column=1, sticky="ns", pady=(6, 0))

@@ -6,11 +6,14 @@ import io
 import tkinter as tk
 from typing import Any, Optional, Tuple
 
+from thonnycontrib.esp32cam.frontend import theme_colors
+
 
 class CameraPicture(tk.Label):
     def __init__(self, master: tk.Misc) -> None:
         # width/height 1: the grid, not the picture, decides the label's size; the picture follows
-        super().__init__(master, background="#202020", anchor="center", width=1, height=1)
+        super().__init__(master, anchor="center", width=1, height=1)
+        theme_colors.paint(self, background=lambda w: theme_colors.text_area_colours(w)["background"])
         self._image: Any = None  # the last frame, decoded at full size (PIL image)
         self._photo: Any = None  # keeps the Tk image alive
         self._render_pending: Optional[str] = None

@@ -7,13 +7,16 @@ from tkinter import ttk
 from typing import Any, Callable, Dict
 
 from thonnycontrib.esp32cam.core.camera.problems import ACTION_INSTALL_FIRMWARE
+from thonnycontrib.esp32cam.core.contrast import ERROR, marked
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 
 class CameraProblemPanel(ttk.Frame):
     def __init__(self, master: tk.Misc, open_installer: Callable[[], None]) -> None:
         super().__init__(master)
-        self.problem_title = ttk.Label(self, text="", foreground="#b00020", font="BoldTkDefaultFont")
+        theme_colors.use_theme(self)
+        self.problem_title = ttk.Label(self, text="", style=theme_colors.ERROR, font="BoldTkDefaultFont")
         self.problem_title.grid(row=0, column=0, sticky="w")
         self.problem_text = ttk.Label(self, text="", wraplength=480, justify="left")
         self.problem_text.grid(row=1, column=0, sticky="w")
@@ -22,7 +25,7 @@ class CameraProblemPanel(ttk.Frame):
 
     def show(self, problem: Dict[str, Any]) -> None:
         """Fill the panel in (the view grids it)."""
-        self.problem_title.configure(text=problem.get("title") or _("Camera problem"))
+        self.problem_title.configure(text=marked(ERROR, problem.get("title") or _("Camera problem")))
         text = problem.get("explanation", "")
         details = (problem.get("details") or "").strip()
         if details:

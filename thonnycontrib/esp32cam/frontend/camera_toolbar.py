@@ -14,6 +14,7 @@ from thonny.ui_utils import create_tooltip
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.keyboard import capture_key_text
 
 Action = Callable[[], Any]
@@ -44,8 +45,9 @@ class CameraToolbar(FlowFrame):
         size_box.bind("<<ComboboxSelected>>", lambda e: settings_changed(), True)
         quality_group = add(ttk.Frame(self))
         ttk.Label(quality_group, text=_("Quality")).pack(side="left", padx=(0, 2))
+        theme_colors.use_theme(self)
         quality = ttk.Spinbox(quality_group, from_=fam.QUALITY_MIN, to=fam.QUALITY_MAX, increment=5,
-                              textvariable=self.quality, width=4, command=settings_changed)
+                              textvariable=self.quality, width=4, command=settings_changed, style=theme_colors.SPINBOX)
         quality.pack(side="left")
         quality.bind("<Return>", lambda e: settings_changed(), True)
         add(ttk.Checkbutton(self, text=_("Flip"), variable=self.vflip, command=settings_changed))

@@ -26,6 +26,7 @@ from thonnycontrib.esp32cam.frontend.camera_picture import CameraPicture
 from thonnycontrib.esp32cam.frontend.camera_problem import CameraProblemPanel
 from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command, stop_camera_stream
 from thonnycontrib.esp32cam.frontend.camera_toolbar import CameraToolbar
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_tree
 from thonnycontrib.esp32cam.frontend.view_column import ColumnWidener
 
 logger = getLogger(__name__)
@@ -72,6 +73,7 @@ class Esp32CamCameraView(ttk.Frame):
         self.rowconfigure(2, weight=1)
         self.bind("<Configure>", self._on_resized, True)
         self._column = ColumnWidener(self)  # once, when the view first appears
+        readable_tree(self)  # Thonny's styles as they read in this view (WCAG AA)
 
     def _on_resized(self, event: Any) -> None:
         if event.widget is self:  # texts wrap to the view's width

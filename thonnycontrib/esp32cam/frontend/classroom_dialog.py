@@ -25,7 +25,9 @@ from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 logger = getLogger(__name__)
 
@@ -99,6 +101,7 @@ class TrayDialog(tk.Toplevel):
         self.fill(detected_ports() if ports is None else ports)
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self._on_screen = OnScreenKeeper(self, self.table.detail_text)
         # Enter: Install on / Check the boards; Escape: Close (stops the boards as Close does);
         # Space in the list checks or unchecks the board under the cursor
@@ -118,7 +121,8 @@ class TrayDialog(tk.Toplevel):
                                 locked=lambda: self.busy)
 
         self.status_var = tk.StringVar()
-        ttk.Label(frame, textvariable=self.status_var, foreground="gray30").grid(
+        theme_colors.use_theme(frame)
+        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.MUTED).grid(
             row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
         self.extra_frame = ttk.Frame(frame)  # a tray's own choices for the run (install: the files)

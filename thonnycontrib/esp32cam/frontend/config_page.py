@@ -19,9 +19,13 @@ from thonny.ui_utils import ems_to_pixels
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.core.ports import check_port_text
+from thonnycontrib.esp32cam.core.contrast import ERROR, marked
 from thonnycontrib.esp32cam.frontend.line_chooser import LineChooser
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_tree
 from thonnycontrib.esp32cam.frontend.scrolling import ScreenFitScroller
 from thonnycontrib.esp32cam.frontend.speed_chooser import SpeedChooser
+from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiRow
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -68,7 +72,8 @@ class Esp32CamConfigPage(front.config_page_base()):
         ttk.Label(
             below_port, text=_("…or type a network port, e.g. rfc2217://192.168.1.20:4000")
         ).grid(row=0, column=0, sticky="nw")
-        self._port_error_label = ttk.Label(below_port, text="", foreground="red")  # gridded when needed
+        theme_colors.use_theme(below_port)
+        self._port_error_label = ttk.Label(below_port, text="", style=theme_colors.ERROR)  # gridded when needed
 
         self._lines = LineChooser(area, self.backend_name)
         self._lines.grid(row=7, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
@@ -79,9 +84,12 @@ class Esp32CamConfigPage(front.config_page_base()):
         self._board_profile.combo.bind("<<ComboboxSelected>>", lambda e: self.esp32cam_live_change(), True)
         self._speed = SpeedChooser(area, self.backend_name)
         self._speed.grid(row=9, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
+        self._wifi = WifiRow(area)  # the Wi-Fi dialog, modal over Options
+        self._wifi.grid(row=10, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
         for var in list(self._lines.vars.values()) + [self._speed.var]:
             var.trace_add("write", lambda *args: self.esp32cam_live_change())
         self.esp32cam_ready()
+        readable_tree(self)  # Thonny's styles as they read on this page (WCAG AA)
 
     # --- geometry: Thonny manages the page, we hand that to the scroller ----
     # BackendConfigurationPage calls page.grid(...) / page.grid_forget() (Thonny 4.1.7, 5.0.1).
@@ -101,7 +109,7 @@ class Esp32CamConfigPage(front.config_page_base()):
         return self._scroller
 
     def _show_port_error(self, text: str) -> None:
-        self._port_error_label.configure(text=text)
+        self._port_error_label.configure(text=marked(ERROR, text))
         if text:
             self._port_error_label.grid(row=1, column=0, sticky="nw")
             self.update_idletasks()

@@ -23,7 +23,9 @@ from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.thonny_compat import front
 
 logger = getLogger(__name__)
@@ -104,6 +106,7 @@ class DoctorDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._build(port)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self._disconnected = self._disconnect_thonny()
         if autostart and port:
             self.after(50, self.start)
@@ -127,7 +130,7 @@ class DoctorDialog(tk.Toplevel):
 
         self.status_var = tk.StringVar(
             value="" if port else _("Choose the board's port, then press Diagnose."))
-        ttk.Label(frame, textvariable=self.status_var, foreground="gray40").grid(
+        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.themed(frame, theme_colors.MUTED)).grid(
             row=1, column=0, columnspan=2, sticky="w", **pad)
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)

@@ -8,6 +8,7 @@ from typing import Callable, List, Optional, Tuple
 
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 
 # button labels, translated where the buttons are made (offered_fixes)
@@ -33,6 +34,7 @@ class DoctorFindings:
 
     def __init__(self, frame: ttk.Frame, row: int) -> None:
         pad = {"padx": 12, "pady": 4}
+        theme_colors.use_theme(frame)
         self._frame, self._row = frame, row
         self.title_var = tk.StringVar()
         self.title_label = ttk.Label(frame, textvariable=self.title_var, font="TkHeadingFont")
@@ -53,6 +55,7 @@ class DoctorFindings:
         self.evidence_frame.rowconfigure(0, weight=1)
         self.evidence_text = tk.Text(self.evidence_frame, height=9, width=72, wrap="word", font="TkFixedFont",
                                      takefocus=True)  # read-only, yet Tab reaches it: arrows scroll it
+        theme_colors.paint_text(self.evidence_text)
         self.evidence_text.grid(row=0, column=0, sticky="nsew")
         scrollbar = ttk.Scrollbar(self.evidence_frame, orient="vertical", command=self.evidence_text.yview)
         scrollbar.grid(row=0, column=1, sticky="ns")
@@ -73,7 +76,7 @@ class DoctorFindings:
             title = _("{title} (works with DTR {dtr}, RTS {rts})").format(
                 title=title, dtr=onoff(result.dtr), rts=onoff(result.rts))
         self.title_var.set(mark + title)
-        self.title_label.configure(foreground="dark green" if result.ok else "firebrick")
+        self.title_label.configure(style=theme_colors.OK if result.ok else theme_colors.ERROR)
         self.meaning_var.set(result.meaning)
         self.fix_var.set(_("Fix: {fix}").format(fix=result.fix))
 

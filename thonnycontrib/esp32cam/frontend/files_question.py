@@ -17,8 +17,11 @@ from typing import Any, Dict, Optional, Tuple
 
 from thonny.ui_utils import ems_to_pixels
 
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.core.i18n import N_, _
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 
 CANCEL, ERASE, BACKUP = "cancel", "erase", "backup"
 
@@ -102,7 +105,8 @@ class FilesQuestion(tk.Toplevel):
         self.folder_entry, self.browse_button = _folder_row(frame, self.folder_var, COPY_INTO)
         self.folder_entry.grid(row=2, column=0, sticky="we")
         self.browse_button.grid(row=2, column=1, padx=(6, 0))
-        self.note_label = ttk.Label(frame, text="", foreground="#9a3b00")
+        theme_colors.use_theme(frame)
+        self.note_label = ttk.Label(frame, text="", style=theme_colors.WARNING)
         self.note_label.grid(row=3, column=0, columnspan=2, sticky="w")
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(10, 0))
@@ -115,6 +119,7 @@ class FilesQuestion(tk.Toplevel):
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.configure(width=len(str(button.cget("text"))) + 2)  # Thonny's themes fix a button's width
             button.grid(row=0, column=column, padx=(6 if column else 0, 0))
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA), before it shows
         self.protocol("WM_DELETE_WINDOW", lambda: self._give(CANCEL))
         # Enter: copy, then install (the focused button instead, if one has it); Escape: write nothing
         bind_dialog_keys(self, default=self._copy, cancel=lambda: self._give(CANCEL))
@@ -148,7 +153,7 @@ class FilesQuestion(tk.Toplevel):
     def _copy(self) -> None:
         folder = self.folder_var.get().strip()
         if not folder:
-            self.note_label.configure(text=_(NO_FOLDER))
+            self.note_label.configure(text=marked(WARNING, _(NO_FOLDER)))
             return
         self._give(BACKUP, os.path.expanduser(folder))
 

@@ -24,19 +24,23 @@ from thonnycontrib.esp32cam.core.flasher import FlashOptions
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.prepare import PreparedImage, prepare_build
 from thonnycontrib.esp32cam.core import sensors
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlashOptions
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
 from thonnycontrib.esp32cam.frontend.install_run import InstallRun
 from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.wifi_entry import WifiOfferMixin
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
 
 __all__ = ["CATALOG_URL_OPTION", "FirmwareInstallerDialog", "open_installer"]
 
 
-class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.work_dialog_base()):
+class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOfferMixin, front.work_dialog_base()):
     def __init__(self, master, port: Optional[str] = None,
                  board_facts: Optional[sensors.BoardFacts] = None) -> None:
         self._initial_port = port
@@ -52,7 +56,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
         if board_facts is None:
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
-        self._on_screen = OnScreenKeeper(self, self.log_text.text)
+        self._on_screen = OnScreenKeeper(readable_window(self), self.log_text.text)  # + readable styles
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:
@@ -122,12 +126,12 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
                                                             sticky="w", padx=pad)
         self.advanced_frame = AdvancedFlashOptions(frame)
 
-        self.guidance_label = ttk.Label(frame, text="", justify="left", foreground="#9a3b00",
-                                        wraplength=ems_to_pixels(60))
+        self.guidance_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60),
+                                        style=theme_colors.themed(frame, theme_colors.WARNING))
         self.guidance_label.grid(row=7, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
         self._fill_builds()
         if self._catalog.problem:
-            self.guidance_label.configure(text=self._catalog.problem)
+            self.guidance_label.configure(text=marked(WARNING, self._catalog.problem))
 
     def _toggle_advanced(self) -> None:
         self.advanced_frame.set_shown(self.advanced_var.get(), padx=self.get_large_padding() * 2)
@@ -165,7 +169,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def handle_work_event(self, type, args):
         if type == "guidance":
-            self.guidance_label.configure(text=args[0])
+            self.guidance_label.configure(text=marked(WARNING, args[0]))
             self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, download_mode_help())
             if self._needs_manual_boot:
                 self.advanced_frame.manual_boot_var.set(True)
@@ -190,8 +194,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, front.w
 
     def on_done(self, success):
         super().on_done(success)
-        if success:  # WorkDialog's stop() empties the bar; a finished install shows it full
-            self.progress_bar().configure(value=100, maximum=100)
+        self._finished(success)  # the bar full (WorkDialog's stop() empties it), Set up Wi-Fi…
 
     def cancel_work(self):
         super().cancel_work()

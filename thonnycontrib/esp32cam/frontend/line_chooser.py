@@ -11,6 +11,8 @@ from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.core.lines import LINE_CHOICES, LINES_EXPLANATION
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
+from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.options import effective_line_options
 
 RELEASED, ASSERTED = "released", "asserted"
@@ -39,11 +41,12 @@ class LineChooser(ttk.LabelFrame):
         )
         notes = [coerced.note for coerced in effective.values() if coerced.note]
         if notes:
+            theme_colors.use_theme(self)
             self.ignored_label = ttk.Label(
                 self,
-                text=_("In configuration.ini: {notes}. OK writes the values shown.").format(
-                    notes="; ".join(notes)),
-                foreground="#b35900",
+                text=marked(WARNING, _("In configuration.ini: {notes}. OK writes the values shown.").format(
+                    notes="; ".join(notes))),
+                style=theme_colors.WARNING,
                 wraplength=ems_to_pixels(40),
             )
             self.ignored_label.grid(row=11, column=0, sticky="w", padx=5, pady=(0, 4))

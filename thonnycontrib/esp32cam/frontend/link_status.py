@@ -11,6 +11,7 @@ from typing import Any, Optional
 from thonny import get_workbench
 
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend.readable_styles import make_readable
 from thonnycontrib.esp32cam.thonny_compat import front
 
 _label: Optional[ttk.Label] = None
@@ -31,6 +32,7 @@ def _ensure_label() -> Optional[ttk.Label]:
     if bar is None:
         return None
     _label = ttk.Label(bar, text="")
+    make_readable(_label)
     _label.grid(row=1, column=2, sticky="e", padx=(0, 8))
     workbench.bind("BackendRestart", lambda event=None: clear(), True)
     return _label

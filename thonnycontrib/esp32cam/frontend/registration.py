@@ -28,7 +28,7 @@ TOOLS_GROUP = 120
 
 def Esp32CamCameraView(master: Any) -> Any:  # noqa: N802 - Thonny names the view after this
     """The camera view's constructor, as Thonny's View menu calls it."""
-    from thonnycontrib.esp32cam.frontend.camera_view import Esp32CamCameraView as View
+    from thonnycontrib.esp32cam.frontend.camera_wifi import WifiCameraView as View  # Live over Wi-Fi too
 
     return View(master)
 

@@ -14,6 +14,8 @@ import tkinter.font
 from tkinter import ttk
 from typing import Callable, Optional
 
+from thonnycontrib.esp32cam.frontend import theme_colors
+
 MIN_VISIBLE = 120  # px of content always shown, however small the screen
 BOTTOM_RESERVE = 48  # px kept free at the bottom (task bar / dock)
 SCROLL_TAG_PREFIX = "Esp32CamScroll"
@@ -36,9 +38,8 @@ class ScreenFitScroller(ttk.Frame):
     def __init__(self, master: tk.Misc, *, budget: Optional[Callable[[], int]] = None) -> None:
         super().__init__(master)
         self._budget = budget or self._default_budget
-        background = ttk.Style(self).lookup("TFrame", "background") or None
-        self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, width=1, height=1,
-                                background=background)
+        self.canvas = tk.Canvas(self, highlightthickness=0, borderwidth=0, width=1, height=1)
+        theme_colors.paint(self.canvas, background=theme_colors.background)
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.canvas.yview)
         self.canvas.configure(yscrollcommand=self.scrollbar.set)
         self.canvas.grid(row=0, column=0, sticky="nsew")

@@ -8,7 +8,9 @@ from thonny import get_workbench
 from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.fastlink import SPEED_CHOICES, SPEED_EXPLANATION, SPEED_OPTION, coerce_setting
+from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend import theme_colors
 
 
 class SpeedChooser(ttk.LabelFrame):
@@ -29,9 +31,10 @@ class SpeedChooser(ttk.LabelFrame):
         ttk.Label(self, text=_(SPEED_EXPLANATION), wraplength=ems_to_pixels(40)).grid(
             row=1, column=0, sticky="w", padx=5, pady=(4, 4))
         if note:
+            theme_colors.use_theme(self)
             text = _("In configuration.ini: {note} OK writes the value shown.").format(note=note)
-            ttk.Label(self, text=text,
-                      foreground="#b35900", wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
+            ttk.Label(self, text=marked(WARNING, text), style=theme_colors.WARNING,
+                      wraplength=ems_to_pixels(40)).grid(row=2, column=0, sticky="w", padx=5)
 
     def value(self) -> str:
         shown = self.var.get()

@@ -17,6 +17,7 @@ from thonnycontrib.esp32cam.core import backend_commands, wifi
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys, bind_enter, focus_first_row
+from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.webrepl_row import WebReplRow
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
@@ -49,6 +50,7 @@ class WifiDialog(tk.Toplevel):
         bind_enter(self.tree, self._enter_in_list)
         get_workbench().bind(RESPONSE, self._on_response, True)
         self.transient(master)
+        readable_window(self)  # Thonny's styles as they read in this window (WCAG AA)
         self.after(50, self.scan)
 
     def _build(self) -> None:
@@ -222,10 +224,20 @@ class WifiDialog(tk.Toplevel):
 _open_dialog: Optional[WifiDialog] = None
 
 
-def open_wifi_dialog() -> WifiDialog:
+def open_wifi_dialog(master: Optional[tk.Misc] = None, modal: bool = False) -> WifiDialog:
+    """The dialog over ``master`` (the Workbench by default). ``modal``: it takes the grab
+    from ``master``'s window (the Options dialog, the installer) and gives it back on close."""
     global _open_dialog
     if _open_dialog is not None and _open_dialog.winfo_exists():
         _open_dialog.lift()
         return _open_dialog
-    _open_dialog = WifiDialog(get_workbench())
-    return _open_dialog
+    dialog = _open_dialog = WifiDialog(master or get_workbench())
+    if modal:
+        previous = dialog.grab_current()
+        dialog.grab_set()
+        if previous is not None:
+            def give_back(event: Any) -> None:
+                if event.widget is dialog and previous.winfo_exists():
+                    previous.grab_set()
+            dialog.bind("<Destroy>", give_back, True)
+    return dialog

@@ -19,7 +19,7 @@ Interface (names the front-end uses): ``require_supported``, ``add_backend``,
 ``proxy_port``, ``proxy_process``, ``run_miniterm_in_terminal``,
 ``save_configuration``, ``open_folder``, ``insert_shell_prompt``, ``status_bar``,
 ``widen_view_column``, ``report_unsupported``, ``completion_stubs_folder``,
-``restart_language_servers``.
+``restart_language_servers``, ``syntax_colour``.
 """
 from __future__ import annotations
 
@@ -203,3 +203,15 @@ __all__ = [
     "report_unsupported", "require_supported", "restart_language_servers", "run_miniterm_in_terminal",
     "save_configuration", "status_bar", "unsupported_message", "widen_view_column", "work_dialog_base",
 ]
+
+
+def syntax_colour(tag: str) -> Optional[str]:
+    """The foreground Thonny's syntax theme gives ``tag`` (e.g. ``"stderr"``, ``"hyperlink"``
+    in the Shell), or None; ``thonny.codeview.get_syntax_options_for_tag`` in 4.1.7, 5.0.1
+    and the development head."""
+    try:
+        from thonny.codeview import get_syntax_options_for_tag
+    except ImportError:
+        return None
+    colour = get_syntax_options_for_tag(tag).get("foreground")
+    return str(colour) if colour else None

@@ -21,6 +21,7 @@ from .transfer import ENCODINGS, KIND_ACK, KIND_INFO, KIND_JPEG, RAW
 from thonnycontrib.esp32cam.core.i18n import _
 
 HELPER = "__esp32cam"
+HTTP_STATE = "__esp32cam_http_state"  # the Wi-Fi camera server's state (wifi_stream)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class __Esp32Cam:
         s.c = None
         s.cam = None
         s.led = None
+        s.fb = 1
+        s.args = None
     def out(s, kind, data):
         if s.enc == 'B':
             import binascii
@@ -79,10 +82,30 @@ class __Esp32Cam:
         s.led.value(1 if on else 0)
         return on
     def release(s):
+        g = globals().get('__esp32cam_http_state')  # HTTP_STATE
+        if g:  # the Wi-Fi camera server ends first (within half a second)
+            import time
+            g['stop'] = True
+            while g['running']:
+                time.sleep_ms(50)
         if s.led is not None:
             s.led.value(0)
         s.stop()
         return True
+    def buffers(s, n):
+        # n frame buffers: 2 let the DMA fill one while a fast reader (the Wi-Fi server) holds
+        # the other, esp32-camera's full rate; 1 gives a slow reader the freshest frames
+        if n == s.fb or s.cam is None or not s.args:
+            s.fb = n
+            return True
+        a, old = list(s.args), s.fb
+        s.fb = n  # start() releases the camera first in every family
+        try:
+            s.start(*a)
+        except Exception:  # no room for n buffers: as before
+            s.fb = old
+            s.start(*a)
+        return s.fb == n
     def stream(s, n, ms):
         import sys, select
         r = sys.stdin.buffer
@@ -176,21 +199,31 @@ def _lemariva_methods(profile: BoardProfile, default_profile: bool) -> str:
         kw = {{}}
         if hasattr(camera, 'PSRAM'):
             kw['fb_location'] = camera.PSRAM
-        r = camera.init(0, format=camera.JPEG, framesize=getattr(camera, size), quality=q{pins}, **kw)
+            if s.fb > 1:
+                kw['fb_size'] = s.fb  # modcamera.c since e7d16f0 (2022-02-01)
+        try:
+            r = camera.init(0, format=camera.JPEG, framesize=getattr(camera, size), quality=q{pins}, **kw)
+        except TypeError:  # a build between fb_location and fb_size: one buffer
+            kw.pop('fb_size', None)
+            r = camera.init(0, format=camera.JPEG, framesize=getattr(camera, size), quality=q{pins}, **kw)
         if r is False:
             raise OSError('Camera Init Failed')
         s.cam = True
+        s.args = [size, q, vf, hm]
         s.setflip(vf, hm)
         return True
     def setsize(s, size):
         s.c.framesize(getattr(s.c, size))
+        s.args[0] = size
         return True
     def setquality(s, q):
         s.c.quality(q)
+        s.args[1] = q
         return True
     def setflip(s, vf, hm):
         s.c.flip(1 if vf else 0)
         s.c.mirror(1 if hm else 0)
+        s.args[2:] = [vf, hm]
         return True
     def snap(s):
         b = s.c.capture()
@@ -225,6 +258,7 @@ def _kaki5_methods(profile: BoardProfile, default_profile: bool) -> str:
         c.conf({keys["PIXFORMAT"]}, {fam.KAKI5_PIXFORMAT_JPEG})  # PIXFORMAT = JPEG
         c.conf({keys["FRAMESIZE"]}, size)  # FRAMESIZE (1-based numbering)
         c.conf({keys["JPEG_QUALITY"]}, q)  # JPEG_QUALITY (10 best .. 63)
+        c.conf({keys["FB_COUNT"]}, s.fb)  # FB_COUNT: > 1 continuous mode (JPEG only)
         if not c.init():
             raise OSError('Camera Init Failed')
         s.cam = True
@@ -267,36 +301,48 @@ def _cnadler86_methods(profile: BoardProfile, default_profile: bool) -> str:
            pins["xclk"], pins["pwdn"], pins["reset"]))
     return f'''
     def start(s, size, q, vf, hm):
+        import camera
         from camera import Camera, PixelFormat, FrameSize
         s.stop()
         fs = getattr(FrameSize, size)
+        kw = {{}}
+        g = getattr(camera, 'GrabMode', None)
+        if s.fb > 1 and g is not None:  # two buffers, the newest frame (CAMERA_GRAB_LATEST)
+            kw = {{'fb_count': s.fb, 'grab_mode': g.LATEST}}
         try:
             # board builds have the pins built in
-            s.cam = Camera(pixel_format=PixelFormat.JPEG, frame_size=fs, jpeg_quality=q)
+            s.cam = Camera(pixel_format=PixelFormat.JPEG, frame_size=fs, jpeg_quality=q, **kw)
         except Exception:
             # generic builds need them: the chosen board profile
             s.cam = Camera(pixel_format=PixelFormat.JPEG, frame_size=fs, jpeg_quality=q,
-                           {pin_kwargs})
+                           {pin_kwargs}, **kw)
+        s.args = [size, q, vf, hm]
         s.setflip(vf, hm)
         return True
     def setsize(s, size):
         from camera import FrameSize
         s.cam.frame_size = getattr(FrameSize, size)
+        s.args[0] = size
         return True
     def setquality(s, q):
         s.cam.quality = q
+        s.args[1] = q
         return True
     def setflip(s, vf, hm):
         s.cam.vflip = bool(vf)
         s.cam.hmirror = bool(hm)
+        s.args[2:] = [vf, hm]
         return True
     def snap(s):
         b = s.cam.capture()
         if b is None:
             raise OSError('Camera.capture() returned no image')
-        s.out('J', b)
         if hasattr(s.cam, 'free_buffer'):
+            # capture() keeps the buffer until free_buffer() (modcamera.c): a copy lets the DMA
+            # fill it with the next frame while this one goes out
+            b = bytes(b)
             s.cam.free_buffer()
+        s.out('J', b)
     def stop(s):
         if s.cam is not None:
             c = s.cam

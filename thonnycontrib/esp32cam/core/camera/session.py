@@ -177,6 +177,11 @@ class CameraSession:
         self._call(self.protocol.flash(on))
         self.flash_on = bool(on)
 
+    def run_step(self, step: Step, settings: Optional[CameraSettings] = None) -> Frame:
+        """Another module's step (the Wi-Fi server, ``wifi_stream``) on the started camera."""
+        self.apply(settings or self.settings or CameraSettings())
+        return self._call(step)
+
     def release(self) -> None:
         """Deinit the camera on the board (safe to call any time)."""
         if self.protocol is not None:

@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import http.client
 import socket
-from typing import Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, Optional, Tuple
 from urllib.parse import urlencode
 
 from . import families as fam
-from .devicecode import HELPER, size_argument
+from .devicecode import HELPER, HTTP_STATE, Step, size_argument
+from .transfer import KIND_ACK, KIND_INFO
 from thonnycontrib.esp32cam.core.i18n import _
+
+if TYPE_CHECKING:
+    from .devicecode import CameraSettings
+    from .session import CameraSession
 
 DEFAULT_PORT = 8081
 BOUNDARY = "esp32cam"
-STATE = "__esp32cam_http_state"
+STATE = HTTP_STATE  # the helper's release() stops the server by this name
 
 _SERVER = '''
 def __esp32cam_http(port, sizes, quals):
@@ -41,7 +46,7 @@ def __esp32cam_http(port, sizes, quals):
     ls.settimeout(0.5)
     def frame():
         f = []
-        h.out = lambda k, d: f.append((k, d))
+        h.out = lambda k, d: f.append((k, bytes(d)))  # cnadler86: a view of a buffer given back
         try:
             h.snap()
         finally:
@@ -98,32 +103,61 @@ def __esp32cam_http(port, sizes, quals):
 ''' % {"helper": HELPER, "state": STATE, "boundary": BOUNDARY}
 
 
-def start_code(family: str, port: int = DEFAULT_PORT) -> str:
+def start_code(family: str, port: int = DEFAULT_PORT, framed: bool = False) -> str:
     """Starts the server on the board (the camera helper must be installed and started);
-    prints ``IP PORT`` of the board on its Wi-Fi, or ``NO-WIFI``."""
+    prints ``IP PORT`` of the board on its Wi-Fi, or ``NO-WIFI`` (``framed``: as the helper's
+    info frame, for the back-end's camera session)."""
     sizes = {name: size_argument(family, name) for name in fam.frame_size_names()}
     quals = [fam.native_quality(family, q) for q in range(101)]
-    return (_SERVER + "\nimport network\n_w = network.WLAN(network.STA_IF)\n"
-            "if _w.isconnected():\n"
+    say = ("%s.out('I', (%%s).encode())" % HELPER) if framed else "print(%s)"
+    return (_SERVER + "\n_w = None\ntry:\n    import network\n    _w = network.WLAN(network.STA_IF)\n"
+            "except Exception:\n    pass\n"  # a build without Wi-Fi: not on a network
+            "if _w is not None and _w.isconnected():\n"
             "    if globals().get(%r, {}).get('running'):\n"
             "        %s['stop'] = True\n"
             "        import time\n"
             "        while %s['running']:\n"
             "            time.sleep_ms(50)\n"
+            "    %s.buffers(2)\n"
             "    __esp32cam_http(%d, {%s}, %r)\n"
-            "    print(_w.ifconfig()[0], %d)\n"
+            "    %s\n"
             "else:\n"
-            "    print('NO-WIFI')\n"
+            "    %s\n"
             "del _w, __esp32cam_http\n"
-            % (STATE, STATE, STATE, int(port),
-               ", ".join("%r: %s" % (k, v) for k, v in sizes.items()), quals, int(port)))
+            % (STATE, STATE, STATE, HELPER, int(port),
+               ", ".join("%r: %s" % (k, v) for k, v in sizes.items()), quals,
+               say % ("'%%s %%d' %% (_w.ifconfig()[0], %d)" % int(port)), say % "'NO-WIFI'"))
 
 
-def stop_code() -> str:
+def stop_code(framed: bool = False) -> str:
     """Ends the server (and its client's stream) within half a second; prints its frame count."""
+    say = ("%s.out('K', str(%%s).encode())" % HELPER) if framed else "print(%s)"
     return ("import time\n_s = globals().get(%r)\n"
             "if _s:\n    _s['stop'] = True\n    while _s['running']:\n        time.sleep_ms(50)\n"
-            "print(_s['frames'] if _s else 0)\ndel _s\n" % STATE)
+            "    if %r in globals():\n        %s.buffers(1)\n"
+            "%s\ndel _s\n" % (STATE, HELPER, HELPER, say % "_s['frames'] if _s else 0"))
+
+
+def start_step(family: str, port: int = DEFAULT_PORT) -> Step:
+    return Step(start_code(family, port, framed=True), "wifi", KIND_INFO)
+
+
+def stop_step() -> Step:
+    return Step(stop_code(framed=True), "wifi", KIND_ACK)
+
+
+def start_on(session: "CameraSession", settings: "CameraSettings", port: int = DEFAULT_PORT) -> Tuple[str, int]:
+    """The camera started with ``settings`` and the server running: the board's address and
+    port. NotOnWifi when the board has not joined a network."""
+    session.apply(settings)
+    assert session.family is not None
+    return parse_address(session.run_step(start_step(session.family, port)).text)
+
+
+def stop_on(session: "CameraSession") -> int:
+    """Ends the server; the frames it sent."""
+    text = session.run_step(stop_step()).text
+    return int(text) if text.isdigit() else 0
 
 
 class NotOnWifi(Exception):
