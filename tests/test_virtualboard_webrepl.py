@@ -141,6 +141,7 @@ def test_files_go_both_ways_over_binary_frames(board):
 
 
 def test_thonnys_own_webrepl_connection_logs_in_and_runs_code(board):
+    pytest.importorskip("websockets")  # Thonny's WebREPL connection needs it (not a dependency of the pip package)
     webrepl_connection = pytest.importorskip("thonny.plugins.micropython.webrepl_connection")
     host, port = board.fw.wifi.address(8266)
     conn = webrepl_connection.WebReplConnection("ws://%s:%d/" % (host, port), "cam123")
