@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -63,13 +63,14 @@ def camera_image(app_kib: int) -> bytes:
 class Tray:
     """N virtual boards, each in its own process."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, extra: Sequence[str] = ()) -> None:
+        """``extra``: more ``python -m tests.virtualboard`` options for every board."""
         self.procs: List[subprocess.Popen] = []
         self.urls: List[str] = []
         env = dict(os.environ, PYTHONPATH=str(REPO))
         for i in range(count):
             proc = subprocess.Popen([sys.executable, "-m", "tests.virtualboard", "--firmware", "blank",
-                                     "--mac", f"24:0a:c4:be:00:{i + 1:02x}"],
+                                     "--mac", f"24:0a:c4:be:00:{i + 1:02x}", *extra],
                                     cwd=str(REPO), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True)
             self.procs.append(proc)
@@ -83,10 +84,12 @@ class Tray:
             proc.wait(10)
 
 
-def flash(ports: Sequence[str], image: Path, user_dir: str) -> float:
+def flash(ports: Sequence[str], image: Path, user_dir: str, baud: Optional[int] = 460800) -> float:
+    """Wall time of the plug-in's ``flash`` command on ``ports``; ``baud=None``: its own choice."""
     env = dict(os.environ, THONNY_USER_DIR=user_dir,
                PYTHONPATH=os.pathsep.join([str(FASTCLIENT_DIR), str(REPO)]))
-    args = [sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--file", str(image), "--yes", "--baud", "460800"]
+    args = [sys.executable, "-m", "thonnycontrib.esp32cam", "flash", "--file", str(image), "--yes"]
+    args += ["--baud", str(baud)] if baud else []
     for port in ports:
         args += ["--port", port]
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 ESP32-CAM interpreter connected to the virtual board over RFC2217."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from thonnycontrib.esp32cam.core.catalog import load_bundled, refresh_catalog
 from thonnycontrib.esp32cam.core.download import installer_dir
 
 SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "installer.png"
+CATALOG_FILE = REPO_ROOT / "thonnycontrib" / "esp32cam" / "core" / "catalog.json"
 
 
 def _dialog_shot(dlg, path: str) -> None:
@@ -68,6 +70,12 @@ def scenario_install(h, url: str, shot: str):
                       progress=float(dlg._progress_bar["value"]),
                       action=dlg._current_action_label["text"], button=dlg._cancel_button["text"])
         yield h.is_at_prompt  # the installer reconnected the ESP32-CAM interpreter
+        dlg.update()
+        bar = dlg._progress_bar
+        result["bar_at_shot"] = [float(bar["value"]), float(bar["maximum"]), str(bar["mode"])]
+        result["bar_box"] = [bar.winfo_rootx() - dlg.winfo_rootx(), bar.winfo_rooty() - dlg.winfo_rooty(),
+                             bar.winfo_width(), bar.winfo_height()]
+        _dialog_shot(dlg, shot)  # as the user sees it done, before going on to Wi-Fi
         # its last page offers the Wi-Fi dialog: modal over the installer, the grab given back
         from thonnycontrib.esp32cam.frontend.wifi_dialog import WifiDialog
 
@@ -80,7 +88,6 @@ def scenario_install(h, url: str, shot: str):
         wifi_dlg.close()
         h.pump(0.2)
         result["grab_back"] = dlg.grab_current() is dlg
-        _dialog_shot(dlg, shot)
         dlg._cancel_button.invoke()  # "Close"
         yield lambda: True
 
@@ -180,27 +187,34 @@ def _publish(srv, user_dir: Path, monkeypatch, builds) -> None:
 @pytest.mark.thonny
 @pytest.mark.esptool
 def test_dialog_installs_camera_build_and_reconnects(xdisplay, tmp_path, monkeypatch):
-    image = synthetic_firmware("lemariva")
+    # the catalog's recommended build with its real published bytes, as a user installs it
+    # (served from a loopback HTTPS server: the screenshot shows what the user sees)
+    real = next(b for b in json.loads(CATALOG_FILE.read_text())["builds"] if b["id"] == "lemariva-v1.21.0")
+    image = real_image(real["sha256"])
     user = tmp_path / "user"
     with FirmwareServer(tmp_path) as srv, VirtualBoard(wiring="direct",
                                                        firmware=synthetic_firmware(None)) as board:
-        entry = build_entry("test-lemariva", srv.put("/fw.bin", image), image)
-        entry.update(title="lemariva camera driver, MicroPython 1.21.0 (synthetic test image)",
-                     notes="Served by a loopback HTTPS server; verified by size and SHA-256 before use.",
-                     info_url="https://github.com/lemariva/micropython-camera-driver",
-                     license="Apache-2.0", recommended=True)
+        entry = dict(real, url=srv.put("/fw.bin", image))
+        entry.pop("urls", None)
         _publish(srv, user, monkeypatch, [entry])
         shot = tmp_path / "installer.png"
         result = run_scenario(scenario_install, user, env=_env(srv), timeout=150,
                               url=board.url, shot=str(shot))
         assert board.flash.read(0x1000, len(image)) == image
-    assert result["default"] == "test-lemariva" and result["success"], result["log"]
+    assert result["default"] == "lemariva-v1.21.0" and result["success"], result["log"]
     log = result["log"]
     assert "Disconnecting Thonny from" in log and "SHA-256 " in log
     assert "Firmware written and verified at 921600 baud" in log
-    assert "Board started: MicroPython v1.21.0 on 2023-10-13; ESP32-cam module (i2s) with ESP32" in log
+    assert "Board started: " + real["banner"] in log
     assert "(the camera module imports)" in log, log
     assert result["progress"] == 100.0 and result["action"].startswith("Done")
+    assert result["bar_at_shot"] == [100.0, 100.0, "determinate"], result  # full, as photographed
+    from PIL import Image
+
+    x, y, w, h = result["bar_box"]
+    picture = Image.open(shot).convert("RGB")
+    inside, beside = picture.getpixel((x + w // 2, y + h // 2)), picture.getpixel((x + w // 2, y - 3))
+    assert sum(abs(a - b) for a, b in zip(inside, beside)) > 60, (inside, beside)  # the full bar is seen
     assert (result["backend"], result["port"]) == ("ESP32CAM", board.url)
     assert "camera ok" in result["shell"] and "Error" not in result["shell"]
     assert result["wifi_offer"] == "Set up Wi-Fi…" and result["wifi_modal"] and result["grab_back"]

@@ -102,6 +102,25 @@ def test_reinstalling_the_same_image_writes_nothing_and_a_changed_one_only_its_r
         assert not list((tmp_path / "work").glob("*.part"))  # the region files are removed
 
 
+def test_the_read_and_the_write_share_one_stub_upload(tmp_path, fast_client):
+    """Nothing is asked in between, so the read leaves esptool's stub running and the write's
+    esptool finds it by its sync (no second reset, connect and stub upload); afterwards the
+    board is reset into the new firmware with IO0 released."""
+    image = _synthetic(tmp_path, "once", random.Random(3).randbytes(2 * REGION))
+    with VirtualBoard(wiring="classic", flash_timing="fast", en_delay=0.02) as board:
+        report, lines = _install(board.url, image, tmp_path)
+        assert report.ok and report.started, "\n".join(lines)
+        assert sum("Uploading stub" in line for line in lines) == 1, "\n".join(lines)
+        # esptool 4.8.1 "Stub is already running", 5.x "Stub flasher is already running" (loader.py run_stub)
+        assert any(re.search(r"Stub (flasher )?is already running", line) for line in lines), "\n".join(lines)
+        assert board.flash.read(0x1000, image.info.size) == image.path.read_bytes()
+        # the same image again: the read sees every hash match and resets the board itself
+        again, lines = _install(board.url, image, tmp_path)
+        assert again.ok and again.started and _writes(lines)[0] == [], "\n".join(lines)
+        assert sum("Uploading stub" in line for line in lines) == 1
+        assert not any(line.startswith("It was reset") for line in lines), "\n".join(lines)
+
+
 @pytest.mark.slow
 def test_a_reinstall_takes_a_small_fraction_of_the_first_install(tmp_path, fast_client):
     """Real flash timing and line rate: the first install of a real 1.4 MB build (the whole

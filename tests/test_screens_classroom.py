@@ -14,21 +14,30 @@ CLASS = [(f"/dev/ttyUSB{i}", "CH340") for i in range(28)] + [
     ("rfc2217://classroom-rack.example.org:4000", "network"), ("COM12", "CP210x")]
 
 
+def _top_rate(adapter: str) -> int:
+    """The rate the installer starts at for this adapter (the fast link's table)."""
+    from thonnycontrib.esp32cam.core import fastlink
+
+    caps = {a.name: a.max_baud for a in fastlink.ADAPTERS.values()}
+    return caps.get(adapter, fastlink.NETWORK_CAP)
+
+
 def _results(tray, ok_text):
     """Results for every row, through the dialog's own end-of-run path."""
     from thonnycontrib.esp32cam.core import classroom as cr
     from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP
 
     boards = []
-    for i, (port, _) in enumerate(CLASS):
+    for i, (port, adapter) in enumerate(CLASS):
         board = cr.BoardRun(port, mac=f"24:0a:c4:7e:b0:{i:02x}")
         board.seconds = 20.0 + i
         if i % 9 == 4:
             board.finish(False, "download-mode", DOWNLOAD_MODE_HELP, exit_code=3)
         else:
             board.firmware = ok_text
-            board.detail["baud"] = 460800
-            board.finish(True, "ok", "Firmware written and verified at 460800 baud.")
+            rate = _top_rate(adapter)
+            board.detail["baud"] = rate
+            board.finish(True, "ok", f"Firmware written and verified at {rate} baud.")
         boards.append(board)
     tray._finished(boards, record=True)
 
@@ -39,18 +48,28 @@ def _buttons(tray):
 
 
 def scenario_trays(h, shot):
+    import os
+
     from thonny.ui_utils import show_dialog
 
     from thonnycontrib.esp32cam.frontend.classroom_dialog import doctor_tray, install_tray
 
+    from thonnycontrib.esp32cam.core.catalog import load_bundled
+
     result = {}
-    title = "lemariva camera driver, MicroPython 1.21.0 (" + "a long build title " * 3 + ")"
+    # photographed for the README: the catalog's recommended build, as a user sees it; else
+    # a title three times as long, which must wrap inside the window too
+    title = load_bundled().get("lemariva-v1.21.0").title
+    if not shot:
+        title = title.replace("(", "(" + "a long build title " * 3)
     tray = install_tray(h.wb, title, lambda say: None, {}, ports=CLASS)
 
     def inspect():
         h.pump(0.3)
         files = tray.files_choice  # what a board whose files another layout would erase gets
         files.choose("backup")
+        if shot:  # the folder a teacher's computer proposes, not the test machine's home
+            files.folder_var.set(files.folder_var.get().replace(os.path.expanduser("~"), "/home/teacher", 1))
         h.pump(0.1)
         result["install_first"] = measure(tray, dict(_buttons(tray), files=files.choice_box,
                                                      folder=files.folder_entry, browse=files.browse_button))

@@ -407,6 +407,13 @@ class RomBootloader:
             pos = write["addr"] + seq * write["block_size"]
         # the chip writes what FLASH_BEGIN announced, and no further
         block = block[:max(0, min(self.flash.size - pos, write["expected"] - write["written"]))]
+        if self.stub:
+            # the stub ACKs a data block as soon as it is checked, then erases and programs it
+            # while the UART interrupt buffers the next one (esptool-legacy-flasher-stub
+            # stub_flasher.c cmd_loop: "ACK DATA commands immediately, then process them a few
+            # lines down, allowing next command to buffer"; double-buffered buf_a/buf_b). The
+            # next command waits here for the chip, as cmd_loop takes it only afterwards.
+            self._reply(op)
         if pos + len(block) > write["erased_to"]:  # the stub erases ahead, block by block
             end = min(self.flash.size, -(-(pos + len(block)) // BLOCK_SIZE) * BLOCK_SIZE)
             self._busy(self.timing.erase(write["erased_to"], end - write["erased_to"]))
@@ -415,7 +422,8 @@ class RomBootloader:
         self.flash.program(pos, block)
         write["pos"] = pos + len(block)
         write["written"] += len(block)
-        self._reply(op)
+        if not self.stub:  # the ROM answers once the block is in the flash
+            self._reply(op)
         if write["written"] >= write["expected"]:
             self._finish_write()
 

@@ -144,7 +144,8 @@ def _run_one(args: argparse.Namespace) -> int:
 
     def read_ask_write():
         """Read the board, ask (saying what happens to its files), write: the report, or an exit code."""
-        survey = None if options.erase else installer.survey(prepared, options)
+        # with --yes nothing is asked between the read and the write: the board stays in esptool's stub
+        survey = None if options.erase else installer.survey(prepared, options, keep_stub=args.yes)
         erase_files = _erase_files_asked(args, options, survey)
         if not isinstance(erase_files, bool):  # an exit code: nothing written
             return erase_files

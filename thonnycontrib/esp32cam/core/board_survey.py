@@ -1,7 +1,7 @@
 """Read what the board holds, without writing: run in esptool's own Python as
 
     python -m thonnycontrib.esp32cam.core.board_survey --md5 ADDR:LEN[,ADDR:LEN...]
-        [--probe ADDR,...] -- <esptool arguments ending in flash-id / flash_id>
+        [--probe ADDR,...] [--to-baud BAUD [--reset-if DIGEST]] -- <esptool arguments ending in flash-id>
 
 esptool connects exactly as it does for a write (its reset sequence, ``--before``/``--after``,
 stub, ``--baud`` change, flash attach): this module only takes the place of esptool's
@@ -18,11 +18,16 @@ as ``operation_func(esp, args)``; esptool 5.x ``__init__.py`` flash_id_cli():
 - the first 8 KB of the board's filesystem partition and of each ``--probe`` address.
 
 It prints one line ``ESP32CAM-SURVEY {json}``; esptool prints its usual lines around it and
-resets the board as ``--after`` says. Only esptool and the pure ``core/partitions.py`` are
+resets the board as ``--after`` says. ``--to-baud``: afterwards the stub is switched to that
+rate (``ESPLoader.change_baud``), where the next esptool finds it (with ``--after
+no-reset-stub``: it connects at 115200 and its sync tells a running stub) -- unless the
+board's hashes give ``--reset-if`` (:func:`hashes_digest`): it holds the image already, no
+write follows, and the board is reset into its firmware (``ESPLoader.hard_reset``) instead. Only esptool and the pure ``core/partitions.py`` are
 imported, so it runs in whatever Python runs esptool.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from typing import List, Tuple
@@ -32,6 +37,11 @@ MARK = "ESP32CAM-SURVEY "
 
 def _pairs(text: str) -> List[Tuple[int, int]]:
     return [(int(a, 0), int(n, 0)) for a, n in (item.split(":") for item in text.split(",") if item)]
+
+
+def hashes_digest(md5s: List[str]) -> str:
+    """One digest standing for a list of region MD5s (short enough for a command line)."""
+    return hashlib.md5(",".join(md5s).encode()).hexdigest()
 
 
 def flash_bytes(jedec_id: int):
@@ -64,11 +74,18 @@ def main(argv: List[str]) -> None:
     options = dict(zip(ours[::2], ours[1::2]))
     md5_regions = _pairs(options.get("--md5", ""))
     probes = [int(a, 0) for a in options.get("--probe", "").split(",") if a]
+    to_baud = int(options["--to-baud"]) if "--to-baud" in options else None
+    reset_if = options.get("--reset-if")
 
     import esptool
 
     def flash_id(esp, args=None):  # 4.8.1 calls (esp, args), 5.x (esp)
-        print(MARK + json.dumps(survey(esp, md5_regions, probes)), flush=True)
+        found = survey(esp, md5_regions, probes)
+        print(MARK + json.dumps(found), flush=True)
+        if reset_if and hashes_digest(found["md5"]) == reset_if:
+            esp.hard_reset()
+        elif to_baud:
+            esp.change_baud(to_baud)
 
     esptool.flash_id = flash_id
     sys.argv = ["esptool"] + esptool_args

@@ -65,7 +65,8 @@ class Esptool:
                       erase: bool = True, manual_boot: bool = False,
                       flash_mode: Optional[str] = None, flash_size: Optional[str] = None,
                       flash_freq: Optional[str] = None, connect_attempts: int = 3,
-                      usb_reset: bool = False, parts: Optional[Sequence[Tuple[int, str]]] = None) -> List[str]:
+                      usb_reset: bool = False, parts: Optional[Sequence[Tuple[int, str]]] = None,
+                      stub_waiting: bool = False) -> List[str]:
         """Argument list (never a shell string) for writing ``image`` at ``offset``.
 
         ``manual_boot``: the user put the board into download mode by hand
@@ -73,12 +74,18 @@ class Esptool:
         board is on the chip's own USB-Serial/JTAG (esptool's USBJTAGSerialReset; esptool
         picks it itself from a real port's VID/PID, not from a URL). ``parts``: several
         (address, file) pairs instead of ``offset``/``image`` (write-flash takes any number).
+        ``stub_waiting``: the read before the write left the flasher stub running at 115200
+        (``survey_command(keep_stub=True)``): no reset, esptool's sync finds the stub; and no
+        reset after it either (the caller resets the board): the port's open asserted DTR,
+        which esptool's hard reset leaves low, so it would pull IO0 low (classic auto-reset
+        circuit) and restart the chip into download mode.
         """
-        before = _before(manual_boot, usb_reset)
+        before = "no-reset" if stub_waiting else _before(manual_boot, usb_reset)
+        after = "no-reset-stub" if stub_waiting else "hard-reset"
         option = lambda name: "--" + self.spell(name)  # noqa: E731  (--flash_mode in 4.x)
         cmd = self.base_command() + [
             "--chip", chip, "--port", port, "--baud", str(baud),
-            "--before", self.spell(before), "--after", self.spell("hard-reset"),
+            "--before", self.spell(before), "--after", self.spell(after),
             "--connect-attempts", str(connect_attempts),
             self.spell("write-flash"),
         ]
@@ -113,20 +120,28 @@ class Esptool:
 
     def survey_command(self, *, port: str, chip: str, baud: int, md5: Sequence[Tuple[int, int]],
                        probes: Sequence[int] = (), manual_boot: bool = False,
-                       usb_reset: bool = False) -> List[str]:
+                       usb_reset: bool = False, keep_stub: bool = False,
+                       reset_if: Optional[str] = None) -> List[str]:
         """core/board_survey.py in esptool's Python: esptool connects as for a write, then the
         board's partition table, flash size, filesystem blocks and per-region MD5 are read.
         By hand in download mode the flasher stub is left running for the write after it
         (``no-reset-stub``): esptool's plain ``no-reset`` would leave the stub with FLASH_END's
         reboot flag, and the stub then calls software_reset() (esptool 4.8.1 and 5.x
         ``soft_reset(True)``; flasher stub stub_flasher.c), which boots the firmware once IO0
-        is released. The write then finds the stub ("already running", esptool's sync)."""
+        is released. The write then finds the stub ("already running", esptool's sync).
+        ``keep_stub``: the same when a write follows at once (no second connect and stub
+        upload); the stub is switched back to 115200 first, where the write's esptool syncs.
+        ``reset_if``: unless the board's hashes give this digest (it holds the image: the board is
+        reset, as without ``keep_stub``; core/board_survey.py)."""
+        stay = manual_boot or keep_stub
         return [self.python, "-m", "thonnycontrib.esp32cam.core.board_survey",
                 "--md5", ",".join(f"{a:#x}:{n:#x}" for a, n in md5),
-                "--probe", ",".join(f"{a:#x}" for a in probes), "--",
+                "--probe", ",".join(f"{a:#x}" for a in probes),
+                *(["--to-baud", "115200"] if keep_stub else []),
+                *(["--reset-if", reset_if] if keep_stub and reset_if else []), "--",
                 "--chip", chip, "--port", port, "--baud", str(baud),
                 "--before", self.spell(_before(manual_boot, usb_reset)),
-                "--after", self.spell("no-reset-stub" if manual_boot else "hard-reset"),
+                "--after", self.spell("no-reset-stub" if stay else "hard-reset"),
                 "--connect-attempts", "3", self.spell("flash-id")]
 
     def flash_id_command(self, *, port: str, baud: int = 115200, manual_boot: bool = False,

@@ -42,6 +42,8 @@ class FlashOptions:
                                            # the image's folder, the firmware cache for catalog builds)
     regions: Optional[Sequence[Tuple[int, int]]] = None  # (flash address, length) to write: the parts
                                            # that differ from the board (core/reinstall.py); None: all
+    stub_waiting: bool = False             # the read before left esptool's stub running at 115200:
+                                           # the first write attempt connects to it without a reset
 
     def on_usb_jtag(self) -> bool:
         if self.usb_jtag is None:
@@ -108,8 +110,7 @@ class Flasher:
                 return refused
         serial_number = getattr(usbjtag.port_info(options.port), "serial_number", None)
         result = self._flash(image_path, options)
-        result.board = board
-        result.port = options.port
+        result.board, result.port = board, options.port
         if not result.ok:
             restart_after_failure(result, options, self.on_line)
         if result.ok and options.on_usb_jtag() and not options.manual_boot:
@@ -177,7 +178,9 @@ class Flasher:
                 retry = _(fm.RETRY_GARBLED if resume is None else fm.RETRY_GARBLED_RESUME)
                 self._say(retry.format(baud=baud, previous=bauds[index - 1],
                                        address=f"{resume:#x}" if resume is not None else ""), log)
+            in_stub = options.stub_waiting
             outcome, wrote, erased, addresses = self._write(image_path, options, baud, erase, resume, log)
+            options.stub_waiting = False  # a retry resets the board: the stub's state is unknown
             changed = changed or wrote or erased
             # the whole chip was erased: a later attempt need not erase it again
             erase = erase and not any(s in line for line in log for s in CHIP_ERASED)
@@ -187,6 +190,8 @@ class Flasher:
             # rate, where a new esptool cannot reach it without a reset (it connects at 115200)
             partial = options.regions is not None and sum(n for _address, n in options.regions) < os.path.getsize(image_path)
             whole = resume is not None or (partial and not options.manual_boot)
+            if outcome == ec.OK and in_stub and not whole:  # esptool left the chip in the stub
+                self._say(board_restart.restart_into_firmware(options.port), log)
             if outcome == ec.OK and whole:
                 outcome = self._verify_whole(image_path, options, baud, log, resume)
                 resume = None if outcome != ec.OK else resume
@@ -238,7 +243,7 @@ class Flasher:
         at_image_start = any(address == options.start_offset() for address, _path in parts)
         return self.esptool.write_command(
             port=options.port, chip=options.chip, baud=baud, image=parts[0][1], offset=parts[0][0],
-            erase=erase, parts=parts,
+            erase=erase, parts=parts, stub_waiting=options.stub_waiting,
             manual_boot=options.manual_boot, flash_mode=options.flash_mode if at_image_start else None,
             flash_size=options.flash_size if at_image_start else None,
             flash_freq=options.flash_freq if at_image_start else None, usb_reset=options.on_usb_jtag())
@@ -256,11 +261,9 @@ class Flasher:
             port=options.port, chip=options.chip, baud=baud, image=image_path, offset=options.start_offset(),
             manual_boot=options.manual_boot, flash_mode=options.flash_mode, flash_size=options.flash_size,
             flash_freq=options.flash_freq, usb_reset=options.on_usb_jtag())
-        outcome = self._run_once(cmd, options, log, verify=True)[0]
-        return outcome
+        return self._run_once(cmd, options, log, verify=True)[0]
 
-    def cancel(self) -> None:
-        """Stop esptool (from another thread)."""
+    def cancel(self) -> None:  # stops esptool; from another thread
         self._runner.cancel()
 
     @property

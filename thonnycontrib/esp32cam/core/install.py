@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
+from thonnycontrib.esp32cam.core import board_restart
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core.board_files import CopyFailed, copy_files
 from thonnycontrib.esp32cam.core.bootcheck import BootCheck, check_board
@@ -113,10 +114,12 @@ class Installer:
     def cancelled(self) -> bool:
         return self.flasher.cancelled
 
-    def survey(self, prepared: PreparedImage, options: FlashOptions) -> SurveyResult:
+    def survey(self, prepared: PreparedImage, options: FlashOptions, keep_stub: bool = False) -> SurveyResult:
         """Read the board (nothing written) and plan the install: which regions differ, and
         whether the board's files are kept. Front-ends that ask the user first call this, say
-        ``result.plan.message``, then pass the result to :meth:`run`."""
+        ``result.plan.message``, then pass the result to :meth:`run`. ``keep_stub``: :meth:`run`
+        follows without a question in between, so the board stays in esptool's stub for the
+        write (one connection and stub upload instead of two)."""
         options.chip = prepared.chip
         options.psram_mode = prepared.info.psram_mode
         if options.chip == "esp32s3" and options.check_board and not options.manual_boot:
@@ -127,7 +130,7 @@ class Installer:
                                     refused=refused)
             options.check_board = False  # checked: the write need not ask the board again
         self.on_stage(READING)
-        return self.surveyor.survey(prepared.path.read_bytes(), options)
+        return self.surveyor.survey(prepared.path.read_bytes(), options, keep_stub=keep_stub)
 
     def run(self, prepared: PreparedImage, options: FlashOptions, *, check_seconds: float = CHECK_SECONDS,
             survey: Optional[SurveyResult] = None, erase_files: bool = False,
@@ -143,7 +146,7 @@ class Installer:
         options.psram_mode = prepared.info.psram_mode
         plan, copied = None, []
         if not options.erase:
-            survey = survey or self.survey(prepared, options)
+            survey = survey or self.survey(prepared, options, keep_stub=True)
             if survey.refused is not None:  # the S3 check before the read refused the image
                 return InstallReport(survey.refused, options.port, options.manual_boot)
             if not survey.ok:
@@ -154,6 +157,9 @@ class Installer:
                     restart_after_failure(failed, options, self.on_line)  # out of the ROM, as after a write
                 return InstallReport(failed, options.port, options.manual_boot)
             plan = survey.plan
+            options.stub_waiting = survey.stub_waiting and not (plan.nothing_to_write or plan.files_at_risk)
+            if survey.stub_waiting and not options.stub_waiting:  # no write follows at once (or the
+                self.on_line(board_restart.restart_into_firmware(options.port))  # files are copied)
             refused = self._files(plan, options, erase_files, backup_dir, copied)
             if refused is not None:
                 return InstallReport(refused, options.port, options.manual_boot, plan=plan)

@@ -92,14 +92,18 @@ def _merge(parts: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
     return merged
 
 
+def image_md5s(image: bytes, offset: int) -> List[str]:
+    """The MD5 of each region of ``image`` written at ``offset``, as the survey reads the board's."""
+    return [hashlib.md5(image[a - offset:a - offset + n]).hexdigest() for a, n in regions(offset, len(image))]
+
+
 def plan_install(image: bytes, offset: int, survey: BoardSurvey, header_changed: bool = False) -> Plan:
     """The plan for writing ``image`` at ``offset`` on the board ``survey`` read.
     ``header_changed``: flash mode/size/frequency options make esptool rewrite the image
     header, so the first region is written whatever the board holds."""
-    spans = regions(offset, len(image))
+    spans, hashes = regions(offset, len(image)), image_md5s(image, offset)
     differ = [span for index, span in enumerate(spans)
-              if index >= len(survey.md5) or (index == 0 and header_changed)
-              or hashlib.md5(image[span[0] - offset:span[0] - offset + span[1]]).hexdigest() != survey.md5[index]]
+              if index >= len(survey.md5) or (index == 0 and header_changed) or hashes[index] != survey.md5[index]]
     new_fs = pt.filesystem(pt.image_table(image, offset), survey.flash_size)
     old_fs = pt.filesystem(survey.table, survey.flash_size)
     old_kind = survey.kind_at(old_fs)

@@ -10,9 +10,9 @@ from typing import Any, Callable, List, Optional
 from thonnycontrib.esp32cam.core import esptool_cmd as ec
 from thonnycontrib.esp32cam.core import fastlink, usbjtag
 from thonnycontrib.esp32cam.core import flash_messages as fm
-from thonnycontrib.esp32cam.core.board_survey import MARK
+from thonnycontrib.esp32cam.core.board_survey import MARK, hashes_digest
 from thonnycontrib.esp32cam.core.esptool_run import EsptoolRunner
-from thonnycontrib.esp32cam.core.reinstall import BoardSurvey, Plan, plan_install, regions
+from thonnycontrib.esp32cam.core.reinstall import BoardSurvey, Plan, image_md5s, plan_install, regions
 from thonnycontrib.esp32cam.core.i18n import _
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])  # the folder holding thonnycontrib/
@@ -27,6 +27,7 @@ class SurveyResult:
     log: List[str] = field(default_factory=list)
     plan: Optional[Plan] = None
     refused: Any = None          # core.flasher.FlashResult: the S3 check before the read refused the image
+    stub_waiting: bool = False   # esptool's stub was left running at 115200 (``keep_stub``)
 
     @property
     def ok(self) -> bool:
@@ -61,9 +62,14 @@ class Surveyor:
             return [options.baud]
         return list(options.bauds) if options.bauds else fastlink.flash_rates(options.port)[1]
 
-    def survey(self, image: bytes, options) -> SurveyResult:
+    def survey(self, image: bytes, options, keep_stub: bool = False) -> SurveyResult:
         """Read the board for writing ``image`` with ``options`` (core.flasher.FlashOptions),
-        and plan the install."""
+        and plan the install. ``keep_stub``: a write follows at once, so the board is left in
+        esptool's stub for it (not on the chip's USB-Serial/JTAG, whose reset re-enumerates)."""
+        keep_stub = keep_stub and not options.manual_boot and not options.on_usb_jtag()
+        header = bool(options.flash_mode or options.flash_size or options.flash_freq)
+        expected = image_md5s(image, options.start_offset())
+        reset_if = None if header else hashes_digest(expected)  # a new header is written anyway
         self._log = []
         self._runner.reset()
         offset = options.start_offset()
@@ -76,17 +82,17 @@ class Surveyor:
             cmd = self.esptool.survey_command(
                 port=options.port, chip=options.chip, baud=baud, md5=regions(offset, len(image)),
                 probes=[new_fs] if new_fs is not None else [], manual_boot=options.manual_boot,
-                usb_reset=options.on_usb_jtag())
+                usb_reset=options.on_usb_jtag(), keep_stub=keep_stub, reset_if=reset_if)
             out = self._runner.run(cmd)
             survey = BoardSurvey.from_output(out.text) if out.returncode == 0 else None
             if survey is not None:
                 if options.on_usb_jtag() and not options.manual_boot:  # the reset re-enumerated it
                     options.port = usbjtag.wait_for_port(options.port, timeout=10,
                                                          serial_number=serial_number) or options.port
-                header = bool(options.flash_mode or options.flash_size or options.flash_freq)
                 plan = plan_install(image, offset, survey, header_changed=header)
                 self._say(plan.message)
-                return SurveyResult(survey, ec.OK, baud, log=self._log, plan=plan)
+                waiting = keep_stub and not (reset_if and survey.md5 == expected)  # else board_survey reset it
+                return SurveyResult(survey, ec.OK, baud, log=self._log, plan=plan, stub_waiting=waiting)
             if self._runner.cancelled:
                 return SurveyResult(None, "cancelled", baud, _(
                         "Cancelled while reading the board: nothing was written."), log=self._log)

@@ -13,6 +13,7 @@ from thonny.ui_utils import create_tooltip
 
 from thonnycontrib.esp32cam.core.camera import families as fam
 from thonnycontrib.esp32cam.core.i18n import _
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.keyboard import capture_key_text
@@ -31,11 +32,12 @@ class CameraToolbar(FlowFrame):
         self.hmirror = tk.BooleanVar(self, False)
         self.flash = tk.BooleanVar(self, False)
         add = self.add
-        self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture))
+        self.capture_button = add(ttk.Button(self, text=_("Capture"), command=capture,
+                                                  width=BUTTON_WIDTH))
         create_tooltip(self.capture_button, _("Take a picture ({key})").format(key=capture_key_text()))
         add(ttk.Checkbutton(self, text=_("Live"), variable=self.live, command=live_toggled))
         self.save_button = add(ttk.Button(self, text=_("Save as…"), command=save_as,
-                                          state="disabled"))
+                                          state="disabled", width=BUTTON_WIDTH))
         add(ttk.Checkbutton(self, text=_("Flash LED"), variable=self.flash, command=flash_toggled))
         size = add(ttk.Frame(self))  # a label stays with its field
         ttk.Label(size, text=_("Size")).pack(side="left", padx=(0, 2))

@@ -79,7 +79,7 @@ class Esp32CamCameraView(ttk.Frame):
         if event.widget is self:  # texts wrap to the view's width
             width = max(80, event.width - 12)
             self.status_label.configure(wraplength=width)
-            self.problem_frame.problem_text.configure(wraplength=width)
+            self.problem_frame.wrap_to(width)
 
     # --- actions ------------------------------------------------------------------------------
     def settings(self) -> Dict[str, Any]:

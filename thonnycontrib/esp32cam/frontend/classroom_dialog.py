@@ -23,6 +23,7 @@ from thonnycontrib.esp32cam.core import ports as pt
 from thonnycontrib.esp32cam.core.i18n import _, ngettext
 from thonnycontrib.esp32cam.frontend.board_table import KNOWN_MACS, BoardTable  # noqa: F401 (the session's MACs)
 from thonnycontrib.esp32cam.frontend.files_question import TrayFilesChoice
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import Put, QueuedWorker
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
@@ -130,14 +131,14 @@ class TrayDialog(tk.Toplevel):
         self.extra_frame.columnconfigure(0, weight=1)
         buttons = ttk.Frame(frame)
         buttons.grid(row=5, column=0, columnspan=2, sticky="we", pady=(8, 0))
-        self.all_button = ttk.Button(buttons, text=_("All"),
+        self.all_button = ttk.Button(buttons, text=_("All"), width=BUTTON_WIDTH,
                                      command=lambda: self.table.check_all(True))
-        self.none_button = ttk.Button(buttons, text=_("None"),
+        self.none_button = ttk.Button(buttons, text=_("None"), width=BUTTON_WIDTH,
                                       command=lambda: self.table.check_all(False))
-        self.refresh_button = ttk.Button(buttons, text=_("Refresh"), command=self.refresh)
-        self.identify_button = ttk.Button(buttons, text=_("Identify"), command=self.identify)
+        self.refresh_button = ttk.Button(buttons, text=_("Refresh"), command=self.refresh, width=BUTTON_WIDTH)
+        self.identify_button = ttk.Button(buttons, text=_("Identify"), command=self.identify, width=BUTTON_WIDTH)
         self.run_button = ttk.Button(buttons, text=self._run_text(0), command=self.start)
-        self.close_button = ttk.Button(buttons, text=_("Close"), command=self.close)
+        self.close_button = ttk.Button(buttons, text=_("Close"), command=self.close, width=BUTTON_WIDTH)
         for column, button in enumerate((self.all_button, self.none_button, self.refresh_button,
                                          self.identify_button)):
             button.grid(row=0, column=column, padx=(0, 4))

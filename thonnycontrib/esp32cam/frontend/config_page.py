@@ -33,6 +33,7 @@ logger = getLogger(__name__)
 # shown by Thonny in the installer link, "(camera firmware)"; translated there, and Thonny
 # hands the shown text back to open_installer_kind
 FIRMWARE_INSTALLER_KIND = N_("camera firmware")
+PORT_TEXT_EMS = 36  # wrap width of the texts below the port field, in em
 
 # Opens the camera-firmware installer dialog; registered from load_plugin().
 _firmware_installer: Optional[Callable[[tk.Misc], None]] = None
@@ -69,11 +70,15 @@ class Esp32CamConfigPage(front.config_page_base()):
         area = self.esp32cam_area()
         below_port = ttk.Frame(area)
         below_port.grid(row=5, column=0, sticky="nw")
+        # Both wrap: the page asks for its content's width (ScreenFitScroller), so an unwrapped
+        # error quoting a long typed URL would widen the whole Options dialog.
         ttk.Label(
-            below_port, text=_("…or type a network port, e.g. rfc2217://192.168.1.20:4000")
+            below_port, text=_("…or type a network port, e.g. rfc2217://192.168.1.20:4000"),
+            wraplength=ems_to_pixels(PORT_TEXT_EMS), justify="left",
         ).grid(row=0, column=0, sticky="nw")
         theme_colors.use_theme(below_port)
-        self._port_error_label = ttk.Label(below_port, text="", style=theme_colors.ERROR)  # gridded when needed
+        self._port_error_label = ttk.Label(below_port, text="", style=theme_colors.ERROR, justify="left",
+                                           wraplength=ems_to_pixels(PORT_TEXT_EMS))  # gridded when needed
 
         self._lines = LineChooser(area, self.backend_name)
         self._lines.grid(row=7, column=0, columnspan=2, sticky="nwe", pady=(ems_to_pixels(1), 0))
@@ -109,7 +114,9 @@ class Esp32CamConfigPage(front.config_page_base()):
         return self._scroller
 
     def _show_port_error(self, text: str) -> None:
-        self._port_error_label.configure(text=marked(ERROR, text))
+        # as wide as the page already is (never less than PORT_TEXT_EMS), never wider
+        width = max(ems_to_pixels(PORT_TEXT_EMS), self.esp32cam_area().winfo_width() - ems_to_pixels(1))
+        self._port_error_label.configure(text=marked(ERROR, text), wraplength=width)
         if text:
             self._port_error_label.grid(row=1, column=0, sticky="nw")
             self.update_idletasks()

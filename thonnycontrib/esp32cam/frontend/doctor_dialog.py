@@ -20,6 +20,7 @@ from thonnycontrib.esp32cam.core import boards, doctor, sensors
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.doctor_findings import DoctorFindings, offered_fixes, onoff
 from thonnycontrib.esp32cam.frontend.doctor_run import fix_then_diagnose
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH, wrap_to_width
 from thonnycontrib.esp32cam.frontend.flow import FlowFrame
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.queued_worker import QueuedWorker
@@ -125,20 +126,20 @@ class DoctorDialog(tk.Toplevel):
         self.port_box = ttk.Combobox(frame, textvariable=self.port_var, width=40,
                                      values=port_choices(port))
         self.port_box.grid(row=0, column=1, sticky="we", **pad)
-        self.run_button = ttk.Button(frame, text=_("Diagnose"), command=self.start)
+        self.run_button = ttk.Button(frame, text=_("Diagnose"), command=self.start, width=BUTTON_WIDTH)
         self.run_button.grid(row=0, column=2, sticky="e", **pad)
-
         self.status_var = tk.StringVar(
             value="" if port else _("Choose the board's port, then press Diagnose."))
-        ttk.Label(frame, textvariable=self.status_var, style=theme_colors.themed(frame, theme_colors.MUTED)).grid(
-            row=1, column=0, columnspan=2, sticky="w", **pad)
-        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray)
+        status = ttk.Label(frame, textvariable=self.status_var, style=theme_colors.themed(frame, theme_colors.MUTED))
+        status.grid(row=1, column=0, columnspan=2, sticky="w", **pad)
+        self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray, width=BUTTON_WIDTH)
         self.tray_button.grid(row=1, column=2, sticky="e", **pad)
+        wrap_to_width(status, frame, lambda: self.tray_button.winfo_reqwidth() + 64)  # long port, narrow dialog
 
         self.findings = DoctorFindings(frame, row=2)
         self.fix_frame = FlowFrame(frame)  # fix buttons wrap into rows in a narrow dialog
         self.fix_frame.grid(row=7, column=0, columnspan=2, sticky="we", padx=8, pady=(8, 10))
-        self.close_button = ttk.Button(frame, text=_("Close"), command=self.close)
+        self.close_button = ttk.Button(frame, text=_("Close"), command=self.close, width=BUTTON_WIDTH)
         self.close_button.grid(row=7, column=2, sticky="e", padx=12, pady=(8, 10))
         self.minsize(360, 200)
         self._on_screen = OnScreenKeeper(self, self.findings.evidence_text)

@@ -9,6 +9,7 @@ from typing import Callable, List, Optional, Tuple
 from thonnycontrib.esp32cam.core import diagnosis as dg
 from thonnycontrib.esp32cam.core.i18n import N_, _, ngettext
 from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.fit import at_least
 
 
 # button labels, translated where the buttons are made (offered_fixes)
@@ -48,7 +49,7 @@ class DoctorFindings:
         self._wrapping[1].grid(row=row + 2, column=0, columnspan=3, sticky="w", **pad)
         frame.bind("<Configure>", self._on_resize, True)  # texts wrap to the dialog's width
 
-        self.evidence_button = ttk.Button(frame, text="", width=24, command=self.toggle_evidence)
+        self.evidence_button = ttk.Button(frame, text="", width=at_least(24), command=self.toggle_evidence)
         # evidence lines (boot log, port errors) can be long: wrap them, scroll when many
         self.evidence_frame = ttk.Frame(frame)
         self.evidence_frame.columnconfigure(0, weight=1)
@@ -67,7 +68,7 @@ class DoctorFindings:
     def _on_resize(self, event: tk.Event) -> None:
         if event.widget is self._frame:
             for label in self._wrapping:
-                label.configure(wraplength=max(200, event.width - 24))
+                label.configure(wraplength=max(200, event.width - 32))
 
     def show(self, result: dg.Diagnosis) -> None:
         mark = "✔ " if result.ok else "✖ "

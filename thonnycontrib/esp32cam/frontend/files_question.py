@@ -20,6 +20,7 @@ from thonny.ui_utils import ems_to_pixels
 from thonnycontrib.esp32cam.core.contrast import WARNING, marked
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend import theme_colors
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 
@@ -82,7 +83,7 @@ def _folder_row(master: Any, var: tk.StringVar, title: str) -> Tuple[ttk.Entry, 
         if chosen:
             var.set(chosen)
 
-    return entry, ttk.Button(master, text=_(BROWSE), command=browse)
+    return entry, ttk.Button(master, text=_(BROWSE), command=browse, width=BUTTON_WIDTH)
 
 
 class FilesQuestion(tk.Toplevel):
@@ -110,11 +111,11 @@ class FilesQuestion(tk.Toplevel):
         self.note_label.grid(row=3, column=0, columnspan=2, sticky="w")
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(10, 0))
-        self.copy_button = ttk.Button(buttons, text=_(COPY_BUTTON), command=self._copy,
+        self.copy_button = ttk.Button(buttons, text=_(COPY_BUTTON), command=self._copy, width=BUTTON_WIDTH,
                                       default="active")
-        self.erase_button = ttk.Button(buttons, text=_(ERASE_BUTTON),
+        self.erase_button = ttk.Button(buttons, text=_(ERASE_BUTTON), width=BUTTON_WIDTH,
                                        command=lambda: self._give(ERASE))
-        self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON),
+        self.cancel_button = ttk.Button(buttons, text=_(CANCEL_BUTTON), width=BUTTON_WIDTH,
                                         command=lambda: self._give(CANCEL))
         for column, button in enumerate((self.copy_button, self.erase_button, self.cancel_button)):
             button.configure(width=len(str(button.cget("text"))) + 2)  # Thonny's themes fix a button's width

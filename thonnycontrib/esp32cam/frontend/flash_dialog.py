@@ -29,10 +29,12 @@ from thonnycontrib.esp32cam.frontend.advanced_flash_options import AdvancedFlash
 from thonnycontrib.esp32cam.frontend.firmware_choice import FirmwareChoiceMixin
 from thonnycontrib.esp32cam.frontend.firmware_sources import CATALOG_URL_OPTION, FirmwareSourcesMixin
 from thonnycontrib.esp32cam.frontend.files_question import ask_about_files
-from thonnycontrib.esp32cam.frontend.install_run import InstallRun
+from thonnycontrib.esp32cam.frontend.fit import at_least
+from thonnycontrib.esp32cam.frontend.install_run import REASON_EVENT, InstallRun
 from thonnycontrib.esp32cam.frontend.keyboard import bind_work_dialog_keys
+from thonnycontrib.esp32cam.frontend.progress_style import apply_visible_bar
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
-from thonnycontrib.esp32cam.frontend.scrolling import OnScreenKeeper
+from thonnycontrib.esp32cam.frontend.scrolling import LogReason, OnScreenKeeper
 from thonnycontrib.esp32cam.frontend import theme_colors
 from thonnycontrib.esp32cam.frontend.wifi_entry import WifiOfferMixin
 from thonnycontrib.esp32cam.thonny_compat import front, user_dir
@@ -57,6 +59,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
             self._ask_board_facts()
         # log shown, advanced options open: the log gives up lines, then the dialog moves up
         self._on_screen = OnScreenKeeper(readable_window(self), self.log_text.text)  # + readable styles
+        self._reason = LogReason(self.log_text.text)  # shown when an install failed
 
     # --- WorkDialog hooks -------------------------------------------------
     def get_title(self) -> str:
@@ -82,6 +85,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         pad = self.get_large_padding()
         frame = self.main_frame
         self.progress_bar().configure(length=ems_to_pixels(12))  # a determinate bar worth seeing
+        apply_visible_bar(self.progress_bar())
         frame.columnconfigure(1, weight=1)
 
         ttk.Label(frame, text=_("Port")).grid(row=0, column=0, sticky="w", padx=(pad, 0),
@@ -89,10 +93,10 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         self.port_combo = ttk.Combobox(frame, values=self._port_choices(), width=40)
         self.port_combo.grid(row=0, column=1, sticky="we", padx=pad, pady=(pad, 0))
         self.port_combo.set(self._default_port())
-        button_width = len(_("Select local file…")) + 1  # the two buttons of the right column
+        button_width = at_least(len(_("Select local file…")) + 1)  # the two buttons of the right column
         self.tray_button = ttk.Button(frame, text=_("All boards…"), command=self.open_tray,
                                       width=button_width)
-        self.tray_button.grid(row=0, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad, 0))
+        self.tray_button.grid(row=0, column=2, sticky="we", padx=(pad / 3, pad), pady=(pad, 0))
 
         ttk.Label(frame, text=_("Board")).grid(row=1, column=0, sticky="w", padx=(pad, 0),
                                                pady=(pad / 2, 0))
@@ -111,7 +115,7 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         self.build_combo.bind("<<ComboboxSelected>>", lambda e: self._on_build_selected(), True)
         self.local_button = ttk.Button(frame, text=_("Select local file…"),
                                        command=self.choose_local_file, width=button_width)
-        self.local_button.grid(row=2, column=2, sticky="e", padx=(pad / 3, pad), pady=(pad / 2, 0))
+        self.local_button.grid(row=2, column=2, sticky="we", padx=(pad / 3, pad), pady=(pad / 2, 0))
 
         self.info_label = ttk.Label(frame, text="", justify="left", wraplength=ems_to_pixels(60))
         self.info_label.grid(row=3, column=0, columnspan=3, sticky="we", padx=pad, pady=(pad / 2, 0))
@@ -148,27 +152,20 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         options = FlashOptions(port=port, chip=build.chip if build and not local else local.chip,
                                erase=self.erase_var.get(), **self.advanced_frame.chosen())
         self.clear_log()
+        self._reason.index = None
         self.show_log_frame()
         self.guidance_label.configure(text="")
         self._cancel_event.clear()
-        backend_proc = self._release_port(port)
+        backend_proc = release_port(self, port)
         cache = self._firmware_cache()  # options are read here, on Tk's thread
         threading.Thread(target=lambda: self.report_done(self._install.run(build, local, options, backend_proc, cache)),
                          daemon=True, name="esp32cam-installer").start()
         return True
 
-    def _release_port(self, port: str):
-        """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
-        proxy = get_runner().get_backend_proxy() if get_runner() else None
-        if proxy is None or front.proxy_port(proxy) != port:
-            return None
-        proc = front.proxy_process(proxy)
-        self.append_text(_("Disconnecting Thonny from {port}…").format(port=port) + "\n")
-        proxy.disconnect()
-        return proc
-
     def handle_work_event(self, type, args):
-        if type == "guidance":
+        if type == REASON_EVENT:
+            self._reason.mark()
+        elif type == "guidance":
             self.guidance_label.configure(text=marked(WARNING, args[0]))
             self._needs_manual_boot = args[0] in (DOWNLOAD_MODE_HELP, download_mode_help())
             if self._needs_manual_boot:
@@ -195,6 +192,8 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
     def on_done(self, success):
         super().on_done(success)
         self._finished(success)  # the bar full (WorkDialog's stop() empties it), Set up Wi-Fi…
+        if not success:  # with advanced options open on a small screen the log has few lines
+            self._reason.show()
 
     def cancel_work(self):
         super().cancel_work()
@@ -234,6 +233,17 @@ class FirmwareInstallerDialog(FirmwareChoiceMixin, FirmwareSourcesMixin, WifiOff
         self.destroy()
         self.tray = install_tray(master, *choice)
         show_dialog(self.tray, master)
+
+
+def release_port(dialog: FirmwareInstallerDialog, port: str):
+    """Disconnect Thonny's back-end if it holds ``port``; returns its process."""
+    proxy = get_runner().get_backend_proxy() if get_runner() else None
+    if proxy is None or front.proxy_port(proxy) != port:
+        return None
+    proc = front.proxy_process(proxy)
+    dialog.append_text(_("Disconnecting Thonny from {port}…").format(port=port) + "\n")
+    proxy.disconnect()
+    return proc
 
 
 def reconnect_thonny(port: str) -> None:

@@ -26,6 +26,7 @@ from thonnycontrib.esp32cam.frontend.files_question import CANCEL, ERASE, FilesA
 logger = getLogger(__name__)
 
 UNTOUCHED = N_("Nothing was written: the board is as it was.")  # translated where said
+REASON_EVENT = "failure-reason"
 
 
 class WorkReport(Protocol):
@@ -60,11 +61,17 @@ class InstallRun:
             return self._install(build, local, options, backend_proc)
         except Exception as e:  # show it in the dialog instead of an internal-error box
             logger.exception("Installer failed")
-            self.report.append_text("\n" + _("Unexpected error: {error}").format(error=e) + "\n")
+            self.report.append_text("\n")
+            self._say_reason(_("Unexpected error: {error}").format(error=e))
             return False
 
     def _say(self, text: str) -> None:
         self.report.append_text(text + "\n")
+
+    def _say_reason(self, text: str) -> None:
+        """Why the install failed: the dialog keeps its first line in view (``REASON_EVENT``)."""
+        self.report.post_work_event(REASON_EVENT)  # the same queue as the text: it marks where it starts
+        self._say(text)
 
     def _install(self, build: Optional[Build], local: Optional[PreparedImage], options: FlashOptions,
                  backend_proc: Any) -> bool:
@@ -123,7 +130,8 @@ class InstallRun:
                                 backup_dir=folder)
         result = done.flash
         if not result.ok:
-            self._say("\n" + result.message)
+            self._say("")
+            self._say_reason(result.message)
             if result.outcome == PSRAM_MISMATCH:
                 self.psram_warned = attempt
                 report.post_work_event("guidance", result.message + " " + _(
@@ -174,7 +182,7 @@ class InstallRun:
     def _untouched(self, action: str, text: str) -> bool:
         """The install stopped before esptool touched the board: say so and give the
         board back to Thonny's interpreter, connected as it was before."""
-        self._say(text)
+        self._say_reason(text)
         self.report.set_action_text(action)
         if self.restore_backend:
             self.report.post_work_event("restore", None)

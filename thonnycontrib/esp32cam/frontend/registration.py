@@ -16,6 +16,7 @@ from thonny import get_workbench
 from thonnycontrib.esp32cam import BACKEND_NAME
 from thonnycontrib.esp32cam.core.backend_commands import BOARD_FINDING_EVENT, CAMERA, LINK_RATE_EVENT, STUB_FAMILY
 from thonnycontrib.esp32cam.core.boards import DEFAULT_PROFILE, OPTION_NAME
+from thonnycontrib.esp32cam.core import menu_items
 from thonnycontrib.esp32cam.core.fastlink import SPEED_OPTION
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.actions import (esp32cam_backend_active, open_doctor,
@@ -103,14 +104,14 @@ def register_all() -> None:
     wb.set_default(f"{BACKEND_NAME}.catalog_url", "")  # HTTPS URL of a newer firmware catalog
     wb.set_default(f"{BACKEND_NAME}.{SPEED_OPTION}", "auto")  # core.fastlink
 
-    wb.add_command("esp32cam_install_firmware", "tools", _("Install MicroPython for ESP32-CAM…"),
+    wb.add_command("esp32cam_install_firmware", "tools", _(menu_items.INSTALL_FIRMWARE),
                    open_installer, group=TOOLS_GROUP)
-    wb.add_command("esp32cam_doctor", "tools", _("Diagnose ESP32-CAM connection…"), open_doctor,
+    wb.add_command("esp32cam_doctor", "tools", _(menu_items.DOCTOR), open_doctor,
                    group=TOOLS_GROUP)
-    wb.add_command("esp32cam_wifi", "tools", _("ESP32-CAM Wi-Fi…"), open_wifi,
+    wb.add_command("esp32cam_wifi", "tools", _(menu_items.WIFI), open_wifi,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
-    wb.add_view(Esp32CamCameraView, _("ESP32-CAM camera"), "e")
-    wb.add_command("esp32cam_camera_view", "tools", _("ESP32-CAM camera"), show_camera_view,
+    wb.add_view(Esp32CamCameraView, _(menu_items.CAMERA_VIEW), "e")
+    wb.add_command("esp32cam_camera_view", "tools", _(menu_items.CAMERA_VIEW), show_camera_view,
                    tester=esp32cam_backend_active, group=TOOLS_GROUP)
     # F12 anywhere in Thonny while the view is shown (as F5 runs from anywhere), also in the menu
     wb.add_command(CAPTURE_COMMAND, "tools", _("Capture a picture (ESP32-CAM camera)"),

@@ -19,7 +19,14 @@ from thonnycontrib.esp32cam.frontend import theme_colors
 MIN_VISIBLE = 120  # px of content always shown, however small the screen
 BOTTOM_RESERVE = 48  # px kept free at the bottom (task bar / dock)
 SCROLL_TAG_PREFIX = "Esp32CamScroll"
-WHEEL_OWNERS = ("TCombobox", "TSpinbox", "Text", "Listbox")
+# Widgets that scroll their own content with the wheel: the page leaves it to them.
+WHEEL_OWNERS = ("Text", "Listbox")
+# Widgets whose *value* Tk's class bindings change with the wheel (ttk::combobox::Scroll,
+# ttk::spinbox::Spin, Tk 8.6): on a page that scrolls this changed a choice under a pointer
+# that stood still while the page moved beneath it. Here the wheel always scrolls the
+# page and never changes a value, focused or not; the keyboard (Up/Down) and the
+# drop-down list change it, deliberate acts on the control.
+WHEEL_VALUE_CHANGERS = ("TCombobox", "TSpinbox", "Spinbox", "Scale", "TScale")
 
 
 def screen_top_of(widget: tk.Misc) -> int:
@@ -140,11 +147,14 @@ class ScreenFitScroller(ttk.Frame):
                 child.bindtags((self._tag,) + tags)
             self._tag_descendants(child)
 
-    def _on_wheel(self, event: tk.Event, units: int) -> None:
-        if event.widget.winfo_class() in WHEEL_OWNERS:
-            return  # the wheel changes a combobox's / spinbox's value there
+    def _on_wheel(self, event: tk.Event, units: int) -> Optional[str]:
+        widget_class = event.widget.winfo_class()
+        if widget_class in WHEEL_OWNERS:
+            return None  # a text or list under the pointer scrolls itself
         if self.scrolls:
             self.canvas.yview_scroll(units * 2, "units")
+        # "break": the widget's class binding (a combobox changing its value) does not run
+        return "break" if widget_class in WHEEL_VALUE_CHANGERS else None
 
     def _on_focus_in(self, event: tk.Event) -> None:
         """Tab into a field below the visible part: bring it into view."""
@@ -214,3 +224,22 @@ def move_into_screen(top: tk.Misc) -> None:
         if match:
             x, y = int(match.group(1)), int(match.group(2))
             top.wm_geometry("+%d+%d" % (x, max(0, y - overflow)))
+
+
+class LogReason:
+    """Where a work dialog's log starts to say why the work failed (``mark``, in the
+    order the log's text came), and ``show``: the log scrolled so that line is at
+    the top. A log follows its end; when a small screen leaves it few lines, the
+    reason would otherwise be above them."""
+
+    def __init__(self, text: tk.Text) -> None:
+        self.text = text
+        self.index: Optional[str] = None
+
+    def mark(self) -> None:
+        self.index = self.text.index("end-1c")
+
+    def show(self) -> None:
+        if self.index is not None:
+            self.text.update_idletasks()  # a keeper that takes lines from the log has done so
+            self.text.yview(self.index)

@@ -16,6 +16,7 @@ from thonnycontrib.esp32cam import thonny_compat
 from thonnycontrib.esp32cam.core import backend_commands, wifi
 from thonnycontrib.esp32cam.core.i18n import N_, _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys, bind_enter, focus_first_row
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
 from thonnycontrib.esp32cam.frontend.webrepl_row import WebReplRow
@@ -73,7 +74,8 @@ class WifiDialog(tk.Toplevel):
         self.tree.grid(row=1, column=0, sticky="nsew", **pad)
         self.tree.bind("<<TreeviewSelect>>", self._on_select)
         self.tree.bind("<ButtonRelease-1>", lambda e: self._to_password(), True)
-        self.scan_button = ttk.Button(frame, text=_("Scan again"), command=self.scan)
+        self.scan_button = ttk.Button(frame, text=_("Scan again"), command=self.scan,
+                                      width=BUTTON_WIDTH)
         self.scan_button.grid(row=1, column=1, sticky="n", **pad)
 
         form = ttk.Frame(frame)
@@ -98,9 +100,9 @@ class WifiDialog(tk.Toplevel):
             row=3, column=0, columnspan=2, sticky="we", **pad)
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="e", padx=8, pady=(4, 10))
-        self.join_button = ttk.Button(buttons, text=_("Join"), command=self.join, default="active")
+        self.join_button = ttk.Button(buttons, text=_("Join"), command=self.join, default="active", width=BUTTON_WIDTH)
         self.join_button.grid(row=0, column=0, padx=4)
-        ttk.Button(buttons, text=_("Close"), command=self.close).grid(row=0, column=1, padx=4)
+        ttk.Button(buttons, text=_("Close"), command=self.close, width=BUTTON_WIDTH).grid(row=0, column=1, padx=4)
 
     # --- requests -----------------------------------------------------------------------
     def _send(self, **kwargs: Any) -> bool:

@@ -12,6 +12,7 @@ from thonny.ui_utils import ems_to_pixels
 
 from thonnycontrib.esp32cam.core.i18n import _
 from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
+from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 
 WAIT_SECONDS = 60  # a freshly installed board boots, then Thonny's back-end connects
 
@@ -70,7 +71,7 @@ class WifiOfferMixin:
         self.progress_bar().configure(value=100, maximum=100)  # type: ignore[attr-defined]
         if self.wifi_button is None:
             self.wifi_button = ttk.Button(self.main_frame, text=_("Set up Wi-Fi…"),  # type: ignore[attr-defined]
-                                          command=self.set_up_wifi)
+                                          command=self.set_up_wifi, width=BUTTON_WIDTH)
             pad = self.get_large_padding()  # type: ignore[attr-defined]
             self.wifi_button.grid(row=8, column=0, columnspan=3, sticky="w", padx=pad, pady=(pad / 2, 0))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from thonnycontrib.esp32cam.core import menu_items
 from thonnycontrib.esp32cam.core.i18n import _
 
 NO_CAMERA_MODULE = "no_camera_module"
@@ -45,8 +46,8 @@ def no_camera_module(details: str = "") -> CameraProblem:
         _("The MicroPython on the board has no 'camera' module: official MicroPython builds "
           "never include one. Install a camera firmware — lemariva (MicroPython 1.21), "
           "KAKI5 (1.20) or cnadler86 (1.27, ESP32-S3 boards too) — with "
-          "Tools → Install ESP32-CAM firmware. Your files on the board are lost when the flash is "
-          "erased."),
+          "“Tools → {menu_item}”. Your files on the board are lost when the flash is erased."
+          ).format(menu_item=_(menu_items.INSTALL_FIRMWARE)),
         details, ACTION_INSTALL_FIRMWARE)
 
 
