@@ -58,6 +58,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import camera_buffers, camera_frames, rom, sccb
 from .cpu import CpuGovernor, host_factor
 from .flash import PAGE_SIZE, FlashTiming
+from .webrepl import BoardWebRepl
 from .wifi import WifiNetworks
 
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
@@ -512,6 +513,8 @@ class MicroPythonFirmware:
         # the access points around the board (none: scans find nothing, connect() never succeeds)
         self.wifi = wifi if wifi is not None else WifiNetworks()
         self.wifi.attach(self._unique_id(), on_event=event)
+        # webrepl.start() on the board: a host-side WebREPL on its LAN address (webrepl.py)
+        self.webrepl = BoardWebRepl(self.wifi, feed=self.feed, emit=self._repl_out, event=event)
         self._lock = threading.RLock()
         # held by the output reader from reading a chunk of the unix port's stdout until it is
         # in the UART's queue: with it and an empty pipe, nothing written is still on its way
@@ -531,6 +534,8 @@ class MicroPythonFirmware:
         self._crash_count = 0
         self._rx_backlog = bytearray()
         self._rx_last_cr = False  # CR LF split across two UART chunks
+        self._lone_lf = 0  # LFs without a CR the REPL read: paste mode echoes them as they are
+        self._echo_tail = b""
         self.boots = 0  # processes started (hard boot + soft reboots)
 
     # --- public interface ---------------------------------------------
@@ -630,6 +635,8 @@ class MicroPythonFirmware:
             if byte == 0x0A and self._rx_last_cr:
                 self._rx_last_cr = False
                 continue
+            if byte == 0x0A:
+                self._lone_lf += 1
             self._rx_last_cr = byte == 0x0D
             out.append(byte)
         return bytes(out)
@@ -653,6 +660,7 @@ class MicroPythonFirmware:
             proc = self._proc
             threads = (self._supervisor, self._channel_thread)
             self._rx_backlog = bytearray()
+        self.webrepl.stop()
         if proc is not None and proc.poll() is None:
             proc.kill()
         if proc is not None:
@@ -778,7 +786,7 @@ class MicroPythonFirmware:
                     # nothing follows: what looked like the start of a banner was just data
                     held = out.release()
                     if held and not self._stopping.is_set():
-                        self._emit(held)
+                        self._repl_out(held)
                     continue
                 try:
                     select.select([fd], [], [])
@@ -795,14 +803,14 @@ class MicroPythonFirmware:
                     if not chunk:
                         break
                     self._output_since_sigint = True
-                    data = self._unmask_echo(out.feed(chunk))
+                    data = self._paste_lf_echo(self._unmask_echo(out.feed(chunk)))
                     if not self._track_mode(out, data):
                         continue
                     if data and not self._stopping.is_set():
-                        self._emit(data)
+                        self._repl_out(data)
             rest = out.flush()
             if rest and not self._stopping.is_set():
-                self._emit(rest)
+                self._repl_out(rest)
             proc.wait()
             self._end_governor()
             with self._lock:
@@ -829,10 +837,41 @@ class MicroPythonFirmware:
             # Wi-Fi stays associated over a soft reset (ports/esp32/main.c never stops it), but the
             # sockets were the ended process's
             self.wifi.forget_listeners()
+            self.webrepl.stop()
             with self._lock:
                 if self._stopping.is_set():
                     return
                 self._spawn(raw=self._raw_mode)
+
+    def _repl_out(self, data: bytes) -> None:
+        """REPL output: to UART0, and to a WebREPL client (os.dupterm duplicates it)."""
+        self._emit(data)
+        self.webrepl.output(data)
+
+    def _paste_lf_echo(self, data: bytes) -> bytes:
+        """The ESP32's paste mode echoes a lone LF as it came and keeps it as a line end
+        (shared/runtime/pyexec.c: only CR echoes "\\r\\n=== "), as Thonny's paste submission
+        over WebREPL expects; the unix port read it as CR. Undo that in the echo."""
+        if not self._lone_lf:
+            return data
+        data, self._echo_tail = self._echo_tail + data, b""
+        out = bytearray()
+        i = 0
+        while self._lone_lf:
+            at = data.find(b"\r\n=== ", i)
+            if at < 0:
+                break
+            out += data[i:at] + b"\n"
+            i = at + 6
+            self._lone_lf -= 1
+        rest = data[i:]
+        if self._lone_lf and (b">>> " in rest or b"\x04" in rest):
+            self._lone_lf = 0  # the LFs were read outside paste mode
+        elif self._lone_lf:
+            k = _partial_suffix(rest, b"\r\n=== ")
+            if k:
+                rest, self._echo_tail = rest[:-k], rest[-k:]
+        return bytes(out + rest)
 
     def _unmask_echo(self, data: bytes) -> bytes:
         """The friendly REPL echoes what it read: a masked f-string quote (see feed) is shown
@@ -942,6 +981,8 @@ class MicroPythonFirmware:
             return {"ok": True}, b""
         if op == "uart0":
             return self._set_repl_baud(int(req.get("baud", 0)), int(req.get("tail", 0))), b""
+        if op == "webrepl":
+            return self.webrepl.handle(req), b""
         if op == "wlan":
             return self.wifi.handle(req, self.version), b""
         if op == "pin":

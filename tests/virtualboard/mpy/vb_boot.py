@@ -22,6 +22,7 @@ SIM_MODULES = (
     ("vfs", "sim_vfs"),
     ("select", "sim_select"),
     ("platform", "sim_platform"),
+    ("webrepl", "sim_webrepl"),  # after network: it reports the STA address
 )
 # MicroPython also accepts the old u-names; they must reach the simulated modules too
 ALIASES = {"utime": "time", "uos": "os", "usys": "sys", "umachine": "machine", "uplatform": "platform", "usocket": "socket",

@@ -36,6 +36,7 @@ from thonnycontrib.esp32cam.core.i18n import _
 logger = getLogger("thonnycontrib.esp32cam.backend.fast_link")
 
 SETTING_ARG = "esp32cam_serial_speed"
+WEBREPL_PORT = "webrepl"  # Thonny's port value for its WebREPL connection (mp_front.WEBREPL_PORT_VALUE)
 PROBE_WAIT = 0.35  # seconds to wait for a prompt when probing a rate
 
 
@@ -69,17 +70,22 @@ class ThonnyLinkIO:
 class FastLinkMixin:
     _esp32cam_link_rate = fastlink.BOOT_BAUD
     _esp32cam_said_unsupported = False
+    _esp32cam_over_air = False  # WebREPL: no UART between Thonny and the board, no rate to choose
 
     # --- connecting -----------------------------------------------------------------------
     def esp32cam_connecting(self, interrupt: bool) -> None:
         self._esp32cam_io_lock = threading.RLock()
         self._esp32cam_setup_link()
-        self._esp32cam_guarded(self._esp32cam_find_board, interrupt)
+        if not self._esp32cam_over_air:
+            self._esp32cam_guarded(self._esp32cam_find_board, interrupt)
         super().esp32cam_connecting(interrupt)  # type: ignore[misc]
 
     def esp32cam_first_prompt(self) -> None:
         super().esp32cam_first_prompt()  # type: ignore[misc]
-        if self._esp32cam_link_rate != fastlink.BOOT_BAUD:
+        if self._esp32cam_over_air:
+            # changing UART0's rate over WebREPL would only cut off a cable user
+            logger.info("Connected over WebREPL: no serial link to speed up")
+        elif self._esp32cam_link_rate != fastlink.BOOT_BAUD:
             self._esp32cam_guarded(self._esp32cam_renegotiate, "reconnected at the remembered rate")
         else:
             self._esp32cam_guarded(self._esp32cam_negotiate)
@@ -101,6 +107,7 @@ class FastLinkMixin:
     def _esp32cam_setup_link(self) -> None:
         args = self.compat.launch_args() or {}  # type: ignore[attr-defined]
         self._esp32cam_port = str(args.get("port") or "")
+        self._esp32cam_over_air = self._esp32cam_port == WEBREPL_PORT
         try:
             self._esp32cam_setting = fastlink.parse_setting(args.get(SETTING_ARG, "auto"))
         except ValueError as error:
@@ -108,7 +115,7 @@ class FastLinkMixin:
             self._esp32cam_setting = fastlink.SpeedSetting("auto")
         self._esp32cam_adapter, self._esp32cam_cap = fastlink.adapter_cap(self._esp32cam_port)
         connection = self.compat.connection  # type: ignore[attr-defined]
-        if self._esp32cam_setting.mode != "off" and self._esp32cam_adapter != fastlink.NATIVE_USB \
+        if not self._esp32cam_over_air and self._esp32cam_setting.mode != "off" and self._esp32cam_adapter != fastlink.NATIVE_USB \
                 and hasattr(connection, "link_watch"):
             connection.start_link_watch(LinkWatch(
                 self._esp32cam_set_port_rate, on_relock=self._esp32cam_on_relock, on_lost=self._esp32cam_on_lost,

@@ -69,6 +69,8 @@ class LinkKeepingMixin:
     def _esp32cam_leave(self) -> None:
         """Board back at 115200 before the port closes (called from the command reader thread)."""
         rate = self._esp32cam_link_rate
+        if getattr(self, "_esp32cam_over_air", False):
+            return  # WebREPL: the board's UART was never touched
         if rate == fastlink.BOOT_BAUD:
             link_store.save_store(self._esp32cam_port, self._esp32cam_adapter, None, None)
             return

@@ -6,7 +6,7 @@ import os
 from logging import getLogger
 from typing import Any, Dict
 
-from thonnycontrib.esp32cam.core import wifi
+from thonnycontrib.esp32cam.core import webrepl_access, wifi
 from thonnycontrib.esp32cam.core.i18n import _
 
 logger = getLogger("thonnycontrib.esp32cam.backend.wifi")
@@ -36,6 +36,7 @@ class WifiCommandsMixin:
     def _cmd_esp32cam_wifi(self, cmd: Any) -> Dict[str, Any]:
         self._esp32cam_release()  # type: ignore[attr-defined]  # the camera view restarts it
         password = take_password(cmd["password_file"]) if cmd.get("password_file") else ""
+        webrepl_password = take_password(cmd["webrepl_file"]) if cmd.get("webrepl_file") else ""
         try:
             networks = wifi.parse_scan(self._esp32cam_exec_text(wifi.SCAN_CODE))
             found = [{"ssid": n.ssid, "rssi": n.rssi, "channel": n.channel, "secured": n.secured,
@@ -47,8 +48,12 @@ class WifiCommandsMixin:
             _result, outcome, stored = wifi.join_and_keep(self._esp32cam_exec_text, ssid, password, seconds,
                                                     bool(cmd.get("store", True)), networks)
             logger.info("Wi-Fi join of %r: %s", ssid, outcome.code)  # never the password
+            webrepl_url = None
+            if stored and webrepl_password and webrepl_access.enable(self._esp32cam_exec_text, webrepl_password):
+                webrepl_url = webrepl_access.url(outcome.ip)
+                logger.info("WebREPL started at %s", webrepl_url)  # never its password
             return {"networks": found, "ok": outcome.ok, "code": outcome.code, "message": outcome.message,
-                    "ip": outcome.ip, "rssi": outcome.rssi, "stored": stored}
+                    "ip": outcome.ip, "rssi": outcome.rssi, "stored": stored, "webrepl_url": webrepl_url}
         except wifi.NoNetworkModule as e:
             return {"error": str(e), "code": "no_network"}
         except (RuntimeError, ValueError, OSError) as e:

@@ -5,6 +5,9 @@ password read from ``F`` (``-`` = standard input; never from the command line, w
 other users and the shell history see it), keeps the credentials on the board so it
 joins at every boot (``--no-store``: this time only), and ends with the line
 ``IP address: A.B.C.D``. The password is never printed or logged.
+``--webrepl-password-file W`` also keeps a WebREPL password (4-9 characters, first line of
+``W``) on the board and starts WebREPL at every boot: then Thonny's ESP32-CAM interpreter
+can connect over Wi-Fi (``ws://A.B.C.D:8266/``) without the cable.
 Exit codes: 0 joined (or listed), 1 Wi-Fi problem (explained), 2 usage, 3 port/REPL problem.
 """
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import sys
 from typing import List, Optional
 
-from thonnycontrib.esp32cam.core import wifi
+from thonnycontrib.esp32cam.core import webrepl_access, wifi
 from thonnycontrib.esp32cam.core.i18n import _
 
 
@@ -41,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_seconds, default=wifi.DEFAULT_JOIN_SECONDS, metavar="SECONDS",
                         help=_("how long the board may take to join (default {seconds})").format(
                             seconds=f"{wifi.DEFAULT_JOIN_SECONDS:.0f}"))
+    parser.add_argument("--webrepl-password-file", metavar="FILE",
+                        help=_("also allow WebREPL: file whose first line is the WebREPL password "
+                               "(4 to 9 characters), kept on the board; WebREPL starts at every boot"))
     parser.add_argument("--no-store", action="store_true",
                         help=_("join this time only: keep nothing on the board"))
     parser.add_argument("--interrupt", action="store_true",
@@ -90,6 +96,17 @@ def run(args: argparse.Namespace) -> int:
     if problem and not args.scan:
         err(problem)
         return 2
+    webrepl_password = None
+    if args.webrepl_password_file and not args.scan:
+        try:
+            webrepl_password = _read_password(args.webrepl_password_file)
+        except (OSError, UnicodeDecodeError) as e:
+            err(_("Cannot read the WebREPL password file: {error}").format(error=e))
+            return 2
+        problem = webrepl_access.check_password(webrepl_password)
+        if problem or args.no_store:
+            err(problem or _("WebREPL needs the network kept on the board: leave out --no-store."))
+            return 2
     try:
         ser = doctor.open_serial(port)
     except Exception as e:  # serial.SerialException, OSError, ValueError for bad URLs
@@ -102,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             err(str(e))
             return 3
         try:
-            return _work(args, repl, password)
+            return _work(args, repl, password, webrepl_password)
         except wifi.NoNetworkModule as e:
             err(str(e))
             return 1
@@ -118,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         doctor.close_serial(ser)
 
 
-def _work(args: argparse.Namespace, repl, password: str) -> int:
+def _work(args: argparse.Namespace, repl, password: str, webrepl_password: Optional[str] = None) -> int:
     networks = wifi.parse_scan(repl.exec_text(wifi.SCAN_CODE, timeout=15))
     _print_networks(networks)
     if args.scan:
@@ -144,4 +161,12 @@ def _work(args: argparse.Namespace, repl, password: str) -> int:
         print(_("Nothing kept on the board (--no-store): it forgets the network at the next "
                 "reset."))
     print(_("IP address: {ip}").format(ip=outcome.ip))
+    if webrepl_password:
+        run = lambda code: repl.exec_text(code, timeout=15)  # noqa: E731
+        if not webrepl_access.enable(run, webrepl_password):
+            print(_("WebREPL did not start on the board (its firmware has no webrepl module?)."),
+                  file=sys.stderr)
+            return 1
+        print(_("WebREPL: {url} (password kept on the board in /{file}, started at every boot)").format(
+            url=webrepl_access.url(outcome.ip), file=webrepl_access.CFG_FILE))
     return 0

@@ -19,6 +19,7 @@ from thonnycontrib.esp32cam.frontend.camera_requests import backend_is_idle
 from thonnycontrib.esp32cam.frontend.fit import BUTTON_WIDTH
 from thonnycontrib.esp32cam.frontend.keyboard import bind_dialog_keys, bind_enter, focus_first_row
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_window
+from thonnycontrib.esp32cam.frontend.webrepl_row import WebReplRow
 
 logger = getLogger("thonnycontrib.esp32cam.frontend.wifi")
 
@@ -41,7 +42,7 @@ class WifiDialog(tk.Toplevel):
         self.title(_(TITLE))
         self.networks: List[Dict[str, Any]] = []
         self.result: Optional[Dict[str, Any]] = None
-        self._pending_file: Optional[str] = None
+        self._pending_files: List[Optional[str]] = []
         self._waiting = False
         self._build()
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -91,6 +92,8 @@ class WifiDialog(tk.Toplevel):
         self.store_var = tk.BooleanVar(value=True)
         ttk.Checkbutton(form, text=_("Join at every boot (kept on the board, not in Thonny)"),
                         variable=self.store_var).grid(row=2, column=1, sticky="w", **pad)
+        self.webrepl = WebReplRow(form, **pad)
+        self.webrepl.grid(row=3, column=0, columnspan=2, sticky="we")
 
         self.status_var = tk.StringVar(value=_("Scanning…"))
         ttk.Label(frame, textvariable=self.status_var, wraplength=WRAP, justify="left").grid(
@@ -126,18 +129,21 @@ class WifiDialog(tk.Toplevel):
         if not ssid:
             self.status_var.set(_("Pick a network in the list or type its name."))
             return
-        problem = wifi.check_password(password)
+        problem = wifi.check_password(password) or self.webrepl.problem(self.store_var.get())
         if problem:
             self.status_var.set(problem)
             return
         path = _password_file(password) if password else None
+        webrepl_password = self.webrepl.password()
+        webrepl_file = _password_file(webrepl_password) if webrepl_password else None
         if self._send(do="join", ssid=ssid, password_file=path, store=self.store_var.get(),
-                      seconds=wifi.DEFAULT_JOIN_SECONDS):
-            self._pending_file = path
+                      seconds=wifi.DEFAULT_JOIN_SECONDS, webrepl_file=webrepl_file):
+            self._pending_files = [path, webrepl_file]
             self.status_var.set(_("Joining {ssid}… (up to {seconds} s)").format(
                 ssid=ssid, seconds=round(wifi.DEFAULT_JOIN_SECONDS)))
-        elif path:
-            os.remove(path)
+        else:
+            self._pending_files = [path, webrepl_file]
+            self._forget_password_file()
 
     # --- answers ------------------------------------------------------------------------
     def _on_response(self, msg: Any) -> None:
@@ -148,7 +154,7 @@ class WifiDialog(tk.Toplevel):
         self.scan_button.state(["!disabled"])
         self.join_button.state(["!disabled"])
         answer = {key: getattr(msg, key, None) for key in ("networks", "ok", "code", "message", "ip",
-                                                           "rssi", "stored", "error")}
+                                                           "rssi", "stored", "error", "webrepl_url")}
         if answer["networks"] is not None:
             self._show_networks(answer["networks"])
         if answer["error"]:
@@ -162,12 +168,17 @@ class WifiDialog(tk.Toplevel):
         self.result = answer
         if answer["ok"]:
             self.password_var.set("")
+            self.webrepl.clear()
             lines = ["✓ " + answer["message"], _("IP address: {ip}").format(ip=answer["ip"])]
             if answer["rssi"] is not None:
                 lines.append(_("Signal: {rssi} dBm ({words})").format(
                     rssi=answer["rssi"], words=wifi.signal_words(answer["rssi"])))
             if answer["stored"]:
                 lines.append(_("The board joins this network at every boot."))
+            if answer["webrepl_url"]:
+                lines.append(_("WebREPL runs at {url}: in Tools → Options → Interpreter choose "
+                               "\"< WebREPL >\" as the port, with this URL and your WebREPL "
+                               "password.").format(url=answer["webrepl_url"]))
             self.status_var.set("\n".join(lines))
         else:
             self.status_var.set("✗ " + answer["message"])
@@ -201,9 +212,10 @@ class WifiDialog(tk.Toplevel):
             self.password_entry.focus_set()
 
     def _forget_password_file(self) -> None:
-        path, self._pending_file = self._pending_file, None
-        if path and os.path.exists(path):  # the back-end removes it; not if it never ran
-            os.remove(path)
+        paths, self._pending_files = self._pending_files, []
+        for path in paths:
+            if path and os.path.exists(path):  # the back-end removes it; not if it never ran
+                os.remove(path)
 
     def close(self) -> None:
         get_workbench().unbind(RESPONSE, self._on_response)
