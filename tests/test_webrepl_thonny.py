@@ -3,6 +3,8 @@ Thonny Workbench and back-end connect with Thonny's own WebREPL connection to th
 board's WebREPL (tests/virtualboard/webrepl.py), set up by the plug-in's Wi-Fi setup."""
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from tests.thonny_harness import run_scenario
@@ -35,7 +37,13 @@ def scenario_webrepl(h, url: str, password: str, workdir: str):
     return result
 
 
+ON_MINNY = importlib.util.find_spec("minny") is not None
+
+
 @pytest.mark.timeout(400)
+@pytest.mark.skipif(ON_MINNY, reason=(  # not an xfail: it waits for its whole timeout
+    "Thonny's development head (minny): after logging in and preparing its helpers over WebREPL, "
+    "minny's request for the raw REPL gets no answer (README, Known limitations)"))
 def test_the_interpreter_runs_code_and_lists_files_over_webrepl(xdisplay, tmp_path):
     # Thonny's WebREPL connection imports `websockets`, which Thonny's pip package does not
     # require (Thonny asks to install it through Tools → Manage plug-ins)
