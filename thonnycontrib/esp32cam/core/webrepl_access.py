@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Callable, List, Optional
 
 from thonnycontrib.esp32cam.core.i18n import _
-from thonnycontrib.esp32cam.core.wifi import write_file_code
+from thonnycontrib.esp32cam.core.wifi import boot_with_hook, write_file_code
 
 PORT = 8266
 CFG_FILE = "webrepl_cfg.py"
@@ -46,12 +46,7 @@ def cfg_source(password: str) -> str:
 
 def boot_with_webrepl(boot: Optional[str]) -> str:
     """boot.py with the plug-in's WebREPL lines added once, the user's lines unchanged."""
-    text = boot or ""
-    if BOOT_MARK in text:
-        return text
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text + BOOT_LINES
+    return boot_with_hook(boot, BOOT_MARK, BOOT_LINES)
 
 
 def store_steps(password: str, boot: Optional[str]) -> List[str]:

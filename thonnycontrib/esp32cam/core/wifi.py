@@ -270,14 +270,15 @@ def parse_boot(text: str) -> Optional[str]:
     return value
 
 
-def boot_with_hook(boot: Optional[str]) -> str:
-    """boot.py with the plug-in's lines added once, the user's lines unchanged."""
+def boot_with_hook(boot: Optional[str], mark: str = BOOT_MARK, lines: str = BOOT_LINES) -> str:
+    """boot.py with the plug-in's ``lines`` (found again by ``mark``) added once, the user's
+    lines unchanged: the Wi-Fi join here, WebREPL's start in ``webrepl_access``."""
     text = boot or ""
-    if BOOT_MARK in text:
+    if mark in text:
         return text
     if text and not text.endswith("\n"):
         text += "\n"
-    return text + BOOT_LINES
+    return text + lines
 
 
 def write_file_code(path: str, content: str) -> str:
