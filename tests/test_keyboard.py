@@ -206,15 +206,16 @@ def scenario_wifi_and_camera(h, url: str):
     h.wait_until(lambda: has_focus(dlg), 5, "the focus")
     wifi = result["wifi"] = {"first": focused(dlg), "cut_off": _cut_off_buttons(h, dlg)}
     order: List[str] = []
-    run_steps(h, tab_order(dlg, 8, order))
+    run_steps(h, tab_order(dlg, 9, order))
     wifi["order"] = order
     run_steps(h, tab_order(dlg, 1, order, key="shift+Tab"))  # back from "Scan again" to the list
+    h.wait_until(lambda: dlg.focus_get() is dlg.tree, 5, "the list to have the focus")  # X is slow
     for _step in range(len(dlg.networks)):  # the arrow keys pick a network, the list keeps the focus
         if dlg.tree.selection() == ("school",):
             break
         before = dlg.tree.selection()
         press(dlg, "Down")
-        h.wait_until(lambda: dlg.tree.selection() != before, 5, "the selection to move")
+        h.wait_until(lambda: dlg.tree.selection() != before, 10, "the selection to move")
     wifi.update(ssid=dlg.ssid_var.get(), focus_after_arrows=focused(dlg))
     press(dlg, "Return")  # Enter in the list: on to the password
     h.wait_until(lambda: dlg.focus_get() is dlg.password_entry, 5, "the password box")
@@ -337,6 +338,7 @@ def test_wifi_and_camera_capture_by_keys(xdisplay, tmp_path):
     wifi = r["wifi"]
     assert wifi["first"] == "tree" and wifi["cut_off"] == [], wifi
     assert wifi["order"] == ["scan_button", "ssid_entry", "password_entry", "Join at every boot (kept on the board, not in Thonny)",
+                             "Allow WebREPL (connect Thonny over Wi-Fi, without the cable)",
                              "join_button", "Close", "tree", "scan_button", "tree"], wifi
     assert wifi["ssid"] == "school" and wifi["focus_after_arrows"] == "tree", wifi
     assert wifi["joined"].startswith("✓ Joined school."), wifi

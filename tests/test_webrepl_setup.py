@@ -32,6 +32,7 @@ def test_webrepl_password_is_kept_on_the_board_and_webrepl_runs_now_and_after_a_
     with _board() as board:
         webrepl_file = tmp_path / "webrepl.txt"
         webrepl_file.write_text(WEBREPL_PASSWORD + "\n", encoding="utf-8")
+        started = board.events.mark()
         code = main(["wifi", "-p", board.url, "--ssid", "home", "--password-file", _password_file(tmp_path),
                      "--webrepl-password-file", str(webrepl_file)])
         out, err = capsys.readouterr()
@@ -39,6 +40,9 @@ def test_webrepl_password_is_kept_on_the_board_and_webrepl_runs_now_and_after_a_
         ip = board.wifi.ip
         assert "WebREPL: ws://%s:8266/" % ip in out
         assert WEBREPL_PASSWORD not in out + err and PASSWORD not in out + err
+        # the twin's host side serves WebREPL once the board's start() reached it: a loaded
+        # host may get there after the CLI returned (the chip listens before start() returns)
+        board.events.wait_for("webrepl_started", since=started, timeout=30)
         assert b"WebREPL connected" in _log_in(board.wifi_address(8266))
         assert b"Access denied" in _log_in(board.wifi_address(8266), "wrong")
         files = _board_text(board, "print(open('webrepl_cfg.py').read()); print(open('boot.py').read())")
