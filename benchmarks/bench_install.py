@@ -86,10 +86,10 @@ def _run(args: Sequence[str], user_dir: str, what: str) -> float:
 
 def esptool_install(url: str, image: Path, user_dir: str, baud: int, erase_all: bool) -> float:
     """Thonny 5.0.1's esptool dialog command (esptool_dialog.py perform_core_operation)."""
-    write = "write-flash" if find_esptool(sys.executable).version[0] >= 5 else "write_flash"
+    spell = find_esptool(sys.executable).spell  # esptool 4.x: write_flash --flash_mode ...
     args = [sys.executable, "-u", "-m", "esptool", "--port", url, "--chip", "esp32", "--baud", str(baud),
-            write, "--flash-mode", "keep", "--flash-size", "keep"]
-    args += ["--erase-all"] if erase_all else []
+            spell("write-flash"), "--" + spell("flash-mode"), "keep", "--" + spell("flash-size"), "keep"]
+    args += ["--erase-all"] if erase_all else []  # spelt so in 4.x too
     return _run(args + ["0x1000", str(image)], user_dir, "esptool")
 
 

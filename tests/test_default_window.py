@@ -12,7 +12,7 @@ from tests.test_screens import _box, _modal, _walk
 from tests.thonny_harness import run_scenario
 from tests.virtualboard import VirtualBoard, synthetic_firmware
 
-pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.thonny, pytest.mark.ui, pytest.mark.timeout(300)]
 
 DEFAULT_WIDTH = 800
 LANGUAGES = ["en_US", "de_DE", "es_ES"]  # English and the plug-in's catalogs (German runs longest)

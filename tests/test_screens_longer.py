@@ -14,7 +14,7 @@ from tests.test_default_window import _clipped
 from tests.test_screens import LONG_DIR, LONG_URL, NARROW, assert_fits, screen  # noqa: F401
 from tests.thonny_harness import run_scenario
 
-pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.thonny, pytest.mark.ui, pytest.mark.timeout(300)]
 
 
 LANGUAGES = ["de_DE", "es_ES", "pseudo-long"]

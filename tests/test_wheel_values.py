@@ -19,7 +19,7 @@ from tests.screen_sizes import xvfb_screen
 from tests.test_screens import _modal
 from tests.thonny_harness import run_scenario
 
-pytestmark = [pytest.mark.thonny, pytest.mark.timeout(300),
+pytestmark = [pytest.mark.thonny, pytest.mark.ui, pytest.mark.timeout(300),
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool (.ci/run installs it)")]
 
 
