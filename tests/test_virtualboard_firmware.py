@@ -246,7 +246,9 @@ def test_board_code_takes_a_240_mhz_esp32s_time(rig):
     elapsed = time.monotonic() - started
     assert (out.strip(), err) == ("done", "")
     expected = runs * cpu.CALIBRATION_ESP32_SECONDS
-    assert expected * 0.9 <= elapsed <= expected * 4, (elapsed, expected)
+    # the factor is measured at start; on a loaded CI host it undershot to about 0.5x once,
+    # so the bound is loose here and the comparison with host mode below does the rest
+    assert expected * 0.4 <= elapsed <= expected * 4, (elapsed, expected)
     r.fw.cpu = "host"  # the next boot runs at the host's speed
     r.stop()
     r.start()
@@ -254,7 +256,8 @@ def test_board_code_takes_a_240_mhz_esp32s_time(rig):
     r.expect(b"raw REPL; CTRL-B to exit\r\n>")
     started = time.monotonic()
     r.raw_exec(cpu.CALIBRATION + "for _ in range(%d):\n    run()\nprint('done')" % runs, timeout=60)
-    assert time.monotonic() - started < expected * 0.5
+    host = time.monotonic() - started
+    assert host < expected * 0.5 and host * 5 < elapsed, (host, elapsed)
 
 
 def test_filesystem_follows_the_vfs_partition_of_the_flashed_table(rig, tmp_path):

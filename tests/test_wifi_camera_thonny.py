@@ -78,7 +78,7 @@ def scenario_live_over_wifi(h, url: str):
     # a settings change restarts the stream with it
     view.controls.frame_size.set("QVGA")
     view._settings_changed()
-    h.wait_until(lambda: view.over_wifi and (view.last_frame_info or {}).get("size") == (320, 240), 30, "QVGA over Wi-Fi")
+    h.wait_until(lambda: view.over_wifi and (view.last_frame_info or {}).get("size") == (320, 240), 60, "QVGA over Wi-Fi")
     h.set_live(view, False)
     h.pump(1.0)
     result["stopped"] = view.over_wifi
