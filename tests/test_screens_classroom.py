@@ -25,14 +25,14 @@ def _top_rate(adapter: str) -> int:
 def _results(tray, ok_text):
     """Results for every row, through the dialog's own end-of-run path."""
     from thonnycontrib.esp32cam.core import classroom as cr
-    from thonnycontrib.esp32cam.core.flasher import DOWNLOAD_MODE_HELP
+    from thonnycontrib.esp32cam.core.flash_messages import download_mode_help
 
     boards = []
     for i, (port, adapter) in enumerate(CLASS):
         board = cr.BoardRun(port, mac=f"24:0a:c4:7e:b0:{i:02x}")
         board.seconds = 20.0 + i
         if i % 9 == 4:
-            board.finish(False, "download-mode", DOWNLOAD_MODE_HELP, exit_code=3)
+            board.finish(False, "download-mode", download_mode_help(), exit_code=3)
         else:
             board.firmware = ok_text
             rate = _top_rate(adapter)

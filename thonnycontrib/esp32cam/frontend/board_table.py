@@ -40,7 +40,9 @@ class BoardTable:
         for key, heading, sample in COLUMNS:
             shown = result_heading if key == "result" else (heading and _(heading))
             self.tree.heading(key, text=shown)
-            self.tree.column(key, width=font.measure(sample), minwidth=font.measure("☑☑"),
+            heading_font = tkfont.nametofont("TkHeadingFont")  # the heading must show whole too
+            width = max(font.measure(sample), heading_font.measure(shown + "  ") if shown else 0)
+            self.tree.column(key, width=width, minwidth=font.measure("☑☑"),
                              anchor="center" if key == "use" else "w",
                              stretch=key in ("port", "status", "result"))
         self.tree.grid(row=row, column=0, sticky="nsew")
