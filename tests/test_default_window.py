@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.test_screens import _box, _modal, _walk
+from tests.test_screens import _box, _modal, _walk, interpreter_page, open_interpreter_options
 from tests.thonny_harness import run_scenario
 from tests.virtualboard import VirtualBoard, synthetic_firmware
 
@@ -142,15 +142,12 @@ LONG_TYPED_URL = "rfc2217://" + "classroom-board-server-" * 13  # 309 characters
 
 def scenario_long_port_error(h, typed):
     from thonny import ui_utils
-    from thonny.config_ui import ConfigurationDialog
 
-    h.wb.set_option("run.backend_name", "ESP32CAM")
-    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
-    dlg.select_page("interpreter")
+    dlg = open_interpreter_options(h)
     result: Dict[str, Any] = {}
 
     def inspect():
-        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        page = interpreter_page(dlg)
         dlg.update()
         result["before"] = [dlg.winfo_width(), dlg.winfo_reqwidth()]
         page.port_text_variable().set(typed)

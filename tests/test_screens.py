@@ -101,6 +101,22 @@ def _modal(h, opener, inspect, delay_ms: int = 800, timeout: float = 60):
     assert not errors, errors[0]
 
 
+def open_interpreter_options(h):
+    """Thonny's Options dialog on its Interpreter page, the ESP32-CAM interpreter chosen
+    (made, not shown yet: the scenario shows it modally)."""
+    from thonny.config_ui import ConfigurationDialog
+
+    h.wb.set_option("run.backend_name", "ESP32CAM")
+    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
+    dlg.select_page("interpreter")
+    return dlg
+
+
+def interpreter_page(dlg):
+    """The plug-in's page inside the Options dialog's Interpreter tab."""
+    return next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+
+
 def scenario_options_page(h, shot, switch):
     """Tools → Options → Interpreter with the ESP32-CAM interpreter, as Thonny shows it;
     ``switch``: the dialog opens on Thonny's default interpreter and the user picks
@@ -445,15 +461,12 @@ def test_camera_view_opens_usable_wraps_scales_and_counts_live_fps(screen, tmp_p
 
 def scenario_page_on_large_screen(h):
     from thonny import ui_utils
-    from thonny.config_ui import ConfigurationDialog
 
-    h.wb.set_option("run.backend_name", "ESP32CAM")
-    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
-    dlg.select_page("interpreter")
+    dlg = open_interpreter_options(h)
     result: Dict[str, Any] = {}
 
     def inspect():
-        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        page = interpreter_page(dlg)
         result["fit"] = measure(dlg, {"OK": dlg._ok_button, "Cancel": dlg._cancel_button})
         result.update(scrolls=page.scroller.scrolls, canvas_h=page.scroller.canvas.winfo_height(),
                       page_h=page.winfo_reqheight())

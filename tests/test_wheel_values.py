@@ -16,7 +16,7 @@ from typing import Any, Dict
 import pytest
 
 from tests.screen_sizes import xvfb_screen
-from tests.test_screens import _modal
+from tests.test_screens import _modal, interpreter_page, open_interpreter_options
 from tests.thonny_harness import run_scenario
 
 pytestmark = [pytest.mark.thonny, pytest.mark.ui, pytest.mark.timeout(300),
@@ -37,15 +37,12 @@ def _wheel(h, widget, button: int, notches: int) -> None:
 
 def scenario_wheel_over_comboboxes(h) -> Dict[str, Any]:
     from thonny import ui_utils
-    from thonny.config_ui import ConfigurationDialog
 
-    h.wb.set_option("run.backend_name", "ESP32CAM")
-    dlg = ConfigurationDialog(h.wb, h.wb._configuration_pages)
-    dlg.select_page("interpreter")
+    dlg = open_interpreter_options(h)
     result: Dict[str, Any] = {}
 
     def inspect():
-        page = next(w for k, _, w in dlg._page_records if k == "interpreter")._current_page
+        page = interpreter_page(dlg)
         canvas = page.scroller.canvas
         board, speed = page._board_profile.combo, page._speed.combo
         result["scrolls"] = page.scroller.scrolls
