@@ -300,3 +300,37 @@ def test_on_a_loopback_lan_the_host_reaches_the_board_where_it_says_it_is():
         assert board.wifi_address(8081) == (ip, 8081)
         with socket.create_connection((ip, 8081), timeout=10) as c:
             assert c.recv(100) == b"hello from the board"
+
+
+def test_a_later_board_on_a_loopback_lan_is_not_blocked_by_an_earlier_ones_closed_connections():
+    """The board closes first (its side goes to TIME_WAIT without SO_REUSEADDR): a board made
+    after it still binds the same port and is reached where it says it is."""
+    import socket
+
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from tests.virtualboard.testing import open_client
+    from thonnycontrib.esp32cam.core.camera.rawrepl import RawRepl
+
+    join = ("import network, time, socket\nw = network.WLAN(network.STA_IF); w.active(True)\n"
+            "w.connect('lab', 'labpass123')\nwhile not w.isconnected(): time.sleep_ms(50)\n"
+            "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, %d)\n"
+            "s.bind(('0.0.0.0', 8081)); s.listen(1)\nprint(w.ifconfig()[0])")
+    addresses = []
+    for reuse in (0, 1):
+        board = VirtualBoard(firmware=synthetic_firmware("lemariva"), wifi={"lab": "labpass123"},
+                             wifi_lan="loopback")
+        with board, open_client(board.url) as port:
+            board.events.wait_for("firmware_started", timeout=20)
+            repl = RawRepl(port)
+            ip = repl.exec_text(join % reuse, timeout=20).strip()
+            repl.submit("c, a = s.accept(); c.send(b'board %d'); c.close(); s.close()\n" % reuse)
+            with socket.create_connection((ip, 8081), timeout=10) as c:
+                got = b""
+                while True:  # up to the board's FIN: its side closes first, into TIME_WAIT
+                    chunk = c.recv(100)
+                    if not chunk:
+                        break
+                    got += chunk
+                assert got == b"board %d" % reuse
+            addresses.append(ip)
+    assert addresses[0] != addresses[1]

@@ -48,6 +48,7 @@ loopback: a connection to any other address of the LAN goes to 127.0.0.1 at the 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import threading
@@ -68,10 +69,17 @@ CONNECTION_FAIL_SECONDS = 2.4  # ESP-IDF: the next attempts fail with 205 this f
 AUTH_OPEN = 0
 AUTH_WPA2_PSK = 3
 # lan="loopback": the board's LAN is a /24 of the host's loopback (Linux routes all of
-# 127.0.0.0/8 there), one per process, so the host reaches the board at the very address
+# 127.0.0.0/8 there), one per board, so the host reaches the board at the very address
 # and port it reports, as a computer on a real LAN would (ports from 1024 up; a server on
-# a lower port is mapped as on the "home" LAN: binding those needs root on the host)
-_LOOPBACK_LAN = "127.%d.%d" % (1 + os.getpid() % 250, (os.getpid() // 250) % 250)
+# a lower port is mapped as on the "home" LAN: binding those needs root on the host).
+# One per board, not per process: a board's closed connections stay in the host's
+# TIME_WAIT for a minute, and a later board at the same address could not bind that port.
+_LOOPBACK_LANS = itertools.count()
+
+
+def _new_loopback_lan() -> str:
+    n = (os.getpid() * 7919 + next(_LOOPBACK_LANS)) % (250 * 256)
+    return "127.%d.%d" % (1 + n // 256, n % 256)
 
 NetworkSpec = Union[str, None, Mapping[str, Any]]
 
@@ -84,6 +92,7 @@ class WifiNetworks:
         if lan not in ("home", "loopback"):
             raise ValueError("lan must be 'home' or 'loopback'")
         self.lan_kind = lan
+        self._loopback_lan = _new_loopback_lan() if lan == "loopback" else ""
         self.rssi = int(rssi)
         self.networks: List[Dict[str, Any]] = []
         for index, (ssid, spec) in enumerate((networks or {}).items()):
@@ -242,7 +251,7 @@ class WifiNetworks:
         """The part of the boot configuration the board's network and socket modules read."""
         ip, gateway = LAN_PREFIX + str(100 + mac[5] % 100), LAN_GATEWAY
         if self.lan_kind == "loopback":
-            ip, gateway = _LOOPBACK_LAN + ".%d" % (100 + mac[5] % 100), _LOOPBACK_LAN + ".1"
+            ip, gateway = self._loopback_lan + ".%d" % (100 + mac[5] % 100), self._loopback_lan + ".1"
         return {
             "ip": ip,
             "netmask": LAN_NETMASK,

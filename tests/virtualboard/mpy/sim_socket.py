@@ -148,7 +148,10 @@ class socket(io.IOBase):
                 self._s.bind(_sockaddr(r["ip"], r["port"]))
                 break
             except OSError as e:
-                if e.errno != _errno.EADDRINUSE or attempt == 4:
+                # at the board's own address the port is the board's: taken is taken (lwIP's
+                # tcp_bind, also for its TIME_WAIT connections unless SO_REUSEADDR is set);
+                # a free port the host picked can race another process: pick again
+                if e.errno != _errno.EADDRINUSE or attempt == 4 or r["ip"] != "127.0.0.1":
                     raise e
         self._port = port
         self._host_port = r["port"]
