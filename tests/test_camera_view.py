@@ -124,7 +124,7 @@ def scenario_capture_live_save_release(h, url, save_path, screenshot_path):
         return ([label.winfo_rootx(), label.winfo_rooty(), label.winfo_width(), label.winfo_height()],
                 list(view.shown_size))
 
-    for _ in range(4):  # on a loaded machine the X server may show the frame a moment later
+    for _ in range(10):  # on a loaded machine the X server may show the frame a moment later
         before = on_screen()
         h.screenshot(screenshot_path)
         if on_screen() == before and _bars_on_screen(screenshot_path, *before)[1]:
