@@ -5,8 +5,9 @@
 One run, fresh virtual boards at real line rate, the fast link at 921600: a CH340
 model (passes bytes on at once) against an FT232R model (holds bytes back up to
 its 16 ms latency timer unless a USB packet fills: Linux ftdi_sio's default).
-The plug-in's upload waits for an acknowledgement per 240-byte block (the ESP32's
-stdin ring holds 260 bytes), so the timer costs it most; the download streams.
+The plug-in's upload keeps two 121-byte blocks in flight (the ESP32's stdin ring
+holds 259 bytes) and waits for their acknowledgements, so the timer costs it most;
+the download streams.
 Prints a Markdown table."""
 from __future__ import annotations
 

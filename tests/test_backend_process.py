@@ -5,6 +5,7 @@ an asserted DTR its IO0 low, so a prompt proves both lines are released."""
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 import time
 
@@ -136,6 +137,22 @@ def test_the_fast_link_goes_above_115200_moves_files_byte_exact_and_leaves_11520
     _lines_always_released(board, mark)
     assert board.uart.chip_baud == BOOT + 1  # back at 115200 (the chip's divider: 115201)
     assert (tmp_path / "user" / "esp32cam" / "fast_link.json").is_file()  # thonny_compat.plugin_user_dir()
+
+
+def test_an_upload_damaged_on_the_way_to_the_board_is_sent_again_and_arrives_byte_exact(board, start, tmp_path):
+    process = start("auto")
+    assert _rates(process)[-1] > BOOT, process.output()
+    mark = board.events.mark()
+    # two bytes of the upload get a bit flipped on the line to the chip, 2500 bytes apart
+    # (the upload's code is about 1.3 KB; 20 KB of data follow it)
+    board.uart.flip_to_chip(skip=6000, count=2, every=2500)
+    blob = _blob()
+    assert _files_view_round_trip(process, tmp_path, blob) == blob
+    assert board.events.find("flipped_to_chip", since=mark) is not None
+    log = (tmp_path / "user" / "backend.log").read_text(encoding="utf-8", errors="replace")
+    again = re.search(r"Fast upload of /blob.bin: %d bytes \((\d+) blocks sent again\)" % BLOB_SIZE, log)
+    assert again and int(again.group(1)) >= 2, log[-2000:]  # each damaged block and the one after it
+    assert process.release_lines_and_wait() == 0
 
 
 def test_a_camera_capture_brings_a_jpeg_and_the_shell_works_after(board, start):

@@ -103,6 +103,7 @@ class Uart:
         self._last_garbled_event = 0.0
         self._closed = False
         self._flips: Optional[list] = None  # flip_to_host: [marker, count, skip, every, times, tail, left]
+        self._flips_in: Optional[list] = None  # flip_to_chip: [bytes to pass first, flips left, every, count]
         self.latency: Optional[tuple] = None  # ADAPTER_LATENCY entry of the adapter, if any
         self._usb = bytearray()  # bytes the adapter holds back (latency timer)
         self._usb_since = 0.0
@@ -189,6 +190,28 @@ class Uart:
         then ``count`` bytes each get one bit flipped, ``every`` bytes apart (no framing
         error: a UART cannot tell). Emits ``flipped`` [count] for each damaged stretch."""
         self._flips = [bytes(marker), count, skip, every, times, b"", None]
+
+    def flip_to_chip(self, skip: int, count: int, every: int = 97) -> None:
+        """Fault: line noise on the way to the chip. Of the bytes the host sends from now on,
+        ``skip`` pass, then ``count`` bytes each get one bit flipped, ``every`` bytes apart.
+        Emits ``flipped_to_chip`` [count] once they are."""
+        self._flips_in = [int(skip), int(count), int(every), int(count)]
+
+    def _flip_in(self, data: bytes) -> bytes:
+        f = self._flips_in
+        if f is None:
+            return data
+        out = bytearray(data)
+        i = f[0]
+        while i < len(out) and f[1] > 0:
+            out[i] ^= 0x10
+            f[1] -= 1
+            i += f[2]
+        f[0] = max(0, i - len(out))
+        if f[1] <= 0:
+            self._flips_in = None
+            self.events.emit("flipped_to_chip", count=f[3])
+        return bytes(out)
 
     def _flip(self, data: bytes) -> bytes:
         f = self._flips
@@ -311,7 +334,7 @@ class Uart:
                 time.sleep(wait)
         for piece in self._slices(data, baud):
             self._in_free = self._pace(self._in_free, len(piece), baud)
-            self.chip_rx(self._maybe_garble(piece, "to_chip"))
+            self.chip_rx(self._flip_in(self._maybe_garble(piece, "to_chip")))
 
     # --- helpers ---------------------------------------------------------
     def _slices(self, data: bytes, baud: int):
