@@ -1,9 +1,8 @@
 """The ESP32-CAM interpreter over WebREPL, without the cable (issue 23, item 3): a real
 Thonny Workbench and back-end connect with Thonny's own WebREPL connection to the virtual
-board's WebREPL (tests/virtualboard/webrepl.py), set up by the plug-in's Wi-Fi setup."""
+board's WebREPL (tests/virtualboard/webrepl.py), set up by the plug-in's Wi-Fi setup: Shell,
+Files view and a camera photo, on every Thonny generation."""
 from __future__ import annotations
-
-import importlib.util
 
 import pytest
 
@@ -34,17 +33,21 @@ def scenario_webrepl(h, url: str, password: str, workdir: str):
     result["uploaded"] = h.call_modal(upload, [local], "/", h.wb, timeout=120)
     h.wait_for_prompt(60)
     result["run"] = h.run_in_shell("import hello", timeout=30)
+    # the camera view, a photo through the same connection
+    view = h.camera_view()
+    view.controls.frame_size.set("QQVGA")
+    before = getattr(view, "last_frame_info", None)
+    assert view.capture(), "the view refused to capture"
+    h.wait_until(lambda: getattr(view, "last_frame_info", None) is not before
+                 or getattr(view, "last_problem", None), 120, "a camera frame")
+    result["camera"] = {"info": getattr(view, "last_frame_info", None),
+                        "problem": str(getattr(view, "last_problem", None) or ""),
+                        "status": str(view.status_label.cget("text"))}
     return result
 
 
-ON_MINNY = importlib.util.find_spec("minny") is not None
-
-
 @pytest.mark.timeout(400)
-@pytest.mark.skipif(ON_MINNY, reason=(  # not an xfail: it waits for its whole timeout
-    "Thonny's development head (minny): after logging in and preparing its helpers over WebREPL, "
-    "minny's request for the raw REPL gets no answer (README, Known limitations)"))
-def test_the_interpreter_runs_code_and_lists_files_over_webrepl(xdisplay, tmp_path):
+def test_the_interpreter_runs_code_lists_files_and_takes_a_photo_over_webrepl(xdisplay, tmp_path):
     # Thonny's WebREPL connection imports `websockets`, which Thonny's pip package does not
     # require (Thonny asks to install it through Tools → Manage plug-ins)
     pytest.importorskip("websockets")
@@ -66,3 +69,5 @@ def test_the_interpreter_runs_code_and_lists_files_over_webrepl(xdisplay, tmp_pa
     assert "2" in r["shell"]
     assert "boot.py" in r["files"] and "webrepl_cfg.py" in r["files"]
     assert "hello over the air" in r["run"]
+    camera = r["camera"]
+    assert not camera["problem"] and camera["info"]["size"] == [160, 120], camera

@@ -70,7 +70,7 @@ class ThonnyConnectionRunner:
         connection = compat.connection
         started = time.perf_counter()
         compat.forward_unexpected_output()
-        with binary_io(connection):
+        with binary_io(connection, over_air=getattr(self.backend, "_esp32cam_over_air", False)):
             with compat.interrupt_lock:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
                 compat.submit_raw(code.encode("utf-8"))
@@ -229,7 +229,9 @@ class CameraCommandsMixin:
             from thonnycontrib.esp32cam.core.camera import transfer
             from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
-            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=transfer.RAW,
+            # over WebREPL the board's output arrives in text frames, which must be UTF-8
+            encoding = transfer.BASE64 if getattr(self, "_esp32cam_over_air", False) else transfer.RAW
+            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=encoding,
                                     link_rate=link_rate)
             self._esp32cam_session = session
         return session

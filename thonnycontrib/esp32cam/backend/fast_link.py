@@ -220,11 +220,17 @@ class FastLinkMixin:
 
 
 @contextlib.contextmanager
-def binary_io(connection: Any):
+def binary_io(connection: Any, over_air: bool = False):
     """Bytes as they come (no UTF-8 hold-back, no ENQ handling) and no noise judging:
-    for the plug-in's own binary exchanges on Thonny's connection."""
+    for the plug-in's own binary exchanges on Thonny's connection. Over WebREPL
+    (``over_air``) the text mode stays on: it makes Thonny's WebREPL connection send text
+    frames, and the board's WebREPL takes a binary frame for a file-transfer request
+    (extmod/modwebrepl.c), so REPL input must go as text."""
     paused = getattr(connection, "watch_paused", None)
     with paused() if paused else contextlib.nullcontext():
+        if over_air:
+            yield
+            return
         connection.set_text_mode(False)
         try:
             yield
