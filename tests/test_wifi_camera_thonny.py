@@ -78,7 +78,12 @@ def scenario_live_over_wifi(h, url: str):
     # a settings change restarts the stream with it
     view.controls.frame_size.set("QVGA")
     view._settings_changed()
-    h.wait_until(lambda: view.over_wifi and (view.last_frame_info or {}).get("size") == (320, 240), 60, "QVGA over Wi-Fi")
+    try:
+        h.wait_until(lambda: view.over_wifi and (view.last_frame_info or {}).get("size") == (320, 240), 60,
+                     "QVGA over Wi-Fi")
+    except TimeoutError as e:  # what the view was doing
+        raise TimeoutError("%s\nview: over_wifi=%s pending=%s wifi_tried=%s status=%r" % (
+            e, view.over_wifi, view._pending, view._wifi_tried, view.status_label.cget("text"))) from None
     h.set_live(view, False)
     h.pump(1.0)
     result["stopped"] = view.over_wifi

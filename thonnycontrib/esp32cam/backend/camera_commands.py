@@ -38,8 +38,9 @@ STREAM_SECONDS = 3.0  # longest stream per request: other inline commands wait b
 class ThonnyConnectionRunner:
     """``CodeRunner`` on top of a running Thonny bare-metal back-end."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, over_air: bool = False) -> None:
         self.backend = backend
+        self.over_air = over_air  # WebREPL: text frames only (fast_link.binary_io)
 
     def run(self, code: str, timeout: float) -> RunResult:
         from thonnycontrib.esp32cam.core.camera import transfer
@@ -70,7 +71,7 @@ class ThonnyConnectionRunner:
         connection = compat.connection
         started = time.perf_counter()
         compat.forward_unexpected_output()
-        with binary_io(connection, over_air=getattr(self.backend, "_esp32cam_over_air", False)):
+        with binary_io(connection, over_air=self.over_air):
             with compat.interrupt_lock:
                 # raw mode (not raw-paste): raw-paste would switch text mode back on
                 compat.submit_raw(code.encode("utf-8"))
@@ -209,7 +210,7 @@ class CameraCommandsMixin:
         self._esp32cam_release()
         profile = boards.get_profile(cmd.get("profile"))
         try:
-            result = ThonnyConnectionRunner(self).run(sensors.probe_code(profile, frame=True), 10.0)
+            result = ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False)).run(sensors.probe_code(profile, frame=True), 10.0)
         except Exception as e:  # the probe is a convenience: the installer works without it
             logger.info("Board probe failed", exc_info=True)
             return {"facts": None, "error": str(e)}
@@ -231,7 +232,7 @@ class CameraCommandsMixin:
 
             # over WebREPL the board's output arrives in text frames, which must be UTF-8
             encoding = transfer.BASE64 if getattr(self, "_esp32cam_over_air", False) else transfer.RAW
-            session = CameraSession(ThonnyConnectionRunner(self), profile, encoding=encoding,
+            session = CameraSession(ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False)), profile, encoding=encoding,
                                     link_rate=link_rate)
             self._esp32cam_session = session
         return session
@@ -280,7 +281,7 @@ class CameraCommandsMixin:
             from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
             try:
-                self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self)).detect().family
+                self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False))).detect().family
                 self._esp32cam_stub_known = True
             except problems.CameraProblem as e:
                 # the firmware has no (usable) camera module: no stub; anything else: unknown

@@ -30,6 +30,7 @@ from thonnycontrib.esp32cam.frontend.readable_styles import readable_tree
 from thonnycontrib.esp32cam.frontend.view_column import ColumnWidener
 
 logger = getLogger(__name__)
+LIVE_RETRY_MS = 500  # Live asked while the back-end was busy with another command: ask again
 
 
 def not_selected_text() -> str:
@@ -47,6 +48,7 @@ class Esp32CamCameraView(ttk.Frame):
         super().__init__(master)
         self._request_id = 0
         self._pending: Optional[int] = None
+        self._live_retry = False  # a Live request waits for the back-end to be free
         self._jpeg: Optional[bytes] = None
         self._frame_times = FrameRate()  # of the live frames that came one after another
         self._camera_in_use = False
@@ -102,9 +104,19 @@ class Esp32CamCameraView(ttk.Frame):
         if not send_camera_command(action, request_id=self._request_id, **kwargs):
             self._show_status(_("The board is busy (a program is running) or not connected: "
                                 "the camera waits until the REPL is idle."))
+            if self.controls.live.get() and not self._live_retry:
+                # a program's end resumes Live (_on_backend_idle); a Thonny command that was
+                # under way when the request came has no such end: ask again
+                self._live_retry = True
+                self.after(LIVE_RETRY_MS, self._retry_live)
             return False
         self._pending = self._request_id
         return True
+
+    def _retry_live(self) -> None:
+        self._live_retry = False
+        if self.controls.live.get() and self._pending is None and esp32cam_backend_active():
+            self.capture()
 
     def _settings_changed(self) -> None:
         if not self.controls.live.get():
