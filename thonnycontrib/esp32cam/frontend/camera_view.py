@@ -26,11 +26,11 @@ from thonnycontrib.esp32cam.frontend.camera_picture import CameraPicture
 from thonnycontrib.esp32cam.frontend.camera_problem import CameraProblemPanel
 from thonnycontrib.esp32cam.frontend.camera_requests import COMMAND, send_camera_command, stop_camera_stream
 from thonnycontrib.esp32cam.frontend.camera_toolbar import CameraToolbar
+from thonnycontrib.esp32cam.frontend.live_retry import LiveRetry
 from thonnycontrib.esp32cam.frontend.readable_styles import readable_tree
 from thonnycontrib.esp32cam.frontend.view_column import ColumnWidener
 
 logger = getLogger(__name__)
-LIVE_RETRY_MS = 500  # Live asked while the back-end was busy with another command: ask again
 
 
 def not_selected_text() -> str:
@@ -43,12 +43,11 @@ def saved_text(path: str, size: int) -> str:
         path=path, size=size)
 
 
-class Esp32CamCameraView(ttk.Frame):
+class Esp32CamCameraView(LiveRetry, ttk.Frame):
     def __init__(self, master: tk.Misc) -> None:
         super().__init__(master)
         self._request_id = 0
         self._pending: Optional[int] = None
-        self._live_retry = False  # a Live request waits for the back-end to be free
         self._jpeg: Optional[bytes] = None
         self._frame_times = FrameRate()  # of the live frames that came one after another
         self._camera_in_use = False
@@ -104,19 +103,10 @@ class Esp32CamCameraView(ttk.Frame):
         if not send_camera_command(action, request_id=self._request_id, **kwargs):
             self._show_status(_("The board is busy (a program is running) or not connected: "
                                 "the camera waits until the REPL is idle."))
-            if self.controls.live.get() and not self._live_retry:
-                # a program's end resumes Live (_on_backend_idle); a Thonny command that was
-                # under way when the request came has no such end: ask again
-                self._live_retry = True
-                self.after(LIVE_RETRY_MS, self._retry_live)
+            self._ask_again_later()  # live_retry.py
             return False
         self._pending = self._request_id
         return True
-
-    def _retry_live(self) -> None:
-        self._live_retry = False
-        if self.controls.live.get() and self._pending is None and esp32cam_backend_active():
-            self.capture()
 
     def _settings_changed(self) -> None:
         if not self.controls.live.get():
@@ -234,12 +224,6 @@ class Esp32CamCameraView(ttk.Frame):
         flash_dialog.open_installer(self.winfo_toplevel(), board_facts=BoardFacts.from_diagnosis(board))
 
     # --- Thonny events ------------------------------------------------------------------------
-    def _on_backend_idle(self, event: Any = None) -> None:
-        # a program ended (or a Shell command): resume Live if it was waiting
-        if self.controls.live.get() and self._pending is None and self.winfo_ismapped():
-            self._frame_times.clear()  # the pause is no part of the frame rate
-            self.after(50, self.capture)
-
     def _on_backend_restart(self, event: Any = None) -> None:
         self._pending = None
         self._camera_in_use = False  # a new back-end process: the helper is gone
