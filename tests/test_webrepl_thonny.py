@@ -13,6 +13,7 @@ from thonnycontrib.esp32cam.cli import main
 V127 = "MicroPython v1.27.0 on 2026-01-12; Generic ESP32 module with SPIRAM with ESP32"
 WIFI_PASSWORD = "classroom-2024"
 WEBREPL_PASSWORD = "cam4you"
+pytestmark = pytest.mark.thonny
 
 
 def scenario_webrepl(h, url: str, password: str, workdir: str):

@@ -9,6 +9,7 @@ from tests.virtualboard import VirtualBoard, synthetic_firmware
 
 V127 = "MicroPython v1.27.0 on 2026-01-12; Generic ESP32 module with SPIRAM with ESP32"
 PASSWORD = "classroom-2024"
+pytestmark = pytest.mark.thonny
 
 
 def scenario_wifi_dialog(h, url: str):
