@@ -151,3 +151,32 @@ def test_thonnys_own_webrepl_connection_logs_in_and_runs_code(board):
         assert b"42\r\n" in conn.read_until(b"42\r\n>>> ", timeout=10)
     finally:
         conn.stop_reader()
+
+
+def test_one_client_at_a_time_the_next_after_the_board_saw_the_first_go(board):
+    """webrepl.py's accept_conn: a connection while dupterm holds a client is rejected."""
+    import time
+
+    first = Client(board.fw.wifi.address(8266))
+    try:
+        first.read_until(b"Password: ")
+        first.send(b"cam123\r")
+        first.read_until(b">>> ")
+        second = Client(board.fw.wifi.address(8266))
+        try:
+            with pytest.raises((EOFError, OSError)):
+                second.read_until(b"Password: ")
+        finally:
+            second.close()
+        board.expect(b"Concurrent WebREPL connection from")
+    finally:
+        first.close()
+    deadline = time.monotonic() + 10
+    while not any(kind == "webrepl_closed" for kind, _ in board.events) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(kind == "webrepl_closed" for kind, _ in board.events), board.events
+    third = Client(board.fw.wifi.address(8266))
+    try:
+        assert third.read_until(b"Password: ") == b"Password: "
+    finally:
+        third.close()

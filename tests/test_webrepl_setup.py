@@ -43,7 +43,10 @@ def test_webrepl_password_is_kept_on_the_board_and_webrepl_runs_now_and_after_a_
         # the twin's host side serves WebREPL once the board's start() reached it: a loaded
         # host may get there after the CLI returned (the chip listens before start() returns)
         board.events.wait_for("webrepl_started", since=started, timeout=30)
+        mark = board.events.mark()
         assert b"WebREPL connected" in _log_in(board.wifi_address(8266))
+        # one client at a time (webrepl.py rejects a concurrent one): the board first sees it go
+        board.events.wait_for("webrepl_closed", since=mark, timeout=10)
         assert b"Access denied" in _log_in(board.wifi_address(8266), "wrong")
         files = _board_text(board, "print(open('webrepl_cfg.py').read()); print(open('boot.py').read())")
         assert "PASS = %r" % WEBREPL_PASSWORD in files

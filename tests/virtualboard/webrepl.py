@@ -213,6 +213,7 @@ class WebReplServer:
                 self.client = None
                 self._out.put(None)
                 self._print(b"\r\nWebREPL connection closed\r\n")
+                self._event("webrepl_closed", {})
             ws.close()
 
     def _log_in(self, ws: WebSocket) -> bool:
