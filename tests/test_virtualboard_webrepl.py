@@ -109,12 +109,17 @@ def test_a_wrong_password_is_refused_and_the_connection_ends(board):
         client.close()
 
 
-def test_files_go_both_ways_over_binary_frames(board):
+def _logged_in(board) -> Client:
     client = Client(board.fw.wifi.address(8266))
+    client.read_until(b"Password: ")
+    client.send(b"cam123\r")
+    client.read_until(b">>> ")
+    return client
+
+
+def test_files_go_both_ways_over_binary_frames(board):
+    client = _logged_in(board)
     try:
-        client.read_until(b"Password: ")
-        client.send(b"cam123\r")
-        client.read_until(b">>> ")
         content = bytes(range(256)) * 3
         name = b"/data.bin"
         client.send(struct.pack("<2sBBQLH64s", b"WA", 1, 0, 0, len(content), len(name), name), 2)
@@ -157,11 +162,8 @@ def test_one_client_at_a_time_the_next_after_the_board_saw_the_first_go(board):
     """webrepl.py's accept_conn: a connection while dupterm holds a client is rejected."""
     import time
 
-    first = Client(board.fw.wifi.address(8266))
+    first = _logged_in(board)
     try:
-        first.read_until(b"Password: ")
-        first.send(b"cam123\r")
-        first.read_until(b">>> ")
         second = Client(board.fw.wifi.address(8266))
         try:
             with pytest.raises((EOFError, OSError)):
