@@ -69,6 +69,9 @@ class WifiCommandsMixin:
 
         if action == "wifi_stop":
             return {"wifi_frames": wifi_stream.stop_on(session)}
+        if session.protocol is not None:
+            # a server already streaming holds the camera: end it before new settings restart it
+            wifi_stream.stop_on(session)
         session.apply(settings)  # a camera that does not start is the view's problem to explain
         try:
             host, port = wifi_stream.start_on(session, settings)
