@@ -210,7 +210,7 @@ class CameraCommandsMixin:
         self._esp32cam_release()
         profile = boards.get_profile(cmd.get("profile"))
         try:
-            result = ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False)).run(sensors.probe_code(profile, frame=True), 10.0)
+            result = self._esp32cam_runner().run(sensors.probe_code(profile, frame=True), 10.0)
         except Exception as e:  # the probe is a convenience: the installer works without it
             logger.info("Board probe failed", exc_info=True)
             return {"facts": None, "error": str(e)}
@@ -220,6 +220,9 @@ class CameraCommandsMixin:
         return {"facts": {"chip": facts.chip or profile.chip, "psram": facts.psram, "sensor": facts.to_json()}}
 
     # --- session ---------------------------------------------------------------------------
+    def _esp32cam_runner(self) -> ThonnyConnectionRunner:
+        return ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False))  # backend.fast_link
+
     def _esp32cam_get_session(self, profile: Optional[str]) -> CameraSession:
         session = self._esp32cam_session
         link_rate = getattr(self, "_esp32cam_link_rate", 115200)  # backend.fast_link
@@ -231,8 +234,9 @@ class CameraCommandsMixin:
             from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
             # over WebREPL the board's output arrives in text frames, which must be UTF-8
-            encoding = transfer.BASE64 if getattr(self, "_esp32cam_over_air", False) else transfer.RAW
-            session = CameraSession(ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False)), profile, encoding=encoding,
+            runner = self._esp32cam_runner()
+            encoding = transfer.BASE64 if runner.over_air else transfer.RAW
+            session = CameraSession(runner, profile, encoding=encoding,
                                     link_rate=link_rate)
             self._esp32cam_session = session
         return session
@@ -281,7 +285,7 @@ class CameraCommandsMixin:
             from thonnycontrib.esp32cam.core.camera.session import CameraSession
 
             try:
-                self._esp32cam_stub_family = CameraSession(ThonnyConnectionRunner(self, getattr(self, "_esp32cam_over_air", False))).detect().family
+                self._esp32cam_stub_family = CameraSession(self._esp32cam_runner()).detect().family
                 self._esp32cam_stub_known = True
             except problems.CameraProblem as e:
                 # the firmware has no (usable) camera module: no stub; anything else: unknown
