@@ -6,13 +6,6 @@
 # has none: OSError("stream operation not supported") (v1.27.0).
 from select import *  # noqa: F401,F403  (POLLIN, POLLOUT, POLLERR, POLLHUP)
 import select as _select
-import time as _time
-
-_METER = [None]  # vb_host.Meter: a wait reports the kernel's wake-up (cpu.py)
-
-
-def _setup(host, cfg):
-    _METER[0] = host.meter
 
 
 # explicit defaults, no *args: a call must not allocate (asyncio polls with the heap locked)
@@ -32,16 +25,10 @@ class _Poll:
         return self._p.unregister(obj)
 
     def poll(self, timeout=-1):
-        t0 = _time.ticks_us()
-        r = self._p.poll(timeout)
-        _METER[0].waited(t0, False)
-        return r
+        return self._p.poll(timeout)
 
     def ipoll(self, timeout=-1, flags=0):
-        t0 = _time.ticks_us()
-        r = self._p.ipoll(timeout, flags)
-        _METER[0].waited(t0, False)
-        return r
+        return self._p.ipoll(timeout, flags)
 
 
 def poll():

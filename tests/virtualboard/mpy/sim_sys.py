@@ -129,9 +129,8 @@ class _TxFifo:
     def _wait_tick(self):
         now = _time.ticks_us()
         self.tick_waits += 1
-        _time._wait_us(_TICK_US - now % _TICK_US)  # to the next tick (sim_time: not a section)
+        _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
         _METER[0].idle(now)
-        _METER[0].lap()
 
 
 def _window(data, window):
@@ -256,9 +255,6 @@ class _NoMeter:
         pass
 
     def unblocked(self, t0):
-        pass
-
-    def lap(self):
         pass
 
 
