@@ -1,9 +1,10 @@
 """The fast serial link against 115200, side by side on the virtual board at its real line rate.
 
-    python benchmarks/bench_fast_link.py [--size KB] [--frames N] [--cap BAUD] [--no-thonny]
+    python benchmarks/bench_fast_link.py [--size KB] [--frames N] [--cap BAUD] [--no-thonny] [--cpu esp32]
 
 One run, fresh boards (lemariva synthetic image, MicroPython unix port as firmware, with the
-flash chip's erase/program times and a CP2102's 1 ms USB frames: tests/virtualboard/README.md),
+flash chip's erase/program times, a CP2102's 1 ms USB frames and the host's CPU speed, or a
+240 MHz ESP32's with ``--cpu esp32``: tests/virtualboard/README.md),
 the adapter cap set with ``--cap`` (default 921600: a CP2102's ceiling; the board is
 reached over RFC 2217, whose default cap is also 921600):
 
@@ -38,10 +39,13 @@ from tests.thonny_harness import private_display, run_scenario  # noqa: E402
 from tests.virtualboard import VirtualBoard, synthetic_firmware  # noqa: E402
 
 
+CPU = ["host"]  # --cpu esp32: the board's MicroPython at a 240 MHz ESP32's speed (virtualboard/cpu.py)
+
+
 def _board(**kwargs) -> VirtualBoard:
-    # a CP2102 (1 ms USB frames) and the chip's filesystem flash times; the CPU runs at the
-    # host's speed (cpu="esp32" still over-charges the twin's plumbing: virtualboard/README.md)
-    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", adapter="cp2102", **kwargs)
+    # a CP2102 (1 ms USB frames), the chip's filesystem flash times, the CPU speed --cpu picks
+    board = VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", adapter="cp2102",
+                         cpu=CPU[0], **kwargs)
     board.events.wait_for("firmware_started", timeout=20)
     time.sleep(0.5)
     return board
@@ -183,7 +187,10 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=30, help="frames per snapshot --count run")
     parser.add_argument("--cap", type=int, default=921600, help="adapter cap for the fast link")
     parser.add_argument("--no-thonny", action="store_true", help="skip the Workbench rows")
+    parser.add_argument("--cpu", choices=("esp32", "host"), default="host",
+                        help="the board's CPU speed: the host's (default) or a 240 MHz ESP32's")
     args = parser.parse_args()
+    CPU[0] = args.cpu
     fast = "auto:%d" % args.cap
     print("| what | 115200 | fast link | speed-up |")
     print("|---|---|---|---|")

@@ -57,8 +57,8 @@ class VirtualBoard:
         its radio hears, at `wifi_rssi` dBm; `wifi_address(port)` finds a server it runs (wifi.py).
         `wifi_lan="loopback"`: the board's address is on the host's loopback, where a host program
         reaches its servers (ports from 1024) at the address and port the board reports.
-        `cpu="esp32"`: MicroPython's code takes a 240 MHz ESP32's time (cpu.py; it still
-        over-charges the twin's own pipe and sleep system calls); "host" (default): the host's."""
+        `cpu="esp32"`: MicroPython's code takes a 240 MHz ESP32's time and its sleeps are the
+        ESP32 port's (cpu.py, hostcosts.py); "host" (default): the host's."""
         if chip not in CHIPS:
             raise ValueError(f"chip must be one of {CHIPS}")
         if usb and chip != "esp32s3":

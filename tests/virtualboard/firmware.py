@@ -56,7 +56,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_buffers, camera_frames, rom, sccb
-from .cpu import CpuGovernor, host_factor
+from .cpu import HELD_FORMAT, CpuGovernor, host_factor
+from .hostcosts import host_costs
 from .flash import PAGE_SIZE, FlashTiming
 from .webrepl import BoardWebRepl
 from .wifi import WifiNetworks
@@ -581,7 +582,7 @@ class MicroPythonFirmware:
                 # before its kbd_intr(-1)); the byte waits in the RX buffer instead
                 if byte == 0x03 and self._interruptible.is_set() and _sigint_caught(proc.pid):
                     # code is running: the UART ISR turns Ctrl-C into KeyboardInterrupt
-                    self._write_stdin(proc, bytes(pending))
+                    self._write_stdin(proc, bytes(pending), repl=not running)
                     pending.clear()
                     if not self._may_signal():
                         continue  # the previous Ctrl-C is still pending
@@ -595,7 +596,7 @@ class MicroPythonFirmware:
                         continue
                     # the code ended meanwhile: the REPL reads Ctrl-C as a character
                 pending.append(byte)
-            self._write_stdin(proc, bytes(pending))
+            self._write_stdin(proc, bytes(pending), repl=not running)
 
     def _into_stdin_ring(self, proc: subprocess.Popen, data: bytes) -> bytes:
         """While code runs, what the ESP32's stdin ring buffer can still take.
@@ -684,6 +685,10 @@ class MicroPythonFirmware:
         meter_fd, meter_path = tempfile.mkstemp(prefix="virtualboard-cpu-")
         os.close(meter_fd)
         config["cpu_meter"] = self._meter_path = meter_path
+        if self.cpu == "esp32":  # the kernel's wake-ups, which the twin's modules report
+            config["cpu_wake"] = [[round(w * 1e6), round(c * 1e6)] for w, c in host_costs(micropython_command()).wake]
+            config["cpu_held"] = meter_path + ".held"  # the governor's pauses so far (sim_time)
+            Path(config["cpu_held"]).write_bytes(HELD_FORMAT % 0)
         # PSRAM build heap vs internal RAM only. The twin's own modules (C on a board) live in
         # this heap too: 178K leaves as much free after boot (gc.mem_free() ~104 KB lemariva,
         # ~96 KB cnadler86) as 160K did before esp32.NVS/Partition, micropython and select.
@@ -763,12 +768,15 @@ class MicroPythonFirmware:
         # six eFuse bytes esptool prints as MAC
         return bytes(self.mac) if self.mac else rom.MAC
 
-    @staticmethod
-    def _write_stdin(proc: subprocess.Popen, data: bytes) -> None:
+    def _write_stdin(self, proc: subprocess.Popen, data: bytes, repl: bool = False) -> None:
         """Non-blocking: when MicroPython does not read (busy running code) and the pipe
-        is full, the rest is dropped, like a real UART RX buffer overflowing."""
+        is full, the rest is dropped, like a real UART RX buffer overflowing. ``repl``: the
+        unix port's REPL reads them, one read(2) each (the CPU governor's to know)."""
         if not data or proc.stdin is None:
             return
+        governor = self._governor
+        if governor is not None:
+            governor.before_input(len(data) if repl else 0)
         try:
             os.write(proc.stdin.fileno(), data)
         except (BlockingIOError, BrokenPipeError, ValueError, OSError):
@@ -909,7 +917,9 @@ class MicroPythonFirmware:
         proc = self._proc
         if self.cpu != "esp32" or proc is None or self._governor is not None:
             return
-        self._governor = CpuGovernor(proc.pid, host_factor(micropython_command()), config["cpu_meter"])
+        command = micropython_command()
+        self._governor = CpuGovernor(proc.pid, host_factor(command), config["cpu_meter"], host_costs(command),
+                                     config["cpu_held"])
         self._governor.start()
 
     def _pay_cpu(self) -> None:
@@ -921,10 +931,11 @@ class MicroPythonFirmware:
         governor, self._governor = self._governor, None
         if governor is not None:
             governor.close()
-        try:
-            os.unlink(self._meter_path)
-        except OSError:
-            pass
+        for path in (self._meter_path, self._meter_path + ".held"):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     # --- private channel ----------------------------------------------
     def _serve_channel(self, req_file, resp_file, config: Dict[str, Any]) -> None:
@@ -975,6 +986,8 @@ class MicroPythonFirmware:
             self._wait_output_left(tail=0, whole=True)
             self._request_reset(reason)
             return None, b""  # never answered: the chip resets
+        if op == "cpu_sync":  # answered once the board has paid for its code so far (sim_time)
+            return {"ok": True}, b""
         if op == "flash_busy":
             with self._flash_busy:  # Ctrl-C waits (feed): the chip finishes the C call first
                 time.sleep(max(0.0, float(req.get("s", 0)) - CHANNEL_ROUND_TRIP))

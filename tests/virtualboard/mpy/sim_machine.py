@@ -339,7 +339,11 @@ class UART:
     RTS = 1
     CTS = 2
 
+    # machine_uart.c is C on a board: the twin's Python here reports its time (cpu.py), in
+    # sections that leave out what reports its own (the REPL's output, the channel)
     def __init__(self, id, baudrate=0, **kw):
+        meter = _host.meter
+        t0 = meter.start()
         if id not in (0, 1, 2):
             raise ValueError("UART(%d) does not exist" % id)
         if id == 0 and not _uart0["reinit"]:
@@ -348,22 +352,29 @@ class UART:
         self._baud = _uart0["baud"] if id == 0 else 115200
         self._bits_per_char = 10
         self._tx_end = _time.ticks_us()  # when the TX line falls idle (UART1/UART2)
+        meter.stop(t0)
         self.init(baudrate, **kw)
 
     def init(self, baudrate=0, *, bits=8, parity=None, stop=1, tx=-1, rx=-1, rts=-1, cts=-1,
              txbuf=-1, rxbuf=-1, timeout=0, timeout_char=0, invert=0, flow=0):
+        meter = _host.meter
+        t0 = meter.start()
         if self._id == 0:
             tail = 0
             if _uart0["wait_tx_error"]:
                 # uart_wait_tx_done() first: no IDF driver on the REPL UART (IDF 5.0-5.4)
                 import sys
                 line = "E (%d) uart: uart_wait_tx_done(1111): uart driver error\n" % _time.ticks_ms()
+                meter.stop(t0)
                 sys.stdout.write(line)
+                t0 = meter.start()
                 tail = len(line) + 1  # still in the TX FIFO when the divider changes
             if txbuf >= 0 or rxbuf >= 0:
                 raise ValueError("UART buffer size is fixed")
             if baudrate > 0:
+                meter.stop(t0)
                 answer = _host.call("uart0", baud=baudrate, tail=tail)
+                t0 = meter.start()
                 _uart0["baud"] = answer.get("baud", baudrate)
             self._baud = _uart0["baud"]
         else:
@@ -371,6 +382,7 @@ class UART:
                 self._baud = baudrate
             # start bit, data bits, parity bit, stop bits
             self._bits_per_char = 1 + bits + (0 if parity is None else 1) + int(stop)
+        meter.stop(t0)
 
     def deinit(self):
         pass

@@ -6,6 +6,13 @@
 # has none: OSError("stream operation not supported") (v1.27.0).
 from select import *  # noqa: F401,F403  (POLLIN, POLLOUT, POLLERR, POLLHUP)
 import select as _select
+import time as _time
+
+_METER = [None]  # vb_host.Meter: a wait reports the kernel's wake-up (cpu.py)
+
+
+def _setup(host, cfg):
+    _METER[0] = host.meter
 
 
 # explicit defaults, no *args: a call must not allocate (asyncio polls with the heap locked)
@@ -25,10 +32,16 @@ class _Poll:
         return self._p.unregister(obj)
 
     def poll(self, timeout=-1):
-        return self._p.poll(timeout)
+        t0 = _time.ticks_us()
+        r = self._p.poll(timeout)
+        _METER[0].waited(t0, False)
+        return r
 
     def ipoll(self, timeout=-1, flags=0):
-        return self._p.ipoll(timeout, flags)
+        t0 = _time.ticks_us()
+        r = self._p.ipoll(timeout, flags)
+        _METER[0].waited(t0, False)
+        return r
 
 
 def poll():

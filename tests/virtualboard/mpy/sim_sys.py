@@ -129,8 +129,9 @@ class _TxFifo:
     def _wait_tick(self):
         now = _time.ticks_us()
         self.tick_waits += 1
-        _time.sleep_us(_TICK_US - now % _TICK_US)  # to the next tick
+        _time._wait_us(_TICK_US - now % _TICK_US)  # to the next tick (sim_time: not a section)
         _METER[0].idle(now)
+        _METER[0].lap()
 
 
 def _window(data, window):
@@ -255,6 +256,9 @@ class _NoMeter:
         pass
 
     def unblocked(self, t0):
+        pass
+
+    def lap(self):
         pass
 
 

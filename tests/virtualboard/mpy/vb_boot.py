@@ -252,7 +252,8 @@ def boot(g):
     host = Host(open(int(sys.argv[1]), "wb"), open(int(sys.argv[2]), "rb"))
     del sys.modules["vb_host"]
     cfg = host.call("hello")
-    host.meter = _METER[0] = Meter(cfg.get("cpu_meter") if cfg.get("cpu") == "esp32" else None)
+    esp32 = cfg.get("cpu") == "esp32"
+    host.meter = _METER[0] = Meter(cfg.get("cpu_meter") if esp32 else None, cfg.get("cpu_wake", ()))
     flash = open(cfg["flash"], "r+b")
     global _syntax
     import vb_syntax as _syntax

@@ -9,18 +9,55 @@ WRITE_US = 50  # a pipe write that took longer than this was blocked
 
 class Meter:
     """CPU time the twin's own modules spend (C on a board: not ESP32-paced, cpu.py), as
-    decimal microseconds in a file the host reads. Sections must not block."""
+    decimal microseconds in a file the host reads. Sections must not block; waits of the
+    modules report the kernel's wake-up after them (``wake``: [wait µs, CPU µs] points
+    the host measured, hostcosts.py)."""
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, wake=()):
         self._f = open(path, "r+b") if path else None
         self.total = 0
+        self.wake = tuple((int(w), int(c)) for w, c in wake)
+        self._since = 0
 
     def start(self):
-        return time.ticks_us()
+        self._since = t = time.ticks_us()
+        return t
+
+    def lap(self):
+        """Inside a section that waits now and then (the UART's tick waits, a sleep): report
+        it so far, as if it ended now (its stop reports it whole). The host reads the
+        process's CPU every few milliseconds, and CPU not reported yet is charged."""
+        if self._f is not None:
+            self._f.seek(0)
+            self._f.write(b"%d\n" % (self.total + time.ticks_diff(time.ticks_us(), self._since)))
 
     def idle(self, t0):
         """Inside a section: the time since t0 was spent waiting (a sleep), not computing."""
-        self.total -= time.ticks_diff(time.ticks_us(), t0)
+        waited = time.ticks_diff(time.ticks_us(), t0)
+        self.total += self._wake(waited) - waited
+
+    def waited(self, t0, report=True):
+        """Outside a section: a module waited since t0 (a sleep, a poll, the channel).
+        ``report=False`` allocates nothing (a poll with the heap locked): the next section
+        reports it."""
+        if self._f is not None:
+            cost = self._wake(time.ticks_diff(time.ticks_us(), t0))
+            if cost:
+                self.total += cost
+                if report:
+                    self.stop(self.start())
+
+    def _wake(self, us):
+        """The points interpolated (allocates nothing: small ints, a compiled range loop)."""
+        w = self.wake
+        if not w or us < w[0][0]:
+            return 0
+        for i in range(1, len(w)):
+            if us < w[i][0]:
+                w0, c0 = w[i - 1]
+                w1, c1 = w[i]
+                return c0 + (c1 - c0) * (us - w0) // (w1 - w0)
+        return w[-1][1]
 
     def unblocked(self, t0):
         """Inside a section: a write since t0 counts only as long as one that did not block
@@ -79,7 +116,9 @@ class Host:
         meter.stop(t0)  # before the host reads the request and the count
         self._req.write(line)
         while True:
+            waiting = meter.start()
             line = self._resp.readline()
+            meter.waited(waiting)
             t0 = meter.start()
             if not line:
                 raise OSError("virtual board channel closed")
