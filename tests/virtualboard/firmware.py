@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import camera_buffers, camera_frames, rom, sccb
-from .cpu import HELD_FORMAT, CpuGovernor, host_factor
+from .cpu import HELD_FORMAT, CpuGovernor, host_speed
 from .hostcosts import host_costs
 from .flash import PAGE_SIZE, FlashTiming
 from .webrepl import BoardWebRepl
@@ -520,6 +520,7 @@ class MicroPythonFirmware:
         # held by the output reader from reading a chunk of the unix port's stdout until it is
         # in the UART's queue: with it and an empty pipe, nothing written is still on its way
         self._output_lock = threading.Lock()
+        self._in_hand = False  # the output reader holds a chunk it read while its code pays
         self._proc: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
         self._supervisor: Optional[threading.Thread] = None
@@ -802,7 +803,7 @@ class MicroPythonFirmware:
                     break
                 # what it printed leaves once an ESP32 would have it; it stays in the pipe
                 # meanwhile, where a UART(0) rate change waits for it (_wait_output_left)
-                self._pay_cpu()
+                self._pay_cpu("output")
                 with self._output_lock:
                     try:
                         chunk = os.read(fd, OUTPUT_CHUNK)
@@ -810,6 +811,11 @@ class MicroPythonFirmware:
                         chunk = b""
                     if not chunk:
                         break
+                    # and for code that ran between that pause and the read (this thread can
+                    # be late to read): the chunk counts as unsent meanwhile (_wait_output_left)
+                    self._in_hand = True
+                    self._pay_cpu("output")
+                    self._in_hand = False
                     self._output_since_sigint = True
                     data = self._paste_lf_echo(self._unmask_echo(out.feed(chunk)))
                     if not self._track_mode(out, data):
@@ -918,14 +924,14 @@ class MicroPythonFirmware:
         if self.cpu != "esp32" or proc is None or self._governor is not None:
             return
         command = micropython_command()
-        self._governor = CpuGovernor(proc.pid, host_factor(command), config["cpu_meter"], host_costs(command),
+        self._governor = CpuGovernor(proc.pid, host_speed(command), config["cpu_meter"], host_costs(command),
                                      config["cpu_held"])
         self._governor.start()
 
-    def _pay_cpu(self) -> None:
+    def _pay_cpu(self, reason: str) -> None:
         governor = self._governor
         if governor is not None:
-            governor.pay()
+            governor.pay(reason)
 
     def _end_governor(self) -> None:
         governor, self._governor = self._governor, None
@@ -948,7 +954,7 @@ class MicroPythonFirmware:
                     req = json.loads(line)
                 except ValueError:
                     continue
-                self._pay_cpu()  # the request is made once an ESP32 would have got there
+                self._pay_cpu("request")  # the request is made once an ESP32 would have got there
                 header, payload = self._handle(req, config)
                 if header is None:
                     continue
@@ -1057,7 +1063,7 @@ class MicroPythonFirmware:
                 with self._output_lock:
                     if not _unread_bytes(proc.stdout):
                         break
-            elif not _unread_bytes(proc.stdout):
+            elif not _unread_bytes(proc.stdout) and not self._in_hand:
                 break
             time.sleep(0.001)
         while self._uart is not None and self._uart.tx_pending() > tail and time.monotonic() < deadline:

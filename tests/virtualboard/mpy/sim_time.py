@@ -41,8 +41,10 @@ def _held():
 def _sleep_until(start, us, ticks):
     """Until ``us`` µs after ``start``, the ESP32 port's way: mp_hal_delay_us spins;
     mp_hal_delay_ms (``ticks``) sleeps to the next tick while more than a tick remains,
-    then spins. A spin reports itself every SPIN_US: the host reads the process's CPU
-    every few milliseconds, and CPU not yet reported is charged."""
+    then spins. A spin is the chip's C, not charged: it reports itself as it goes (the host
+    reads the process's CPU every few milliseconds), less the time the host's scheduler
+    kept it waiting for a CPU (else a preempted spin would report time it did not compute,
+    and the board's own code would look free: cpu.py)."""
     meter = _METER[0]
     t0 = meter.start()
     end = _time.ticks_add(start, us)
@@ -56,8 +58,10 @@ def _sleep_until(start, us, ticks):
             meter.idle(now)
         else:
             part = _time.ticks_add(now, min(left, _SPIN_US))
+            ready = meter.runnable_us()
             while _time.ticks_diff(part, _time.ticks_us()) > 0:
                 pass
+            meter.total -= meter.runnable_us() - ready  # preempted: waiting for a CPU
         meter.lap()
     meter.stop(t0)
 
@@ -76,14 +80,23 @@ def _delay_ms(ms):
     noise) are absorbed. A shorter sleep overlaps such a pause, as sleep_us does."""
     start = _time.ticks_us()
     us = int(ms) * 1000
-    if us >= _TICK_US:
-        held = _held()
-        _HOST[0].call("cpu_sync")
-        us += _held() - held
-    _sleep_until(start, us, True)
+    if us < _TICK_US:
+        _sleep_until(start, us, True)
+        return
+    held = _held()
+    _HOST[0].call("cpu_sync")
+    paid = _held()
+    _sleep_until(start, us + paid - held, True)
+    _ABSORBED[0] += _held() - paid
+
+
+def _absorbed_us():
+    """µs of the host's pauses that sleeps of a tick or more absorbed so far (tests)."""
+    return _ABSORBED[0]
 
 
 _POLLER = [None]
+_ABSORBED = [0]
 _METER = [None]
 _HELD = [None]
 _HOST = [None]

@@ -18,10 +18,26 @@ class Meter:
         self.total = 0
         self.wake = tuple((int(w), int(c)) for w, c in wake)
         self._since = 0
+        self._sched = None
+        if path:
+            try:  # the kernel's scheduler statistics of this thread (sched-stats.rst)
+                self._sched = open("/proc/thread-self/schedstat", "rb")
+            except OSError:
+                pass
 
     def start(self):
         self._since = t = time.ticks_us()
         return t
+
+    def runnable_us(self):
+        """µs this thread has waited for a CPU so far, runnable but preempted (its
+        schedstat's second field, in ns; 0 where there is none): a section that spins
+        subtracts what it waited, which its wall-clock time counts but its CPU does not."""
+        f = self._sched
+        if f is None:
+            return 0
+        f.seek(0)
+        return int(f.read().split()[1]) // 1000
 
     def lap(self):
         """Inside a section that waits now and then (the UART's tick waits, a sleep): report
