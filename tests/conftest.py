@@ -22,6 +22,25 @@ os.environ["LANGUAGE"] = "en"
 os.environ.pop("THONNY_LANGUAGE", None)
 
 
+# Tests marked "alone" time the virtual board's ESP32-speed governor against a chip's
+# figures; they measure the host's CPU, so `make test` runs them after the parallel run, on
+# a quiet machine: ESP32CAM_TESTS_ALONE=later leaves them out, =only runs just them.
+ALONE_ENV = "ESP32CAM_TESTS_ALONE"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    mode = os.environ.get(ALONE_ENV, "")
+    if mode not in ("later", "only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        alone = item.get_closest_marker("alone") is not None
+        (keep if alone == (mode == "only") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_report_header(config) -> str:
     """Where the real firmware images come from (tests/real_images.py), without the network."""
     from tests.real_images import default_store, pinned_builds

@@ -15,16 +15,31 @@ from tests.virtualboard import cpu
 from tests.virtualboard.firmware import micropython_command
 from tests.virtualboard.hostcosts import HostCosts, host_costs
 
+pytestmark = pytest.mark.alone  # they time the host's CPU: run after the parallel tests (conftest.py)
+
 MPY = Path(__file__).resolve().parent / "virtualboard" / "mpy"
+
+
+def _board(tmp_path, cpu_mode: str) -> FirmwareRig:
+    r = FirmwareRig(tmp_path / ("flash-%s.bin" % cpu_mode))
+    r.fw.cpu = cpu_mode
+    r.start()
+    r.send(b"\x01")
+    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    r.raw_exec("import time", timeout=60)  # the host's first run after boot runs cold: not the chip's cost
+    return r
 
 
 @pytest.fixture
 def esp32_board(tmp_path):
-    r = FirmwareRig(tmp_path / "flash.bin")
-    r.fw.cpu = "esp32"
-    r.start()
-    r.send(b"\x01")
-    r.expect(b"raw REPL; CTRL-B to exit\r\n>")
+    r = _board(tmp_path, "esp32")
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def host_board(tmp_path):
+    r = _board(tmp_path, "host")
     yield r
     r.stop()
 
@@ -36,18 +51,27 @@ def _timed(board: FirmwareRig, code: str) -> tuple:
     return time.monotonic() - started, out.strip()
 
 
-def test_a_board_that_sleeps_takes_its_sleeps_time(esp32_board):
+SLEEPS = {  # code, the most the twin may take beyond a host-speed board's run of it (a chip: a few ms of loop turns)
+    "200 x sleep_ms(2)": ("import time\nt = time.ticks_ms()\nfor _ in range(200):\n    time.sleep_ms(2)\n"
+                          "print(time.ticks_diff(time.ticks_ms(), t))", 0.35),
+    "200 x sleep_us(800)": ("import time\nfor _ in range(200):\n    time.sleep_us(800)", 0.3),
+    "4 x sleep(0.1)": ("import time\nfor _ in range(4):\n    time.sleep(0.1)", 0.3),
+}
+
+
+def test_a_board_that_sleeps_takes_its_sleeps_time(esp32_board, host_board):
     """On the chip a sleep is a FreeRTOS wait or a spin on its timer (ports/esp32/mphalport.c):
-    200 sleeps of 2 ms take about 0.4 s. The governor used to charge the host's wake-ups
-    and its own stops at ESP32 speed: 1.2-2.1 s."""
-    elapsed, board_ms = _timed(esp32_board, "import time\nt = time.ticks_ms()\nfor _ in range(200):\n"
-                                            "    time.sleep_ms(2)\nprint(time.ticks_diff(time.ticks_ms(), t))")
-    assert int(board_ms) >= 400
-    assert elapsed < 0.75, elapsed
-    elapsed, _ = _timed(esp32_board, "import time\nfor _ in range(200):\n    time.sleep_us(800)")
-    assert elapsed < 0.45, elapsed  # 0.16 s of spinning and 200 turns of a Python loop
-    elapsed, _ = _timed(esp32_board, "import time\nfor _ in range(4):\n    time.sleep(0.1)")
-    assert 0.4 <= elapsed < 0.7, elapsed
+    200 sleeps of 2 ms take about 0.4 s, and the loop around them a few ms more. The governor
+    used to charge the host's wake-ups and its own stops at ESP32 speed: 1.2-2.1 s. Measured
+    side by side with the same code on a board at the host's speed, which pays the same
+    host load (a loaded CI host stretches both), so only the governor's extra shows."""
+    for name, (code, extra) in SLEEPS.items():
+        host_elapsed, host_out = _timed(host_board, code)
+        elapsed, out = _timed(esp32_board, code)
+        if out:
+            assert int(out) >= 400, (name, out)  # the board's own clock: at least the sleeps' time
+        assert elapsed >= {"4 x sleep(0.1)": 0.4, "200 x sleep_us(800)": 0.16}.get(name, 0.4), (name, elapsed)
+        assert elapsed - host_elapsed < extra, (name, elapsed, host_elapsed, esp32_board.fw._governor.held_for)
 
 
 def test_board_code_still_pays_while_it_sleeps_in_between(esp32_board):

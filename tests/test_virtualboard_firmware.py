@@ -230,6 +230,7 @@ def test_filesystem_writes_take_the_flash_chips_erase_and_program_time(rig):
     assert r.raw_exec("print(open('big.bin', 'rb').read() == b * 16)")[0].strip() == "True"
 
 
+@pytest.mark.alone  # it times the host's CPU: run after the parallel tests (conftest.py)
 def test_board_code_takes_a_240_mhz_esp32s_time(rig):
     """The unix port is ~200x faster than the chip: a pure-Python loop's result comes no
     sooner than it would from an ESP32 (tests/virtualboard/cpu.py, calibrated)."""
