@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
 
@@ -22,13 +22,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.thonny
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
+def _wait_for(predicate, timeout: float, what: str, user_dir: Optional[Path] = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
         time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+    logs = ""
+    for name in ("virtualboard-events.log", "frontend.log", "backend.log") if user_dir else ():
+        path = user_dir / name
+        if path.exists():  # what each side last did (once seen only on a loaded CI host)
+            logs += "\n--- %s (end) ---\n%s" % (name, "\n".join(path.read_text(errors="replace").splitlines()[-25:]))
+    raise AssertionError("timed out waiting for " + what + logs)
 
 
 def _backend_ready(user_dir: Path) -> bool:
@@ -67,7 +72,7 @@ def test_make_run_connects_to_the_virtual_board_and_stops_it(xdisplay, tmp_path,
         assert str(board_log) in first and "thonny-console.log" in first  # says where the logs are
         # Thonny's back-end reaches the MicroPython prompt and its command loop
         _wait_for(lambda: "client_connected\n" in events() and _backend_ready(user_dir), 60,
-                  "Thonny's back-end at the prompt")
+                  "Thonny's back-end at the prompt", user_dir)
         ini = (user_dir / "configuration.ini").read_text()
         assert "backend_name = ESP32CAM" in ini and url in ini
         log = events()
