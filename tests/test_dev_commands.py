@@ -83,11 +83,12 @@ def test_another_pypi_thonny_gets_its_own_venv():
 
 def test_ci_runs_three_legs_with_the_bundled_esptool_and_the_development_head():
     text = (ROOT / ".ci" / "run").read_text()
-    legs = re.findall(r'^run_leg "([^"]+)" (\S+) "?([^" ]+)"? "([^"]+)" "([^"]*)"$', text, re.M)
-    assert legs == [
-        ("Thonny 5.0.1", ".venv", "thonny==5.0.1", "esptool>=5", ""),
-        ("Thonny 4.1.7", ".venv41", "thonny==4.1.7", "esptool==4.8.1", "-m 'thonny or esptool'"),
-        ("Thonny dev head", ".venv-next", "next", "esptool>=5", "-m 'thonny and not ui'"),
+    legs = re.findall(r'^run_leg "([^"]+)" (\S+) "?([^" ]+)"? "([^"]+)" "([^"]*)"(?: (\d+))?$', text, re.M)
+    assert legs == [  # the last field: the leg's pytest-xdist workers, when not the Makefile's
+        ("Thonny 5.0.1", ".venv", "thonny==5.0.1", "esptool>=5", "", ""),
+        ("Thonny 4.1.7", ".venv41", "thonny==4.1.7", "esptool==4.8.1", "-m 'thonny or esptool'", ""),
+        ("Thonny dev head", ".venv-next", "next", "esptool>=5", "-m 'thonny and not ui'", "3"),
     ]
+    assert '${jobs:+JOBS="$jobs"}' in text
     assert "NEXT_DIR=${NEXT_DIR:-../shared/thonny-next}" in text
     assert "python3 .ci/fetch-firmware" in text
