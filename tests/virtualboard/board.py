@@ -319,7 +319,12 @@ class VirtualBoard:
 
     def _boot_from_flash(self, generation: int) -> Optional[str]:
         """Run the normal boot; returns the reset cause if it ends in a reset loop."""
-        info = self.info = inspect_flash(self.flash, self.chip)
+        try:
+            info = self.info = inspect_flash(self.flash, self.chip)
+        except ValueError:  # "mmap closed": the board was closed while this boot began
+            if self._closed:
+                return None
+            raise
         if not info.has_bootloader:
             self._fail(generation, bootlog.no_bootloader(self.chip), info)
             return None
