@@ -560,19 +560,40 @@ def test_os_uname_is_a_tuple_like_a_boards_attrtuple(rig):
     assert r.run("print(u)").startswith("(sysname='esp32', nodename='esp32', release='1.22.2', ")
 
 
-def test_stdout_objects_print_as_a_boards(rig):
-    """shared/runtime/sys_stdio_mphal.c: sys.stdout's type is FileIO up to v1.23, TextIOWrapper
-    from v1.24.0 (MicroPython's tests/basics/sys_stdio.py, sys_stdio_buffer.py); its buffer is
-    a FileIO with fd 0 in all versions."""
-    code = "import sys; print(sys.stdout, sys.stdout.buffer, type(sys.stdout), type(sys.stdout.buffer))"
+def test_stdio_objects_print_as_a_boards(rig):
+    """shared/runtime/sys_stdio_mphal.c: sys.stdin and sys.stdout are one type, FileIO up to
+    v1.23, TextIOWrapper from v1.24.0 (MicroPython's tests/basics/sys_stdio.py,
+    sys_stdio_buffer.py); their buffer is one FileIO with fd 0 in all versions; writing
+    fd 0 or reading fd 1 is EPERM."""
+    code = ("import sys; print(sys.stdout, sys.stdin, sys.stdout.buffer, type(sys.stdout), type(sys.stdin), "
+            "type(sys.stdout.buffer), sys.stdin.buffer is sys.stdout.buffer)")
     r = rig()
     r.start()
-    assert r.run(code) == "<io.FileIO 1> <io.FileIO 0> <class 'FileIO'> <class 'FileIO'>"
+    assert r.run(code) == "<io.FileIO 1> <io.FileIO 0> <io.FileIO 0> <class 'FileIO'> <class 'FileIO'> <class 'FileIO'> True"
     r.stop()
     r = rig(banner="MicroPython v1.24.0 on 2024-10-25; ESP32 module with ESP32")
     r.start()
-    assert r.run(code) == "<io.TextIOWrapper 1> <io.FileIO 0> <class 'TextIOWrapper'> <class 'FileIO'>"
+    assert r.run(code) == ("<io.TextIOWrapper 1> <io.TextIOWrapper 0> <io.FileIO 0> <class 'TextIOWrapper'> "
+                           "<class 'TextIOWrapper'> <class 'FileIO'> True")
     assert r.run("print(sys.stdout.write('ab'), sys.stdout.buffer.write(b'cd', 1))") == "abc2 1"
+    assert r.run("sys.stdin.write('x')").endswith("OSError: [Errno 1] EPERM")
+    assert r.run("sys.stdout.read(1)").endswith("OSError: [Errno 1] EPERM")
+
+
+def test_polling_stdin_names_the_object_registered(rig):
+    """select.poll on sys.stdin or its buffer (extmod/modselect.c returns the registered
+    object; asyncio's IOQueue looks it up by id): poll() and ipoll() give that object back."""
+    r = rig()
+    r.start()
+    r.run("import select, sys; p = select.poll(); p.register(sys.stdin.buffer, select.POLLIN)")
+    r.send(b"print(p.poll(5000)[0][0] is sys.stdin.buffer, [e[0] is sys.stdin.buffer for e in p.ipoll(0)], "
+           b"sys.stdin.buffer.read(2))\r")
+    r.send(b"ab")
+    assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("True [True] b'ab'")
+    r.run("p.unregister(sys.stdin.buffer); p.register(sys.stdin, select.POLLIN)")
+    r.send(b"print(p.poll(5000)[0][0] is sys.stdin, sys.stdin.read(1))\r")
+    r.send(b"z")
+    assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("True z")
 
 
 def test_uart1_flush_waits_for_the_line_like_a_board(rig):

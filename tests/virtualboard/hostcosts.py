@@ -13,18 +13,23 @@ of two loops that run the same code but for the cost in question:
   woken by its byte once the process has blocked, per context switch (3-7 µs on a 2-core
   x86-64 host);
 - ``wake``: waits of 0.1, 1, 5 and 10 ms (a sleep_us, then polls with a timeout) against
-  polls that return at once, per context switch, less ``switch``: a process woken from a
-  wait finds its caches (and the CPU's clock) cold, and the longer it waited the colder
-  (6-17 µs after 0.1-1 ms, 14-68 µs after 5-10 ms; up to 80 µs after 20 ms);
+  polls that return at once, per context switch, less ``switch``, each followed by what
+  the board's process runs after one of its modules' waits (mpy/vb_host.py's Meter
+  reporting, a loop's test): a process woken from a wait finds its caches (and the CPU's
+  clock) cold, the code after the wait too, and the longer it waited the colder
+  (9-11 µs after 0.1-1 ms, 16-38 µs after 5-10 ms without that code; the board's own
+  process measured 57 µs after 2 ms and 101 µs after 10 ms with a hello loop's);
 - ``read``: one-byte reads of stdin with their bytes waiting against the same reads from
   a BytesIO, per byte (0.2-0.5 µs).
 
-Each is the least of its rounds and never negative, and a longer wait is never credited
-less than a shorter one's least: a cost taken off the board's bill is never larger than
-what was measured, so the twin errs on the chip's slow side. Waits longer than the last
-point get its cost, though the measured cost still grows. On a loaded host the costs come
-out higher (colder caches); a process takes the least figures any process on this machine
-has measured (cpu.machine_file), as it takes the fastest CPU (cpu.HostSpeed).
+Each is the median of its rounds (one round alone can come out at nothing: the loop it is
+compared with was slowed meanwhile), and a longer wait is never credited less than a
+shorter one's: a cost taken off the board's bill is never larger than what was
+measured, so the twin errs on the chip's slow side. Waits longer than the last point get
+its cost, though the measured cost still grows. On a loaded host the costs come out
+higher (colder caches); a process takes the least figures any process on this machine
+has measured (cpu.machine_file), as it takes the fastest CPU (cpu.HostSpeed), but never
+a figure of nothing (a measurement that failed: a wake-up costs at least a switch).
 """
 from __future__ import annotations
 
@@ -38,15 +43,28 @@ from typing import List, Tuple
 
 from .cpu import context_switches, machine_file, process_cpu_seconds, settled, write_atomically
 
+MPY_DIR = Path(__file__).resolve().parent / "mpy"  # vb_host.py: the board's meter
+
 READS = 200  # reads per loop
 WAITS = ((100, 100), (1000, 50), (5000, 20), (10000, 10))  # (µs per wait, waits per loop)
-ROUNDS = 3
+ROUNDS = 5
 
 _SCRIPT = """
 import io, select, sys, time
+sys.path.append(sys.argv[1])
+import vb_host
+meter = vb_host.Meter(sys.argv[2])
 r = sys.stdin.buffer
 p = select.poll()
 b = io.BytesIO(bytes(%(reads)d))
+e = time.ticks_add(time.ticks_ms(), 1 << 20)
+
+
+def after():
+    # what the board runs after a module's wait: the meter's report, the loop's test
+    meter.stop(meter.start())
+    return time.ticks_diff(e, time.ticks_ms()) > 0
+
 while True:
     op = r.readline().split()
     if not op:
@@ -60,12 +78,15 @@ while True:
         if us == 0:
             for _ in range(n):
                 p.poll(0)
+                after()
         elif us < 1000:
             for _ in range(n):
                 time.sleep_us(us)
+                after()
         else:
             for _ in range(n):
                 p.poll(us // 1000)
+                after()
     else:
         for _ in range(%(reads)d):
             r.read(1)
@@ -100,7 +121,7 @@ _measured: List[HostCosts] = []
 def host_costs(command: List[str]) -> HostCosts:
     """The costs for the unix port run by ``command`` (measured once per process)."""
     if not _measured:
-        path = machine_file(command, "host-costs")
+        path = machine_file(command, "host-costs-2")  # -2: with the code after a wait
         costs = _least(_measure(command), _read(path))
         write_atomically(path, json.dumps({"switch": costs.switch, "wake": costs.wake, "read": costs.read}))
         _measured.append(costs)
@@ -119,40 +140,53 @@ def _read(path: Path) -> "HostCosts | None":
 
 
 def _least(measured: HostCosts, stored: "HostCosts | None") -> HostCosts:
-    """Figure by figure, the least (the same waits measured, else this process's)."""
+    """Figure by figure, the least that is not nothing (the same waits measured, else this
+    process's): nothing is a measurement that failed, and kept it would stay for good."""
     if stored is None or [w for w, _ in stored.wake] != [w for w, _ in measured.wake]:
         return measured
-    return HostCosts(min(measured.switch, stored.switch),
-                     tuple((w, min(c, s)) for (w, c), (_, s) in zip(measured.wake, stored.wake)),
-                     min(measured.read, stored.read))
+
+    def least(a: float, b: float) -> float:
+        return min(a, b) if a > 0 and b > 0 else max(a, b)
+
+    return HostCosts(least(measured.switch, stored.switch),
+                     tuple((w, least(c, s)) for (w, c), (_, s) in zip(measured.wake, stored.wake)),
+                     least(measured.read, stored.read))
 
 
 def _measure(command: List[str]) -> HostCosts:
-    inf = float("inf")
-    switch = read = inf
-    wake = [inf] * len(WAITS)
+    switches: List[float] = []
+    reads: List[float] = []
+    wakes: List[List[float]] = [[] for _ in WAITS]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hostcosts.py"
         path.write_text(_SCRIPT)
-        proc = subprocess.Popen(command + [str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        meter = Path(tmp) / "meter"
+        meter.write_bytes(b"0\n")
+        proc = subprocess.Popen(command + [str(path), str(MPY_DIR), str(meter)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, bufsize=0)
         try:
             _timed(proc, b"w")  # start-up and first imports
             for _ in range(ROUNDS):
                 waiting, memory, woken = _timed(proc, b"w"), _timed(proc, b"m"), _timed(proc, b"c")
-                read = min(read, (waiting[0] - memory[0]) / READS)
+                reads.append((waiting[0] - memory[0]) / READS)
                 this_switch = _per_switch(woken, waiting)
-                switch = min(switch, this_switch)
+                switches.append(this_switch)
                 for i, (us, count) in enumerate(WAITS):
                     at_once, waited = _timed(proc, b"p 0 %d" % count), _timed(proc, b"p %d %d" % (us, count))
-                    wake[i] = min(wake[i], _per_switch(waited, at_once) - this_switch)
+                    wakes[i].append(_per_switch(waited, at_once) - this_switch)
         finally:
             proc.kill()
             proc.wait()
+    wake = [_median(w) for w in wakes]
     for i in reversed(range(len(wake) - 1)):  # never more for a shorter wait than a longer one's
         wake[i] = min(wake[i], wake[i + 1])
-    def least(x: float) -> float:
-        return max(0.0, x) if x != inf else 0.0
-    return HostCosts(least(switch), tuple((us / 1e6, least(c)) for (us, _), c in zip(WAITS, wake)), least(read))
+    return HostCosts(_median(switches), tuple((us / 1e6, c) for (us, _), c in zip(WAITS, wake)), _median(reads))
+
+
+def _median(figures: List[float]) -> float:
+    """The median round, never negative; nothing when no round could be measured."""
+    found = sorted(x for x in figures if x != float("inf"))
+    return max(0.0, found[len(found) // 2]) if found else 0.0
 
 
 def _per_switch(slow: Tuple[float, int], fast: Tuple[float, int]) -> float:

@@ -157,19 +157,26 @@ def _raw_write(raw, data):
     _METER[0].unblocked(t1)
 
 
-# A board's sys.stdout and sys.stdout.buffer (shared/runtime/sys_stdio_mphal.c, read at each
-# tag): stdio_obj_type is named FileIO up to v1.23 and TextIOWrapper from v1.24.0 (commit
-# 455415b1e1 "Fix printed type for stdio streams"), printed "<io.TYPE 1>"; the buffer is
-# stdio_buffer_obj_type, named FileIO in all versions, one object with fd 0 ("fd unused"),
-# so it prints "<io.FileIO 0>".
+# A board's sys.stdin, sys.stdout and their buffer (shared/runtime/sys_stdio_mphal.c, read at
+# each tag): stdin and stdout are one type, stdio_obj_type, named FileIO up to v1.23 and
+# TextIOWrapper from v1.24.0 (commit 455415b1e1 "Fix printed type for stdio streams"), printed
+# "<io.TYPE fd>"; reading fd 1 or writing fd 0 is EPERM. Their `buffer` is one object for both,
+# stdio_buffer_obj_type, named FileIO in all versions, with fd 0 ("fd unused"), so it prints
+# "<io.FileIO 0>": it reads the REPL UART's input and writes its output. Reads come from the
+# UART's ring buffer (mp_hal_stdin_rx_chr): C on a board, so one that returns at once is not
+# ESP32 code to pace (vb_host.Meter.returned); one that waited reports its wake-up.
+_EPERM = 1
+
+
 class FileIO:
-    """sys.stdout.buffer: raw bytes on the UART. The host "cooks" all other output
+    """The stdio buffer: raw bytes on the UART. The host "cooks" all other output
     ("\n" -> "\r\n", as ESP32's stdout does); framed writes pass unchanged. On builds
     with the v1.19+ REPL output path, writes longer than the FIFO's free room wait for
     FreeRTOS ticks (see _TxFifo)."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, raw_in):
         self._raw = raw
+        self._in = raw_in  # the unix port's stdin buffer (sim_select polls it)
         self.fifo = None  # _TxFifo when the build has the tick wait (set up by _setup)
 
     def write(self, data, *window):
@@ -185,6 +192,18 @@ class FileIO:
         meter.stop(t0)
         return n
 
+    def read(self, n=-1):
+        t0 = _time.ticks_us()
+        data = self._in.read(n)
+        _METER[0].returned(t0)
+        return data
+
+    def readinto(self, buf, n=-1):
+        t0 = _time.ticks_us()
+        got = self._in.readinto(buf) if n < 0 else self._in.readinto(buf, n)
+        _METER[0].returned(t0)
+        return got
+
     def flush(self):
         pass
 
@@ -192,15 +211,19 @@ class FileIO:
         return "<io.FileIO 0>"
 
 
-_StdoutBuffer = FileIO
+_StdioBuffer = FileIO
 
 
-class _Stdout(_io.IOBase):
-    def __init__(self, real, buffer):
+class _Stdio(_io.IOBase):
+    def __init__(self, fd, real, real_in, buffer):
+        self._fd = fd
         self._real = real
+        self._in = real_in  # the unix port's stdin (sim_select polls it)
         self.buffer = buffer
 
     def write(self, s, *window):
+        if self._fd == 0:
+            raise OSError(_EPERM)
         meter = _METER[0]
         t0 = meter.start()
         if window:
@@ -214,25 +237,53 @@ class _Stdout(_io.IOBase):
         meter.stop(t0)
         return n
 
+    def read(self, n=-1):
+        if self._fd != 0:
+            raise OSError(_EPERM)
+        t0 = _time.ticks_us()
+        data = self._in.read(n)
+        _METER[0].returned(t0)
+        return data
+
+    def readline(self):
+        if self._fd != 0:
+            raise OSError(_EPERM)
+        t0 = _time.ticks_us()
+        data = self._in.readline()
+        _METER[0].returned(t0)
+        return data
+
     def flush(self):
         pass
 
 
-class FileIO(_Stdout):  # noqa: F811  (sys.stdout up to v1.23: the same type name as its buffer)
+class FileIO(_Stdio):  # noqa: F811  (sys.stdin/stdout up to v1.23: the same type name as their buffer)
     def __repr__(self):
-        return "<io.FileIO 1>"
+        return "<io.FileIO %d>" % self._fd
 
 
-class TextIOWrapper(_Stdout):  # sys.stdout from v1.24.0
+class TextIOWrapper(_Stdio):  # sys.stdin/stdout from v1.24.0
     def __repr__(self):
-        return "<io.TextIOWrapper 1>"
+        return "<io.TextIOWrapper %d>" % self._fd
 
 
 _RAW_MARK = b"\x1b\x00vb-raw:"  # must match firmware.py
-stdout = FileIO(_sys.stdout, _StdoutBuffer(_sys.stdout.buffer))
-_STDOUT_TYPES = (FileIO, TextIOWrapper)
-del FileIO, TextIOWrapper, _StdoutBuffer  # not names of sys
+_REAL_IN = (_sys.stdin, _sys.stdin.buffer)  # what sim_select polls for stdin and the buffer
+_buffer = _StdioBuffer(_sys.stdout.buffer, _sys.stdin.buffer)
+stdin = FileIO(0, _sys.stdout, _sys.stdin, _buffer)
+stdout = FileIO(1, _sys.stdout, _sys.stdin, _buffer)
+_STDIO_TYPES = (FileIO, TextIOWrapper)
+del FileIO, TextIOWrapper, _StdioBuffer, _buffer  # not names of sys
 del _sys
+
+
+def _polled(obj):
+    """The unix port's stream that select polls for ``obj`` (sim_select)."""
+    if obj is stdin:
+        return _REAL_IN[0]
+    if obj is stdin.buffer:
+        return _REAL_IN[1]
+    return obj
 
 
 _builtin_print = print
@@ -261,15 +312,20 @@ class _NoMeter:
     def lap(self):
         pass
 
+    def returned(self, t0):
+        pass
+
 
 _METER = [_NoMeter()]
 
 
 def _setup(host, cfg):
-    global version, stdout
+    global version, stdin, stdout
     _METER[0] = host.meter
     _parse_banner(cfg["banner"])
-    stdout = _STDOUT_TYPES[1 if _BOARD["tuple"] >= (1, 24) else 0](stdout._real, stdout.buffer)
+    stdio = _STDIO_TYPES[1 if _BOARD["tuple"] >= (1, 24) else 0]
+    stdin = stdio(0, stdout._real, stdout._in, stdout.buffer)
+    stdout = stdio(1, stdout._real, stdout._in, stdout.buffer)
     if cfg.get("uart", {}).get("tx_tick"):
         stdout.buffer.fifo = _TxFifo()
         import builtins

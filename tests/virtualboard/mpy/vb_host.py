@@ -5,6 +5,8 @@ import time
 
 
 WRITE_US = 50  # a pipe write that took longer than this was blocked
+NO_WAIT_US = 50  # a read or poll that returned sooner did not sleep (the host's least wake-up: 100 µs)
+_DIGITS = 15  # the report: decimal µs, zero-padded (written without allocating)
 
 
 class Meter:
@@ -18,6 +20,7 @@ class Meter:
         self.total = 0
         self.wake = tuple((int(w), int(c)) for w, c in wake)
         self._since = 0
+        self._line = bytearray(b"0" * _DIGITS + b"\n")
         self._sched = None
         if path:
             try:  # the kernel's scheduler statistics of this thread (sched-stats.rst)
@@ -44,24 +47,33 @@ class Meter:
         it so far, as if it ended now (its stop reports it whole). The host reads the
         process's CPU every few milliseconds, and CPU not reported yet is charged."""
         if self._f is not None:
-            self._f.seek(0)
-            self._f.write(b"%d\n" % (self.total + time.ticks_diff(time.ticks_us(), self._since)))
+            self._report(self.total + time.ticks_diff(time.ticks_us(), self._since))
 
     def idle(self, t0):
         """Inside a section: the time since t0 was spent waiting (a sleep), not computing."""
         waited = time.ticks_diff(time.ticks_us(), t0)
         self.total += self._wake(waited) - waited
 
-    def waited(self, t0, report=True):
-        """Outside a section: a module waited since t0 (a sleep, a poll, the channel).
-        ``report=False`` allocates nothing (a poll with the heap locked): the next section
-        reports it."""
+    def waited(self, t0):
+        """Outside a section: a module waited since t0 (a sleep, a poll, the channel)."""
         if self._f is not None:
             cost = self._wake(time.ticks_diff(time.ticks_us(), t0))
             if cost:
                 self.total += cost
-                if report:
-                    self.stop(self.start())
+                self.stop(self.start())
+
+    def returned(self, t0):
+        """Outside a section: a call that may wait (a read or a poll of the UART's input)
+        began at t0. One that returned within NO_WAIT_US did not wait: it was the board's C
+        (its system call is the host's, not ESP32 code to pace), reported at once, as the
+        code after it may be what the host is pacing now. One that took longer waited: its
+        wake-up."""
+        if self._f is not None:
+            spent = time.ticks_diff(time.ticks_us(), t0)
+            if spent < NO_WAIT_US:
+                self.stop(t0)
+            else:
+                self.waited(t0)
 
     def _wake(self, us):
         """The points interpolated (allocates nothing: small ints, a compiled range loop)."""
@@ -84,9 +96,21 @@ class Meter:
         now = time.ticks_us()
         self.total += time.ticks_diff(now, t0)
         if self._f is not None:
-            self._f.seek(0)
-            self._f.write(b"%d\n" % self.total)
+            self._report(self.total)
             self.total += time.ticks_diff(time.ticks_us(), now)  # reported next time
+
+    def _report(self, us):
+        """The total so far into the file the host reads; allocates nothing (a read or poll
+        may run with the heap locked): digits into a line made once."""
+        line = self._line
+        i = _DIGITS
+        us = max(0, us)
+        while i:
+            i -= 1
+            line[i] = 48 + us % 10
+            us //= 10
+        self._f.seek(0)
+        self._f.write(line)
 
 
 class _NoLock:
