@@ -244,3 +244,23 @@ def test_a_poll_or_read_that_returns_at_once_is_the_boards_c(esp32_board):
     reads = least("import sys\nr = sys.stdin.buffer.read\nfor _ in range(200):\n    r(0)")
     assert polls < 1.5 * calls and reads < 1.5 * calls, (polls, reads, calls)
 
+
+def test_the_fast_link_gets_the_top_rate_at_esp32_speed(tmp_path):
+    """The whole negotiation with the board's code at a chip's speed: 921600 each time
+    (with a fixed settle time on the host, and the twin's system calls and wake-ups charged
+    as ESP32 code, it fell back to 460800 or 115200)."""
+    from tests.test_fastlink import _repl
+    from tests.virtualboard import VirtualBoard, synthetic_firmware
+    from thonnycontrib.esp32cam.core import doctor, fastlink
+
+    with VirtualBoard(firmware=synthetic_firmware("lemariva"), flash_timing="fast", adapter="cp2102",
+                      cpu="esp32") as board:
+        board.events.wait_for("firmware_started", timeout=20)
+        ser, repl = _repl(board)
+        try:
+            for _ in range(3):
+                result = fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600])
+                assert result.rate == 921600, fastlink.describe(result, "cp2102")
+                assert fastlink.Negotiator(repl.link_io(), repl.submit).restore(921600)
+        finally:
+            doctor.close_serial(ser)

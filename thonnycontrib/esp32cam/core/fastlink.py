@@ -3,16 +3,20 @@
 After the prompt, a small program on the board re-initialises UART0 at a higher
 rate (``machine.UART(0, baudrate=N)``, accepted since MicroPython v1.18-168, tag
 v1.19: commit 919e586e46 "Allow limited configuration of REPL UART"; older builds
-raise "UART(0) is disabled (dedicated to REPL)"). Three messages at the new rate
-prove the link both ways before anyone relies on it:
+raise "UART(0) is disabled (dedicated to REPL)"). Messages at the new rate prove the
+link both ways before anyone relies on it:
 
+0. board -> host: "FL:UP" lines, one every HELLO_MS until the host's first byte
+   arrives: the host sends nothing at the new rate before it read one, so neither
+   side's timing matters (a host that switched late, a slow adapter or a busy board
+   only lose a hello or two);
 1. host -> board: a token and a 192-byte probe; the board answers with a checksum
    of the probe, its own token echo and a 1 KiB pattern of all byte values;
 2. host -> board: a confirmation; only then does the board stay at the new rate.
 
-The board carries the guard: when the probe or the confirmation does not arrive
-intact within ``guard_ms`` it returns to the old rate by itself. Ctrl-C is off
-during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
+The board carries the guard: when the host's first byte, the probe or the
+confirmation does not arrive intact within ``guard_ms`` it returns to the old rate
+by itself. Ctrl-C is off during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
 abort it halfway.
 
 Facts this depends on (see docs/design/fast-link-facts.md for sources):
@@ -44,7 +48,8 @@ BOOT_BAUD = 115200  # the ROM, the 2nd-stage bootloader and MicroPython start he
 LADDER: Tuple[int, ...] = (2000000, 1500000, 1000000, 921600, 460800, 230400)
 GUARD_MS = 300  # the board waits this long for each host message at the new rate
 SWITCH_SLEEP_MS = 30  # the board lets "FL:GO" leave its TX FIFO before switching
-HOST_SETTLE = 0.045  # the host sends at the new rate this long after "FL:GO" arrived
+HELLO = b"FL:UP\r\n"  # the board's hello at the new rate (step 0 above)
+HELLO_MS = 10  # the board repeats it this often until the host's first byte arrives
 PROBE_SIZE = 192
 PATTERN = bytes(range(256)) * 4  # board -> host at the new rate: every byte value
 TOKEN_SIZE = 8
@@ -230,6 +235,10 @@ def __esp32cam_fl(n, b, g, k, z):
   print('FL:GO')
   time.sleep_ms(%(sleep)d)
   machine.UART(0, baudrate=n)
+  o = sys.stdout.buffer.write
+  e = time.ticks_add(time.ticks_ms(), g)
+  while not p.poll(%(hello_ms)d) and time.ticks_diff(e, time.ticks_ms()) > 0:
+   o(%(hello)r)
   q = rd(len(k) + z)
   ok = q[:len(k)] == k and len(q) == len(k) + z
   if ok:
@@ -249,7 +258,7 @@ def __esp32cam_fl(n, b, g, k, z):
    print('FL:BACK')
  finally:
   micropython.kbd_intr(3)
-""" % {"sleep": SWITCH_SLEEP_MS}
+""" % {"sleep": SWITCH_SLEEP_MS, "hello": HELLO, "hello_ms": HELLO_MS}
 
 # Writes bulk data in slices on a fixed time grid at the FIFO's drain rate, so the REPL's
 # output never waits for a FreeRTOS tick (see the module docstring). A slice is 32 bytes
@@ -331,6 +340,7 @@ class LinkIO(Protocol):
 
 
 _GO_OR_NO = re.compile(rb"FL:(GO|NO)([^\n]*)\n")
+_HELLO = re.compile(re.escape(HELLO))
 _ON_END = re.compile(rb"FL:ON\r?\n\x04[^\x04]*\x04>")
 _BACK_END = re.compile(rb"FL:BACK\r?\n\x04[^\x04]*\x04>")
 # the end of a program run at the raw REPL: EOT, its error text (group 1), EOT, ">"
@@ -343,7 +353,7 @@ _SUS = re.compile(rb"FL:SUS\n")
 @dataclass
 class Attempt:
     rate: int
-    outcome: str  # "ok", "unsupported", "no_go", "bad_reply", "no_confirm", "garbles_long"
+    outcome: str  # "ok", "unsupported", "no_go", "no_hello", "bad_reply", "no_confirm", "garbles_long"
     seconds: float
 
 
@@ -411,10 +421,14 @@ class Negotiator:
             self._unsupported = found.group(2).decode("utf-8", "replace").strip()
             self.io.read_until(RUN_END, 2.0)
             return done("unsupported")
-        go_at = time.monotonic()
         self.io.set_baud(rate)
-        _sleep_until(go_at + HOST_SETTLE)
         self.io.discard_input()
+        if _HELLO.search(self.io.read_until(_HELLO, self.guard_ms / 1000 + 0.5)) is None:
+            # no hello came through: the rate garbles (or the board is gone); the board
+            # goes back when its guard expires and prints FL:BACK at `back`
+            self.io.set_baud(back)
+            self._finish_back(back, self.guard_ms / 1000 + 1.0)
+            return done("no_hello")
         probe = bytes((7 * j + token[j % len(token)]) & 0xFF for j in range(PROBE_SIZE))
         self.io.write(token + probe)
         expected = b"FL:HI" + token + b"%04x" % checksum(probe) + PATTERN
@@ -462,14 +476,23 @@ class Negotiator:
         return False
 
     def _read_expected(self, expected: bytes, timeout: float) -> int:
-        """How many leading bytes of ``expected`` arrived intact (stops at the first wrong one)."""
+        """How many leading bytes of ``expected`` arrived intact (stops at the first wrong
+        one), after the hellos the board sent while the probe was on its way."""
         deadline = time.monotonic() + timeout
         got = 0
+        head = b""
+        while len(head) < len(HELLO) and time.monotonic() < deadline:
+            head += self.io.read_exactly(len(HELLO) - len(head), min(deadline - time.monotonic(), 0.05))
+            if head == HELLO:
+                head = b""
         while got < len(expected):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            chunk = self.io.read_exactly(min(256, len(expected) - got), min(left, 0.05))
+            if head:
+                chunk, head = head, b""
+            else:
+                chunk = self.io.read_exactly(min(256, len(expected) - got), min(left, 0.05))
             if chunk != expected[got:got + len(chunk)]:
                 for a, b in zip(chunk, expected[got:]):
                     if a != b:
@@ -508,11 +531,6 @@ class Negotiator:
         raise LinkLost(_("The board does not answer at {rate} baud after a failed speed change.").format(
             rate=rate))
 
-
-def _sleep_until(moment: float) -> None:
-    delay = moment - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
 
 
 def describe(result: Result, adapter: str) -> str:
