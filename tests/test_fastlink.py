@@ -286,6 +286,56 @@ def test_a_big_unpaced_write_waits_for_ticks_and_the_paced_writer_does_not():
         assert unpaced >= 20000 // 128 - 2 and paced <= 3, (unpaced, paced)
 
 
+# counts the paced writer's write sizes: sys.stdout.buffer.write as the writer looks it up
+COUNT_WRITES = """\
+import sys
+__sizes = {}
+__real = sys.stdout.buffer.write
+def __count(b):
+    __sizes[len(b)] = __sizes.get(len(b), 0) + 1
+    return __real(b)
+sys.stdout.buffer.write = __count
+__pw = __esp32cam_pw(%d)
+sys.stdout.buffer.write = __real
+__w0 = sys.stdout.buffer.fifo.tick_waits
+"""
+
+
+def paced_frames(repl, rate: int, frames: int = 4, size: int = 6144) -> tuple:
+    """Frames as the camera sends them (a header, then the data, back to back) through
+    one paced writer: (write sizes and counts, tick waits)."""
+    repl.exec_text(COUNT_WRITES % rate)
+    code = "for _ in range(%d):\n    __pw(b'x' * 30)\n    __pw(bytes(%d))" % (frames, size)
+    assert len(repl.exec_text(code, 60)) == frames * (30 + size)
+    sizes = eval(repl.exec_text("print(__sizes)"))
+    return sizes, int(repl.exec_text("print(sys.stdout.buffer.fifo.tick_waits - __w0)"))
+
+
+def test_the_paced_writer_keeps_its_grid_from_one_call_to_the_next():
+    """A frame's header, then its data, then the next frame: the grid carries over, so no
+    write finds the FIFO too full (a new grid at each call let the next frame's first
+    slice follow the last one at once). On a fast board the slices are 96 bytes."""
+    with _at_raw_repl() as (board, repl):
+        assert fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600]).rate == 921600
+        sizes, waits = paced_frames(repl, 921600)
+        assert waits <= 1, (sizes, waits)  # the twin's process may be descheduled under load
+        data = sizes.get(fastlink.SLICE, 0) + sizes.get(fastlink.FIFO, 0)
+        assert sizes.get(fastlink.SLICE, 0) >= 0.8 * data, sizes
+
+
+def test_a_write_a_whole_fifo_drain_after_the_last_fills_the_fifo():
+    """A slow board's own code between two writes can outlast a slice on the line: then the
+    FIFO is empty by the next write, which fills all 128 bytes (96 + 32 before)."""
+    with _at_raw_repl() as (board, repl):
+        assert fastlink.Negotiator(repl.link_io(), repl.submit).negotiate([921600]).rate == 921600
+        repl.exec_text(COUNT_WRITES % 921600)
+        code = "import time\nfor _ in range(20):\n    time.sleep_ms(3)\n    __pw(bytes(%d))" % fastlink.FIFO
+        assert len(repl.exec_text(code, 30)) == 20 * fastlink.FIFO
+        sizes = eval(repl.exec_text("print(__sizes)"))
+        assert sizes.get(fastlink.FIFO, 0) >= 18, sizes
+        assert int(repl.exec_text("print(sys.stdout.buffer.fifo.tick_waits - __w0)")) <= 1
+
+
 @pytest.mark.parametrize("banner, logs_error", [
     ("MicroPython v1.21.0 on 2023-10-13; ESP32 module (spiram) with ESP32", True),
     ("MicroPython v1.27.0 on 2025-12-09; Generic ESP32 module with SPIRAM with ESP32", False),

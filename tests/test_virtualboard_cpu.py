@@ -264,3 +264,4 @@ def test_the_fast_link_gets_the_top_rate_at_esp32_speed(tmp_path):
                 assert fastlink.Negotiator(repl.link_io(), repl.submit).restore(921600)
         finally:
             doctor.close_serial(ser)
+

@@ -31,7 +31,7 @@ Facts this depends on (see docs/design/fast-link-facts.md for sources):
 - On v1.19+ the REPL's output waits for a FreeRTOS tick (10 ms) whenever a write
   does not fit the TX FIFO (ports/esp32/uart.c ``uart_stdout_tx_strn``), which caps
   one big ``sys.stdout.buffer.write`` near 12.8 kB/s whatever the rate. Bulk data
-  therefore leaves the board through ``paced_writer``: 128-byte slices timed to the
+  therefore leaves the board through ``PACED_WRITER``: 96-byte slices timed to the
   FIFO's drain time, so a slice always fits and the tick wait never happens.
 - The stdin ring holds 259 bytes and has no flow control: the probe is 200 bytes.
 """
@@ -265,6 +265,10 @@ def __esp32cam_fl(n, b, g, k, z):
 # smaller than the FIFO, the grid runs 2 % slower than the line, and a late write moves
 # the grid: consecutive writes start at least one slice's drain time apart, so each finds
 # the FIFO (nearly) empty, where a write that does not fit waits 10 ms for the next tick.
+# A write that comes a whole FIFO's drain time after the last one finds the FIFO empty and
+# fills it (a slow board, whose own code between writes outlasts a slice on the line:
+# a third more per write). The grid carries over from one call to the next (a frame's
+# header, then its data, then the next frame), and the time functions are looked up once.
 PACED_WRITER = """\
 def __esp32cam_pw(n):
  import sys, time
@@ -272,20 +276,35 @@ def __esp32cam_pw(n):
  if n <= %(boot)d:
   return w
  us = %(grid)d // n
+ e = %(empty)d // n
+ tu = time.ticks_us
+ td = time.ticks_diff
+ ta = time.ticks_add
+ su = time.sleep_us
+ g = [tu(), ta(tu(), e)]
  def pw(b):
   b = memoryview(b)
-  t = time.ticks_us()
-  for j in range(0, len(b), %(slice)d):
-   d = time.ticks_diff(t, time.ticks_us())
+  t, f = g
+  j = 0
+  m = len(b)
+  while j < m:
+   d = td(t, tu())
    if d > 0:
-    time.sleep_us(d)
-   s = time.ticks_us()
-   if time.ticks_diff(s, t) > 0:
+    su(d)
+   s = tu()
+   k = %(slice)d
+   if td(s, t) > 0:
     t = s
-   w(b[j:j + %(slice)d])
-   t = time.ticks_add(t, us)
+    if td(s, f) >= 0:
+     k = %(fifo)d
+   w(b[j:j + k])
+   j += k
+   t = ta(t, us)
+   f = ta(s, e)
+  g[0] = t
+  g[1] = f
  return pw
-""" % {"boot": BOOT_BAUD, "slice": SLICE, "grid": SLICE * 10_200_000}
+""" % {"boot": BOOT_BAUD, "slice": SLICE, "fifo": FIFO, "grid": SLICE * 10_200_000, "empty": FIFO * 10_200_000}
 
 
 def attempt_code(rate: int, back: int, guard_ms: int, token: bytes, with_helpers: bool) -> str:
