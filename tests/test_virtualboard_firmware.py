@@ -594,6 +594,9 @@ def test_polling_stdin_names_the_object_registered(rig):
     r.send(b"print(p.poll(5000)[0][0] is sys.stdin, sys.stdin.read(1))\r")
     r.send(b"z")
     assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("True z")
+    r.send(b"b = bytearray(3); print(sys.stdin.readinto(b), b, sys.stdin.buffer.readline())\r")
+    r.send(b"xyzline\n")
+    assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("3 bytearray(b'xyz') b'line\\n'")
 
 
 def test_uart1_flush_waits_for_the_line_like_a_board(rig):

@@ -204,6 +204,12 @@ class FileIO:
         _METER[0].returned(t0)
         return got
 
+    def readline(self):
+        t0 = _time.ticks_us()
+        data = self._in.readline()
+        _METER[0].returned(t0)
+        return data
+
     def flush(self):
         pass
 
@@ -252,6 +258,14 @@ class _Stdio(_io.IOBase):
         data = self._in.readline()
         _METER[0].returned(t0)
         return data
+
+    def readinto(self, buf, n=-1):
+        if self._fd != 0:
+            raise OSError(_EPERM)
+        t0 = _time.ticks_us()
+        got = self._in.readinto(buf) if n < 0 else self._in.readinto(buf, n)
+        _METER[0].returned(t0)
+        return got
 
     def flush(self):
         pass
