@@ -597,6 +597,9 @@ def test_polling_stdin_names_the_object_registered(rig):
     r.send(b"b = bytearray(3); print(sys.stdin.readinto(b), b, sys.stdin.buffer.readline())\r")
     r.send(b"xyzline\n")
     assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("3 bytearray(b'xyz') b'line\\n'")
+    r.send(b"for l in sys.stdin:\r    print(repr(l)); break\r\r")
+    r.send(b"one\n")
+    assert r.expect(b"\n>>> ", 10).rstrip("\r\n>>> ").endswith("'one\\n'")
 
 
 def test_uart1_flush_waits_for_the_line_like_a_board(rig):

@@ -267,6 +267,27 @@ class _Stdio(_io.IOBase):
         _METER[0].returned(t0)
         return got
 
+    def readlines(self):
+        return list(self)
+
+    def __iter__(self):  # MP_TYPE_FLAG_ITER_IS_STREAM: lines until the end
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        pass
+
     def flush(self):
         pass
 
