@@ -50,6 +50,7 @@ GUARD_MS = 300  # the board waits this long for each host message at the new rat
 SWITCH_SLEEP_MS = 30  # the board lets "FL:GO" leave its TX FIFO before switching
 HELLO = b"FL:UP\r\n"  # the board's hello at the new rate (step 0 above)
 HELLO_MS = 10  # the board repeats it this often until the host's first byte arrives
+HELLO_WAIT = 0.6  # the host waits this part of the guard for a hello (the board's FL:BACK comes after)
 PROBE_SIZE = 192
 PATTERN = bytes(range(256)) * 4  # board -> host at the new rate: every byte value
 TOKEN_SIZE = 8
@@ -239,7 +240,7 @@ def __esp32cam_fl(n, b, g, k, z):
   e = time.ticks_add(time.ticks_ms(), g)
   while not p.poll(%(hello_ms)d) and time.ticks_diff(e, time.ticks_ms()) > 0:
    o(%(hello)r)
-  q = rd(len(k) + z)
+  q = rd(len(k) + z) if p.poll(0) else b''
   ok = q[:len(k)] == k and len(q) == len(k) + z
   if ok:
    a = c = 0
@@ -442,9 +443,10 @@ class Negotiator:
             return done("unsupported")
         self.io.set_baud(rate)
         self.io.discard_input()
-        if _HELLO.search(self.io.read_until(_HELLO, self.guard_ms / 1000 + 0.5)) is None:
+        if _HELLO.search(self.io.read_until(_HELLO, self.guard_ms / 1000 * HELLO_WAIT)) is None:
             # no hello came through: the rate garbles (or the board is gone); the board
-            # goes back when its guard expires and prints FL:BACK at `back`
+            # goes back when its guard expires and prints FL:BACK at `back`, by when the
+            # host is back there too (it gave up on the hello sooner)
             self.io.set_baud(back)
             self._finish_back(back, self.guard_ms / 1000 + 1.0)
             return done("no_hello")
