@@ -261,15 +261,16 @@ def __esp32cam_fl(n, b, g, k, z):
   micropython.kbd_intr(3)
 """ % {"sleep": SWITCH_SLEEP_MS, "hello": HELLO, "hello_ms": HELLO_MS}
 
-# Writes bulk data in slices on a fixed time grid at the FIFO's drain rate, so the REPL's
-# output never waits for a FreeRTOS tick (see the module docstring). A slice is 32 bytes
-# smaller than the FIFO, the grid runs 2 % slower than the line, and a late write moves
-# the grid: consecutive writes start at least one slice's drain time apart, so each finds
-# the FIFO (nearly) empty, where a write that does not fit waits 10 ms for the next tick.
-# A write that comes a whole FIFO's drain time after the last one finds the FIFO empty and
-# fills it (a slow board, whose own code between writes outlasts a slice on the line:
-# a third more per write). The grid carries over from one call to the next (a frame's
-# header, then its data, then the next frame), and the time functions are looked up once.
+# Writes bulk data in slices timed to the FIFO's drain rate, so the REPL's output never
+# waits for a FreeRTOS tick (see the module docstring). A slice is 32 bytes smaller than the
+# FIFO and the next one goes a slice's drain time (2 % slow) after the last write ended:
+# then at most 32 bytes are left and the slice fits, even when the board was held up in
+# between (a write that took long, an interrupt, another task), where a write that does not
+# fit waits 10 ms for the next tick. A write that comes a whole FIFO's drain time after the
+# last finds the FIFO empty and fills it (a slow board, whose own code between writes
+# outlasts a slice on the line: a third more per write). The timing carries over from one
+# call to the next (a frame's header, then its data, then the next frame), and the time
+# functions are looked up once.
 PACED_WRITER = """\
 def __esp32cam_pw(n):
  import sys, time
@@ -292,16 +293,14 @@ def __esp32cam_pw(n):
    d = td(t, tu())
    if d > 0:
     su(d)
-   s = tu()
    k = %(slice)d
-   if td(s, t) > 0:
-    t = s
-    if td(s, f) >= 0:
-     k = %(fifo)d
+   if td(tu(), f) >= 0:
+    k = %(fifo)d
    w(b[j:j + k])
    j += k
-   t = ta(t, us)
-   f = ta(s, e)
+   a = tu()
+   t = ta(a, us)
+   f = ta(a, e)
   g[0] = t
   g[1] = f
  return pw
