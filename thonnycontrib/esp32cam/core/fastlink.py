@@ -8,15 +8,17 @@ link both ways before anyone relies on it:
 
 0. board -> host: "FL:UP" lines, one every HELLO_MS until the host's first byte
    arrives: the host sends nothing at the new rate before it read one, so neither
-   side's timing matters (a host that switched late, a slow adapter or a busy board
-   only lose a hello or two);
+   side's timing matters (a host that switched late, a slow adapter or a board busy
+   with a garbage collection only lose a hello or two). Unanswered, the board says
+   hello for three guards, longer than the host waits for one, so its FL:BACK comes
+   when the host is back at the old rate;
 1. host -> board: a token and a 192-byte probe; the board answers with a checksum
    of the probe, its own token echo and a 1 KiB pattern of all byte values;
 2. host -> board: a confirmation; only then does the board stay at the new rate.
 
-The board carries the guard: when the host's first byte, the probe or the
-confirmation does not arrive intact within ``guard_ms`` it returns to the old rate
-by itself. Ctrl-C is off during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
+The board carries the guard: when the host's first byte (within three guards), the
+probe or the confirmation does not arrive intact within ``guard_ms`` it returns to the
+old rate by itself. Ctrl-C is off during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
 abort it halfway.
 
 Facts this depends on (see docs/design/fast-link-facts.md for sources):
@@ -50,7 +52,7 @@ GUARD_MS = 300  # the board waits this long for each host message at the new rat
 SWITCH_SLEEP_MS = 30  # the board lets "FL:GO" leave its TX FIFO before switching
 HELLO = b"FL:UP\r\n"  # the board's hello at the new rate (step 0 above)
 HELLO_MS = 10  # the board repeats it this often until the host's first byte arrives
-HELLO_WAIT = 0.6  # the host waits this part of the guard for a hello (the board's FL:BACK comes after)
+HELLO_GUARDS = 3  # the board says hello this many guards long; the host waits one guard + 0.5 s
 PROBE_SIZE = 192
 PATTERN = bytes(range(256)) * 4  # board -> host at the new rate: every byte value
 TOKEN_SIZE = 8
@@ -237,7 +239,7 @@ def __esp32cam_fl(n, b, g, k, z):
   time.sleep_ms(%(sleep)d)
   machine.UART(0, baudrate=n)
   o = sys.stdout.buffer.write
-  e = time.ticks_add(time.ticks_ms(), g)
+  e = time.ticks_add(time.ticks_ms(), %(hello_guards)d * g)
   while not p.poll(%(hello_ms)d) and time.ticks_diff(e, time.ticks_ms()) > 0:
    o(%(hello)r)
   q = rd(len(k) + z) if p.poll(0) else b''
@@ -259,7 +261,7 @@ def __esp32cam_fl(n, b, g, k, z):
    print('FL:BACK')
  finally:
   micropython.kbd_intr(3)
-""" % {"sleep": SWITCH_SLEEP_MS, "hello": HELLO, "hello_ms": HELLO_MS}
+""" % {"sleep": SWITCH_SLEEP_MS, "hello": HELLO, "hello_ms": HELLO_MS, "hello_guards": HELLO_GUARDS}
 
 # Writes bulk data in slices timed to the FIFO's drain rate, so the REPL's output never
 # waits for a FreeRTOS tick (see the module docstring). A slice is 32 bytes smaller than the
@@ -442,10 +444,10 @@ class Negotiator:
             return done("unsupported")
         self.io.set_baud(rate)
         self.io.discard_input()
-        if _HELLO.search(self.io.read_until(_HELLO, self.guard_ms / 1000 * HELLO_WAIT)) is None:
-            # no hello came through: the rate garbles (or the board is gone); the board
-            # goes back when its guard expires and prints FL:BACK at `back`, by when the
-            # host is back there too (it gave up on the hello sooner)
+        if _HELLO.search(self.io.read_until(_HELLO, self.guard_ms / 1000 + 0.5)) is None:
+            # no hello came through: the rate garbles (or the board is gone, or was busy
+            # for a long time); the board says hello for longer than this (HELLO_GUARDS),
+            # then goes back and prints FL:BACK at `back`, where the host is by then
             self.io.set_baud(back)
             self._finish_back(back, self.guard_ms / 1000 + 1.0)
             return done("no_hello")
