@@ -18,8 +18,8 @@ link both ways before anyone relies on it:
 
 The board carries the guard: when the host's first byte (within three guards), the
 probe or the confirmation does not arrive intact within ``guard_ms`` it returns to the
-old rate by itself. Ctrl-C is off during the handshake (``micropython.kbd_intr(-1)``) so a garbled byte cannot
-abort it halfway.
+old rate by itself. Ctrl-C is off during the handshake (``micropython.kbd_intr(-1)``)
+so a garbled byte cannot abort it halfway.
 
 Facts this depends on (see docs/design/fast-link-facts.md for sources):
 - UART0 keeps its rate across a soft reboot in every version the catalog offers
